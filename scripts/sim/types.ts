@@ -1,0 +1,70 @@
+// Contract of the camera simulator (scripts/sim): N ONVIF devices on this box for tests and demos.
+// Each simulated device owns one loopback address (127.a.b.c) so that unicast WS-Discovery to
+// <address>:3702 and HTTP SOAP on <address>:<httpPort> work without network namespaces.
+
+export type SimVendor =
+  | 'hikvision' // Hikvision-like: encoding="H265" attribute beside <tt:Encoding>H264, 401 HTML page, Digest
+  | 'dahua' // Dahua-like: &amp; in URIs, newline/indent inside <tt:Uri>, InvalidAfterConnect=true
+  | 'nvr' // an NVR with `channels` video sources, one main+sub profile pair per channel
+  | 'tapo' // ONVIF on port 2020 at /onvif/service
+  | 'generic';
+
+export type SimAuth = 'wsse' | 'digest' | 'both' | 'none';
+
+/** Misbehaviour for bad-input tests. Default: none (a well-behaved device). */
+export type SimFault =
+  | 'garbage' // answers HTTP 200 with bytes that are not XML
+  | 'truncated' // valid SOAP cut off half-way
+  | 'hang' // accepts TCP and never answers
+  | 'huge' // answers with a response far over any sane size cap (e.g. 20 MB)
+  | 'doctype' // SOAP with a DOCTYPE declaring entities (billion laughs)
+  | 'not-onvif'; // an ordinary web server on the HTTP port, and a non-ONVIF UDP answer on 3702
+
+export interface SimCameraSpec {
+  /** Loopback address the device binds, e.g. "127.20.0.5". Required. */
+  host: string;
+  vendor?: SimVendor; // default 'generic'
+  /** HTTP port of the ONVIF services; default 80 (2020 for tapo). */
+  httpPort?: number;
+  username?: string; // default 'admin'
+  password?: string; // default 'admin123'
+  auth?: SimAuth; // default 'both' ('digest' for hikvision)
+  /** The device clock runs this many ms ahead of the box (negative = behind). */
+  clockSkewMs?: number;
+  /** Video sources; default 1, or 4 for 'nvr'. */
+  channels?: number;
+  /** Codec of the main stream; default 'H264' (hikvision: 'H265'). */
+  codec?: 'H264' | 'H265';
+  /** Identity; sensible unique defaults derived from host when omitted. */
+  uuid?: string; // bare uuid, served as urn:uuid:<uuid>
+  serial?: string;
+  mac?: string;
+  model?: string;
+  firmware?: string; // keep numeric-looking defaults like "1.00" to catch number coercion
+  /** Host the device *believes* it has and puts in XAddrs/URIs (NAT quirk); default `host`. */
+  reportedHost?: string;
+  fault?: SimFault;
+}
+
+export interface SimulatorOptions {
+  cameras: SimCameraSpec[];
+  /** Serve real RTSP streams (GStreamer) for every profile; default true. */
+  rtsp?: boolean;
+  /** Also join 239.255.255.250:3702 on each device's socket (only inside a test netns). Default false. */
+  multicast?: boolean;
+}
+
+export interface RunningSimCamera {
+  spec: Required<Pick<SimCameraSpec, 'host' | 'vendor' | 'httpPort' | 'username' | 'password' | 'auth' | 'channels' | 'codec' | 'uuid' | 'serial' | 'mac' | 'model' | 'firmware'>> & SimCameraSpec;
+  /** Device service URL as the device reports it, e.g. http://127.20.0.5:80/onvif/device_service */
+  xaddr: string;
+  /** Real RTSP URL of channel `ch` (1-based), stream 'main' | 'sub', without credentials. */
+  rtspUrl(ch: number, stream: 'main' | 'sub'): string;
+}
+
+export interface Simulator {
+  cameras: RunningSimCamera[];
+  /** Port of the shared RTSP server (0 when rtsp: false). */
+  rtspPort: number;
+  stop(): Promise<void>;
+}
