@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256
 'use strict';
+// The V8 flags keep the heap from growing on garbage: a 256-camera discovery peaks at ~90 MB RSS
+// with them and ~165 MB without (docs/benchmarks.md). `node bin/camgate.js` bypasses them.
 // Thin launcher: the CLI lives in agent/cli (compiled to dist/ by `npm run build`).
 let main;
 try {

@@ -44,6 +44,13 @@ export interface SimCameraSpec {
   /** Host the device *believes* it has and puts in XAddrs/URIs (NAT quirk); default `host`. */
   reportedHost?: string;
   fault?: SimFault;
+  /** Extensions (optional, not part of the original contract): */
+  /** Short id used in RTSP paths (/<id>/ch1/main) and labels; default derived from host ("cam-127-20-0-5"). */
+  id?: string;
+  /** Friendly name in the discovery scopes (onvif://www.onvif.org/name/...); vendor default otherwise. */
+  name?: string;
+  /** How long the device is unreachable after SystemReboot; default 2000 ms (0: no downtime). */
+  rebootDowntimeMs?: number;
 }
 
 export interface SimulatorOptions {
@@ -52,6 +59,19 @@ export interface SimulatorOptions {
   rtsp?: boolean;
   /** Also join 239.255.255.250:3702 on each device's socket (only inside a test netns). Default false. */
   multicast?: boolean;
+  /** Extensions (optional): */
+  /** Port of the shared RTSP server; default 0 = any free port (see Simulator.rtspPort). */
+  rtspPort?: number;
+  /** Address the RTSP server binds; default 0.0.0.0 so every device's 127.x address reaches it. */
+  rtspBind?: string;
+  /** Require RTSP Digest auth with each device's credentials; default false. */
+  rtspAuth?: boolean;
+  /** Python with the GStreamer GI bindings; default /usr/bin/python3 (the python3 first on PATH may lack gi). */
+  rtspPython?: string;
+  /** How long to wait for the RTSP server's READY line; default 20000 ms. */
+  rtspStartTimeoutMs?: number;
+  /** Interface address used to join the multicast group; default: chosen by the kernel's route. */
+  multicastInterface?: string;
 }
 
 export interface RunningSimCamera {
@@ -60,6 +80,14 @@ export interface RunningSimCamera {
   xaddr: string;
   /** Real RTSP URL of channel `ch` (1-based), stream 'main' | 'sub', without credentials. */
   rtspUrl(ch: number, stream: 'main' | 'sub'): string;
+  /** Extensions (optional for consumers, always present here): */
+  id: string;
+  /** Device service URL on the address the device really listens on (host, not reportedHost). */
+  deviceUrl: string;
+  /** Snapshot URL of channel `ch` on the real address. */
+  snapshotUrl(ch: number): string;
+  /** Current clock offset of the simulated device (changes with SetSystemDateAndTime). */
+  clockSkewMs(): number;
 }
 
 export interface Simulator {
@@ -67,4 +95,6 @@ export interface Simulator {
   /** Port of the shared RTSP server (0 when rtsp: false). */
   rtspPort: number;
   stop(): Promise<void>;
+  /** Extension: how long start-up took, in ms (devices: sockets bound; rtsp: until READY, 0 without RTSP). */
+  startupMs: { devices: number; rtsp: number };
 }

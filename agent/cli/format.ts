@@ -1,0 +1,141 @@
+// How cameras, devices and discovery results look to people and scripts. Views never carry
+// credentials; URIs are shown redacted.
+import type { DeviceReport, MediaProfile } from '../../drivers/types';
+import type { CameraRecord, StoredProfile } from '../inventory/types';
+import { redactUrl } from '../redact';
+import type { SweepOutcome } from '../discovery/sweep';
+import type { UpsertResult } from '../inventory/upsert';
+import { orDash, table } from './output';
+
+export function formatOffset(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  const sign = ms > 0 ? '+' : ms < 0 ? '-' : '±';
+  const abs = Math.abs(ms);
+  return abs < 1000 ? `${sign}${abs} ms` : `${sign}${(abs / 1000).toFixed(1)} s`;
+}
+
+export function formatProfile(p: StoredProfile | MediaProfile): string {
+  const parts = [p.codec ?? '?'];
+  if (p.width && p.height) parts.push(`${p.width}x${p.height}`);
+  if (p.fps) parts.push(`${p.fps}fps`);
+  return parts.join(' ');
+}
+
+export function publicProfile(p: StoredProfile | MediaProfile): StoredProfile {
+  return {
+    ...p,
+    ...(p.streamUri ? { streamUri: redactUrl(p.streamUri) } : {}),
+    ...(p.snapshotUri ? { snapshotUri: redactUrl(p.snapshotUri) } : {}),
+  };
+}
+
+/** A camera as `cameras list/show --json` prints it. */
+export function publicCamera(c: CameraRecord) {
+  const { device, profiles, ...rest } = c;
+  return {
+    ...rest,
+    profiles: profiles.map(publicProfile),
+    device: { ...device, url: redactUrl(device.url) },
+  };
+}
+
+export function cameraListTable(cameras: CameraRecord[]): string {
+  return table(
+    ['ID', 'NAME', 'CLASS', 'ADDRESS', 'DEVICE', 'CH', 'LAT, LON', 'REGION', 'LAST SEEN'],
+    cameras.map((c) => [
+      c.id,
+      orDash(c.name),
+      orDash(c.class),
+      `${c.device.host}:${c.device.port}`,
+      [c.device.manufacturer, c.device.model].filter(Boolean).join(' ') || '-',
+      c.channel,
+      c.latitude !== null ? `${c.latitude}, ${c.longitude}` : '-',
+      orDash(c.region),
+      c.device.lastSeen.replace(/\.\d+Z$/, 'Z'),
+    ]),
+  );
+}
+
+export function profilesTable(rows: Array<{ camera?: string; channel: number; profiles: Array<StoredProfile | MediaProfile> }>): string {
+  const out: Array<Array<string | number>> = [];
+  for (const r of rows) {
+    for (const p of r.profiles) {
+      const uris = [p.streamUri ? redactUrl(p.streamUri) : '-', p.snapshotUri ? `snapshot: ${redactUrl(p.snapshotUri)}` : ''].filter(Boolean).join('\n');
+      out.push([...(r.camera !== undefined ? [r.camera] : []), r.channel, p.name ?? p.token, formatProfile(p), uris]);
+    }
+  }
+  const head = [...(rows.some((r) => r.camera !== undefined) ? ['CAMERA'] : []), 'CH', 'PROFILE', 'VIDEO', 'STREAM URI'];
+  return out.length > 0 ? table(head, out) : '  (no media profiles)\n';
+}
+
+export function identityLine(r: DeviceReport): string {
+  const i = r.identity;
+  return [
+    `serial: ${orDash(i.serial)}`,
+    `hardware id: ${orDash(i.hardwareId)}`,
+    `MAC: ${orDash(i.mac)}`,
+  ].join('   ');
+}
+
+/** Advice for the error codes an installer can do something about. */
+export function errorHint(outcome: SweepOutcome): string {
+  const where = outcome.address;
+  switch (outcome.error?.code) {
+    case 'auth':
+      return ` → store its login: camgate cameras add onvif ${where} --username USER --password -  (or set the site default cameras.username/password)`;
+    case 'timeout':
+      return ' → the device accepted the connection but answered too slowly; raise --onvif.timeout-ms or check the device';
+    case 'not-onvif':
+      return ' → something answered, but not ONVIF; is ONVIF enabled on the device (often off by default)?';
+    default:
+      return '';
+  }
+}
+
+export function sweepOutcomeText(o: SweepOutcome, saved?: UpsertResult): string {
+  if (!o.report) return `✗ ${o.address}  ${o.error?.message ?? 'failed'}${errorHint(o)}\n`;
+  const r = o.report;
+  const title = [r.identity.manufacturer, r.identity.model].filter(Boolean).join(' ') || (r.driver === 'rtsp' ? 'RTSP stream' : 'unknown model');
+  const fw = r.identity.firmware ? `, firmware ${r.identity.firmware}` : '';
+  const kind = r.isNvr ? `, NVR with ${r.channels.length} channels` : '';
+  let savedText = '';
+  if (saved) {
+    savedText = `  → ${saved.deviceId}${saved.created ? ' (new)' : ''}${saved.movedFrom ? ` (moved from ${saved.movedFrom})` : ''}`;
+  }
+  const lines = [
+    `✓ ${o.address}  ${title}${fw}${kind}${savedText}`,
+    `  ${identityLine(r)}`,
+    `  endpoint: ${orDash(r.endpointUuid)}   clock offset: ${formatOffset(r.clock?.offsetMs !== undefined ? Math.round(r.clock.offsetMs) : undefined)}`,
+  ];
+  const cameraIdOf = (channel: number) => saved?.cameras.find((c) => c.channel === channel)?.id;
+  const rows = r.channels.map((ch) => ({ camera: saved ? orDash(cameraIdOf(ch.channel)) : undefined, channel: ch.channel, profiles: ch.profiles }));
+  return lines.join('\n') + '\n' + profilesTable(rows);
+}
+
+/** A discovery outcome as `discover --json` prints it. */
+export function publicOutcome(o: SweepOutcome, saved?: UpsertResult) {
+  if (!o.report) return { address: o.address, source: o.target.source, ok: false, error: o.error };
+  const r = o.report;
+  return {
+    address: o.address,
+    source: o.target.source,
+    ok: true,
+    ...(saved ? { deviceId: saved.deviceId, created: saved.created, movedFrom: saved.movedFrom ?? null } : {}),
+    driver: r.driver,
+    host: r.host,
+    port: r.port,
+    url: redactUrl(r.url),
+    endpointUuid: r.endpointUuid ?? null,
+    ...r.identity,
+    isNvr: r.isNvr,
+    clockOffsetMs: r.clock ? Math.round(r.clock.offsetMs) : null,
+    scopes: r.scopes ?? [],
+    channels: r.channels.map((ch) => ({
+      channel: ch.channel,
+      ...(saved ? { cameraId: saved.cameras.find((c) => c.channel === ch.channel)?.id ?? null } : {}),
+      videoSourceToken: ch.videoSourceToken ?? null,
+      profiles: ch.profiles.map(publicProfile),
+    })),
+    durationMs: o.durationMs,
+  };
+}

@@ -1,0 +1,48 @@
+// The effective agent configuration after defaults, file, environment and flags.
+// Mirrors config/schema.json (the schema is the source of truth; test/agent/config.test.ts
+// checks that every schema key appears here via the defaults).
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AgentConfig {
+  site: { id?: string; name?: string };
+  dataDir: string;
+  broker: {
+    urls: string[];
+    username?: string;
+    password?: string;
+    ca?: string;
+    cert?: string;
+    key?: string;
+  };
+  cameras: { username?: string; password?: string };
+  discovery: {
+    timeoutMs: number;
+    ranges: string[];
+    multicast: boolean;
+    interfaces: string[];
+    concurrency: number;
+  };
+  onvif: { timeoutMs: number };
+  log: { level: LogLevel };
+}
+
+/** Where a value came from, for error messages and `config show`. */
+export type ConfigSource =
+  | { kind: 'default' }
+  | { kind: 'file'; file: string; line?: number }
+  | { kind: 'env'; name: string }
+  | { kind: 'flag'; name: string };
+
+export function describeSource(source: ConfigSource): string {
+  switch (source.kind) {
+    case 'default':
+      return 'default';
+    case 'file':
+      return source.line ? `${source.file}:${source.line}` : source.file;
+    case 'env':
+      return `env ${source.name}`;
+    case 'flag':
+      return `flag ${source.name}`;
+  }
+}

@@ -1,0 +1,61 @@
+// Credentials in the inventory: per device (an NVR's channels share the NVR's login),
+// sealed with the site key. Plaintext exists only in memory, only when a driver needs it.
+import type { Database } from 'better-sqlite3';
+import type { Credentials } from '../../drivers/types';
+import { CamgateError } from '../errors';
+import { open, seal } from './cipher';
+
+interface CredentialRow {
+  id: number;
+  key_fingerprint: string;
+  nonce: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+/** Gives the key only when needed, so commands that never touch credentials never create a key file. */
+export type KeyProvider = (purpose: 'read' | 'write') => Buffer;
+
+export function hasAnyCredentials(db: Database): boolean {
+  return db.prepare('SELECT 1 FROM credentials LIMIT 1').get() !== undefined;
+}
+
+export function setDeviceCredentials(db: Database, deviceId: string, credentials: Credentials, key: KeyProvider): void {
+  const sealed = seal(key('write'), JSON.stringify({ username: credentials.username, password: credentials.password }));
+  const now = new Date().toISOString();
+  db.transaction(() => {
+    const device = db.prepare('SELECT credential_id FROM devices WHERE id = ?').get(deviceId) as { credential_id: number | null } | undefined;
+    if (!device) throw new CamgateError(`no device with id "${deviceId}"`);
+    if (device.credential_id !== null) {
+      db.prepare('UPDATE credentials SET key_fingerprint = ?, nonce = ?, ciphertext = ?, tag = ?, updated_at = ? WHERE id = ?').run(
+        sealed.keyFingerprint, sealed.nonce, sealed.ciphertext, sealed.tag, now, device.credential_id,
+      );
+      return;
+    }
+    const info = db
+      .prepare('INSERT INTO credentials (key_fingerprint, nonce, ciphertext, tag, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(sealed.keyFingerprint, sealed.nonce, sealed.ciphertext, sealed.tag, now, now);
+    db.prepare('UPDATE devices SET credential_id = ? WHERE id = ?').run(info.lastInsertRowid, deviceId);
+  })();
+}
+
+export function clearDeviceCredentials(db: Database, deviceId: string): void {
+  db.transaction(() => {
+    const device = db.prepare('SELECT credential_id FROM devices WHERE id = ?').get(deviceId) as { credential_id: number | null } | undefined;
+    if (!device || device.credential_id === null) return;
+    db.prepare('UPDATE devices SET credential_id = NULL WHERE id = ?').run(deviceId);
+    const stillUsed = db.prepare('SELECT 1 FROM devices WHERE credential_id = ?').get(device.credential_id);
+    if (!stillUsed) db.prepare('DELETE FROM credentials WHERE id = ?').run(device.credential_id);
+  })();
+}
+
+/** The device's own credentials, or undefined when it has none stored. */
+export function getDeviceCredentials(db: Database, deviceId: string, key: KeyProvider): Credentials | undefined {
+  const row = db
+    .prepare('SELECT c.* FROM credentials c JOIN devices d ON d.credential_id = c.id WHERE d.id = ?')
+    .get(deviceId) as CredentialRow | undefined;
+  if (!row) return undefined;
+  const text = open(key('read'), { keyFingerprint: row.key_fingerprint, nonce: row.nonce, ciphertext: row.ciphertext, tag: row.tag });
+  const parsed = JSON.parse(text) as Credentials;
+  return { username: String(parsed.username), password: String(parsed.password) };
+}

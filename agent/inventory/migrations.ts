@@ -1,0 +1,126 @@
+// Versioned schema migrations. Each runs in its own transaction together with the row that
+// records it, so a failure leaves the database at the previous version, never half-way.
+import type { Database } from 'better-sqlite3';
+import { CamgateError } from '../errors';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'devices, cameras, credentials',
+    up: `
+      CREATE TABLE credentials (
+        id INTEGER PRIMARY KEY,
+        -- Which key encrypted this row (first bytes of SHA-256 of the key), to tell "wrong key" apart from corruption.
+        key_fingerprint TEXT NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        driver TEXT NOT NULL CHECK (driver IN ('onvif', 'rtsp')),
+        -- 'added' devices (camgate cameras add) are re-identified by every discover even if they ignore probes.
+        source TEXT NOT NULL CHECK (source IN ('discovered', 'added')),
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        endpoint_uuid TEXT,
+        manufacturer TEXT,
+        model TEXT,
+        firmware TEXT,
+        serial TEXT,
+        hardware_id TEXT,
+        mac TEXT,
+        is_nvr INTEGER NOT NULL DEFAULT 0 CHECK (is_nvr IN (0, 1)),
+        clock_offset_ms INTEGER,
+        scopes TEXT NOT NULL DEFAULT '[]',
+        id_basis TEXT NOT NULL CHECK (id_basis IN ('uuid', 'serial', 'mac', 'url', 'address')),
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        credential_id INTEGER REFERENCES credentials(id) ON DELETE SET NULL
+      ) STRICT;
+      CREATE INDEX devices_endpoint_uuid ON devices(endpoint_uuid);
+      CREATE INDEX devices_serial ON devices(serial);
+      CREATE INDEX devices_mac ON devices(mac);
+      CREATE INDEX devices_address ON devices(host, port);
+
+      CREATE TABLE cameras (
+        id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        channel INTEGER NOT NULL CHECK (channel >= 1),
+        video_source_token TEXT,
+        name TEXT UNIQUE,
+        class INTEGER CHECK (class IN (1, 2, 3)),
+        latitude REAL CHECK (latitude BETWEEN -90 AND 90),
+        longitude REAL CHECK (longitude BETWEEN -180 AND 180),
+        region_province TEXT,
+        region_city TEXT,
+        region_county TEXT,
+        region_township TEXT,
+        region_village TEXT,
+        owner TEXT,
+        notes TEXT,
+        install_date TEXT,
+        profiles TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (device_id, channel),
+        CHECK ((latitude IS NULL) = (longitude IS NULL))
+      ) STRICT;
+      CREATE INDEX cameras_device ON cameras(device_id);
+    `,
+  },
+];
+
+export function latestVersion(migrations: Migration[] = MIGRATIONS): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+export function currentVersion(db: Database): number {
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+/** Brings the database to the latest version; refuses a database written by a newer camgate. */
+export function migrate(db: Database, file: string, migrations: Migration[] = MIGRATIONS): { from: number; to: number } {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  ) STRICT`);
+  const from = currentVersion(db);
+  const latest = latestVersion(migrations);
+  if (from > latest) {
+    throw new CamgateError(
+      `${file} has schema version ${from}, newer than this camgate understands (${latest}): ` +
+        'it was written by a newer camgate. Upgrade camgate, or use another --data-dir.',
+    );
+  }
+  const pending = migrations.filter((m) => m.version > from).sort((a, b) => a.version - b.version);
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of pending) {
+    const apply = db.transaction(() => {
+      db.exec(m.up);
+      record.run(m.version, m.name, new Date().toISOString());
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw new CamgateError(
+        `${file}: migration ${m.version} (${m.name}) failed: ${(err as Error).message}; the database was left at version ${currentVersion(db)}`,
+        1,
+        { cause: err },
+      );
+    }
+  }
+  return { from, to: Math.max(from, latest) };
+}

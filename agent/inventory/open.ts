@@ -1,0 +1,42 @@
+// Opens (creating if needed) <dataDir>/camgate.db in WAL mode and migrates it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CamgateError } from '../errors';
+import { migrate, Migration, MIGRATIONS } from './migrations';
+
+export const DB_FILE = 'camgate.db';
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, DB_FILE);
+}
+
+export function openDatabase(dataDir: string, migrations: Migration[] = MIGRATIONS): Database.Database {
+  try {
+    // Owner and group only: the DB holds the site ledger (credentials in it are encrypted regardless).
+    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new CamgateError(`cannot create data directory ${dataDir}: ${(err as Error).message}`, 1, { cause: err });
+  }
+  const file = databasePath(dataDir);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new CamgateError(`cannot open ${file}: ${(err as Error).message}`, 1, { cause: err });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across application crashes in WAL mode; only a power cut may lose the last commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // The agent and a CLI command may use the DB at the same time.
+    db.pragma('busy_timeout = 5000');
+    migrate(db, file, migrations);
+  } catch (err) {
+    db.close();
+    if (err instanceof CamgateError) throw err;
+    throw new CamgateError(`cannot use ${file}: ${(err as Error).message}`, 1, { cause: err });
+  }
+  return db;
+}

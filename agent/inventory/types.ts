@@ -1,0 +1,71 @@
+// Shapes of inventory records as the rest of the agent sees them (camelCase, parsed JSON).
+import type { DriverKind } from '../../drivers/types';
+import type { IdBasis } from './ids';
+
+export type CameraClass = 1 | 2 | 3;
+
+/** What installers set; never overwritten by discovery. null = not set. */
+export interface CameraLabels {
+  name: string | null;
+  class: CameraClass | null;
+  latitude: number | null;
+  longitude: number | null;
+  /** "province/city/county/township/village", lower levels may be missing. */
+  region: string | null;
+  owner: string | null;
+  notes: string | null;
+  /** YYYY-MM-DD */
+  installDate: string | null;
+}
+
+export type LabelField = keyof CameraLabels;
+export type LabelPatch = Partial<CameraLabels>;
+
+/** A media profile as stored: URIs never carry credentials. */
+export interface StoredProfile {
+  token: string;
+  name?: string;
+  codec?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  bitrateKbps?: number;
+  videoSourceToken?: string;
+  streamUri?: string;
+  snapshotUri?: string;
+}
+
+export interface DeviceRecord {
+  id: string;
+  driver: DriverKind;
+  source: 'discovered' | 'added';
+  host: string;
+  port: number;
+  url: string;
+  endpointUuid: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  hardwareId: string | null;
+  mac: string | null;
+  isNvr: boolean;
+  clockOffsetMs: number | null;
+  scopes: string[];
+  idBasis: IdBasis;
+  firstSeen: string;
+  lastSeen: string;
+  /** Whether the device has its own stored credentials (never the credentials themselves). */
+  hasCredentials: boolean;
+}
+
+export interface CameraRecord extends CameraLabels {
+  id: string;
+  deviceId: string;
+  channel: number;
+  videoSourceToken: string | null;
+  profiles: StoredProfile[];
+  createdAt: string;
+  updatedAt: string;
+  device: DeviceRecord;
+}

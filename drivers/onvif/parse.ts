@@ -1,0 +1,179 @@
+// Readers for ONVIF response elements (the child of the SOAP Body), from our safe XML tree.
+// Every identity value stays the string the device sent.
+import type { ClockReading, DeviceIdentity, MediaProfile } from '../types';
+import { type XmlElement, attr, child, childText, childrenNamed, descendant, descendants, textOf } from '../xml';
+
+export function parseDeviceInformation(resp: XmlElement): DeviceIdentity {
+  const id: DeviceIdentity = {};
+  const set = (key: keyof DeviceIdentity, element: string) => {
+    const v = childText(resp, element);
+    if (v !== undefined) id[key] = v;
+  };
+  set('manufacturer', 'Manufacturer');
+  set('model', 'Model');
+  set('firmware', 'FirmwareVersion');
+  set('serial', 'SerialNumber');
+  set('hardwareId', 'HardwareId');
+  return id;
+}
+
+/** "4419B6000001", "44-19-b6-00-00-01", "44:19:B6:00:00:01" → "44:19:b6:00:00:01". */
+export function normaliseMac(raw: string): string | undefined {
+  const hex = raw.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  if (hex.length !== 12 || /^0+$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(':');
+}
+
+/** MAC of the first enabled interface (or the first one at all) from GetNetworkInterfacesResponse. */
+export function parseMac(resp: XmlElement): string | undefined {
+  const ifaces = childrenNamed(resp, 'NetworkInterfaces');
+  const enabled = ifaces.filter((i) => childText(i, 'Enabled') !== 'false');
+  for (const i of [...enabled, ...ifaces]) {
+    const hw = textOf(descendant(i, 'HwAddress'));
+    const mac = hw ? normaliseMac(hw) : undefined;
+    if (mac) return mac;
+  }
+  return undefined;
+}
+
+/** Device UTC time from GetSystemDateAndTimeResponse, ms since epoch. UTCDateTime only: the
+ * TimeZone and LocalDateTime fields are free text and often contradictory. */
+export function parseDeviceUtc(resp: XmlElement): { utcMs?: number; timeZone?: string } {
+  const sdt = child(resp, 'SystemDateAndTime');
+  const timeZone = textOf(descendant(child(sdt, 'TimeZone'), 'TZ'));
+  const utc = child(sdt, 'UTCDateTime');
+  const date = child(utc, 'Date');
+  const time = child(utc, 'Time');
+  const num = (el: XmlElement | undefined, name: string) => {
+    const t = childText(el, name);
+    return t !== undefined && /^\d+$/.test(t) ? Number(t) : NaN;
+  };
+  const parts = [num(date, 'Year'), num(date, 'Month'), num(date, 'Day'), num(time, 'Hour'), num(time, 'Minute'), num(time, 'Second')];
+  if (parts.some((n) => Number.isNaN(n))) return { timeZone };
+  const [y, mo, d, h, mi, s] = parts;
+  const utcMs = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(utcMs) ? { timeZone } : { utcMs, timeZone };
+}
+
+export function clockReading(deviceUtcMs: number, boxMs: number, timeZone?: string): ClockReading {
+  return { deviceUtc: new Date(deviceUtcMs).toISOString(), offsetMs: deviceUtcMs - boxMs, ...(timeZone ? { timeZone } : {}) };
+}
+
+/** Service namespace → our service name, from GetServicesResponse. */
+export function parseServices(resp: XmlElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of childrenNamed(resp, 'Service')) {
+    const ns = childText(s, 'Namespace');
+    const xaddr = childText(s, 'XAddr');
+    if (!ns || !xaddr) continue;
+    const m = /^https?:\/\/www\.onvif\.org\/(ver\d+)\/([^/]+)\/wsdl\/?$/.exec(ns);
+    if (!m) continue;
+    const name = m[2] === 'media' && m[1] === 'ver20' ? 'media2' : m[2];
+    out[name] ??= xaddr;
+  }
+  return out;
+}
+
+/** Service XAddrs from GetCapabilitiesResponse (devices without GetServices). */
+export function parseCapabilities(resp: XmlElement): Record<string, string> {
+  const caps = child(resp, 'Capabilities');
+  const out: Record<string, string> = {};
+  for (const [name, path] of [
+    ['device', ['Device']],
+    ['media', ['Media']],
+    ['events', ['Events']],
+    ['imaging', ['Imaging']],
+    ['ptz', ['PTZ']],
+    ['deviceIO', ['Extension', 'DeviceIO']],
+  ] as const) {
+    let el: XmlElement | undefined = caps;
+    for (const p of path) el = child(el, p);
+    const x = childText(el, 'XAddr');
+    if (x) out[name] = x;
+  }
+  return out;
+}
+
+/** "H.264", "h264", "HEVC" → "H264", "H265"; "JPEG" → "MJPEG". */
+export function normaliseCodec(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const c = raw.trim().toUpperCase().replace(/[.\-_ ]/g, '');
+  if (c === '') return undefined;
+  if (c === 'H264' || c === 'AVC') return 'H264';
+  if (c === 'H265' || c === 'HEVC') return 'H265';
+  if (c === 'JPEG' || c === 'MJPEG') return 'MJPEG';
+  return c;
+}
+
+function int(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined;
+  const n = Math.round(Number(text));
+  return n > 0 ? n : undefined;
+}
+
+function encoderFields(enc: XmlElement | undefined): Pick<MediaProfile, 'codec' | 'width' | 'height' | 'fps' | 'bitrateKbps'> {
+  if (!enc) return {};
+  // Hikvision Media1: <VideoEncoderConfiguration encoding="H265"> beside <Encoding>H264</Encoding>.
+  // The attribute carries the real codec (Media1's enum has no H265), so it wins.
+  const codec = normaliseCodec(attr(enc, 'encoding')) ?? normaliseCodec(childText(enc, 'Encoding'));
+  const res = child(enc, 'Resolution');
+  const rate = child(enc, 'RateControl');
+  const out: Pick<MediaProfile, 'codec' | 'width' | 'height' | 'fps' | 'bitrateKbps'> = {};
+  if (codec) out.codec = codec;
+  const width = int(childText(res, 'Width'));
+  const height = int(childText(res, 'Height'));
+  const fps = int(childText(rate, 'FrameRateLimit'));
+  const bitrate = int(childText(rate, 'BitrateLimit'));
+  if (width) out.width = width;
+  if (height) out.height = height;
+  if (fps) out.fps = fps;
+  if (bitrate) out.bitrateKbps = bitrate;
+  return out;
+}
+
+/** Video profiles from a Media1 or Media2 GetProfilesResponse. Profiles with neither a video
+ * source nor a video encoder (audio/metadata only) are dropped. */
+export function parseProfiles(resp: XmlElement): MediaProfile[] {
+  const out: MediaProfile[] = [];
+  for (const p of childrenNamed(resp, 'Profiles')) {
+    const token = attr(p, 'token');
+    if (!token) continue;
+    const configs = child(p, 'Configurations'); // Media2 nests configurations one level down
+    const vsc = configs ? child(configs, 'VideoSource') : child(p, 'VideoSourceConfiguration');
+    const enc = configs ? child(configs, 'VideoEncoder') : child(p, 'VideoEncoderConfiguration');
+    if (!vsc && !enc) continue;
+    const profile: MediaProfile = { token };
+    const name = childText(p, 'Name');
+    if (name) profile.name = name;
+    const source = childText(vsc, 'SourceToken');
+    if (source) profile.videoSourceToken = source;
+    Object.assign(profile, encoderFields(enc));
+    out.push(profile);
+  }
+  return out;
+}
+
+/** Video source tokens, in device order, from GetVideoSourcesResponse. */
+export function parseVideoSources(resp: XmlElement): string[] {
+  return childrenNamed(resp, 'VideoSources')
+    .map((v) => attr(v, 'token'))
+    .filter((t): t is string => !!t);
+}
+
+/** The raw URI from GetStreamUri/GetSnapshotUri (Media1 MediaUri/Uri, Media2 Uri). */
+export function parseMediaUri(resp: XmlElement): string | undefined {
+  const media1 = child(child(resp, 'MediaUri'), 'Uri');
+  const el = media1 ?? child(resp, 'Uri') ?? descendants(resp, 'Uri')[0];
+  // Not textOf(): cleaning (whitespace inside, &amp;) is the URI rewriter's job.
+  return el && el.text.trim() !== '' ? el.text : undefined;
+}
+
+export function parseScopes(resp: XmlElement): string[] {
+  return childrenNamed(resp, 'Scopes')
+    .map((s) => childText(s, 'ScopeItem'))
+    .filter((s): s is string => !!s);
+}
+
+export function parseEndpointReference(resp: XmlElement): string | undefined {
+  return childText(resp, 'GUID');
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# System packages camgate and its tests need (Debian bookworm). Idempotent: installs only what is missing.
+#  ffmpeg / ffprobe        video pull, probe, transcode (and the tests' stream checks)
+#  GStreamer RTSP server    real RTSP streams for the camera simulator (python3 GI bindings)
+#  onvif-tools              a second, independent ONVIF client to check the simulator against
+#  iproute2                 network namespaces for the multicast discovery tests
+set -euo pipefail
+pkgs=(ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+      gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools onvif-tools iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all system packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// Demo CLI: node dist/scripts/sim/cli.js --count 16 --subnet 127.20.0.0 [--vendor mix] [--rtsp-port N]
+// Prints the simulated devices (table, or JSON with --json) and runs until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { loopbackHosts } from './model';
+import { startSimulator } from './index';
+import type { SimCameraSpec, SimVendor, Simulator } from './types';
+import { SIM_VENDORS } from './vendors';
+
+const USAGE = `usage: cli.js [--count N] [--subnet 127.A.B.C] [--vendor mix|${SIM_VENDORS.join('|')}]
+              [--rtsp-port N] [--no-rtsp] [--rtsp-auth] [--multicast] [--http-port N]
+              [--username U] [--password P] [--json]`;
+
+
+function printTable(sim: Simulator): void {
+  const rows = sim.cameras.map((c) => [c.id, c.spec.vendor, c.spec.host, c.spec.auth, `${c.spec.channels}`, c.xaddr, sim.rtspPort ? c.rtspUrl(1, 'main') : '-']);
+  const head = ['ID', 'VENDOR', 'HOST', 'AUTH', 'CH', 'XADDR', 'RTSP (ch1 main)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '16' },
+      subnet: { type: 'string', default: '127.20.0.0' },
+      vendor: { type: 'string', default: 'mix' },
+      'rtsp-port': { type: 'string', default: '8554' },
+      'no-rtsp': { type: 'boolean', default: false },
+      'rtsp-auth': { type: 'boolean', default: false },
+      multicast: { type: 'boolean', default: false },
+      'http-port': { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const count = Number(values.count);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer\n${USAGE}`);
+  const vendor = values.vendor ?? 'mix';
+  if (vendor !== 'mix' && !SIM_VENDORS.includes(vendor as SimVendor)) throw new Error(`unknown --vendor "${vendor}"\n${USAGE}`);
+  const cameras: SimCameraSpec[] = loopbackHosts(values.subnet ?? '127.20.0.0', count).map((host, i) => ({
+    host,
+    vendor: vendor === 'mix' ? SIM_VENDORS[i % SIM_VENDORS.length] : (vendor as SimVendor),
+    httpPort: values['http-port'] ? Number(values['http-port']) : undefined,
+    username: values.username,
+    password: values.password,
+  }));
+  const sim = await startSimulator({
+    cameras,
+    rtsp: !values['no-rtsp'],
+    rtspPort: Number(values['rtsp-port']),
+    rtspAuth: values['rtsp-auth'],
+    multicast: values.multicast,
+  });
+  if (values.json) {
+    console.log(
+      JSON.stringify(
+        {
+          rtspPort: sim.rtspPort,
+          startupMs: sim.startupMs,
+          cameras: sim.cameras.map((c) => ({ ...c.spec, id: c.id, xaddr: c.xaddr, rtspMain: sim.rtspPort ? c.rtspUrl(1, 'main') : null })),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    printTable(sim);
+    console.log(`\n${count} devices up in ${sim.startupMs.devices} ms; RTSP ${sim.rtspPort ? `on port ${sim.rtspPort} (${sim.startupMs.rtsp} ms)` : 'off'}. Ctrl-C to stop.`);
+  }
+  const shutdown = (): void => {
+    sim.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,107 @@
+// One simulated device: its state (clock, time settings), HTTP side, discovery responder and the
+// reboot cycle, plus the public RunningSimCamera view of it.
+import { DeviceClock } from './clock';
+import { DiscoveryResponder } from './discovery';
+import { HangListener } from './faults';
+import { DeviceHttpService } from './http-device';
+import { httpUrl, type DeviceModel, type StreamKind } from './model';
+import type { DeviceState } from './soap-router';
+import { serviceUrls, type TimeSettings } from './templates-device';
+import { snapshotPath } from './templates-media';
+import type { RunningSimCamera } from './types';
+
+/** Reported in stream URIs when RTSP is off: nothing listens there, which is the point. */
+const NO_RTSP_PORT = 554;
+
+export interface DeviceContext {
+  rtspPort(): number;
+  snapshot(): Buffer;
+  /** Multicast mode: the per-device UDP socket shares port 3702 with the multicast socket. */
+  reuseDiscoveryAddr: boolean;
+}
+
+export class SimDevice implements DeviceState {
+  readonly clock: DeviceClock;
+  time: TimeSettings;
+  readonly discovery: DiscoveryResponder;
+  private readonly http?: DeviceHttpService;
+  private readonly hang?: HangListener;
+  private rebootTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    readonly model: DeviceModel,
+    private readonly ctx: DeviceContext,
+  ) {
+    this.clock = new DeviceClock(model.spec.clockSkewMs ?? 0);
+    this.time = { dateTimeType: 'Manual', timeZone: model.vendor.timeZone };
+    this.discovery = new DiscoveryResponder(model, { reuseAddr: ctx.reuseDiscoveryAddr, notOnvif: model.spec.fault === 'not-onvif' });
+    if (model.spec.fault === 'hang') this.hang = new HangListener();
+    else this.http = new DeviceHttpService(this, ctx.snapshot);
+  }
+
+  rtspPort(): number {
+    return this.ctx.rtspPort() || NO_RTSP_PORT;
+  }
+
+  async start(): Promise<void> {
+    const { host, httpPort } = this.model.spec;
+    try {
+      await Promise.all([this.http?.listen(), this.hang?.listen(host, httpPort), this.discovery.start()]);
+    } catch (err) {
+      await this.stop();
+      const e = err as NodeJS.ErrnoException;
+      const hint = e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRINUSE' ? ' (another simulator on this address?)' : '';
+      throw new Error(`simulated camera ${this.model.id} on ${host}: ${e.message}${hint}`);
+    }
+  }
+
+  /** SystemReboot: HTTP and discovery go silent for rebootDowntimeMs, then come back. */
+  reboot(): void {
+    const downtime = this.model.rebootDowntimeMs;
+    if (downtime <= 0 || this.stopped || !this.http || this.rebootTimer) return;
+    const http = this.http;
+    this.discovery.muted = true;
+    void http.close();
+    this.rebootTimer = setTimeout(() => {
+      this.rebootTimer = undefined;
+      if (this.stopped) return;
+      http.listen().then(
+        () => {
+          this.discovery.muted = false;
+          if (this.stopped) void http.close();
+        },
+        () => undefined, // address taken meanwhile: the device stays down, as a broken one would
+      );
+    }, downtime);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.rebootTimer) clearTimeout(this.rebootTimer);
+    await Promise.all([this.http?.close(), this.hang?.close(), this.discovery.close()]);
+  }
+
+  /** The view handed to users of the simulator. */
+  running(): RunningSimCamera {
+    const m = this.model;
+    const ctx = this.ctx;
+    const profileFor = (ch: number, stream: StreamKind) => {
+      const p = m.profiles.find((x) => x.channel === ch && x.stream === stream);
+      if (!p) throw new RangeError(`${m.id} has channels 1..${m.spec.channels}, asked for ${ch}`);
+      return p;
+    };
+    return {
+      spec: m.spec,
+      id: m.id,
+      xaddr: serviceUrls(m).device,
+      deviceUrl: httpUrl(m.spec.host, m.spec.httpPort, m.vendor.devicePath),
+      rtspUrl: (ch, stream) => {
+        profileFor(ch, stream);
+        return `rtsp://${m.spec.host}:${ctx.rtspPort() || NO_RTSP_PORT}/${m.id}/ch${ch}/${stream}`;
+      },
+      snapshotUrl: (ch) => httpUrl(m.spec.host, m.spec.httpPort, snapshotPath(m, profileFor(ch, 'main'))),
+      clockSkewMs: () => this.clock.skewMs,
+    };
+  }
+}

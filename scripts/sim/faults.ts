@@ -1,0 +1,129 @@
+// Misbehaving devices for bad-input tests (SimFault). Each function answers one HTTP request
+// the way a broken or hostile device would; 'hang' is a bare TCP listener (HangListener).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { NS } from './soap';
+
+export const HUGE_RESPONSE_BYTES = 20 * 1024 * 1024;
+
+/** Deterministic junk: NULs, high bytes and a fragment of markup, never well-formed XML. */
+const GARBAGE = Buffer.concat([
+  Buffer.from([0x00, 0xff, 0xfe, 0x1f, 0x8b, 0x08, 0x00]),
+  Buffer.from('<<?xml ver=1.0 <Envelope<<Body>>\u0000HTTP/1.1 200\r\n\r\n'),
+  Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff)),
+]);
+
+export function sendGarbage(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': GARBAGE.length });
+  res.end(GARBAGE);
+}
+
+/**
+ * A valid response cut half-way through its Body (the envelope head alone is longer than many
+ * bodies), with HTTP framing that matches the cut: the XML is what is broken, not the transport.
+ */
+export function sendTruncated(res: ServerResponse, fullXml: string): void {
+  const full = Buffer.from(fullXml, 'utf8');
+  const bodyStart = Math.max(0, full.indexOf(':Body>'));
+  const cut = full.subarray(0, Math.floor((bodyStart + full.length) / 2));
+  res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': cut.length });
+  res.end(cut);
+}
+
+/**
+ * 20 MB of well-formed SOAP, streamed chunk by chunk with back-pressure (never buffered), and
+ * without Content-Length so the client has to enforce its own cap while reading.
+ */
+export function sendHuge(req: IncomingMessage, res: ServerResponse): void {
+  const head = Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${NS.soap12}" xmlns:tds="${NS.tds}" xmlns:tt="${NS.tt}"><s:Body><tds:GetDeviceInformationResponse><tds:Manufacturer>`,
+  );
+  const tail = Buffer.from('</tds:Manufacturer><tds:Model>huge</tds:Model></tds:GetDeviceInformationResponse></s:Body></s:Envelope>');
+  const chunk = Buffer.alloc(64 * 1024, 'A');
+  let remaining = HUGE_RESPONSE_BYTES - head.length - tail.length;
+  let aborted = false;
+  req.socket.once('close', () => {
+    aborted = true;
+  });
+  res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
+  res.write(head);
+  const pump = (): void => {
+    while (!aborted && remaining > 0) {
+      const piece = remaining >= chunk.length ? chunk : chunk.subarray(0, remaining);
+      remaining -= piece.length;
+      if (!res.write(piece)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!aborted) res.end(tail);
+  };
+  pump();
+}
+
+/** Billion laughs: ten levels of ten-fold entity expansion (~1 GB if a parser expands it). */
+export function billionLaughsXml(): string {
+  const entities = ['<!ENTITY lol "lol">'];
+  for (let i = 1; i <= 9; i++) {
+    const prev = i === 1 ? 'lol' : `lol${i - 1}`;
+    entities.push(`<!ENTITY lol${i} "${Array.from({ length: 10 }, () => `&${prev};`).join('')}">`);
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE s:Envelope [\n  ${entities.join('\n  ')}\n]>\n` +
+    `<s:Envelope xmlns:s="${NS.soap12}" xmlns:tds="${NS.tds}"><s:Body><tds:GetDeviceInformationResponse>` +
+    `<tds:Manufacturer>&lol9;</tds:Manufacturer><tds:Model>laughs</tds:Model><tds:FirmwareVersion>1.00</tds:FirmwareVersion>` +
+    `<tds:SerialNumber>0</tds:SerialNumber><tds:HardwareId>0</tds:HardwareId></tds:GetDeviceInformationResponse></s:Body></s:Envelope>\n`
+  );
+}
+
+export function sendDoctype(res: ServerResponse): void {
+  const body = billionLaughsXml();
+  res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** An ordinary embedded web server (router, NAS, printer) that happens to sit on port 80. */
+export function sendNotOnvifPage(req: IncomingMessage, res: ServerResponse): void {
+  const found = req.method === 'GET' && (req.url === '/' || req.url === '/index.html');
+  const body = found
+    ? '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server is successfully installed.</p></body></html>\n'
+    : '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n';
+  res.writeHead(found ? 200 : 404, { 'Content-Type': 'text/html', Server: 'nginx/1.18.0', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** What a non-ONVIF box on UDP 3702 sends back: text that is no ProbeMatches (here an SSDP-style reply). */
+export const NOT_ONVIF_UDP_REPLY = Buffer.from(
+  'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\nUSN: uuid:00000000-0000-0000-0000-000000000000::upnp:rootdevice\r\nSERVER: Linux/3.10 UPnP/1.0 miniupnpd/2.1\r\n\r\n',
+);
+
+/** 'hang': accepts TCP connections, reads and discards, never answers. */
+export class HangListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor() {
+    this.server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, exclusive: true }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,124 @@
+// Turns a SimCameraSpec into the full, immutable description of one simulated device:
+// defaults from the vendor profile, identity derived from the host, and its media profiles.
+import { createHash } from 'node:crypto';
+import type { RunningSimCamera, SimCameraSpec } from './types';
+import { VENDORS, type VendorProfile } from './vendors';
+
+export type ResolvedSpec = RunningSimCamera['spec'];
+export type StreamKind = 'main' | 'sub';
+
+export interface StreamProfile {
+  token: string;
+  channel: number;
+  stream: StreamKind;
+  width: number;
+  height: number;
+  fps: number;
+  codec: 'H264' | 'H265';
+  bitrateKbps: number;
+}
+
+export interface DeviceModel {
+  spec: ResolvedSpec;
+  id: string;
+  vendor: VendorProfile;
+  /** Host written into XAddrs and URIs (may differ from spec.host: NAT quirk). */
+  reportedHost: string;
+  name: string;
+  hostname: string;
+  rebootDowntimeMs: number;
+  profiles: StreamProfile[];
+}
+
+export function parseIpv4(text: string): [number, number, number, number] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return null;
+  const octets = m.slice(1).map(Number) as [number, number, number, number];
+  return octets.every((o) => o <= 255) ? octets : null;
+}
+
+export function isLoopbackIpv4(text: string): boolean {
+  const o = parseIpv4(text);
+  return o !== null && o[0] === 127;
+}
+
+/** Name-based (v5-style) UUID so a device keeps its identity across runs. */
+function stableUuid(seed: string): string {
+  const h = createHash('sha1').update(`camgate-sim:${seed}`).digest('hex');
+  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+export function resolveCamera(input: SimCameraSpec): DeviceModel {
+  const octets = parseIpv4(input.host);
+  if (!octets || octets[0] !== 127) {
+    // Loopback only: a simulated camera must never make the box answer on a real network.
+    throw new Error(`simulated camera host must be an IPv4 loopback address (127.x.y.z), got "${input.host}"`);
+  }
+  const [, b, c, d] = octets;
+  const vendorName = input.vendor ?? 'generic';
+  const vendor = VENDORS[vendorName];
+  if (!vendor) throw new Error(`unknown simulated vendor "${String(vendorName)}"`);
+  const channels = input.channels ?? vendor.channels;
+  if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
+    throw new Error(`channels must be an integer 1..64, got ${channels}`);
+  }
+  const spec: ResolvedSpec = {
+    ...input,
+    host: input.host,
+    vendor: vendorName,
+    httpPort: input.httpPort ?? vendor.httpPort,
+    username: input.username ?? 'admin',
+    password: input.password ?? 'admin123',
+    auth: input.auth ?? vendor.auth,
+    channels,
+    codec: input.codec ?? vendor.codec,
+    uuid: input.uuid ?? stableUuid(input.host),
+    serial: input.serial ?? vendor.serial(b, c, d),
+    mac: input.mac ?? `${vendor.macPrefix}:${hex2(b)}:${hex2(c)}:${hex2(d)}`,
+    model: input.model ?? vendor.model,
+    firmware: input.firmware ?? vendor.firmware,
+  };
+  const id = input.id ?? `cam-${input.host.replace(/\./g, '-')}`;
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`camera id "${id}" must match [A-Za-z0-9._-]+ (it is an RTSP path segment)`);
+  const reportedHost = input.reportedHost ?? input.host;
+  const profiles: StreamProfile[] = [];
+  for (let ch = 1; ch <= channels; ch++) {
+    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: 25, codec: spec.codec, bitrateKbps: 4096 });
+    // Sub streams are H.264 on every vendor, as on most real cameras.
+    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: 15, codec: 'H264', bitrateKbps: 512 });
+  }
+  return {
+    spec,
+    id,
+    vendor,
+    reportedHost,
+    name: input.name ?? vendor.scopeName,
+    hostname: `${vendor.manufacturer.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${b}-${c}-${d}`,
+    rebootDowntimeMs: input.rebootDowntimeMs ?? 2000,
+    profiles,
+  };
+}
+
+/** "http://host:port/path" (port always written, as in the contract's example xaddr). */
+export function httpUrl(host: string, port: number, path: string): string {
+  return `http://${host}:${port}${path}`;
+}
+
+/** `count` loopback addresses after `subnet` (e.g. 127.20.0.0 -> 127.20.0.1, ...), skipping .0 and .255. */
+export function loopbackHosts(subnet: string, count: number): string[] {
+  const o = parseIpv4(subnet);
+  if (!o || o[0] !== 127) throw new Error(`subnet must be a 127.x.y.z address, got "${subnet}"`);
+  let n = ((o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+  const hosts: string[] = [];
+  while (hosts.length < count) {
+    n++;
+    if (n > 0xffffff) throw new Error(`not enough addresses in 127.0.0.0/8 after ${subnet}`);
+    const last = n & 0xff;
+    if (last === 0 || last === 255) continue;
+    hosts.push(`127.${(n >> 16) & 0xff}.${(n >> 8) & 0xff}.${last}`);
+  }
+  return hosts;
+}

@@ -1,0 +1,100 @@
+// Unicast WS-Discovery over real loopback sockets (127.31.0.0/16 belongs to this file).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { probe, probeWithStats, type ProbeProgress } from '../../drivers';
+import { probeMatchXml, startResponder, type FakeResponder } from './helpers/fake-discovery';
+
+const responders: FakeResponder[] = [];
+after(async () => {
+  for (const r of responders) await r.close();
+});
+
+async function responder(...args: Parameters<typeof startResponder>) {
+  const r = await startResponder(...args);
+  responders.push(r);
+  return r;
+}
+
+const UUID_A = 'uuid:0A0A0A0A-0000-4000-8000-000000000001';
+const UUID_B = 'urn:uuid:0b0b0b0b-0000-4000-8000-000000000002';
+
+test('unicast to several loopback addresses finds each device once, from the answering address', async () => {
+  await responder('127.31.0.2', () => probeMatchXml(UUID_A, 'http://192.168.1.64/onvif/device_service'));
+  await responder('127.31.0.3', () => probeMatchXml(UUID_B, 'http://127.31.0.3:8080/onvif/device_service http://[fe80::1]/onvif/device_service'));
+  const events: ProbeProgress[] = [];
+  const { matches, stats } = await probeWithStats({
+    targets: ['127.31.0.2', '127.31.0.3', '127.31.0.4'],
+    timeoutMs: 300,
+    onProgress: (e) => events.push(e),
+  });
+  const byUuid = Object.fromEntries(matches.map((m) => [m.endpointUuid, m]));
+  assert.equal(matches.length, 2);
+  assert.equal(byUuid['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001'].from, '127.31.0.2');
+  assert.deepEqual(byUuid['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001'].scopes, ['onvif://www.onvif.org/name/Test Cam', 'onvif://www.onvif.org/hardware/X1']);
+  assert.deepEqual(byUuid[UUID_B].xaddrs, ['http://127.31.0.3:8080/onvif/device_service', 'http://[fe80::1]/onvif/device_service']);
+  // Two probe types per target, three targets; each device answers both probes.
+  assert.equal(stats.sent, 6);
+  assert.equal(stats.answers, 4);
+  assert.equal(stats.duplicates, 2);
+  assert.ok(events.some((e) => e.type === 'sent' && e.sent === 3 && e.total === 3));
+});
+
+test('the same device answering from two addresses is deduplicated, XAddrs merged', async () => {
+  const uuid = 'urn:uuid:0c0c0c0c-0000-4000-8000-000000000003';
+  await responder('127.31.1.1', () => probeMatchXml(uuid, 'http://10.0.0.1/onvif/device_service'));
+  await responder('127.31.1.2', () => probeMatchXml(uuid.toUpperCase().replace('URN:UUID:', 'uuid:'), 'http://10.0.1.1/onvif/device_service'));
+  const matches = await probe({ targets: ['127.31.1.1', '127.31.1.2'], timeoutMs: 300 });
+  assert.equal(matches.length, 1);
+  assert.deepEqual(matches[0].xaddrs.sort(), ['http://10.0.0.1/onvif/device_service', 'http://10.0.1.1/onvif/device_service']);
+});
+
+test('junk answers are ignored and counted; a good answer after junk still counts', async () => {
+  const bigJunk = Buffer.alloc(60000, 0x41);
+  await responder('127.31.2.1', () => [
+    'not xml',
+    Buffer.from([0, 1, 2, 3, 255]),
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><Envelope><Body>&lol;</Body></Envelope>',
+    bigJunk,
+    '<Envelope><Body><Hello/></Body></Envelope>',
+    'HTTP/1.1 200 OK\r\n\r\n<html>not onvif</html>',
+    probeMatchXml('urn:uuid:0d0d0d0d-0000-4000-8000-000000000004', 'http://127.31.2.1/onvif/device_service'),
+  ]);
+  const { matches, stats } = await probeWithStats({ targets: ['127.31.2.1'], timeoutMs: 400, types: ['dn:NetworkVideoTransmitter'], maxAnswerBytes: 32 * 1024 });
+  assert.equal(matches.length, 1);
+  assert.deepEqual(stats.ignored, { malformed: 3, 'unsafe-xml': 1, oversized: 1, 'not-probe-match': 1 });
+});
+
+test('answers arriving after timeoutMs are not waited for', async () => {
+  const r = await responder('127.31.3.1', () => undefined);
+  const timers: NodeJS.Timeout[] = [];
+  r.socket.on('message', (_m, rinfo) => {
+    timers.push(setTimeout(() => r.socket.send(probeMatchXml('urn:uuid:late', 'http://x/'), rinfo.port, rinfo.address), 600));
+  });
+  const t0 = Date.now();
+  const matches = await probe({ targets: ['127.31.3.1'], timeoutMs: 200 });
+  const took = Date.now() - t0;
+  timers.forEach(clearTimeout);
+  assert.equal(timers.length, 2, 'the responder did get both probes');
+  assert.equal(matches.length, 0);
+  assert.ok(took >= 200 && took < 550, `took ${took} ms`);
+});
+
+test('abort signal stops the probe with an AbortError', async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  const t0 = Date.now();
+  await assert.rejects(probe({ targets: ['127.31.4.1'], timeoutMs: 5000, signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+  assert.ok(Date.now() - t0 < 1000);
+});
+
+test('nothing to probe and unknown interfaces are clear errors', async () => {
+  await assert.rejects(probe({ timeoutMs: 10 }), /nothing to probe/);
+  await assert.rejects(probe({ targets: ['127.31.5.1'], interfaces: ['no-such-nic0'], timeoutMs: 10 }), /no IPv4 interface matches no-such-nic0/);
+});
+
+test('unicast from an explicitly selected interface (lo) reports it as via', async () => {
+  await responder('127.31.6.1', () => probeMatchXml('urn:uuid:0e0e0e0e-0000-4000-8000-000000000005', 'http://127.31.6.1/onvif/device_service'));
+  const matches = await probe({ targets: ['127.31.6.1'], interfaces: ['lo'], timeoutMs: 200 });
+  assert.equal(matches.length, 1);
+  assert.equal(matches[0].via, 'lo');
+});
