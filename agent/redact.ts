@@ -3,6 +3,8 @@
 // - textual: a SecretScrubber replaces every known secret string wherever it appears
 //   (error messages from libraries can embed a password we did not anticipate).
 
+import { redactUrl as withoutUserinfo } from '../drivers/uri';
+
 export const REDACTED = '***';
 
 /** Names of URL parameters that carry secrets (case-insensitive). Some DVRs put them in the path. */
@@ -13,14 +15,17 @@ const SECRET_PARAM = /([?&;/](?:password|passwd|pwd|pass|auth|token|key|secret|s
  * Works on strings that are not valid URLs too (a regex fallback), because device answers are not.
  */
 export function redactUrl(url: string): string {
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string) => `${scheme}${REDACTED}@`);
-  out = out.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`));
-  return out;
+  return maskSecretParams(url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string) => `${scheme}${REDACTED}@`));
 }
 
-/** For storage: the URL with user:password@ removed entirely and password-like parameters masked. */
+function maskSecretParams(url: string): string {
+  return url.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`));
+}
+
+/** For storage: the URL with user:password@ removed entirely (the drivers' rule) and
+ * password-like parameters masked. */
 export function stripUrlCredentials(url: string): string {
-  return redactUrl(url).replace(/^([a-z][a-z0-9+.-]*:\/\/)\*\*\*@/i, '$1');
+  return maskSecretParams(withoutUserinfo(url));
 }
 
 /** Redacts every URL inside free text (error messages, device answers). */

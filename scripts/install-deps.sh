@@ -4,9 +4,11 @@
 #  GStreamer RTSP server    real RTSP streams for the camera simulator (python3 GI bindings)
 #  onvif-tools              a second, independent ONVIF client to check the simulator against
 #  iproute2                 network namespaces for the multicast discovery tests
+#  mosquitto, openssl       a real broker (plain, TLS, mTLS, ACL) for the uplink tests
 set -euo pipefail
 pkgs=(ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
-      gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools onvif-tools iproute2)
+      gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools onvif-tools iproute2
+      mosquitto mosquitto-clients openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

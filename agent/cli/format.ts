@@ -84,6 +84,8 @@ export function errorHint(outcome: SweepOutcome): string {
     case 'auth':
       return ` → store its login: camgate cameras add onvif ${where} --username USER --password -  (or set the site default cameras.username/password)`;
     case 'timeout':
+      // The overall deadline's message already says how to get more time.
+      if (outcome.error.deadline === 'overall') return '';
       return ' → the device accepted the connection but answered too slowly; raise --onvif.timeout-ms or check the device';
     case 'not-onvif':
       return ' → something answered, but not ONVIF; is ONVIF enabled on the device (often off by default)?';

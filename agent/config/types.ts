@@ -14,10 +14,27 @@ export interface AgentConfig {
     ca?: string;
     cert?: string;
     key?: string;
+    /** 5 = MQTT 5 (default), 4 = MQTT 3.1.1. */
+    protocolVersion: 4 | 5;
+    clientId?: string;
+    keepaliveSec: number;
+    connectTimeoutMs: number;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+  };
+  uplink: {
+    outboxQuotaMb: number;
+    replayWindow: number;
+    replayMaxPerSec: number;
+    metricsIntervalSec: number;
+    commandTimeoutMs: number;
   };
   cameras: { username?: string; password?: string };
   discovery: {
+    /** Probe window (capped at three quarters of overallTimeoutMs by `discover`). */
     timeoutMs: number;
+    /** Overall bound of one `discover` (= its --timeout). */
+    overallTimeoutMs: number;
     ranges: string[];
     multicast: boolean;
     interfaces: string[];

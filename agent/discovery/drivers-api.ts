@@ -1,29 +1,10 @@
-// The part of drivers/ that discovery and `cameras add` call, as an interface so the sweep can
-// be tested with fakes, and so this code builds while drivers/index.ts is still being written.
-import type { Credentials, DeviceDriver } from '../../drivers/types';
-import { CamgateError } from '../errors';
+// The part of drivers/ that discovery, `cameras add` and the uplink's commands call, as an
+// interface so they can be tested with fake drivers. The types are the drivers' own.
+import * as drivers from '../../drivers/index';
+import type { Credentials, DeviceDriver, OpenTarget, ProbeMatch, ProbeOptions } from '../../drivers/index';
 
-export interface ProbeMatch {
-  /** WS-Discovery endpoint reference, e.g. "urn:uuid:…". */
-  endpointUuid: string;
-  xaddrs: string[];
-  scopes: string[];
-  types: string[];
-  /** Address the answer came from. */
-  from: string;
-}
-
-export interface ProbeOptions {
-  multicast?: boolean;
-  interfaces?: string[];
-  targets?: string[];
-  timeoutMs: number;
-  onProgress?: (ev: unknown) => void;
-}
-
-export type DriverTarget =
-  | { kind: 'onvif'; host: string; port?: number; path?: string; endpointUuid?: string; scopes?: string[] }
-  | { kind: 'rtsp'; url: string };
+export type { ProbeMatch, ProbeOptions };
+export type DriverTarget = OpenTarget;
 
 export interface DriversApi {
   probe(options: ProbeOptions): Promise<ProbeMatch[]>;
@@ -31,23 +12,7 @@ export interface DriversApi {
   openDriver(target: DriverTarget, credentials?: Credentials, options?: { timeoutMs?: number }): DeviceDriver;
 }
 
-// Compile-time check that drivers/index still offers what this interface promises (type only:
-// nothing is loaded here).
-type RealDrivers = Pick<typeof import('../../drivers/index'), 'probe' | 'expandTargets' | 'openDriver'>;
-export const driversMatchContract: (real: RealDrivers) => DriversApi = (real) => real;
-
-/** Loads drivers/index at first use (a missing or broken drivers build is reported, not crashed on). */
+/** The real drivers. */
 export function loadDrivers(): DriversApi {
-  const modulePath = '../../drivers/index';
-  let mod: Partial<DriversApi>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(modulePath) as Partial<DriversApi>;
-  } catch (err) {
-    throw new CamgateError(`device drivers are not available in this build (${(err as Error).message.split('\n')[0]})`, 1, { cause: err });
-  }
-  for (const fn of ['probe', 'expandTargets', 'openDriver'] as const) {
-    if (typeof mod[fn] !== 'function') throw new CamgateError(`device drivers are incomplete in this build: ${fn}() is missing`);
-  }
-  return mod as DriversApi;
+  return drivers;
 }

@@ -1,15 +1,17 @@
-// A discovery sweep: probe (multicast and/or unicast), then identify every device found (and
-// every device added by hand) with bounded concurrency and a per-device deadline. Pure
-// orchestration: the driver functions are injected, so it is testable without sockets, and it
-// saves nothing (the caller decides). One failing device never stops the sweep.
+// A discovery sweep: probe (multicast and/or unicast) and identify every device found while the
+// probe is still listening (each one as soon as its answer arrives), then every device added by
+// hand that did not answer; with bounded concurrency, a per-device deadline and, when
+// `timeoutMs` is given, one overall deadline for the whole sweep. Pure orchestration: the driver
+// functions are injected, so it is testable without sockets, and it saves nothing (the caller
+// decides). One failing device never stops the sweep, and a device the overall deadline cut off
+// is reported (code 'timeout'), never dropped.
 import type { Credentials, DeviceReport } from '../../drivers/types';
-import { UsageError } from '../errors';
+import { CamgateError, UsageError } from '../errors';
 import { normalizeEndpointUuid } from '../inventory/ids';
 import { redactUrlsInText } from '../redact';
-import { mapWithConcurrency } from '../util/concurrency';
-import { withDeadline } from '../util/deadline';
+import { DeadlineError, withDeadline } from '../util/deadline';
 import type { DriversApi, ProbeMatch } from './drivers-api';
-import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress } from './targets';
+import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress, hostOf } from './targets';
 
 export interface KnownDevice {
   deviceId: string;
@@ -36,31 +38,61 @@ export interface SweepOptions {
   force: boolean;
   multicast: boolean;
   interfaces: string[];
+  /** Probe window: how long to collect WS-Discovery answers. With `timeoutMs` this is a cap on
+   * the probe's share of the overall budget (see planProbe). */
   probeTimeoutMs: number;
   /** Deadline for identifying one device (also each request's timeout). */
   identifyTimeoutMs: number;
+  /** How many devices are identified at the same time (during and after the probe). */
   concurrency: number;
   known: KnownDevice[];
+  /** Overall bound of the sweep (probe + identification), from `startedAt`. Omitted: unbounded. */
+  timeoutMs?: number;
+  /** When the overall budget started, on the deps.now() clock; default: when sweep() is called. */
+  startedAt?: number;
+  /** How messages name the overall timeout; default "overall discovery timeout". */
+  timeoutLabel?: string;
+  /** What people should change to get more time, for the error of a device the overall
+   * deadline cut off; default "raise the overall timeout to give devices more time". */
+  timeoutAdvice?: string;
 }
 
 export type SweepProgress =
   | { type: 'probe-start'; multicast: boolean; unicastTargets: number; timeoutMs: number }
-  | { type: 'probe-done'; matches: number }
-  | { type: 'identify-start'; total: number }
-  | { type: 'identified'; address: string; ok: boolean; done: number; total: number; error?: string };
+  | { type: 'probe-done'; matches: number; ignored: number; ignoredFrom: string[] }
+  /** After the probe: the final number of devices to identify (answers plus added devices that
+   * did not answer), of which `done` are already finished (identification starts as answers come). */
+  | { type: 'identify-start'; total: number; done: number; remainingMs?: number }
+  /** `total` is the number of devices known so far; while `probing`, more may still answer. */
+  | { type: 'identified'; address: string; ok: boolean; done: number; total: number; probing?: true; error?: string };
+
+export interface SweepError {
+  code: string;
+  message: string;
+  /** Set when the overall deadline (not the device's own) is what stopped it. */
+  deadline?: 'overall';
+}
 
 export interface SweepOutcome {
   target: SweepTarget;
   /** "host:port" */
   address: string;
   report?: DeviceReport;
-  error?: { code: string; message: string };
+  error?: SweepError;
   durationMs: number;
 }
 
 export interface SweepResult {
   unicastTargets: number;
   probeMatches: number;
+  /** Answers on the discovery port that were not ONVIF probe matches (junk, other protocols). */
+  probeIgnored: number;
+  /** Distinct addresses those ignored answers came from. */
+  probeIgnoredFrom: string[];
+  /** The probe window actually used (ms after the last probe was sent). */
+  probeWindowMs: number;
+  /** Devices the overall deadline stopped (also counted in outcomes as errors). */
+  cutOff: number;
   outcomes: SweepOutcome[];
   durationMs: number;
 }
@@ -78,28 +110,80 @@ export function probeGraceMs(unicastTargets: number): number {
   return 2000 + Math.ceil(unicastTargets / 128) * 20;
 }
 
-export function targetsFromMatches(matches: ProbeMatch[], known: KnownDevice[]): SweepTarget[] {
-  const out: SweepTarget[] = [];
-  const seenUuid = new Set<string>();
-  const seenAddress = new Set<string>();
-  for (const m of matches) {
+/** Rough time the driver needs to send unicast probes (batches of 128, 10 ms apart). */
+export function probePacingMs(unicastTargets: number): number {
+  return Math.ceil(unicastTargets / 128) * 10;
+}
+
+export interface ProbePlan {
+  /** Share of the overall budget reserved for the probe (sending + collecting answers). */
+  shareMs: number;
+  /** Probe window handed to the driver: how long to collect answers after the last probe. */
+  windowMs: number;
+}
+
+/** The probe's share of an overall budget, at most (see planProbe). */
+export const PROBE_SHARE = 3 / 4;
+
+/**
+ * How an overall budget is split. Devices are identified while the probe is still listening, as
+ * soon as they answer, so the probe window no longer delays identification: it gets up to three
+ * quarters of the budget, and never more than the configured probe window (`windowCapMs`):
+ * share = min(timeout × 3/4, windowCap). Unicast sending comes out of that share (the window
+ * shrinks by the pacing time, but keeps at least a quarter of the share so the last batch can
+ * still answer). At least a quarter of the budget is left after the probe, for devices that
+ * answer late and for added devices that did not answer (those are only tried once the probe
+ * has ended). Without an overall budget the window is the cap.
+ */
+export function planProbe(timeoutMs: number | undefined, windowCapMs: number, unicastTargets: number): ProbePlan {
+  if (timeoutMs === undefined) return { shareMs: windowCapMs + probePacingMs(unicastTargets), windowMs: windowCapMs };
+  const shareMs = Math.max(1, Math.min(Math.floor(timeoutMs * PROBE_SHARE), windowCapMs));
+  const windowMs = Math.max(shareMs - probePacingMs(unicastTargets), Math.floor(shareMs / 4), 1);
+  return { shareMs, windowMs };
+}
+
+/** Turns probe answers into targets one at a time, as they arrive: deduplicated by endpoint UUID
+ * and, for answers without one, by address; known devices that never answered come last. */
+export class TargetCollector {
+  private readonly seenUuid = new Set<string>();
+  private readonly seenAddress = new Set<string>();
+
+  constructor(private readonly known: KnownDevice[]) {}
+
+  /** The target for an answer, or undefined when it duplicates one already taken. */
+  fromMatch(m: ProbeMatch): SweepTarget | undefined {
     const uuid = normalizeEndpointUuid(m.endpointUuid);
     // A camera answers once per interface the probe went out on.
-    if (uuid && seenUuid.has(uuid)) continue;
+    if (uuid && this.seenUuid.has(uuid)) return undefined;
     const a = addressFromMatch(m);
     const key = formatAddress(a.host, a.port);
-    if (!uuid && seenAddress.has(key)) continue;
-    if (uuid) seenUuid.add(uuid);
-    seenAddress.add(key);
-    const knownDevice = known.find((k) => (uuid && normalizeEndpointUuid(k.endpointUuid) === uuid) || (k.host === a.host && k.port === a.port));
-    out.push({ ...a, endpointUuid: uuid, scopes: m.scopes, source: 'probe', deviceId: knownDevice?.deviceId });
+    if (!uuid && this.seenAddress.has(key)) return undefined;
+    if (uuid) this.seenUuid.add(uuid);
+    this.seenAddress.add(key);
+    const knownDevice = this.known.find((k) => (uuid && normalizeEndpointUuid(k.endpointUuid) === uuid) || (k.host === a.host && k.port === a.port));
+    return { ...a, endpointUuid: uuid, scopes: m.scopes, source: 'probe', deviceId: knownDevice?.deviceId };
   }
-  for (const k of known) {
-    const uuid = normalizeEndpointUuid(k.endpointUuid);
-    if ((uuid && seenUuid.has(uuid)) || seenAddress.has(formatAddress(k.host, k.port))) continue;
-    out.push({ host: k.host, port: k.port, path: k.path ?? DEFAULT_DEVICE_PATH, endpointUuid: uuid, source: 'added', deviceId: k.deviceId });
+
+  /** Known devices no answer has matched so far: call once the probe has ended. */
+  unanswered(): SweepTarget[] {
+    const out: SweepTarget[] = [];
+    for (const k of this.known) {
+      const uuid = normalizeEndpointUuid(k.endpointUuid);
+      if ((uuid && this.seenUuid.has(uuid)) || this.seenAddress.has(formatAddress(k.host, k.port))) continue;
+      out.push({ host: k.host, port: k.port, path: k.path ?? DEFAULT_DEVICE_PATH, endpointUuid: uuid, source: 'added', deviceId: k.deviceId });
+    }
+    return out;
   }
-  return out;
+}
+
+export function targetsFromMatches(matches: ProbeMatch[], known: KnownDevice[]): SweepTarget[] {
+  const collector = new TargetCollector(known);
+  const out: SweepTarget[] = [];
+  for (const m of matches) {
+    const t = collector.fromMatch(m);
+    if (t) out.push(t);
+  }
+  return [...out, ...collector.unanswered()];
 }
 
 function errorInfo(err: unknown, address: string): { code: string; message: string } {
@@ -107,12 +191,72 @@ function errorInfo(err: unknown, address: string): { code: string; message: stri
   const code = typeof e?.code === 'string' ? e.code : e?.name === 'DeadlineError' ? 'timeout' : 'error';
   let message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
   if (!message.includes(address) && !message.includes(address.split(':')[0])) message = `${address}: ${message}`;
-  return { code, message: redactUrlsInText(message) };
+  return { code, message: oneLine(redactUrlsInText(message)) };
 }
 
-async function identify(target: SweepTarget, options: SweepOptions, deps: SweepDeps): Promise<Omit<SweepOutcome, 'durationMs'>> {
+const MAX_MESSAGE_CHARS = 400;
+
+/** Error messages quote what devices sent: keep them one printable line of sane length. */
+export function oneLine(message: string): string {
+  const flat = message
+    .replace(/\s+/g, ' ')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .trim();
+  return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
+}
+
+interface Budget {
+  /** Absolute deadline on the deps.now() clock; Infinity when unbounded. */
+  deadlineAt: number;
+  timeoutMs?: number;
+  label: string;
+  advice: string;
+  now(): number;
+}
+
+function overallTimeoutError(address: string, budget: Budget, startedMs?: number): SweepError {
+  const what = startedMs === undefined ? 'not identified' : `identification cut off after ${Math.round(startedMs)} ms`;
+  const when = startedMs === undefined ? ' before its turn came' : '';
+  return {
+    code: 'timeout',
+    message: `${address}: ${what}: the ${budget.label} of ${budget.timeoutMs} ms ran out${when}; ${budget.advice}`,
+    deadline: 'overall',
+  };
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (after calling onCancel). */
+function cancellable<T>(work: Promise<T>, signal: AbortSignal, onCancel: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = () => {
+      try {
+        onCancel();
+      } finally {
+        reject(new Error('identification cancelled: the sweep failed'));
+      }
+    };
+    if (signal.aborted) return cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancel));
+  });
+}
+
+async function identify(
+  target: SweepTarget,
+  options: SweepOptions,
+  deps: SweepDeps,
+  budget: Budget,
+  cancel: AbortSignal,
+): Promise<Omit<SweepOutcome, 'durationMs'>> {
   const address = formatAddress(target.host, target.port);
+  const remaining = budget.deadlineAt - budget.now();
+  // Not started before the overall deadline: reported, no driver opened.
+  if (remaining <= 0) return { target, address, error: overallTimeoutError(address, budget) };
+  const overallFirst = remaining < options.identifyTimeoutMs;
+  const limitMs = overallFirst ? Math.ceil(remaining) : options.identifyTimeoutMs;
+  const t0 = budget.now();
   let driver: ReturnType<SweepDeps['openDriver']> | undefined;
+  let expired = false;
   try {
     const credentials = deps.credentialsFor(target);
     const onvif = { kind: 'onvif' as const, host: target.host, port: target.port, path: target.path };
@@ -120,11 +264,17 @@ async function identify(target: SweepTarget, options: SweepOptions, deps: SweepD
       timeoutMs: options.identifyTimeoutMs,
     });
     const d = driver;
+    const onExpire = () => {
+      expired = true;
+      d.close();
+    };
+    // Each request keeps its own timeout (onvif.timeoutMs); the overall deadline, when it comes
+    // first, cuts the whole identification and closes the driver.
     const report = await withDeadline(
-      d.report(),
-      options.identifyTimeoutMs,
+      cancellable(d.report(), cancel, () => d.close()),
+      limitMs,
       `identification of ${address} did not finish within ${options.identifyTimeoutMs} ms (onvif.timeoutMs)`,
-      () => d.close(),
+      onExpire,
     );
     // The probe knows things a device may not repeat over SOAP.
     const completed: DeviceReport = {
@@ -134,6 +284,8 @@ async function identify(target: SweepTarget, options: SweepOptions, deps: SweepD
     };
     return { target, address, report: completed };
   } catch (err) {
+    // `expired`, not the error's type: closing the driver may make report() reject first.
+    if (overallFirst && (expired || err instanceof DeadlineError)) return { target, address, error: overallTimeoutError(address, budget, budget.now() - t0) };
     return { target, address, error: errorInfo(err, address) };
   } finally {
     try {
@@ -144,9 +296,110 @@ async function identify(target: SweepTarget, options: SweepOptions, deps: SweepD
   }
 }
 
+interface IdentificationPool {
+  /** True while the probe may still add targets (reported with each 'identified' event). */
+  probing: boolean;
+  readonly total: number;
+  readonly done: number;
+  /** Queues a target; it starts as soon as fewer than `concurrency` identifications run. */
+  add(target: SweepTarget): void;
+  /** No more targets: resolves with every outcome, in the order the targets were added. */
+  finish(): Promise<SweepOutcome[]>;
+  /** Starts nothing more, closes the drivers of identifications under way and waits for them. */
+  cancel(): Promise<void>;
+}
+
+/** Identifies targets as they are added, at most `options.concurrency` at a time. */
+function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budget): IdentificationPool {
+  const limit = Math.max(1, options.concurrency);
+  const targets: SweepTarget[] = [];
+  const outcomes: SweepOutcome[] = [];
+  const cancelled = new AbortController();
+  let next = 0;
+  let active = 0;
+  let done = 0;
+  let closed = false;
+  let failure: { err: unknown } | undefined;
+  let settle: (() => void) | undefined;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const checkSettled = () => {
+    if (closed && active === 0 && (next === targets.length || cancelled.signal.aborted)) settle?.();
+  };
+  const run = async (index: number) => {
+    const target = targets[index];
+    const t0 = budget.now();
+    const outcome = await identify(target, options, deps, budget, cancelled.signal);
+    if (cancelled.signal.aborted) return;
+    done++;
+    deps.onProgress?.({
+      type: 'identified',
+      address: outcome.address,
+      ok: !outcome.error,
+      done,
+      total: targets.length,
+      ...(pool.probing ? { probing: true as const } : {}),
+      error: outcome.error?.message,
+    });
+    outcomes[index] = { ...outcome, durationMs: budget.now() - t0 };
+  };
+  const pump = () => {
+    while (active < limit && next < targets.length && !cancelled.signal.aborted && !failure) {
+      const index = next++;
+      active++;
+      run(index)
+        .catch((err: unknown) => {
+          // identify() reports device errors itself: this is a bug or a throwing progress callback.
+          failure ??= { err };
+        })
+        .finally(() => {
+          active--;
+          pump();
+          checkSettled();
+        });
+    }
+    if (failure) next = targets.length;
+  };
+  const pool: IdentificationPool = {
+    probing: true,
+    get total() {
+      return targets.length;
+    },
+    get done() {
+      return done;
+    },
+    add(target) {
+      if (closed) throw new Error('identification pool already closed');
+      targets.push(target);
+      pump();
+    },
+    async finish() {
+      closed = true;
+      checkSettled();
+      await settled;
+      if (failure) throw failure.err;
+      return outcomes;
+    },
+    async cancel() {
+      pool.probing = false;
+      cancelled.abort();
+      closed = true;
+      checkSettled();
+      await settled;
+    },
+  };
+  return pool;
+}
+
 export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<SweepResult> {
   const now = deps.now ?? Date.now;
-  const started = now();
+  const started = options.startedAt ?? now();
+  const budget: Budget = {
+    deadlineAt: options.timeoutMs === undefined ? Infinity : started + options.timeoutMs,
+    timeoutMs: options.timeoutMs,
+    label: options.timeoutLabel ?? 'overall discovery timeout',
+    advice: options.timeoutAdvice ?? 'raise the overall timeout to give devices more time',
+    now,
+  };
   let unicast: string[] = [];
   if (options.ranges.length > 0) {
     try {
@@ -158,25 +411,77 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
   if (!options.multicast && unicast.length === 0 && options.known.length === 0) {
     throw new UsageError('nothing to discover: multicast is off and no --range was given (nor discovery.ranges in the config)');
   }
-  let matches: ProbeMatch[] = [];
-  if (options.multicast || unicast.length > 0) {
-    deps.onProgress?.({ type: 'probe-start', multicast: options.multicast, unicastTargets: unicast.length, timeoutMs: options.probeTimeoutMs });
-    matches = await withDeadline(
-      deps.probe({ multicast: options.multicast, interfaces: options.interfaces, targets: unicast, timeoutMs: options.probeTimeoutMs }),
-      options.probeTimeoutMs + probeGraceMs(unicast.length),
-      `the WS-Discovery probe did not finish within ${options.probeTimeoutMs} ms`,
-    );
-    deps.onProgress?.({ type: 'probe-done', matches: matches.length });
+  const plan = planProbe(options.timeoutMs, options.probeTimeoutMs, unicast.length);
+  const collector = new TargetCollector(options.known);
+  const pool = identificationPool(options, deps, budget);
+  try {
+    let probeMatches = 0;
+    let ignored = 0;
+    const ignoredFrom = new Set<string>();
+    if (options.multicast || unicast.length > 0) {
+      deps.onProgress?.({ type: 'probe-start', multicast: options.multicast, unicastTargets: unicast.length, timeoutMs: plan.windowMs });
+      const abort = new AbortController();
+      // Identification starts as soon as a device answers, while the probe keeps listening.
+      const accept = (m: ProbeMatch) => {
+        if (!pool.probing) return; // a driver calling back after its probe ended
+        const target = collector.fromMatch(m);
+        if (target) pool.add(target);
+      };
+      // The driver's probe ends on its own after the window; this only guards against one that
+      // does not, and never past the overall deadline.
+      const guardMs = Math.max(1, Math.min(plan.windowMs + probeGraceMs(unicast.length), budget.deadlineAt - now()));
+      let matches: ProbeMatch[];
+      try {
+        matches = await withDeadline(
+          deps.probe({
+            multicast: options.multicast,
+            interfaces: options.interfaces,
+            targets: unicast,
+            timeoutMs: plan.windowMs,
+            signal: abort.signal,
+            onProgress: (ev) => {
+              const e = ev as { type?: unknown; from?: unknown };
+              if (e?.type !== 'ignored') return;
+              ignored++;
+              if (typeof e.from === 'string') ignoredFrom.add(hostOf(e.from));
+            },
+            onMatch: accept,
+          }),
+          guardMs,
+          `the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`,
+          () => abort.abort(),
+        );
+      } catch (err) {
+        if (!abort.signal.aborted) throw err;
+        throw new CamgateError(`the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`, 1, { cause: err });
+      }
+      pool.probing = false;
+      probeMatches = matches.length;
+      deps.onProgress?.({ type: 'probe-done', matches: matches.length, ignored, ignoredFrom: [...ignoredFrom] });
+      // What the driver did not hand over while listening (or a driver without onMatch).
+      for (const m of matches) {
+        const target = collector.fromMatch(m);
+        if (target) pool.add(target);
+      }
+    }
+    pool.probing = false;
+    for (const target of collector.unanswered()) pool.add(target);
+    const remainingMs = Number.isFinite(budget.deadlineAt) ? Math.max(0, Math.round(budget.deadlineAt - now())) : undefined;
+    deps.onProgress?.({ type: 'identify-start', total: pool.total, done: pool.done, ...(remainingMs !== undefined ? { remainingMs } : {}) });
+    const outcomes = await pool.finish();
+    return {
+      unicastTargets: unicast.length,
+      probeMatches,
+      probeIgnored: ignored,
+      probeIgnoredFrom: [...ignoredFrom],
+      probeWindowMs: plan.windowMs,
+      cutOff: outcomes.filter((o) => o.error?.deadline === 'overall').length,
+      outcomes,
+      durationMs: now() - started,
+    };
+  } catch (err) {
+    // No result without a probe (or after a bug): stop what already started, drivers closed.
+    await pool.cancel();
+    throw err;
   }
-  const targets = targetsFromMatches(matches, options.known);
-  deps.onProgress?.({ type: 'identify-start', total: targets.length });
-  let done = 0;
-  const outcomes = await mapWithConcurrency(targets, options.concurrency, async (target) => {
-    const t0 = now();
-    const outcome = await identify(target, options, deps);
-    done++;
-    deps.onProgress?.({ type: 'identified', address: outcome.address, ok: !outcome.error, done, total: targets.length, error: outcome.error?.message });
-    return { ...outcome, durationMs: now() - t0 };
-  });
-  return { unicastTargets: unicast.length, probeMatches: matches.length, outcomes, durationMs: now() - started };
 }

@@ -1,5 +1,5 @@
 // Shapes of inventory records as the rest of the agent sees them (camelCase, parsed JSON).
-import type { DriverKind } from '../../drivers/types';
+import type { DriverKind, MediaProfile } from '../../drivers/types';
 import type { IdBasis } from './ids';
 
 export type CameraClass = 1 | 2 | 3;
@@ -21,19 +21,8 @@ export interface CameraLabels {
 export type LabelField = keyof CameraLabels;
 export type LabelPatch = Partial<CameraLabels>;
 
-/** A media profile as stored: URIs never carry credentials. */
-export interface StoredProfile {
-  token: string;
-  name?: string;
-  codec?: string;
-  width?: number;
-  height?: number;
-  fps?: number;
-  bitrateKbps?: number;
-  videoSourceToken?: string;
-  streamUri?: string;
-  snapshotUri?: string;
-}
+/** A media profile as stored: the driver's own shape; its URIs never carry credentials. */
+export type StoredProfile = MediaProfile;
 
 export interface DeviceRecord {
   id: string;

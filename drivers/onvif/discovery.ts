@@ -1,6 +1,7 @@
 // Our own WS-Discovery client: multicast on every IPv4 interface (one socket per address) and/or
 // unicast Probes to explicit targets, paced so that sweeping a /16 neither floods libuv's send
-// queue nor the receive buffer. Answers are deduplicated by endpoint UUID.
+// queue nor the receive buffer. Answers are deduplicated by endpoint UUID; each new endpoint is
+// also handed to `onMatch` as soon as it answers, so callers can start work before the window ends.
 import dgram from 'node:dgram';
 import { DriverError } from '../types';
 import { buildProbe, parseProbeAnswer, PROBE_TYPES, type ProbeMatch } from './probe-message';
@@ -31,6 +32,10 @@ export interface ProbeOptions {
   /** How long to collect answers after the last Probe has been sent. */
   timeoutMs: number;
   onProgress?(ev: ProbeProgress): void;
+  /** Called once per new endpoint (after deduplication by endpoint UUID), as soon as its first
+   * answer arrives, with the match the result will hold (XAddrs of later duplicate answers are
+   * merged into that same object). Exceptions thrown by it are ignored. */
+  onMatch?(match: ProbeMatch): void;
   signal?: AbortSignal;
   /** Unicast pacing: targets per batch (default 128) and pause between batches (default 10 ms). */
   batchSize?: number;
@@ -112,12 +117,19 @@ export async function probe(options: ProbeOptions): Promise<ProbeMatch[]> {
 /** probe() plus debug counters (junk answers, send errors, duplicates). */
 export async function probeWithStats(options: ProbeOptions): Promise<{ matches: ProbeMatch[]; stats: ProbeStats }> {
   const started = Date.now();
-  const { signal, onProgress } = options;
+  const { signal, onProgress, onMatch } = options;
   const emit = (ev: ProbeProgress) => {
     try {
       onProgress?.(ev);
     } catch {
       /* a throwing progress callback must not break discovery */
+    }
+  };
+  const handOver = (m: ProbeMatch) => {
+    try {
+      onMatch?.(m);
+    } catch {
+      /* nor a throwing match callback */
     }
   };
   if (signal?.aborted) throw abortError(signal);
@@ -147,6 +159,7 @@ export async function probeWithStats(options: ProbeOptions): Promise<{ matches: 
         byUuid.set(m.endpointUuid, m);
       }
       emit({ type: 'answer', from: m.from, via: m.via, endpointUuid: m.endpointUuid, duplicate: !!known });
+      if (!known) handOver(m);
     }
   };
 

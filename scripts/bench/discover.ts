@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const report = {
       devices: args.count,
       simulatorStartupMs: sim.startupMs,
-      probeWindowMs: args.timeoutMs,
+      discoverTimeoutMs: args.timeoutMs,
       discoverWallMs: Math.round(wallMs),
       found: result.devices.length,
       identified,

@@ -151,3 +151,81 @@ test('cameras add: a failure saves nothing and says what to do; --name is refuse
   assert.match(nvr.stderr, /--name names one camera, but 10\.1\.0\.3 has 3 channels/);
   assert.equal(JSON.parse((await runMain(['cameras', 'list', '--json', '--data-dir', dir])).stdout).length, 0, 'nothing saved');
 });
+
+test('discover --timeout bounds the whole command: a hanging device is reported as timeout, the rest saved', async (t) => {
+  const dir = tempDir(t);
+  const base = fakeDrivers([{ report: camA() }, { report: nvrB() }]);
+  const closed: string[] = [];
+  const drivers: DriversApi = {
+    ...base,
+    probe: async (o) => [...(await base.probe(o)), { endpointUuid: 'urn:uuid:hang', xaddrs: ['http://10.1.0.9/onvif/device_service'], scopes: [], types: [], from: '10.1.0.9' }],
+    openDriver: (target, credentials, options) => {
+      if (target.kind !== 'onvif' || target.host !== '10.1.0.9') return base.openDriver(target, credentials, options);
+      const hanging: Partial<DeviceDriver> = { kind: 'onvif', report: () => new Promise<DeviceReport>(() => undefined), close: () => void closed.push(target.host) };
+      return hanging as DeviceDriver;
+    },
+  };
+  const args = ['discover', '--range', '10.1.0.2,10.1.0.3,10.1.0.9', '--no-multicast', '--timeout', '600', '--data-dir', dir];
+  const t0 = Date.now();
+  const r = await runMain([...args, '--json'], { drivers });
+  // Without the overall bound this would wait for onvif.timeoutMs (5 s).
+  assert.ok(Date.now() - t0 < 600 + 1000, `took ${Date.now() - t0} ms`);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const hung = out.devices.find((d: { address: string }) => d.address === '10.1.0.9:80');
+  assert.equal(hung.ok, false);
+  assert.equal(hung.error.code, 'timeout');
+  assert.equal(hung.error.deadline, 'overall');
+  assert.match(hung.error.message, /^10\.1\.0\.9:80: identification cut off after \d+ ms: the overall --timeout of 600 ms ran out; raise --timeout/);
+  assert.ok(closed.includes('10.1.0.9'));
+  assert.equal(out.summary.timeoutMs, 600);
+  assert.equal(out.summary.probeWindowMs, 440); // three quarters of 600, less 10 ms to send the unicast probes
+  assert.equal(out.summary.timedOut, 1);
+  assert.equal(out.summary.saved, 2, 'what was identified before the deadline is saved');
+  assert.match(r.stderr, /waiting 440 ms for answers \(devices are identified as they answer\)/);
+  assert.match(r.stderr, /identifying 3 device\(s\) \(\d+\.\d s left of --timeout\)/);
+  assert.equal(JSON.parse((await runMain(['cameras', 'list', '--json', '--data-dir', dir])).stdout).length, 4);
+
+  const human = await runMain([...args, '--no-save'], { drivers });
+  assert.equal(human.code, 1);
+  const line = human.stdout.split('\n').find((l) => l.startsWith('✗'));
+  assert.match(line ?? '', /^✗ 10\.1\.0\.9:80 {2}10\.1\.0\.9:80: identification cut off after \d+ ms: the overall --timeout of 600 ms ran out; raise --timeout \(or discovery\.overallTimeoutMs\)/);
+  assert.doesNotMatch(human.stdout, /raise --onvif\.timeout-ms/, 'not the per-device hint');
+  assert.match(human.stdout, /2 device\(s\) identified, 1 failed \(1 stopped by the overall 600 ms timeout\); not saved/);
+});
+
+test('discover identifies devices while the probe is still listening; progress says so', async (t) => {
+  const dir = tempDir(t);
+  const base = fakeDrivers([{ report: camA() }, { report: nvrB() }, { report: report({ host: '10.1.0.7', endpointUuid: 'urn:uuid:c' }), answersProbe: false }]);
+  const openedBeforeProbeEnd: string[] = [];
+  let probing = false;
+  const drivers: DriversApi = {
+    ...base,
+    probe: async (o) => {
+      probing = true;
+      const matches = await base.probe(o);
+      for (const m of matches) o.onMatch?.(m);
+      // The rest of the probe window.
+      await new Promise((r) => setTimeout(r, 300));
+      probing = false;
+      return matches;
+    },
+    openDriver: (target, credentials, options) => {
+      if (probing && target.kind === 'onvif') openedBeforeProbeEnd.push(target.host);
+      return base.openDriver(target, credentials, options);
+    },
+  };
+  const add = await runMain(['cameras', 'add', 'onvif', '10.1.0.7', '--data-dir', dir], { drivers });
+  assert.equal(add.code, 0, add.stderr);
+  const r = await runMain(['discover', '--range', '10.1.0.2,10.1.0.3', '--no-multicast', '--json', '--data-dir', dir], { drivers });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(openedBeforeProbeEnd.sort(), ['10.1.0.2', '10.1.0.3']);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.devices.map((d: { address: string; source: string }) => [d.address, d.source]), [['10.1.0.2:80', 'probe'], ['10.1.0.3:80', 'probe'], ['10.1.0.7:80', 'added']]);
+  assert.equal(out.summary.identified, 3);
+  assert.match(r.stderr, /\[1\/2\+\] 10\.1\.0\.[23]:80 ok/);
+  assert.match(r.stderr, /\[2\/2\+\] 10\.1\.0\.[23]:80 ok/);
+  assert.match(r.stderr, /probe: 2 answer\(s\)/);
+  assert.match(r.stderr, /identifying 3 device\(s\), 2 already done \(\d+\.\d s left of --timeout\)/);
+  assert.match(r.stderr, /\[3\/3\] 10\.1\.0\.7:80 ok/);
+});

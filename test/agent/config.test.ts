@@ -47,7 +47,7 @@ test('the schema has every required key, each documented', () => {
   const paths = configKeys().map((k) => k.path);
   for (const p of [
     'site.id', 'site.name', 'dataDir', 'broker.urls', 'broker.username', 'broker.password', 'broker.ca', 'broker.cert', 'broker.key',
-    'cameras.username', 'cameras.password', 'discovery.timeoutMs', 'discovery.ranges', 'discovery.multicast', 'discovery.interfaces',
+    'cameras.username', 'cameras.password', 'discovery.timeoutMs', 'discovery.overallTimeoutMs', 'discovery.ranges', 'discovery.multicast', 'discovery.interfaces',
     'discovery.concurrency', 'onvif.timeoutMs', 'log.level',
   ]) {
     assert.ok(paths.includes(p), `missing key ${p}`);
@@ -59,6 +59,7 @@ test('the schema has every required key, each documented', () => {
 test('defaults match the brief', () => {
   const { config } = loadConfig({ env: {} });
   assert.equal(config.discovery.timeoutMs, 5000);
+  assert.equal(config.discovery.overallTimeoutMs, 30000); // discover --timeout: probe (≤ half) + identification
   assert.equal(config.discovery.multicast, true);
   assert.equal(config.discovery.concurrency, 32);
   assert.equal(config.onvif.timeoutMs, 5000);
@@ -67,7 +68,7 @@ test('defaults match the brief', () => {
   assert.deepEqual(config.discovery.ranges, []);
   assert.deepEqual(config.broker.urls, []);
   // Every object exists even when empty, so code can read config.site.id safely.
-  assert.deepEqual(Object.keys(defaultsLayer().values).sort(), ['broker', 'cameras', 'dataDir', 'discovery', 'log', 'onvif', 'site']);
+  assert.deepEqual(Object.keys(defaultsLayer().values).sort(), ['broker', 'cameras', 'dataDir', 'discovery', 'log', 'onvif', 'site', 'uplink']);
 });
 
 test('precedence: defaults < file < environment < flags, with sources', (t) => {

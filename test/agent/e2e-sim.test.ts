@@ -25,7 +25,7 @@ interface DiscoveredDevice {
 }
 
 async function discover(dir: string, range: string, extra: string[] = [], env: Record<string, string> = SITE_LOGIN) {
-  const r = await runCli(['discover', '--range', range, '--no-multicast', '--json', '--timeout', '800', '--data-dir', dir, ...extra], { env });
+  const r = await runCli(['discover', '--range', range, '--no-multicast', '--json', '--timeout', '2000', '--data-dir', dir, ...extra], { env });
   const out = r.stdout ? (JSON.parse(r.stdout) as { devices: DiscoveredDevice[]; summary: { identified: number; failed: number; saved: number } }) : undefined;
   return { ...r, out };
 }

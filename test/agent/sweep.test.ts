@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceDriver, DeviceReport, Credentials } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
-import { sweep, SweepDeps, SweepOptions, targetsFromMatches } from '../../agent/discovery/sweep';
+import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
+import { CamgateError } from '../../agent/errors';
 import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../agent/discovery/drivers-api';
 import { addressFromMatch } from '../../agent/discovery/targets';
 import { UsageError } from '../../agent/errors';
@@ -117,7 +118,10 @@ test('a device that never answers is cut off at identifyTimeoutMs', async () => 
 test('probe options: multicast, interfaces, unicast targets from ranges, probe window', async () => {
   const { deps, log } = fakeDeps([], () => 'ok');
   await sweep(options({ multicast: false, ranges: ['10.0.0.1-10.0.0.2'], interfaces: ['eth0'], probeTimeoutMs: 1234 }), deps);
-  assert.deepEqual(log.probes[0], { multicast: false, interfaces: ['eth0'], targets: ['10.0.0.1', '10.0.0.2'], timeoutMs: 1234 });
+  const { multicast, interfaces, targets, timeoutMs, signal, onProgress } = log.probes[0];
+  assert.deepEqual({ multicast, interfaces, targets, timeoutMs }, { multicast: false, interfaces: ['eth0'], targets: ['10.0.0.1', '10.0.0.2'], timeoutMs: 1234 });
+  assert.ok(signal instanceof AbortSignal && !signal.aborted);
+  assert.equal(typeof onProgress, 'function');
 });
 
 test('bad ranges and an empty plan are usage errors', async () => {
@@ -163,4 +167,324 @@ test('progress events go to the callback in order', async () => {
   const { deps } = fakeDeps([match('10.0.0.1')], () => 'ok', { onProgress: (e) => events.push(e.type) });
   await sweep(options(), deps);
   assert.deepEqual(events, ['probe-start', 'probe-done', 'identify-start', 'identified']);
+});
+
+// --- the overall deadline (discover --timeout) ---
+
+/** A probe that, like the real one, collects answers for its whole window (or until aborted).
+ * `answerAt` (ms after the probe started, per match): hand each match to onMatch then, as the
+ * real probe does when the answer arrives; omitted: onMatch is never called (an older driver). */
+function windowedProbe(matches: ProbeMatch[], log: ProbeOptions[] = [], answerAt?: (m: ProbeMatch, i: number) => number): SweepDeps['probe'] {
+  return (o) => {
+    log.push(o);
+    return new Promise((resolve, reject) => {
+      const timers = answerAt ? matches.map((m, i) => setTimeout(() => o.onMatch?.(m), answerAt(m, i))) : [];
+      const t = setTimeout(() => resolve(matches), o.timeoutMs);
+      o.signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        timers.forEach(clearTimeout);
+        reject(new Error('probe aborted'));
+      });
+    });
+  };
+}
+
+test('probe plan: the probe gets min(timeout × 3/4, window cap), unicast pacing comes out of it', () => {
+  assert.deepEqual(planProbe(undefined, 5000, 0), { shareMs: 5000, windowMs: 5000 });
+  assert.deepEqual(planProbe(8000, 5000, 15), { shareMs: 5000, windowMs: 4990 });
+  assert.deepEqual(planProbe(6000, 5000, 256), { shareMs: 4500, windowMs: 4480 });
+  assert.deepEqual(planProbe(4000, 5000, 0), { shareMs: 3000, windowMs: 3000 });
+  assert.deepEqual(planProbe(30000, 5000, 0), { shareMs: 5000, windowMs: 5000 });
+  assert.deepEqual(planProbe(30000, 5000, 254), { shareMs: 5000, windowMs: 4980 });
+  // A /16 takes ~5 s just to send: the window keeps a quarter of the share.
+  assert.deepEqual(planProbe(8000, 5000, 65536), { shareMs: 5000, windowMs: 1250 });
+  for (const t of [100, 1000, 8000, 30000, 600000]) {
+    const p = planProbe(t, 5000, 1000);
+    // At least a quarter of the budget is left after the probe (late answers, added devices).
+    assert.ok(p.shareMs <= (t * 3) / 4 && t - p.shareMs >= t / 4 && p.windowMs <= p.shareMs && p.windowMs > 0, `${t}: ${JSON.stringify(p)}`);
+  }
+});
+
+test('the overall deadline bounds probe + identification; devices it stops are reported, the rest kept', async () => {
+  const hosts = ['10.0.2.1', '10.0.2.2', '10.0.2.3', '10.0.2.4'];
+  const behaviour = (h: string): Behaviour => (h === '10.0.2.2' || h === '10.0.2.3' ? 'hang' : 'ok');
+  const probes: ProbeOptions[] = [];
+  const events: SweepProgress[] = [];
+  // Every device answers at once, as unicast answers do: identification starts right away.
+  const { deps, log } = fakeDeps([], behaviour, { probe: windowedProbe(hosts.map((h) => match(h)), probes, () => 0), onProgress: (e) => events.push(e) });
+  const t0 = Date.now();
+  const result = await sweep(
+    options({ timeoutMs: 600, probeTimeoutMs: 5000, identifyTimeoutMs: 60_000, concurrency: 2, timeoutLabel: 'overall --timeout', timeoutAdvice: 'raise --timeout' }),
+    deps,
+  );
+  const elapsed = Date.now() - t0;
+  // Behaviour, not performance: done at the deadline, not at identifyTimeoutMs (60 s).
+  assert.ok(elapsed >= 550 && elapsed < 600 + 1000, `took ${elapsed} ms`);
+  assert.equal(probes[0].timeoutMs, 450, 'the probe window is three quarters of the budget (below the 5000 ms cap)');
+  assert.equal(result.probeWindowMs, 450);
+  assert.equal(result.outcomes.length, 4, 'no device dropped');
+  const byHost = new Map(result.outcomes.map((o) => [o.target.host, o]));
+  assert.ok(byHost.get('10.0.2.1')!.report, 'identified before the deadline: kept');
+  for (const h of ['10.0.2.2', '10.0.2.3']) {
+    const e = byHost.get(h)!.error!;
+    assert.equal(e.code, 'timeout');
+    assert.equal(e.deadline, 'overall');
+    assert.match(e.message, new RegExp(`^${h.replace(/\./g, '\\.')}:80: identification cut off after \\d+ ms: the overall --timeout of 600 ms ran out; raise --timeout$`));
+    assert.ok(log.closed.includes(h), `${h} closed`);
+  }
+  // Queued behind the two hung devices: never started, still reported.
+  const queued = byHost.get('10.0.2.4')!.error!;
+  assert.equal(queued.code, 'timeout');
+  assert.equal(queued.deadline, 'overall');
+  assert.match(queued.message, /^10\.0\.2\.4:80: not identified: the overall --timeout of 600 ms ran out before its turn came; raise --timeout$/);
+  assert.ok(!log.opened.some((o) => o.target.kind === 'onvif' && o.target.host === '10.0.2.4'), 'no driver opened after the deadline');
+  assert.equal(result.cutOff, 3);
+  assert.ok(result.durationMs < 600 + 1000);
+  const start = events.find((e) => e.type === 'identify-start');
+  assert.ok(start && start.type === 'identify-start' && start.remainingMs !== undefined && start.remainingMs <= 150, JSON.stringify(start));
+  assert.equal(start.total, 4);
+  assert.equal(start.done, 1, '10.0.2.1 was identified while the probe listened');
+  assert.equal(events.filter((e) => e.type === 'identified').length, 4);
+  // The hung devices held their slots from the start: cut off at the overall deadline, after ~600 ms.
+  for (const h of ['10.0.2.2', '10.0.2.3']) assert.ok(byHost.get(h)!.durationMs >= 500, `${h}: ${byHost.get(h)!.durationMs} ms`);
+});
+
+test('the device deadline still applies when it comes before the overall one', async () => {
+  const { deps } = fakeDeps([match('10.0.3.1'), match('10.0.3.2')], (h) => (h === '10.0.3.2' ? 'hang' : 'ok'));
+  const result = await sweep(options({ timeoutMs: 10_000, probeTimeoutMs: 50, identifyTimeoutMs: 150 }), deps);
+  const hung = result.outcomes.find((o) => o.target.host === '10.0.3.2')!;
+  assert.equal(hung.error?.code, 'timeout');
+  assert.equal(hung.error?.deadline, undefined);
+  assert.match(hung.error!.message, /did not finish within 150 ms \(onvif\.timeoutMs\)/);
+  assert.equal(result.cutOff, 0);
+});
+
+test('a budget already spent: every device is reported as timeout, none is opened', async () => {
+  const known = [
+    { deviceId: 'cam-aaaaaaaaaa', host: '10.0.4.1', port: 80 },
+    { deviceId: 'cam-bbbbbbbbbb', host: '10.0.4.2', port: 80 },
+  ];
+  const { deps, log } = fakeDeps([], () => 'ok');
+  const result = await sweep(options({ multicast: false, known, timeoutMs: 500, startedAt: Date.now() - 1000 }), deps);
+  assert.deepEqual(result.outcomes.map((o) => [o.address, o.error?.code, o.error?.deadline]), [
+    ['10.0.4.1:80', 'timeout', 'overall'],
+    ['10.0.4.2:80', 'timeout', 'overall'],
+  ]);
+  assert.equal(log.opened.length, 0);
+});
+
+test('a probe that overruns the overall deadline is aborted and reported, not waited for', async () => {
+  let aborted = false;
+  // 10.0.7.1 answered and is being identified (it hangs) when the probe has to be given up.
+  const { deps, log } = fakeDeps([], (h) => (h === '10.0.7.1' ? 'hang' : 'ok'), {
+    probe: (o) =>
+      new Promise((_, reject) => {
+        o.onMatch?.(match('10.0.7.1'));
+        o.signal?.addEventListener('abort', () => {
+          aborted = true;
+          reject(new Error('aborted'));
+        });
+      }),
+  });
+  const t0 = Date.now();
+  await assert.rejects(
+    sweep(options({ timeoutMs: 300, identifyTimeoutMs: 60_000 }), deps),
+    (err: Error) => err instanceof CamgateError && /WS-Discovery probe did not finish/.test(err.message),
+  );
+  assert.ok(Date.now() - t0 < 300 + 1000);
+  assert.ok(aborted, 'the probe was told to stop');
+  assert.equal(log.opened.length, 1);
+  assert.ok(log.closed.includes('10.0.7.1'), 'the identification under way was stopped, its driver closed');
+});
+
+test('a probe that fails after devices answered: identifications under way are stopped, the error is the probe\'s', async () => {
+  const events: string[] = [];
+  const { deps, log } = fakeDeps([], (h) => (h === '10.0.7.2' ? 'hang' : 'ok'), {
+    probe: async (o) => {
+      o.onMatch?.(match('10.0.7.2'));
+      await new Promise((r) => setTimeout(r, 50));
+      throw new DriverError('unreachable', 'no usable IPv4 interface');
+    },
+    onProgress: (e) => events.push(e.type),
+  });
+  const t0 = Date.now();
+  await assert.rejects(sweep(options({ identifyTimeoutMs: 60_000 }), deps), /no usable IPv4 interface/);
+  assert.ok(Date.now() - t0 < 500, 'not waiting for the hung identification');
+  assert.equal(log.opened.length, 1);
+  assert.ok(log.closed.includes('10.0.7.2'), 'its driver was closed');
+  assert.deepEqual(events, ['probe-start'], 'no progress after the failure');
+});
+
+test('junk answers on the discovery port are counted, with where they came from', async () => {
+  const events: SweepProgress[] = [];
+  const { deps } = fakeDeps([], () => 'ok', {
+    probe: async (o) => {
+      o.onProgress?.({ type: 'answer', from: '10.0.5.1', endpointUuid: 'urn:uuid:x', duplicate: false });
+      o.onProgress?.({ type: 'ignored', from: '10.0.5.9', reason: 'malformed' });
+      o.onProgress?.({ type: 'ignored', from: '10.0.5.9', reason: 'malformed' });
+      o.onProgress?.({ type: 'ignored', from: '10.0.5.8:3702', reason: 'not-probe-match' });
+      return [match('10.0.5.1')];
+    },
+    onProgress: (e) => events.push(e),
+  });
+  const result = await sweep(options(), deps);
+  assert.equal(result.probeIgnored, 3);
+  assert.deepEqual(result.probeIgnoredFrom, ['10.0.5.9', '10.0.5.8']);
+  assert.deepEqual(events.find((e) => e.type === 'probe-done'), { type: 'probe-done', matches: 1, ignored: 3, ignoredFrom: ['10.0.5.9', '10.0.5.8'] });
+});
+
+test('error messages are one printable line, even when they quote device bytes', async () => {
+  assert.equal(oneLine('XML from 10.0.0.1:80 is not well-formed (char \u0000 at\n line 1)'), 'XML from 10.0.0.1:80 is not well-formed (char \\x00 at line 1)');
+  assert.ok(oneLine('x'.repeat(5000)).length <= 400);
+  const { deps } = fakeDeps([match('10.0.6.1')], () => 'ok', {
+    openDriver: () => {
+      throw new DriverError('malformed', 'XML from 10.0.6.1:80 is not well-formed:\n\u0000\u00ff<<junk', '10.0.6.1');
+    },
+  });
+  const result = await sweep(options(), deps);
+  assert.equal(result.outcomes[0].error!.message, 'XML from 10.0.6.1:80 is not well-formed: \\x00\u00ff<<junk');
+});
+
+// --- identification while the probe is still listening ---
+
+test('identification starts as answers arrive, before the probe has ended', async () => {
+  const events: SweepProgress[] = [];
+  const probeEnd: number[] = [];
+  const opened: number[] = [];
+  const hosts = ['10.0.8.1', '10.0.8.2', '10.0.8.3'];
+  const t0 = Date.now();
+  const probes: ProbeOptions[] = [];
+  const base = fakeDeps([], () => 'ok');
+  const { deps } = fakeDeps([], () => 'ok', {
+    probe: async (o) => {
+      const matches = await windowedProbe(hosts.map((h) => match(h)), probes, (_, i) => i * 30)(o);
+      probeEnd.push(Date.now() - t0);
+      return matches;
+    },
+    openDriver: (t, c, o) => {
+      opened.push(Date.now() - t0);
+      return base.deps.openDriver(t, c, o);
+    },
+    onProgress: (e) => events.push(e),
+  });
+  const result = await sweep(options({ probeTimeoutMs: 400 }), deps);
+  assert.equal(probes[0].timeoutMs, 400);
+  assert.equal(typeof probes[0].onMatch, 'function');
+  assert.equal(opened.length, 3);
+  assert.ok(opened.every((t) => t < probeEnd[0] - 200), `opened at ${opened} ms, probe ended at ${probeEnd[0]} ms`);
+  // The events: identified while probing (total growing, flagged), then the probe's end.
+  const types = events.map((e) => e.type);
+  assert.deepEqual(types, ['probe-start', 'identified', 'identified', 'identified', 'probe-done', 'identify-start']);
+  const identified = events.filter((e): e is Extract<SweepProgress, { type: 'identified' }> => e.type === 'identified');
+  assert.deepEqual(identified.map((e) => [e.done, e.total, e.probing]), [
+    [1, 1, true],
+    [2, 2, true],
+    [3, 3, true],
+  ]);
+  assert.deepEqual(events.at(-1), { type: 'identify-start', total: 3, done: 3 });
+  // Same result shape as before: outcomes in the order the devices answered.
+  assert.equal(result.probeMatches, 3);
+  assert.deepEqual(result.outcomes.map((o) => [o.address, !!o.report, o.target.source]), hosts.map((h) => [`${h}:80`, true, 'probe']));
+  assert.ok(result.outcomes.every((o) => o.durationMs >= 15 && o.durationMs < 1000), 'measured from when each one started');
+});
+
+test('a later duplicate answer does not start a second identification', async () => {
+  const answers = [
+    match('10.0.9.1', 'urn:uuid:AAAA'),
+    // The same camera answering on a second interface (UUID spelt differently), and again.
+    match('10.0.9.1', 'uuid:aaaa'),
+    { ...match('192.168.9.1', 'urn:uuid:aaaa'), xaddrs: ['http://192.168.9.1/onvif/device_service'] },
+    // Without a UUID: deduplicated by address.
+    match('10.0.9.2', ''),
+    match('10.0.9.2', ''),
+    match('10.0.9.3'),
+  ];
+  const { deps, log } = fakeDeps([], () => 'ok', {
+    probe: async (o) => {
+      for (const m of answers) o.onMatch?.(m);
+      await new Promise((r) => setTimeout(r, 50));
+      // The driver's own list, handed over again at the end: nothing new in it.
+      return answers;
+    },
+  });
+  const result = await sweep(options(), deps);
+  const hostsOpened = log.opened.map((o) => (o.target.kind === 'onvif' ? o.target.host : ''));
+  assert.deepEqual(hostsOpened, ['10.0.9.1', '10.0.9.2', '10.0.9.3']);
+  assert.deepEqual(result.outcomes.map((o) => [o.address, o.target.endpointUuid ?? null]), [
+    ['10.0.9.1:80', 'urn:uuid:aaaa'],
+    ['10.0.9.2:80', null],
+    ['10.0.9.3:80', 'urn:uuid:10.0.9.3'],
+  ]);
+  // Same as the batch form.
+  assert.deepEqual(targetsFromMatches(answers, []).map((t) => `${t.host}:${t.port}`), ['10.0.9.1:80', '10.0.9.2:80', '10.0.9.3:80']);
+});
+
+test('added devices that did not answer are identified once the probe has ended; those that answered only once', async () => {
+  const known = [
+    // Answers (matched by UUID although it answers from another address): identified once, as a probe answer.
+    { deviceId: 'cam-aaaaaaaaaa', host: '10.0.10.1', port: 80, endpointUuid: 'urn:uuid:k1' },
+    // Answers (matched by address).
+    { deviceId: 'cam-bbbbbbbbbb', host: '10.0.10.2', port: 80 },
+    // Silent: only tried after the probe.
+    { deviceId: 'cam-cccccccccc', host: '10.0.10.3', port: 8080, path: '/onvif/device_service' },
+  ];
+  const openedAt = new Map<string, number>();
+  let probeEndedAt = Infinity;
+  const t0 = Date.now();
+  const base = fakeDeps([], () => 'ok');
+  const { deps } = fakeDeps([], () => 'ok', {
+    probe: async (o) => {
+      const matches = await windowedProbe([match('10.0.10.11', 'urn:uuid:K1'), match('10.0.10.2', 'urn:uuid:k2')], [], () => 0)(o);
+      probeEndedAt = Date.now() - t0;
+      return matches;
+    },
+    openDriver: (t, c, o) => {
+      if (t.kind === 'onvif') {
+        assert.ok(!openedAt.has(t.host), `${t.host} opened twice`);
+        openedAt.set(t.host, Date.now() - t0);
+      }
+      return base.deps.openDriver(t, c, o);
+    },
+  });
+  const result = await sweep(options({ probeTimeoutMs: 200, known }), deps);
+  assert.deepEqual(result.outcomes.map((o) => [o.address, o.target.source, o.target.deviceId, !!o.report]), [
+    ['10.0.10.11:80', 'probe', 'cam-aaaaaaaaaa', true],
+    ['10.0.10.2:80', 'probe', 'cam-bbbbbbbbbb', true],
+    ['10.0.10.3:8080', 'added', 'cam-cccccccccc', true],
+  ]);
+  assert.ok(openedAt.get('10.0.10.11')! < 100 && openedAt.get('10.0.10.2')! < 100, 'answers identified right away');
+  assert.ok(openedAt.get('10.0.10.3')! >= probeEndedAt, `the silent one after the probe (${openedAt.get('10.0.10.3')} ms, probe ended at ${probeEndedAt} ms)`);
+});
+
+test('pipelined: the overall deadline still bounds everything, including late answers and added devices', async () => {
+  const known = [
+    { deviceId: 'cam-aaaaaaaaaa', host: '10.0.11.8', port: 80 }, // silent, quick once tried
+    { deviceId: 'cam-bbbbbbbbbb', host: '10.0.11.9', port: 80 }, // silent, hangs
+  ];
+  const answers = [match('10.0.11.1'), match('10.0.11.2'), match('10.0.11.3')];
+  const events: SweepProgress[] = [];
+  const { deps, log } = fakeDeps([], (h) => (h === '10.0.11.2' || h === '10.0.11.9' ? 'hang' : 'ok'), {
+    // 10.0.11.3 answers at the very end of the 450 ms window.
+    probe: windowedProbe(answers, [], (_, i) => (i < 2 ? 0 : 420)),
+    onProgress: (e) => events.push(e),
+  });
+  const t0 = Date.now();
+  const result = await sweep(options({ timeoutMs: 600, probeTimeoutMs: 5000, identifyTimeoutMs: 60_000, concurrency: 4, known }), deps);
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed >= 550 && elapsed < 600 + 500, `took ${elapsed} ms`);
+  assert.equal(result.probeWindowMs, 450);
+  const byHost = new Map(result.outcomes.map((o) => [o.target.host, o]));
+  assert.ok(byHost.get('10.0.11.1')!.report);
+  assert.ok(byHost.get('10.0.11.3')!.report, 'a late answer is still identified in the time left');
+  assert.ok(byHost.get('10.0.11.8')!.report, 'a silent added device is identified after the probe');
+  for (const h of ['10.0.11.2', '10.0.11.9']) {
+    assert.equal(byHost.get(h)!.error?.deadline, 'overall', h);
+    assert.match(byHost.get(h)!.error!.message, /identification cut off after \d+ ms: the overall discovery timeout of 600 ms ran out/);
+    assert.ok(log.closed.includes(h), `${h} closed`);
+  }
+  // Answered at once, hung: it held on for (nearly) the whole budget, not just what the probe left.
+  assert.ok(byHost.get('10.0.11.2')!.durationMs >= 550, `${byHost.get('10.0.11.2')!.durationMs} ms`);
+  assert.equal(result.cutOff, 2);
+  assert.equal(result.outcomes.length, 5);
+  assert.equal(events.filter((e) => e.type === 'identified').length, 5);
 });

@@ -1,7 +1,7 @@
 // Unicast WS-Discovery over real loopback sockets (127.31.0.0/16 belongs to this file).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { probe, probeWithStats, type ProbeProgress } from '../../drivers';
+import { probe, probeWithStats, type ProbeMatch, type ProbeProgress } from '../../drivers';
 import { probeMatchXml, startResponder, type FakeResponder } from './helpers/fake-discovery';
 
 const responders: FakeResponder[] = [];
@@ -97,4 +97,37 @@ test('unicast from an explicitly selected interface (lo) reports it as via', asy
   const matches = await probe({ targets: ['127.31.6.1'], interfaces: ['lo'], timeoutMs: 200 });
   assert.equal(matches.length, 1);
   assert.equal(matches[0].via, 'lo');
+});
+
+test('onMatch: each new endpoint handed over as soon as it answers, once, with the match the result holds', async () => {
+  const uuid = 'urn:uuid:0f0f0f0f-0000-4000-8000-000000000006';
+  // One device answering each probe type twice (a second interface), and one answering late.
+  await responder('127.31.7.1', () => [
+    probeMatchXml(uuid, 'http://127.31.7.1/onvif/device_service'),
+    probeMatchXml(uuid.replace('urn:uuid:', 'uuid:').toUpperCase(), 'http://10.9.9.9/onvif/device_service'),
+  ]);
+  const late = await responder('127.31.7.2', () => undefined);
+  const timers: NodeJS.Timeout[] = [];
+  late.socket.on('message', (_m, rinfo) => {
+    timers.push(setTimeout(() => late.socket.send(probeMatchXml('urn:uuid:0f0f0f0f-0000-4000-8000-000000000007', 'http://127.31.7.2/onvif/device_service'), rinfo.port, rinfo.address), 150));
+  });
+  const handed: Array<{ at: number; match: ProbeMatch }> = [];
+  const t0 = Date.now();
+  const { matches, stats } = await probeWithStats({
+    targets: ['127.31.7.1', '127.31.7.2'],
+    timeoutMs: 400,
+    onMatch: (m) => {
+      handed.push({ at: Date.now() - t0, match: m });
+      if (handed.length === 1) throw new Error('a throwing callback does not break the probe');
+    },
+  });
+  const took = Date.now() - t0;
+  timers.forEach(clearTimeout);
+  assert.equal(stats.answers, 2 * 2 + 2, 'four answers from the first device, two (one per probe) from the late one');
+  assert.deepEqual(handed.map((h) => h.match.endpointUuid), [uuid, 'urn:uuid:0f0f0f0f-0000-4000-8000-000000000007']);
+  assert.ok(handed[0].at < 100, `first handed over at ${handed[0].at} ms`);
+  assert.ok(handed[1].at >= 140 && handed[1].at < took - 150, `late one at ${handed[1].at} ms, probe took ${took} ms`);
+  // The very objects the result holds (duplicates' XAddrs merged into them).
+  assert.deepEqual(matches, handed.map((h) => h.match));
+  assert.deepEqual(matches[0].xaddrs.sort(), ['http://10.9.9.9/onvif/device_service', 'http://127.31.7.1/onvif/device_service']);
 });

@@ -1,4 +1,8 @@
 // camgate discover: probe, identify, show, save. Progress goes to stderr so --json stays clean.
+// Devices are identified as soon as they answer, while the probe keeps listening. --timeout
+// (discovery.overallTimeoutMs) bounds the whole command: the probe listens for
+// min(discovery.timeoutMs, three quarters of it), and identification goes on until it runs out;
+// devices still unidentified then are reported as 'timeout' and everything identified before is saved.
 import type { Command } from 'commander';
 import { splitList } from '../../config/coerce';
 import { listDevices } from '../../inventory/cameras';
@@ -42,14 +46,22 @@ function progressLine(ev: SweepProgress): string {
       const how = [ev.multicast ? 'multicast on every interface' : '', ev.unicastTargets > 0 ? `unicast to ${ev.unicastTargets} address(es)` : '']
         .filter(Boolean)
         .join(' + ');
-      return `probing: ${how}, waiting ${ev.timeoutMs} ms for answers...`;
+      return `probing: ${how}, waiting ${ev.timeoutMs} ms for answers (devices are identified as they answer)...`;
     }
-    case 'probe-done':
-      return `probe: ${ev.matches} answer(s)`;
-    case 'identify-start':
-      return ev.total > 0 ? `identifying ${ev.total} device(s)...` : 'no devices to identify';
+    case 'probe-done': {
+      const junk = ev.ignored > 0 ? `; ignored ${ev.ignored} answer(s) that were not ONVIF probe matches, from ${ev.ignoredFrom.join(', ') || 'unknown'}` : '';
+      return `probe: ${ev.matches} answer(s)${junk}`;
+    }
+    case 'identify-start': {
+      if (ev.total === 0) return 'no devices to identify';
+      const left = ev.remainingMs !== undefined ? ` (${(ev.remainingMs / 1000).toFixed(1)} s left of --timeout)` : '';
+      if (ev.done === ev.total) return `all ${ev.total} device(s) done while probing`;
+      const already = ev.done > 0 ? `, ${ev.done} already done` : '';
+      return `identifying ${ev.total} device(s)${already}${left}...`;
+    }
     case 'identified':
-      return `  [${ev.done}/${ev.total}] ${ev.address} ${ev.ok ? 'ok' : `failed: ${ev.error}`}`;
+      // "3/17+": 17 devices so far, the probe is still listening for more.
+      return `  [${ev.done}/${ev.total}${ev.probing ? '+' : ''}] ${ev.address} ${ev.ok ? 'ok' : `failed: ${ev.error}`}`;
   }
 }
 
@@ -59,21 +71,30 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
     .description('find ONVIF devices (WS-Discovery), identify them and save them to the inventory; exit 1 when a device failed')
     .option('--range <range>', 'also probe these addresses by unicast: IP, A-B range or CIDR (repeatable, comma-separated; replaces discovery.ranges)', collect)
     .option('--force', 'allow ranges of more than 65,536 addresses (a /16)')
-    .option('--timeout <ms>', 'probe window in milliseconds (default: discovery.timeoutMs)')
+    .option(
+      '--timeout <ms>',
+      'overall time limit in milliseconds: probe and identification finish within it, devices not identified by then are reported as timeout ' +
+        '(default: discovery.overallTimeoutMs, 30000). Devices are identified as soon as they answer; the probe window is ' +
+        'min(discovery.timeoutMs, three quarters of it), so at least a quarter is left after the probe for late answers and added devices',
+    )
     .option('--no-multicast', 'unicast only (no 239.255.255.250 probe)')
     .option('--interface <name>', 'send multicast probes on this interface only (repeatable; default: discovery.interfaces, else all)', collect)
     .option('--json', 'print JSON on stdout (progress stays on stderr)')
     .option('--no-save', 'show what is found without saving it')
     .action(
       wrap(async (ctx, cmd) => {
+        // The overall budget counts from here: config, inventory and credentials are part of it.
+        const startedAt = Date.now();
         const opts = cmd.opts() as DiscoverOptions;
         const cfg = ctx.config.discovery;
-        let probeTimeoutMs = cfg.timeoutMs;
+        let timeoutMs = cfg.overallTimeoutMs;
+        let timeoutName = 'discovery.overallTimeoutMs';
         if (opts.timeout !== undefined) {
           if (!/^\d+$/.test(opts.timeout) || Number(opts.timeout) < 100) {
             throw new UsageError(`--timeout ${JSON.stringify(opts.timeout)}: expected an integer ≥ 100 (milliseconds)`);
           }
-          probeTimeoutMs = Number(opts.timeout);
+          timeoutMs = Number(opts.timeout);
+          timeoutName = '--timeout';
         }
         const multicastFlag = cmd.getOptionValueSource('multicast') === 'cli';
         const db = ctx.inventory;
@@ -84,10 +105,14 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
             force: opts.force === true,
             multicast: multicastFlag ? opts.multicast : cfg.multicast,
             interfaces: opts.interface ? splitList(opts.interface) : cfg.interfaces,
-            probeTimeoutMs,
+            probeTimeoutMs: cfg.timeoutMs,
             identifyTimeoutMs: ctx.config.onvif.timeoutMs,
             concurrency: cfg.concurrency,
             known: knownDevices(ctx),
+            timeoutMs,
+            startedAt,
+            timeoutLabel: timeoutName === '--timeout' ? 'overall --timeout' : 'overall timeout (discovery.overallTimeoutMs)',
+            timeoutAdvice: 'raise --timeout (or discovery.overallTimeoutMs) to give devices more time, or discovery.concurrency to identify more of them at once',
           },
           {
             ...drivers,
@@ -124,7 +149,12 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
         const summary = {
           probeMatches: result.probeMatches,
           unicastTargets: result.unicastTargets,
+          probeIgnored: result.probeIgnored,
+          probeIgnoredFrom: result.probeIgnoredFrom,
+          probeWindowMs: result.probeWindowMs,
+          timeoutMs,
           identified: ok,
+          timedOut: result.cutOff,
           failed,
           saved: saved.size,
           newDevices: [...saved.values()].filter((s) => s.created).length,
@@ -135,7 +165,8 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
         } else {
           for (const o of result.outcomes) ctx.out(sweepOutcomeText(o, saved.get(o)) + '\n');
           const savedText = opts.save ? `; saved ${summary.saved} (${summary.newDevices} new)` : '; not saved (--no-save)';
-          ctx.out(`${ok} device(s) identified, ${failed} failed${savedText}, in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+          const cutText = result.cutOff > 0 ? ` (${result.cutOff} stopped by the overall ${timeoutMs} ms timeout)` : '';
+          ctx.out(`${ok} device(s) identified, ${failed} failed${cutText}${savedText}, in ${(result.durationMs / 1000).toFixed(1)} s\n`);
         }
         return failed > 0 ? 1 : 0;
       }),

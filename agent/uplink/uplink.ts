@@ -1,0 +1,200 @@
+// The uplink as the rest of the agent sees it: producers call event()/status()/metrics()/
+// metaChanged(); this turns them into contract payloads, sends QoS 1 data through the durable
+// outbox and the session, answers commands, reports outbox drops as events and publishes
+// metrics periodically.
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../log';
+import type { AgentConfig } from '../config/types';
+import { listCameras, getCamera } from '../inventory/cameras';
+import type { BdSeqStore } from './bdseq';
+import { AuditEntry, CommandDispatcher, CommandHandlers } from './commands';
+import type { BrokerSettings } from './connection';
+import {
+  CameraStatus,
+  dropEvent,
+  EventBody,
+  eventPayload,
+  isoTime,
+  metaPayload,
+  MetricsSample,
+  metricsPayload,
+  statusFromInventory,
+  statusPayload,
+  direct,
+} from './payloads';
+import { UplinkSession } from './session';
+import { DropClass, Outbox } from './types';
+
+export interface UplinkOptions {
+  site: string;
+  siteName?: string;
+  version: string;
+  bootId?: string;
+  db: Database;
+  outbox: Outbox;
+  broker: BrokerSettings;
+  bdSeq: BdSeqStore;
+  uplink: AgentConfig['uplink'];
+  /** Command handlers by name; a missing one replies not-available. Built by the caller
+   * (agentHandlers in handlers.ts) so it can close over this Uplink for rebirth and ping. */
+  handlers?: (uplink: Uplink) => CommandHandlers;
+  logger?: Logger;
+  now?: () => Date;
+  random?: () => number;
+}
+
+export class Uplink {
+  readonly session: UplinkSession;
+  readonly dispatcher: CommandDispatcher;
+  readonly bootId: string;
+  readonly startedAt = Date.now();
+  private readonly statuses = new Map<string, CameraStatus>();
+  private metricsTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly options: UplinkOptions) {
+    this.bootId = options.bootId ?? randomUUID();
+    const handlers = options.handlers ? options.handlers(this) : {};
+    this.dispatcher = new CommandDispatcher({
+      site: options.site,
+      handlers,
+      timeoutMs: options.uplink.commandTimeoutMs,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      audit: (entry) => void this.audit(entry),
+    });
+    this.session = new UplinkSession({
+      site: options.site,
+      broker: options.broker,
+      outbox: options.outbox,
+      bdSeq: options.bdSeq,
+      version: options.version,
+      bootId: this.bootId,
+      snapshot: () => this.snapshot(),
+      commands: this.dispatcher,
+      replayWindow: options.uplink.replayWindow,
+      replayMaxPerSec: options.uplink.replayMaxPerSec,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
+    options.outbox.onDrop((report) => {
+      void this.event(dropEvent(report)).catch((err) => options.logger?.error({ err }, 'uplink: could not record an outbox-drop event'));
+    });
+  }
+
+  private now(): Date {
+    return this.options.now ? this.options.now() : new Date();
+  }
+
+  start(): void {
+    this.session.start();
+    const every = this.options.uplink.metricsIntervalSec;
+    if (every > 0) {
+      this.metricsTimer = setInterval(() => {
+        void this.metrics().catch((err) => this.options.logger?.warn({ err }, 'uplink: metrics not recorded'));
+      }, every * 1000);
+      this.metricsTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.metricsTimer);
+    await this.session.stop();
+  }
+
+  /** Current truth for the connect-time burst: every camera's meta, and its latest status. */
+  snapshot() {
+    const cameras = listCameras(this.options.db);
+    const statuses = cameras.map((c) => this.statuses.get(c.id) ?? statusFromInventory(c));
+    return { ...(this.options.siteName ? { siteName: this.options.siteName } : {}), cameras, statuses };
+  }
+
+  /** A transition or alarm: durable, QoS 1, on camgate/v1/{site}/events. Resolves with its seq once durable. */
+  event(body: EventBody, observedAt: Date | number | string = this.now()): Promise<number> {
+    return this.session.enqueue({
+      topic: this.session.topics.events,
+      payload: eventPayload(this.options.site, body, isoTime(observedAt)),
+      dropClass: DropClass.Transition,
+    });
+  }
+
+  /**
+   * A camera's latest health: remembered for the next connect, and sent retained through the
+   * outbox. `periodic` (a routine re-check with no change) may be dropped under the quota;
+   * a change of state is a transition.
+   */
+  status(status: CameraStatus, opts: { periodic?: boolean; observedAt?: Date | number | string } = {}): Promise<number> {
+    this.statuses.set(status.camera, status);
+    return this.session.enqueue({
+      topic: this.session.topics.cameraStatus(status.camera),
+      payload: statusPayload(this.options.site, status, isoTime(opts.observedAt ?? this.now())),
+      retain: true,
+      dropClass: opts.periodic ? DropClass.PeriodicStatus : DropClass.Transition,
+    });
+  }
+
+  /** Host and agent metrics, through the outbox (dropped first under the quota). */
+  metrics(): Promise<number> {
+    return this.session.enqueue({
+      topic: this.session.topics.metrics,
+      payload: metricsPayload(this.options.site, this.sampleMetrics(), isoTime(this.now())),
+      dropClass: DropClass.Metric,
+    });
+  }
+
+  /**
+   * A camera's ledger record changed: publish its meta now if connected (retained, direct).
+   * When not connected nothing is stored: the next connect publishes every meta from the
+   * inventory anyway.
+   */
+  async metaChanged(cameraId: string): Promise<boolean> {
+    const camera = getCamera(this.options.db, cameraId);
+    if (!camera) return false;
+    return this.session.publishDirect(this.session.topics.cameraMeta(camera.id), direct(metaPayload(this.options.site, camera, isoTime(this.now()))), { retain: true });
+  }
+
+  sampleMetrics(): MetricsSample {
+    const mem = process.memoryUsage();
+    let outbox: MetricsSample['outbox'] = null;
+    try {
+      outbox = this.options.outbox.stats();
+    } catch {
+      outbox = null;
+    }
+    const s = this.session.status();
+    let cameras = 0;
+    try {
+      cameras = (this.options.db.prepare('SELECT COUNT(*) AS n FROM cameras').get() as { n: number }).n;
+    } catch {
+      cameras = 0;
+    }
+    return {
+      host: { loadAvg1: os.loadavg()[0], memTotalBytes: os.totalmem(), memFreeBytes: os.freemem(), uptimeSec: Math.round(os.uptime()), cpus: os.cpus().length },
+      agent: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, uptimeSec: Math.round(process.uptime()), cameras },
+      outbox,
+      uplink: { connected: s.connected, bdSeq: s.bdSeq, connects: s.connects, url: s.url },
+    };
+  }
+
+  private async audit(entry: AuditEntry): Promise<void> {
+    try {
+      await this.event(
+        {
+          type: 'audit',
+          severity: 'info',
+          ...(entry.camera ? { camera: entry.camera } : {}),
+          message: `command ${entry.command} ${entry.ok ? 'done' : `failed (${entry.error?.code})`}`,
+          detail: { action: 'command', command: entry.command, requestId: entry.requestId, ok: entry.ok, ...(entry.error ? { error: entry.error } : {}) },
+        },
+        entry.observedAt,
+      );
+    } catch (err) {
+      this.options.logger?.error({ err }, 'uplink: audit event not recorded');
+    }
+  }
+}
