@@ -3,8 +3,10 @@
 //   npx tsc -p tsconfig.json && node dist/scripts/bench/outbox.js [options]
 //     --enqueue 200000      messages for the enqueue-rate runs
 //     --backlog 1000000     messages in the backlog (disk size, replay)
-//     --windows 100,1000    publish windows (in-flight QoS 1 publishes) for bare and replay
-//     --runs 3              bare/replay pairs per window (alternating, same broker, same payloads)
+//     --windows 64,1000     publish windows (in-flight QoS 1 publishes) for bare and replay
+//                           (64 is the session's default replayWindow)
+//     --runs 4              bare/replay pairs per window (alternating which goes first, same
+//                           broker, same payloads)
 //     --protocol 5          MQTT protocol version (4 = 3.1.1, 5)
 //     --broker-inflight 20  Mosquitto max_inflight_messages (towards the subscriber; 20 is its default)
 //     --bare-mode batched   baseline variant: batched | immediate (see barePublish)
@@ -23,7 +25,8 @@
 //       bare:   mqtt.js publishes the 1M payloads from an in-memory array with a callback window;
 //       replay: agent/uplink/replay.ts drains a fresh copy of the 1M backlog file (read batches,
 //               publish through the same client API, ack batches, markHistorical per message).
-//     Both send identical bytes (the bare array holds the marked payloads read from the backlog).
+//     Both send identical bytes (the bare array holds the marked payloads read from the backlog;
+//     it is built before each bare run and dropped after it, and a full GC precedes every run).
 //     A run ends when every PUBACK arrived (and, for replay, every ack committed) AND the
 //     subscriber received all N; the rate is N / that time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -120,8 +123,8 @@ function readArgs(): Args {
     options: {
       enqueue: { type: 'string', default: '200000' },
       backlog: { type: 'string', default: '1000000' },
-      windows: { type: 'string', default: '100,1000' },
-      runs: { type: 'string', default: '3' },
+      windows: { type: 'string', default: '64,1000' },
+      runs: { type: 'string', default: '4' },
       protocol: { type: 'string', default: '5' },
       'broker-inflight': { type: 'string', default: '20' },
       'bare-mode': { type: 'string', default: 'batched' },
@@ -597,7 +600,11 @@ async function main(): Promise<void> {
       const of = (kind: string) => runs.filter((r) => r.window === window && r.kind === kind).map((r) => r.rate);
       const bare = of('bare');
       const rep = of('replay');
-      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const med = (xs: number[]) => {
+        const v = [...xs].sort((a, b) => a - b);
+        const h = Math.floor(v.length / 2);
+        return v.length % 2 ? v[h] : Math.round((v[h - 1] + v[h]) / 2);
+      };
       const ratios = bare.map((b, i) => Math.round((rep[i] / b) * 100)); // pair i = the i-th bare and i-th replay run
       return { window, bare: { median: med(bare), min: Math.min(...bare), max: Math.max(...bare) }, replay: { median: med(rep), min: Math.min(...rep), max: Math.max(...rep) }, ratioPercentPerPair: ratios, ratioPercentMedian: Math.round((med(rep) / med(bare)) * 100) };
     });
