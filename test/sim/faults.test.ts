@@ -6,17 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { parseXml, XmlRejected } from '../../scripts/sim/xml';
-import { httpRequest, probeXml, soapEnvelope, TDS, udpExchange, uniqueMessageId } from './helpers';
+import { cameraById, httpRequest, probeXml, soapEnvelope, TDS, udpExchange, uniqueMessageId } from './helpers';
 
 const GET_INFO = soapEnvelope(`<GetDeviceInformation xmlns="${TDS}"/>`);
 
 describe('simulator faults', () => {
   let sim: Simulator;
-  const cam = (id: string): RunningSimCamera => {
-    const c = sim.cameras.find((x) => x.id === id);
-    assert.ok(c, id);
-    return c;
-  };
+  const cam = (id: string): RunningSimCamera => cameraById(sim, id);
 
   before(async () => {
     sim = await startSimulator({

@@ -6,7 +6,8 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { Cam, type CamOptions } from 'onvif';
-import type { RunningSimCamera } from '../../scripts/sim/types';
+import assert from 'node:assert/strict';
+import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 
 export const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
 
@@ -226,3 +227,10 @@ export class TestNetns {
 }
 
 export const uniqueMessageId = (): string => `urn:uuid:${randomUUID()}`;
+
+/** The simulated camera with this spec id; fails the test when there is none. */
+export function cameraById(sim: Simulator, id: string): RunningSimCamera {
+  const c = sim.cameras.find((x) => x.id === id);
+  assert.ok(c, `no simulated camera "${id}"`);
+  return c;
+}

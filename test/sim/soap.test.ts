@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { descendant, parseXml, type XmlElement } from '../../scripts/sim/xml';
-import { camCall, connectCam, httpRequest, newCam, sleep, soapCall, soapEnvelope, TDS, TRT, wsseHeader } from './helpers';
+import { camCall, cameraById, connectCam, httpRequest, newCam, sleep, soapCall, soapEnvelope, TDS, TRT, wsseHeader } from './helpers';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 const HOUR = 3_600_000;
@@ -23,11 +23,7 @@ function all(el: XmlElement, ns: string, local: string): XmlElement[] {
 
 describe('simulator SOAP services', () => {
   let sim: Simulator;
-  const byVendor = (id: string): RunningSimCamera => {
-    const c = sim.cameras.find((x) => x.id === id);
-    assert.ok(c, id);
-    return c;
-  };
+  const byVendor = (id: string): RunningSimCamera => cameraById(sim, id);
 
   before(async () => {
     sim = await startSimulator({
