@@ -139,3 +139,11 @@ export function removeCamera(db: Database, id: string): { removedDevice?: string
   });
   return run();
 }
+
+/** A device answered a health probe: moves last_seen and, when read, its clock offset. Returns whether the device exists. */
+export function recordDeviceSeen(db: Database, deviceId: string, seen: { at: Date; clockOffsetMs?: number }): boolean {
+  const r = db
+    .prepare('UPDATE devices SET last_seen = ?, clock_offset_ms = COALESCE(?, clock_offset_ms) WHERE id = ?')
+    .run(seen.at.toISOString(), seen.clockOffsetMs === undefined ? null : Math.round(seen.clockOffsetMs), deviceId);
+  return r.changes > 0;
+}

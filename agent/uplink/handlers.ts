@@ -2,14 +2,19 @@
 // through UplinkHandlerDeps, so tests swap any part; the dispatcher (commands.ts) does the
 // validation and the replies.
 import type { Database } from 'better-sqlite3';
-import type { Credentials, DeviceDriver } from '../../drivers/types';
+import type { Credentials, DeviceDriver, MediaProfile } from '../../drivers/types';
 import { splitUrl } from '../../drivers/uri';
 import type { DriverTarget } from '../discovery/drivers-api';
 import type { AgentConfig } from '../config/types';
 import { maskedConfig } from '../config/mask';
-import { camerasOfDevice, getCamera } from '../inventory/cameras';
+import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { CommandError, CommandHandler, CommandHandlers, notAvailable } from './commands';
+import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
+import type { ReplyErrorCode } from './payloads';
+
+/** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
+export const SNAPSHOT_MAX_BYTES = 512 * 1024;
 
 export interface UplinkHandlerDeps {
   site: string;
@@ -25,6 +30,10 @@ export interface UplinkHandlerDeps {
   session(): { bdSeq: number | null; connected: boolean };
   startedAt: number;
   now?: () => Date;
+  /** HTTP GET for snapshots; default the real one (http-fetch.ts). */
+  httpGet?: (url: string, options: HttpFetchOptions) => Promise<HttpFetchResult>;
+  /** Snapshot size cap; default SNAPSHOT_MAX_BYTES. */
+  snapshotMaxBytes?: number;
 }
 
 /** How a stored device is reached again: ONVIF by its device service URL, RTSP by its URL. */
@@ -87,16 +96,124 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
       return { camera: camera.id, device: camera.deviceId, setTo: setTo.toISOString(), offsetBeforeMs: before.offsetMs, offsetAfterMs: after.offsetMs };
     });
   };
+  const snapshot: CommandHandler = async (args, ctx) => {
+    const camera = findCamera(deps.db, String(args.camera));
+    const label = `camera ${camera.id} (${camera.device.host})`;
+    const wanted = typeof args.profile === 'string' ? args.profile : undefined;
+    let profile: MediaProfile | undefined;
+    if (wanted !== undefined) {
+      profile = camera.profiles.find((p) => p.token === wanted);
+      if (!profile) throw new CommandError('invalid-args', `${label} has no profile "${wanted}"; it has: ${camera.profiles.map((p) => p.token).join(', ') || 'none'}`);
+    } else {
+      profile = camera.profiles.find((p) => p.snapshotUri) ?? camera.profiles[0];
+    }
+    let uri = profile?.snapshotUri;
+    if (!uri && profile && camera.device.driver === 'onvif') {
+      const token = profile.token;
+      try {
+        uri = await withDriver(deps, camera, (d) => d.snapshotUri(token));
+      } catch (err) {
+        throw commandErrorOf(err, `asking ${label} for its snapshot URI`);
+      }
+    }
+    if (!uri) throw new CommandError('not-available', `${label} has no snapshot URI${profile ? ` (profile ${profile.token})` : ''}`);
+    const get = deps.httpGet ?? httpGet;
+    const credentials = deps.credentialsFor(camera.device);
+    let res: HttpFetchResult;
+    try {
+      res = await get(uri, {
+        ...(credentials ? { credentials } : {}),
+        timeoutMs: deps.config.onvif.timeoutMs,
+        maxBytes: deps.snapshotMaxBytes ?? SNAPSHOT_MAX_BYTES,
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      throw commandErrorOf(err, `snapshot of ${label}`);
+    }
+    if (res.body.length < 3 || res.body[0] !== 0xff || res.body[1] !== 0xd8) {
+      throw new CommandError('not-an-image', `snapshot of ${label}: the answer is not a JPEG (${res.body.length} bytes${res.contentType ? `, ${res.contentType}` : ''})`);
+    }
+    return {
+      camera: camera.id,
+      device: camera.deviceId,
+      ...(profile ? { profile: profile.token } : {}),
+      contentType: 'image/jpeg',
+      bytes: res.body.length,
+      base64: res.body.toString('base64'),
+    };
+  };
+  const probeNow: CommandHandler = async (args, ctx) => {
+    const cameras = typeof args.camera === 'string' ? [findCamera(deps.db, args.camera)] : listCameras(deps.db);
+    // One probe per device: an NVR's channels share its answer.
+    const byDevice = new Map<string, CameraRecord[]>();
+    for (const c of cameras) byDevice.set(c.deviceId, [...(byDevice.get(c.deviceId) ?? []), c]);
+    const devices = [...byDevice.values()];
+    const outcomes = new Map<string, ProbeOutcome>();
+    const limit = Math.max(1, deps.config.discovery.concurrency);
+    let next = 0;
+    const worker = async () => {
+      while (next < devices.length) {
+        const group = devices[next++];
+        if (ctx.signal.aborted) {
+          outcomes.set(group[0].deviceId, { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code: 'timeout', message: 'not probed: the command ran out of time' } });
+          continue;
+        }
+        const outcome = await probeDevice(deps, group[0]);
+        if (outcome.reachable) recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
+        outcomes.set(group[0].deviceId, outcome);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, devices.length) }, worker));
+    const results = cameras.map((c) => ({ camera: c.id, device: c.deviceId, ...(outcomes.get(c.deviceId) as ProbeOutcome) }));
+    return { probed: results.length, reachable: results.filter((r) => r.reachable).length, cameras: results };
+  };
   const configGet: CommandHandler = async () => ({ config: maskedConfig(deps.config) });
   return {
     ping,
     rebirth,
-    'probe-now': notAvailable('probe-now arrives with health monitoring (issue 4)'),
-    snapshot: notAvailable('snapshot arrives with health monitoring (issue 4)'),
+    'probe-now': probeNow,
+    snapshot,
     'camera-reboot': cameraReboot,
     'camera-set-time': cameraSetTime,
     'config-get': configGet,
     'stream-start': notAvailable('stream-start arrives with the video relay issue'),
     'stream-stop': notAvailable('stream-stop arrives with the video relay issue'),
   };
+}
+
+interface ProbeOutcome {
+  reachable: boolean;
+  latencyMs: number | null;
+  clockOffsetMs: number | null;
+  error?: { code: string; message: string };
+}
+
+/** ONVIF: GetSystemDateAndTime (open on every device, gives the clock offset). RTSP-only: DESCRIBE. */
+async function probeDevice(deps: UplinkHandlerDeps, camera: CameraRecord): Promise<ProbeOutcome> {
+  const started = performance.now();
+  try {
+    return await withDriver(deps, camera, async (d) => {
+      if (camera.device.driver === 'rtsp') {
+        await d.channels();
+        return { reachable: true, latencyMs: Math.round(performance.now() - started), clockOffsetMs: null };
+      }
+      const reading = await d.time();
+      return { reachable: true, latencyMs: Math.round(performance.now() - started), clockOffsetMs: Math.round(reading.offsetMs) };
+    });
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    const code = typeof e?.code === 'string' ? e.code : 'failed';
+    const message = typeof e?.message === 'string' ? e.message : String(err);
+    return { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code, message: message.includes(camera.device.host) ? message : `${camera.device.host}: ${message}` } };
+  }
+}
+
+const FETCH_CODES: Record<string, ReplyErrorCode> = { auth: 'auth', unreachable: 'unreachable', timeout: 'timeout', 'too-large': 'too-large' };
+
+/** A fetch or driver failure as an error reply naming what was being done. */
+function commandErrorOf(err: unknown, doing: string): CommandError {
+  if (err instanceof CommandError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = err instanceof HttpFetchError || (err as Error)?.name === 'DriverError' ? FETCH_CODES[String(e.code)] ?? 'failed' : 'failed';
+  return new CommandError(code, `${doing}: ${typeof e?.message === 'string' ? e.message : String(err)}`);
 }

@@ -262,7 +262,18 @@ export function metricsPayload(site: string, sample: MetricsSample, observedAt: 
 
 // --- replies -------------------------------------------------------------------------------
 
-export type ReplyErrorCode = 'malformed' | 'unknown-command' | 'invalid-args' | 'not-available' | 'failed' | 'timeout' | 'bad-reply-topic';
+export type ReplyErrorCode =
+  | 'malformed'
+  | 'unknown-command'
+  | 'invalid-args'
+  | 'not-available'
+  | 'failed'
+  | 'timeout'
+  | 'bad-reply-topic'
+  | 'auth' // the camera refused its login
+  | 'unreachable' // the camera did not answer (refused, no route)
+  | 'too-large' // the camera's answer was over the size cap
+  | 'not-an-image'; // the snapshot URI answered something that is not a JPEG
 
 export interface ReplyBody {
   command: string;

@@ -4,7 +4,7 @@ import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIden
 import { DriverError } from '../types';
 import { parseRtspUrl, type ParsedRtspUrl } from '../target';
 import { bracketHost } from '../uri';
-import { Authenticator, chooseChallenge } from './auth';
+import { Authenticator, chooseChallenge } from '../auth';
 import { header, rtspRequest, type RtspResponse } from './client';
 import { parseSdpVideo, type SdpVideo } from './sdp';
 

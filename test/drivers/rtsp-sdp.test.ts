@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdpVideo } from '../../drivers/rtsp/sdp';
 import { h264PictureSize, h265PictureSize } from '../../drivers/rtsp/sps';
-import { chooseChallenge, parseChallenge, Authenticator } from '../../drivers/rtsp/auth';
+import { chooseChallenge, parseChallenge, Authenticator } from '../../drivers/auth';
 import { createHash } from 'node:crypto';
 
 // Parameter sets produced by ffmpeg (libx264 / libx265) from testsrc at the sizes named.

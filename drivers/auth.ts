@@ -1,6 +1,7 @@
-// RTSP authentication: Basic (RFC 2617 §2) and Digest (RFC 2617 §3, MD5 or SHA-256, qop=auth).
+// HTTP and RTSP authentication (same scheme on both): Basic (RFC 2617 §2) and Digest
+// (RFC 2617 §3, MD5 or SHA-256, qop=auth). Used by the RTSP driver and the snapshot fetcher.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Credentials } from '../types';
+import type { Credentials } from './types';
 
 export interface Challenge {
   scheme: 'basic' | 'digest';
@@ -31,7 +32,8 @@ export class Authenticator {
     private readonly challenge: Challenge,
   ) {}
 
-  header(method: string, uri: string): string {
+  /** `cnonce` is only passed by tests that check a known answer. */
+  header(method: string, uri: string, cnonce: string = randomBytes(8).toString('hex')): string {
     const { username, password } = this.credentials;
     if (this.challenge.scheme === 'basic') {
       return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
@@ -47,7 +49,6 @@ export class Authenticator {
     const fields = [`username="${username}"`, `realm="${realm}"`, `nonce="${nonce}"`, `uri="${uri}"`];
     if (qop) {
       const nc = (++this.nc).toString(16).padStart(8, '0');
-      const cnonce = randomBytes(8).toString('hex');
       fields.push(`response="${h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`)}"`, `qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
     } else {
       fields.push(`response="${h(`${ha1}:${nonce}:${ha2}`)}"`);
