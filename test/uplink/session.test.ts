@@ -8,9 +8,19 @@ import { validatePayload } from '../../agent/uplink/schemas';
 import type { PayloadKind } from '../../agent/uplink/payloads';
 import { DropClass } from '../../agent/uplink/types';
 import { CommandHandlers } from '../../agent/uplink/commands';
-import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, Received, sleep, tempDir } from './helpers';
+import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, Received, sleep, tempDir, type TestContext } from './helpers';
 
 const SITE = 'v012';
+
+/** A Mosquitto of its own and an inventory with `cameras` cameras, both cleaned up after the test. */
+async function brokerAndInventory(t: TestContext, cameras: number) {
+  const mq = await startMosquitto();
+  t.after(() => mq.stop());
+  const dir = tempDir(t);
+  const db = inventoryWith(dir, cameras);
+  t.after(() => db.close());
+  return { mq, dir, db };
+}
 
 function assertValid(m: Received): void {
   const kind = m.json.kind as PayloadKind;
@@ -19,11 +29,7 @@ function assertValid(m: Received): void {
 }
 
 test('connect sequence: birth first, state online, retained meta and status of every camera; valid payloads', async (t) => {
-  const mq = await startMosquitto();
-  t.after(() => mq.stop());
-  const dir = tempDir(t);
-  const db = inventoryWith(dir, 3);
-  t.after(() => db.close());
+  const { mq, dir, db } = await brokerAndInventory(t, 3);
   const rec = await recorder(t, mq.url, `camgate/v1/${SITE}/#`);
   const uplink = makeUplink(t, { site: SITE, siteName: 'Test village', db, outbox: openTestOutbox(t, dir), broker: broker([mq.url]) });
   uplink.start();
@@ -61,11 +67,7 @@ test('connect sequence: birth first, state online, retained meta and status of e
 });
 
 test('Will: a connection that dies publishes state offline (retained) with its bdSeq; bdSeq increments per connection', async (t) => {
-  const mq = await startMosquitto();
-  t.after(() => mq.stop());
-  const dir = tempDir(t);
-  const db = inventoryWith(dir, 1);
-  t.after(() => db.close());
+  const { mq, dir, db } = await brokerAndInventory(t, 1);
   const rec = await recorder(t, mq.url, `camgate/v1/${SITE}/+`);
   const uplink = makeUplink(t, { site: SITE, db, outbox: openTestOutbox(t, dir), broker: broker([mq.url], { keepaliveSec: 5 }) });
   uplink.start();
@@ -93,11 +95,7 @@ test('Will: a connection that dies publishes state offline (retained) with its b
 });
 
 test('reconnect order: birth, state, meta/status, then the backlog in seq order, historical and never retained', async (t) => {
-  const mq = await startMosquitto();
-  t.after(() => mq.stop());
-  const dir = tempDir(t);
-  const db = inventoryWith(dir, 1);
-  t.after(() => db.close());
+  const { mq, dir, db } = await brokerAndInventory(t, 1);
   const outbox = openTestOutbox(t, dir);
   const uplink = makeUplink(t, { site: SITE, db, outbox, broker: broker([mq.url]) });
   // Before any connection: 50 events and a status change pile up in the outbox.
@@ -137,11 +135,7 @@ test('reconnect order: birth, state, meta/status, then the backlog in seq order,
 });
 
 test('a live alarm enqueued during a big backlog replay arrives before the backlog finishes', async (t) => {
-  const mq = await startMosquitto();
-  t.after(() => mq.stop());
-  const dir = tempDir(t);
-  const db = inventoryWith(dir, 1);
-  t.after(() => db.close());
+  const { mq, dir, db } = await brokerAndInventory(t, 1);
   const outbox = openTestOutbox(t, dir);
   const uplink = makeUplink(t, { site: SITE, db, outbox, broker: broker([mq.url]) });
   const N = 20_000;
@@ -190,11 +184,7 @@ function commandHandlers(calls: string[]): CommandHandlers {
 
 for (const protocolVersion of [5, 4] as const) {
   test(`commands round trip over MQTT ${protocolVersion === 5 ? '5 (responseTopic/correlationData)' : '3.1.1 (replyTo/correlationId in the payload)'}; errors; other sites' topics are never acted on`, async (t) => {
-    const mq = await startMosquitto();
-    t.after(() => mq.stop());
-    const dir = tempDir(t);
-    const db = inventoryWith(dir, 1);
-    t.after(() => db.close());
+    const { mq, dir, db } = await brokerAndInventory(t, 1);
     const calls: string[] = [];
     const uplink = makeUplink(t, { site: SITE, db, outbox: openTestOutbox(t, dir), broker: broker([mq.url], { protocolVersion }), handlers: () => commandHandlers(calls) });
     // A second agent for another site on the same broker, to show its commands never reach us.
@@ -250,12 +240,8 @@ for (const protocolVersion of [5, 4] as const) {
 }
 
 test('failover: the first URL is down, the session connects to the second', async (t) => {
-  const mq = await startMosquitto();
-  t.after(() => mq.stop());
+  const { mq, dir, db } = await brokerAndInventory(t, 1);
   const dead = `mqtt://127.0.0.1:${await freePort()}`;
-  const dir = tempDir(t);
-  const db = inventoryWith(dir, 1);
-  t.after(() => db.close());
   const uplink = makeUplink(t, { site: SITE, db, outbox: openTestOutbox(t, dir), broker: broker([dead, mq.url]) });
   const errors: string[] = [];
   uplink.session.on('connect-error', (e) => errors.push(e.message));
