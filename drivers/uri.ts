@@ -83,3 +83,12 @@ export function rewriteDeviceUri(raw: string, answeringHost: string): string | u
   if (!parts) return undefined;
   return formatUrl({ ...parts, userinfo: undefined, host: answeringHost.replace(/^\[|\]$/g, '') });
 }
+
+/** The URL with `user:password@` set (percent-encoded), for clients that only take credentials
+ * in the URL (ffmpeg). Never log the result; redactUrl() undoes it. Unparseable: unchanged. */
+export function withCredentials(url: string, credentials: { username: string; password: string }): string {
+  const parts = splitUrl(url);
+  if (!parts) return url;
+  const enc = (s: string) => encodeURIComponent(s);
+  return formatUrl({ ...parts, userinfo: `${enc(credentials.username)}:${enc(credentials.password)}` });
+}

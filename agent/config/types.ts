@@ -2,6 +2,8 @@
 // Mirrors config/schema.json (the schema is the source of truth; test/agent/config.test.ts
 // checks that every schema key appears here via the defaults).
 
+import type { DiagnosisThresholds } from '../health/picture/diagnose';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface AgentConfig {
@@ -41,6 +43,36 @@ export interface AgentConfig {
     concurrency: number;
   };
   onvif: { timeoutMs: number };
+  health: {
+    enabled: boolean;
+    reachIntervalSec: number;
+    streamIntervalSec: number;
+    pictureIntervalSec: number;
+    statusIntervalSec: number;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    offlineAfterFailures: number;
+    onlineAfterSuccesses: number;
+    confirmDelayMs: number;
+    flapTransitions: number;
+    flapWindowSec: number;
+    concurrency: number;
+    picture: {
+      source: 'auto' | 'stream' | 'snapshot';
+      seconds: number;
+      frames: number;
+      timeoutMs: number;
+      concurrency: number;
+      maxSnapshotBytes: number;
+      thumbnailMaxBytes: number;
+      thumbnailWidth: number;
+      ffmpegPath?: string;
+    };
+    /** Same keys as the diagnosis' own thresholds (agent/health/picture/diagnose.ts). */
+    diagnosis: DiagnosisThresholds;
+    clock: { maxDriftMs: number; autoSync: boolean };
+    host: { diskLowPercent: number; temperatureHighC: number };
+  };
   log: { level: LogLevel };
 }
 

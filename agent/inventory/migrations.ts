@@ -79,6 +79,21 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX cameras_device ON cameras(device_id);
     `,
   },
+  {
+    version: 2,
+    name: 'camera health: latest status and thumbnail',
+    up: `
+      -- The last status of each camera survives a restart (no second alarm for a camera that was
+      -- already offline), and the latest thumbnail stays available to the central and the local UI.
+      CREATE TABLE camera_health (
+        camera_id TEXT PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        thumbnail BLOB,
+        thumbnail_at TEXT
+      ) STRICT;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: Migration[] = MIGRATIONS): number {

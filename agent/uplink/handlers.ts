@@ -11,7 +11,7 @@ import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../in
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { CommandError, CommandHandler, CommandHandlers, notAvailable } from './commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
-import type { ReplyErrorCode } from './payloads';
+import type { CameraStatus, ReplyErrorCode } from './payloads';
 
 /** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
 export const SNAPSHOT_MAX_BYTES = 512 * 1024;
@@ -34,6 +34,14 @@ export interface UplinkHandlerDeps {
   httpGet?: (url: string, options: HttpFetchOptions) => Promise<HttpFetchResult>;
   /** Snapshot size cap; default SNAPSHOT_MAX_BYTES. */
   snapshotMaxBytes?: number;
+  /** Health monitoring (absent when health.enabled is false). */
+  health?: HealthCommands;
+}
+
+/** What the commands need from the health monitor (agent/health/monitor.ts). */
+export interface HealthCommands {
+  sweepNow(cameraIds?: readonly string[], opts?: { streams?: boolean }): Promise<CameraStatus[]>;
+  thumbnail(cameraId: string): { jpeg: Buffer; takenAt: string } | undefined;
 }
 
 /** How a stored device is reached again: ONVIF by its device service URL, RTSP by its URL. */
@@ -142,8 +150,34 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
       base64: res.body.toString('base64'),
     };
   };
+  const thumbnail: CommandHandler = async (args) => {
+    const camera = findCamera(deps.db, String(args.camera));
+    if (!deps.health) throw new CommandError('not-available', 'health monitoring is off on this site (health.enabled: false): no thumbnails are taken');
+    const thumb = deps.health.thumbnail(camera.id);
+    if (!thumb) throw new CommandError('not-available', `no thumbnail of ${camera.id} yet: its first picture probe has not succeeded (see its status)`);
+    return { camera: camera.id, takenAt: thumb.takenAt, contentType: 'image/jpeg', bytes: thumb.jpeg.length, base64: thumb.jpeg.toString('base64') };
+  };
   const probeNow: CommandHandler = async (args, ctx) => {
     const cameras = typeof args.camera === 'string' ? [findCamera(deps.db, args.camera)] : listCameras(deps.db);
+    if (deps.health) {
+      const statuses = new Map((await deps.health.sweepNow(cameras.map((c) => c.id), { streams: true })).map((s) => [s.camera, s]));
+      const results = cameras.map((c) => {
+        const s = statuses.get(c.id);
+        const reachable = s?.reach?.ok ?? false;
+        return {
+          camera: c.id,
+          device: c.deviceId,
+          reachable,
+          latencyMs: s?.reach?.latencyMs ?? null,
+          clockOffsetMs: s?.clockOffsetMs ?? null,
+          ...(s?.reach?.error ? { error: s.reach.error } : !s ? { error: { code: 'timeout', message: 'not probed: the command ran out of time' } } : {}),
+          state: s?.state ?? 'unknown',
+          reason: s?.reason ?? null,
+          streams: s?.streams ?? [],
+        };
+      });
+      return { probed: results.length, reachable: results.filter((r) => r.reachable).length, cameras: results };
+    }
     // One probe per device: an NVR's channels share its answer.
     const byDevice = new Map<string, CameraRecord[]>();
     for (const c of cameras) byDevice.set(c.deviceId, [...(byDevice.get(c.deviceId) ?? []), c]);
@@ -173,6 +207,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     rebirth,
     'probe-now': probeNow,
     snapshot,
+    thumbnail,
     'camera-reboot': cameraReboot,
     'camera-set-time': cameraSetTime,
     'config-get': configGet,

@@ -162,9 +162,44 @@ export function metaPayload(site: string, camera: CameraRecord, observedAt: Date
 
 // --- status --------------------------------------------------------------------------------
 
-/** Health of one camera. Issue 4 (health monitoring) fills in reachability and picture; until
- * then the agent publishes `unknown` with what the inventory knows. */
+/** Health of one camera, as the health monitor (agent/health) sees it; docs/health.md. */
 export type CameraState = 'unknown' | 'online' | 'offline' | 'degraded';
+
+/** Why one check failed: a short code and one line for people (never a password). */
+export interface CheckError {
+  code: string;
+  message: string;
+}
+
+/** The last result of one kind of check. */
+export interface CheckStatus {
+  ok: boolean;
+  latencyMs: number | null;
+  checkedAt: string;
+  error?: CheckError;
+}
+
+export interface StreamStatus extends CheckStatus {
+  stream: 'main' | 'sub';
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+export interface PictureStatus {
+  /** True when a picture was obtained and no fault was found. */
+  ok: boolean;
+  /** Diagnosed faults (black, frozen, blurred, occluded, colour-cast, no-video), or
+   * no-picture when none could be obtained (error says why). */
+  faults: string[];
+  checkedAt: string;
+  /** One score per fault (scale per fault in docs/health.md), for tuning at the central. */
+  scores?: Record<string, number>;
+  source?: 'stream' | 'snapshot' | null;
+  error?: CheckError;
+  /** The latest thumbnail (fetch it with the thumbnail command). */
+  thumbnail?: { bytes: number; takenAt: string } | null;
+}
 
 export interface CameraStatus {
   camera: string;
@@ -175,8 +210,18 @@ export interface CameraStatus {
   lastSeen: string | null;
   /** Device clock minus box clock, ms, when measured. */
   clockOffsetMs: number | null;
-  /** Picture check result; null until issue 4. */
-  picture: { ok: boolean; faults: string[]; checkedAt: string } | null;
+  /** Picture check result; null until the first picture probe. */
+  picture: PictureStatus | null;
+  /** Why the camera is offline or degraded, one line; null when online or unknown. */
+  reason?: string | null;
+  /** Changing state too often: transition events are held back (docs/health.md). */
+  flapping?: boolean;
+  /** TCP reachability of the device. */
+  reach?: CheckStatus | null;
+  /** ONVIF answers (GetSystemDateAndTime); absent for RTSP-only devices. */
+  onvif?: CheckStatus | null;
+  /** RTSP DESCRIBE of the main and sub stream. */
+  streams?: StreamStatus[];
 }
 
 export function statusFromInventory(camera: CameraRecord): CameraStatus {
@@ -196,6 +241,16 @@ export const EVENT_TYPES = [
   'picture-fault',
   'picture-ok',
   'clock-drift',
+  'clock-ok',
+  'clock-synced',
+  'camera-flapping',
+  'onvif-fault',
+  'onvif-ok',
+  'stream-fault',
+  'stream-ok',
+  'disk-ok',
+  'temperature-high',
+  'temperature-ok',
   'stream-started',
   'stream-stopped',
   'stream-failed',
@@ -249,10 +304,55 @@ export function dropEvent(report: DropReport): EventBody {
 // --- metrics -------------------------------------------------------------------------------
 
 export interface MetricsSample {
-  host: { loadAvg1: number; memTotalBytes: number; memFreeBytes: number; uptimeSec: number; cpus: number };
-  agent: { rssBytes: number; heapUsedBytes: number; uptimeSec: number; cameras: number };
+  host: {
+    loadAvg1: number;
+    memTotalBytes: number;
+    memFreeBytes: number;
+    uptimeSec: number;
+    cpus: number;
+    /** From the host sampler (agent/health/host) when health monitoring runs: */
+    cpuLoadPercent?: number | null;
+    memAvailableBytes?: number;
+    disk?: { path: string; mount: string | null; sizeBytes: number; freeBytes: number; freePercent: number } | null;
+    temperatureC?: number | null;
+    temperatureSensor?: string | null;
+    interfaces?: Array<{ name: string; ip4: string | null; mac: string | null; up: boolean; speedMbps: number | null; rxBytes: number | null; txBytes: number | null }> | null;
+    alarms?: { diskLow: boolean; temperatureHigh: boolean };
+  };
+  agent: {
+    rssBytes: number;
+    heapUsedBytes: number;
+    uptimeSec: number;
+    cameras: number;
+    /** CPU share of the agent process since the previous metrics, % of one core (ffmpeg excluded). */
+    cpuPercent?: number;
+    /** ffmpeg processes running for picture probes now. */
+    ffmpegProcesses?: number;
+  };
   outbox: { depth: number; bytes: number; oldestSeq: number | null; newestSeq: number | null; droppedTotal: number } | null;
   uplink: { connected: boolean; bdSeq: number | null; connects: number; url: string | null };
+  /** Health monitoring figures, when it runs. */
+  health?: {
+    cameras: number;
+    online: number;
+    offline: number;
+    degraded: number;
+    unknown: number;
+    flapping: number;
+    /** Cameras per current picture fault (no-picture included). */
+    pictureFaults: Record<string, number>;
+    /** Probe latency over the last samples, ms (diagnosisCpu: CPU ms per diagnosis). */
+    probes: Record<string, { count: number; p50: number; p95: number; p99: number; max: number }>;
+    /** Checks in flight now per kind. */
+    inFlight: Record<string, number>;
+  };
+}
+
+/** What the agent adds to the uplink's own metrics (host sampler, process CPU, health). */
+export interface MetricsExtras {
+  host?: Partial<MetricsSample['host']>;
+  agent?: Partial<MetricsSample['agent']>;
+  health?: MetricsSample['health'];
 }
 
 /** `camgate/v1/{site}/metrics`, QoS 1 through the outbox (dropped first when over quota). */

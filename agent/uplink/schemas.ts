@@ -20,6 +20,7 @@ import cmdCameraSetTime from './schemas/cmd-camera-set-time.json';
 import cmdConfigGet from './schemas/cmd-config-get.json';
 import cmdStreamStart from './schemas/cmd-stream-start.json';
 import cmdStreamStop from './schemas/cmd-stream-stop.json';
+import cmdThumbnail from './schemas/cmd-thumbnail.json';
 import type { PayloadKind } from './payloads';
 
 export const PAYLOAD_SCHEMAS: Record<PayloadKind, object> = { state, birth, meta, status, event, metrics, reply };
@@ -30,6 +31,7 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
   rebirth: cmdRebirth,
   'probe-now': cmdProbeNow,
   snapshot: cmdSnapshot,
+  thumbnail: cmdThumbnail,
   'camera-reboot': cmdCameraReboot,
   'camera-set-time': cmdCameraSetTime,
   'config-get': cmdConfigGet,

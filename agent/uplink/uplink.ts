@@ -18,6 +18,7 @@ import {
   eventPayload,
   isoTime,
   metaPayload,
+  MetricsExtras,
   MetricsSample,
   metricsPayload,
   statusFromInventory,
@@ -43,6 +44,8 @@ export interface UplinkOptions {
   logger?: Logger;
   now?: () => Date;
   random?: () => number;
+  /** Host, process and health figures added to every metrics payload (agent.ts wires them). */
+  metricsExtras?: () => Promise<MetricsExtras> | MetricsExtras;
 }
 
 export class Uplink {
@@ -139,10 +142,18 @@ export class Uplink {
   }
 
   /** Host and agent metrics, through the outbox (dropped first under the quota). */
-  metrics(): Promise<number> {
+  async metrics(): Promise<number> {
+    const sample = this.sampleMetrics();
+    const extras = this.options.metricsExtras ? await this.options.metricsExtras() : {};
+    const merged: MetricsSample = {
+      ...sample,
+      host: { ...sample.host, ...extras.host },
+      agent: { ...sample.agent, ...extras.agent },
+      ...(extras.health ? { health: extras.health } : {}),
+    };
     return this.session.enqueue({
       topic: this.session.topics.metrics,
-      payload: metricsPayload(this.options.site, this.sampleMetrics(), isoTime(this.now())),
+      payload: metricsPayload(this.options.site, merged, isoTime(this.now())),
       dropClass: DropClass.Metric,
     });
   }

@@ -19,84 +19,110 @@ export interface RtspDriverOptions {
   maxResponseBytes?: number;
 }
 
+/** The state of RTSP requests to one stream URL: CSeq, and the Authenticator once a 401 was
+ * answered. Shared by RtspDriver and the health probe (agent/health/probes/describe.ts). */
+export interface RtspExchange {
+  target: Pick<ParsedRtspUrl, 'host' | 'port' | 'url'>;
+  /** "host:port" for messages. */
+  device: string;
+  credentials?: Credentials;
+  /** Timeout of the next request, ms (a caller can spread one budget over all requests). */
+  timeoutMs: () => number;
+  /** Cap on one RTSP answer body (the SDP). */
+  maxResponseBytes: number;
+  cseq: number;
+  auth?: Authenticator;
+  /** True once nothing more may be sent. */
+  isClosed?: () => boolean;
+}
+
+/** One RTSP request, authenticating (Basic/Digest) on a 401 when credentials are known. */
+export async function rtspExchange(ex: RtspExchange, method: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
+  const send = () => {
+    if (ex.isClosed?.()) throw new DriverError('unreachable', `driver for ${ex.device} is closed`, ex.device);
+    return rtspRequest({
+      host: ex.target.host,
+      port: ex.target.port,
+      method,
+      url: ex.target.url,
+      headers: ex.auth ? { ...headers, Authorization: ex.auth.header(method, ex.target.url) } : headers,
+      cseq: ++ex.cseq,
+      timeoutMs: ex.timeoutMs(),
+      maxResponseBytes: ex.maxResponseBytes,
+      device: ex.device,
+    });
+  };
+  let res = await send();
+  if (res.status === 401) {
+    const who = ex.credentials ? ` (${ex.credentials.username})` : '';
+    const authFailed = () =>
+      new DriverError(
+        'auth',
+        ex.credentials ? `authentication failed for ${ex.device}${who}: check the camera's username/password` : `${ex.device} requires a username and password`,
+        ex.device,
+      );
+    if (!ex.credentials) throw authFailed();
+    const challenge = chooseChallenge(res.headers['www-authenticate'] ?? []);
+    if (!challenge) throw new DriverError('auth', `${ex.device} asks for an authentication scheme we do not support`, ex.device);
+    // A 401 with a fresh challenge after we already authenticated means a stale nonce once,
+    // a wrong password otherwise: retry exactly once with the new challenge.
+    ex.auth = new Authenticator(ex.credentials, challenge);
+    res = await send();
+    if (res.status === 401) throw authFailed();
+  }
+  return res;
+}
+
+/** OPTIONS (unless `sendOptions` is false) then DESCRIBE: the first video stream's codec, size
+ * and rate from the SDP. */
+export async function describeVideo(ex: RtspExchange, sendOptions = true): Promise<SdpVideo> {
+  // OPTIONS first, as players do: some servers only answer DESCRIBE after it. Its status is
+  // informative only; a garbage answer still fails here.
+  if (sendOptions) await rtspExchange(ex, 'OPTIONS');
+  const res = await rtspExchange(ex, 'DESCRIBE', { Accept: 'application/sdp' });
+  if (res.status !== 200) {
+    const what = res.status === 404 ? `no stream at ${ex.target.url}` : `DESCRIBE failed`;
+    throw new DriverError('device-fault', `${ex.device}: ${what} (RTSP ${res.status} ${res.reason})`, ex.device);
+  }
+  const sdp = res.body.toString('utf8');
+  const type = header(res, 'content-type') ?? '';
+  if (!/application\/sdp/i.test(type) && !/^v=0/m.test(sdp)) {
+    throw new DriverError('malformed', `${ex.device} answered DESCRIBE without an SDP (Content-Type ${type || 'none'})`, ex.device);
+  }
+  const video = parseSdpVideo(sdp);
+  if (!video) throw new DriverError('unsupported', `${ex.device}: the stream at ${ex.target.url} has no video`, ex.device);
+  return video;
+}
+
 export class RtspDriver implements DeviceDriver {
   readonly kind = 'rtsp' as const;
   readonly target: ParsedRtspUrl;
   readonly device: string;
-  private readonly credentials?: Credentials;
-  private readonly timeoutMs: number;
-  private readonly maxResponseBytes: number;
-  private auth?: Authenticator;
-  private cseq = 0;
+  private readonly exchange: RtspExchange;
   private closed = false;
 
   /** Throws TargetSpecError when the URL is not a valid rtsp:// URL. */
   constructor(options: RtspDriverOptions) {
     this.target = parseRtspUrl(options.url);
     this.device = `${bracketHost(this.target.host)}:${this.target.port}`;
-    this.credentials = options.credentials ?? this.target.credentials;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    this.exchange = {
+      target: this.target,
+      device: this.device,
+      credentials: options.credentials ?? this.target.credentials,
+      timeoutMs: () => timeoutMs,
+      maxResponseBytes: options.maxResponseBytes ?? 256 * 1024,
+      cseq: 0,
+      isClosed: () => this.closed,
+    };
   }
 
   private unsupported(what: string): DriverError {
     return new DriverError('unsupported', `${this.device} was added by RTSP URL only: ${what} needs ONVIF`, this.device);
   }
 
-  private async request(method: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
-    if (this.closed) throw new DriverError('unreachable', `driver for ${this.device} is closed`, this.device);
-    const send = () =>
-      rtspRequest({
-        host: this.target.host,
-        port: this.target.port,
-        method,
-        url: this.target.url,
-        headers: this.auth ? { ...headers, Authorization: this.auth.header(method, this.target.url) } : headers,
-        cseq: ++this.cseq,
-        timeoutMs: this.timeoutMs,
-        maxResponseBytes: this.maxResponseBytes,
-        device: this.device,
-      });
-    let res = await send();
-    if (res.status === 401) {
-      const who = this.credentials ? ` (${this.credentials.username})` : '';
-      const authFailed = () =>
-        new DriverError(
-          'auth',
-          this.credentials
-            ? `authentication failed for ${this.device}${who}: check the camera's username/password`
-            : `${this.device} requires a username and password`,
-          this.device,
-        );
-      if (!this.credentials) throw authFailed();
-      const challenge = chooseChallenge(res.headers['www-authenticate'] ?? []);
-      if (!challenge) throw new DriverError('auth', `${this.device} asks for an authentication scheme we do not support`, this.device);
-      // A 401 with a fresh challenge after we already authenticated means a stale nonce once,
-      // a wrong password otherwise: retry exactly once with the new challenge.
-      this.auth = new Authenticator(this.credentials, challenge);
-      res = await send();
-      if (res.status === 401) throw authFailed();
-    }
-    return res;
-  }
-
-  private async describe(): Promise<SdpVideo> {
-    // OPTIONS first, as players do: some servers only answer DESCRIBE after it. Its status is
-    // informative only; a garbage answer still fails here.
-    await this.request('OPTIONS');
-    const res = await this.request('DESCRIBE', { Accept: 'application/sdp' });
-    if (res.status !== 200) {
-      const what = res.status === 404 ? `no stream at ${this.target.url}` : `DESCRIBE failed`;
-      throw new DriverError('device-fault', `${this.device}: ${what} (RTSP ${res.status} ${res.reason})`, this.device);
-    }
-    const sdp = res.body.toString('utf8');
-    const type = header(res, 'content-type') ?? '';
-    if (!/application\/sdp/i.test(type) && !/^v=0/m.test(sdp)) {
-      throw new DriverError('malformed', `${this.device} answered DESCRIBE without an SDP (Content-Type ${type || 'none'})`, this.device);
-    }
-    const video = parseSdpVideo(sdp);
-    if (!video) throw new DriverError('unsupported', `${this.device}: the stream at ${this.target.url} has no video`, this.device);
-    return video;
+  private describe(): Promise<SdpVideo> {
+    return describeVideo(this.exchange);
   }
 
   async identify(): Promise<DeviceIdentity> {

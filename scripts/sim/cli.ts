@@ -2,14 +2,16 @@
 // Demo CLI: node dist/scripts/sim/cli.js --count 16 --subnet 127.20.0.0 [--vendor mix] [--rtsp-port N]
 // Prints the simulated devices (table, or JSON with --json) and runs until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { loopbackHosts } from './model';
+import { loopbackHosts, SIM_FAULTS, SIM_PICTURES } from './model';
 import { startSimulator } from './index';
-import type { SimCameraSpec, SimVendor, Simulator } from './types';
+import type { SimCameraSpec, SimFault, SimPicture, SimVendor, Simulator } from './types';
 import { SIM_VENDORS } from './vendors';
 
 const USAGE = `usage: cli.js [--count N] [--subnet 127.A.B.C] [--vendor mix|${SIM_VENDORS.join('|')}]
               [--rtsp-port N] [--no-rtsp] [--rtsp-auth] [--multicast] [--http-port N]
-              [--username U] [--password P] [--json]`;
+              [--username U] [--password P] [--picture ${SIM_PICTURES.join('|')}]
+              [--fault ${SIM_FAULTS.join('|')}] [--json]
+--picture and --fault apply to every device. --json also lists each channel's stream URLs.`;
 
 
 function printTable(sim: Simulator): void {
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
       'http-port': { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
+      picture: { type: 'string' },
+      fault: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,12 +50,18 @@ async function main(): Promise<void> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer\n${USAGE}`);
   const vendor = values.vendor ?? 'mix';
   if (vendor !== 'mix' && !SIM_VENDORS.includes(vendor as SimVendor)) throw new Error(`unknown --vendor "${vendor}"\n${USAGE}`);
+  const picture = values.picture as SimPicture | undefined;
+  if (picture !== undefined && !SIM_PICTURES.includes(picture)) throw new Error(`unknown --picture "${picture}"\n${USAGE}`);
+  const fault = values.fault as SimFault | undefined;
+  if (fault !== undefined && !SIM_FAULTS.includes(fault)) throw new Error(`unknown --fault "${fault}"\n${USAGE}`);
   const cameras: SimCameraSpec[] = loopbackHosts(values.subnet ?? '127.20.0.0', count).map((host, i) => ({
     host,
     vendor: vendor === 'mix' ? SIM_VENDORS[i % SIM_VENDORS.length] : (vendor as SimVendor),
     httpPort: values['http-port'] ? Number(values['http-port']) : undefined,
     username: values.username,
     password: values.password,
+    ...(picture ? { picture } : {}),
+    ...(fault ? { fault } : {}),
   }));
   const sim = await startSimulator({
     cameras,
@@ -66,7 +76,14 @@ async function main(): Promise<void> {
         {
           rtspPort: sim.rtspPort,
           startupMs: sim.startupMs,
-          cameras: sim.cameras.map((c) => ({ ...c.spec, id: c.id, xaddr: c.xaddr, rtspMain: sim.rtspPort ? c.rtspUrl(1, 'main') : null })),
+          cameras: sim.cameras.map((c) => ({
+            ...c.spec,
+            id: c.id,
+            xaddr: c.xaddr,
+            deviceUrl: c.deviceUrl,
+            rtspMain: sim.rtspPort ? c.rtspUrl(1, 'main') : null,
+            streams: Array.from({ length: c.spec.channels }, (_, i) => ({ channel: i + 1, main: c.rtspUrl(i + 1, 'main'), sub: c.rtspUrl(i + 1, 'sub') })),
+          })),
         },
         null,
         2,

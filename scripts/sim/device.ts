@@ -1,21 +1,21 @@
-// One simulated device: its state (clock, time settings), HTTP side, discovery responder and the
-// reboot cycle, plus the public RunningSimCamera view of it.
+// One simulated device: its state (clock, time settings), HTTP side, discovery responder, the
+// reboot cycle and the on/off-line switch, plus the public RunningSimCamera view of it.
 import { DeviceClock } from './clock';
 import { DiscoveryResponder } from './discovery';
-import { HangListener } from './faults';
+import { HangListener, RtspGarbageListener } from './faults';
 import { DeviceHttpService } from './http-device';
-import { httpUrl, type DeviceModel, type StreamKind } from './model';
+import { httpUrl, rtspFaultOf, type DeviceModel, type StreamKind } from './model';
 import type { DeviceState } from './soap-router';
 import { serviceUrls, type TimeSettings } from './templates-device';
 import { snapshotPath } from './templates-media';
-import type { RunningSimCamera } from './types';
+import type { RunningSimCamera, SimPicture } from './types';
 
 /** Reported in stream URIs when RTSP is off: nothing listens there, which is the point. */
 const NO_RTSP_PORT = 554;
 
 export interface DeviceContext {
   rtspPort(): number;
-  snapshot(): Buffer;
+  snapshot(picture: SimPicture): Buffer;
   /** Multicast mode: the per-device UDP socket shares port 3702 with the multicast socket. */
   reuseDiscoveryAddr: boolean;
 }
@@ -26,8 +26,14 @@ export class SimDevice implements DeviceState {
   readonly discovery: DiscoveryResponder;
   private readonly http?: DeviceHttpService;
   private readonly hang?: HangListener;
+  /** 'rtsp-garbage' / 'rtsp-hang': the device's own "RTSP" port its stream URIs point to. */
+  private readonly rtspFault?: RtspGarbageListener | HangListener;
+  private rtspFaultPort = 0;
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
+  private offline = false;
+  /** setOnline calls run one after the other. */
+  private switching: Promise<void> = Promise.resolve();
 
   constructor(
     readonly model: DeviceModel,
@@ -37,17 +43,27 @@ export class SimDevice implements DeviceState {
     this.time = { dateTimeType: 'Manual', timeZone: model.vendor.timeZone };
     this.discovery = new DiscoveryResponder(model, { reuseAddr: ctx.reuseDiscoveryAddr, notOnvif: model.spec.fault === 'not-onvif' });
     if (model.spec.fault === 'hang') this.hang = new HangListener();
-    else this.http = new DeviceHttpService(this, ctx.snapshot);
+    else {
+      const picture = model.spec.picture ?? 'moving';
+      this.http = new DeviceHttpService(this, () => ctx.snapshot(picture));
+    }
+    const rtspFault = rtspFaultOf(model.spec.fault);
+    if (rtspFault === 'rtsp-garbage') this.rtspFault = new RtspGarbageListener();
+    else if (rtspFault === 'rtsp-hang') this.rtspFault = new HangListener();
   }
 
   rtspPort(): number {
+    if (this.rtspFault) return this.rtspFaultPort;
     return this.ctx.rtspPort() || NO_RTSP_PORT;
   }
 
   async start(): Promise<void> {
     const { host, httpPort } = this.model.spec;
     try {
-      await Promise.all([this.http?.listen(), this.hang?.listen(host, httpPort), this.discovery.start()]);
+      const listenRtspFault = async () => {
+        if (this.rtspFault) this.rtspFaultPort = await this.rtspFault.listen(host, 0);
+      };
+      await Promise.all([this.http?.listen(), this.hang?.listen(host, httpPort), listenRtspFault(), this.discovery.start()]);
     } catch (err) {
       await this.stop();
       const e = err as NodeJS.ErrnoException;
@@ -59,13 +75,13 @@ export class SimDevice implements DeviceState {
   /** SystemReboot: HTTP and discovery go silent for rebootDowntimeMs, then come back. */
   reboot(): void {
     const downtime = this.model.rebootDowntimeMs;
-    if (downtime <= 0 || this.stopped || !this.http || this.rebootTimer) return;
+    if (downtime <= 0 || this.stopped || this.offline || !this.http || this.rebootTimer) return;
     const http = this.http;
     this.discovery.muted = true;
     void http.close();
     this.rebootTimer = setTimeout(() => {
       this.rebootTimer = undefined;
-      if (this.stopped) return;
+      if (this.stopped || this.offline) return;
       http.listen().then(
         () => {
           this.discovery.muted = false;
@@ -76,16 +92,41 @@ export class SimDevice implements DeviceState {
     }, downtime);
   }
 
+  /** Off the network: the HTTP port (or the hang listener) and a fault's RTSP port close, so
+   * connections are refused, and discovery goes silent, as during a reboot; on again: the same
+   * address and ports come back. A reboot in progress is cut short. */
+  setOnline(online: boolean): Promise<void> {
+    const run = this.switching.then(() => this.switchTo(online));
+    this.switching = run.catch(() => undefined);
+    return run;
+  }
+
+  private async switchTo(online: boolean): Promise<void> {
+    if (this.stopped) throw new Error(`simulated camera ${this.model.id} is stopped`);
+    if (online === !this.offline) return;
+    const { host, httpPort } = this.model.spec;
+    if (!online) {
+      this.offline = true;
+      if (this.rebootTimer) clearTimeout(this.rebootTimer);
+      this.rebootTimer = undefined;
+      this.discovery.muted = true;
+      await Promise.all([this.http?.close(), this.hang?.close(), this.rtspFault?.close()]);
+      return;
+    }
+    await Promise.all([this.http?.listen(), this.hang?.listen(host, httpPort), this.rtspFault?.listen(host, this.rtspFaultPort)]);
+    this.offline = false;
+    this.discovery.muted = false;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.rebootTimer) clearTimeout(this.rebootTimer);
-    await Promise.all([this.http?.close(), this.hang?.close(), this.discovery.close()]);
+    await Promise.all([this.http?.close(), this.hang?.close(), this.rtspFault?.close(), this.discovery.close()]);
   }
 
   /** The view handed to users of the simulator. */
   running(): RunningSimCamera {
     const m = this.model;
-    const ctx = this.ctx;
     const profileFor = (ch: number, stream: StreamKind) => {
       const p = m.profiles.find((x) => x.channel === ch && x.stream === stream);
       if (!p) throw new RangeError(`${m.id} has channels 1..${m.spec.channels}, asked for ${ch}`);
@@ -98,10 +139,12 @@ export class SimDevice implements DeviceState {
       deviceUrl: httpUrl(m.spec.host, m.spec.httpPort, m.vendor.devicePath),
       rtspUrl: (ch, stream) => {
         profileFor(ch, stream);
-        return `rtsp://${m.spec.host}:${ctx.rtspPort() || NO_RTSP_PORT}/${m.id}/ch${ch}/${stream}`;
+        return `rtsp://${m.spec.host}:${this.rtspPort()}/${m.id}/ch${ch}/${stream}`;
       },
       snapshotUrl: (ch) => httpUrl(m.spec.host, m.spec.httpPort, snapshotPath(m, profileFor(ch, 'main'))),
       clockSkewMs: () => this.clock.skewMs,
+      setOnline: (online) => this.setOnline(online),
+      online: () => !this.offline,
     };
   }
 }

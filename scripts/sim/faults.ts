@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { NS } from './soap';
 
 export const HUGE_RESPONSE_BYTES = 20 * 1024 * 1024;
+/** 'snapshot-huge': the body size of the endless "JPEG". */
+export const HUGE_SNAPSHOT_BYTES = 50 * 1024 * 1024;
 
 /** Deterministic junk: NULs, high bytes and a fragment of markup, never well-formed XML. */
 const GARBAGE = Buffer.concat([
@@ -61,6 +63,45 @@ export function sendHuge(req: IncomingMessage, res: ServerResponse): void {
   pump();
 }
 
+/** Streams `total` bytes that start with `head`, 64 KiB at a time with back-pressure (never
+ * buffered), no Content-Length; stops when the client goes away. */
+function streamBody(req: IncomingMessage, res: ServerResponse, head: Buffer, total: number, contentType: string): void {
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  let remaining = total - head.length;
+  let aborted = false;
+  req.socket.once('close', () => {
+    aborted = true;
+  });
+  res.writeHead(200, { 'Content-Type': contentType });
+  res.write(head);
+  const pump = (): void => {
+    while (!aborted && remaining > 0) {
+      const piece = remaining >= chunk.length ? chunk : chunk.subarray(0, remaining);
+      remaining -= piece.length;
+      if (!res.write(piece)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!aborted) res.end();
+  };
+  pump();
+}
+
+/** 'snapshot-huge': a 50 MB "JPEG" (SOI + JFIF APP0, then filler), streamed without Content-Length. */
+export function sendHugeSnapshot(req: IncomingMessage, res: ServerResponse): void {
+  const jfif = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+  streamBody(req, res, jfif, HUGE_SNAPSHOT_BYTES, 'image/jpeg');
+}
+
+/** What a broken encoder's snapshot handler sends: an error text labelled image/jpeg. */
+export const NOT_AN_IMAGE = Buffer.from('Error: snapshot failed, no frame available (encoder busy)\r\n\r\n' + 'x'.repeat(200));
+
+export function sendNotAnImage(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': NOT_AN_IMAGE.length });
+  res.end(NOT_AN_IMAGE);
+}
+
 /** Billion laughs: ten levels of ten-fold entity expansion (~1 GB if a parser expands it). */
 export function billionLaughsXml(): string {
   const entities = ['<!ENTITY lol "lol">'];
@@ -97,6 +138,50 @@ export const NOT_ONVIF_UDP_REPLY = Buffer.from(
   'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\nUSN: uuid:00000000-0000-0000-0000-000000000000::upnp:rootdevice\r\nSERVER: Linux/3.10 UPnP/1.0 miniupnpd/2.1\r\n\r\n',
 );
 
+/** 'rtsp-garbage': a TCP listener that answers every RTSP request with junk (no status line). */
+export class RtspGarbageListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor() {
+    this.server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('data', () => socket.write(GARBAGE));
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Port 0 picks a free port; resolves with the port bound. */
+  listen(host: string, port: number): Promise<number> {
+    return listenOn(this.server, host, port);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server, this.sockets);
+  }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
 /** 'hang': accepts TCP connections, reads and discards, never answers. */
 export class HangListener {
   private readonly server: Server;
@@ -111,19 +196,12 @@ export class HangListener {
     });
   }
 
-  listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port, exclusive: true }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  /** Port 0 picks a free port; resolves with the port bound. */
+  listen(host: string, port: number): Promise<number> {
+    return listenOn(this.server, host, port);
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server, this.sockets);
   }
 }

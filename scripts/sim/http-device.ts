@@ -1,8 +1,9 @@
 // The HTTP side of one simulated device: SOAP device + media services, snapshots, auth, and the
-// HTTP faults (garbage, truncated, huge, doctype, not-onvif). 'hang' never gets here (HangListener).
+// HTTP faults (garbage, truncated, huge, doctype, not-onvif, snapshot-huge, snapshot-not-image).
+// 'hang' never gets here (HangListener).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HttpDigest, verifyUsernameToken, type DigestAlgorithm } from './auth';
-import { sendDoctype, sendGarbage, sendHuge, sendNotOnvifPage, sendTruncated } from './faults';
+import { sendDoctype, sendGarbage, sendHuge, sendHugeSnapshot, sendNotAnImage, sendNotOnvifPage, sendTruncated } from './faults';
 import { isPreAuthOperation, routeOperation, type DeviceState, type SoapOutcome } from './soap-router';
 import { envelope, FAULTS, faultEnvelope, NS, type EnvelopeStyle, type SoapFault } from './soap';
 import { child, parseXml, XmlRejected, type XmlElement } from './xml';
@@ -201,6 +202,8 @@ export class DeviceHttpService {
       const creds = { username: spec.username, password: spec.password };
       if (this.digest.verify(req.headers.authorization, 'GET', req.url ?? '', creds) !== 'ok') return this.sendDigestChallenge(res);
     }
+    if (spec.fault === 'snapshot-huge') return sendHugeSnapshot(req, res);
+    if (spec.fault === 'snapshot-not-image') return sendNotAnImage(res);
     const jpeg = this.snapshot();
     res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
     res.end(jpeg);

@@ -2,14 +2,14 @@
 import { performance } from 'node:perf_hooks';
 import { SimDevice } from './device';
 import { MulticastDiscoveryHub } from './discovery';
-import { resolveCamera, type DeviceModel } from './model';
+import { resolveCamera, SIM_PICTURES, type DeviceModel } from './model';
 import { DEFAULT_PYTHON, mountsFor, RtspServerProcess } from './rtsp-manager';
-import { BUILTIN_JPEG, snapshotJpeg } from './snapshot';
-import type { Simulator, SimulatorOptions } from './types';
+import { builtinJpeg, snapshotJpeg } from './snapshot';
+import type { Simulator, SimulatorOptions, SimPicture } from './types';
 
 export type * from './types';
 export { SIM_VENDORS } from './vendors';
-export { loopbackHosts } from './model';
+export { loopbackHosts, SIM_FAULTS, SIM_PICTURES } from './model';
 
 function resolveAll(opts: SimulatorOptions): DeviceModel[] {
   const models = opts.cameras.map(resolveCamera);
@@ -28,10 +28,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const models = resolveAll(opts);
   const rtsp = new RtspServerProcess();
   const mounts = opts.rtsp === false ? [] : mountsFor(models);
-  let snapshot: Buffer = BUILTIN_JPEG;
+  const snapshots = new Map<SimPicture, Buffer>();
   const ctx = {
     rtspPort: () => rtsp.port,
-    snapshot: () => snapshot,
+    snapshot: (picture: SimPicture) => snapshots.get(picture) ?? builtinJpeg(picture),
     reuseDiscoveryAddr: opts.multicast === true,
   };
   const devices = models.map((m) => new SimDevice(m, ctx));
@@ -56,8 +56,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   };
   let devicesMs = 0;
   const startDevices = async (): Promise<void> => {
-    const [jpeg] = await Promise.all([snapshotJpeg(), ...devices.map((d) => d.start())]);
-    snapshot = jpeg;
+    const pictures = SIM_PICTURES.filter((p) => models.some((m) => (m.spec.picture ?? 'moving') === p));
+    const render = async (picture: SimPicture) => {
+      snapshots.set(picture, await snapshotJpeg(picture));
+    };
+    await Promise.all([...pictures.map(render), ...devices.map((d) => d.start())]);
     if (opts.multicast) {
       hub = new MulticastDiscoveryHub(
         devices.map((d) => d.discovery),

@@ -1,10 +1,34 @@
 // Turns a SimCameraSpec into the full, immutable description of one simulated device:
 // defaults from the vendor profile, identity derived from the host, and its media profiles.
 import { createHash } from 'node:crypto';
-import type { RunningSimCamera, SimCameraSpec } from './types';
+import type { RunningSimCamera, SimCameraSpec, SimFault, SimPicture } from './types';
 import { VENDORS, type VendorProfile } from './vendors';
 
 export type ResolvedSpec = RunningSimCamera['spec'];
+
+export const SIM_PICTURES: readonly SimPicture[] = ['moving', 'black', 'frozen', 'blue'];
+export const SIM_FAULTS: readonly SimFault[] = [
+  'garbage',
+  'truncated',
+  'hang',
+  'huge',
+  'doctype',
+  'not-onvif',
+  'rtsp-garbage',
+  'rtsp-hang',
+  'snapshot-huge',
+  'snapshot-not-image',
+];
+
+/** Faults that leave the device's streams on the shared RTSP server working. */
+export function streamsWork(fault: SimFault | undefined): boolean {
+  return fault === undefined || fault === 'snapshot-huge' || fault === 'snapshot-not-image';
+}
+
+/** Faults served on a TCP port of the device's own (instead of the shared RTSP server). */
+export function rtspFaultOf(fault: SimFault | undefined): 'rtsp-garbage' | 'rtsp-hang' | undefined {
+  return fault === 'rtsp-garbage' || fault === 'rtsp-hang' ? fault : undefined;
+}
 export type StreamKind = 'main' | 'sub';
 
 export interface StreamProfile {
@@ -61,6 +85,12 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   const vendorName = input.vendor ?? 'generic';
   const vendor = VENDORS[vendorName];
   if (!vendor) throw new Error(`unknown simulated vendor "${String(vendorName)}"`);
+  if (input.picture !== undefined && !SIM_PICTURES.includes(input.picture)) {
+    throw new Error(`unknown picture "${String(input.picture)}" (expected ${SIM_PICTURES.join(', ')})`);
+  }
+  if (input.fault !== undefined && !SIM_FAULTS.includes(input.fault)) {
+    throw new Error(`unknown fault "${String(input.fault)}" (expected ${SIM_FAULTS.join(', ')})`);
+  }
   const channels = input.channels ?? vendor.channels;
   if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
     throw new Error(`channels must be an integer 1..64, got ${channels}`);

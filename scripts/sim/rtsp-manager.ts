@@ -4,12 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DeviceModel } from './model';
+import { streamsWork, type DeviceModel } from './model';
+import type { SimPicture } from './types';
 
 export const DEFAULT_PYTHON = '/usr/bin/python3'; // the python3 first on PATH may lack gi
 const PACKAGES =
   'python3-gi gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp';
-const PATTERNS = ['ball', 'smpte', 'pinwheel', 'spokes', 'circular', 'smpte75', 'bar', 'checkers-8'];
 
 export interface RtspMount {
   path: string;
@@ -17,7 +17,8 @@ export interface RtspMount {
   width: number;
   height: number;
   fps: number;
-  pattern: string;
+  /** What the stream shows; rtsp_server.py's launch_line() turns it into a videotestsrc pattern. */
+  picture: SimPicture;
   /** Loopback address of the owning device: the server refuses the mount on any other address. */
   host: string;
   user: string;
@@ -34,8 +35,8 @@ export interface RtspServerOptions {
 
 export function mountsFor(models: readonly DeviceModel[]): RtspMount[] {
   const mounts: RtspMount[] = [];
-  models.forEach((m, index) => {
-    if (m.spec.fault) return; // broken devices have no working stream
+  for (const m of models) {
+    if (!streamsWork(m.spec.fault)) continue; // broken devices have no working stream
     for (const p of m.profiles) {
       mounts.push({
         path: `/${m.id}/ch${p.channel}/${p.stream}`,
@@ -43,13 +44,13 @@ export function mountsFor(models: readonly DeviceModel[]): RtspMount[] {
         width: p.width,
         height: p.height,
         fps: p.fps,
-        pattern: PATTERNS[(index + p.channel - 1) % PATTERNS.length] ?? 'ball',
+        picture: m.spec.picture ?? 'moving',
         host: m.spec.host,
         user: m.spec.username,
         password: m.spec.password,
       });
     }
-  });
+  }
   return mounts;
 }
 

@@ -5,13 +5,19 @@ Serves live GStreamer test streams (videotestsrc -> x264enc / x265enc) on many m
 Media are shared between clients and built on demand: nothing is encoded while no client watches.
 
 Usage:
-  rtsp_server.py --port 8554 --mount /cam1/ch1/main:H264:1920x1080:25[:pattern] [--mount ...]
+  rtsp_server.py --port 8554 --mount /cam1/ch1/main:H264:1920x1080:25[:picture] [--mount ...]
   rtsp_server.py --config -      # JSON config on the first stdin line (what the TS side uses)
 
 Config JSON: {"port": 0, "bind": "0.0.0.0", "auth": false, "strictHost": true,
               "mounts": [{"path": "/id/ch1/main", "codec": "H264", "width": 1920, "height": 1080,
-                          "fps": 25, "pattern": "ball", "host": "127.20.0.5",
+                          "fps": 25, "picture": "moving", "host": "127.20.0.5",
                           "user": "admin", "password": "admin123"}]}
+
+picture: moving (default) | black | frozen | blue, see launch_line().
+
+DESCRIBE is cheap, as on a real camera: the first DESCRIBE of a mount builds its media (encoder
+and all) to learn the SDP; mounts with the same codec/size/rate/bitrate share parameter sets, so
+later DESCRIBEs of any of them are answered from that SDP without building anything.
 
 Prints "READY <port>" on stdout once listening (port 0 picks a free port).
 Exits when stdin reaches EOF (the parent died or closed it) or when the parent process dies
@@ -20,7 +26,10 @@ Exits when stdin reaches EOF (the parent died or closed it) or when the parent p
 
 import argparse
 import ctypes
+import hashlib
+import hmac
 import json
+import re
 import signal
 import sys
 
@@ -53,10 +62,10 @@ def die_with_parent():
 
 
 def parse_mount_arg(text):
-    # /path:CODEC:WxH:FPS[:pattern]
+    # /path:CODEC:WxH:FPS[:picture]
     parts = text.split(":")
     if len(parts) < 4:
-        raise SystemExit("bad --mount %r, expected /path:H264:1920x1080:25[:pattern]" % text)
+        raise SystemExit("bad --mount %r, expected /path:H264:1920x1080:25[:picture]" % text)
     width, height = parts[2].lower().split("x")
     return {
         "path": parts[0],
@@ -64,7 +73,7 @@ def parse_mount_arg(text):
         "width": int(width),
         "height": int(height),
         "fps": int(parts[3]),
-        "pattern": parts[4] if len(parts) > 4 else "ball",
+        "picture": parts[4] if len(parts) > 4 else "moving",
     }
 
 
@@ -72,23 +81,39 @@ def has_element(name):
     return Gst.ElementFactory.find(name) is not None
 
 
+# Picture per mount ("picture" in the config): what a picture diagnosis should make of it.
+#   moving  scrolling SMPTE bars + a ticking time overlay (the default; a healthy camera)
+#   black   pattern=black, no overlay (lens cap, dead sensor)
+#   frozen  static 75% colour bars, no overlay: nothing changes from frame to frame (not even
+#           the noise patch pattern=smpte has in its bottom right corner)
+#   blue    pattern=blue, no overlay (an NVR's "no video" screen)
+PICTURES = ("moving", "black", "frozen", "blue")
+
+
 def launch_line(mount, with_overlay):
     width, height, fps = int(mount["width"]), int(mount["height"]), int(mount["fps"])
-    pattern = mount.get("pattern") or "ball"
-    # A moving picture: the ball moves by itself, other patterns scroll horizontally.
-    motion = "" if pattern == "ball" else " horizontal-speed=2"
-    src = "videotestsrc is-live=true pattern=%s%s ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1" % (
+    picture = mount.get("picture") or "moving"
+    if picture not in PICTURES:
+        raise SystemExit("rtsp_server.py: unknown picture %r (expected one of %s)" % (picture, ", ".join(PICTURES)))
+    if picture == "moving":
+        # Scrolling colour bars: moving, colourful and detailed. (pattern=ball, a white ball on
+        # black, is what a picture diagnosis rightly calls black/occluded.)
+        pattern = "smpte horizontal-speed=2"
+    elif picture == "frozen":
+        pattern = "smpte75"
+    else:
+        pattern = picture  # videotestsrc has pattern=black and pattern=blue
+    src = "videotestsrc is-live=true pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1" % (
         pattern,
-        motion,
         width,
         height,
         fps,
     )
-    if with_overlay:
+    if with_overlay and picture == "moving":
         label = mount["path"].strip("/").replace('"', "")
         src += ' ! timeoverlay text="%s" halignment=left valignment=top font-desc="Sans 18"' % label
     gop = max(1, fps * 2)
-    kbps = 4096 if width >= 1280 else 512
+    kbps = stream_kbps(mount)
     if mount["codec"] == "H265":
         enc = (
             "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
@@ -100,6 +125,65 @@ def launch_line(mount, with_overlay):
             " ! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1" % (gop, kbps)
         )
     return "( %s ! %s )" % (src, enc)
+
+
+def stream_kbps(mount):
+    return 4096 if int(mount["width"]) >= 1280 else 512
+
+
+def encoder_key(mount):
+    """Mounts with the same key get byte-identical parameter sets, hence the same SDP."""
+    return (mount["codec"], int(mount["width"]), int(mount["height"]), int(mount["fps"]), stream_kbps(mount))
+
+
+def digest_ok(request, method, user, password):
+    """RTSP Digest (RFC 2617, MD5, with or without qop=auth) for the SDP cache's fast path. The
+    nonce is not checked against the ones the server issued: a simulator may be lenient there."""
+    res, value = request.get_header(GstRtsp.RTSPHeaderField.AUTHORIZATION, 0)
+    if res != GstRtsp.RTSPResult.OK or not value or not value.lower().startswith("digest "):
+        return False
+    params = dict((k.lower(), a if a else b) for k, a, b in re.findall(r'([A-Za-z0-9_-]+)\s*=\s*(?:"([^"]*)"|([^,\s]*))', value[7:]))
+    if params.get("username") != user or "nonce" not in params or "response" not in params:
+        return False
+
+    def md5(text):
+        return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+    ha1 = md5("%s:%s:%s" % (user, params.get("realm", ""), password))
+    ha2 = md5("%s:%s" % (method, params.get("uri", "")))
+    if params.get("qop"):
+        expected = md5("%s:%s:%s:%s:%s:%s" % (ha1, params["nonce"], params.get("nc", ""), params.get("cnonce", ""), params["qop"], ha2))
+    else:
+        expected = md5("%s:%s:%s" % (ha1, params["nonce"], ha2))
+    return hmac.compare_digest(expected, params["response"].lower())
+
+
+def response_rewriter():
+    """A function that turns an RTSP response into a fresh one with another status, or None.
+
+    PyGObject does not expose gst_rtsp_message_init_response() on an existing message (only as
+    a constructor), so it is called through ctypes on the message's address. Checked once here:
+    when it does not work, the SDP cache stays off and every DESCRIBE builds its media.
+    """
+    try:
+        lib = ctypes.CDLL("libgstrtsp-1.0.so.0")
+        init = lib.gst_rtsp_message_init_response
+        init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
+        init.restype = ctypes.c_int
+
+        def rewrite(message, code, reason):
+            m = re.search(r"GstRTSPMessage at (0x[0-9a-fA-F]+)\)", repr(message))
+            if not m or init(int(m.group(1), 16), int(code), reason.encode("ascii"), None) != 0:
+                raise RuntimeError("cannot rewrite %r" % message)
+
+        res, probe = GstRtsp.rtsp_message_new_response(GstRtsp.RTSPStatusCode.CONTINUE, "Continue", None)
+        rewrite(probe, GstRtsp.RTSPStatusCode.OK, "OK")
+        if res != GstRtsp.RTSPResult.OK or probe.parse_response()[1] != GstRtsp.RTSPStatusCode.OK:
+            return None
+        return rewrite
+    except (OSError, AttributeError, RuntimeError, TypeError, ValueError) as err:
+        sys.stderr.write("rtsp_server.py: SDP cache off (%s)\n" % err)
+        return None
 
 
 def local_address(client):
@@ -138,6 +222,9 @@ def main():
     server = GstRtspServer.RTSPServer()
     server.set_address(config.get("bind", "0.0.0.0"))
     server.set_service(str(config.get("port", 0)))
+    # The default backlog (5) drops SYNs as soon as a few dozen clients connect at once (a
+    # health sweep does), and each dropped SYN costs the client a 1 s retransmit.
+    server.set_backlog(1024)
     mounts = server.get_mount_points()
 
     auth_enabled = bool(config.get("auth"))
@@ -150,6 +237,7 @@ def main():
 
     # Mount prefix "/<device id>/" -> the loopback address the device owns (strict host check).
     host_by_prefix = {}
+    mount_by_path = {}
     for mount in config["mounts"]:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(mount, with_overlay))
@@ -169,27 +257,95 @@ def main():
             )
             factory.add_role_from_structure(perms)
         mounts.add_factory(mount["path"], factory)
+        mount_by_path[mount["path"].rstrip("/")] = mount
         if mount.get("host"):
             prefix = "/" + mount["path"].strip("/").split("/")[0] + "/"
             host_by_prefix[prefix] = mount["host"]
 
     strict_host = bool(config.get("strictHost", True)) and bool(host_by_prefix)
 
+    def request_path(ctx):
+        return ctx.uri.abspath if ctx.uri is not None and ctx.uri.abspath else ""
+
     def check_host(client, ctx):
         # A real camera only answers on its own address: a client that follows the wrong
         # (reported, NATed) host must not reach the stream just because we bind 0.0.0.0.
-        path = ctx.uri.abspath if ctx.uri is not None else ""
-        for prefix, host in host_by_prefix.items():
-            if path.startswith(prefix):
-                local = local_address(client)
-                if local is not None and local != host:
-                    return GstRtsp.RTSPStatusCode.NOT_FOUND
-                break
+        if not strict_host:
+            return GstRtsp.RTSPStatusCode.OK
+        path = request_path(ctx)
+        host = host_by_prefix.get("/" + path.strip("/").split("/")[0] + "/")
+        if host is not None:
+            local = local_address(client)
+            if local is not None and local != host:
+                return GstRtsp.RTSPStatusCode.NOT_FOUND
         return GstRtsp.RTSPStatusCode.OK
 
+    # The SDP cache. A DESCRIBE the cache can answer is diverted before the server builds any
+    # media: pre-describe-request returns a placeholder status (100, never a real answer to
+    # DESCRIBE) and notes the answer for that client; send-message, which sees every answer
+    # before it is written, turns the placeholder into the 200 with the cached SDP. (Its context
+    # argument does not survive introspection, hence the note per client.) Answers to real
+    # DESCRIBEs fill the cache; their Content-Base names the mount.
+    sdp_by_key = {}
+    pending = {}  # client -> (CSeq, Content-Base, SDP) of the DESCRIBE answered from the cache
+    CACHED = GstRtsp.RTSPStatusCode.CONTINUE
+    rewrite = response_rewriter()
+
+    def pre_describe(client, ctx):
+        status = check_host(client, ctx)
+        if status != GstRtsp.RTSPStatusCode.OK:
+            return status
+        mount = mount_by_path.get(request_path(ctx).rstrip("/"))
+        sdp = sdp_by_key.get(encoder_key(mount)) if mount is not None else None
+        if sdp is None or rewrite is None:
+            return GstRtsp.RTSPStatusCode.OK
+        if auth_enabled and not digest_ok(ctx.request, "DESCRIBE", mount.get("user", "admin"), mount.get("password", "")):
+            return GstRtsp.RTSPStatusCode.OK  # the server's own path sends the 401 challenge
+        res, cseq = ctx.request.get_header(GstRtsp.RTSPHeaderField.CSEQ, 0)
+        # As the server's own DESCRIBE does: the request URL without its query, ending in "/".
+        base = ctx.uri.get_request_uri().split("?", 1)[0]
+        pending[client] = (cseq if res == GstRtsp.RTSPResult.OK else "0", base if base.endswith("/") else base + "/", sdp)
+        return CACHED
+
+    def on_send_message(client, _ctx, message):
+        if message.get_type() != GstRtsp.RTSPMsgType.RESPONSE:
+            return
+        res, code, _version, _reason = message.parse_response()
+        if res != GstRtsp.RTSPResult.OK:
+            return
+        if code == CACHED and client in pending:
+            cseq, base, sdp = pending.pop(client)
+            rewrite(message, GstRtsp.RTSPStatusCode.OK, "OK")
+            message.add_header(GstRtsp.RTSPHeaderField.CSEQ, cseq)
+            message.add_header(GstRtsp.RTSPHeaderField.SERVER, "GStreamer RTSP server")
+            message.add_header(GstRtsp.RTSPHeaderField.CONTENT_TYPE, "application/sdp")
+            message.add_header(GstRtsp.RTSPHeaderField.CONTENT_BASE, base)
+            message.set_body(sdp)
+            return
+        if code != GstRtsp.RTSPStatusCode.OK:
+            return
+        res, ctype = message.get_header(GstRtsp.RTSPHeaderField.CONTENT_TYPE, 0)
+        if res != GstRtsp.RTSPResult.OK or ctype != "application/sdp":
+            return
+        res, base = message.get_header(GstRtsp.RTSPHeaderField.CONTENT_BASE, 0)
+        url = GstRtsp.RTSPUrl.parse(base)[1] if res == GstRtsp.RTSPResult.OK else None
+        mount = mount_by_path.get((url.abspath if url is not None else "").rstrip("/"))
+        if mount is None or encoder_key(mount) in sdp_by_key:
+            return
+        res, body = message.get_body()
+        if res == GstRtsp.RTSPResult.OK and body:
+            # The SSRC line belongs to that one media; the next media picks its own.
+            lines = bytes(body).decode("utf-8", "replace").split("\r\n")
+            sdp_by_key[encoder_key(mount)] = "\r\n".join(l for l in lines if not l.startswith("a=ssrc:")).encode("utf-8")
+
+    def on_client_closed(client):
+        pending.pop(client, None)
+
     def on_client_connected(_server, client):
+        client.connect("pre-describe-request", pre_describe)
+        client.connect("send-message", on_send_message)
+        client.connect("closed", on_client_closed)
         if strict_host:
-            client.connect("pre-describe-request", check_host)
             client.connect("pre-setup-request", check_host)
 
     server.connect("client-connected", on_client_connected)

@@ -1,29 +1,47 @@
-// The JPEG served at /snapshot/<ch>: a 640x360 test card made once per process with ffmpeg,
-// or a tiny built-in JPEG when ffmpeg is not available.
+// The JPEGs served at /snapshot/<ch>: a 640x360 picture per SimPicture, made once per process
+// with ffmpeg, or a tiny built-in JPEG of the same look when ffmpeg is not available.
 import { execFile } from 'node:child_process';
+import type { SimPicture } from './types';
 
-/** 32x18 test card (ffmpeg testsrc), used when ffmpeg is missing or fails. */
-const BUILTIN_JPEG = Buffer.from(
-  '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgQEBMQExYWFhYWFhoYGhsbGxoaGhobGxsdHR0iIiIdHR0bGx0dICAiIiUmJSMjIiMmJigoKDAwLi44ODpFRVP/xACWAAACAwEBAAAAAAAAAAAAAAAHBgUAAQQCAQAABwEBAAAAAAAAAAAAAAAABQYHBAgDAgEQAAEDAgQDBgcBAQAAAAAAAAERAgMABUOCEsEhUUETkQQGMjEiobIzgVJzYmERAAIABAMDCAkFAQEAAAAAAAECAAQDERIFITFRQkHCgUODIsETkbFh0xQyUjMGs3E1dKEVcv/AABEIABIAIAMBEgACEgADEgD/2gAMAwEAAhEDEQA/AB5YYB4iZ7XekBrndFAXh3kfinDy9bZoXSSudGQ5gAQuX3X9RXAoivVRTsAZj7QLaen/ACCb/q0Jardlqnule6F5SN7DdEipmT5XITNWn912o0qZsGCswqEsQSNiq1toxWuCIwzjLa3wjUcVPF51Ope7WsiVVPDe93FtN8K1y49nm2pk8Xap5i0NdGNKqpd1Tk08qsHKKFBVQAAFAAFgAL2AG6ENI/kMpVJASvrbaqe8hT52qossqgKqhwABYADBYADQAQjc3z2VrmmFSsMGK91Tlw7LOd0FS44ebalu6XSFjmNLZFCj2b1T/X/KrPK8XR4w5Up+LTpDHzJbW3FU91Cez3qO05kZTLjNvK8nu4cV/M0+bD9OLdE/5d8Q6eOZryrmaOPMHUi8zwNKNluEVvExla93aaE0AH06lVXN50c0q7VkAbUpy7wdl/boYnNl9WSDGoyG9vlJOz91EOJPZVSy6aepQASnMAHANiuhbFhFrKhDKQLmxuBYWhcTtBsxFI0iFw4r47jbh+kNugPW0kGQgoRoII6e9ebdiZd6JJkkFCNCL6+iPJrh6fCC/JUWosyrKGVgisrAEMDjBBB0II2iNMi6/s+fE7ccPNtVuOHm2p/5Xi6PGBK8XR4wVZ71HacyBnvUdpzIPNxw821W44ebaqVyvF0eMCV4ujxhqc96jtOZAz3qO05kd9kAEAQJ8ER7wSfnW2X7A/nF9Jp8yAKNC2nc9YEdN9mh/wCB6hE+m7PmWaFmLH4hluSSbK9RVGvIAAAOQC0Z0P5HNf7T/q1Y/9k=',
-  'base64',
-);
+/** 32x18 fallbacks (ffmpeg smptebars / color=black / color=blue), used when ffmpeg is missing or fails. */
+const BUILTIN: Record<SimPicture, Buffer> = {
+  moving: Buffer.from('/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xACAAAEBAQEAAAAAAAAAAAAAAAAGCAMFAQEBAQEAAAAAAAAAAAAAAAAEAgUDEAAAAwUFBAsBAAAAAAAAAAAAAQISETEDBAUGMiETgaSxM4Khc3I0QhRRIkHBJBEAAgEDAwMDBQEAAAAAAAAAAQIDAAQRIRIFwYJCkSITQ4ExUcJB/8AAEQgAEgAgAwEiAAIRAAMRAP/aAAwDAQACEQMRAD8AdTcB7OIO1vk6X4Cky+s1STIrM3ovfsQp9DeSp5ti6DMP7qWY0+OFROc7rA3sLmPm7SZlQRrEwL/LEVB2yjGQ5/Y9aDexte2M0EBV5GKYBdUGjq2rOVUaA/kjNH53MPZwA6q8PN7pjSovArVUxStpycrVZfkX0ct8RhPq7KmIYKuxqQgz0J3xSpZEpcM2EmamYqc4hvcKpsLy+kuR8SyTKyE67gryEkbc50I9argVbioL+G7V43uI0ji2q0qsyrIDl4Q6KMsvuYhf9zXNFniMBZ4m78O7pXKy8+3rUQg+USCAHyiQTyX0u7+a3Ljx+/Sv/9k=', 'base64'),
+  frozen: Buffer.from('/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xACAAAEBAQEAAAAAAAAAAAAAAAAGCAMFAQEBAQEAAAAAAAAAAAAAAAAEAgUDEAAAAwUFBAsBAAAAAAAAAAAAAQISETEDBAUGMiETgaSxM4Khc3I0QhRRIkHBJBEAAgEDAwMDBQEAAAAAAAAAAQIDAAQRIRIFwYJCkSITQ4ExUcJB/8AAEQgAEgAgAwEiAAIRAAMRAP/aAAwDAQACEQMRAD8AdTcB7OIO1vk6X4Cky+s1STIrM3ovfsQp9DeSp5ti6DMP7qWY0+OFROc7rA3sLmPm7SZlQRrEwL/LEVB2yjGQ5/Y9aDexte2M0EBV5GKYBdUGjq2rOVUaA/kjNH53MPZwA6q8PN7pjSovArVUxStpycrVZfkX0ct8RhPq7KmIYKuxqQgz0J3xSpZEpcM2EmamYqc4hvcKpsLy+kuR8SyTKyE67gryEkbc50I9argVbioL+G7V43uI0ji2q0qsyrIDl4Q6KMsvuYhf9zXNFniMBZ4m78O7pXKy8+3rUQg+USCAHyiQTyX0u7+a3Ljx+/Sv/9k=', 'base64'),
+  black: Buffer.from('/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABLAAEBAAAAAAAAAAAAAAAAAAAACAEBAAAAAAAAAAAAAAAAAAAAABABAAAAAAAAAAAAAAAAAAAAABEBAAAAAAAAAAAAAAAAAAAAAP/AABEIABIAIAMBIgACEQADEQD/2gAMAwEAAhEDEQA/AJ/AAAAAAAB//9k=', 'base64'),
+  blue: Buffer.from('/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABNAAEBAAAAAAAAAAAAAAAAAAAABwEBAQEAAAAAAAAAAAAAAAAAAAUHEAEAAAAAAAAAAAAAAAAAAAAAEQEAAAAAAAAAAAAAAAAAAAAA/8AAEQgAEgAgAwEiAAIRAAMRAP/aAAwDAQACEQMRAD8AjgDf0sAAAAAB/9k=', 'base64'),
+};
 
-let cached: Promise<Buffer> | undefined;
+/** The ffmpeg source per picture: what the RTSP stream of that picture shows (see rtsp_server.py). */
+const SOURCES: Record<SimPicture, string> = {
+  moving: 'smptebars=size=640x360',
+  frozen: 'smptebars=size=640x360',
+  black: 'color=c=black:size=640x360',
+  blue: 'color=c=blue:size=640x360',
+};
 
-function renderWithFfmpeg(): Promise<Buffer> {
-  const args = ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x360', '-frames:v', '1', '-q:v', '5', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
+const cached = new Map<SimPicture, Promise<Buffer>>();
+
+function renderWithFfmpeg(picture: SimPicture): Promise<Buffer> {
+  const args = ['-v', 'error', '-f', 'lavfi', '-i', SOURCES[picture], '-frames:v', '1', '-q:v', '5', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
   return new Promise((resolve) => {
     execFile(process.env.FFMPEG_BIN ?? 'ffmpeg', args, { encoding: 'buffer', timeout: 5000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => {
       const looksLikeJpeg = stdout !== undefined && stdout.length > 2 && stdout[0] === 0xff && stdout[1] === 0xd8;
-      resolve(!err && looksLikeJpeg ? stdout : BUILTIN_JPEG);
+      resolve(!err && looksLikeJpeg ? stdout : BUILTIN[picture]);
     });
   });
 }
 
-/** Shared by every simulator in the process: rendered at most once. */
-export function snapshotJpeg(): Promise<Buffer> {
-  cached ??= renderWithFfmpeg();
-  return cached;
+/** Shared by every simulator in the process: each picture is rendered at most once. */
+export function snapshotJpeg(picture: SimPicture = 'moving'): Promise<Buffer> {
+  let p = cached.get(picture);
+  if (!p) {
+    p = renderWithFfmpeg(picture);
+    cached.set(picture, p);
+  }
+  return p;
 }
 
-export { BUILTIN_JPEG };
+/** The built-in fallback for a picture (served until the rendered one is ready). */
+export function builtinJpeg(picture: SimPicture = 'moving'): Buffer {
+  return BUILTIN[picture];
+}

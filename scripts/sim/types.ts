@@ -18,7 +18,19 @@ export type SimFault =
   | 'hang' // accepts TCP and never answers
   | 'huge' // answers with a response far over any sane size cap (e.g. 20 MB)
   | 'doctype' // SOAP with a DOCTYPE declaring entities (billion laughs)
-  | 'not-onvif'; // an ordinary web server on the HTTP port, and a non-ONVIF UDP answer on 3702
+  | 'not-onvif' // an ordinary web server on the HTTP port, and a non-ONVIF UDP answer on 3702
+  // Extensions (health probes, issue 4): the ONVIF side behaves; one other part of the device does not.
+  | 'rtsp-garbage' // stream URIs point to a TCP port on the device's address that answers RTSP with junk
+  | 'rtsp-hang' // stream URIs point to a TCP port on the device's address that accepts and never answers
+  | 'snapshot-huge' // the snapshot URL streams a 50 MB body that starts like a JPEG (no Content-Length)
+  | 'snapshot-not-image'; // the snapshot URL answers 200 image/jpeg with bytes that are no image
+
+/** Extension: what a camera's picture looks like (RTSP streams and snapshot). Default 'moving'. */
+export type SimPicture =
+  | 'moving' // scrolling SMPTE colour bars with a ticking time overlay: a healthy camera
+  | 'black' // all black (lens cap, dead sensor)
+  | 'frozen' // static colour bars (SMPTE 75%), no overlay: nothing changes from frame to frame
+  | 'blue'; // plain blue: an NVR's "no video" screen
 
 export interface SimCameraSpec {
   /** Loopback address the device binds, e.g. "127.20.0.5". Required. */
@@ -51,6 +63,8 @@ export interface SimCameraSpec {
   name?: string;
   /** How long the device is unreachable after SystemReboot; default 2000 ms (0: no downtime). */
   rebootDowntimeMs?: number;
+  /** What the camera shows, on every channel (streams and snapshots); default 'moving'. */
+  picture?: SimPicture;
 }
 
 export interface SimulatorOptions {
@@ -88,6 +102,12 @@ export interface RunningSimCamera {
   snapshotUrl(ch: number): string;
   /** Current clock offset of the simulated device (changes with SetSystemDateAndTime). */
   clockSkewMs(): number;
+  /** Take the device off the network (false: its HTTP/ONVIF port refuses connections, discovery
+   * goes silent, a fault's own RTSP port closes) or bring it back on the same address and ports
+   * (true). Resolves once the change is in effect. The shared RTSP server stays up. */
+  setOnline(online: boolean): Promise<void>;
+  /** False between setOnline(false) and setOnline(true). */
+  online(): boolean;
 }
 
 export interface Simulator {

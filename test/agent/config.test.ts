@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configKeys, envForPath, flagForPath } from '../../agent/config/keys';
@@ -68,7 +69,16 @@ test('defaults match the brief', () => {
   assert.deepEqual(config.discovery.ranges, []);
   assert.deepEqual(config.broker.urls, []);
   // Every object exists even when empty, so code can read config.site.id safely.
-  assert.deepEqual(Object.keys(defaultsLayer().values).sort(), ['broker', 'cameras', 'dataDir', 'discovery', 'log', 'onvif', 'site', 'uplink']);
+  assert.deepEqual(Object.keys(defaultsLayer().values).sort(), ['broker', 'cameras', 'dataDir', 'discovery', 'health', 'log', 'onvif', 'site', 'uplink']);
+  // Health (issue 4): reachability every 30 s, a picture every 10 min, clock sync off.
+  assert.equal(config.health.reachIntervalSec, 30);
+  assert.equal(config.health.pictureIntervalSec, 600);
+  assert.equal(config.health.picture.source, 'auto');
+  assert.equal(config.health.picture.thumbnailMaxBytes, 20480);
+  assert.equal(config.health.clock.autoSync, false);
+  assert.equal(config.health.picture.ffmpegPath, undefined);
+  // The schema's diagnosis defaults are the diagnosis' own (one source of truth for tuning).
+  assert.deepEqual(config.health.diagnosis, { ...DEFAULT_DIAGNOSIS_THRESHOLDS });
 });
 
 test('precedence: defaults < file < environment < flags, with sources', (t) => {

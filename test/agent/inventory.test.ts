@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/inventory/open';
-import { MIGRATIONS, Migration } from '../../agent/inventory/migrations';
+import { latestVersion, MIGRATIONS, Migration } from '../../agent/inventory/migrations';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { applyLabelUpdates, getCamera, listCameras, listDevices, removeCamera, resolveCamera } from '../../agent/inventory/cameras';
 import { CamgateError, UsageError } from '../../agent/errors';
@@ -43,19 +43,20 @@ test('migrations: a DB written by a newer camgate is refused with a clear error'
   raw.close();
   assert.throws(() => openDatabase(dir), (err: Error) => {
     assert.ok(err instanceof CamgateError);
-    assert.match(err.message, /schema version 99, newer than this camgate understands \(1\).*Upgrade camgate/);
+    assert.match(err.message, new RegExp(`schema version 99, newer than this camgate understands \\(${latestVersion()}\\).*Upgrade camgate`));
     return true;
   });
 });
 
 test('migrations: a failing migration rolls back entirely and names itself', (t) => {
   const dir = tempDir(t);
-  const broken: Migration[] = [...MIGRATIONS, { version: 2, name: 'half-broken', up: 'CREATE TABLE extra (x INTEGER); INSERT INTO nowhere VALUES (1);' }];
-  assert.throws(() => openDatabase(dir, broken), /migration 2 \(half-broken\) failed: .*left at version 1/);
+  const next = latestVersion() + 1;
+  const broken: Migration[] = [...MIGRATIONS, { version: next, name: 'half-broken', up: 'CREATE TABLE extra (x INTEGER); INSERT INTO nowhere VALUES (1);' }];
+  assert.throws(() => openDatabase(dir, broken), new RegExp(`migration ${next} \\(half-broken\\) failed: .*left at version ${next - 1}`));
   const db = new Database(join(dir, 'camgate.db'));
   t.after(() => db.close());
   assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").get(), undefined);
-  assert.equal((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, 1);
+  assert.equal((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, next - 1);
 });
 
 test('upsert: a device at a new IP keeps its camera ids and labels; identity is refreshed', (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactUrl, rewriteDeviceUri } from '../../drivers';
-import { cleanUri, splitUrl } from '../../drivers/uri';
+import { cleanUri, splitUrl, withCredentials } from '../../drivers/uri';
 import { parseXml, soapBody } from '../../drivers/xml';
 import { parseMediaUri } from '../../drivers/onvif/parse';
 import { fixture } from './helpers/fixtures';
@@ -59,4 +59,13 @@ test('splitUrl / cleanUri edge cases', () => {
   assert.deepEqual(splitUrl('rtsp://[::1/x'), undefined);
   assert.equal(splitUrl('rtsp://[::1]:8554/x')!.port, 8554);
   assert.equal(cleanUri('\n\t rtsp://a/b?c=1&amp;d=2 \r\n'), 'rtsp://a/b?c=1&d=2');
+});
+
+test('withCredentials puts an encoded login into a URL (for ffmpeg) and redactUrl takes it out again', () => {
+  const url = withCredentials('rtsp://127.0.0.5:554/Streaming/Channels/102?transportmode=unicast', { username: 'ad min', password: 'p@ss:w/rd' });
+  assert.equal(url, 'rtsp://ad%20min:p%40ss%3Aw%2Frd@127.0.0.5:554/Streaming/Channels/102?transportmode=unicast');
+  assert.equal(splitUrl(url)!.host, '127.0.0.5');
+  assert.equal(redactUrl(url), 'rtsp://127.0.0.5:554/Streaming/Channels/102?transportmode=unicast');
+  assert.equal(withCredentials('rtsp://old:x@[fe80::1]:554/a', { username: 'u', password: 'p' }), 'rtsp://u:p@[fe80::1]:554/a');
+  assert.equal(withCredentials('not a url', { username: 'u', password: 'p' }), 'not a url');
 });

@@ -1,0 +1,527 @@
+// Health monitoring of every camera in the inventory: schedules the probes (scheduler.ts), feeds
+// their results to each camera's state machine (state.ts), publishes statuses and events through
+// the sink (the uplink), persists the last status and thumbnail (store.ts).
+//
+// Per device (an NVR's channels share it): TCP reachability + ONVIF clock every reachIntervalSec.
+// Per camera: DESCRIBE of main and sub stream every streamIntervalSec, a picture every
+// pictureIntervalSec. First runs right after start (bounded by the pools), later runs keep an
+// even phase per camera so the box never sees the whole site at once. A change under way is
+// confirmed after confirmDelayMs instead of a whole interval.
+import type { Database } from 'better-sqlite3';
+import type { AgentConfig } from '../config/types';
+import type { Logger } from '../log';
+import type { Credentials } from '../../drivers/types';
+import type { CameraRecord, DeviceRecord } from '../inventory/types';
+import { listCameras, recordDeviceSeen } from '../inventory/cameras';
+import type { CameraStatus, EventBody, MetricsSample } from '../uplink/payloads';
+import { CameraHealth, HealthOutput, HealthRules } from './state';
+import { realTimers, Scheduler, Timers } from './scheduler';
+import { HealthStore } from './store';
+import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
+
+export type HealthConfig = AgentConfig['health'];
+
+export interface PictureRequest {
+  camera: string;
+  /** rtsp:// URL without credentials (credentials are passed separately). */
+  streamUrl?: string;
+  snapshotUrl?: string;
+  credentials?: Credentials;
+  signal: AbortSignal;
+}
+
+/** The I/O the monitor needs; probes/index.ts builds the real set. */
+export interface HealthProbes {
+  reach(target: { host: string; port: number }, opts: { timeoutMs: number; signal: AbortSignal }): Promise<ReachResult>;
+  clock(deviceUrl: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<ClockResult>;
+  stream(args: { url: string; stream: 'main' | 'sub'; credentials?: Credentials; timeoutMs: number; signal: AbortSignal }): Promise<StreamCheck>;
+  picture(args: PictureRequest): Promise<PictureResult>;
+}
+
+/** Where statuses and events go (the Uplink satisfies it). */
+export interface HealthSink {
+  event(body: EventBody, observedAt: Date): Promise<unknown>;
+  status(status: CameraStatus, opts: { periodic?: boolean; observedAt?: Date }): Promise<unknown>;
+}
+
+export interface HealthMonitorOptions {
+  db: Database;
+  config: HealthConfig;
+  probes: HealthProbes;
+  sink: HealthSink;
+  /** Login for a device's streams and snapshots (stored or the site default). */
+  credentialsFor?: (device: DeviceRecord) => Credentials | undefined;
+  /** Set a device's clock (health.clock.autoSync); absent = no sync. */
+  syncClock?: (device: DeviceRecord, signal: AbortSignal) => Promise<void>;
+  /** Probe latency sink (agent metrics). */
+  recordLatency?: (kind: string, ms: number) => void;
+  logger?: Logger;
+  timers?: Timers;
+}
+
+interface CameraEntry {
+  record: CameraRecord;
+  health: CameraHealth;
+  /** Phase within each interval, 0..1, from the camera's position: spreads the load evenly. */
+  phase: number;
+}
+
+interface DeviceEntry {
+  record: DeviceRecord;
+  cameras: string[];
+  phase: number;
+  lastSavedAt: number;
+  lastSavedOffset: number | null;
+  lastSyncAt: number;
+}
+
+/** Cameras per state and per picture fault: the health part of the metrics payload. */
+export type HealthCounts = Omit<NonNullable<MetricsSample['health']>, 'probes' | 'inFlight'>;
+
+/** Inventory last_seen is written at most this often per device (it is also in every status). */
+const SEEN_WRITE_EVERY_MS = 5 * 60_000;
+/** An automatic clock sync is attempted at most this often per device. */
+const CLOCK_SYNC_EVERY_MS = 60 * 60_000;
+
+export class HealthMonitor {
+  private readonly timers: Timers;
+  private readonly scheduler: Scheduler;
+  private readonly store: HealthStore;
+  private readonly cameras = new Map<string, CameraEntry>();
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly restored: Map<string, CameraStatus>;
+  private readonly rules: HealthRules;
+  private periodicTimer: unknown;
+  private refreshTimer: unknown;
+  private started = false;
+  private stopped = false;
+  private picturesRunning = 0;
+
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.timers = options.timers ?? realTimers;
+    const c = options.config;
+    this.rules = {
+      offlineAfterFailures: c.offlineAfterFailures,
+      onlineAfterSuccesses: c.onlineAfterSuccesses,
+      flapTransitions: c.flapTransitions,
+      flapWindowMs: c.flapWindowSec * 1000,
+      maxDriftMs: c.clock.maxDriftMs,
+    };
+    const probeGuard = c.connectTimeoutMs + c.requestTimeoutMs + 1000;
+    this.scheduler = new Scheduler({
+      timers: this.timers,
+      limits: { reach: c.concurrency, stream: c.concurrency, picture: c.picture.concurrency },
+      // Streams: two DESCRIBEs; pictures: the probe's own timeout plus ffmpeg's exit.
+      guardMs: { reach: probeGuard, stream: 2 * c.requestTimeoutMs + 1000, picture: c.picture.timeoutMs + 2000 },
+      onError: (key, err) => options.logger?.error({ err, job: key }, 'health: a probe job failed'),
+    });
+    this.store = new HealthStore(options.db);
+    this.restored = this.store.statuses();
+  }
+
+  /** Loads the inventory and starts probing. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.refresh();
+    const c = this.options.config;
+    // Cameras added or removed by `camgate cameras ...` while the agent runs are picked up here.
+    const refreshEvery = Math.min(c.reachIntervalSec, 60) * 1000;
+    const refreshLoop = () => {
+      this.refreshTimer = this.timers.setTimeout(() => {
+        if (this.stopped) return;
+        try {
+          this.refresh();
+        } catch (err) {
+          this.options.logger?.warn({ err }, 'health: could not re-read the inventory');
+        }
+        refreshLoop();
+      }, refreshEvery);
+    };
+    refreshLoop();
+    if (c.statusIntervalSec > 0) {
+      const periodic = () => {
+        this.periodicTimer = this.timers.setTimeout(() => {
+          if (this.stopped) return;
+          void this.publishAll(true);
+          periodic();
+        }, c.statusIntervalSec * 1000);
+      };
+      periodic();
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.scheduler.stop();
+    if (this.periodicTimer !== undefined) this.timers.clearTimeout(this.periodicTimer);
+    if (this.refreshTimer !== undefined) this.timers.clearTimeout(this.refreshTimer);
+    try {
+      this.store.saveStatuses(this.statuses(), new Date(this.timers.now()));
+    } catch (err) {
+      this.options.logger?.warn({ err }, 'health: last statuses not saved');
+    }
+  }
+
+  /** Current status of every camera (inventory order). */
+  statuses(): CameraStatus[] {
+    return [...this.cameras.values()].map((e) => e.health.status());
+  }
+
+  status(cameraId: string): CameraStatus | undefined {
+    return this.cameras.get(cameraId)?.health.status();
+  }
+
+  thumbnail(cameraId: string) {
+    return this.store.thumbnail(cameraId);
+  }
+
+  counts(): HealthCounts {
+    const out: HealthCounts = { cameras: 0, online: 0, offline: 0, degraded: 0, unknown: 0, flapping: 0, pictureFaults: {} };
+    for (const e of this.cameras.values()) {
+      const s = e.health.status();
+      out.cameras++;
+      out[s.state]++;
+      if (s.flapping) out.flapping++;
+      for (const f of s.picture?.faults ?? []) out.pictureFaults[f] = (out.pictureFaults[f] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Probe jobs running now per kind, and ffmpeg processes (picture probes) among them. */
+  load(): { inFlight: Record<string, number>; ffmpegProcesses: number } {
+    return { inFlight: this.scheduler.inFlight(), ffmpegProcesses: this.picturesRunning };
+  }
+
+  /**
+   * Checks the given cameras now (all when omitted): reachability + clock of their devices and,
+   * with `streams`, DESCRIBE of their streams; resolves when done. Used by the probe-now
+   * command and the sweep benchmark. Results go through the state machines like scheduled ones.
+   */
+  async sweepNow(cameraIds?: readonly string[], opts: { streams?: boolean; picture?: boolean } = {}): Promise<CameraStatus[]> {
+    if (!this.started) this.refresh();
+    const ids = cameraIds ?? [...this.cameras.keys()];
+    const devices = new Set<string>();
+    const now = this.timers.now();
+    for (const id of ids) {
+      const e = this.cameras.get(id);
+      if (!e) continue;
+      devices.add(e.record.deviceId);
+    }
+    const done: Promise<void>[] = [];
+    const track = (key: string, kind: string, run: (signal: AbortSignal) => Promise<void>) =>
+      done.push(
+        new Promise<void>((resolve) =>
+          this.scheduler.schedule(key, kind, now, async (signal) => {
+            try {
+              await run(signal);
+            } finally {
+              resolve();
+            }
+          }),
+        ),
+      );
+    for (const d of devices) track(`reach:${d}`, 'reach', (s) => this.runReach(d, s));
+    await Promise.all(done.splice(0));
+    for (const id of ids) {
+      if (!this.cameras.has(id)) continue;
+      if (opts.streams) track(`stream:${id}`, 'stream', (s) => this.runStreams(id, s, { force: true }));
+      if (opts.picture) track(`picture:${id}`, 'picture', (s) => this.runPicture(id, s, { force: true }));
+    }
+    await Promise.all(done);
+    return ids.map((id) => this.cameras.get(id)?.health.status()).filter((s): s is CameraStatus => s !== undefined);
+  }
+
+  // --- inventory -----------------------------------------------------------------------------
+
+  /** Syncs the camera and device maps with the inventory; schedules first runs for new ones. */
+  refresh(): void {
+    const records = listCameras(this.options.db);
+    const seen = new Set<string>();
+    const deviceCameras = new Map<string, string[]>();
+    records.forEach((record, index) => {
+      seen.add(record.id);
+      const phase = records.length > 1 ? index / records.length : 0;
+      const entry = this.cameras.get(record.id);
+      if (entry) {
+        entry.record = record;
+        entry.phase = phase;
+      } else {
+        const restored = this.restored.get(record.id) ?? null;
+        const health = new CameraHealth(record.id, this.rules, restored, { lastSeen: record.device.lastSeen, clockOffsetMs: record.device.clockOffsetMs });
+        this.cameras.set(record.id, { record, health, phase });
+        if (this.started) this.scheduleFirst(record.id);
+      }
+      deviceCameras.set(record.deviceId, [...(deviceCameras.get(record.deviceId) ?? []), record.id]);
+    });
+    for (const id of [...this.cameras.keys()]) {
+      if (seen.has(id)) continue;
+      this.cameras.delete(id);
+      this.scheduler.cancel(`stream:${id}`);
+      this.scheduler.cancel(`picture:${id}`);
+    }
+    let index = 0;
+    for (const [deviceId, cameraIds] of deviceCameras) {
+      const record = this.cameras.get(cameraIds[0])!.record.device;
+      const phase = deviceCameras.size > 1 ? index++ / deviceCameras.size : 0;
+      const entry = this.devices.get(deviceId);
+      if (entry) {
+        Object.assign(entry, { record, cameras: cameraIds, phase });
+      } else {
+        this.devices.set(deviceId, { record, cameras: cameraIds, phase, lastSavedAt: 0, lastSavedOffset: null, lastSyncAt: 0 });
+        if (this.started) this.scheduler.schedule(`reach:${deviceId}`, 'reach', this.timers.now(), (s) => this.runReach(deviceId, s));
+      }
+    }
+    for (const id of [...this.devices.keys()]) {
+      if (deviceCameras.has(id)) continue;
+      this.devices.delete(id);
+      this.scheduler.cancel(`reach:${id}`);
+    }
+  }
+
+  private scheduleFirst(cameraId: string): void {
+    const c = this.options.config;
+    const now = this.timers.now();
+    // Streams and pictures wait for the first reachability result of their device.
+    if (c.streamIntervalSec > 0) this.scheduler.schedule(`stream:${cameraId}`, 'stream', now + c.confirmDelayMs + c.connectTimeoutMs, (s) => this.runStreams(cameraId, s));
+    if (c.pictureIntervalSec > 0) this.scheduler.schedule(`picture:${cameraId}`, 'picture', now + c.connectTimeoutMs + c.requestTimeoutMs, (s) => this.runPicture(cameraId, s));
+  }
+
+  /** Next regular run: on the entry's phase within the interval, strictly after now. */
+  private nextOnPhase(intervalMs: number, phase: number): number {
+    const now = this.timers.now();
+    const offset = Math.floor(phase * intervalMs);
+    const base = Math.floor((now - offset) / intervalMs) * intervalMs + offset;
+    let next = base + intervalMs;
+    // Too close (would run twice within a few seconds of the last run): skip one slot.
+    if (next - now < intervalMs / 4) next += intervalMs;
+    return next;
+  }
+
+  // --- jobs ----------------------------------------------------------------------------------
+
+  private async runReach(deviceId: string, signal: AbortSignal): Promise<void> {
+    const device = this.devices.get(deviceId);
+    if (!device || this.stopped) return;
+    const c = this.options.config;
+    const { record } = device;
+    const started = this.timers.now();
+    const reach = await this.options.probes.reach({ host: record.host, port: record.port }, { timeoutMs: c.connectTimeoutMs, signal });
+    if (reach.ok && reach.latencyMs !== null) this.options.recordLatency?.('reach', reach.latencyMs);
+    let clock: ClockResult | null = null;
+    if (reach.ok && record.driver === 'onvif' && !signal.aborted) {
+      clock = await this.options.probes.clock(record.url, { timeoutMs: c.requestTimeoutMs, signal });
+      if (clock.ok && clock.latencyMs !== null) this.options.recordLatency?.('clock', clock.latencyMs);
+    }
+    if (this.stopped || !this.devices.has(deviceId)) return;
+    const at = this.timers.now();
+    let pending = false;
+    let drifting = false;
+    for (const id of device.cameras) {
+      const entry = this.cameras.get(id);
+      if (!entry) continue;
+      const wasReachable = entry.health.reachable;
+      this.publish(entry, entry.health.onReach(reach, clock, at), at);
+      pending ||= entry.health.pending().reach;
+      drifting ||= entry.health.clockDrifting;
+      // Back online: check streams and picture soon instead of waiting for their next slot.
+      if (wasReachable === false && entry.health.reachable === true) {
+        this.scheduler.schedule(`stream:${id}`, 'stream', at + c.confirmDelayMs, (s) => this.runStreams(id, s));
+        this.scheduler.schedule(`picture:${id}`, 'picture', at + c.confirmDelayMs, (s) => this.runPicture(id, s));
+      }
+    }
+    if (reach.ok) this.rememberSeen(device, at, clock?.ok ? clock.offsetMs : null);
+    if (drifting && c.clock.autoSync && this.options.syncClock && record.driver === 'onvif' && at - device.lastSyncAt > CLOCK_SYNC_EVERY_MS) {
+      device.lastSyncAt = at;
+      void this.syncClock(device, clock?.offsetMs ?? null);
+    }
+    const next = pending ? at + c.confirmDelayMs : this.nextOnPhase(c.reachIntervalSec * 1000, device.phase);
+    this.scheduler.schedule(`reach:${deviceId}`, 'reach', Math.max(next, started + 1), (s) => this.runReach(deviceId, s));
+  }
+
+  private async runStreams(cameraId: string, signal: AbortSignal, opts: { force?: boolean } = {}): Promise<void> {
+    const entry = this.cameras.get(cameraId);
+    if (!entry || this.stopped) return;
+    const c = this.options.config;
+    const reschedule = (at: number, pending: boolean) => {
+      if (opts.force || c.streamIntervalSec <= 0) return;
+      const next = pending ? at + c.confirmDelayMs : this.nextOnPhase(c.streamIntervalSec * 1000, entry.phase);
+      this.scheduler.schedule(`stream:${cameraId}`, 'stream', next, (s) => this.runStreams(cameraId, s));
+    };
+    // An offline camera's streams cannot answer: its reachability alarm says enough.
+    if (entry.health.reachable !== true) return reschedule(this.timers.now(), false);
+    const targets = streamTargets(entry.record);
+    if (targets.length === 0) return reschedule(this.timers.now(), false);
+    const credentials = this.options.credentialsFor?.(entry.record.device);
+    const checks = await Promise.all(
+      targets.map((t) =>
+        this.options.probes.stream({ url: t.url, stream: t.stream, ...(credentials ? { credentials } : {}), timeoutMs: c.requestTimeoutMs, signal }),
+      ),
+    );
+    for (const check of checks) if (check.ok && check.latencyMs !== null) this.options.recordLatency?.('describe', check.latencyMs);
+    if (this.stopped || !this.cameras.has(cameraId)) return;
+    const at = this.timers.now();
+    this.publish(entry, entry.health.onStreams(checks, at), at);
+    reschedule(at, entry.health.pending().streams);
+  }
+
+  private async runPicture(cameraId: string, signal: AbortSignal, opts: { force?: boolean } = {}): Promise<void> {
+    const entry = this.cameras.get(cameraId);
+    if (!entry || this.stopped) return;
+    const c = this.options.config;
+    const reschedule = () => {
+      if (opts.force || c.pictureIntervalSec <= 0) return;
+      this.scheduler.schedule(`picture:${cameraId}`, 'picture', this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase), (s) => this.runPicture(cameraId, s));
+    };
+    if (entry.health.reachable !== true) return reschedule();
+    const source = pictureSource(entry.record, c.picture.source);
+    if (!source.streamUrl && !source.snapshotUrl) {
+      const at = this.timers.now();
+      const result: PictureResult = {
+        ok: false,
+        source: null,
+        diagnosis: null,
+        frames: 0,
+        latencyMs: null,
+        error: { code: 'not-available', message: `${cameraId}: no ${c.picture.source === 'auto' ? 'stream or snapshot' : c.picture.source} URI known; run camgate discover or set one` },
+      };
+      this.publish(entry, entry.health.onPicture(result, at), at);
+      return reschedule();
+    }
+    const credentials = this.options.credentialsFor?.(entry.record.device);
+    this.picturesRunning++;
+    let result: PictureResult;
+    try {
+      result = await this.options.probes.picture({ camera: cameraId, ...source, ...(credentials ? { credentials } : {}), signal });
+    } catch (err) {
+      // The probe rejects only when its run was cut (agent stopping, or the scheduler's guard).
+      if (this.stopped) return;
+      const message = err instanceof Error ? err.message : String(err);
+      result = { ok: false, source: null, diagnosis: null, frames: 0, latencyMs: null, error: { code: 'timeout', message: `${cameraId}: picture probe cut off (${message})` } };
+    } finally {
+      this.picturesRunning--;
+    }
+    if (result.latencyMs !== null && result.ok) this.options.recordLatency?.('picture', result.latencyMs);
+    if (result.diagnosisCpuMs !== undefined) this.options.recordLatency?.('diagnosisCpu', result.diagnosisCpuMs);
+    if (this.stopped || !this.cameras.has(cameraId)) return;
+    const at = this.timers.now();
+    if (result.error?.code === 'ffmpeg-missing') this.warnOnce('ffmpeg-missing', result.error.message);
+    if (result.thumbnail) {
+      try {
+        this.store.saveThumbnail(cameraId, result.thumbnail, new Date(at));
+      } catch (err) {
+        this.options.logger?.warn({ err, camera: cameraId }, 'health: thumbnail not saved');
+      }
+    }
+    this.publish(entry, entry.health.onPicture(result, at), at);
+    reschedule();
+  }
+
+  private async syncClock(device: DeviceEntry, offsetMs: number | null): Promise<void> {
+    const controller = new AbortController();
+    const timer = this.timers.setTimeout(() => controller.abort(), this.options.config.requestTimeoutMs * 3);
+    const camera = device.cameras[0];
+    try {
+      await this.options.syncClock!(device.record, controller.signal);
+      await this.options.sink.event(
+        {
+          type: 'clock-synced',
+          severity: 'info',
+          camera,
+          message: `${device.record.host}: clock set from the box (it was ${offsetMs === null ? 'off' : `${Math.round(offsetMs / 1000)} s off`})`,
+          detail: { device: device.record.id, offsetMs, ok: true },
+        },
+        new Date(this.timers.now()),
+      );
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.options.logger?.warn({ device: device.record.id, err: message }, 'health: automatic clock sync failed');
+      await this.options.sink
+        .event(
+          {
+            type: 'clock-synced',
+            severity: 'warning',
+            camera,
+            message: `${device.record.host}: automatic clock sync failed: ${message}`,
+            detail: { device: device.record.id, offsetMs, ok: false, error: message },
+          },
+          new Date(this.timers.now()),
+        )
+        .catch(() => undefined);
+    } finally {
+      this.timers.clearTimeout(timer);
+    }
+  }
+
+  // --- output --------------------------------------------------------------------------------
+
+  private publish(entry: CameraEntry, out: HealthOutput, at: number): void {
+    if (!out.changed && out.events.length === 0) return;
+    const observedAt = new Date(at);
+    for (const body of out.events) {
+      this.options.sink.event(body, observedAt).catch((err) => this.options.logger?.error({ err, camera: entry.record.id, event: body.type }, 'health: event not recorded'));
+    }
+    const status = entry.health.status();
+    this.options.sink.status(status, { observedAt }).catch((err) => this.options.logger?.error({ err, camera: entry.record.id }, 'health: status not recorded'));
+    try {
+      this.store.saveStatuses([status], observedAt);
+    } catch (err) {
+      this.options.logger?.warn({ err, camera: entry.record.id }, 'health: status not saved');
+    }
+  }
+
+  /** Every camera's status as a periodic (droppable) status; also saved. */
+  async publishAll(periodic: boolean): Promise<void> {
+    const observedAt = new Date(this.timers.now());
+    const statuses = this.statuses();
+    try {
+      this.store.saveStatuses(statuses, observedAt);
+    } catch (err) {
+      this.options.logger?.warn({ err }, 'health: statuses not saved');
+    }
+    await Promise.all(
+      statuses.map((s) => this.options.sink.status(s, { periodic, observedAt }).catch((err) => this.options.logger?.warn({ err, camera: s.camera }, 'health: periodic status not recorded'))),
+    );
+  }
+
+  private rememberSeen(device: DeviceEntry, at: number, offsetMs: number | null): void {
+    const offsetMoved = offsetMs !== null && (device.lastSavedOffset === null || Math.abs(offsetMs - device.lastSavedOffset) > 1000);
+    if (at - device.lastSavedAt < SEEN_WRITE_EVERY_MS && !offsetMoved) return;
+    try {
+      recordDeviceSeen(this.options.db, device.record.id, { at: new Date(at), ...(offsetMs !== null ? { clockOffsetMs: offsetMs } : {}) });
+      device.lastSavedAt = at;
+      if (offsetMs !== null) device.lastSavedOffset = offsetMs;
+    } catch (err) {
+      this.options.logger?.warn({ err, device: device.record.id }, 'health: last-seen not saved');
+    }
+  }
+
+  private readonly warned = new Set<string>();
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.options.logger?.warn({ problem: key }, message);
+  }
+}
+
+/** Main (first profile) and sub (second profile) stream URIs of a camera. */
+export function streamTargets(camera: CameraRecord): Array<{ stream: 'main' | 'sub'; url: string }> {
+  const out: Array<{ stream: 'main' | 'sub'; url: string }> = [];
+  const [main, sub] = camera.profiles;
+  if (main?.streamUri) out.push({ stream: 'main', url: main.streamUri });
+  if (sub?.streamUri) out.push({ stream: 'sub', url: sub.streamUri });
+  return out;
+}
+
+/** Where the picture comes from: the sub stream (cheapest to decode), the main stream, a snapshot URI. */
+export function pictureSource(camera: CameraRecord, mode: 'auto' | 'stream' | 'snapshot'): { streamUrl?: string; snapshotUrl?: string } {
+  const [main, sub] = camera.profiles;
+  const streamUrl = sub?.streamUri ?? main?.streamUri;
+  const snapshotUrl = camera.profiles.find((p) => p.snapshotUri)?.snapshotUri;
+  if (mode === 'stream') return streamUrl ? { streamUrl } : {};
+  if (mode === 'snapshot') return snapshotUrl ? { snapshotUrl } : {};
+  return { ...(streamUrl ? { streamUrl } : {}), ...(snapshotUrl ? { snapshotUrl } : {}) };
+}
+
+export type { PictureFault };

@@ -1,0 +1,189 @@
+// One picture probe of one camera: grab a few seconds of the stream (or several snapshots taken
+// over those seconds), diagnose the frames, keep a thumbnail. Never throws for camera faults: no
+// picture at all is { ok: false, error }, a picture with faults is { ok: true, diagnosis }.
+//
+// Sources: the caller passes what it has (health.picture.source decides): a stream URL is tried
+// first; when it fails and a snapshot fetcher is given, the snapshot path is tried in the time
+// left. Snapshots: `fetchSnapshot` (HTTP with the size cap, written elsewhere) is called `frames`
+// times spread over `seconds`, each answer checked for JPEG/PNG magic bytes at once (a camera that
+// serves an HTML error page fails fast as not-an-image), then all are decoded in one ffmpeg run.
+//
+// Only an abort by the caller (the agent stopping) rejects: with the signal's reason.
+import { diagnose, type DiagnosisThresholds } from './diagnose';
+import { grabFrames, imageKind, PictureProbeError, type GrabDeps, type GrabResult } from './grab';
+import type { PictureResult, ProbeError, ProbeErrorCode } from '../types';
+
+export interface PictureProbeRequest {
+  /** Stream to watch (rtsp://…, credentials included; they never appear in messages). */
+  streamUrl?: string;
+  /** Fetches one snapshot; rejects with an error whose `.code` is a ProbeErrorCode (e.g. 'too-large'). */
+  fetchSnapshot?: (signal: AbortSignal) => Promise<Buffer>;
+  /** Frames per probe (stream: spread over `seconds`; snapshots: this many fetches). */
+  frames: number;
+  seconds: number;
+  /** Hard deadline of the whole probe, ms. */
+  timeoutMs: number;
+  thumbnailWidth?: number;
+  thumbnailMaxBytes?: number;
+  ffmpegPath?: string;
+  thresholds?: Partial<DiagnosisThresholds>;
+  signal?: AbortSignal;
+  /** What to call the camera in messages (e.g. its id); default: the URL without credentials. */
+  label?: string;
+}
+
+export interface PictureProbeDeps extends GrabDeps {
+  grab?: typeof grabFrames;
+  /** Waits ms, rejecting when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+const CODES: ReadonlySet<string> = new Set<ProbeErrorCode>([
+  'refused',
+  'unreachable',
+  'timeout',
+  'auth',
+  'bad-answer',
+  'too-large',
+  'not-an-image',
+  'no-frames',
+  'not-available',
+  'ffmpeg-missing',
+  'failed',
+]);
+
+/** Below this much time left, the snapshot fallback is not attempted after a failed stream. */
+const MIN_FALLBACK_MS = 1000;
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Credentials cut out of any URL in a message. */
+function scrub(message: string): string {
+  return message.replace(/\/\/[^/@\s]*@/g, '//').split(/\r?\n/)[0].slice(0, 400);
+}
+
+function toProbeError(err: unknown, fallbackMessage: string): ProbeError {
+  if (err instanceof PictureProbeError) return { code: err.code, message: scrub(err.message) };
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' && CODES.has(e.code) ? (e.code as ProbeErrorCode) : 'failed';
+  const message = typeof e?.message === 'string' && e.message !== '' ? e.message : fallbackMessage;
+  return { code, message: scrub(message) };
+}
+
+/** Grabs, diagnoses and returns one PictureResult. */
+export async function probePicture(req: PictureProbeRequest, deps: PictureProbeDeps = {}): Promise<PictureResult> {
+  const grab = deps.grab ?? grabFrames;
+  const sleep = deps.sleep ?? defaultSleep;
+  const now = deps.now ?? (() => performance.now());
+  const start = now();
+  const deadline = start + req.timeoutMs;
+  const name = req.label ?? 'camera';
+  const fail = (error: ProbeError, source: PictureResult['source'] = null): PictureResult => ({
+    ok: false,
+    source,
+    diagnosis: null,
+    frames: 0,
+    latencyMs: Math.round(now() - start),
+    error,
+  });
+
+  if (!req.streamUrl && !req.fetchSnapshot) {
+    return fail({ code: 'not-available', message: `picture probe of ${name}: no stream or snapshot URI known` });
+  }
+  const common = {
+    frames: req.frames,
+    seconds: req.seconds,
+    thumbnailWidth: req.thumbnailWidth,
+    thumbnailMaxBytes: req.thumbnailMaxBytes,
+    ffmpegPath: req.ffmpegPath,
+    signal: req.signal,
+  };
+
+  let grabbed: GrabResult | undefined;
+  let streamError: ProbeError | undefined;
+  if (req.streamUrl) {
+    try {
+      grabbed = await grab({ ...common, input: req.streamUrl, timeoutMs: deadline - now(), label: req.label ? `${req.label} (stream)` : undefined }, deps);
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      streamError = toProbeError(err, `picture probe of ${name}: stream failed`);
+      const left = deadline - now();
+      if (!req.fetchSnapshot || streamError.code === 'ffmpeg-missing' || left < MIN_FALLBACK_MS) return fail(streamError, 'stream');
+    }
+  }
+  if (!grabbed) {
+    try {
+      const images = await fetchSnapshots(req, deadline, now, sleep, name);
+      grabbed = await grab({ ...common, input: images, timeoutMs: deadline - now(), label: req.label ? `${req.label} (snapshot)` : undefined }, deps);
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      const snapError = toProbeError(err, `picture probe of ${name}: snapshot failed`);
+      if (streamError) return fail({ code: streamError.code, message: `${streamError.message}; snapshot fallback: ${snapError.message}` }, 'stream');
+      return fail(snapError, 'snapshot');
+    }
+  }
+
+  const cpu0 = process.cpuUsage();
+  const diagnosis = diagnose(grabbed.frames, req.thresholds);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ok: true,
+    source: grabbed.source,
+    diagnosis,
+    thumbnail: grabbed.thumbnail,
+    frames: grabbed.frames.length,
+    latencyMs: Math.round(now() - start),
+    diagnosisCpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+/** Calls fetchSnapshot `frames` times spread over `seconds`, within the deadline. */
+async function fetchSnapshots(req: PictureProbeRequest, deadline: number, now: () => number, sleep: NonNullable<PictureProbeDeps['sleep']>, name: string): Promise<Buffer[]> {
+  const fetchSnapshot = req.fetchSnapshot!;
+  const count = Math.max(1, Math.floor(req.frames));
+  const interval = count > 1 ? (req.seconds * 1000) / (count - 1) : 0;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(new PictureProbeError('timeout', `picture probe of ${name}: snapshots not fetched within ${req.timeoutMs} ms`)), Math.max(0, deadline - now()));
+  const onAbort = (): void => ctl.abort(req.signal?.reason);
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  if (req.signal?.aborted) onAbort();
+  const t0 = now();
+  const images: Buffer[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const wait = t0 + i * interval - now();
+      if (wait > 0) await sleep(wait, ctl.signal);
+      let image: Buffer;
+      try {
+        image = await fetchSnapshot(ctl.signal);
+      } catch (err) {
+        if (ctl.signal.aborted && !req.signal?.aborted) throw ctl.signal.reason;
+        throw err;
+      }
+      if (!imageKind(image)) {
+        throw new PictureProbeError('not-an-image', `picture probe of ${name}: snapshot ${i + 1} is ${image.length} bytes that are not a JPEG or PNG image`);
+      }
+      images.push(image);
+    }
+    return images;
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onAbort);
+  }
+}

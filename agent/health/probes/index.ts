@@ -1,0 +1,38 @@
+// The real probes behind the monitor's HealthProbes interface: TCP, ONVIF clock, RTSP DESCRIBE
+// (probes/), and the picture probe (picture/) with the snapshot fetch as its fallback source.
+import type { HealthConfig, HealthProbes } from '../monitor';
+import type { DiagnosisThresholds } from '../picture/diagnose';
+import { probePicture } from '../picture/probe';
+import { checkReach } from './reach';
+import { checkClock } from './clock';
+import { checkStream } from './describe';
+import { fetchSnapshot } from './snapshot';
+import { withCredentials } from '../../../drivers/uri';
+
+export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>): HealthProbes {
+  const pic = config.picture;
+  return {
+    reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),
+    clock: (deviceUrl, { timeoutMs, signal }) => checkClock({ deviceUrl, timeoutMs, signal }),
+    stream: (args) => checkStream(args),
+    picture: ({ camera, streamUrl, snapshotUrl, credentials, signal }) =>
+      probePicture({
+        label: camera,
+        ...(streamUrl ? { streamUrl: credentials ? withCredentials(streamUrl, credentials) : streamUrl } : {}),
+        ...(snapshotUrl
+          ? {
+              fetchSnapshot: (s: AbortSignal) =>
+                fetchSnapshot({ url: snapshotUrl, ...(credentials ? { credentials } : {}), maxBytes: pic.maxSnapshotBytes, timeoutMs: config.requestTimeoutMs, signal: s }),
+            }
+          : {}),
+        frames: pic.frames,
+        seconds: pic.seconds,
+        timeoutMs: pic.timeoutMs,
+        thumbnailWidth: pic.thumbnailWidth,
+        thumbnailMaxBytes: pic.thumbnailMaxBytes,
+        ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
+        ...(thresholds ? { thresholds } : {}),
+        signal,
+      }),
+  };
+}

@@ -1,0 +1,90 @@
+// Contract between the parts of health monitoring (issue 4). Pure types.
+//   probes/    I/O: one check of one device or camera, each with a hard timeout → a ProbeResult
+//   picture/   ffmpeg frame grabs (I/O) and the picture diagnosis on small frames (pure)
+//   host/      host metrics (systeminformation) and the box's own alarms
+//   state.ts   debounced per-camera state machine (pure): results in, status + events out
+//   scheduler  spreads probes over their intervals, bounded concurrency, nothing waits on a hung camera
+//   monitor.ts wires the above to the inventory and the uplink
+
+/** Why a check failed, as a short machine-readable code. The message says it for people. */
+export type ProbeErrorCode =
+  | 'refused' // TCP connection refused (nothing listens: device down or wrong port)
+  | 'unreachable' // no route / host unreachable / network down
+  | 'timeout' // no answer within the probe's hard timeout (includes "accepts TCP, never answers")
+  | 'auth' // credentials rejected
+  | 'bad-answer' // answered, but not what the protocol says (garbage RTSP/SOAP, truncated)
+  | 'too-large' // answer over the size cap (a 50 MB "JPEG")
+  | 'not-an-image' // snapshot bytes that are not a decodable picture
+  | 'no-frames' // the stream opened but ffmpeg decoded no picture
+  | 'not-available' // nothing to check (no stream/snapshot URI known)
+  | 'ffmpeg-missing' // ffmpeg is not installed / not runnable
+  | 'failed'; // anything else (message says what)
+
+export interface ProbeError {
+  code: ProbeErrorCode;
+  /** One line naming the camera/device address and what was being done; never a password. */
+  message: string;
+}
+
+/** TCP reachability of a device (its ONVIF HTTP port, or the RTSP port for RTSP-only devices). */
+export interface ReachResult {
+  ok: boolean;
+  /** TCP connect time when ok. */
+  latencyMs: number | null;
+  error?: ProbeError;
+}
+
+/** ONVIF GetSystemDateAndTime (no auth): proves the ONVIF service answers, gives the clock offset. */
+export interface ClockResult {
+  ok: boolean;
+  /** Device clock minus box clock, ms (midpoint corrected). */
+  offsetMs: number | null;
+  latencyMs: number | null;
+  error?: ProbeError;
+}
+
+/** RTSP DESCRIBE of one stream. */
+export interface StreamCheck {
+  ok: boolean;
+  /** 'main' | 'sub' (profile order in the inventory: first = main, second = sub). */
+  stream: 'main' | 'sub';
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  latencyMs: number | null;
+  error?: ProbeError;
+}
+
+export type PictureFault = 'black' | 'frozen' | 'blurred' | 'occluded' | 'colour-cast' | 'no-video';
+export const PICTURE_FAULTS: readonly PictureFault[] = ['no-video', 'black', 'frozen', 'blurred', 'occluded', 'colour-cast'];
+
+/** One decoded frame, small (e.g. 160×90), packed RGB24, row-major, no padding. */
+export interface Frame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Outcome of the pure diagnosis over the frames of one picture probe. */
+export interface Diagnosis {
+  /** Faults found, most severe first (PICTURE_FAULTS order); empty = picture ok. */
+  faults: PictureFault[];
+  /** One score per fault, each on its own scale documented in picture/diagnose.ts; the
+   * threshold it is compared with is in DiagnosisThresholds. Sent to the central so it can tune. */
+  scores: Record<PictureFault, number>;
+}
+
+/** Result of one picture probe (frames grabbed + diagnosed, thumbnail made). */
+export interface PictureResult {
+  /** False when no picture could be obtained at all (error says why). A picture with faults is ok: true. */
+  ok: boolean;
+  source: 'stream' | 'snapshot' | null;
+  diagnosis: Diagnosis | null;
+  /** JPEG, ≤ health.picture.thumbnailMaxBytes; absent when no picture. */
+  thumbnail?: Buffer;
+  frames: number;
+  latencyMs: number | null;
+  /** CPU time the diagnosis took in this process (ffmpeg excluded), ms. */
+  diagnosisCpuMs?: number;
+  error?: ProbeError;
+}

@@ -1,0 +1,248 @@
+// The picture diagnosis on frames built in JS (pure: no ffmpeg). Frames are 640×360 like the
+// grab's; the scenes are made to resemble camera pictures: a textured scene with sharp edges and
+// neutral highlights and shadows, moving between frames.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose, DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
+import { PICTURE_FAULTS, type Frame } from '../../agent/health/types';
+
+const W = 640;
+const H = 360;
+
+type Rgb = [number, number, number];
+
+function frame(fn: (x: number, y: number) => Rgb, w = W, h = H): Frame {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0, j = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, j += 3) {
+      const [r, g, b] = fn(x, y);
+      data[j] = clamp(r);
+      data[j + 1] = clamp(g);
+      data[j + 2] = clamp(b);
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+
+/** Deterministic hash → 0..1. */
+function hash(a: number, b: number, c = 0): number {
+  let h = Math.imul(a, 374761393) ^ Math.imul(b, 668265263) ^ Math.imul(c, 2147483647);
+  h = Math.imul(h ^ (h >>> 13), 1274126177);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+/** A "street": blocks of varied size and grey-ish colour with sharp edges, a few coloured ones,
+ * white markings and dark shadows; `t` moves it (pan by 9 px per step). */
+function scene(t: number): (x: number, y: number) => Rgb {
+  return (x, y) => {
+    const X = x + t * 9;
+    const cell = 12 + Math.floor(hash(Math.floor(X / 48), Math.floor(y / 48), 7) * 3) * 6;
+    const cx = Math.floor(X / cell);
+    const cy = Math.floor(y / cell);
+    const v = hash(cx, cy);
+    const base = 30 + v * 200;
+    const tint = hash(cx, cy, 3);
+    if (tint < 0.15) return [base, base * 0.7, base * 0.5]; // brick
+    if (tint < 0.25) return [base * 0.6, base * 0.8, base * 0.6]; // foliage
+    return [base, base, base * 0.97];
+  };
+}
+
+function frames(fn: (t: number) => (x: number, y: number) => Rgb, n = 6): Frame[] {
+  return Array.from({ length: n }, (_, t) => frame(fn(t)));
+}
+
+/** Text-like strokes (an OSD or a card's caption) in a box. */
+function inText(x: number, y: number, x0: number, y0: number, w: number, h: number): boolean {
+  if (x < x0 || x >= x0 + w || y < y0 || y >= y0 + h) return false;
+  const gx = (x - x0) % 12;
+  const gy = y - y0;
+  return gx < 2 || gy < 2 || gy >= h - 2 || (gx === 6 && gy % 4 < 2);
+}
+
+function boxBlur(f: Frame, r: number): Frame {
+  const { width: w, height: h } = f;
+  const tmp = new Float32Array(w * h * 3);
+  const out = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        let n = 0;
+        for (let k = -r; k <= r; k++) {
+          const xx = Math.min(w - 1, Math.max(0, x + k));
+          s += f.data[(y * w + xx) * 3 + c];
+          n++;
+        }
+        tmp[(y * w + x) * 3 + c] = s / n;
+      }
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        let n = 0;
+        for (let k = -r; k <= r; k++) {
+          const yy = Math.min(h - 1, Math.max(0, y + k));
+          s += tmp[(yy * w + x) * 3 + c];
+          n++;
+        }
+        out[(y * w + x) * 3 + c] = Math.round(s / n);
+      }
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+const moving = frames(scene);
+
+test('a normal moving scene has no fault, and every fault has a score', () => {
+  const d = diagnose(moving);
+  assert.deepEqual(d.faults, []);
+  assert.deepEqual(Object.keys(d.scores).sort(), [...PICTURE_FAULTS].sort());
+  for (const f of PICTURE_FAULTS) assert.ok(Number.isFinite(d.scores[f]), f);
+  assert.ok(d.scores.frozen < 0.5, `frozen score ${d.scores.frozen}`);
+  assert.ok(d.scores.black > 150, `black score ${d.scores.black}`);
+});
+
+test('black, with or without noise and a corner OSD, is black (and only black)', () => {
+  const plain = diagnose(frames(() => () => [4, 4, 4]));
+  assert.deepEqual(plain.faults, ['black']);
+  const noisy = diagnose(frames((t) => (x, y) => {
+    const n = hash(x, y, t) * 14;
+    return [n, n, n];
+  }));
+  assert.deepEqual(noisy.faults, ['black']);
+  // A clock top-left and a name bottom-right, as cameras draw them.
+  const osd = diagnose(frames((t) => (x, y) => (inText(x, y, 10, 10, 200 + t, 18) || inText(x, y, W - 150, H - 28, 140, 18) ? [240, 240, 240] : [6, 6, 6])));
+  assert.deepEqual(osd.faults, ['black']);
+  assert.ok(osd.scores.black <= DEFAULT_DIAGNOSIS_THRESHOLDS.blackMaxLevel);
+  assert.equal(osd.scores['no-video'], 0);
+});
+
+test('an NVR card is no-video: text centred on black, or a blue screen with or without text', () => {
+  const centred = diagnose(frames(() => (x, y) => (inText(x, y, 220, 165, 200, 30) ? [235, 235, 235] : [3, 3, 3])));
+  assert.deepEqual(centred.faults, ['no-video']);
+  const blue = diagnose(frames(() => () => [0, 0, 200]));
+  assert.deepEqual(blue.faults, ['no-video']);
+  const blueText = diagnose(frames(() => (x, y) => (inText(x, y, 230, 160, 180, 36) ? [255, 255, 255] : [16, 32, 170])));
+  assert.deepEqual(blueText.faults, ['no-video']);
+  assert.ok(blueText.scores['no-video'] >= 0.8);
+});
+
+test('frozen: the same picture over the frames, even with a ticking clock in a corner; moving is not', () => {
+  const still = scene(0);
+  const frozen = diagnose(frames(() => still));
+  assert.deepEqual(frozen.faults, ['frozen']);
+  assert.ok(frozen.scores.frozen > 0.99);
+  // Seconds ticking: a small region (0.5% of the picture) changes every frame; plus codec-like noise.
+  const ticking = diagnose(
+    frames((t) => (x, y) => {
+      if (x < 100 && y < 20) return hash(x, y, t) < 0.5 ? [255, 255, 255] : [0, 0, 0];
+      const [r, g, b] = still(x, y);
+      const n = (hash(x, y, t + 100) - 0.5) * 3;
+      return [r + n, g + n, b + n];
+    }),
+  );
+  assert.deepEqual(ticking.faults, ['frozen']);
+  assert.ok(ticking.scores.frozen >= DEFAULT_DIAGNOSIS_THRESHOLDS.frozenMinStillArea);
+  assert.ok(!diagnose(moving).faults.includes('frozen'));
+});
+
+test('fewer than 2 frames: frozen is not judged (score 0), the rest still is', () => {
+  const one = diagnose([scene(0)].map((fn) => frame(fn)));
+  assert.equal(one.scores.frozen, 0);
+  assert.deepEqual(one.faults, []);
+  const blackOne = diagnose([frame(() => [2, 2, 2])]);
+  assert.deepEqual(blackOne.faults, ['black']);
+});
+
+test('blurred vs sharp; an OSD drawn sharp over the blur does not hide it', () => {
+  const sharp = moving.slice(0, 3);
+  // A 5-pixel box blur each way (σ ≈ 1.4 px at 640×360): softer than any focused camera.
+  const blurred = sharp.map((f) => boxBlur(f, 2));
+  const d = diagnose(blurred);
+  const s = diagnose(sharp);
+  assert.ok(d.faults.includes('blurred'), `blur score ${d.scores.blurred}`);
+  assert.ok(!s.faults.includes('blurred'));
+  assert.ok(s.scores.blurred > 0 && s.scores.blurred < 0.2, `sharp blur score ${s.scores.blurred}`);
+  assert.ok(d.scores.blurred > 0.45, `blurred blur score ${d.scores.blurred}`);
+  // Stronger blur, higher score.
+  assert.ok(diagnose(sharp.map((f) => boxBlur(f, 4))).scores.blurred > d.scores.blurred);
+  // Sharp clock text on top of the blurred picture (top band).
+  const withOsd = blurred.map((f) => {
+    const data = new Uint8Array(f.data);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (inText(x, y, 10, 10, 300, 20)) data.set([255, 255, 255], (y * W + x) * 3);
+    return { ...f, data };
+  });
+  assert.ok(diagnose(withOsd).faults.includes('blurred'));
+});
+
+test('a large uniform box over the scene is occluded; the scene alone is not', () => {
+  const d = diagnose(frames((t) => {
+    const s = scene(t);
+    return (x, y) => (x >= 100 && x < 420 && y >= 60 && y < 300 ? [90, 70, 50] : s(x, y));
+  }));
+  assert.ok(d.faults.includes('occluded'), `occluded ${d.scores.occluded}`);
+  assert.ok(d.scores.occluded > 0.25 && d.scores.occluded < 0.4, `occluded ${d.scores.occluded}`);
+  assert.ok(!d.faults.includes('colour-cast'), 'a brown box is not a cast');
+});
+
+test('a channel lost or lifted is a colour cast; a scene of one colour with neutral highlights is not', () => {
+  const weakBlue = diagnose(frames((t) => {
+    const s = scene(t);
+    return (x, y) => {
+      const [r, g, b] = s(x, y);
+      return [r, g, b * 0.5];
+    };
+  }));
+  assert.ok(weakBlue.faults.includes('colour-cast'), `cast ${weakBlue.scores['colour-cast']}`);
+  const liftedGreen = diagnose(frames((t) => {
+    const s = scene(t);
+    return (x, y) => {
+      const [r, g, b] = s(x, y);
+      return [r, g * 0.75 + 64, b];
+    };
+  }));
+  assert.ok(liftedGreen.faults.includes('colour-cast'), `cast ${liftedGreen.scores['colour-cast']}`);
+  // Mostly foliage green, but white markings and black shadows stay neutral: not a cast.
+  const green = diagnose(frames((t) => {
+    const s = scene(t);
+    return (x, y) => {
+      const [r] = s(x, y);
+      if (r > 215) return [240, 240, 238];
+      if (r < 45) return [10, 10, 10];
+      return [r * 0.55, r * 0.85, r * 0.45];
+    };
+  }));
+  assert.ok(!green.faults.includes('colour-cast'), `cast ${green.scores['colour-cast']}`);
+});
+
+test('thresholds override the defaults and change the outcome, not the scores', () => {
+  const blurred = moving.slice(0, 3).map((f) => boxBlur(f, 3));
+  const d = diagnose(blurred);
+  const strict = diagnose(blurred, { blurredMinBlur: 0.99 });
+  assert.ok(d.faults.includes('blurred'));
+  assert.ok(!strict.faults.includes('blurred'));
+  assert.deepEqual(strict.scores, d.scores);
+  const black = frames(() => () => [20, 20, 20], 2);
+  assert.deepEqual(diagnose(black, { blackMaxLevel: 10 }).faults.includes('black'), false);
+  const still = scene(0);
+  assert.deepEqual(diagnose(frames(() => still), { frozenMinStillArea: 1.01 }).faults, []);
+});
+
+test('bad input: no frames or a short buffer is an error', () => {
+  assert.throws(() => diagnose([]), RangeError);
+  assert.throws(() => diagnose([{ width: 10, height: 10, data: new Uint8Array(10) }]), RangeError);
+});
+
+test('other sizes work (a 320×180 snapshot)', () => {
+  const small = frame(scene(0), 320, 180);
+  const d = diagnose([small]);
+  assert.equal(d.scores.frozen, 0);
+  assert.ok(!d.faults.includes('black'));
+  assert.deepEqual(diagnose([frame(() => [0, 0, 0], 320, 180)]).faults, ['black']);
+});
