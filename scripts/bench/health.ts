@@ -13,7 +13,7 @@
 //    time at random moments; the time from that moment to their camera-offline event at the
 //    broker is measured (target: within the reachability interval + 2 s).
 // The simulator (with its GStreamer RTSP server) runs on the same 2-core box.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,17 +72,23 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'camgate-bench-health-'));
   const broker = await startMosquitto();
   try {
-    const env = { ...process.env, CAMGATE_PASSWORD: 'admin123', CAMGATE_USERNAME: 'admin' };
-    const disc = spawnSync(camgate, ['discover', '--range', `${hosts[0]}-${hosts[hosts.length - 1]}`, '--no-multicast', '--json', '--data-dir', dataDir, '--timeout', '20000'], {
-      env,
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
+    const env = { ...process.env, CAMGATE_PASSWORD: 'admin123', CAMGATE_CAMERAS_USERNAME: 'admin' };
+    // Asynchronous: the simulator lives in this process and must keep answering.
+    const disc = await new Promise<{ status: number | null; stderr: string }>((resolvePromise) => {
+      const child = spawn(camgate, ['discover', '--range', `${hosts[0]}-${hosts[hosts.length - 1]}`, '--no-multicast', '--json', '--data-dir', dataDir, '--timeout', '20000', '--username', 'admin'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.once('exit', (status) => resolvePromise({ status, stderr }));
     });
     if (disc.status !== 0) throw new Error(`discover failed (${disc.status}): ${disc.stderr.slice(-2000)}`);
 
     // 1. sweeps, in this process.
     const db = openDatabase(dataDir);
     const cameras = listCameras(db).length;
+    if (cameras === 0) throw new Error(`discover stored no camera: ${disc.stderr.slice(-2000)}`);
     const { config } = loadConfig({ env: {} });
     const monitor = new HealthMonitor({
       db,
@@ -115,10 +121,15 @@ async function main(): Promise<void> {
     const offlineAt = new Map<string, number>();
     const alarmLatencies: number[] = [];
     const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    await sub.subscribeAsync(`camgate/v1/${site}/events`, { qos: 1 });
+    await sub.subscribeAsync([`camgate/v1/${site}/events`, `camgate/v1/${site}/metrics`], { qos: 1 });
     const eventsSeen: Record<string, number> = {};
-    sub.on('message', (_topic, payload) => {
-      const e = JSON.parse(payload.toString('utf8')) as { type: string; camera?: string; historical?: boolean };
+    let lastAgentMetrics: unknown = null;
+    sub.on('message', (topic, payload) => {
+      const e = JSON.parse(payload.toString('utf8')) as { type: string; camera?: string; historical?: boolean; agent?: unknown };
+      if (topic.endsWith('/metrics')) {
+        lastAgentMetrics = e.agent;
+        return;
+      }
       eventsSeen[e.type] = (eventsSeen[e.type] ?? 0) + 1;
       if (e.type !== 'camera-offline' || !e.camera) return;
       for (const [host, at] of offlineAt) {
@@ -175,6 +186,7 @@ async function main(): Promise<void> {
             cpuPctOfOneCoreLast60s: +steadyPct.toFixed(2),
             ffmpegMax: Math.max(...samples.map((x) => x.ffmpeg)),
             events: eventsSeen,
+            lastAgentMetrics,
           },
           offlineAlarms: {
             devicesTakenOffline: offlineAt.size,

@@ -72,7 +72,7 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
       CAMGATE_SITE_ID: SITE,
       CAMGATE_BROKER_URLS: broker.url,
       CAMGATE_DATA_DIR: join(dir, 'data'),
-      CAMGATE_USERNAME: 'admin',
+      CAMGATE_CAMERAS_USERNAME: 'admin',
       CAMGATE_PASSWORD: 'admin123',
       CAMGATE_HEALTH_REACH_INTERVAL_SEC: '2',
       CAMGATE_HEALTH_REQUEST_TIMEOUT_MS: '1500',
