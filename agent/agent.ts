@@ -112,10 +112,11 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     metricsExtras: async () => {
       const host = await box!.latest();
       const proc = processCpu.sample();
+      const load = health?.load();
       return {
         host: { ...host, alarms: box!.activeAlarms },
-        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: health?.load().ffmpegProcesses ?? 0 },
-        ...(health ? { health: { ...health.counts(), probes: latency.snapshot(), inFlight: health.load().inFlight } } : {}),
+        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: load?.ffmpegProcesses ?? 0 },
+        ...(health && load ? { health: { ...health.counts(), probes: latency.snapshot(), inFlight: load.inFlight } } : {}),
       };
     },
   });

@@ -138,15 +138,18 @@ export const NOT_ONVIF_UDP_REPLY = Buffer.from(
   'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nST: upnp:rootdevice\r\nUSN: uuid:00000000-0000-0000-0000-000000000000::upnp:rootdevice\r\nSERVER: Linux/3.10 UPnP/1.0 miniupnpd/2.1\r\n\r\n',
 );
 
-/** 'rtsp-garbage': a TCP listener that answers every RTSP request with junk (no status line). */
-export class RtspGarbageListener {
+/** A TCP listener that accepts connections and, to anything it reads, answers `reply` (or
+ * nothing at all). The device faults below differ only in that answer. */
+class FaultListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor() {
+  constructor(reply: Buffer | string | undefined) {
     this.server = createServer((socket) => {
       this.sockets.add(socket);
-      socket.on('data', () => socket.write(GARBAGE));
+      socket.on('data', () => {
+        if (reply !== undefined) socket.write(reply);
+      });
       socket.on('error', () => undefined);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -159,6 +162,13 @@ export class RtspGarbageListener {
 
   close(): Promise<void> {
     return closeServer(this.server, this.sockets);
+  }
+}
+
+/** 'rtsp-garbage': a TCP listener that answers every RTSP request with junk (no status line). */
+export class RtspGarbageListener extends FaultListener {
+  constructor() {
+    super(GARBAGE);
   }
 }
 
@@ -183,25 +193,8 @@ function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
 }
 
 /** 'hang': accepts TCP connections, reads and discards, never answers. */
-export class HangListener {
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-
+export class HangListener extends FaultListener {
   constructor() {
-    this.server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('data', () => undefined);
-      socket.on('error', () => undefined);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
-
-  /** Port 0 picks a free port; resolves with the port bound. */
-  listen(host: string, port: number): Promise<number> {
-    return listenOn(this.server, host, port);
-  }
-
-  close(): Promise<void> {
-    return closeServer(this.server, this.sockets);
+    super(undefined);
   }
 }
