@@ -73,6 +73,34 @@ export interface AgentConfig {
     clock: { maxDriftMs: number; autoSync: boolean };
     host: { diskLowPercent: number; temperatureHighC: number };
   };
+  video: {
+    /** Explicit ffmpeg; else FFMPEG_PATH, ffmpeg-static, PATH (agent/streams/ffmpeg/locate.ts). */
+    ffmpegPath?: string;
+    stallTimeoutSec: number;
+    restartMinMs: number;
+    restartMaxMs: number;
+    connectTimeoutMs: number;
+    relay: {
+      /** 0 = no budget. */
+      budgetKbps: number;
+      maxRelays: number;
+      /** 0 = a relay runs until stream-stop. */
+      idleTimeoutSec: number;
+      assumedMainKbps: number;
+      assumedSubKbps: number;
+    };
+  };
+  web: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    username: string;
+    password?: string;
+    lingerSec: number;
+    maxViewers: number;
+    fallbackWidth: number;
+    fallbackBitrateKbps: number;
+  };
   log: { level: LogLevel };
 }
 
