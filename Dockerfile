@@ -1,5 +1,7 @@
 # camgate agent image. Run it with host networking (`--network host`): WS-Discovery is
-# multicast, and Docker bridges drop multicast.
+# multicast, and Docker bridges drop multicast. The live view page listens on web.host:web.port
+# (default 127.0.0.1:8088; set CAMGATE_WEB_HOST and CAMGATE_WEB_PASSWORD to open it to the LAN).
+# ffmpeg runs under setpriv (util-linux, in the base image) so it dies with the agent.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -20,6 +22,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The live view page's static files are read from the source tree (agent/web/server.ts staticDir()).
+COPY agent/web/static ./agent/web/static
 COPY bin ./bin
 COPY config ./config
 COPY package.json ./
@@ -27,5 +31,5 @@ ENV CAMGATE_DATA_DIR=/data
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=256", "/app/bin/camgate.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=256", "--v8-pool-size=2", "/app/bin/camgate.js"]
 CMD ["run"]

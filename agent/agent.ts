@@ -1,5 +1,6 @@
 // The long-running site agent: the one place that wires the inventory, the durable outbox, the
-// MQTT uplink (commands), health monitoring (cameras) and the box watch (host metrics, alarms).
+// MQTT uplink (commands), health monitoring (cameras), the box watch (host metrics, alarms) and
+// video: one ffmpeg supervisor behind relays to the centre, the live view and picture probes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
@@ -23,6 +24,18 @@ import { BoxWatch } from './health/box';
 import { HostSampler } from './health/host/sample';
 import { ProcessCpu } from './health/host/process';
 import { LatencyStats } from './health/latency';
+import { locateFfmpeg, type LocatedFfmpeg } from './video/ffmpeg/locate';
+import { FfmpegSupervisor, supervisorDefaults } from './video/ffmpeg/supervisor';
+import { writeFfmpegWrapper } from './video/ffmpeg/launch';
+import { RelayManager } from './video/relay/relays';
+import { relayHandlers } from './video/relay/commands';
+import { LivePulls } from './video/live/live-pull';
+import { startWebServer, type RunningWebServer } from './web/server';
+import { checkWebBinding } from './web/auth';
+import { inventorySource } from './web/cameras';
+import { keyframeRequester } from './video/live/keyframe';
+import { notAvailable, type CommandHandlers } from './uplink/commands';
+import type { MetricsSample } from './uplink/payloads';
 
 export const OUTBOX_FILE = 'outbox.db';
 
@@ -40,6 +53,8 @@ export interface AgentDeps {
   healthProbes?: HealthProbes;
   /** Host sampler; default HostSampler on the data directory. */
   hostSampler?: Pick<HostSampler, 'sample'>;
+  /** ffmpeg; default located from video.ffmpegPath, FFMPEG_PATH, ffmpeg-static, PATH. null: none (video off). */
+  ffmpeg?: LocatedFfmpeg | null;
 }
 
 export interface RunningAgent {
@@ -48,6 +63,12 @@ export interface RunningAgent {
   /** Absent when health.enabled is false. */
   health?: HealthMonitor;
   box: BoxWatch;
+  /** Absent when no ffmpeg was found (relays and live view then answer not-available). */
+  video?: { supervisor: FfmpegSupervisor; relays: RelayManager; pulls: LivePulls };
+  /** The live view page, once it listens (undefined when web.enabled is false). */
+  web?: RunningWebServer;
+  /** Resolves when everything listens (the live view page); rejects with a clear error (port taken…). */
+  ready: Promise<void>;
   stop(reason: string): Promise<void>;
 }
 
@@ -59,9 +80,24 @@ export function agentVersion(): string {
   }
 }
 
-export function startAgent({ config, logger, db, env = process.env, keyProvider, drivers, healthProbes, hostSampler }: AgentDeps): RunningAgent {
+/** ffmpeg for the agent: located once at start; not found → video off with a warning (the agent still runs). */
+function findFfmpeg(config: AgentConfig, env: Record<string, string | undefined>, logger: Logger): LocatedFfmpeg | null {
+  try {
+    // PATH from the process when the injected environment has none (tests pass only CAMGATE_* there).
+    const found = locateFfmpeg({ configPath: config.video.ffmpegPath ?? config.health.picture.ffmpegPath, env: { PATH: process.env.PATH, ...env } });
+    logger.info({ ffmpeg: found.path, via: found.via }, 'ffmpeg found');
+    return found;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'no ffmpeg: relays, the live view and picture probes are off (camgate doctor says more)');
+    return null;
+  }
+}
+
+export function startAgent({ config, logger, db, env = process.env, keyProvider, drivers, healthProbes, hostSampler, ffmpeg }: AgentDeps): RunningAgent {
   const siteId = config.site.id;
   if (!siteId) throw new Error('startAgent: site.id is not set');
+  // A live view open to the LAN without a password is refused before anything starts.
+  if (config.web.enabled) checkWebBinding(config.web);
   const cameras = countCameras(db);
   const version = agentVersion();
   let key: Buffer | undefined;
@@ -79,6 +115,38 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
   const processCpu = new ProcessCpu();
   let box: BoxWatch | undefined;
 
+  const binary = ffmpeg === undefined ? findFfmpeg(config, env, logger) : ffmpeg;
+  const supervisor = binary ? new FfmpegSupervisor({ binary, defaults: supervisorDefaults(config.video), logger: logger.child({ component: 'ffmpeg' }) }) : undefined;
+  let relays: RelayManager | undefined;
+  let pulls: LivePulls | undefined;
+  // Created before the uplink (its command handlers need them); events go to the uplink once it exists.
+  let uplinkRef: Uplink | undefined;
+  if (supervisor && binary) {
+    const supervise = supervisor.supervise.bind(supervisor);
+    relays = new RelayManager({
+      db,
+      config: config.video,
+      credentialsFor,
+      supervise,
+      sink: { event: (body, at) => uplinkRef!.event(body, at) },
+      logger: logger.child({ component: 'relay' }),
+    });
+    pulls = new LivePulls({
+      supervise,
+      resolve: inventorySource(db, credentialsFor),
+      // ONVIF SetSynchronizationPoint at the start of a pull: the first picture need not wait a GOP.
+      requestKeyframe: keyframeRequester(db, credentialsFor, openDriver, config.onvif.timeoutMs),
+      config: config.web,
+      mpeg1FfmpegPath: writeFfmpegWrapper(config.dataDir, binary),
+      logger: logger.child({ component: 'live' }),
+    });
+  }
+  const videoHandlers = (): CommandHandlers => {
+    if (relays) return relayHandlers(relays);
+    const why = notAvailable('no ffmpeg on this box: install ffmpeg or set video.ffmpegPath (camgate doctor tells what is missing)');
+    return { 'stream-start': why, 'stream-stop': why, 'stream-list': why };
+  };
+
   const outbox = openOutbox({ file: join(config.dataDir, OUTBOX_FILE), quotaBytes: config.uplink.outboxQuotaMb * 1024 * 1024 });
   const uplink = new Uplink({
     site: siteId,
@@ -90,8 +158,8 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     bdSeq: FileBdSeqStore.inDataDir(config.dataDir),
     uplink: config.uplink,
     logger: logger.child({ component: 'uplink' }),
-    handlers: (u) =>
-      agentHandlers({
+    handlers: (u) => ({
+      ...agentHandlers({
         site: siteId,
         version,
         bootId: u.bootId,
@@ -109,17 +177,21 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
           return { bdSeq: s.bdSeq, connected: s.connected };
         },
       }),
+      ...videoHandlers(),
+    }),
     metricsExtras: async () => {
       const host = await box!.latest();
       const proc = processCpu.sample();
       const load = health?.load();
       return {
         host: { ...host, alarms: box!.activeAlarms },
-        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: load?.ffmpegProcesses ?? 0 },
+        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: supervisor ? supervisor.count().total : (load?.ffmpegProcesses ?? 0) },
         ...(health && load ? { health: { ...health.counts(), probes: latency.snapshot(), inFlight: load.inFlight } } : {}),
+        ...(supervisor && relays && pulls ? { video: videoMetrics(supervisor, relays, pulls) } : {}),
       };
     },
   });
+  uplinkRef = uplink;
   box = new BoxWatch({
     sampler: hostSampler ?? new HostSampler({ dataDir: config.dataDir, logger: logger.child({ component: 'host' }) }),
     thresholds: config.health.host,
@@ -131,7 +203,7 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     health = new HealthMonitor({
       db,
       config: config.health,
-      probes: healthProbes ?? defaultHealthProbes(config.health, config.health.diagnosis),
+      probes: healthProbes ?? defaultHealthProbes(config.health, config.health.diagnosis, supervisor ? { spawn: supervisor.spawnOnce } : undefined),
       sink: uplink,
       credentialsFor,
       syncClock: async (device, signal) => {
@@ -147,6 +219,20 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       logger: logger.child({ component: 'health' }),
     });
   }
+  let web: RunningWebServer | undefined;
+  let ready: Promise<void> = Promise.resolve();
+  if (config.web.enabled) {
+    if (!pulls) {
+      logger.warn('live view page not started: it needs ffmpeg (camgate doctor)');
+    } else {
+      const livePulls = pulls;
+      ready = startWebServer({ config: config.web, db, pulls: livePulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then((w) => {
+        web = w;
+        running.web = w;
+        logger.info({ url: w.url }, 'live view page listening');
+      });
+    }
+  }
   uplink.start();
   box.start();
   health?.start();
@@ -155,19 +241,51 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     'agent started',
   );
   let stopped = false;
-  return {
+  const running: RunningAgent = {
     uplink,
     outbox,
     ...(health ? { health } : {}),
     box,
+    ...(supervisor && relays && pulls ? { video: { supervisor, relays, pulls } } : {}),
+    ready,
     async stop(reason: string) {
       if (stopped) return;
       stopped = true;
       logger.info({ reason }, 'agent stopping');
       health?.stop();
       box?.stop();
+      await ready.catch(() => undefined);
+      // Viewers and relays first (their events still reach the outbox), then every ffmpeg left.
+      await web?.close();
+      await pulls?.close();
+      await relays?.stopAll();
+      await supervisor?.stopAll();
       await uplink.stop();
       await outbox.close();
     },
+  };
+  return running;
+}
+
+/** The video part of the metrics: ffmpeg processes by kind, relays with their stats, live pulls. */
+export function videoMetrics(supervisor: FfmpegSupervisor, relays: RelayManager, pulls: LivePulls): NonNullable<MetricsSample['video']> {
+  const usage = relays.usage();
+  return {
+    ffmpeg: supervisor.count().byKind,
+    relayKbps: usage.usedKbps,
+    budgetKbps: usage.budgetKbps,
+    relays: relays.list().map((r) => ({
+      streamId: r.streamId,
+      camera: r.camera,
+      stream: r.stream,
+      target: r.target,
+      mode: r.mode,
+      state: r.state,
+      fps: r.fps,
+      bitrateKbps: r.bitrateKbps,
+      restarts: r.restarts,
+      ...(r.lastError ? { lastError: r.lastError } : {}),
+    })),
+    live: pulls.list().map((p) => ({ camera: p.cameraId, stream: p.stream, mode: p.mode, viewers: p.viewers, state: p.state, dropped: p.dropped })),
   };
 }

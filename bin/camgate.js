@@ -1,7 +1,9 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256 --v8-pool-size=2
 'use strict';
 // The V8 flags keep the heap from growing on garbage: a 256-camera discovery peaks at ~90 MB RSS
-// with them and ~165 MB without (docs/benchmarks.md). `node bin/camgate.js` bypasses them.
+// with them and ~165 MB without (docs/benchmarks.md). --v8-pool-size=2: two V8 background threads
+// (GC, compiling) instead of four, each with its own malloc arena (~1.5 MB RSS each); the box has
+// two cores. `node bin/camgate.js` bypasses them.
 // Thin launcher: the CLI lives in agent/cli (compiled to dist/ by `npm run build`).
 let main;
 try {

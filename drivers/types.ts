@@ -86,6 +86,13 @@ export interface DeviceDriver {
   /** Set the device clock to the box's UTC time. */
   setTime(now: Date): Promise<void>;
   reboot(): Promise<void>;
+  /**
+   * Ask the encoder of this profile for a keyframe (I-frame) now: ONVIF Media
+   * SetSynchronizationPoint. The live view calls it when a pull starts, so the first picture need
+   * not wait for the camera's next scheduled keyframe. Optional: only ONVIF drivers have it, and
+   * a device without it rejects with DriverError 'unsupported' (or 'device-fault').
+   */
+  requestKeyframe?(profileToken: string): Promise<void>;
   /** Full report: identity, channels with profiles and URIs, clock. */
   report(): Promise<DeviceReport>;
   close(): void;

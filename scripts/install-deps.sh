@@ -2,13 +2,16 @@
 # System packages camgate and its tests need (Debian bookworm). Idempotent: installs only what is missing.
 #  ffmpeg / ffprobe        video pull, probe, transcode (and the tests' stream checks)
 #  GStreamer RTSP server    real RTSP streams for the camera simulator (python3 GI bindings)
+#  python3-gi-cairo        the simulator's clock picture (a bar code of the wall clock, for latency benchmarks)
 #  onvif-tools              a second, independent ONVIF client to check the simulator against
 #  iproute2                 network namespaces for the multicast discovery tests
 #  mosquitto, openssl       a real broker (plain, TLS, mTLS, ACL) for the uplink tests
+#  chromium                headless browser for the live view page tests (driven by playwright-core)
+#  nginx-light, libnginx-mod-rtmp  an RTMP media server acting as the centre in the relay tests
 set -euo pipefail
-pkgs=(ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+pkgs=(python3-gi-cairo ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
       gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools onvif-tools iproute2
-      mosquitto mosquitto-clients openssl)
+      mosquitto mosquitto-clients openssl nginx-light libnginx-mod-rtmp chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -17,7 +17,8 @@ export interface CliIo {
   /** Asks a yes/no question on the terminal. */
   confirm(question: string): Promise<boolean>;
   /** Resolves when the agent should stop (SIGINT/SIGTERM for the real process). */
-  waitForStop(): Promise<string>;
+  /** Resolves with the signal name (SIGINT/SIGTERM), or 'cancelled' once `cancel` aborts. */
+  waitForStop(cancel?: AbortSignal): Promise<string>;
   /** The drivers (injected in tests; loaded from drivers/ otherwise). */
   drivers(): DriversApi;
 }

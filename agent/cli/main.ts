@@ -15,6 +15,7 @@ import { registerCameraLabels } from './commands/cameras-labels';
 import { registerCameraAdd } from './commands/cameras-add';
 import { registerConfig } from './commands/config';
 import { registerDiscover } from './commands/discover';
+import { registerDoctor } from './commands/doctor';
 import { registerRun } from './commands/run';
 
 function version(): string {
@@ -41,18 +42,23 @@ export function processIo(): CliIo {
           resolve(/^y(es)?$/i.test(answer.trim()));
         });
       }),
-    waitForStop: () =>
+    waitForStop: (cancel?: AbortSignal) =>
       new Promise((resolve) => {
-        // Signal handlers alone do not keep Node running: hold the event loop open until a signal.
+        // Signal handlers alone do not keep Node running: hold the event loop open until a signal
+        // (or until the caller gives up waiting: a start-up failure must let the process exit).
         const keepAlive = setInterval(() => undefined, 1 << 30);
-        const stop = (signal: NodeJS.Signals) => {
+        const stop = (signal: NodeJS.Signals | 'cancelled') => {
           clearInterval(keepAlive);
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          cancel?.removeEventListener('abort', onAbort);
           resolve(signal);
         };
+        const onAbort = () => stop('cancelled');
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        if (cancel?.aborted) stop('cancelled');
+        else cancel?.addEventListener('abort', onAbort);
       }),
     drivers: loadDrivers,
   };
@@ -104,6 +110,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
   registerCameraAdd(cameras, wrap);
   registerCameraLabels(cameras, wrap);
   registerConfig(program, wrap);
+  registerDoctor(program, wrap);
   return program;
 }
 

@@ -74,7 +74,7 @@ export interface AgentConfig {
     host: { diskLowPercent: number; temperatureHighC: number };
   };
   video: {
-    /** Explicit ffmpeg; else FFMPEG_PATH, ffmpeg-static, PATH (agent/streams/ffmpeg/locate.ts). */
+    /** Explicit ffmpeg; else FFMPEG_PATH, ffmpeg-static, PATH (agent/video/ffmpeg/locate.ts). */
     ffmpegPath?: string;
     stallTimeoutSec: number;
     restartMinMs: number;

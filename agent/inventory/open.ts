@@ -7,6 +7,14 @@ import { migrate, Migration, MIGRATIONS } from './migrations';
 
 export const DB_FILE = 'camgate.db';
 
+/**
+ * Page cache per SQLite connection, as PRAGMA cache_size (negative: KiB). better-sqlite3 compiles
+ * SQLite with 16 MB (-16000) per connection; the agent keeps two connections (this DB and the
+ * outbox) open for good, and a ledger with a thumbnail per camera, or an outbox backlog, would
+ * fill that much RSS. SQLite's own default, 2 MB, holds a 256-camera ledger (~1 MB) whole.
+ */
+export const SQLITE_CACHE_KIB = -2000;
+
 export function databasePath(dataDir: string): string {
   return join(dataDir, DB_FILE);
 }
@@ -32,6 +40,7 @@ export function openDatabase(dataDir: string, migrations: Migration[] = MIGRATIO
     db.pragma('foreign_keys = ON');
     // The agent and a CLI command may use the DB at the same time.
     db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = ${SQLITE_CACHE_KIB}`);
     migrate(db, file, migrations);
   } catch (err) {
     db.close();

@@ -9,7 +9,7 @@ import type { AgentConfig } from '../config/types';
 import { maskedConfig } from '../config/mask';
 import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
-import { CommandError, CommandHandler, CommandHandlers, notAvailable } from './commands';
+import { CommandError, CommandHandler, CommandHandlers } from './commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
 import type { CameraStatus, ReplyErrorCode } from './payloads';
 
@@ -211,8 +211,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     'camera-reboot': cameraReboot,
     'camera-set-time': cameraSetTime,
     'config-get': configGet,
-    'stream-start': notAvailable('stream-start arrives with the video relay issue'),
-    'stream-stop': notAvailable('stream-stop arrives with the video relay issue'),
+    // stream-start / stream-stop / stream-list: agent/video/relay/commands.ts (wired in agent.ts).
   };
 }
 

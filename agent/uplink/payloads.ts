@@ -252,6 +252,8 @@ export const EVENT_TYPES = [
   'temperature-high',
   'temperature-ok',
   'stream-started',
+  'stream-running',
+  'stream-retrying',
   'stream-stopped',
   'stream-failed',
   'disk-low',
@@ -322,12 +324,35 @@ export interface MetricsSample {
   agent: {
     rssBytes: number;
     heapUsedBytes: number;
+    /** Memory outside the JS heap held by JS objects (process.memoryUsage().external): Buffers, ArrayBuffers, native addons' reports. */
+    externalBytes?: number;
+    /** The Buffer/ArrayBuffer part of externalBytes (picture frames, socket chunks). */
+    arrayBuffersBytes?: number;
     uptimeSec: number;
     cameras: number;
     /** CPU share of the agent process since the previous metrics, % of one core (ffmpeg excluded). */
     cpuPercent?: number;
-    /** ffmpeg processes running for picture probes now. */
+    /** ffmpeg processes running now (relays, live view, picture probes). */
     ffmpegProcesses?: number;
+  };
+  /** Video, when ffmpeg is there: processes by kind, relays to the centre and their stats, live view pulls. */
+  video?: {
+    ffmpeg: { relay: number; live: number; picture: number; other: number };
+    relayKbps: number;
+    budgetKbps: number;
+    relays: Array<{
+      streamId: string;
+      camera: string;
+      stream: 'main' | 'sub';
+      target: string;
+      mode: 'copy' | 'transcode';
+      state: string;
+      fps: number | null;
+      bitrateKbps: number | null;
+      restarts: number;
+      lastError?: string;
+    }>;
+    live: Array<{ camera: string; stream: 'main' | 'sub'; mode: 'mse' | 'jsmpeg'; viewers: number; state: string; dropped: number }>;
   };
   outbox: { depth: number; bytes: number; oldestSeq: number | null; newestSeq: number | null; droppedTotal: number } | null;
   uplink: { connected: boolean; bdSeq: number | null; connects: number; url: string | null };
@@ -353,6 +378,7 @@ export interface MetricsExtras {
   host?: Partial<MetricsSample['host']>;
   agent?: Partial<MetricsSample['agent']>;
   health?: MetricsSample['health'];
+  video?: MetricsSample['video'];
 }
 
 /** `camgate/v1/{site}/metrics`, QoS 1 through the outbox (dropped first when over quota). */
@@ -373,7 +399,9 @@ export type ReplyErrorCode =
   | 'auth' // the camera refused its login
   | 'unreachable' // the camera did not answer (refused, no route)
   | 'too-large' // the camera's answer was over the size cap
-  | 'not-an-image'; // the snapshot URI answered something that is not a JPEG
+  | 'not-an-image' // the snapshot URI answered something that is not a JPEG
+  | 'over-budget' // stream-start: the relay would exceed the site's uplink budget (video.relay.budgetKbps)
+  | 'busy'; // stream-start: video.relay.maxRelays reached, or the target is taken by another relay
 
 export interface ReplyBody {
   command: string;

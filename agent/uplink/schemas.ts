@@ -20,6 +20,7 @@ import cmdCameraSetTime from './schemas/cmd-camera-set-time.json';
 import cmdConfigGet from './schemas/cmd-config-get.json';
 import cmdStreamStart from './schemas/cmd-stream-start.json';
 import cmdStreamStop from './schemas/cmd-stream-stop.json';
+import cmdStreamList from './schemas/cmd-stream-list.json';
 import cmdThumbnail from './schemas/cmd-thumbnail.json';
 import type { PayloadKind } from './payloads';
 
@@ -37,6 +38,7 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
   'config-get': cmdConfigGet,
   'stream-start': cmdStreamStart,
   'stream-stop': cmdStreamStop,
+  'stream-list': cmdStreamList,
 };
 
 export const COMMAND_NAMES = Object.keys(COMMAND_SCHEMAS);

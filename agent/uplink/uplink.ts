@@ -150,6 +150,7 @@ export class Uplink {
       host: { ...sample.host, ...extras.host },
       agent: { ...sample.agent, ...extras.agent },
       ...(extras.health ? { health: extras.health } : {}),
+      ...(extras.video ? { video: extras.video } : {}),
     };
     return this.session.enqueue({
       topic: this.session.topics.metrics,
@@ -186,7 +187,7 @@ export class Uplink {
     }
     return {
       host: { loadAvg1: os.loadavg()[0], memTotalBytes: os.totalmem(), memFreeBytes: os.freemem(), uptimeSec: Math.round(os.uptime()), cpus: os.cpus().length },
-      agent: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, uptimeSec: Math.round(process.uptime()), cameras },
+      agent: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external, arrayBuffersBytes: mem.arrayBuffers, uptimeSec: Math.round(process.uptime()), cameras },
       outbox,
       uplink: { connected: s.connected, bdSeq: s.bdSeq, connects: s.connects, url: s.url },
     };

@@ -290,6 +290,17 @@ export class OnvifDriver implements DeviceDriver {
     return this.fetchUri('GetSnapshotUri', profileToken, true);
   }
 
+  /** SetSynchronizationPoint (Media1, or Media2 on a Media2-only device): the encoder of this
+   * profile emits a keyframe now. Hikvision, Dahua, Uniview and Axis implement it; a device that
+   * does not answers a SOAP fault, which rejects with DriverError 'unsupported' (ActionNotSupported
+   * and the like) or 'device-fault'. The response is empty. */
+  async requestKeyframe(profileToken: string): Promise<void> {
+    await this.connect();
+    const { service, ns } = this.mediaService();
+    const body = `<SetSynchronizationPoint xmlns="${ns}"><ProfileToken>${escapeXml(profileToken)}</ProfileToken></SetSynchronizationPoint>`;
+    await this.client.call(service, ns, 'SetSynchronizationPoint', body);
+  }
+
   /** Reads the clock again (and refreshes the WS-Security time shift). */
   async time(): Promise<ClockReading> {
     return this.readClock();

@@ -4,11 +4,19 @@
 // package coerces "1.00" to 1 and some of its per-method handlers throw on unusual answers),
 // every failure becomes a DriverError naming the device, and each call has a hard deadline
 // (the package's timeout is an idle timeout, so a device trickling bytes would never time out).
-import { Cam } from 'onvif';
+import type { Cam as CamClass } from 'onvif';
 import { DriverError, type Credentials } from '../types';
 import { parseXml, soapBody, soapFault, type XmlElement } from '../xml';
 import { GuardedAgent, type ResponseHead } from './guarded-agent';
 import { bracketHost } from '../uri';
+
+// The onvif package (with xml2js, xmlbuilder and sax: ~2 MB of RSS) is loaded on the first SOAP
+// client, not at start: the agent's health probes speak their own small SOAP (issue 4 RSS budget).
+let camClass: typeof CamClass | undefined;
+function loadCam(): typeof CamClass {
+  camClass ??= (require('onvif') as typeof import('onvif')).Cam;
+  return camClass;
+}
 
 /** The parts of the onvif package's Cam we use that its index.d.ts does not declare. */
 interface CamInternals {
@@ -68,6 +76,7 @@ export class SoapClient {
   constructor(readonly options: SoapClientOptions) {
     this.device = `${bracketHost(options.host)}:${options.port}`;
     this.agent = new GuardedAgent({ maxResponseBytes: options.maxResponseBytes, device: this.device });
+    const Cam = loadCam();
     const cam = new Cam({
       hostname: options.host,
       port: options.port,

@@ -32,10 +32,12 @@ import { startMosquitto } from '../../test/support/mosquitto';
 const root = resolve(__dirname, '..', '..', '..');
 const camgate = join(root, 'bin', 'camgate.js');
 
-function procStat(pid: number): { ticks: number; rssKb: number } {
+function procStat(pid: number): { ticks: number; rssKb: number; anonKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { ticks: Number(stat[11]) + Number(stat[12]), rssKb: Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) };
+  // RSS = anonymous memory (JS heap, malloc, buffers) + file-backed pages (node binary, .so files).
+  const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return { ticks: Number(stat[11]) + Number(stat[12]), rssKb, anonKb: Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) };
 }
 
 function ffmpegChildren(pid: number): number {
@@ -146,9 +148,9 @@ async function main(): Promise<void> {
       db2.close();
     }
     const answered = new Set<string>();
-    const agent = spawn(camgate, ['run', '--data-dir', dataDir, '--log-level', 'warn', '--site.id', site, '--broker.urls', broker.url], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const agent = spawn(camgate, ['run', '--data-dir', dataDir, '--log-level', 'warn', '--site.id', site, '--broker.urls', broker.url, '--web.port', '0'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const runSeconds = Number(values['run-seconds']);
-    const samples: Array<{ t: number; ticks: number; rssKb: number; ffmpeg: number }> = [];
+    const samples: Array<{ t: number; ticks: number; rssKb: number; anonKb: number; ffmpeg: number }> = [];
     const victims = sim.cameras.filter((c) => c.spec.vendor !== 'nvr').slice(0, Number(values.offline));
     const plan = victims.map((c, i) => ({ camera: c, at: 20 + ((runSeconds - 50) * (i + Math.random())) / victims.length }));
     const t0 = Date.now();
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
       if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}`);
       const st = procStat(agent.pid!);
-      samples.push({ t: Date.now() - t0, ticks: st.ticks, rssKb: st.rssKb, ffmpeg: ffmpegChildren(agent.pid!) });
+      samples.push({ t: Date.now() - t0, ticks: st.ticks, rssKb: st.rssKb, anonKb: st.anonKb, ffmpeg: ffmpegChildren(agent.pid!) });
       for (const p of plan) {
         if (p.at <= (Date.now() - t0) / 1000 && !offlineAt.has(p.camera.spec.host)) {
           await p.camera.setOnline(false);
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
     const steady = samples.filter((x) => x.t >= samples[samples.length - 1].t - 60_000);
     const steadyPct = ((steady[steady.length - 1].ticks - steady[0].ticks) / 100 / ((steady[steady.length - 1].t - steady[0].t) / 1000)) * 100;
     const lat = [...alarmLatencies].sort((a, b) => a - b);
+    const peak = samples.reduce((a, b) => (b.rssKb > a.rssKb ? b : a));
     console.log(
       JSON.stringify(
         {
@@ -180,7 +183,11 @@ async function main(): Promise<void> {
           sweeps,
           run: {
             seconds: runSeconds,
-            rssPeakMB: +(Math.max(...samples.map((x) => x.rssKb)) / 1024).toFixed(1),
+            rssPeakMB: +(peak.rssKb / 1024).toFixed(1),
+            // At the peak sample: anonymous (heap, malloc, buffers) vs file-backed (binaries, shared libraries).
+            rssPeakAnonMB: +(peak.anonKb / 1024).toFixed(1),
+            rssPeakFileMB: +((peak.rssKb - peak.anonKb) / 1024).toFixed(1),
+            rssPeakAtSec: Math.round(peak.t / 1000),
             rssLastMB: +(samples[samples.length - 1].rssKb / 1024).toFixed(1),
             cpuPctOfOneCoreWholeRun: +cpuPct.toFixed(2),
             cpuPctOfOneCoreLast60s: +steadyPct.toFixed(2),

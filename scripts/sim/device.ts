@@ -4,7 +4,8 @@ import { DeviceClock } from './clock';
 import { DiscoveryResponder } from './discovery';
 import { HangListener, RtspGarbageListener } from './faults';
 import { DeviceHttpService } from './http-device';
-import { httpUrl, rtspFaultOf, type DeviceModel, type StreamKind } from './model';
+import { httpUrl, rtspFaultOf, type DeviceModel, type StreamKind, type StreamProfile } from './model';
+import { rtspServerOnPort } from './rtsp-manager';
 import type { DeviceState } from './soap-router';
 import { serviceUrls, type TimeSettings } from './templates-device';
 import { snapshotPath } from './templates-media';
@@ -32,6 +33,8 @@ export class SimDevice implements DeviceState {
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
   private offline = false;
+  /** SetSynchronizationPoint requests answered (keyframeRequests()). */
+  private keyframes = 0;
   /** setOnline calls run one after the other. */
   private switching: Promise<void> = Promise.resolve();
 
@@ -70,6 +73,16 @@ export class SimDevice implements DeviceState {
       const hint = e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRINUSE' ? ' (another simulator on this address?)' : '';
       throw new Error(`simulated camera ${this.model.id} on ${host}: ${e.message}${hint}`);
     }
+  }
+
+  /** SetSynchronizationPoint: counted, and passed to the shared RTSP server as "KEYFRAME <mount>"
+   * (it forces a keyframe on that mount's encoder while someone watches it). A device whose
+   * streams are broken (a fault) has no mount: only the count changes. */
+  requestKeyframe(p: StreamProfile): void {
+    this.keyframes++;
+    if (this.rtspFault) return;
+    const port = this.ctx.rtspPort();
+    if (port > 0) rtspServerOnPort(port)?.requestKeyframe(`/${this.model.id}/ch${p.channel}/${p.stream}`);
   }
 
   /** SystemReboot: HTTP and discovery go silent for rebootDowntimeMs, then come back. */
@@ -145,6 +158,7 @@ export class SimDevice implements DeviceState {
       clockSkewMs: () => this.clock.skewMs,
       setOnline: (online) => this.setOnline(online),
       online: () => !this.offline,
+      keyframeRequests: () => this.keyframes,
     };
   }
 }

@@ -6,7 +6,7 @@ import { VENDORS, type VendorProfile } from './vendors';
 
 export type ResolvedSpec = RunningSimCamera['spec'];
 
-export const SIM_PICTURES: readonly SimPicture[] = ['moving', 'black', 'frozen', 'blue'];
+export const SIM_PICTURES: readonly SimPicture[] = ['moving', 'black', 'frozen', 'blue', 'clock'];
 export const SIM_FAULTS: readonly SimFault[] = [
   'garbage',
   'truncated',

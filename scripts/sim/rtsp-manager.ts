@@ -62,6 +62,18 @@ export function findServerScript(): string {
   return found;
 }
 
+/** Running servers by port. A simulated device knows only the port of the shared server
+ * (DeviceContext.rtspPort): it finds the server here to pass on a keyframe request. */
+const RUNNING = new Map<number, RtspServerProcess>();
+
+/** The shared RTSP server listening on `port` in this process, if one runs. */
+export function rtspServerOnPort(port: number): RtspServerProcess | undefined {
+  return RUNNING.get(port);
+}
+
+/** Mount paths as mountsFor() builds them (no spaces or line breaks: they go on a command line). */
+const MOUNT_PATH = /^\/[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
 export class RtspServerProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
@@ -118,6 +130,21 @@ export class RtspServerProcess {
       await this.stop();
       throw err;
     }
+    RUNNING.set(this.port, this);
+  }
+
+  /**
+   * The encoder of the mount at `path` (e.g. "/cam-1/ch1/main") emits a keyframe now: writes
+   * "KEYFRAME <path>" to rtsp_server.py, which sends a force-key-unit event to the encoder of
+   * that mount's live media (nothing happens when nobody watches it). Returns false when the
+   * server is not running. Does not wait for the keyframe.
+   */
+  requestKeyframe(path: string): boolean {
+    if (!MOUNT_PATH.test(path)) throw new Error(`not a mount path: ${JSON.stringify(path)}`);
+    const stdin = this.child?.stdin;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null || !stdin?.writable) return false;
+    stdin.write(`KEYFRAME ${path}\n`);
+    return true;
   }
 
   get pid(): number | undefined {
@@ -125,6 +152,7 @@ export class RtspServerProcess {
   }
 
   async stop(): Promise<void> {
+    if (RUNNING.get(this.port) === this) RUNNING.delete(this.port);
     const child = this.child;
     if (!child || !this.exited) return;
     if (child.exitCode === null && child.signalCode === null) {

@@ -13,7 +13,7 @@ Config JSON: {"port": 0, "bind": "0.0.0.0", "auth": false, "strictHost": true,
                           "fps": 25, "picture": "moving", "host": "127.20.0.5",
                           "user": "admin", "password": "admin123"}]}
 
-picture: moving (default) | black | frozen | blue, see launch_line().
+picture: moving (default) | black | frozen | blue | clock, see launch_line().
 
 DESCRIBE is cheap, as on a real camera: the first DESCRIBE of a mount builds its media (encoder
 and all) to learn the SDP; mounts with the same codec/size/rate/bitrate share parameter sets, so
@@ -22,6 +22,10 @@ later DESCRIBEs of any of them are answered from that SDP without building anyth
 Prints "READY <port>" on stdout once listening (port 0 picks a free port).
 Exits when stdin reaches EOF (the parent died or closed it) or when the parent process dies
 (PR_SET_PDEATHSIG), so a crashed test never leaves an encoder behind.
+
+Commands on stdin after the config line (--config - only), one per line:
+  KEYFRAME /<mount path>   the mount's encoder emits a keyframe now (ONVIF SetSynchronizationPoint);
+                           ignored when nobody watches the mount (no live media). Answers nothing.
 """
 
 import argparse
@@ -29,6 +33,7 @@ import ctypes
 import hashlib
 import hmac
 import json
+import os
 import re
 import signal
 import sys
@@ -39,7 +44,8 @@ try:
     gi.require_version("Gst", "1.0")
     gi.require_version("GstRtsp", "1.0")
     gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E402
 except (ImportError, ValueError) as err:  # ValueError: namespace not available
     sys.stderr.write(
         "rtsp_server.py: GStreamer Python bindings missing (%s). Install: apt-get install -y "
@@ -87,7 +93,32 @@ def has_element(name):
 #   frozen  static 75% colour bars, no overlay: nothing changes from frame to frame (not even
 #           the noise patch pattern=smpte has in its bottom right corner)
 #   blue    pattern=blue, no overlay (an NVR's "no video" screen)
-PICTURES = ("moving", "black", "frozen", "blue")
+#   clock   scrolling bars with the wall clock drawn into every frame as a bar code (for latency
+#           benchmarks: a viewer decodes it and compares with its own clock), see draw_clock()
+PICTURES = ("moving", "black", "frozen", "blue", "clock")
+
+# The clock bar code: CLOCK_BITS bits of the wall time in ms (mod 2^32), most significant first,
+# as black (0) / white (1) squares in a row, between a white and a black reference square that
+# tell the reader where "white" and "black" are after compression. Squares are width/CLOCK_CELLS
+# pixels, drawn at the top left, where nothing else moves much.
+CLOCK_BITS = 32
+CLOCK_CELLS = 40
+
+
+def draw_clock(_overlay, ctx, _timestamp, _duration):
+    import time
+
+    width = ctx.get_target().get_width()
+    cell = max(4, width // CLOCK_CELLS)
+    now_ms = int(time.time() * 1000) & 0xFFFFFFFF
+    ctx.set_source_rgb(0.5, 0.5, 0.5)
+    ctx.rectangle(0, 0, cell * (CLOCK_BITS + 4), cell * 3)
+    ctx.fill()
+    cells = [1] + [(now_ms >> (CLOCK_BITS - 1 - i)) & 1 for i in range(CLOCK_BITS)] + [0]
+    for i, bit in enumerate(cells):
+        ctx.set_source_rgb(bit, bit, bit)
+        ctx.rectangle(cell * (i + 1), cell, cell, cell)
+        ctx.fill()
 
 
 def launch_line(mount, with_overlay):
@@ -95,7 +126,7 @@ def launch_line(mount, with_overlay):
     picture = mount.get("picture") or "moving"
     if picture not in PICTURES:
         raise SystemExit("rtsp_server.py: unknown picture %r (expected one of %s)" % (picture, ", ".join(PICTURES)))
-    if picture == "moving":
+    if picture in ("moving", "clock"):
         # Scrolling colour bars: moving, colourful and detailed. (pattern=ball, a white ball on
         # black, is what a picture diagnosis rightly calls black/occluded.)
         pattern = "smpte horizontal-speed=2"
@@ -112,19 +143,28 @@ def launch_line(mount, with_overlay):
     if with_overlay and picture == "moving":
         label = mount["path"].strip("/").replace('"', "")
         src += ' ! timeoverlay text="%s" halignment=left valignment=top font-desc="Sans 18"' % label
+    if picture == "clock":
+        # cairooverlay draws on BGRx; back to I420 for the encoder.
+        src += " ! videoconvert ! cairooverlay name=clock ! videoconvert ! video/x-raw,format=I420"
     gop = max(1, fps * 2)
     kbps = stream_kbps(mount)
     if mount["codec"] == "H265":
         enc = (
-            "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
+            "x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
             " ! video/x-h265,profile=main ! rtph265pay name=pay0 pt=96 config-interval=-1" % (gop, kbps // 2)
         )
     else:
         enc = (
-            "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
+            "x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
             " ! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1" % (gop, kbps)
         )
     return "( %s ! %s )" % (src, enc)
+
+
+def attach_clock(_factory, media):
+    overlay = media.get_element().get_by_name("clock")
+    if overlay is not None:
+        overlay.connect("draw", draw_clock)
 
 
 def stream_kbps(mount):
@@ -186,6 +226,41 @@ def response_rewriter():
         return None
 
 
+def read_first_line(fd):
+    """The config line from stdin, read with os.read so that nothing after it (a command the
+    parent wrote early) is left in a Python buffer the GLib watch below cannot see.
+    Returns (line, rest); line is b"" when stdin hit EOF first."""
+    data = b""
+    while b"\n" not in data:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"", b""
+        data += chunk
+    line, _, rest = data.partition(b"\n")
+    return line, rest
+
+
+# How KEYFRAME asks the encoder for a keyframe (see force_keyframe): "upstream" sends a
+# GstForceKeyUnit event to the encoder's src pad, as a downstream element (or an RTCP PLI through
+# the payloader) does; "downstream" pushes the downstream variant into its sink pad.
+FORCE_KEY_UNIT = "upstream"
+
+
+def force_keyframe(media):
+    """The encoder of `media` (named "enc" in launch_line) emits an IDR frame, with its parameter
+    sets (all_headers), as soon as it can. Returns whether the encoder took the event."""
+    enc = media.get_element().get_by_name("enc")
+    if enc is None:
+        return False
+    if FORCE_KEY_UNIT == "downstream":
+        event = GstVideo.video_event_new_downstream_force_key_unit(
+            Gst.CLOCK_TIME_NONE, Gst.CLOCK_TIME_NONE, Gst.CLOCK_TIME_NONE, True, 0
+        )
+        return enc.get_static_pad("sink").send_event(event)
+    event = GstVideo.video_event_new_upstream_force_key_unit(Gst.CLOCK_TIME_NONE, True, 0)
+    return enc.get_static_pad("src").send_event(event)
+
+
 def local_address(client):
     try:
         sock = client.get_connection().get_read_socket()
@@ -205,11 +280,12 @@ def main():
     die_with_parent()
     Gst.init(None)
 
+    pending_stdin = b""  # what followed the config line in the same read (commands)
     if args.config == "-":
-        line = sys.stdin.readline()
+        line, pending_stdin = read_first_line(sys.stdin.fileno())
         if not line:
             sys.exit(0)  # parent already gone
-        config = json.loads(line)
+        config = json.loads(line.decode("utf-8"))
     elif args.config:
         with open(args.config, encoding="utf-8") as fh:
             config = json.load(fh)
@@ -235,6 +311,25 @@ def main():
         auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
         server.set_auth(auth)
 
+    # The live media of each mount (KEYFRAME): added when the factory builds one, dropped when it
+    # is unprepared (its last client left; the next client gets a new one). Usually one per mount;
+    # two when the media a DESCRIBE built plays on while clients described from the SDP cache
+    # share another (the factory keys shared media by request URL: the mount for DESCRIBE, the
+    # stream's control URL for SETUP).
+    live_media = {}
+
+    def track_media(_factory, media, path):
+        live_media.setdefault(path, []).append(media)
+
+        def on_unprepared(gone):
+            alive = [m for m in live_media.get(path, []) if m is not gone]
+            if alive:
+                live_media[path] = alive
+            else:
+                live_media.pop(path, None)
+
+        media.connect("unprepared", on_unprepared)
+
     # Mount prefix "/<device id>/" -> the loopback address the device owns (strict host check).
     host_by_prefix = {}
     mount_by_path = {}
@@ -243,6 +338,8 @@ def main():
         factory.set_launch(launch_line(mount, with_overlay))
         factory.set_shared(True)  # one encoder per mount, however many viewers
         factory.set_suspend_mode(GstRtspServer.RTSPSuspendMode.NONE)
+        if mount.get("picture") == "clock":
+            factory.connect("media-configure", attach_clock)
         if auth_enabled:
             user, password = mount.get("user", "admin"), mount.get("password", "")
             role = roles_by_user.get(user)
@@ -256,6 +353,7 @@ def main():
                 "%s, media.factory.access=(boolean)true, media.factory.construct=(boolean)true" % role
             )
             factory.add_role_from_structure(perms)
+        factory.connect("media-configure", track_media, mount["path"].rstrip("/"))
         mounts.add_factory(mount["path"], factory)
         mount_by_path[mount["path"].rstrip("/")] = mount
         if mount.get("host"):
@@ -365,13 +463,35 @@ def main():
         loop.quit()
         return False
 
+    def run_command(text):
+        verb, _, arg = text.strip().partition(" ")
+        if verb == "KEYFRAME":
+            # Nobody watching (no live media): nothing to do, as on a camera whose encoder idles.
+            for media in live_media.get(arg.strip().rstrip("/"), []):
+                if not force_keyframe(media):
+                    sys.stderr.write("rtsp_server.py: the encoder of %s refused the keyframe request\n" % arg.strip())
+        elif verb:
+            sys.stderr.write("rtsp_server.py: unknown command %r\n" % text[:80])
+
+    stdin_buf = [b""]
+
+    def take_commands(data):
+        lines = (stdin_buf[0] + data).split(b"\n")
+        stdin_buf[0] = lines.pop()[-4096:]  # an unfinished line waits for its end
+        for raw in lines:
+            run_command(raw.decode("utf-8", "replace"))
+
     def on_stdin(_channel, condition):
-        # Only EOF or an error arrives here after the config line: the parent closed or died.
-        data = sys.stdin.buffer.raw.read(4096) if condition & GLib.IO_IN else b""
+        # After the config line: commands (KEYFRAME), else EOF or an error: the parent closed or died.
+        data = os.read(sys.stdin.fileno(), 4096) if condition & GLib.IO_IN else b""
         if not data:
             loop.quit()
             return False
+        take_commands(data)
         return True
+
+    if pending_stdin:
+        take_commands(pending_stdin)
 
     if args.config == "-":
         GLib.io_add_watch(GLib.IOChannel.unix_new(sys.stdin.fileno()), GLib.PRIORITY_DEFAULT,

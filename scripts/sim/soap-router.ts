@@ -15,6 +15,8 @@ export interface DeviceState {
   rtspPort(): number;
   /** Called after the SystemReboot response went out. */
   reboot(): void;
+  /** SetSynchronizationPoint on this profile: count it and make its RTSP mount's encoder emit a keyframe. */
+  requestKeyframe(profile: StreamProfile): void;
 }
 
 export type SoapOutcome =
@@ -65,6 +67,14 @@ function setSystemDateAndTime(state: DeviceState, op: XmlElement): SoapOutcome {
   return ok(dev.setSystemDateAndTime());
 }
 
+/** Media SetSynchronizationPoint: the profile's encoder emits a keyframe now; the answer is empty. */
+function setSynchronizationPoint(state: DeviceState, op: XmlElement): SoapOutcome {
+  const p = findProfile(state, op);
+  if (!('token' in p)) return fail(p);
+  state.requestKeyframe(p);
+  return ok(media.setSynchronizationPoint());
+}
+
 const HANDLERS = new Map<string, Handler>([
   [`${NS.tds} GetSystemDateAndTime`, (s) => ok(dev.getSystemDateAndTime(s.model, s.clock.now(), s.time))],
   [`${NS.tds} SetSystemDateAndTime`, setSystemDateAndTime],
@@ -80,6 +90,7 @@ const HANDLERS = new Map<string, Handler>([
   [`${NS.trt} GetVideoSources`, (s) => ok(media.getVideoSources(s.model))],
   [`${NS.trt} GetStreamUri`, withProfile((s, p) => media.getStreamUri(s.model, p, s.rtspPort()))],
   [`${NS.trt} GetSnapshotUri`, withProfile((s, p) => media.getSnapshotUri(s.model, p))],
+  [`${NS.trt} SetSynchronizationPoint`, setSynchronizationPoint],
 ]);
 
 export function routeOperation(state: DeviceState, op: XmlElement): SoapOutcome {

@@ -106,3 +106,8 @@ export function getSnapshotUri(m: DeviceModel, p: StreamProfile): string {
   </trt:MediaUri>
 </trt:GetSnapshotUriResponse>`;
 }
+
+/** SetSynchronizationPoint has an empty response (the keyframe itself goes out on the RTSP stream). */
+export function setSynchronizationPoint(): string {
+  return '<trt:SetSynchronizationPointResponse/>';
+}

@@ -30,7 +30,8 @@ export type SimPicture =
   | 'moving' // scrolling SMPTE colour bars with a ticking time overlay: a healthy camera
   | 'black' // all black (lens cap, dead sensor)
   | 'frozen' // static colour bars (SMPTE 75%), no overlay: nothing changes from frame to frame
-  | 'blue'; // plain blue: an NVR's "no video" screen
+  | 'blue' // plain blue: an NVR's "no video" screen
+  | 'clock'; // moving bars with the wall clock (ms) drawn in as a bar code, for latency benchmarks (rtsp_server.py draw_clock)
 
 export interface SimCameraSpec {
   /** Loopback address the device binds, e.g. "127.20.0.5". Required. */
@@ -108,6 +109,9 @@ export interface RunningSimCamera {
   setOnline(online: boolean): Promise<void>;
   /** False between setOnline(false) and setOnline(true). */
   online(): boolean;
+  /** How many SetSynchronizationPoint (keyframe) requests the device has answered, on any profile.
+   * Each one also makes the shared RTSP server force a keyframe on that profile's mount. */
+  keyframeRequests(): number;
 }
 
 export interface Simulator {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 // The CLI as installers use it: spawned `node bin/camgate.js` with a temp --data-dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -212,6 +213,26 @@ test('siteIdFromHostname keeps only topic-safe characters', () => {
   assert.equal(siteIdFromHostname('###'), 'camgate-site');
 });
 
+test('run: a live view port already taken stops the agent with an error naming web.port', async (t) => {
+  const dir = tempDir(t);
+  seed(dir);
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.after(() => taken.close());
+  const port = (taken.address() as net.AddressInfo).port;
+  const r = await runCli(['run', '--data-dir', dir, '--site.id', 'port-taken', '--web.port', String(port)], { timeoutMs: 20_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`live view page cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is already in use.*web\\.port`));
+});
+
+test('run: a live view open to the LAN without a password is refused, naming web.password', async (t) => {
+  const dir = tempDir(t);
+  seed(dir);
+  const r = await runCli(['run', '--data-dir', dir, '--site.id', 'open-lan', '--web.host', '0.0.0.0', '--web.port', '0'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /web\.password/);
+});
+
 test('run: logs "agent started" with site and camera count, stops cleanly on SIGTERM', async (t) => {
   const dir = tempDir(t);
   seed(dir);
@@ -224,10 +245,10 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const started = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "agent started" in: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no "agent started" and "live view page listening" in: ${stderr}`)), 15_000);
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (stderr.includes('agent started')) {
+      if (stderr.includes('agent started') && stderr.includes('live view page listening')) {
         clearTimeout(timer);
         resolve();
       }
@@ -240,6 +261,12 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
   assert.match(stderr, /site\.id is not set; using/);
   assert.equal(line.cameras, 3);
   assert.equal(line.level, 30);
+  // The embedded defaults serve the live view page on this box only.
+  const web = JSON.parse(stderr.split('\n').find((l) => l.includes('live view page listening'))!);
+  assert.equal(web.url, 'http://127.0.0.1:8088/');
+  const page = await fetch(web.url);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<video|live\.js/);
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
   assert.match(stderr, /"msg":"agent stopped"/);

@@ -75,6 +75,7 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
       CAMGATE_CAMERAS_USERNAME: 'admin',
       CAMGATE_PASSWORD: 'admin123',
       CAMGATE_HEALTH_REACH_INTERVAL_SEC: '2',
+      CAMGATE_WEB_PORT: '0',
       CAMGATE_HEALTH_REQUEST_TIMEOUT_MS: '1500',
       CAMGATE_UPLINK_METRICS_INTERVAL_SEC: '1',
     },

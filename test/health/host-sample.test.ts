@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, statfsSync, symlinkSync, writeFileSync 
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
-import { HostSampler, longestPrefix, type HostSample, type SiSubset, type SysFs } from '../../agent/health/host/sample';
+import { HostSampler, longestPrefix, natural, type HostSample, type SiSubset, type SysFs } from '../../agent/health/host/sample';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(os.tmpdir(), 'camgate-host-'));
@@ -427,4 +427,20 @@ test('disk: the mount point from /proc/self/mountinfo (escaped spaces), a data d
   assert.equal(longestPrefix(['/', '/srv', '/srv/camera'], '/srv/cameras/x'), '/srv');
   assert.equal(longestPrefix(['/', '/srv'], '/srv'), '/srv');
   assert.equal(longestPrefix([], '/srv'), null);
+});
+
+test('natural order of sysfs names is localeCompare(en, numeric) without building an ICU collator', () => {
+  const ref = (a: string, b: string) => Math.sign(a.localeCompare(b, 'en', { numeric: true }));
+  const names = ['eth0', 'eth10', 'eth2', 'lo', 'wlan0', 'enp3s0', 'enp0s31f6', 'docker0', 'br-4f2a', 'veth1.20', 'ifb0', 'hwmon0', 'hwmon10', 'hwmon2', 'temp1_input', 'temp10_input', 'temp1_label', 'thermal_zone10', 'thermal_zone9', 'cooling_device3', 'name', 'a', 'a_b', 'a-b', 'a.b', 'a0', 'ab', '', 'x01', 'x1', 'Eth0', 'ÿ0'];
+  for (const a of names) for (const b of names) assert.equal(natural(a, b), ref(a, b), `${a} vs ${b}`);
+  // Random names over the fast path's alphabet.
+  const alphabet = 'ab_.-0129z';
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const name = () => Array.from({ length: Math.floor(rnd() * 7) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+  for (let k = 0; k < 20_000; k++) {
+    const a = name();
+    const b = name();
+    assert.equal(natural(a, b), ref(a, b), `${a} vs ${b}`);
+  }
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH, grabFrames, PictureProbeError, type SpawnFn } from '../../agent/health/picture/grab';
+import { DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH, framePoolStats, grabFrames, PictureProbeError, type SpawnFn } from '../../agent/health/picture/grab';
 import { probePicture } from '../../agent/health/picture/probe';
 
 let dir: string;
@@ -105,6 +105,24 @@ test('a file: N small frames of the diagnosis size and a thumbnail JPEG under th
   // 704×576 with square pixels → 320 wide keeps the aspect: 320×262 (rounded to even).
   assert.deepEqual(jpegSize(r.thumbnail), { width: 320, height: 262 }); // 320 / (704/576) = 261.8
   assert.ok(r.ffmpegMs > 0);
+});
+
+test('the frames share one buffer; release() gives it to the pool and the next grab reuses it', async () => {
+  const a = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
+  const buffer = a.frames[0].data.buffer;
+  for (const f of a.frames) assert.equal(f.data.buffer, buffer);
+  const last = Buffer.from(a.frames[3].data);
+  const pooled = framePoolStats().buffers;
+  a.release?.();
+  a.release?.(); // a second call is harmless
+  assert.equal(framePoolStats().buffers, pooled + 1);
+  const b = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
+  assert.equal(framePoolStats().buffers, pooled, 'the grab took a buffer from the pool');
+  assert.equal(b.frames.length, 4);
+  // The same clip decodes to the same frames, whatever the reused buffer held before.
+  assert.deepEqual(Buffer.from(b.frames[3].data), last);
+  b.release?.();
+  assert.equal(framePoolStats().buffers, pooled + 1);
 });
 
 test('a thumbnail over the cap is re-encoded smaller', async () => {

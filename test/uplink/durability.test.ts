@@ -147,7 +147,7 @@ test('camgate run: SIGKILL → the broker publishes the Will (offline, retained)
   const dir = tempDir(t);
   const site = 'run-site';
   const rec = await recorder(t, mq.url, `camgate/v1/${site}/+`);
-  const args = ['run', '--site', site, '--broker', mq.url, '--data-dir', dir, '--broker.reconnect-min-ms', '100'];
+  const args = ['run', '--site', site, '--broker', mq.url, '--data-dir', dir, '--broker.reconnect-min-ms', '100', '--web.port', '0'];
   const first = run(BIN, args, {}, t);
   const birth0 = await rec.waitFor((m) => m.topic.endsWith('/birth'), 15_000, 'first birth');
   assert.equal(birth0.json.bdSeq, 0);

@@ -570,9 +570,56 @@ function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
 }
 
-/** hwmon2 before hwmon10. */
-function natural(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+/**
+ * hwmon2 before hwmon10: the order of `a.localeCompare(b, 'en', { numeric: true })`. sysfs names
+ * (lower-case letters, digits, '_', '-', '.') are compared here directly: the first localeCompare
+ * with options builds an ICU collator, which costs ~3 MB of RSS for good (issue 4's budget). Any
+ * other name still goes to localeCompare.
+ */
+export function natural(a: string, b: string): number {
+  if (!SIMPLE_NAME.test(a) || !SIMPLE_NAME.test(b)) return a.localeCompare(b, 'en', { numeric: true });
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let ei = i;
+      while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+      let ej = j;
+      while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+      const da = a.slice(i, ei);
+      const db = b.slice(j, ej);
+      // Leading zeros ("01" vs "1"): ICU's tie-breaking is not worth copying.
+      if ((da.length > 1 && da[0] === '0') || (db.length > 1 && db[0] === '0')) return a.localeCompare(b, 'en', { numeric: true });
+      if (da.length !== db.length) return da.length < db.length ? -1 : 1;
+      if (da !== db) return da < db ? -1 : 1;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    const ra = simpleRank(ca);
+    const rb = simpleRank(cb);
+    if (ra !== rb) return ra < rb ? -1 : 1;
+    i++;
+    j++;
+  }
+  return i < a.length ? 1 : j < b.length ? -1 : 0;
+}
+
+const SIMPLE_NAME = /^[a-z0-9_.-]*$/;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** ICU root order of these characters: '_' < '-' < '.' < digits < letters. */
+function simpleRank(c: number): number {
+  if (c === 95) return 0; // _
+  if (c === 45) return 1; // -
+  if (c === 46) return 2; // .
+  if (isDigit(c)) return 3;
+  return 4 + c; // a..z in order
 }
 
 /** The mount point among `mounts` that holds `path` (the longest one that is a prefix of it). */

@@ -17,6 +17,12 @@
 // Hard timeout: ffmpeg is SIGKILLed at the deadline (or on abort) and we wait for it to be
 // reaped before rejecting, so no process outlives the call. stdout is buffered only up to the
 // expected frame bytes; thumbnails only up to a fixed cap.
+//
+// Memory (issue 4: < 100 MB RSS with 256 cameras): the frames of a probe (~4.1 MB for 6) are
+// copied from the pipe's 64 KB chunks straight into one buffer of the expected size, taken from a
+// small pool that the caller gives back once the frames are diagnosed (GrabResult.release). No
+// chunk list, no Buffer.concat copy, no multi-megabyte malloc/free per probe: such blocks raise
+// glibc's mmap threshold and then stay in the heap as fragmentation (docs/benchmarks.md).
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { redactUrl } from '../../../drivers/uri';
 import type { Frame, ProbeErrorCode } from '../types';
@@ -68,6 +74,35 @@ export interface GrabResult {
   source: 'stream' | 'snapshot';
   /** Wall time of the ffmpeg run(s), ms. */
   ffmpegMs: number;
+  /**
+   * Gives the frames' memory back to the pool for the next grab: call it once the frames are no
+   * longer used (they must not be read afterwards). Optional: frames never released are simply
+   * garbage-collected.
+   */
+  release?: () => void;
+}
+
+/** Frame buffers kept for reuse: one per concurrent picture probe is enough (default 2). */
+const FRAME_POOL_MAX = 4;
+const framePool: Buffer[] = [];
+
+/** A buffer of at least `bytes` from the pool (the smallest that fits), or a new one of exactly `bytes`. */
+function takeFrameBuffer(bytes: number): Buffer {
+  let best = -1;
+  for (let i = 0; i < framePool.length; i++) {
+    if (framePool[i].length >= bytes && (best < 0 || framePool[i].length < framePool[best].length)) best = i;
+  }
+  if (best >= 0) return framePool.splice(best, 1)[0];
+  return Buffer.allocUnsafeSlow(bytes);
+}
+
+function giveFrameBuffer(buf: Buffer): void {
+  if (framePool.length < FRAME_POOL_MAX && !framePool.includes(buf)) framePool.push(buf);
+}
+
+/** Buffers in the frame pool now, and their bytes (tests and diagnostics). */
+export function framePoolStats(): { buffers: number; bytes: number } {
+  return { buffers: framePool.length, bytes: framePool.reduce((n, b) => n + b.length, 0) };
 }
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -185,6 +220,8 @@ interface RunOutput {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: Buffer;
+  /** The whole buffer stdout was copied into (RunOptions.stdoutBuffer), when one was taken. */
+  stdoutBuffer?: Buffer;
   fd3: Buffer;
   stderr: string;
 }
@@ -194,6 +231,9 @@ interface RunOptions {
   args: string[];
   stdin?: Buffer;
   stdoutCap: number;
+  /** Copy stdout into a buffer of at least stdoutCap bytes taken from here on the first chunk
+   * (instead of keeping the chunks and concatenating them). */
+  stdoutBuffer?: (bytes: number) => Buffer;
   withFd3: boolean;
   deadline: number;
   signal?: AbortSignal;
@@ -228,6 +268,7 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       return;
     }
     const out: Buffer[] = [];
+    let outBuf: Buffer | undefined;
     let outBytes = 0;
     const fd3: Buffer[] = [];
     let fd3Bytes = 0;
@@ -236,9 +277,15 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
     let settled = false;
 
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (outBytes >= o.stdoutCap) return; // keep draining so ffmpeg never blocks; discard the rest
+      // After settling (the 2 s fallback below), a pooled buffer may already serve another grab.
+      if (settled || outBytes >= o.stdoutCap) return; // keep draining so ffmpeg never blocks; discard the rest
       const take = Math.min(chunk.length, o.stdoutCap - outBytes);
-      out.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      if (o.stdoutBuffer) {
+        outBuf ??= o.stdoutBuffer(o.stdoutCap);
+        chunk.copy(outBuf, outBytes, 0, take);
+      } else {
+        out.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      }
       outBytes += take;
     });
     const pipe3 = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
@@ -278,8 +325,13 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       settled = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
-      if (failure) reject(failure);
-      else resolve({ ms: o.now() - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout: Buffer.concat(out), fd3: Buffer.concat(fd3), stderr });
+      if (failure) {
+        if (outBuf) giveFrameBuffer(outBuf);
+        reject(failure);
+      } else {
+        const stdout = outBuf ? outBuf.subarray(0, outBytes) : Buffer.concat(out);
+        resolve({ ms: o.now() - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout, stdoutBuffer: outBuf, fd3: Buffer.concat(fd3), stderr });
+      }
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
@@ -359,6 +411,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     args,
     stdin: images ? Buffer.concat(images) : undefined,
     stdoutCap: frames * frameBytes,
+    stdoutBuffer: takeFrameBuffer,
     withFd3: thumbWidth > 0,
     deadline,
     signal: req.signal,
@@ -367,6 +420,13 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     now,
   });
   const count = Math.floor(run.stdout.length / frameBytes);
+  let released = false;
+  const release = (): void => {
+    if (released || !run.stdoutBuffer) return;
+    released = true;
+    giveFrameBuffer(run.stdoutBuffer);
+  };
+  if (count === 0) release();
   if (run.code !== 0 && count === 0) {
     const code = classifyFfmpegError(run.stderr, images !== undefined);
     // ffmpeg reports its RTSP socket timeout (a server that accepted and then said nothing) as
@@ -388,9 +448,12 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
   if (thumbnail && thumbnail.length > thumbMax) {
     // The frames are in hand: a shrink that fails or runs out of time only costs the thumbnail.
     thumbnail = await shrinkJpeg(thumbnail, thumbMax, thumbWidth, { bin, deadline, signal: req.signal, what, spawn, now }).catch((err: unknown) => {
-      if (req.signal?.aborted) throw err;
+      if (req.signal?.aborted) {
+        release();
+        throw err;
+      }
       return undefined;
     });
   }
-  return { frames: out, thumbnail, source, ffmpegMs: Math.round(now() - start) };
+  return { frames: out, thumbnail, source, ffmpegMs: Math.round(now() - start), release };
 }

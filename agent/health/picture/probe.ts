@@ -140,7 +140,14 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
   }
 
   const cpu0 = process.cpuUsage();
-  const diagnosis = diagnose(grabbed.frames, req.thresholds);
+  let diagnosis: ReturnType<typeof diagnose>;
+  try {
+    diagnosis = diagnose(grabbed.frames, req.thresholds);
+  } finally {
+    // The frames are not used past this point (the result keeps only the diagnosis): their
+    // memory goes back to the grab pool.
+    grabbed.release?.();
+  }
   const cpu = process.cpuUsage(cpu0);
   return {
     ok: true,

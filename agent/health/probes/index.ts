@@ -8,8 +8,13 @@ import { checkClock } from './clock';
 import { checkStream } from './describe';
 import { fetchSnapshot } from './snapshot';
 import { withCredentials } from '../../../drivers/uri';
+import type { SpawnFn } from '../../video/ffmpeg/types';
 
-export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>): HealthProbes {
+/**
+ * `ffmpeg`: how picture probes start ffmpeg — in the agent, the supervisor's spawnOnce (its
+ * ffmpeg, counted, killed with the agent); default node's spawn of health.picture.ffmpegPath.
+ */
+export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>, ffmpeg?: { spawn: SpawnFn }): HealthProbes {
   const pic = config.picture;
   return {
     reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),
@@ -33,6 +38,6 @@ export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<D
         ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
         ...(thresholds ? { thresholds } : {}),
         signal,
-      }),
+      }, ffmpeg ? { spawn: ffmpeg.spawn } : {}),
   };
 }

@@ -38,9 +38,12 @@ export type SupervisedState =
 
 export interface SupervisedStats {
   state: SupervisedState;
-  /** Output frames per second over the last progress period (null before the first). */
+  /** Output frames per second over the last few seconds (progress 'pipe': the -progress blocks of
+   * the last 5 s; ffmpeg's own average before 0.5 s of blocks); null before the first block and
+   * always for progress 'stdout'. */
   fps: number | null;
-  /** Output bitrate, kbit/s, over the last progress period (null before the first). */
+  /** Output bitrate, kbit/s, over the last few seconds ('pipe': as fps; 'stdout': stdout bytes of
+   * the last second); null before the first output, and for 'pipe' when ffmpeg has no output size (-f null). */
   bitrateKbps: number | null;
   /** Output bytes of the current run. */
   bytes: number;
@@ -101,6 +104,8 @@ export interface SupervisedProcess {
   stats(): SupervisedStats;
   /** Every state change, in order. */
   onState(listener: (change: StateChange) => void): () => void;
+  /** Kills the current run and starts again (as after a stall: backoff applies); no-op unless a run is up. Optional for fakes. */
+  restart?(reason: string): void;
   /** Stops the process (SIGTERM, then SIGKILL after a grace period) and resolves once it is reaped. Idempotent. */
   stop(): Promise<void>;
 }

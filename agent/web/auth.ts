@@ -1,0 +1,109 @@
+// Who may open the live view: HTTP Basic (web.username / web.password) when a password is set,
+// plus a session cookie set on an authenticated page load so the page's WebSockets are let in
+// (browsers do not reliably send Basic credentials on a WebSocket handshake). Without a password
+// the page is only allowed on a loopback address.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
+import { CamgateError, EXIT_USAGE } from '../errors';
+import type { AgentConfig } from '../config/types';
+
+export const SESSION_COOKIE = 'camgate_live';
+
+/** Is `host` (an IP literal or "localhost") a loopback address? 0.0.0.0 and :: are not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (!ipaddr.isValid(h)) return false;
+  let addr = ipaddr.parse(h);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  return addr.range() === 'loopback';
+}
+
+/** Throws (naming the keys and the fix) when the page would be open to the LAN without a password. */
+export function checkWebBinding(config: Pick<AgentConfig['web'], 'host' | 'password'>): void {
+  if (config.password) return;
+  if (isLoopbackHost(config.host)) return;
+  throw new CamgateError(
+    `web.host is ${config.host}, which is not a loopback address, and web.password is not set: anyone on that network could watch every camera. ` +
+      'Set web.password (or CAMGATE_WEB_PASSWORD), or listen on this box only with web.host 127.0.0.1 (CAMGATE_WEB_HOST).',
+    EXIT_USAGE,
+  );
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** Constant-time string comparison (both sides hashed to a fixed length first). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** Checks an `Authorization: Basic …` header against the configured user and password. */
+export function checkBasic(header: string | undefined, username: string, password: string): boolean {
+  if (!header) return false;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return false;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  // Both compared every time: no early exit that tells which one was wrong.
+  const userOk = safeEqual(decoded.slice(0, colon), username);
+  const passOk = safeEqual(decoded.slice(colon + 1), password);
+  return userOk && passOk;
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const k = part.slice(0, eq).trim();
+    if (k) out[k] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** In-memory session tokens for the page's WebSockets (lost on restart: the page reloads through Basic again). */
+export class WebAuth {
+  private readonly sessions = new Map<string, number>();
+
+  constructor(
+    private readonly config: Pick<AgentConfig['web'], 'username' | 'password'>,
+    private readonly ttlMs = 12 * 3600 * 1000,
+    private readonly maxSessions = 256,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get required(): boolean {
+    return Boolean(this.config.password);
+  }
+
+  /** A request is allowed by Basic credentials, or (WebSockets, API calls of the page) by a live session cookie. */
+  allowed(req: IncomingMessage, { cookie }: { cookie: boolean }): boolean {
+    if (!this.required) return true;
+    if (checkBasic(req.headers.authorization, this.config.username, this.config.password!)) return true;
+    if (!cookie) return false;
+    const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    const until = this.sessions.get(token);
+    if (until === undefined) return false;
+    if (until < this.now()) {
+      this.sessions.delete(token);
+      return false;
+    }
+    return true;
+  }
+
+  /** A new session token (after a successful Basic login), as a Set-Cookie value. */
+  issueCookie(): string {
+    const t = this.now();
+    for (const [k, until] of this.sessions) if (until < t) this.sessions.delete(k);
+    while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string);
+    const token = randomBytes(32).toString('base64url');
+    this.sessions.set(token, t + this.ttlMs);
+    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}`;
+  }
+}

@@ -1,0 +1,371 @@
+// Benchmark (issue 5): the live page in headless Chromium — first picture and camera-to-browser latency.
+//
+//   npm run build && node dist/scripts/bench/live.js [--rounds 10] [--seconds 30] [--stream sub|main]
+//       [--jsmpeg] [--json]
+//
+// Set-up: simulated cameras with picture 'clock' (the wall clock in ms drawn into every frame as a
+// bar code before encoding, scripts/sim/rtsp_server.py draw_clock) on 127.83.1.x in an inventory,
+// Mosquitto on 127.83.1.1 (the agent wants a broker), `camgate run` as a child (health off, the live
+// page on 127.83.1.1, web.lingerSec at its default 5 s) and Debian's Chromium through playwright-core.
+// A background RTSP client (`ffmpeg -c copy -f null`) stays on the measured stream all the time: the
+// simulator's encoder then runs continuously like a real camera's, so a new pull waits for the next
+// keyframe (GOP 2 s) instead of getting one at once from a freshly built pipeline.
+//
+// (a) first picture: Date.now() before page.goto(<page>?camera=<id>&stream=<s>) to the first frame
+//     the page presents (live.js counts requestVideoFrameCallback; its time is performance.timeOrigin
+//     + camgateLive.firstFrameAt, the same clock). cold: no pull running (the previous one has
+//     ended after its linger), a random 0–2 s pause first so the open falls anywhere in the GOP;
+//     warm: the pull still running (a page reload within web.lingerSec; the GOP cache serves it).
+// (b) latency: --seconds of playback; on every presented frame (requestVideoFrameCallback) the top
+//     strip of the video is drawn at natural size into a canvas and the bar code read: latency =
+//     Date.now() − the clock in the frame. CPU of the agent, its ffmpeg and Chromium over the window.
+// (c) --jsmpeg: the same latency on an H.265 'clock' camera (main stream → JSMpeg: MPEG-1 at
+//     web.fallbackWidth 640 on a canvas), read from the canvas on requestAnimationFrame; a frame
+//     counts once, when its clock value first appears.
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  backgroundClient,
+  camerasInInventory,
+  CpuWindow,
+  descendants,
+  ffmpegsUnder,
+  pctOfCore,
+  percentile,
+  round1,
+  sleep,
+  startAgentChild,
+  startBroker,
+  stopChild,
+  table,
+  type AgentChild,
+} from './video-rig';
+
+// Browser-side code runs in the page (page.evaluate); this project compiles without the DOM lib.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const window: any;
+declare const performance: any;
+declare function requestAnimationFrame(cb: () => void): number;
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+function readArgs() {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '30' },
+      stream: { type: 'string', default: 'sub' },
+      jsmpeg: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const stream = String(values.stream);
+  if (stream !== 'sub' && stream !== 'main') throw new Error('--stream is sub or main');
+  return { rounds: Number(values.rounds), seconds: Number(values.seconds), stream: stream as 'sub' | 'main', jsmpeg: values.jsmpeg === true, json: values.json === true };
+}
+
+const summary = (xs: number[]) => ({ n: xs.length, min: Math.round(Math.min(...xs)), p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
+
+/** Opens the page on a camera; resolves with ms from goto to the first presented frame. */
+async function firstPicture(context: BrowserContext, url: string): Promise<{ page: Page; ms: number; inPageMs: number; mode: string }> {
+  const page = await context.newPage();
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForFunction(() => window.camgateLive && window.camgateLive.firstFrameAt !== null, undefined, { timeout: 30_000, polling: 20 });
+  const r = await page.evaluate(() => ({ at: performance.timeOrigin + window.camgateLive.firstFrameAt, inPage: window.camgateLive.firstFrameMs, mode: window.camgateLive.mode }));
+  return { page, ms: r.at - t0, inPageMs: r.inPage, mode: r.mode };
+}
+
+interface LatencyResult {
+  /** Frames whose bar code read cleanly: Date.now() at presentation − the clock in the frame. */
+  lat: number[];
+  /** MSE only: every presented frame, its clock estimated from the last clean frame + the media time between them. */
+  latInterpolated: number[];
+  unreadable: number;
+  frames: number;
+  jumps: number;
+}
+
+/**
+ * Reads the clock bar code on every presented frame of #video (MSE, requestVideoFrameCallback) or
+ * on every animation frame of #canvas (JSMpeg; a frame counts once, when its value first shows).
+ * A reading counts only when the grey box around the code is intact and the reference cells are
+ * far apart (a damaged code is "unreadable", not a wrong number).
+ */
+async function collectLatency(page: Page, source: 'video' | 'canvas', seconds: number): Promise<LatencyResult> {
+  await page.evaluate((src) => {
+    const el = document.getElementById(src);
+    const c = document.createElement('canvas');
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    const out = (window.__bench = { lat: [] as number[], interp: [] as number[], unreadable: 0, frames: 0, last: -1, anchor: null as null | { v: number; mt: number }, stop: false });
+    const TWO32 = 4294967296;
+    const wrap = (d: number) => (d < -TWO32 / 2 ? d + TWO32 : d > TWO32 / 2 ? d - TWO32 : d);
+    const read = (mediaTime: number | null) => {
+      const now = Date.now();
+      const w = src === 'video' ? el.videoWidth : el.width;
+      const h = src === 'video' ? el.videoHeight : el.height;
+      if (!w) return;
+      const cell = Math.floor(w / 40);
+      if (c.width !== w || c.height !== h) {
+        c.width = w;
+        c.height = h;
+      }
+      // the whole frame at natural size (a source rectangle of a video gave blank pixels in headless Chromium)
+      ctx.drawImage(el, 0, 0, w, h);
+      const box = ctx.getImageData(0, 0, 37 * cell, 3 * cell).data;
+      const stride = 37 * cell * 4;
+      // mean luma of the middle third of the cell at column cx, row cy (in cells)
+      const lum = (cx: number, cy: number) => {
+        let s = 0;
+        let n = 0;
+        const x0 = cx * cell + Math.floor(cell / 3);
+        const x1 = cx * cell + Math.ceil((2 * cell) / 3);
+        for (let y = cy * cell + Math.floor(cell / 3); y < cy * cell + Math.ceil((2 * cell) / 3); y++) {
+          for (let x = x0; x < x1; x++) {
+            const o = y * stride + x * 4;
+            s += 0.299 * box[o] + 0.587 * box[o + 1] + 0.114 * box[o + 2];
+            n++;
+          }
+        }
+        return s / n;
+      };
+      out.frames++;
+      const white = lum(1, 1);
+      const black = lum(34, 1);
+      // the grey (0.5) box around the code: above it, and left and right of it
+      const grey = [lum(0, 0), lum(10, 0), lum(20, 0), lum(30, 0), lum(0, 1), lum(35, 1)];
+      const clean = white - black > 80 && grey.every((g) => Math.abs(g - 128) < 40);
+      let v = -1;
+      if (clean) {
+        const mid = (white + black) / 2;
+        v = 0;
+        for (let i = 1; i <= 32; i++) v = v * 2 + (lum(i + 1, 1) > mid ? 1 : 0);
+      }
+      if (src === 'canvas') {
+        if (!clean) {
+          out.unreadable++;
+          return;
+        }
+        if (v === out.last) return; // the same frame again
+        out.last = v;
+      }
+      if (clean) {
+        const d = wrap((now % TWO32) - v);
+        if (d < -100 || d > 60_000) {
+          out.unreadable++;
+        } else {
+          out.lat.push(d);
+          if (mediaTime !== null) out.anchor = { v, mt: mediaTime };
+        }
+      } else {
+        out.unreadable++;
+      }
+      if (mediaTime !== null && out.anchor) {
+        const est = out.anchor.v + (mediaTime - out.anchor.mt) * 1000;
+        out.interp.push(wrap((now % TWO32) - est));
+      }
+    };
+    if (src === 'video') {
+      const onFrame = (_now: number, meta: { mediaTime: number }) => {
+        if (out.stop) return;
+        read(meta.mediaTime);
+        el.requestVideoFrameCallback(onFrame);
+      };
+      el.requestVideoFrameCallback(onFrame);
+    } else {
+      const onRaf = () => {
+        if (out.stop) return;
+        read(null);
+        requestAnimationFrame(onRaf);
+      };
+      requestAnimationFrame(onRaf);
+    }
+  }, source);
+  await sleep(seconds * 1000);
+  return page.evaluate(() => {
+    const b = window.__bench;
+    b.stop = true;
+    return { lat: b.lat, latInterpolated: b.interp, unreadable: b.unreadable, frames: b.frames, jumps: window.camgateLive.jumps };
+  });
+}
+
+/** An ffmpeg's arguments, credentials cut out. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').replace(/\/\/[^/@\s]*@/g, '//').trim();
+  } catch {
+    return '';
+  }
+}
+
+function chromiumPids(): number[] {
+  return descendants(process.pid)
+    .filter((p) => /chrom/i.test(p.comm))
+    .map((p) => p.pid);
+}
+
+async function playbackRun(agent: AgentChild, context: BrowserContext, url: string, source: 'video' | 'canvas', seconds: number) {
+  const { page, mode } = await firstPicture(context, url);
+  await sleep(3000); // past the start (the first GOP and the live-edge catch-up)
+  const ff = ffmpegsUnder(agent.pid);
+  const chrome = chromiumPids();
+  const w = new CpuWindow([agent.pid, ...ff, ...chrome]);
+  const r = await collectLatency(page, source, seconds);
+  const wall = w.wallMs();
+  const cpu = {
+    agentPct: round1(pctOfCore(w.delta(agent.pid), wall)),
+    ffmpegPct: round1(pctOfCore(ff.reduce((s, p) => s + (w.delta(p) || 0), 0), wall)),
+    ffmpegProcesses: ff.length,
+    ffmpegPctTicks: round1(pctOfCore(ff.reduce((s, p) => s + (w.deltaTicks(p) || 0), 0), wall)),
+    ffmpegArgs: ff.map((p) => cmdline(p)),
+    chromiumPct: round1(pctOfCore(chrome.reduce((s, p) => s + (w.delta(p) || 0), 0), wall)),
+    boxBusyPct: round1(w.boxBusyPct()),
+  };
+  await page.close();
+  return {
+    mode,
+    framesRead: r.frames,
+    framesWithClock: r.lat.length,
+    unreadable: r.unreadable,
+    fpsSeen: round1(r.lat.length / seconds),
+    liveEdgeJumps: r.jumps,
+    latencyMs: r.lat.length ? summary(r.lat) : null,
+    ...(source === 'video' ? { latencyInterpolatedMs: r.latInterpolated.length ? summary(r.latInterpolated) : null } : {}),
+    cpu,
+  };
+}
+
+async function waitNoPull(agent: AgentChild, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (ffmpegsUnder(agent.pid).length > 0) {
+    if (Date.now() > until) throw new Error('the live pull did not stop after its viewer left');
+    await sleep(100);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = readArgs();
+  const specs = [{ host: '127.83.1.2', picture: 'clock' as const }, ...(args.jsmpeg ? [{ host: '127.83.1.3', picture: 'clock' as const, codec: 'H265' as const }] : [])];
+  const { sim, dataDir, ids } = await camerasInInventory(specs);
+  const broker = await startBroker('127.83.1.1');
+  let agent: AgentChild | undefined;
+  let browser: Browser | undefined;
+  const bgs = [backgroundClient(sim.cameras[0]!.rtspUrl(1, args.stream))];
+  if (args.jsmpeg) bgs.push(backgroundClient(sim.cameras[1]!.rtspUrl(1, 'main')));
+  const out: Record<string, unknown> = {
+    machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, loadavgAtStart: os.loadavg().map(round1) },
+    stream: args.stream,
+  };
+  try {
+    agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const h264 = ids['127.83.1.2']!;
+    const url = `${agent.webUrl}?camera=${encodeURIComponent(h264)}&stream=${args.stream}`;
+    // Chromium's first page (process start-up, code caches) is not a viewer's first picture: one round not counted.
+    {
+      const r = await firstPicture(context, url);
+      await r.page.close();
+      if (!args.json) console.log(`untimed first open (browser warm-up): ${Math.round(r.ms)} ms, mode ${r.mode}`);
+    }
+
+    // (a) cold
+    const cold: Array<{ ms: number; inPageMs: number }> = [];
+    for (let i = 0; i < args.rounds; i++) {
+      await waitNoPull(agent);
+      await sleep(Math.random() * 2000);
+      const r = await firstPicture(context, url);
+      cold.push({ ms: r.ms, inPageMs: r.inPageMs });
+      if (r.mode !== 'mse') throw new Error(`expected MSE, got ${r.mode}`);
+      await r.page.close();
+      if (!args.json) console.log(`cold ${i + 1}: ${Math.round(r.ms)} ms (in page, from open(): ${r.inPageMs} ms)`);
+    }
+    // (a) warm: each page closes and the next opens within web.lingerSec, so the pull keeps running.
+    const warm: Array<{ ms: number; inPageMs: number }> = [];
+    {
+      await waitNoPull(agent);
+      let prev = (await firstPicture(context, url)).page;
+      await sleep(2500);
+      const pull = ffmpegsUnder(agent.pid);
+      for (let i = 0; i < args.rounds; i++) {
+        await prev.close();
+        await sleep(Math.random() * 2000);
+        const r = await firstPicture(context, url);
+        const same = ffmpegsUnder(agent.pid);
+        if (same.length !== 1 || same[0] !== pull[0]) throw new Error(`warm round ${i + 1}: the pull was restarted (${pull} → ${same})`);
+        warm.push({ ms: r.ms, inPageMs: r.inPageMs });
+        if (!args.json) console.log(`warm ${i + 1}: ${Math.round(r.ms)} ms (in page: ${r.inPageMs} ms)`);
+        prev = r.page;
+      }
+      await prev.close();
+    }
+    out.firstPicture = {
+      cold: summary(cold.map((x) => x.ms)),
+      coldFromOpen: summary(cold.map((x) => x.inPageMs)),
+      warm: summary(warm.map((x) => x.ms)),
+      warmFromOpen: summary(warm.map((x) => x.inPageMs)),
+      rawCold: cold.map((x) => Math.round(x.ms)),
+      rawWarm: warm.map((x) => Math.round(x.ms)),
+      targetMs: 2000,
+    };
+
+    // (b) latency, MSE
+    await waitNoPull(agent);
+    out.latencyMse = await playbackRun(agent, context, url, 'video', args.seconds);
+    if (!args.json) console.log(`MSE latency: ${JSON.stringify(out.latencyMse)}`);
+
+    // (c) latency, JSMpeg (H.265 main stream)
+    if (args.jsmpeg) {
+      await waitNoPull(agent);
+      const jsUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.3']!)}&stream=main`;
+      out.latencyJsmpeg = await playbackRun(agent, context, jsUrl, 'canvas', args.seconds);
+      if (!args.json) console.log(`JSMpeg latency: ${JSON.stringify(out.latencyJsmpeg)}`);
+    }
+
+    if (args.json) console.log(JSON.stringify(out, null, 2));
+    else {
+      const fp = out.firstPicture as Record<string, ReturnType<typeof summary>>;
+      console.log(
+        table(
+          ['first picture (ms, goto → first presented frame)', 'n', 'p50', 'p95', 'max'],
+          [
+            ['cold (no pull running)', fp.cold!.n, fp.cold!.p50, fp.cold!.p95, fp.cold!.max],
+            ['warm (pull running)', fp.warm!.n, fp.warm!.p50, fp.warm!.p95, fp.warm!.max],
+          ],
+        ),
+      );
+      const rows: Array<Array<string | number>> = [];
+      for (const k of ['latencyMse', 'latencyJsmpeg']) {
+        const l = out[k] as Awaited<ReturnType<typeof playbackRun>> | undefined;
+        if (!l || !l.latencyMs) continue;
+        rows.push([l.mode, l.latencyMs.n, l.latencyMs.p50, l.latencyMs.p95, l.latencyMs.max, l.unreadable, l.cpu.agentPct, l.cpu.ffmpegPct, l.cpu.chromiumPct, l.cpu.boxBusyPct]);
+      }
+      console.log(table(['path', 'frames', 'p50 ms', 'p95 ms', 'max ms', 'unreadable', 'agent %', 'ffmpeg %', 'chromium %', 'box busy %'], rows));
+      console.log(JSON.stringify(out));
+    }
+  } finally {
+    await browser?.close();
+    await agent?.stop();
+    for (const b of bgs) await stopChild(b);
+    await broker.stop();
+    await sim.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

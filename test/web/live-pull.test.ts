@@ -1,0 +1,357 @@
+// LivePulls with a fake supervise: sharing, linger, GOP cache for late joiners, slow viewers,
+// restarts, maxViewers, mode choice and the MPEG-1 launcher. The MP4 bytes are real ffmpeg output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createLogger } from '../../agent/log';
+import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
+import {
+  argsToMuxerOptions,
+  chooseMode,
+  LIVE_MP4_OUTPUT_ARGS,
+  LiveError,
+  LivePulls,
+  type LiveMessage,
+  type LiveSource,
+  type LiveViewer,
+  type Mpeg1LaunchOptions,
+} from '../../agent/video/live/live-pull';
+import type { StateChange, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../agent/video/ffmpeg/types';
+
+const MP4 = (() => {
+  const r = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'), 'pipe:1'],
+    { maxBuffer: 1 << 26 },
+  );
+  assert.equal(r.status, 0, String(r.stderr));
+  return r.stdout;
+})();
+const ALL = new Fmp4Splitter().push(MP4);
+const FRAGMENTS = ALL.filter((o): o is MediaFragment => o.kind === 'fragment');
+/** Byte offset in MP4 just after the n-th fragment (n = 0: after the init segment). */
+function offsetAfter(n: number): number {
+  return ALL.slice(0, n + 1).reduce((s, o) => s + o.data.length, 0);
+}
+
+interface FakeProc extends SupervisedProcess {
+  options: SuperviseOptions;
+  stopped: number;
+  setState(to: SupervisedState, reason?: string): void;
+}
+
+function fakeSupervisor() {
+  const procs: FakeProc[] = [];
+  const supervise = (options: SuperviseOptions): SupervisedProcess => {
+    const listeners: Array<(c: StateChange) => void> = [];
+    let state: SupervisedState = 'starting';
+    const stats = () => ({ state, fps: null, bitrateKbps: null, bytes: 0, frames: 0, restarts: 0 });
+    const p: FakeProc = {
+      id: `p${procs.length + 1}`,
+      label: options.label,
+      kind: options.kind,
+      options,
+      stopped: 0,
+      stats,
+      onState(l) {
+        listeners.push(l);
+        return () => undefined;
+      },
+      async stop() {
+        p.stopped++;
+        state = 'stopped';
+      },
+      setState(to, reason) {
+        const from = state;
+        state = to;
+        for (const l of listeners) l({ from, to, ...(reason ? { reason } : {}), stats: stats() });
+      },
+    };
+    procs.push(p);
+    return p;
+  };
+  return { supervise, procs };
+}
+
+class FakeTimers {
+  private next = 1;
+  readonly pending = new Map<number, () => void>();
+  setTimeout = ((fn: () => void) => {
+    const id = this.next++;
+    this.pending.set(id, fn);
+    return id as unknown as NodeJS.Timeout;
+  }) as unknown as typeof setTimeout;
+  clearTimeout = ((id: unknown) => {
+    this.pending.delete(id as number);
+  }) as unknown as typeof clearTimeout;
+  fireAll(): void {
+    const fns = [...this.pending.values()];
+    this.pending.clear();
+    for (const f of fns) f();
+  }
+}
+
+class Viewer implements LiveViewer {
+  bufferedAmount = 0;
+  readonly got: LiveMessage[] = [];
+  send(m: LiveMessage): void {
+    this.got.push(m);
+  }
+  kinds(): string {
+    return this.got.map((m) => (m.type === 'fragment' ? (m.fragment.keyframe ? 'K' : 'f') : m.type === 'init' ? 'I' : m.type)).join('');
+  }
+  sequences(): number[] {
+    return this.got.flatMap((m) => (m.type === 'fragment' ? [m.fragment.sequence] : []));
+  }
+}
+
+const SOURCES: Record<string, LiveSource> = {
+  cam264: { url: 'rtsp://u:secret@127.0.0.1:8554/a', codec: 'H264', width: 1920, height: 1080 },
+  cam265: { url: 'rtsp://u:secret@127.0.0.1:8554/b', codec: 'H265', width: 1920, height: 1080 },
+};
+
+function setup(config: Partial<{ lingerSec: number; maxViewers: number }> = {}, slowViewerBytes = 1000) {
+  const sup = fakeSupervisor();
+  const timers = new FakeTimers();
+  const launched: Mpeg1LaunchOptions[] = [];
+  const pulls = new LivePulls({
+    supervise: sup.supervise,
+    resolve: (id) => SOURCES[id],
+    config: { lingerSec: 5, maxViewers: 32, fallbackWidth: 640, fallbackBitrateKbps: 1000, ...config },
+    mpeg1FfmpegPath: '/opt/ffmpeg-pdeathsig',
+    mpeg1Launch: (o) => {
+      launched.push(o);
+      return new EventEmitter() as unknown as ChildProcess;
+    },
+    slowViewerBytes,
+    logger: createLogger({ level: 'silent' }),
+    timers,
+  });
+  const feed = (p: FakeProc, from: number, to: number, run = 1) => {
+    // odd chunk sizes, as a pipe delivers them
+    for (let off = from; off < to; off += 777) p.options.onStdout!(MP4.subarray(off, Math.min(to, off + 777)), run);
+  };
+  return { pulls, sup, timers, launched, feed };
+}
+
+test('live pulls: ten viewers share one ffmpeg; all get the init segment and every fragment', async () => {
+  const { pulls, sup, feed } = setup();
+  const viewers = Array.from({ length: 10 }, () => new Viewer());
+  const sessions = await Promise.all(viewers.map((v) => pulls.join('cam264', { stream: 'sub' }, v)));
+  assert.equal(sup.procs.length, 1);
+  assert.equal(sessions[0].mode, 'mse');
+  const p = sup.procs[0];
+  assert.equal(p.kind, 'live');
+  assert.equal(p.options.progress, 'stdout');
+  assert.ok(!p.label.includes('secret'));
+  const args = await p.options.args();
+  assert.ok(args.includes('rtsp://u:secret@127.0.0.1:8554/a'));
+  assert.deepEqual(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 2), ['-c:v', 'copy']);
+  p.options.onRunStart!(1);
+  feed(p, 0, MP4.length);
+  for (const v of viewers) {
+    assert.equal(v.got[0].type, 'init');
+    assert.equal((v.got[0] as { init: { codec: string } }).init.codec.slice(0, 5), 'avc1.');
+    assert.deepEqual(v.sequences(), FRAGMENTS.map((f) => f.sequence));
+  }
+  assert.equal(pulls.list().length, 1);
+  assert.equal(pulls.list()[0].viewers, 10);
+  assert.equal(pulls.viewers, 10);
+});
+
+test('live pulls: the last viewer leaving stops ffmpeg after lingerSec; a rejoin during linger keeps it; lingerSec 0 stops at once', async () => {
+  const { pulls, sup, timers } = setup({ lingerSec: 5 });
+  const a = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
+  const b = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
+  a.leave();
+  a.leave(); // idempotent
+  assert.equal(timers.pending.size, 0);
+  b.leave();
+  assert.equal(timers.pending.size, 1);
+  assert.equal(sup.procs[0].stopped, 0);
+  assert.equal(pulls.list()[0].lingering, true);
+  // a page reload: the viewer comes back before the linger ends
+  const c = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
+  assert.equal(timers.pending.size, 0);
+  assert.equal(sup.procs.length, 1);
+  c.leave();
+  timers.fireAll();
+  assert.equal(sup.procs[0].stopped, 1);
+  assert.equal(pulls.list().length, 0);
+  assert.equal(pulls.viewers, 0);
+  // the next viewer starts a new pull
+  const d = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
+  assert.equal(sup.procs.length, 2);
+  d.leave();
+
+  const zero = setup({ lingerSec: 0 });
+  const s = await zero.pulls.join('cam264', { stream: 'main' }, new Viewer());
+  s.leave();
+  assert.equal(zero.sup.procs[0].stopped, 1);
+  assert.equal(zero.timers.pending.size, 0);
+});
+
+test('live pulls: a late joiner gets the init segment and the GOP since the last keyframe, then live fragments', async () => {
+  const { pulls, sup, feed } = setup();
+  const first = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, first);
+  const p = sup.procs[0];
+  p.options.onRunStart!(1);
+  // up to a few fragments into the second GOP
+  const keyIdx = FRAGMENTS.findIndex((f, i) => i > 0 && f.keyframe);
+  assert.ok(keyIdx > 0);
+  const upTo = keyIdx + 3;
+  feed(p, 0, offsetAfter(upTo));
+  const late = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, late);
+  assert.equal(late.kinds(), 'IKff');
+  assert.deepEqual(late.sequences(), FRAGMENTS.slice(keyIdx, upTo).map((f) => f.sequence));
+  feed(p, offsetAfter(upTo), MP4.length);
+  assert.deepEqual(late.sequences(), FRAGMENTS.slice(keyIdx).map((f) => f.sequence));
+  assert.deepEqual(first.sequences(), FRAGMENTS.map((f) => f.sequence));
+
+  // a viewer that joins before ffmpeg wrote anything waits for the init segment
+  const { pulls: p2, sup: s2, feed: feed2 } = setup();
+  const early = new Viewer();
+  await p2.join('cam264', { stream: 'sub' }, early);
+  assert.equal(early.got.length, 0);
+  s2.procs[0].options.onRunStart!(1);
+  feed2(s2.procs[0], 0, offsetAfter(2));
+  assert.equal(early.kinds(), 'IKf');
+});
+
+test('live pulls: a slow viewer skips fragments and resumes at the next keyframe; the others get everything', async () => {
+  const { pulls, sup, feed } = setup({}, 1000);
+  const fast = new Viewer();
+  const slow = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, fast);
+  await pulls.join('cam264', { stream: 'sub' }, slow);
+  const p = sup.procs[0];
+  p.options.onRunStart!(1);
+  feed(p, 0, offsetAfter(2));
+  assert.equal(slow.kinds(), 'IKf');
+  slow.bufferedAmount = 50_000; // the browser stopped reading
+  const secondKey = FRAGMENTS.findIndex((f, i) => i > 0 && f.keyframe);
+  feed(p, offsetAfter(2), offsetAfter(secondKey - 1));
+  assert.equal(slow.kinds(), 'IKf');
+  assert.equal(pulls.list()[0].slowViewers, 1);
+  assert.ok(pulls.list()[0].dropped >= 1);
+  slow.bufferedAmount = 0; // caught up: resumes at the next keyframe, not in the middle of a GOP
+  feed(p, offsetAfter(secondKey - 1), offsetAfter(secondKey + 2));
+  assert.equal(slow.kinds(), 'IKfKf');
+  assert.deepEqual(slow.sequences().slice(2), [FRAGMENTS[secondKey].sequence, FRAGMENTS[secondKey + 1].sequence]);
+  assert.equal(pulls.list()[0].slowViewers, 0);
+  assert.deepEqual(fast.sequences(), FRAGMENTS.slice(0, secondKey + 2).map((f) => f.sequence));
+});
+
+test('live pulls: an ffmpeg restart resets the parser; viewers get the new run\'s init segment', async () => {
+  const { pulls, sup, feed } = setup();
+  const v = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, v);
+  const p = sup.procs[0];
+  p.options.onRunStart!(1);
+  feed(p, 0, offsetAfter(3) + 100); // run 1 dies in the middle of a fragment
+  p.options.onRunStart!(2);
+  feed(p, 0, offsetAfter(2), 2);
+  assert.equal(v.kinds(), 'IKffIKf');
+  // a joiner now gets the second run's init and GOP
+  const w = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, w);
+  assert.equal(w.kinds(), 'IKf');
+});
+
+test('live pulls: maxViewers is enforced with a clear error; unknown cameras are refused; a failed pull ends its viewers', async () => {
+  const { pulls, sup } = setup({ maxViewers: 2 });
+  const a = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
+  await pulls.join('cam265', { stream: 'main' }, new Viewer());
+  await assert.rejects(pulls.join('cam264', { stream: 'sub' }, new Viewer()), (err: unknown) => {
+    assert.ok(err instanceof LiveError);
+    assert.equal(err.code, 'too-many-viewers');
+    assert.match(err.message, /web\.maxViewers = 2/);
+    return true;
+  });
+  a.leave();
+  await assert.rejects(pulls.join('nope', { stream: 'sub' }, new Viewer()), (err: unknown) => err instanceof LiveError && err.code === 'not-found');
+  assert.equal(pulls.viewers, 1);
+  const v = new Viewer();
+  const s = await pulls.join('cam264', { stream: 'main' }, v);
+  const proc = sup.procs.find((p) => p.label.includes('cam264/main'))!;
+  proc.setState('failed', 'camera refused the connection');
+  assert.equal(v.got.at(-1)!.type, 'end');
+  assert.match((v.got.at(-1) as { reason: string }).reason, /refused/);
+  assert.equal(proc.stopped, 1);
+  s.leave();
+  await pulls.close();
+  await assert.rejects(pulls.join('cam264', { stream: 'sub' }, new Viewer()), (err: unknown) => err instanceof LiveError && err.code === 'closed');
+});
+
+test('live pulls: H.265 goes to JSMpeg through Mpeg1Muxer (scaled, bitrate, no B-frames); mode choice', async () => {
+  assert.deepEqual(chooseMode('auto', 'H264'), { mode: 'mse' });
+  assert.deepEqual(chooseMode(undefined, undefined), { mode: 'mse' });
+  assert.deepEqual(chooseMode('jsmpeg', 'H264'), { mode: 'jsmpeg' });
+  assert.equal(chooseMode('mse', 'H265').mode, 'jsmpeg');
+  assert.equal(chooseMode('auto', 'H265').mode, 'jsmpeg');
+
+  const { pulls, sup, launched } = setup();
+  const s = await pulls.join('cam265', { stream: 'main', mode: 'mse' }, new Viewer());
+  assert.equal(s.mode, 'jsmpeg');
+  assert.match(s.modeReason!, /H265/);
+  const p = sup.procs[0];
+  assert.ok(p.options.launch, 'a JSMpeg pull is launched through Mpeg1Muxer');
+  // what a supervisor does: its own options in front of ours
+  const args = ['-nostdin', ...(await p.options.args())];
+  p.options.launch!(args);
+  assert.equal(launched.length, 1);
+  const o = launched[0];
+  assert.equal(o.url, 'rtsp://u:secret@127.0.0.1:8554/b');
+  assert.equal(o.ffmpegPath, '/opt/ffmpeg-pdeathsig');
+  assert.equal(o.ffmpegOptions['-nostdin'], '');
+  assert.equal(o.ffmpegOptions['-bf'], '0');
+  assert.equal(o.ffmpegOptions['-an'], '');
+  assert.equal(o.ffmpegOptions['-b:v'], '1000k');
+  assert.match(o.ffmpegOptions['-vf'], /min\(640,iw\).*h=-2/);
+  assert.equal(o.ffmpegOptions['-f'], undefined, 'Mpeg1Muxer adds -f mpegts itself');
+  assert.equal(o.ffmpegOptions['-codec:v'], undefined);
+
+  assert.deepEqual(argsToMuxerOptions(['-loglevel', 'error', '-i', 'rtsp://x/y', '-itsoffset', '-1', '-an', '-']), {
+    url: 'rtsp://x/y',
+    ffmpegOptions: { '-loglevel': 'error', '-itsoffset': '-1', '-an': '' },
+  });
+});
+
+/** A 188-byte TS packet: pid, payload-start flag, payload bytes at the start of the payload. */
+function tsPacket(pid: number, pusi: boolean, payload: number[] = []): Buffer {
+  const b = Buffer.alloc(188, 0xff);
+  b[0] = 0x47;
+  b[1] = (pusi ? 0x40 : 0) | ((pid >> 8) & 0x1f);
+  b[2] = pid & 0xff;
+  b[3] = 0x10;
+  Buffer.from(payload).copy(b, 4);
+  return b;
+}
+const PES_SEQ = [0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0xb3];
+const PES_PIC = [0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0x00];
+
+test('live pulls: JSMpeg GOP cache starts at the PAT before the last sequence header; chunks keep whole TS packets', async () => {
+  const { pulls, sup } = setup();
+  const first = new Viewer();
+  await pulls.join('cam265', { stream: 'main' }, first);
+  const p = sup.procs[0];
+  p.options.onRunStart!(1);
+  const gop1 = Buffer.concat([tsPacket(0, true), tsPacket(0x1000, true), tsPacket(0x100, true, PES_SEQ), tsPacket(0x100, false), tsPacket(0x100, true, PES_PIC)]);
+  const gop2start = Buffer.concat([tsPacket(0, true), tsPacket(0x1000, true), tsPacket(0x100, true, PES_SEQ)]);
+  const more = Buffer.concat([tsPacket(0x100, false), tsPacket(0x100, true, PES_PIC)]);
+  const stream = Buffer.concat([gop1, gop2start, more]);
+  // odd chunks: 100 bytes at a time
+  for (let off = 0; off < gop1.length + gop2start.length; off += 100) p.options.onStdout!(stream.subarray(off, Math.min(gop1.length + gop2start.length, off + 100)), 1);
+  const late = new Viewer();
+  await pulls.join('cam265', { stream: 'main' }, late);
+  const got = () => Buffer.concat(late.got.map((m) => (m.type === 'ts' ? m.data : Buffer.alloc(0))));
+  assert.ok(got().equals(gop2start), 'the late joiner starts at the second GOP\'s PAT');
+  p.options.onStdout!(more, 1);
+  assert.ok(got().equals(Buffer.concat([gop2start, more])));
+  const all = Buffer.concat(first.got.map((m) => (m.type === 'ts' ? m.data : Buffer.alloc(0))));
+  assert.ok(all.equals(stream), 'the first viewer gets every byte, in whole packets');
+  for (const m of first.got) assert.equal((m as { data: Buffer }).data.length % 188, 0);
+});

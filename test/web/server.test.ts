@@ -1,0 +1,183 @@
+// The web server without ffmpeg: routes, HTTP Basic and the session cookie, security headers,
+// what /api/cameras reveals (never URIs or credentials), the loopback-or-password rule, WebSocket
+// refusals (auth, origin, unknown camera, too many viewers). Loopback 127.82.0.0/16.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { openDatabase } from '../../agent/inventory/open';
+import { upsertDeviceReport } from '../../agent/inventory/upsert';
+import { createLogger } from '../../agent/log';
+import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/auth';
+import { inventorySource } from '../../agent/web/cameras';
+import { closeReason, startWebServer } from '../../agent/web/server';
+import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
+import { channel, report } from '../agent/helpers';
+import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
+
+const PASSWORD = 'Pa55:word with 中文';
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof WEB_DEFAULTS> = {}, joinImpl?: LivePulls['join']) {
+  const dir = tempDir(t);
+  const db = openDatabase(join(dir, 'data'));
+  t.after(() => db.close());
+  const cam = upsertDeviceReport(db, report({ host: '127.82.1.2', channels: [channel(1, '127.82.1.2', { profiles: [
+    { token: 'm', codec: 'H265', width: 2560, height: 1440, fps: 25, streamUri: 'rtsp://127.82.1.2:554/main' },
+    { token: 's', codec: 'H264', width: 640, height: 360, fps: 15, streamUri: 'rtsp://127.82.1.2:554/sub' },
+  ] })] }), { now: new Date() }).cameras[0].id;
+  const joins: Array<{ cameraId: string; stream: string; mode?: string; viewer: LiveViewer }> = [];
+  const pulls: Pick<LivePulls, 'join'> = {
+    join:
+      joinImpl ??
+      (async (cameraId, request, viewer) => {
+        joins.push({ cameraId, stream: request.stream, ...(request.mode ? { mode: request.mode } : {}), viewer });
+        if (cameraId !== cam) throw new LiveError('not-found', `no camera "${cameraId}"`);
+        return { cameraId, stream: request.stream, mode: 'mse', leave: () => undefined };
+      }),
+  };
+  const server = await startWebServer({ config: { ...WEB_DEFAULTS, host: '127.82.1.1', ...web }, db, pulls, logger: createLogger({ level: 'silent' }), healthOf: () => 'online' });
+  t.after(() => server.close());
+  return { db, cam, server, joins };
+}
+
+function wsOpen(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number; closed?: Promise<{ code: number; reason: string }> }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: String(reason) })));
+    ws.once('open', () => resolve({ ws, closed }));
+    ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+    ws.once('error', () => resolve({}));
+  });
+}
+
+test('web: loopback-or-password rule names the keys and the fix; loopback detection; Basic check', () => {
+  assert.throws(() => checkWebBinding({ host: '0.0.0.0' }), (err: Error) => {
+    assert.match(err.message, /web\.host is 0\.0\.0\.0/);
+    assert.match(err.message, /web\.password/);
+    assert.match(err.message, /CAMGATE_WEB_PASSWORD/);
+    assert.match(err.message, /web\.host 127\.0\.0\.1/);
+    return true;
+  });
+  assert.throws(() => checkWebBinding({ host: '192.168.1.10' }));
+  assert.throws(() => checkWebBinding({ host: '::' }));
+  checkWebBinding({ host: '0.0.0.0', password: 'x' });
+  for (const h of ['127.0.0.1', '127.82.0.1', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.1', 'camgate.local', '']) assert.equal(isLoopbackHost(h), false, h);
+  assert.equal(checkBasic(basic('admin', 'pw'), 'admin', 'pw'), true);
+  assert.equal(checkBasic(basic('admin', 'pw2'), 'admin', 'pw'), false);
+  assert.equal(checkBasic(basic('root', 'pw'), 'admin', 'pw'), false);
+  assert.equal(checkBasic('Bearer x', 'admin', 'pw'), false);
+  assert.equal(checkBasic(undefined, 'admin', 'pw'), false);
+});
+
+test('web: a LAN address without a password is refused at start', async (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(join(dir, 'data'));
+  t.after(() => db.close());
+  await assert.rejects(
+    startWebServer({ config: { ...WEB_DEFAULTS, host: '0.0.0.0' }, db, pulls: { join: async () => assert.fail('no join') }, logger: createLogger({ level: 'silent' }) }),
+    /web\.password.*CAMGATE_WEB_PASSWORD/s,
+  );
+});
+
+test('web: Basic auth (401 without or with wrong credentials), security headers, session cookie for the page\'s WebSockets', async (t) => {
+  const { server, cam, joins } = await setup(t, { password: PASSWORD });
+  const attempts: Array<Record<string, string>> = [{}, { authorization: basic('admin', 'wrong') }, { authorization: basic('Admin', PASSWORD) }];
+  for (const headers of attempts) {
+    for (const path of ['', 'api/cameras', 'static/live.js', 'vendor/jsmpeg.min.js']) {
+      const r = await fetch(server.url + path, { headers });
+      assert.equal(r.status, 401, `${path} with ${JSON.stringify(headers)}`);
+      if (path === '') assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    }
+  }
+  const page = await fetch(server.url, { headers: { authorization: basic('admin', PASSWORD) } });
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<video id="video"/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /connect-src 'self' ws:\/\/127\.82\.1\.1:\d+/);
+  assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
+  assert.match(cookie, /^camgate_live=[A-Za-z0-9_-]{43}$/);
+  assert.match(page.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Strict/);
+  // the cookie opens the page's script and API, not the page itself (that needs Basic)
+  assert.equal((await fetch(server.url + 'api/cameras', { headers: { cookie } })).status, 200);
+  assert.equal((await fetch(server.url, { headers: { cookie } })).status, 401);
+  assert.equal((await fetch(server.url + 'api/cameras', { headers: { cookie: 'camgate_live=' + 'A'.repeat(43) } })).status, 401);
+
+  const wsUrl = `${server.url.replace('http:', 'ws:')}live/${cam}?stream=sub&mode=mse`;
+  assert.equal((await wsOpen(wsUrl)).status, 401, 'WebSocket without credentials');
+  assert.equal((await wsOpen(wsUrl, { authorization: basic('admin', 'nope') })).status, 401);
+  const viaCookie = await wsOpen(wsUrl, { cookie, origin: server.url.replace(/\/$/, '') });
+  assert.ok(viaCookie.ws, 'WebSocket with the session cookie');
+  viaCookie.ws!.close();
+  const viaBasic = await wsOpen(wsUrl, { authorization: basic('admin', PASSWORD) });
+  assert.ok(viaBasic.ws);
+  viaBasic.ws!.close();
+  // cross-site WebSocket hijacking: another origin is refused even with the cookie
+  assert.equal((await wsOpen(wsUrl, { cookie, origin: 'http://evil.example' })).status, 403);
+  assert.equal(joins.length, 2);
+});
+
+test('web: routes; /api/cameras has streams with codec and size but no URI and no credentials; WebSocket refusals', async (t) => {
+  const { server, cam, joins } = await setup(t);
+  const api = await fetch(server.url + 'api/cameras');
+  assert.equal(api.status, 200);
+  const text = await api.text();
+  assert.doesNotMatch(text, /rtsp:|streamUri|snapshot|password|admin123/i);
+  const body = JSON.parse(text) as { cameras: Array<Record<string, unknown>> };
+  assert.equal(body.cameras.length, 1);
+  assert.equal(body.cameras[0].id, cam);
+  assert.equal(body.cameras[0].host, '127.82.1.2');
+  assert.equal(body.cameras[0].health, 'online');
+  assert.deepEqual(body.cameras[0].streams, [
+    { stream: 'main', codec: 'H265', width: 2560, height: 1440, fps: 25 },
+    { stream: 'sub', codec: 'H264', width: 640, height: 360, fps: 15 },
+  ]);
+  const js = await fetch(server.url + 'vendor/jsmpeg.min.js');
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type') ?? '', /javascript/);
+  assert.match(await js.text(), /JSMpeg/);
+  const live = await fetch(server.url + 'static/live.js');
+  assert.equal(live.status, 200);
+  assert.match(await live.text(), /camgateLive/);
+  assert.equal((await fetch(server.url + 'static/live.css')).status, 200);
+  for (const bad of ['static/../server.js', 'static/%2e%2e%2fserver.js', 'static/nope.js', 'etc/passwd']) assert.equal((await fetch(server.url + bad)).status, 404, bad);
+  assert.equal((await fetch(server.url, { method: 'POST' })).status, 405);
+
+  const ws = server.url.replace('http:', 'ws:');
+  assert.equal((await wsOpen(`${ws}live/${cam}?stream=fourth`)).status, 400);
+  assert.equal((await wsOpen(`${ws}other/${cam}`)).status, 404);
+  const unknown = await wsOpen(`${ws}live/cam-nope?stream=sub`);
+  assert.equal((await unknown.closed!).code, 4004);
+  const ok = await wsOpen(`${ws}live/${cam}?stream=main&mode=jsmpeg`);
+  assert.ok(ok.ws);
+  assert.deepEqual(joins.map((j) => [j.cameraId, j.stream, j.mode]), [['cam-nope', 'sub', 'auto'], [cam, 'main', 'jsmpeg']]);
+  ok.ws!.close();
+  await waitFor(() => server.connections() === 0, 'connections closed');
+
+  // the resolver the agent uses: credentials only server side, sub falls back to main
+  const { db } = await setup(t);
+  const resolve = inventorySource(db, () => ({ username: 'u', password: 'p@ss' }));
+  const id = (db.prepare('SELECT id FROM cameras').get() as { id: string }).id;
+  assert.deepEqual(resolve(id, 'main'), { url: 'rtsp://u:p%40ss@127.82.1.2:554/main', codec: 'H265', width: 2560, height: 1440 });
+  assert.equal(resolve('nope', 'sub'), undefined);
+});
+
+test('web: too many viewers closes the WebSocket with 4029 and the reason', async (t) => {
+  const { server, cam } = await setup(t, {}, async () => {
+    throw new LiveError('too-many-viewers', '32 live viewers already (web.maxViewers = 32)');
+  });
+  const r = await wsOpen(`${server.url.replace('http:', 'ws:')}live/${cam}?stream=sub`);
+  const closed = await r.closed!;
+  assert.equal(closed.code, 4029);
+  assert.match(closed.reason, /web\.maxViewers/);
+  // close reasons are cut to 123 bytes on a character boundary (ws throws on longer ones)
+  const long = closeReason('摄像机'.repeat(100));
+  assert.equal(long, '摄像机'.repeat(100).slice(0, 41));
+  assert.ok(Buffer.byteLength(long) <= 123);
+});
