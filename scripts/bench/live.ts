@@ -7,25 +7,35 @@
 // bar code before encoding, scripts/sim/rtsp_server.py draw_clock) on 127.83.1.x in an inventory,
 // Mosquitto on 127.83.1.1 (the agent wants a broker), `camgate run` as a child (health off, the live
 // page on 127.83.1.1, web.lingerSec at its default 5 s) and Debian's Chromium through playwright-core.
-// A background RTSP client (`ffmpeg -c copy -f null`) stays on the measured stream all the time: the
-// simulator's encoder then runs continuously like a real camera's, so a new pull waits for the next
-// keyframe (GOP 2 s) instead of getting one at once from a freshly built pipeline.
+// The simulator restarts a stream's media for every new RTSP session (a keyframe at once), which a
+// real camera does not; for the first-picture rounds the camera is put behind rtsp_proxy.py (one
+// upstream session re-served from a shared media that never restarts, kept busy by a background
+// `ffmpeg -c copy -f null` client) and the ledger's stream URI points there: a new pull then gets
+// the stream mid-GOP, like from a real camera.
 //
 // (a) first picture: Date.now() before page.goto(<page>?camera=<id>&stream=<s>) to the first frame
 //     the page presents (live.js counts requestVideoFrameCallback; its time is performance.timeOrigin
 //     + camgateLive.firstFrameAt, the same clock). cold: no pull running (the previous one has
 //     ended after its linger), a random 0–2 s pause first so the open falls anywhere in the GOP;
+//     once with the camera's ONVIF up (the agent asks for a keyframe: SetSynchronizationPoint) and
+//     once with it off the network (the request fails; the pull waits for the next keyframe).
 //     warm: the pull still running (a page reload within web.lingerSec; the GOP cache serves it).
-// (b) latency: --seconds of playback; on every presented frame (requestVideoFrameCallback) the top
-//     strip of the video is drawn at natural size into a canvas and the bar code read: latency =
-//     Date.now() − the clock in the frame. CPU of the agent, its ffmpeg and Chromium over the window.
+// (b) latency (straight from the simulator): --seconds of playback; on every presented frame
+//     (requestVideoFrameCallback) the video is drawn at natural size into a canvas and the bar code
+//     read: latency = Date.now() − the clock in the frame. The simulator's H.264 clock streams
+//     carry a clean code only in keyframes, so the other frames' clocks are estimated from the
+//     last clean one + the media time since (latencyInterpolatedMs). CPU of the agent, its ffmpeg
+//     and Chromium over the window.
 // (c) --jsmpeg: the same latency on an H.265 'clock' camera (main stream → JSMpeg: MPEG-1 at
 //     web.fallbackWidth 640 on a canvas), read from the canvas on requestAnimationFrame; a frame
 //     counts once, when its clock value first appears.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { openDatabase } from '../../agent/inventory/open';
 import {
   backgroundClient,
   camerasInInventory,
@@ -34,6 +44,7 @@ import {
   ffmpegsUnder,
   pctOfCore,
   percentile,
+  root,
   round1,
   sleep,
   startAgentChild,
@@ -247,6 +258,36 @@ async function playbackRun(agent: AgentChild, context: BrowserContext, url: stri
   };
 }
 
+/** scripts/bench/rtsp_proxy.py: re-serves upstream streams from one shared media that never restarts (a real camera's behaviour). */
+async function startProxy(host: string, mounts: Record<string, string>): Promise<{ url(path: string): string; child: ChildProcess }> {
+  const child = spawn('/usr/bin/python3', [join(root, 'scripts', 'bench', 'rtsp_proxy.py'), '--bind', host, '--port', '0', ...Object.entries(mounts).map(([k, v]) => `${k}=${v}`)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /READY (\d+)/.exec(out);
+      if (m) res(Number(m[1]));
+    });
+    child.once('exit', (code) => rej(new Error(`rtsp_proxy.py exited (${code})`)));
+  });
+  return { url: (path) => `rtsp://${host}:${port}${path}`, child };
+}
+
+/** Points a camera's main/sub stream URI in the ledger elsewhere (the agent reads it at every pull start). */
+function setStreamUri(dataDir: string, cameraId: string, stream: 'main' | 'sub', uri: string): void {
+  const db = openDatabase(dataDir);
+  try {
+    const row = db.prepare('SELECT profiles FROM cameras WHERE id = ?').get(cameraId) as { profiles: string };
+    const profiles = JSON.parse(row.profiles) as Array<{ streamUri?: string }>;
+    profiles[stream === 'main' ? 0 : 1]!.streamUri = uri;
+    db.prepare('UPDATE cameras SET profiles = ? WHERE id = ?').run(JSON.stringify(profiles), cameraId);
+  } finally {
+    db.close();
+  }
+}
+
 async function waitNoPull(agent: AgentChild, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
   while (ffmpegsUnder(agent.pid).length > 0) {
@@ -262,8 +303,10 @@ async function main(): Promise<void> {
   const broker = await startBroker('127.83.1.1');
   let agent: AgentChild | undefined;
   let browser: Browser | undefined;
-  const bgs = [backgroundClient(sim.cameras[0]!.rtspUrl(1, args.stream))];
-  if (args.jsmpeg) bgs.push(backgroundClient(sim.cameras[1]!.rtspUrl(1, 'main')));
+  const direct = sim.cameras[0]!.rtspUrl(1, args.stream);
+  const proxy = await startProxy('127.83.1.1', { '/cam': direct });
+  // Keeps the proxy's upstream session and its shared media running all the time.
+  const bgs = [backgroundClient(proxy.url('/cam'))];
   const out: Record<string, unknown> = {
     machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, loadavgAtStart: os.loadavg().map(round1) },
     stream: args.stream,
@@ -281,17 +324,31 @@ async function main(): Promise<void> {
       if (!args.json) console.log(`untimed first open (browser warm-up): ${Math.round(r.ms)} ms, mode ${r.mode}`);
     }
 
-    // (a) cold
-    const cold: Array<{ ms: number; inPageMs: number }> = [];
-    for (let i = 0; i < args.rounds; i++) {
-      await waitNoPull(agent);
-      await sleep(Math.random() * 2000);
-      const r = await firstPicture(context, url);
-      cold.push({ ms: r.ms, inPageMs: r.inPageMs });
-      if (r.mode !== 'mse') throw new Error(`expected MSE, got ${r.mode}`);
-      await r.page.close();
-      if (!args.json) console.log(`cold ${i + 1}: ${Math.round(r.ms)} ms (in page, from open(): ${r.inPageMs} ms)`);
-    }
+    // (a) cold, through the proxy (the stream runs on; the pull waits for the next keyframe), then
+    // straight from the simulator (it restarts its media for a new session: a keyframe at once).
+    const pulledFrom: Record<string, string[]> = {};
+    const coldRounds = async (label: string): Promise<Array<{ ms: number; inPageMs: number }>> => {
+      const rows: Array<{ ms: number; inPageMs: number }> = [];
+      for (let i = 0; i < args.rounds; i++) {
+        await waitNoPull(agent!);
+        await sleep(Math.random() * 2000);
+        const r = await firstPicture(context, url);
+        rows.push({ ms: r.ms, inPageMs: r.inPageMs });
+        if (i === 0) pulledFrom[label] = ffmpegsUnder(agent!.pid).map((p) => cmdline(p).replace(/.* -i (\S+) .*/, '$1'));
+        if (r.mode !== 'mse') throw new Error(`expected MSE, got ${r.mode}`);
+        await r.page.close();
+        if (!args.json) console.log(`cold (${label}) ${i + 1}: ${Math.round(r.ms)} ms (in page, from open(): ${r.inPageMs} ms)`);
+      }
+      return rows;
+    };
+    await waitNoPull(agent);
+    setStreamUri(dataDir, h264, args.stream, proxy.url('/cam'));
+    const cold = await coldRounds('keyframe requested');
+    // The same camera with its ONVIF service unreachable (RTSP stays up): the agent's
+    // SetSynchronizationPoint fails, the pull waits for the encoder's next scheduled keyframe.
+    await sim.cameras[0]!.setOnline(false);
+    const coldSim = await coldRounds('no keyframe request');
+    await sim.cameras[0]!.setOnline(true);
     // (a) warm: each page closes and the next opens within web.lingerSec, so the pull keeps running.
     const warm: Array<{ ms: number; inPageMs: number }> = [];
     {
@@ -314,15 +371,20 @@ async function main(): Promise<void> {
     out.firstPicture = {
       cold: summary(cold.map((x) => x.ms)),
       coldFromOpen: summary(cold.map((x) => x.inPageMs)),
+      coldNoKeyframeRequest: summary(coldSim.map((x) => x.ms)),
+      coldNoKeyframeRequestFromOpen: summary(coldSim.map((x) => x.inPageMs)),
       warm: summary(warm.map((x) => x.ms)),
       warmFromOpen: summary(warm.map((x) => x.inPageMs)),
       rawCold: cold.map((x) => Math.round(x.ms)),
       rawWarm: warm.map((x) => Math.round(x.ms)),
+      rawColdNoKeyframeRequest: coldSim.map((x) => Math.round(x.ms)),
+      pulledFrom,
       targetMs: 2000,
     };
 
-    // (b) latency, MSE
+    // (b) latency, MSE, straight from the simulator (no proxy hop)
     await waitNoPull(agent);
+    setStreamUri(dataDir, h264, args.stream, direct);
     out.latencyMse = await playbackRun(agent, context, url, 'video', args.seconds);
     if (!args.json) console.log(`MSE latency: ${JSON.stringify(out.latencyMse)}`);
 
@@ -341,7 +403,8 @@ async function main(): Promise<void> {
         table(
           ['first picture (ms, goto → first presented frame)', 'n', 'p50', 'p95', 'max'],
           [
-            ['cold (no pull running)', fp.cold!.n, fp.cold!.p50, fp.cold!.p95, fp.cold!.max],
+            ['cold, keyframe requested (SetSynchronizationPoint)', fp.cold!.n, fp.cold!.p50, fp.cold!.p95, fp.cold!.max],
+            ['cold, no keyframe request (ONVIF off; GOP 2 s)', fp.coldNoKeyframeRequest!.n, fp.coldNoKeyframeRequest!.p50, fp.coldNoKeyframeRequest!.p95, fp.coldNoKeyframeRequest!.max],
             ['warm (pull running)', fp.warm!.n, fp.warm!.p50, fp.warm!.p95, fp.warm!.max],
           ],
         ),
@@ -351,6 +414,8 @@ async function main(): Promise<void> {
         const l = out[k] as Awaited<ReturnType<typeof playbackRun>> | undefined;
         if (!l || !l.latencyMs) continue;
         rows.push([l.mode, l.latencyMs.n, l.latencyMs.p50, l.latencyMs.p95, l.latencyMs.max, l.unreadable, l.cpu.agentPct, l.cpu.ffmpegPct, l.cpu.chromiumPct, l.cpu.boxBusyPct]);
+        const li = l.latencyInterpolatedMs;
+        if (li) rows.push([`${l.mode}, every frame (interpolated)`, li.n, li.p50, li.p95, li.max, '-', '', '', '', '']);
       }
       console.log(table(['path', 'frames', 'p50 ms', 'p95 ms', 'max ms', 'unreadable', 'agent %', 'ffmpeg %', 'chromium %', 'box busy %'], rows));
       console.log(JSON.stringify(out));
@@ -359,6 +424,8 @@ async function main(): Promise<void> {
     await browser?.close();
     await agent?.stop();
     for (const b of bgs) await stopChild(b);
+    proxy.child.stdin!.end();
+    await stopChild(proxy.child);
     await broker.stop();
     await sim.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -12,7 +12,7 @@
 //     flv rtmp://…/live/bare` and the agent's copy relay of the same camera stream (…/live/relay)
 //     run side by side; after --warmup s, CPU (utime+stime from /proc/<pid>/stat) of both ffmpeg
 //     processes and of the agent process over the same --seconds window. Rounds alternate which
-//     one starts first. The agent's idle CPU (no relay) is measured once before the rounds.
+//     one starts first. The agent's idle CPU (no relay) is measured once at the end.
 // (b) --relays copy relays at once (targets live/r01…), spread over --cameras simulated cameras
 //     (the simulator encodes every camera's 1080p stream live: one camera is one x264 encode,
 //     shared by every RTSP client of that stream), for --seconds: state, fps, restarts of each
@@ -137,14 +137,7 @@ async function main(): Promise<void> {
     const camera = ids[hosts[0]!]!;
     const url = sim.cameras[0]!.rtspUrl(1, 'main');
 
-    // Idle agent (no relay, no viewer), for reference.
-    {
-      await sleep(5000); // start-up settles
-      const w = new CpuWindow([agent.pid]);
-      await sleep(10_000);
-      out.agentIdlePctOfCore = round3(pctOfCore(w.delta(agent.pid), w.wallMs()));
-      if (!args.json) console.log(`agent idle (no relay): ${out.agentIdlePctOfCore} % of one core`);
-    }
+    await sleep(5000); // the agent's start-up settles (its idle CPU is measured at the end)
 
     if (args.part !== 'b') {
       const rounds = [];
@@ -284,12 +277,18 @@ async function main(): Promise<void> {
       for (const h of hosts.slice(1)) await agent.command('stream-stop', { camera: ids[h]! });
       await stopChild(bg);
     }
-    // Idle again after everything stopped (the first figure includes the end of start-up).
+    // The agent idle (no relay, no viewer), for reference.
     {
       await sleep(3000);
       const w = new CpuWindow([agent.pid]);
       await sleep(10_000);
-      out.agentIdleAfterPctOfCore = round3(pctOfCore(w.delta(agent.pid), w.wallMs()));
+      out.agentIdlePctOfCore = round3(pctOfCore(w.delta(agent.pid), w.wallMs()));
+      // The relay's share of the agent: its CPU in the round less what it uses idle.
+      const a = out.a as { rounds: Array<{ agentCpuPct: number; relayFfmpegCpuPct: number; bareCpuPct: number; ratioWithAgentOverIdle?: number }> } | undefined;
+      for (const r of a?.rounds ?? []) {
+        r.ratioWithAgentOverIdle = round3((r.relayFfmpegCpuPct + Math.max(0, r.agentCpuPct - (out.agentIdlePctOfCore as number))) / r.bareCpuPct);
+      }
+      if (a && !args.json) console.log(`(relay ffmpeg + agent over idle) / bare: ${a.rounds.map((r) => r.ratioWithAgentOverIdle).join(', ')}`);
     }
     out.agentCpuTotalMs = cpuMs(agent.pid);
     if (args.json) console.log(JSON.stringify(out, null, 2));

@@ -343,7 +343,8 @@ export class RelayManager {
     return sec > 0 ? this.iso(relay.renewedAt + sec * 1000) : undefined;
   }
 
-  private result(relay: Relay, renewed: boolean): StartResult {
+  /** What stream-start replies and stream-list lists alike. */
+  private summary(relay: Relay): RelaySummary {
     const expiresAt = this.expiresAt(relay);
     return {
       streamId: relay.streamId,
@@ -354,28 +355,21 @@ export class RelayManager {
       mode: relay.mode,
       ...(relay.reason !== undefined ? { reason: relay.reason } : {}),
       expectedKbps: relay.expectedKbps,
-      renewed,
       idleTimeoutSec: this.relayConfig.idleTimeoutSec,
       ...(expiresAt ? { expiresAt } : {}),
     };
   }
 
+  private result(relay: Relay, renewed: boolean): StartResult {
+    return { ...this.summary(relay), renewed };
+  }
+
   private info(relay: Relay): RelayInfo {
     const s = relay.proc.stats();
-    const expiresAt = this.expiresAt(relay);
     return {
-      streamId: relay.streamId,
-      camera: relay.camera,
-      stream: relay.stream,
-      target: relay.shownTarget,
-      profile: relay.profile,
-      mode: relay.mode,
-      ...(relay.reason !== undefined ? { reason: relay.reason } : {}),
-      expectedKbps: relay.expectedKbps,
-      idleTimeoutSec: this.relayConfig.idleTimeoutSec,
+      ...this.summary(relay),
       startedAt: this.iso(relay.startedAt),
       renewedAt: this.iso(relay.renewedAt),
-      ...(expiresAt ? { expiresAt } : {}),
       state: s.state,
       fps: s.fps,
       bitrateKbps: s.bitrateKbps,
