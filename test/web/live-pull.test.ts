@@ -355,3 +355,28 @@ test('live pulls: JSMpeg GOP cache starts at the PAT before the last sequence he
   assert.ok(all.equals(stream), 'the first viewer gets every byte, in whole packets');
   for (const m of first.got) assert.equal((m as { data: Buffer }).data.length % 188, 0);
 });
+
+test('live pulls: a fast start that learns no codec (parameter sets only in-band) restarts the run with full probing', async () => {
+  const { pulls, sup } = setup();
+  const viewer = new Viewer();
+  await pulls.join('cam264', { stream: 'sub' }, viewer);
+  const p = sup.procs[0];
+  const restarts: string[] = [];
+  p.restart = (reason: string) => restarts.push(reason);
+  const fast = await p.options.args();
+  assert.deepEqual(fast.slice(fast.indexOf('-probesize'), fast.indexOf('-probesize') + 4), ['-probesize', '32', '-analyzeduration', '0']);
+  // What ffmpeg writes when its quick look found no video parameters: an init segment without a video track.
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => !['-c:v', 'copy', '-an'].includes(a)), 'pipe:1'], { maxBuffer: 1 << 24 });
+  assert.equal(r.status, 0, String(r.stderr));
+  p.options.onRunStart!(1);
+  p.options.onStdout!(r.stdout, 1);
+  assert.equal(restarts.length, 1, 'the run is restarted once');
+  assert.equal(viewer.got.filter((m) => m.type === 'init').length, 0, 'the viewer never gets an init segment without a codec');
+  const full = await p.options.args();
+  assert.deepEqual(full.slice(full.indexOf('-probesize'), full.indexOf('-probesize') + 4), ['-probesize', '500000', '-analyzeduration', '1000000']);
+  // The next run (full probe) plays normally.
+  p.options.onRunStart!(2);
+  p.options.onStdout!(MP4, 2);
+  assert.equal(viewer.got[0].type, 'init');
+  assert.equal(restarts.length, 1);
+});

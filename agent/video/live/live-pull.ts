@@ -176,6 +176,16 @@ export function isH264(codec: string | undefined): boolean {
   return /^(h\.?264|avc1?)$/i.test(codec.trim());
 }
 
+/**
+ * Did ffmpeg's quick look find the video's parameters? Without them it writes a bare `avc1`
+ * entry without its profile (no avcC), no size, or only the other tracks (e.g. `mp4a`).
+ */
+export function learnedVideo(init: InitSegment): boolean {
+  if (init.codec === '' || init.width === 0 || init.height === 0) return false;
+  if (/^(mp4a|opus|ac-3|ec-3|alaw|ulaw|\.mp3)$/i.test(init.codec)) return false;
+  return init.codec !== 'avc1';
+}
+
 /** Picks the mode for a source: an H.265 (or other non-H.264) source always gets 'jsmpeg'. */
 export function chooseMode(asked: LiveMode | 'auto' | undefined, codec: string | undefined): { mode: LiveMode; reason?: string } {
   const h264 = isH264(codec);
@@ -393,7 +403,7 @@ class Pull {
     }
     for (const o of out) {
       if (o.kind === 'init') {
-        if (this.probe === 'fast' && (o.codec === '' || o.width === 0)) {
+        if (this.probe === 'fast' && !learnedVideo(o)) {
           // The fast start did not learn the codec (parameter sets only in-band): restart probing fully.
           this.probe = 'full';
           this.broken = true;
