@@ -67,7 +67,7 @@ export interface RunningAgent {
   video?: { supervisor: FfmpegSupervisor; relays: RelayManager; pulls: LivePulls };
   /** The live view page, once it listens (undefined when web.enabled is false). */
   web?: RunningWebServer;
-  /** Resolves when everything listens (the live view page); rejects with a clear error (port taken…). */
+  /** Resolves once the live view page listens, or has failed to (port taken…: logged as an error; the agent runs on without it). */
   ready: Promise<void>;
   stop(reason: string): Promise<void>;
 }
@@ -226,11 +226,17 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       logger.warn('live view page not started: it needs ffmpeg (camgate doctor)');
     } else {
       const livePulls = pulls;
-      ready = startWebServer({ config: config.web, db, pulls: livePulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then((w) => {
-        web = w;
-        running.web = w;
-        logger.info({ url: w.url }, 'live view page listening');
-      });
+      ready = startWebServer({ config: config.web, db, pulls: livePulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then(
+        (w) => {
+          web = w;
+          running.web = w;
+          logger.info({ url: w.url }, 'live view page listening');
+        },
+        // An unattended box keeps monitoring and reporting without its page: say why, loudly.
+        (err: unknown) => {
+          logger.error({ err: (err as Error).message }, `live view page not started: ${(err as Error).message}`);
+        },
+      );
     }
   }
   uplink.start();

@@ -213,16 +213,33 @@ test('siteIdFromHostname keeps only topic-safe characters', () => {
   assert.equal(siteIdFromHostname('###'), 'camgate-site');
 });
 
-test('run: a live view port already taken stops the agent with an error naming web.port', async (t) => {
+test('run: a live view port already taken is logged as an error naming web.port; the agent runs on without the page', async (t) => {
   const dir = tempDir(t);
   seed(dir);
   const taken = net.createServer();
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
   t.after(() => taken.close());
   const port = (taken.address() as net.AddressInfo).port;
-  const r = await runCli(['run', '--data-dir', dir, '--site.id', 'port-taken', '--web.port', String(port)], { timeoutMs: 20_000 });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`live view page cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is already in use.*web\\.port`));
+  const child = spawn(process.execPath, [BIN, 'run', '--data-dir', dir, '--site.id', 'port-taken', '--web.port', String(port)]);
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "live view page not started" in: ${stderr}`)), 15_000);
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('live view page not started') && stderr.includes('agent started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const line = JSON.parse(stderr.split('\n').find((l) => l.includes('live view page not started'))!);
+  assert.equal(line.level, 50);
+  assert.match(line.msg, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is already in use.*web\\.port`));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /"msg":"agent stopped"/);
 });
 
 test('run: a live view open to the LAN without a password is refused, naming web.password', async (t) => {

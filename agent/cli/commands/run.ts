@@ -21,19 +21,8 @@ export function registerRun(program: Command, wrap: Wrap): void {
           giveUp.abort();
           throw err;
         }
-        // The live view page may fail to listen (port taken): stop everything and say why.
-        const failed = agent.ready.then(
-          () => new Promise<never>(() => undefined),
-          (err: unknown) => err as Error,
-        );
-        const outcome = await Promise.race([stopRequested, failed]);
-        if (outcome instanceof Error) {
-          giveUp.abort();
-          await agent.stop('start-up failed');
-          ctx.close();
-          throw outcome;
-        }
-        await agent.stop(outcome);
+        const signal = await stopRequested;
+        await agent.stop(signal);
         ctx.close();
         logger.info('agent stopped');
         return 0;
