@@ -24,7 +24,7 @@ import { BoxWatch } from './health/box';
 import { HostSampler } from './health/host/sample';
 import { ProcessCpu } from './health/host/process';
 import { LatencyStats } from './health/latency';
-import { locateFfmpeg, type LocatedFfmpeg } from './video/ffmpeg/locate';
+import { configuredFfmpegPath, locateFfmpeg, type LocatedFfmpeg } from './video/ffmpeg/locate';
 import { FfmpegSupervisor, supervisorDefaults } from './video/ffmpeg/supervisor';
 import { writeFfmpegWrapper } from './video/ffmpeg/launch';
 import { RelayManager } from './video/relay/relays';
@@ -84,7 +84,7 @@ export function agentVersion(): string {
 function findFfmpeg(config: AgentConfig, env: Record<string, string | undefined>, logger: Logger): LocatedFfmpeg | null {
   try {
     // PATH from the process when the injected environment has none (tests pass only CAMGATE_* there).
-    const found = locateFfmpeg({ configPath: config.video.ffmpegPath ?? config.health.picture.ffmpegPath, env: { PATH: process.env.PATH, ...env } });
+    const found = locateFfmpeg({ configPath: configuredFfmpegPath(config), env: { PATH: process.env.PATH, ...env } });
     logger.info({ ffmpeg: found.path, via: found.via }, 'ffmpeg found');
     return found;
   } catch (err) {
@@ -116,14 +116,13 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
   let box: BoxWatch | undefined;
 
   const binary = ffmpeg === undefined ? findFfmpeg(config, env, logger) : ffmpeg;
-  const supervisor = binary ? new FfmpegSupervisor({ binary, defaults: supervisorDefaults(config.video), logger: logger.child({ component: 'ffmpeg' }) }) : undefined;
-  let relays: RelayManager | undefined;
-  let pulls: LivePulls | undefined;
   // Created before the uplink (its command handlers need them); events go to the uplink once it exists.
   let uplinkRef: Uplink | undefined;
-  if (supervisor && binary) {
+  let video: RunningAgent['video'];
+  if (binary) {
+    const supervisor = new FfmpegSupervisor({ binary, defaults: supervisorDefaults(config.video), logger: logger.child({ component: 'ffmpeg' }) });
     const supervise = supervisor.supervise.bind(supervisor);
-    relays = new RelayManager({
+    const relays = new RelayManager({
       db,
       config: config.video,
       credentialsFor,
@@ -131,7 +130,7 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       sink: { event: (body, at) => uplinkRef!.event(body, at) },
       logger: logger.child({ component: 'relay' }),
     });
-    pulls = new LivePulls({
+    const pulls = new LivePulls({
       supervise,
       resolve: inventorySource(db, credentialsFor),
       // ONVIF SetSynchronizationPoint at the start of a pull: the first picture need not wait a GOP.
@@ -140,9 +139,10 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       mpeg1FfmpegPath: writeFfmpegWrapper(config.dataDir, binary),
       logger: logger.child({ component: 'live' }),
     });
+    video = { supervisor, relays, pulls };
   }
   const videoHandlers = (): CommandHandlers => {
-    if (relays) return relayHandlers(relays);
+    if (video) return relayHandlers(video.relays);
     const why = notAvailable('no ffmpeg on this box: install ffmpeg or set video.ffmpegPath (camgate doctor tells what is missing)');
     return { 'stream-start': why, 'stream-stop': why, 'stream-list': why };
   };
@@ -185,9 +185,9 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       const load = health?.load();
       return {
         host: { ...host, alarms: box!.activeAlarms },
-        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: supervisor ? supervisor.count().total : (load?.ffmpegProcesses ?? 0) },
+        agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: video ? video.supervisor.count().total : (load?.ffmpegProcesses ?? 0) },
         ...(health && load ? { health: { ...health.counts(), probes: latency.snapshot(), inFlight: load.inFlight } } : {}),
-        ...(supervisor && relays && pulls ? { video: videoMetrics(supervisor, relays, pulls) } : {}),
+        ...(video ? { video: videoMetrics(video) } : {}),
       };
     },
   });
@@ -203,7 +203,7 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     health = new HealthMonitor({
       db,
       config: config.health,
-      probes: healthProbes ?? defaultHealthProbes(config.health, config.health.diagnosis, supervisor ? { spawn: supervisor.spawnOnce } : undefined),
+      probes: healthProbes ?? defaultHealthProbes(config.health, config.health.diagnosis, video ? { spawn: video.supervisor.spawnOnce } : undefined),
       sink: uplink,
       credentialsFor,
       syncClock: async (device, signal) => {
@@ -219,16 +219,13 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       logger: logger.child({ component: 'health' }),
     });
   }
-  let web: RunningWebServer | undefined;
   let ready: Promise<void> = Promise.resolve();
   if (config.web.enabled) {
-    if (!pulls) {
+    if (!video) {
       logger.warn('live view page not started: it needs ffmpeg (camgate doctor)');
     } else {
-      const livePulls = pulls;
-      ready = startWebServer({ config: config.web, db, pulls: livePulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then(
+      ready = startWebServer({ config: config.web, db, pulls: video.pulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then(
         (w) => {
-          web = w;
           running.web = w;
           logger.info({ url: w.url }, 'live view page listening');
         },
@@ -252,7 +249,7 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     outbox,
     ...(health ? { health } : {}),
     box,
-    ...(supervisor && relays && pulls ? { video: { supervisor, relays, pulls } } : {}),
+    ...(video ? { video } : {}),
     ready,
     async stop(reason: string) {
       if (stopped) return;
@@ -262,10 +259,10 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       box?.stop();
       await ready.catch(() => undefined);
       // Viewers and relays first (their events still reach the outbox), then every ffmpeg left.
-      await web?.close();
-      await pulls?.close();
-      await relays?.stopAll();
-      await supervisor?.stopAll();
+      await running.web?.close();
+      await video?.pulls.close();
+      await video?.relays.stopAll();
+      await video?.supervisor.stopAll();
       await uplink.stop();
       await outbox.close();
     },
@@ -274,7 +271,7 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
 }
 
 /** The video part of the metrics: ffmpeg processes by kind, relays with their stats, live pulls. */
-export function videoMetrics(supervisor: FfmpegSupervisor, relays: RelayManager, pulls: LivePulls): NonNullable<MetricsSample['video']> {
+export function videoMetrics({ supervisor, relays, pulls }: NonNullable<RunningAgent['video']>): NonNullable<MetricsSample['video']> {
   const usage = relays.usage();
   return {
     ffmpeg: supervisor.count().byKind,

@@ -4,7 +4,7 @@
 // LivePulls calling it once per ffmpeg run. Loopback 127.85.0.0/16 belongs to this file.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,11 +19,11 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
 import { keyframeRequester, KeyframeSkipped, UNSUPPORTED_RETRY_MS, type OpenDriver } from '../../agent/video/live/keyframe';
-import { LIVE_MP4_OUTPUT_ARGS, LivePulls, type LiveMessage, type LiveStream, type LiveViewer } from '../../agent/video/live/live-pull';
+import { LivePulls, type LiveMessage, type LiveStream, type LiveViewer } from '../../agent/video/live/live-pull';
 import { Fmp4Splitter } from '../../agent/video/live/fmp4';
 import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
-import type { StateChange, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../agent/video/ffmpeg/types';
+import { fakeSupervisor, fragmentedMp4 } from './support/live-fakes';
 
 const CREDS = { username: 'admin', password: 'admin123' };
 
@@ -558,47 +558,9 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
 // ---------------------------------------------------------------------------------------------
 // LivePulls with a fake supervisor: when requestKeyframe is called.
 
-const MP4 = (() => {
-  const r = spawnSync(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'), 'pipe:1'],
-    { maxBuffer: 1 << 26 },
-  );
-  assert.equal(r.status, 0, String(r.stderr));
-  return r.stdout;
-})();
+const MP4 = fragmentedMp4(2);
 const PARTS = new Fmp4Splitter().push(MP4);
 const INIT_BYTES = PARTS[0].data.length;
-
-interface FakeProc extends SupervisedProcess {
-  options: SuperviseOptions;
-}
-
-function fakeSupervise() {
-  const procs: FakeProc[] = [];
-  const supervise = (options: SuperviseOptions): SupervisedProcess => {
-    let state: SupervisedState = 'starting';
-    const listeners: Array<(c: StateChange) => void> = [];
-    const stats = () => ({ state, fps: null, bitrateKbps: null, bytes: 0, frames: 0, restarts: 0 });
-    const p: FakeProc = {
-      id: `p${procs.length + 1}`,
-      label: options.label,
-      kind: options.kind,
-      options,
-      stats,
-      onState(l) {
-        listeners.push(l);
-        return () => undefined;
-      },
-      async stop() {
-        state = 'stopped';
-      },
-    };
-    procs.push(p);
-    return p;
-  };
-  return { supervise, procs };
-}
 
 class Viewer implements LiveViewer {
   bufferedAmount = 0;
@@ -609,7 +571,7 @@ class Viewer implements LiveViewer {
 }
 
 function pullsWith(requestKeyframe: (cameraId: string, stream: LiveStream) => Promise<void>) {
-  const sup = fakeSupervise();
+  const sup = fakeSupervisor();
   const lines: string[] = [];
   const pulls = new LivePulls({
     supervise: sup.supervise,
@@ -691,7 +653,7 @@ test('live pulls: a JSMpeg pull asks at the first output of each run; no option 
   await pulls.close();
 
   // Without the option (RTSP-only sites, tests): pulls work as before.
-  const sup2 = fakeSupervise();
+  const sup2 = fakeSupervisor();
   const plain = new LivePulls({
     supervise: sup2.supervise,
     resolve: () => ({ url: 'rtsp://127.85.3.1:554/a', codec: 'H264' }),

@@ -17,61 +17,14 @@ import {
   type LiveViewer,
   type Mpeg1LaunchOptions,
 } from '../../agent/video/live/live-pull';
-import type { StateChange, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../agent/video/ffmpeg/types';
+import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../video/support/live-fakes';
 
-const MP4 = (() => {
-  const r = spawnSync(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'), 'pipe:1'],
-    { maxBuffer: 1 << 26 },
-  );
-  assert.equal(r.status, 0, String(r.stderr));
-  return r.stdout;
-})();
+const MP4 = fragmentedMp4(3);
 const ALL = new Fmp4Splitter().push(MP4);
 const FRAGMENTS = ALL.filter((o): o is MediaFragment => o.kind === 'fragment');
 /** Byte offset in MP4 just after the n-th fragment (n = 0: after the init segment). */
 function offsetAfter(n: number): number {
   return ALL.slice(0, n + 1).reduce((s, o) => s + o.data.length, 0);
-}
-
-interface FakeProc extends SupervisedProcess {
-  options: SuperviseOptions;
-  stopped: number;
-  setState(to: SupervisedState, reason?: string): void;
-}
-
-function fakeSupervisor() {
-  const procs: FakeProc[] = [];
-  const supervise = (options: SuperviseOptions): SupervisedProcess => {
-    const listeners: Array<(c: StateChange) => void> = [];
-    let state: SupervisedState = 'starting';
-    const stats = () => ({ state, fps: null, bitrateKbps: null, bytes: 0, frames: 0, restarts: 0 });
-    const p: FakeProc = {
-      id: `p${procs.length + 1}`,
-      label: options.label,
-      kind: options.kind,
-      options,
-      stopped: 0,
-      stats,
-      onState(l) {
-        listeners.push(l);
-        return () => undefined;
-      },
-      async stop() {
-        p.stopped++;
-        state = 'stopped';
-      },
-      setState(to, reason) {
-        const from = state;
-        state = to;
-        for (const l of listeners) l({ from, to, ...(reason ? { reason } : {}), stats: stats() });
-      },
-    };
-    procs.push(p);
-    return p;
-  };
-  return { supervise, procs };
 }
 
 class FakeTimers {

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK } from '../../errors';
 import { ffmpegInfo, type FfmpegInfo, type MissingCapability } from '../../video/ffmpeg/info';
 import { checkSetpriv, orphanProtection, type OrphanProtection } from '../../video/ffmpeg/launch';
-import { INSTALL_HINT, locateFfmpeg, type LocatedFfmpeg } from '../../video/ffmpeg/locate';
+import { configuredFfmpegPath, INSTALL_HINT, locateFfmpeg, type LocatedFfmpeg } from '../../video/ffmpeg/locate';
 import type { Wrap } from '../action';
 import { json } from '../output';
 
@@ -130,7 +130,7 @@ export function registerDoctor(program: Command, wrap: Wrap): void {
     .option('--json', 'print JSON')
     .action(
       wrap(async (ctx, cmd) => {
-        const report = await doctorReport(ctx.config.video?.ffmpegPath, ctx.io.env);
+        const report = await doctorReport(configuredFfmpegPath(ctx.config), ctx.io.env);
         ctx.out(cmd.opts().json ? json(report) : doctorText(report));
         return report.ok ? EXIT_OK : EXIT_FAILURE;
       }),

@@ -84,6 +84,11 @@ function explicit(value: string, what: string, fix: string, o: Required<Pick<Loc
  * Finds ffmpeg (see the order above). Throws FfmpegNotFoundError when a configured path does not
  * exist, or when nothing is found at all; the message names the key and the fix.
  */
+/** The configured ffmpeg: video.ffmpegPath, else its older name health.picture.ffmpegPath. */
+export function configuredFfmpegPath(config: { video: { ffmpegPath?: string }; health: { picture: { ffmpegPath?: string } } }): string | undefined {
+  return config.video.ffmpegPath ?? config.health.picture.ffmpegPath;
+}
+
 export function locateFfmpeg(options: LocateOptions): LocatedFfmpeg {
   const exists = options.exists ?? isExecutableFile;
   const env = options.env;
