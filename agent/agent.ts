@@ -34,6 +34,7 @@ import { startWebServer, type RunningWebServer } from './web/server';
 import { checkWebBinding } from './web/auth';
 import { inventorySource } from './web/cameras';
 import { keyframeRequester } from './video/live/keyframe';
+import { encoderChangedEvent, keyframeIntervalKeeper } from './video/live/keyframe-interval';
 import { notAvailable, type CommandHandlers } from './uplink/commands';
 import type { MetricsSample } from './uplink/payloads';
 
@@ -134,7 +135,23 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       supervise,
       resolve: inventorySource(db, credentialsFor),
       // ONVIF SetSynchronizationPoint at the start of a pull: the first picture need not wait a GOP.
-      requestKeyframe: keyframeRequester(db, credentialsFor, openDriver, config.onvif.timeoutMs),
+      requestKeyframe: keyframeRequester(db, credentialsFor, openDriver, config.onvif.timeoutMs, {
+        onUnsupported: (device, reason) =>
+          logger.info(
+            { device: device.id, host: device.host, reason },
+            config.web.maxKeyframeIntervalSec > 0
+              ? 'live view: this camera ignores keyframe requests; its sub stream keyframe interval is kept short (web.maxKeyframeIntervalSec)'
+              : 'live view: this camera ignores keyframe requests, so a first picture waits for its next scheduled keyframe (up to its I-frame interval); web.maxKeyframeIntervalSec: 1 lets the agent set its sub stream to a keyframe every second',
+          ),
+      }),
+      // Opt-in (web.maxKeyframeIntervalSec): a sub stream's long GOP shortened before its first pull.
+      prepare: keyframeIntervalKeeper(db, credentialsFor, openDriver, config.onvif.timeoutMs, {
+        maxSec: config.web.maxKeyframeIntervalSec,
+        onChanged: (change) => {
+          logger.info({ ...change }, 'live view: camera keyframe interval shortened');
+          uplinkRef?.event(encoderChangedEvent(change), new Date()).catch((err: unknown) => logger.error({ err, camera: change.cameraId }, 'camera-encoder-changed event not recorded'));
+        },
+      }),
       config: config.web,
       mpeg1FfmpegPath: writeFfmpegWrapper(config.dataDir, binary),
       logger: logger.child({ component: 'live' }),

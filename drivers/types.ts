@@ -93,9 +93,35 @@ export interface DeviceDriver {
    * a device without it rejects with DriverError 'unsupported' (or 'device-fault').
    */
   requestKeyframe?(profileToken: string): Promise<void>;
+  /**
+   * How often the encoder of this profile sends a keyframe unasked (ONVIF GovLength over the
+   * frame rate): the longest a new viewer waits for a picture when the camera ignores
+   * requestKeyframe. Optional: ONVIF drivers only.
+   */
+  keyframeInterval?(profileToken: string): Promise<KeyframeInterval>;
+  /**
+   * Changes only the GovLength of this profile's encoder (SetVideoEncoderConfiguration, the rest
+   * of the configuration sent back as read; persisted across reboots). Cameras restart the
+   * stream when they apply it: its current viewers see a short break.
+   */
+  setKeyframeInterval?(profileToken: string, govLength: number): Promise<void>;
   /** Full report: identity, channels with profiles and URIs, clock. */
   report(): Promise<DeviceReport>;
   close(): void;
+}
+
+/** A profile's keyframe spacing as its encoder configuration states it. */
+export interface KeyframeInterval {
+  /** The video encoder configuration the profile uses (several profiles may share one). */
+  configurationToken: string;
+  /** Frames from one keyframe to the next (ONVIF GovLength); undefined when not stated. */
+  govLength?: number;
+  /** FrameRateLimit, frames per second. */
+  fps?: number;
+  /** govLength / fps, rounded to 0.01 s, when both are known. */
+  seconds?: number;
+  /** Encoding as the device states it (H264, H265, ...). */
+  codec?: string;
 }
 
 export type DriverErrorCode =

@@ -12,7 +12,6 @@ import { openDatabase } from '../inventory/open';
 import { SecretScrubber } from '../redact';
 import { loadKey } from '../credentials/key';
 import { getDeviceCredentials, hasAnyCredentials, KeyProvider } from '../credentials/store';
-import { UsageError } from '../errors';
 import { configFlagValues } from './config-flags';
 import type { CliIo } from './io';
 

@@ -100,6 +100,8 @@ export interface AgentConfig {
     maxViewers: number;
     fallbackWidth: number;
     fallbackBitrateKbps: number;
+    /** 0 = off; see keyframe-interval.ts. */
+    maxKeyframeIntervalSec: number;
   };
   log: { level: LogLevel };
 }

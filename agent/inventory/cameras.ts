@@ -4,7 +4,7 @@ import { UsageError } from '../errors';
 import { parseRegion } from '../labels/region';
 import { changedFields, labelsOf } from '../labels/merge';
 import { CAMERA_JOIN_COLUMNS, DeviceRow, fromJoinedRow, toDeviceRecord } from './rows';
-import type { CameraRecord, DeviceRecord, LabelPatch } from './types';
+import type { CameraRecord, DeviceRecord, LabelPatch, StoredProfile } from './types';
 
 const JOINED = `SELECT ${CAMERA_JOIN_COLUMNS} FROM cameras c JOIN devices d ON d.id = c.device_id`;
 
@@ -146,4 +146,12 @@ export function recordDeviceSeen(db: Database, deviceId: string, seen: { at: Dat
     .prepare('UPDATE devices SET last_seen = ?, clock_offset_ms = COALESCE(?, clock_offset_ms) WHERE id = ?')
     .run(seen.at.toISOString(), seen.clockOffsetMs === undefined ? null : Math.round(seen.clockOffsetMs), deviceId);
   return r.changes > 0;
+}
+
+/** main = first profile, sub = second (as health and the uplink count them); sub falls back to
+ * main on a one-profile camera. The live view and its camera settings use this; relays do not
+ * fall back (agent/video/relay). */
+export function profileOf(camera: CameraRecord, stream: 'main' | 'sub'): StoredProfile | undefined {
+  const [main, sub] = camera.profiles;
+  return stream === 'main' ? main : (sub ?? main);
 }

@@ -256,6 +256,7 @@ export const EVENT_TYPES = [
   'stream-retrying',
   'stream-stopped',
   'stream-failed',
+  'camera-encoder-changed',
   'disk-low',
   'audit',
   'outbox-drop',

@@ -4,8 +4,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
 import { withCredentials } from '../../drivers/uri';
-import { getCamera, listCameras } from '../inventory/cameras';
-import type { CameraRecord, DeviceRecord, StoredProfile } from '../inventory/types';
+import { getCamera, listCameras, profileOf } from '../inventory/cameras';
+import type { DeviceRecord } from '../inventory/types';
 import type { LiveSource, LiveStream, ResolveSource } from '../video/live/live-pull';
 
 export interface PublicStream {
@@ -26,12 +26,6 @@ export interface PublicCamera {
   streams: PublicStream[];
   /** Health state (online / degraded / offline / unknown) when the health monitor runs. */
   health?: string;
-}
-
-/** main = first profile, sub = second (as health and the uplink count them); sub falls back to main on a one-profile camera. */
-export function profileOf(camera: CameraRecord, stream: LiveStream): StoredProfile | undefined {
-  const [main, sub] = camera.profiles;
-  return stream === 'main' ? main : (sub ?? main);
 }
 
 export function publicCameras(db: Database, healthOf?: (cameraId: string) => string | undefined): PublicCamera[] {

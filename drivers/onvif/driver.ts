@@ -1,11 +1,12 @@
 // DeviceDriver for ONVIF cameras and NVRs. Transport and auth come from the onvif package (via
 // SoapClient); parsing, host rewriting and error mapping are ours.
-import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, MediaProfile } from '../types';
+import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, KeyframeInterval, MediaProfile } from '../types';
 import { DriverError } from '../types';
 import type { XmlElement } from '../xml';
 import { bracketHost, rewriteDeviceUri } from '../uri';
 import { SoapClient, NS, type OnvifService } from './soap-client';
 import { normaliseEndpointUuid } from './probe-message';
+import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody, type MediaVersion } from './encoder';
 import {
   clockReading,
   parseCapabilities,
@@ -299,6 +300,47 @@ export class OnvifDriver implements DeviceDriver {
     const { service, ns } = this.mediaService();
     const body = `<SetSynchronizationPoint xmlns="${ns}"><ProfileToken>${escapeXml(profileToken)}</ProfileToken></SetSynchronizationPoint>`;
     await this.client.call(service, ns, 'SetSynchronizationPoint', body);
+  }
+
+  /** The profile's encoder configuration: Media1 GetProfile, Media2 GetVideoEncoderConfigurations. */
+  private async encoderConfiguration(profileToken: string): Promise<{ config: XmlElement; version: MediaVersion }> {
+    await this.connect();
+    const { service, ns } = this.mediaService();
+    const t = escapeXml(profileToken);
+    const resp =
+      service === 'media2'
+        ? await this.client.call(service, ns, 'GetVideoEncoderConfigurations', `<GetVideoEncoderConfigurations xmlns="${ns}"><ProfileToken>${t}</ProfileToken></GetVideoEncoderConfigurations>`)
+        : await this.client.call(service, ns, 'GetProfile', `<GetProfile xmlns="${ns}"><ProfileToken>${t}</ProfileToken></GetProfile>`);
+    const version: MediaVersion = service === 'media2' ? 'media2' : 'media';
+    const config = encoderConfigurationOf(resp, version);
+    if (!config) throw new DriverError('unsupported', `${this.device} profile ${profileToken} has no video encoder configuration`, this.device);
+    return { config, version };
+  }
+
+  async keyframeInterval(profileToken: string): Promise<KeyframeInterval> {
+    const { config, version } = await this.encoderConfiguration(profileToken);
+    try {
+      return readKeyframeInterval(config, version);
+    } catch (err) {
+      if (err instanceof DriverError) throw new DriverError(err.code, `${this.device} profile ${profileToken}: ${err.message}`, this.device);
+      throw err;
+    }
+  }
+
+  /** Reads the configuration afresh (it may have changed since keyframeInterval()) and sends it
+   * back with the new GovLength. A device that refuses the value answers a SOAP fault
+   * (DriverError 'device-fault', e.g. ter:ConfigModify outside its GovLengthRange). */
+  async setKeyframeInterval(profileToken: string, govLength: number): Promise<void> {
+    const { config, version } = await this.encoderConfiguration(profileToken);
+    let body: string;
+    try {
+      body = setKeyframeIntervalBody(config, version, govLength);
+    } catch (err) {
+      if (err instanceof DriverError) throw new DriverError(err.code, `${this.device} profile ${profileToken}: ${err.message}`, this.device);
+      throw err;
+    }
+    const { service, ns } = this.mediaService();
+    await this.client.call(service, ns, 'SetVideoEncoderConfiguration', body);
   }
 
   /** Reads the clock again (and refreshes the WS-Security time shift). */

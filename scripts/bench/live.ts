@@ -19,6 +19,9 @@
 //     ended after its linger), a random 0–2 s pause first so the open falls anywhere in the GOP;
 //     once with the camera's ONVIF up (the agent asks for a keyframe: SetSynchronizationPoint) and
 //     once with it off the network (the request fails; the pull waits for the next keyframe).
+//     A third camera refuses SetSynchronizationPoint (ter:ActionNotSupported, GOP 2 s): cold rounds
+//     on it, and last (d) again with the agent restarted with web.maxKeyframeIntervalSec 1 (its first
+//     pull shortens the sub stream's GOP to 1 s over ONVIF; the camera then goes behind a fresh proxy).
 //     warm: the pull still running (a page reload within web.lingerSec; the GOP cache serves it).
 // (b) latency (straight from the simulator): --seconds of playback; on every presented frame
 //     (requestVideoFrameCallback) the video is drawn at natural size into a canvas and the bar code
@@ -298,15 +301,23 @@ async function waitNoPull(agent: AgentChild, ms = 30_000): Promise<void> {
 
 async function main(): Promise<void> {
   const args = readArgs();
-  const specs = [{ host: '127.83.1.2', picture: 'clock' as const }, ...(args.jsmpeg ? [{ host: '127.83.1.3', picture: 'clock' as const, codec: 'H265' as const }] : [])];
+  // 127.83.1.4: a camera that refuses SetSynchronizationPoint (ter:ActionNotSupported), as many cheap ones do.
+  const specs = [
+    { host: '127.83.1.2', picture: 'clock' as const },
+    { host: '127.83.1.4', picture: 'clock' as const, keyframeRequests: false },
+    ...(args.jsmpeg ? [{ host: '127.83.1.3', picture: 'clock' as const, codec: 'H265' as const }] : []),
+  ];
   const { sim, dataDir, ids } = await camerasInInventory(specs);
   const broker = await startBroker('127.83.1.1');
   let agent: AgentChild | undefined;
   let browser: Browser | undefined;
   const direct = sim.cameras[0]!.rtspUrl(1, args.stream);
-  const proxy = await startProxy('127.83.1.1', { '/cam': direct });
-  // Keeps the proxy's upstream session and its shared media running all the time.
-  const bgs = [backgroundClient(proxy.url('/cam'))];
+  const refusing = sim.cameras.find((c) => c.spec.host === '127.83.1.4')!;
+  const refusingDirect = refusing.rtspUrl(1, args.stream);
+  const proxy = await startProxy('127.83.1.1', { '/cam': direct, '/refusing': refusingDirect });
+  // Keeps the proxy's upstream sessions and their shared media running all the time.
+  const bgs = [backgroundClient(proxy.url('/cam')), backgroundClient(proxy.url('/refusing'))];
+  const extraProxies: Array<{ child: ChildProcess }> = [];
   const out: Record<string, unknown> = {
     machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, loadavgAtStart: os.loadavg().map(round1) },
     stream: args.stream,
@@ -327,12 +338,12 @@ async function main(): Promise<void> {
     // (a) cold, through the proxy (the stream runs on; the pull waits for the next keyframe), then
     // straight from the simulator (it restarts its media for a new session: a keyframe at once).
     const pulledFrom: Record<string, string[]> = {};
-    const coldRounds = async (label: string): Promise<Array<{ ms: number; inPageMs: number }>> => {
+    const coldRounds = async (label: string, pageUrl = url): Promise<Array<{ ms: number; inPageMs: number }>> => {
       const rows: Array<{ ms: number; inPageMs: number }> = [];
       for (let i = 0; i < args.rounds; i++) {
         await waitNoPull(agent!);
         await sleep(Math.random() * 2000);
-        const r = await firstPicture(context, url);
+        const r = await firstPicture(context, pageUrl);
         rows.push({ ms: r.ms, inPageMs: r.inPageMs });
         if (i === 0) pulledFrom[label] = ffmpegsUnder(agent!.pid).map((p) => cmdline(p).replace(/.* -i (\S+) .*/, '$1'));
         if (r.mode !== 'mse') throw new Error(`expected MSE, got ${r.mode}`);
@@ -349,6 +360,12 @@ async function main(): Promise<void> {
     await sim.cameras[0]!.setOnline(false);
     const coldSim = await coldRounds('no keyframe request');
     await sim.cameras[0]!.setOnline(true);
+    // A camera that answers SetSynchronizationPoint with ter:ActionNotSupported (GOP 2 s).
+    const refusingId = ids['127.83.1.4']!;
+    const refusingUrl = `${agent.webUrl}?camera=${encodeURIComponent(refusingId)}&stream=${args.stream}`;
+    await waitNoPull(agent);
+    setStreamUri(dataDir, refusingId, args.stream, proxy.url('/refusing'));
+    const coldRefusing = await coldRounds('keyframe request refused', refusingUrl);
     // (a) warm: each page closes and the next opens within web.lingerSec, so the pull keeps running.
     const warm: Array<{ ms: number; inPageMs: number }> = [];
     {
@@ -378,6 +395,8 @@ async function main(): Promise<void> {
       rawCold: cold.map((x) => Math.round(x.ms)),
       rawWarm: warm.map((x) => Math.round(x.ms)),
       rawColdNoKeyframeRequest: coldSim.map((x) => Math.round(x.ms)),
+      coldRefused: summary(coldRefusing.map((x) => x.ms)),
+      rawColdRefused: coldRefusing.map((x) => Math.round(x.ms)),
       pulledFrom,
       targetMs: 2000,
     };
@@ -396,6 +415,37 @@ async function main(): Promise<void> {
       if (!args.json) console.log(`JSMpeg latency: ${JSON.stringify(out.latencyJsmpeg)}`);
     }
 
+    // (d) the same refusing camera with the opt-in web.maxKeyframeIntervalSec 1: the agent is
+    // restarted with it; its first pull of the sub stream (straight from the simulator) shortens
+    // the camera's sub-stream GOP to 1 s before ffmpeg starts (the camera restarts that stream, which
+    // also ends the proxy's upstream session). Then the camera goes behind a fresh proxy and the
+    // cold rounds run as before. Last, so the GOP change cannot touch the other figures.
+    if (args.stream === 'sub') {
+      await agent.stop();
+      agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live', extra: ['--web.max-keyframe-interval-sec', '1'] });
+      const fixUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.4']!)}&stream=sub`;
+      setStreamUri(dataDir, ids['127.83.1.4']!, 'sub', refusingDirect);
+      const govBefore = refusing.govLength(1, 'sub');
+      const first = await firstPicture(context, fixUrl);
+      await first.page.close();
+      const govAfter = refusing.govLength(1, 'sub');
+      if (govAfter >= govBefore || refusing.encoderChanges() !== 1) throw new Error(`the agent did not shorten the GOP (${govBefore} → ${govAfter}, ${refusing.encoderChanges()} changes)`);
+      if (!args.json) console.log(`first open with the opt-in (GOP ${govBefore} → ${govAfter} frames, the camera restarted its stream): ${Math.round(first.ms)} ms`);
+      await waitNoPull(agent);
+      const proxy2 = await startProxy('127.83.1.1', { '/fixed': refusingDirect });
+      extraProxies.push(proxy2);
+      bgs.push(backgroundClient(proxy2.url('/fixed')));
+      setStreamUri(dataDir, ids['127.83.1.4']!, 'sub', proxy2.url('/fixed'));
+      await sleep(1000);
+      const fixed = await coldRounds('keyframe request refused, GOP shortened to 1 s', fixUrl);
+      const fp0 = out.firstPicture as Record<string, unknown>;
+      fp0.coldRefusedGopShortened = summary(fixed.map((x) => x.ms));
+      fp0.rawColdRefusedGopShortened = fixed.map((x) => Math.round(x.ms));
+      fp0.firstOpenApplyingTheChange = Math.round(first.ms);
+      fp0.govLength = { before: govBefore, after: govAfter };
+      if (refusing.encoderChanges() !== 1) throw new Error('the camera was changed again during the rounds');
+    }
+
     if (args.json) console.log(JSON.stringify(out, null, 2));
     else {
       const fp = out.firstPicture as Record<string, ReturnType<typeof summary>>;
@@ -405,6 +455,10 @@ async function main(): Promise<void> {
           [
             ['cold, keyframe requested (SetSynchronizationPoint)', fp.cold!.n, fp.cold!.p50, fp.cold!.p95, fp.cold!.max],
             ['cold, no keyframe request (ONVIF off; GOP 2 s)', fp.coldNoKeyframeRequest!.n, fp.coldNoKeyframeRequest!.p50, fp.coldNoKeyframeRequest!.p95, fp.coldNoKeyframeRequest!.max],
+            ['cold, keyframe request refused (GOP 2 s)', fp.coldRefused!.n, fp.coldRefused!.p50, fp.coldRefused!.p95, fp.coldRefused!.max],
+            ...(fp.coldRefusedGopShortened
+              ? [['cold, refused, web.maxKeyframeIntervalSec 1 (GOP 1 s)', fp.coldRefusedGopShortened.n, fp.coldRefusedGopShortened.p50, fp.coldRefusedGopShortened.p95, fp.coldRefusedGopShortened.max]]
+              : []),
             ['warm (pull running)', fp.warm!.n, fp.warm!.p50, fp.warm!.p95, fp.warm!.max],
           ],
         ),
@@ -424,8 +478,10 @@ async function main(): Promise<void> {
     await browser?.close();
     await agent?.stop();
     for (const b of bgs) await stopChild(b);
-    proxy.child.stdin!.end();
-    await stopChild(proxy.child);
+    for (const p of [proxy, ...extraProxies]) {
+      p.child.stdin!.end();
+      await stopChild(p.child);
+    }
     await broker.stop();
     await sim.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -10,8 +10,8 @@ import { SIM_VENDORS } from './vendors';
 const USAGE = `usage: cli.js [--count N] [--subnet 127.A.B.C] [--vendor mix|${SIM_VENDORS.join('|')}]
               [--rtsp-port N] [--no-rtsp] [--rtsp-auth] [--multicast] [--http-port N]
               [--username U] [--password P] [--picture ${SIM_PICTURES.join('|')}]
-              [--fault ${SIM_FAULTS.join('|')}] [--json]
---picture and --fault apply to every device. --json also lists each channel's stream URLs.`;
+              [--fault ${SIM_FAULTS.join('|')}] [--no-keyframe-requests] [--json]
+--picture, --fault and --no-keyframe-requests (SetSynchronizationPoint refused) apply to every device. --json also lists each channel's stream URLs.`;
 
 
 function printTable(sim: Simulator): void {
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       password: { type: 'string' },
       picture: { type: 'string' },
       fault: { type: 'string' },
+      'no-keyframe-requests': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     password: values.password,
     ...(picture ? { picture } : {}),
     ...(fault ? { fault } : {}),
+    ...(values['no-keyframe-requests'] ? { keyframeRequests: false } : {}),
   }));
   const sim = await startSimulator({
     cameras,

@@ -35,6 +35,8 @@ export class SimDevice implements DeviceState {
   private offline = false;
   /** SetSynchronizationPoint requests answered (keyframeRequests()). */
   private keyframes = 0;
+  /** SetVideoEncoderConfiguration calls accepted (encoderChanges()). */
+  private encoderSets = 0;
   /** setOnline calls run one after the other. */
   private switching: Promise<void> = Promise.resolve();
 
@@ -82,7 +84,27 @@ export class SimDevice implements DeviceState {
     this.keyframes++;
     if (this.rtspFault) return;
     const port = this.ctx.rtspPort();
-    if (port > 0) rtspServerOnPort(port)?.requestKeyframe(`/${this.model.id}/ch${p.channel}/${p.stream}`);
+    if (port > 0) rtspServerOnPort(port)?.requestKeyframe(this.mountPath(p));
+  }
+
+  /** SetVideoEncoderConfiguration accepted: counted, and the profile's GovLength changes now (so
+   * the next Get* reports it). The returned step, run once the response went out, passes the new
+   * interval to the shared RTSP server as "GOP <mount> <frames>", which restarts that mount's
+   * encoder if someone watches it (dropping its viewers, as a camera restarting its encoder does).
+   * An unchanged value restarts nothing; a device without a mount (a fault) only counts. */
+  changeEncoder(p: StreamProfile, govLength: number): () => void {
+    this.encoderSets++;
+    if (p.govLength === govLength) return () => undefined;
+    p.govLength = govLength;
+    return () => {
+      if (this.rtspFault) return;
+      const port = this.ctx.rtspPort();
+      if (port > 0) rtspServerOnPort(port)?.setGop(this.mountPath(p), govLength);
+    };
+  }
+
+  private mountPath(p: StreamProfile): string {
+    return `/${this.model.id}/ch${p.channel}/${p.stream}`;
   }
 
   /** SystemReboot: HTTP and discovery go silent for rebootDowntimeMs, then come back. */
@@ -159,6 +181,8 @@ export class SimDevice implements DeviceState {
       setOnline: (online) => this.setOnline(online),
       online: () => !this.offline,
       keyframeRequests: () => this.keyframes,
+      encoderChanges: () => this.encoderSets,
+      govLength: (ch, stream) => profileFor(ch, stream).govLength,
     };
   }
 }

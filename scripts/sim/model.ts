@@ -1,5 +1,6 @@
-// Turns a SimCameraSpec into the full, immutable description of one simulated device:
-// defaults from the vendor profile, identity derived from the host, and its media profiles.
+// Turns a SimCameraSpec into the full description of one simulated device: defaults from the
+// vendor profile, identity derived from the host, and its media profiles. Everything is fixed
+// except a profile's govLength (SetVideoEncoderConfiguration changes it).
 import { createHash } from 'node:crypto';
 import type { RunningSimCamera, SimCameraSpec, SimFault, SimPicture } from './types';
 import { VENDORS, type VendorProfile } from './vendors';
@@ -40,7 +41,14 @@ export interface StreamProfile {
   fps: number;
   codec: 'H264' | 'H265';
   bitrateKbps: number;
+  /** Keyframe interval in frames (ONVIF GovLength). Mutable: SetVideoEncoderConfiguration sets it,
+   * and the RTSP mount's encoder follows. Default fps * 2 (a keyframe every 2 s). */
+  govLength: number;
 }
+
+/** Bounds SetVideoEncoderConfiguration accepts for GovLength (a camera's GovLengthRange). */
+export const GOV_LENGTH_MIN = 1;
+export const GOV_LENGTH_MAX = 400;
 
 export interface DeviceModel {
   spec: ResolvedSpec;
@@ -51,6 +59,8 @@ export interface DeviceModel {
   name: string;
   hostname: string;
   rebootDowntimeMs: number;
+  /** false: SetSynchronizationPoint is answered with ter:ActionNotSupported (spec.keyframeRequests). */
+  keyframeRequests: boolean;
   profiles: StreamProfile[];
 }
 
@@ -91,6 +101,9 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   if (input.fault !== undefined && !SIM_FAULTS.includes(input.fault)) {
     throw new Error(`unknown fault "${String(input.fault)}" (expected ${SIM_FAULTS.join(', ')})`);
   }
+  if (input.keyframeRequests !== undefined && typeof input.keyframeRequests !== 'boolean') {
+    throw new Error(`keyframeRequests must be a boolean, got ${JSON.stringify(input.keyframeRequests)}`);
+  }
   const channels = input.channels ?? vendor.channels;
   if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
     throw new Error(`channels must be an integer 1..64, got ${channels}`);
@@ -116,9 +129,9 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   const reportedHost = input.reportedHost ?? input.host;
   const profiles: StreamProfile[] = [];
   for (let ch = 1; ch <= channels; ch++) {
-    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: 25, codec: spec.codec, bitrateKbps: 4096 });
+    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: 25, codec: spec.codec, bitrateKbps: 4096, govLength: 25 * 2 });
     // Sub streams are H.264 on every vendor, as on most real cameras.
-    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: 15, codec: 'H264', bitrateKbps: 512 });
+    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: 15, codec: 'H264', bitrateKbps: 512, govLength: 15 * 2 });
   }
   return {
     spec,
@@ -128,6 +141,7 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
     name: input.name ?? vendor.scopeName,
     hostname: `${vendor.manufacturer.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${b}-${c}-${d}`,
     rebootDowntimeMs: input.rebootDowntimeMs ?? 2000,
+    keyframeRequests: input.keyframeRequests !== false,
     profiles,
   };
 }

@@ -17,6 +17,9 @@ export interface RtspMount {
   width: number;
   height: number;
   fps: number;
+  /** Keyframe interval in frames (the profile's GovLength at start; GOP commands change it
+   * later). Optional: rtsp_server.py defaults to fps * 2. */
+  gop?: number;
   /** What the stream shows; rtsp_server.py's launch_line() turns it into a videotestsrc pattern. */
   picture: SimPicture;
   /** Loopback address of the owning device: the server refuses the mount on any other address. */
@@ -44,6 +47,7 @@ export function mountsFor(models: readonly DeviceModel[]): RtspMount[] {
         width: p.width,
         height: p.height,
         fps: p.fps,
+        gop: p.govLength,
         picture: m.spec.picture ?? 'moving',
         host: m.spec.host,
         user: m.spec.username,
@@ -141,9 +145,26 @@ export class RtspServerProcess {
    */
   requestKeyframe(path: string): boolean {
     if (!MOUNT_PATH.test(path)) throw new Error(`not a mount path: ${JSON.stringify(path)}`);
+    return this.command(`KEYFRAME ${path}`);
+  }
+
+  /**
+   * The mount at `path` encodes with a keyframe every `frames` frames from now on: writes
+   * "GOP <path> <frames>" to rtsp_server.py, which builds later media with it and restarts the
+   * mount's live media, if any, so its running encoder uses it too (its viewers are dropped,
+   * as when a real camera restarts its encoder after a configuration change). Returns false when
+   * the server is not running. Does not wait for the restart.
+   */
+  setGop(path: string, frames: number): boolean {
+    if (!MOUNT_PATH.test(path)) throw new Error(`not a mount path: ${JSON.stringify(path)}`);
+    if (!Number.isInteger(frames) || frames < 1) throw new RangeError(`GOP must be a positive integer of frames, got ${frames}`);
+    return this.command(`GOP ${path} ${frames}`);
+  }
+
+  private command(line: string): boolean {
     const stdin = this.child?.stdin;
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null || !stdin?.writable) return false;
-    stdin.write(`KEYFRAME ${path}\n`);
+    stdin.write(`${line}\n`);
     return true;
   }
 

@@ -10,14 +10,16 @@ Usage:
 
 Config JSON: {"port": 0, "bind": "0.0.0.0", "auth": false, "strictHost": true,
               "mounts": [{"path": "/id/ch1/main", "codec": "H264", "width": 1920, "height": 1080,
-                          "fps": 25, "picture": "moving", "host": "127.20.0.5",
+                          "fps": 25, "gop": 50, "picture": "moving", "host": "127.20.0.5",
                           "user": "admin", "password": "admin123"}]}
 
 picture: moving (default) | black | frozen | blue | clock, see launch_line().
+gop: keyframe interval in frames (ONVIF GovLength), the encoder's key-int-max; default fps * 2.
 
 DESCRIBE is cheap, as on a real camera: the first DESCRIBE of a mount builds its media (encoder
-and all) to learn the SDP; mounts with the same codec/size/rate/bitrate share parameter sets, so
-later DESCRIBEs of any of them are answered from that SDP without building anything.
+and all) to learn the SDP; mounts with the same codec/size/rate/bitrate share parameter sets (the
+GOP does not change them), so later DESCRIBEs of any of them are answered from that SDP without
+building anything.
 
 Prints "READY <port>" on stdout once listening (port 0 picks a free port).
 Exits when stdin reaches EOF (the parent died or closed it) or when the parent process dies
@@ -26,6 +28,14 @@ Exits when stdin reaches EOF (the parent died or closed it) or when the parent p
 Commands on stdin after the config line (--config - only), one per line:
   KEYFRAME /<mount path>   the mount's encoder emits a keyframe now (ONVIF SetSynchronizationPoint);
                            ignored when nobody watches the mount (no live media). Answers nothing.
+  GOP /<mount path> <frames>
+                           the mount's keyframe interval becomes <frames> (ONVIF
+                           SetVideoEncoderConfiguration GovLength): media built later use it, and
+                           live media of the mount are restarted so the running encoder does too
+                           (x264enc/x265enc cannot change key-int-max while playing). Restarting
+                           drops the mount's current RTSP clients (their connections close), as a
+                           real camera drops its sessions when its encoder settings change; a
+                           client reconnects and gets the new interval. Answers nothing.
 """
 
 import argparse
@@ -146,7 +156,7 @@ def launch_line(mount, with_overlay):
     if picture == "clock":
         # cairooverlay draws on BGRx; back to I420 for the encoder.
         src += " ! videoconvert ! cairooverlay name=clock ! videoconvert ! video/x-raw,format=I420"
-    gop = max(1, fps * 2)
+    gop = mount_gop(mount)
     kbps = stream_kbps(mount)
     if mount["codec"] == "H265":
         enc = (
@@ -167,12 +177,19 @@ def attach_clock(_factory, media):
         overlay.connect("draw", draw_clock)
 
 
+def mount_gop(mount):
+    """Keyframe interval in frames: the mount's "gop" (GOP command, config), else 2 s of frames."""
+    return max(1, int(mount.get("gop") or int(mount["fps"]) * 2))
+
+
 def stream_kbps(mount):
     return 4096 if int(mount["width"]) >= 1280 else 512
 
 
 def encoder_key(mount):
-    """Mounts with the same key get byte-identical parameter sets, hence the same SDP."""
+    """Mounts with the same key get byte-identical parameter sets, hence the same SDP. The GOP is
+    not part of it: x264's SPS/PPS are the same for key-int-max 15, 30 and 400 (checked), and the
+    key only shares SDP text, never media (each mount's factory builds its own encoder)."""
     return (mount["codec"], int(mount["width"]), int(mount["height"]), int(mount["fps"]), stream_kbps(mount))
 
 
@@ -333,6 +350,7 @@ def main():
     # Mount prefix "/<device id>/" -> the loopback address the device owns (strict host check).
     host_by_prefix = {}
     mount_by_path = {}
+    factory_by_path = {}  # GOP: set_launch on the mount's factory
     for mount in config["mounts"]:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(mount, with_overlay))
@@ -356,6 +374,7 @@ def main():
         factory.connect("media-configure", track_media, mount["path"].rstrip("/"))
         mounts.add_factory(mount["path"], factory)
         mount_by_path[mount["path"].rstrip("/")] = mount
+        factory_by_path[mount["path"].rstrip("/")] = factory
         if mount.get("host"):
             prefix = "/" + mount["path"].strip("/").split("/")[0] + "/"
             host_by_prefix[prefix] = mount["host"]
@@ -463,9 +482,57 @@ def main():
         loop.quit()
         return False
 
+    def drop_viewers(path):
+        """Restart the live media of the mount at `path`: close the RTSP clients with a session on
+        them and remove any session left (a UDP client's session outlives its connection), so the
+        media lose their last user and are unprepared; the next client gets a media built from the
+        factory's current launch line."""
+        medias = list(live_media.get(path, []))
+        if not medias:
+            return 0
+
+        def uses_media(session):
+            return any(sm.get_media() in medias for sm in session.filter(None))
+
+        def per_client(_server, client):
+            hit = []
+
+            def per_session(_client, session):
+                if uses_media(session):
+                    hit.append(session)
+                return GstRtspServer.RTSPFilterResult.KEEP
+
+            client.session_filter(per_session)
+            return GstRtspServer.RTSPFilterResult.REMOVE if hit else GstRtspServer.RTSPFilterResult.KEEP
+
+        dropped = server.client_filter(per_client)
+
+        def per_pool_session(_pool, session):
+            return GstRtspServer.RTSPFilterResult.REMOVE if uses_media(session) else GstRtspServer.RTSPFilterResult.KEEP
+
+        server.get_session_pool().filter(per_pool_session)
+        return len(dropped)
+
+    def set_gop(arg):
+        parts = arg.split()
+        path = parts[0].rstrip("/") if parts else ""
+        mount, factory = mount_by_path.get(path), factory_by_path.get(path)
+        if mount is None or factory is None or len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) < 1:
+            sys.stderr.write("rtsp_server.py: bad GOP command %r (expected GOP /<mount path> <frames>)\n" % arg[:80])
+            return
+        if mount_gop(mount) == int(parts[1]):
+            return  # nothing changes: no reason to drop the viewers
+        mount["gop"] = int(parts[1])
+        # Media built from now on (the next client) use the new interval. The SDP cache stays
+        # valid: parameter sets do not depend on the GOP (see encoder_key).
+        factory.set_launch(launch_line(mount, with_overlay))
+        drop_viewers(path)
+
     def run_command(text):
         verb, _, arg = text.strip().partition(" ")
-        if verb == "KEYFRAME":
+        if verb == "GOP":
+            set_gop(arg.strip())
+        elif verb == "KEYFRAME":
             # Nobody watching (no live media): nothing to do, as on a camera whose encoder idles.
             for media in live_media.get(arg.strip().rstrip("/"), []):
                 if not force_keyframe(media):
@@ -482,7 +549,7 @@ def main():
             run_command(raw.decode("utf-8", "replace"))
 
     def on_stdin(_channel, condition):
-        # After the config line: commands (KEYFRAME), else EOF or an error: the parent closed or died.
+        # After the config line: commands (KEYFRAME, GOP), else EOF or an error: the parent closed or died.
         data = os.read(sys.stdin.fileno(), 4096) if condition & GLib.IO_IN else b""
         if not data:
             loop.quit()

@@ -1,11 +1,11 @@
 // Dispatches one SOAP operation (already authenticated) to its template, by namespace URI and
 // local name of the Body's first element. Unknown operations get ter:ActionNotSupported.
 import type { DeviceClock } from './clock';
-import type { DeviceModel, StreamProfile } from './model';
+import { GOV_LENGTH_MAX, GOV_LENGTH_MIN, type DeviceModel, type StreamProfile } from './model';
 import { FAULTS, NS, type SoapFault } from './soap';
 import * as dev from './templates-device';
 import * as media from './templates-media';
-import { child, type XmlElement } from './xml';
+import { attr, child, type XmlElement } from './xml';
 
 export interface DeviceState {
   readonly model: DeviceModel;
@@ -17,6 +17,9 @@ export interface DeviceState {
   reboot(): void;
   /** SetSynchronizationPoint on this profile: count it and make its RTSP mount's encoder emit a keyframe. */
   requestKeyframe(profile: StreamProfile): void;
+  /** An accepted SetVideoEncoderConfiguration: count it and set the profile's GovLength now (later
+   * reads see it); returns what to do once the response went out (restart the RTSP encoder). */
+  changeEncoder(profile: StreamProfile, govLength: number): () => void;
 }
 
 export type SoapOutcome =
@@ -67,12 +70,64 @@ function setSystemDateAndTime(state: DeviceState, op: XmlElement): SoapOutcome {
   return ok(dev.setSystemDateAndTime());
 }
 
-/** Media SetSynchronizationPoint: the profile's encoder emits a keyframe now; the answer is empty. */
+/** Media SetSynchronizationPoint: the profile's encoder emits a keyframe now; the answer is empty.
+ * A device configured without it (keyframeRequests: false) refuses it before looking at the token,
+ * as a camera that does not implement the operation does. */
 function setSynchronizationPoint(state: DeviceState, op: XmlElement): SoapOutcome {
+  if (!state.model.keyframeRequests) return fail(FAULTS.actionNotSupported(op.local));
   const p = findProfile(state, op);
   if (!('token' in p)) return fail(p);
   state.requestKeyframe(p);
   return ok(media.setSynchronizationPoint());
+}
+
+/** The profile whose video encoder configuration has this token (one encoder per profile). */
+function findEncoder(state: DeviceState, token: string | undefined): StreamProfile | SoapFault {
+  const profile = state.model.profiles.find((p) => media.encoderToken(p) === token);
+  return profile ?? FAULTS.invalidArg('ter:NoConfig', `Video encoder configuration token "${token ?? ''}" does not exist`);
+}
+
+function getVideoEncoderConfiguration(state: DeviceState, op: XmlElement): SoapOutcome {
+  const p = findEncoder(state, child(op, NS.trt, 'ConfigurationToken')?.text);
+  return 'token' in p ? ok(media.getVideoEncoderConfiguration(state.model, p)) : fail(p);
+}
+
+const configModify = (why: string): SoapFault => FAULTS.invalidArg('ter:ConfigModify', why);
+
+/** Every element with this local name below `el`, whatever its namespace. */
+function allNamed(el: XmlElement, local: string): XmlElement[] {
+  return el.children.flatMap((c) => [...(c.local === local ? [c] : []), ...allNamed(c, local)]);
+}
+
+/**
+ * Media1 SetVideoEncoderConfiguration. Only the keyframe interval is applied (GovLength, under
+ * H264 or any other codec block); resolution, rate, quality and the rest are accepted and left as
+ * they are, since the RTSP mounts and their SDP cache are built for fixed sizes and rates. The
+ * value changes at once; the stream's encoder restarts after the response went out, as a real
+ * camera's does (its RTSP viewers are dropped).
+ */
+function setVideoEncoderConfiguration(state: DeviceState, op: XmlElement): SoapOutcome {
+  const config = child(op, NS.trt, 'Configuration');
+  if (!config) return fail(configModify('SetVideoEncoderConfiguration needs a trt:Configuration element'));
+  const p = findEncoder(state, attr(config, 'token'));
+  if (!('token' in p)) return fail(p);
+  const persistence = child(op, NS.trt, 'ForcePersistence')?.text;
+  if (persistence === undefined) return fail(configModify('ForcePersistence is missing (required by Media1 SetVideoEncoderConfiguration)'));
+  if (!['true', 'false', '1', '0'].includes(persistence)) return fail(configModify(`ForcePersistence must be a boolean, got "${persistence}"`));
+  // A GovLength outside tt: would be silently ignored by a strict camera; say so instead, so a
+  // client with a namespace bug learns it here and not from a stream that never changes.
+  const govs = allNamed(config, 'GovLength');
+  const misplaced = govs.find((g) => g.ns !== NS.tt);
+  if (misplaced) return fail(configModify(`GovLength must be in the ${NS.tt} namespace, got "${misplaced.ns}"`));
+  const text = govs[0]?.text;
+  let govLength = p.govLength;
+  if (text !== undefined) {
+    govLength = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+    if (!(govLength >= GOV_LENGTH_MIN && govLength <= GOV_LENGTH_MAX)) {
+      return fail(configModify(`GovLength must be an integer ${GOV_LENGTH_MIN}..${GOV_LENGTH_MAX}, got "${text}"`));
+    }
+  }
+  return ok(media.setVideoEncoderConfiguration(), state.changeEncoder(p, govLength));
 }
 
 const HANDLERS = new Map<string, Handler>([
@@ -91,6 +146,9 @@ const HANDLERS = new Map<string, Handler>([
   [`${NS.trt} GetStreamUri`, withProfile((s, p) => media.getStreamUri(s.model, p, s.rtspPort()))],
   [`${NS.trt} GetSnapshotUri`, withProfile((s, p) => media.getSnapshotUri(s.model, p))],
   [`${NS.trt} SetSynchronizationPoint`, setSynchronizationPoint],
+  [`${NS.trt} GetVideoEncoderConfiguration`, getVideoEncoderConfiguration],
+  [`${NS.trt} GetVideoEncoderConfigurations`, (s) => ok(media.getVideoEncoderConfigurations(s.model))],
+  [`${NS.trt} SetVideoEncoderConfiguration`, setVideoEncoderConfiguration],
 ]);
 
 export function routeOperation(state: DeviceState, op: XmlElement): SoapOutcome {

@@ -4,19 +4,28 @@ import { escapeXml as x } from './xml';
 
 const sourceToken = (ch: number): string => `VideoSource_${ch}`;
 
-function encoderXml(m: DeviceModel, p: StreamProfile): string {
+/** Token of a profile's video encoder configuration (one per profile, as on most cameras). */
+export function encoderToken(p: StreamProfile): string {
+  return `VideoEncoder_${p.channel}_${p.stream}`;
+}
+
+/** A VideoEncoderConfiguration as `element` (tt:VideoEncoderConfiguration inside a profile,
+ * trt:Configuration(s) in the Get/SetVideoEncoderConfiguration family); children are tt: either way. */
+function encoderXml(m: DeviceModel, p: StreamProfile, element = 'tt:VideoEncoderConfiguration'): string {
   const v = m.vendor;
   // Media1's schema only knows JPEG/MPEG4/H264: Hikvision writes H264 and hides H265 in an attribute;
   // others write the non-schema value H265; an NVR leaves Encoding out of its sub streams.
   const attrCodec = v.codecInAttribute && p.codec === 'H265' ? ` encoding="H265"` : '';
   const elementCodec = v.codecInAttribute ? 'H264' : p.codec;
   const encoding = v.omitSubStreamEncoding && p.stream === 'sub' ? '' : `<tt:Encoding>${elementCodec}</tt:Encoding>`;
+  // GovLength is the live value (SetVideoEncoderConfiguration changes it), not a constant.
   const codecBlock =
     p.codec === 'H264' || v.codecInAttribute
-      ? `<tt:H264><tt:GovLength>${p.fps * 2}</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>`
+      ? `<tt:H264><tt:GovLength>${p.govLength}</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>`
       : '';
-  return `<tt:VideoEncoderConfiguration token="VideoEncoder_${p.channel}_${p.stream}"${attrCodec}>
-      <tt:Name>VideoEncoder_${p.channel}_${p.stream}</tt:Name>
+  const token = encoderToken(p);
+  return `<${element} token="${token}"${attrCodec}>
+      <tt:Name>${token}</tt:Name>
       <tt:UseCount>1</tt:UseCount>
       ${encoding}
       <tt:Resolution><tt:Width>${p.width}</tt:Width><tt:Height>${p.height}</tt:Height></tt:Resolution>
@@ -25,7 +34,7 @@ function encoderXml(m: DeviceModel, p: StreamProfile): string {
       ${codecBlock}
       <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>
       <tt:SessionTimeout>PT60S</tt:SessionTimeout>
-    </tt:VideoEncoderConfiguration>`;
+    </${element}>`;
 }
 
 function profileXml(m: DeviceModel, p: StreamProfile, element: string): string {
@@ -110,4 +119,21 @@ export function getSnapshotUri(m: DeviceModel, p: StreamProfile): string {
 /** SetSynchronizationPoint has an empty response (the keyframe itself goes out on the RTSP stream). */
 export function setSynchronizationPoint(): string {
   return '<trt:SetSynchronizationPointResponse/>';
+}
+
+export function getVideoEncoderConfiguration(m: DeviceModel, p: StreamProfile): string {
+  return `<trt:GetVideoEncoderConfigurationResponse>
+  ${encoderXml(m, p, 'trt:Configuration')}
+</trt:GetVideoEncoderConfigurationResponse>`;
+}
+
+export function getVideoEncoderConfigurations(m: DeviceModel): string {
+  return `<trt:GetVideoEncoderConfigurationsResponse>
+  ${m.profiles.map((p) => encoderXml(m, p, 'trt:Configurations')).join('\n  ')}
+</trt:GetVideoEncoderConfigurationsResponse>`;
+}
+
+/** SetVideoEncoderConfiguration has an empty response (the encoder restarts after it went out). */
+export function setVideoEncoderConfiguration(): string {
+  return '<trt:SetVideoEncoderConfigurationResponse/>';
 }

@@ -66,6 +66,10 @@ export interface SimCameraSpec {
   rebootDowntimeMs?: number;
   /** What the camera shows, on every channel (streams and snapshots); default 'moving'. */
   picture?: SimPicture;
+  /** Whether Media SetSynchronizationPoint (keyframe on demand) is supported; default true. false:
+   * the device answers it with ter:ActionNotSupported, as many cheap cameras do (nothing is
+   * counted, no keyframe is forced). */
+  keyframeRequests?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -112,6 +116,12 @@ export interface RunningSimCamera {
   /** How many SetSynchronizationPoint (keyframe) requests the device has answered, on any profile.
    * Each one also makes the shared RTSP server force a keyframe on that profile's mount. */
   keyframeRequests(): number;
+  /** How many SetVideoEncoderConfiguration calls the device has accepted (on any encoder). Each
+   * one may change a stream's GovLength, and the shared RTSP server restarts that stream's
+   * encoder with it (its viewers are dropped, as a real camera drops them). */
+  encoderChanges(): number;
+  /** Current keyframe interval (ONVIF GovLength, in frames) of channel `ch`'s stream. */
+  govLength(ch: number, stream: 'main' | 'sub'): number;
 }
 
 export interface Simulator {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH, framePoolStats, grabFrames, PictureProbeError, type SpawnFn } from '../../agent/health/picture/grab';
+import { DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH, FramePool, grabFrames, PictureProbeError, type SpawnFn } from '../../agent/health/picture/grab';
 import { probePicture } from '../../agent/health/picture/probe';
 
 let dir: string;
@@ -108,21 +108,44 @@ test('a file: N small frames of the diagnosis size and a thumbnail JPEG under th
 });
 
 test('the frames share one buffer; release() gives it to the pool and the next grab reuses it', async () => {
-  const a = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
+  const framePool = new FramePool();
+  const a = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 }, { framePool });
   const buffer = a.frames[0].data.buffer;
   for (const f of a.frames) assert.equal(f.data.buffer, buffer);
   const last = Buffer.from(a.frames[3].data);
-  const pooled = framePoolStats().buffers;
+  assert.equal(framePool.stats().buffers, 0);
   a.release?.();
   a.release?.(); // a second call is harmless
-  assert.equal(framePoolStats().buffers, pooled + 1);
-  const b = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
-  assert.equal(framePoolStats().buffers, pooled, 'the grab took a buffer from the pool');
+  assert.deepEqual(framePool.stats(), { buffers: 1, bytes: 4 * DIAGNOSIS_WIDTH * DIAGNOSIS_HEIGHT * 3 });
+  const b = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 }, { framePool });
+  assert.equal(framePool.stats().buffers, 0, 'the grab took the buffer from the pool');
+  assert.equal(b.frames[0].data.buffer, buffer, 'the same memory');
   assert.equal(b.frames.length, 4);
   // The same clip decodes to the same frames, whatever the reused buffer held before.
   assert.deepEqual(Buffer.from(b.frames[3].data), last);
   b.release?.();
-  assert.equal(framePoolStats().buffers, pooled + 1);
+  assert.equal(framePool.stats().buffers, 1);
+  // Without a pool each grab has its own buffer; release() is harmless.
+  const c = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
+  assert.notEqual(c.frames[0].data.buffer, buffer);
+  c.release?.();
+  assert.equal(framePool.stats().buffers, 1);
+});
+
+test('frame pool: the smallest buffer that fits; at most maxBuffers kept; a buffer given twice is kept once', () => {
+  const pool = new FramePool(2);
+  const small = pool.take(10);
+  const big = pool.take(100);
+  assert.equal(small.length, 10);
+  pool.give(big);
+  pool.give(small);
+  pool.give(small);
+  assert.deepEqual(pool.stats(), { buffers: 2, bytes: 110 });
+  pool.give(Buffer.alloc(5));
+  assert.equal(pool.stats().buffers, 2, 'full');
+  assert.equal(pool.take(8), small);
+  assert.equal(pool.take(50), big);
+  assert.equal(pool.take(200).length, 200, 'nothing fits: a new one');
 });
 
 test('a thumbnail over the cap is re-encoded smaller', async () => {

@@ -14,15 +14,17 @@ import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
-import { openDriver, DriverError, type DeviceDriver, type DeviceReport } from '../../drivers/index';
+import { openDriver, DriverError, type DeviceDriver } from '../../drivers/index';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
-import { keyframeRequester, KeyframeSkipped, UNSUPPORTED_RETRY_MS, type OpenDriver } from '../../agent/video/live/keyframe';
+import { keyframeRequester, UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
+import { CameraRequestSkipped, type OpenDriver } from '../../agent/video/live/camera-driver';
 import { LivePulls, type LiveMessage, type LiveStream, type LiveViewer } from '../../agent/video/live/live-pull';
 import { Fmp4Splitter } from '../../agent/video/live/fmp4';
 import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
+import { deviceReport } from './support/device-reports';
 import { fakeSupervisor, fragmentedMp4 } from './support/live-fakes';
 
 const CREDS = { username: 'admin', password: 'admin123' };
@@ -473,25 +475,14 @@ describe('keyframe requests against the simulator', () => {
 // ---------------------------------------------------------------------------------------------
 // keyframeRequester with fake drivers: which profile, skipping, the "not supported" memory.
 
-function report(host: string, driver: 'onvif' | 'rtsp', tokens: string[]): DeviceReport {
-  return {
-    driver,
-    host,
-    port: driver === 'onvif' ? 80 : 554,
-    url: driver === 'onvif' ? `http://${host}:80/onvif/device_service` : `rtsp://${host}:554/live`,
-    identity: { manufacturer: 'Test', model: 'T1', serial: `S-${host}` },
-    isNvr: false,
-    channels: [{ channel: 1, profiles: tokens.map((token, i) => ({ token, codec: 'H264', width: i === 0 ? 1920 : 640, height: i === 0 ? 1080 : 360, streamUri: `rtsp://${host}:554/${token}` })) }],
-  };
-}
 
 test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "not supported" remembered for an hour per device', async () => {
   const dir = tempDir();
   const db: Database = openDatabase(join(dir, 'data'));
   try {
-    const onvifCam = upsertDeviceReport(db, report('127.85.2.1', 'onvif', ['P_main', 'P_sub']), { now: new Date() }).cameras[0].id;
-    const oneProfile = upsertDeviceReport(db, report('127.85.2.2', 'onvif', ['Only']), { now: new Date() }).cameras[0].id;
-    const rtspCam = upsertDeviceReport(db, report('127.85.2.3', 'rtsp', ['rtsp']), { now: new Date() }).cameras[0].id;
+    const onvifCam = upsertDeviceReport(db, deviceReport('127.85.2.1', 'onvif', ['P_main', 'P_sub']), { now: new Date() }).cameras[0].id;
+    const oneProfile = upsertDeviceReport(db, deviceReport('127.85.2.2', 'onvif', ['Only']), { now: new Date() }).cameras[0].id;
+    const rtspCam = upsertDeviceReport(db, deviceReport('127.85.2.3', 'rtsp', ['rtsp']), { now: new Date() }).cameras[0].id;
     let now = 1_000_000;
     const calls: string[] = [];
     let closed = 0;
@@ -510,7 +501,8 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
         close: () => void closed++,
       } as unknown as DeviceDriver;
     };
-    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, { now: () => now });
+    const told: string[] = [];
+    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, { now: () => now, onUnsupported: (d, why) => told.push(`${d.host}: ${why}`) });
 
     await request(onvifCam, 'main');
     await request(onvifCam, 'sub');
@@ -518,7 +510,7 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
     assert.deepEqual(calls, ['127.85.2.1 P_main', '127.85.2.1 P_sub', '127.85.2.2 Only']);
     assert.equal(closed, 3);
 
-    await assert.rejects(request(rtspCam, 'main'), (e: unknown) => e instanceof KeyframeSkipped && /RTSP-only/.test(e.message));
+    await assert.rejects(request(rtspCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped && /RTSP-only/.test(e.message));
     assert.equal(calls.length, 3, 'no driver for an RTSP-only device');
 
     // Transient failures are not remembered.
@@ -529,12 +521,14 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
     answer = async () => {
       throw new DriverError('unsupported', '127.85.2.1:80 does not support SetSynchronizationPoint', '127.85.2.1:80');
     };
+    assert.deepEqual(told, [], 'a timeout is not "unsupported"');
     await assert.rejects(request(onvifCam, 'main'), (e: unknown) => e instanceof DriverError && e.code === 'unsupported');
+    assert.deepEqual(told, ['127.85.2.1: 127.85.2.1:80 does not support SetSynchronizationPoint'], 'told once, with the reason');
     assert.equal(calls.length, 5);
     assert.equal(closed, 5);
     // Not asked again for an hour, on any stream of that device; other devices still are.
     now += UNSUPPORTED_RETRY_MS - 1;
-    await assert.rejects(request(onvifCam, 'sub'), (e: unknown) => e instanceof KeyframeSkipped);
+    await assert.rejects(request(onvifCam, 'sub'), (e: unknown) => e instanceof CameraRequestSkipped);
     assert.equal(calls.length, 5);
     answer = async () => undefined;
     await request(oneProfile, 'main');
@@ -545,9 +539,9 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
 
     // A driver without requestKeyframe (not ONVIF after all): skipped and remembered too.
     const noFeature = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), () => ({ kind: 'rtsp', close: () => void closed++ }) as unknown as DeviceDriver, 1234, { now: () => now });
-    await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof KeyframeSkipped);
+    await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);
     const closedBefore = closed;
-    await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof KeyframeSkipped);
+    await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);
     assert.equal(closed, closedBefore, 'not even opened the second time');
   } finally {
     db.close();

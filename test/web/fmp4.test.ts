@@ -88,7 +88,7 @@ test('fmp4: keyframe flags: one keyframe fragment per GOP (3 s at -g 25), the fi
   const fragments = feed(stream, [1234]).filter((o): o is MediaFragment => o.kind === 'fragment');
   assert.equal(fragments[0].keyframe, true);
   assert.equal(fragments.filter((f) => f.keyframe).length, 3);
-  // frag_duration cuts GOPs into several fragments: most are not keyframes.
+  // one fragment per frame: most are not keyframes.
   assert.ok(fragments.filter((f) => !f.keyframe).length >= 6);
   // tfdt grows.
   const times = fragments.map((f) => f.baseMediaDecodeTime ?? -1);

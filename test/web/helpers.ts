@@ -48,6 +48,7 @@ export const WEB_DEFAULTS: AgentConfig['web'] = {
   maxViewers: 32,
   fallbackWidth: 640,
   fallbackBitrateKbps: 1000,
+  maxKeyframeIntervalSec: 0,
 };
 
 /** Inventory rows for simulated cameras (ONVIF report through the real driver). Returns camera ids by host. */

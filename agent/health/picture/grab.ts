@@ -82,27 +82,33 @@ export interface GrabResult {
   release?: () => void;
 }
 
-/** Frame buffers kept for reuse: one per concurrent picture probe is enough (default 2). */
-const FRAME_POOL_MAX = 4;
-const framePool: Buffer[] = [];
+/**
+ * Frame buffers kept for reuse across grabs: the picture probes of one agent share one pool
+ * (defaultHealthProbes makes it). One buffer per concurrent picture probe is enough (default 2).
+ */
+export class FramePool {
+  private readonly buffers: Buffer[] = [];
 
-/** A buffer of at least `bytes` from the pool (the smallest that fits), or a new one of exactly `bytes`. */
-function takeFrameBuffer(bytes: number): Buffer {
-  let best = -1;
-  for (let i = 0; i < framePool.length; i++) {
-    if (framePool[i].length >= bytes && (best < 0 || framePool[i].length < framePool[best].length)) best = i;
+  constructor(private readonly maxBuffers = 4) {}
+
+  /** A buffer of at least `bytes` from the pool (the smallest that fits), or a new one of exactly `bytes`. */
+  take(bytes: number): Buffer {
+    let best = -1;
+    for (let i = 0; i < this.buffers.length; i++) {
+      if (this.buffers[i].length >= bytes && (best < 0 || this.buffers[i].length < this.buffers[best].length)) best = i;
+    }
+    if (best >= 0) return this.buffers.splice(best, 1)[0];
+    return Buffer.allocUnsafeSlow(bytes);
   }
-  if (best >= 0) return framePool.splice(best, 1)[0];
-  return Buffer.allocUnsafeSlow(bytes);
-}
 
-function giveFrameBuffer(buf: Buffer): void {
-  if (framePool.length < FRAME_POOL_MAX && !framePool.includes(buf)) framePool.push(buf);
-}
+  give(buf: Buffer): void {
+    if (this.buffers.length < this.maxBuffers && !this.buffers.includes(buf)) this.buffers.push(buf);
+  }
 
-/** Buffers in the frame pool now, and their bytes (tests and diagnostics). */
-export function framePoolStats(): { buffers: number; bytes: number } {
-  return { buffers: framePool.length, bytes: framePool.reduce((n, b) => n + b.length, 0) };
+  /** Buffers in the pool now, and their bytes (tests and diagnostics). */
+  stats(): { buffers: number; bytes: number } {
+    return { buffers: this.buffers.length, bytes: this.buffers.reduce((n, b) => n + b.length, 0) };
+  }
 }
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -110,6 +116,9 @@ export type SpawnFn = (command: string, args: readonly string[], options: SpawnO
 export interface GrabDeps {
   spawn?: SpawnFn;
   now?: () => number;
+  /** Where the frames' buffer comes from and GrabResult.release gives it back; without one each
+   * grab allocates its own and release() only lets it go. */
+  framePool?: FramePool;
 }
 
 import { imageKind, type ImageKind } from './image-kind';
@@ -234,6 +243,8 @@ interface RunOptions {
   /** Copy stdout into a buffer of at least stdoutCap bytes taken from here on the first chunk
    * (instead of keeping the chunks and concatenating them). */
   stdoutBuffer?: (bytes: number) => Buffer;
+  /** Takes back a buffer from stdoutBuffer that the run will not return (it failed). */
+  giveBack?: (buf: Buffer) => void;
   withFd3: boolean;
   deadline: number;
   signal?: AbortSignal;
@@ -326,7 +337,7 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       if (failure) {
-        if (outBuf) giveFrameBuffer(outBuf);
+        if (outBuf) o.giveBack?.(outBuf);
         reject(failure);
       } else {
         const stdout = outBuf ? outBuf.subarray(0, outBytes) : Buffer.concat(out);
@@ -373,6 +384,7 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
 export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise<GrabResult> {
   const spawn = deps.spawn ?? (nodeSpawn as SpawnFn);
   const now = deps.now ?? (() => performance.now());
+  const pool = deps.framePool;
   const start = now();
   const deadline = start + req.timeoutMs;
   const what = describeInput(req.input, req.label);
@@ -411,7 +423,8 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     args,
     stdin: images ? Buffer.concat(images) : undefined,
     stdoutCap: frames * frameBytes,
-    stdoutBuffer: takeFrameBuffer,
+    stdoutBuffer: (bytes) => (pool ? pool.take(bytes) : Buffer.allocUnsafeSlow(bytes)),
+    giveBack: (buf) => pool?.give(buf),
     withFd3: thumbWidth > 0,
     deadline,
     signal: req.signal,
@@ -424,7 +437,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
   const release = (): void => {
     if (released || !run.stdoutBuffer) return;
     released = true;
-    giveFrameBuffer(run.stdoutBuffer);
+    pool?.give(run.stdoutBuffer);
   };
   if (count === 0) release();
   if (run.code !== 0 && count === 0) {

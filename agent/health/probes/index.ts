@@ -3,6 +3,7 @@
 import type { HealthConfig, HealthProbes } from '../monitor';
 import type { DiagnosisThresholds } from '../picture/diagnose';
 import { probePicture } from '../picture/probe';
+import { FramePool } from '../picture/grab';
 import { checkReach } from './reach';
 import { checkClock } from './clock';
 import { checkStream } from './describe';
@@ -16,6 +17,8 @@ import type { SpawnFn } from '../../video/ffmpeg/types';
  */
 export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>, ffmpeg?: { spawn: SpawnFn }): HealthProbes {
   const pic = config.picture;
+  // The probes' frame buffers (~4 MB each) are reused, not allocated per probe (issue 4's RSS).
+  const framePool = new FramePool();
   return {
     reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),
     clock: (deviceUrl, { timeoutMs, signal }) => checkClock({ deviceUrl, timeoutMs, signal }),
@@ -38,6 +41,6 @@ export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<D
         ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
         ...(thresholds ? { thresholds } : {}),
         signal,
-      }, ffmpeg ? { spawn: ffmpeg.spawn } : {}),
+      }, { framePool, ...(ffmpeg ? { spawn: ffmpeg.spawn } : {}) }),
   };
 }

@@ -7,14 +7,14 @@
 //     else trun per-sample flags, else tfhd default flags, else trex defaults in moov).
 // The fragments are the exact bytes ffmpeg wrote: a browser appends them to a SourceBuffer as is.
 //
-// ffmpeg settings this is built for (see liveMp4Args in live-pull.ts):
-//   -c:v copy -an -f mp4 -movflags empty_moov+default_base_moof+frag_keyframe -frag_duration 200000
+// ffmpeg settings this is built for (see LIVE_MP4_OUTPUT_ARGS in live-pull.ts):
+//   -c:v copy -an -f mp4 -movflags empty_moov+default_base_moof+frag_every_frame
 // empty_moov writes ftyp+moov before any sample (no moov at the end); default_base_moof makes each
-// fragment self-contained (MSE requires it), frag_keyframe starts a fragment at every keyframe (so a
-// late joiner can start at a fragment boundary), and frag_duration cuts a fragment every 200 ms
-// within a GOP: a 2 s GOP is not one 2 s fragment, so latency stays ~0.2 s + a frame.
+// fragment self-contained (MSE requires it), frag_every_frame writes one fragment per frame (a
+// keyframe starts its own, where a late joiner can start), so a frame leaves ffmpeg one frame
+// interval after it arrived. Any other fragmenting (frag_keyframe, -frag_duration) splits the same way.
 
-/** A box larger than this is treated as corrupt output (a fragment of a 8 Mb/s stream at 200 ms is ~200 kB). */
+/** A box larger than this is treated as corrupt output (a keyframe of an 8 Mb/s stream is a few hundred kB). */
 export const MAX_BOX_BYTES = 32 * 1024 * 1024;
 
 export interface InitSegment {

@@ -38,10 +38,11 @@ export const LIVE_MP4_OUTPUT_ARGS: readonly string[] = [
   '-an', '-sn', '-dn',
   '-f', 'mp4',
   // empty_moov: ftyp+moov first; default_base_moof: self-contained fragments (MSE needs it);
-  // frag_keyframe: a fragment starts at every keyframe (where late joiners and dropped viewers
-  // start); frag_duration 200 ms: long GOPs are cut into small fragments so latency stays low.
-  '-movflags', 'empty_moov+default_base_moof+frag_keyframe',
-  '-frag_duration', '200000',
+  // frag_every_frame: one fragment per frame, written as soon as the next frame gives its
+  // duration, so a frame leaves ffmpeg one frame interval after it arrived (with 200 ms fragments
+  // the first picture and every frame waited up to 200 ms more); keyframes start their own
+  // fragment, where late joiners and dropped viewers start.
+  '-movflags', 'empty_moov+default_base_moof+frag_every_frame',
   // write each fragment to the pipe at once (no 32 kB AVIO buffering of a 50 kB/s sub stream).
   '-flush_packets', '1',
 ];
@@ -163,12 +164,22 @@ export interface LivePullsOptions {
    * keyframe has come yet; a rejection is logged at debug and otherwise ignored.
    */
   requestKeyframe?: (cameraId: string, stream: LiveStream) => Promise<void>;
+  /**
+   * Runs before a pull's first ffmpeg starts (keyframeIntervalKeeper() in keyframe-interval.ts:
+   * the opt-in that shortens a sub stream's GOP; the camera restarts the stream when it applies
+   * it, so it must happen before the pull, not during it). Waited for at most prepareTimeoutMs;
+   * its result is logged, a rejection at warn, and the pull starts either way.
+   */
+  prepare?: (cameraId: string, stream: LiveStream) => Promise<unknown>;
+  /** Default 2000 ms. */
+  prepareTimeoutMs?: number;
   logger: Logger;
   timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 }
 
 const DEFAULT_SLOW_BYTES = 2 * 1024 * 1024;
 const DEFAULT_MAX_GOP_BYTES = 8 * 1024 * 1024;
+const DEFAULT_PREPARE_TIMEOUT_MS = 2000;
 
 /** Is this ledger codec H.264 (or unknown, which is tried as H.264)? */
 export function isH264(codec: string | undefined): boolean {
@@ -658,10 +669,15 @@ export class LivePulls {
         return mpeg1Launch({ url, ffmpegPath: opts.mpeg1FfmpegPath, ffmpegOptions });
       };
     }
+    const prepared = this.prepare(cameraId, stream, mode);
     const args =
       mode === 'mse'
-        ? async () => mseArgs(await resolveUrl(), pull.probe)
+        ? async () => {
+            await prepared;
+            return mseArgs(await resolveUrl(), pull.probe);
+          }
         : async () => {
+            await prepared;
             const url = await resolveUrl();
             const flat: string[] = [];
             for (const [k, v] of Object.entries(mpeg1Options(opts.config))) flat.push(k, ...(v === '' ? [] : [v]));
@@ -687,6 +703,35 @@ export class LivePulls {
     });
     this.logger.info({ camera: cameraId, stream, mode }, 'live pull started');
     return pull;
+  }
+
+  /** The prepare option, bounded by prepareTimeoutMs; never rejects. */
+  private prepare(cameraId: string, stream: LiveStream, mode: LiveMode): Promise<void> {
+    const prepare = this.options.prepare;
+    if (!prepare) return Promise.resolve();
+    const log = { camera: cameraId, stream, mode };
+    const t0 = Date.now();
+    let work: Promise<unknown>;
+    try {
+      work = Promise.resolve(prepare(cameraId, stream));
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    const logged = work.then(
+      (result) => this.logger.debug({ ...log, ms: Date.now() - t0, result }, 'live pull: prepared'),
+      (err: unknown) => this.logger.warn({ ...log, ms: Date.now() - t0, err: err instanceof Error ? err.message : String(err) }, 'live pull: preparing the camera failed (the pull starts anyway)'),
+    );
+    const limitMs = this.options.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS;
+    return new Promise<void>((resolve) => {
+      const timer = this.timers.setTimeout(() => {
+        this.logger.debug({ ...log, limitMs }, 'live pull: preparing the camera takes long; the pull starts now');
+        resolve();
+      }, limitMs);
+      void logged.then(() => {
+        this.timers.clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private linger(pull: Pull): void {

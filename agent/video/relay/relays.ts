@@ -124,7 +124,7 @@ function defaultId(): string {
   return 'r' + randomBytes(4).toString('hex');
 }
 
-/** Strict, unlike the live view's profileOf (web/cameras.ts): a relay of `sub` never silently
+/** Strict, unlike the live view's profileOf (agent/inventory/cameras.ts): a relay of `sub` never silently
  * sends the main stream, which would cost the uplink several times the bandwidth asked for. */
 function profileOf(camera: CameraRecord, stream: StreamName) {
   return camera.profiles[stream === 'main' ? 0 : 1];

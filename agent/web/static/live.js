@@ -194,17 +194,51 @@
   }
 
   // ------------------------------------------------------------- JSMpeg player
-  function JsmpegPlayer(cameraId, stream) {
-    if (!window.JSMpeg) {
-      status('JSMpeg 未加载 not loaded', true);
-      return { mode: 'jsmpeg', stop: function () {} };
+  // JSMpeg (120 kB) is loaded on first use: on a slow box its parse and start-up cost the MSE
+  // path 0.1-0.3 s of first picture when the page loaded it up front.
+  var jsmpegWaiting = null;
+  function loadJsmpeg(done) {
+    if (window.JSMpeg) return done(true);
+    if (!jsmpegWaiting) {
+      jsmpegWaiting = [];
+      var script = document.createElement('script');
+      var settle = function (ok) {
+        var waiting = jsmpegWaiting;
+        jsmpegWaiting = null;
+        waiting.forEach(function (f) { f(ok && !!window.JSMpeg); });
+      };
+      script.src = '/vendor/jsmpeg.min.js';
+      script.onload = function () { settle(true); };
+      script.onerror = function () { settle(false); };
+      document.body.appendChild(script);
     }
+    jsmpegWaiting.push(done);
+  }
+
+  function JsmpegPlayer(cameraId, stream) {
+    var player = null;
+    var stopped = false;
+    loadJsmpeg(function (ok) {
+      if (stopped) return;
+      if (!ok) return status('JSMpeg 未加载 not loaded (/vendor/jsmpeg.min.js)', true);
+      player = startJsmpeg(cameraId, stream);
+    });
+    return {
+      mode: 'jsmpeg',
+      stop: function () {
+        stopped = true;
+        if (player) try { player.destroy(); } catch (e) { /* ignore */ }
+      },
+    };
+  }
+
+  function startJsmpeg(cameraId, stream) {
     // A fresh canvas per player: JSMpeg's destroy() loses the old one's WebGL context for good.
     var fresh = document.createElement('canvas');
     fresh.id = 'canvas';
     canvas.replaceWith(fresh);
     canvas = fresh;
-    var player = new window.JSMpeg.Player(wsUrl(cameraId, stream, 'jsmpeg'), {
+    return new window.JSMpeg.Player(wsUrl(cameraId, stream, 'jsmpeg'), {
       canvas: canvas,
       autoplay: true,
       audio: false,
@@ -216,12 +250,6 @@
       reconnectInterval: 3,
       onVideoDecode: function () { frameShown(); },
     });
-    return {
-      mode: 'jsmpeg',
-      stop: function () {
-        try { player.destroy(); } catch (e) { /* ignore */ }
-      },
-    };
   }
 
   // --------------------------------------------------------------------- flow
@@ -232,10 +260,22 @@
     current = null;
   }
 
+  function cameraById(cameraId) {
+    for (var i = 0; i < live.cameras.length; i++) if (live.cameras[i].id === cameraId) return live.cameras[i];
+    return null;
+  }
+
+  /** The title and the list's highlight for the open camera (again once the list has come). */
+  function showSelected(cameraId) {
+    var cam = cameraById(cameraId);
+    $('title').textContent = (cam && cam.name ? cam.name + ' · ' : '') + cameraId + (cam ? ' · ' + cam.host : '') + ' · ' + (live.stream === 'main' ? '主码流 main' : '子码流 sub');
+    var items = document.querySelectorAll('#cameras button');
+    for (var j = 0; j < items.length; j++) items[j].classList.toggle('active', items[j].dataset.id === cameraId);
+  }
+
   function open(cameraId, forceMode) {
     stopCurrent();
-    var cam = null;
-    for (var i = 0; i < live.cameras.length; i++) if (live.cameras[i].id === cameraId) cam = live.cameras[i];
+    var cam = cameraById(cameraId);
     live.camera = cameraId;
     live.startedAt = performance.now();
     live.firstFrameAt = null;
@@ -245,9 +285,7 @@
     live.codec = null;
     var mode = forceMode || choose(cam, live.stream);
     live.mode = mode;
-    $('title').textContent = (cam && cam.name ? cam.name + ' · ' : '') + cameraId + (cam ? ' · ' + cam.host : '') + ' · ' + (live.stream === 'main' ? '主码流 main' : '子码流 sub');
-    var items = document.querySelectorAll('#cameras button');
-    for (var j = 0; j < items.length; j++) items[j].classList.toggle('active', items[j].dataset.id === cameraId);
+    showSelected(cameraId);
     video.hidden = mode !== 'mse';
     canvas.hidden = mode !== 'jsmpeg';
     status('连接中 Connecting · ' + mode);
@@ -332,6 +370,10 @@
   });
   window.addEventListener('pagehide', stopCurrent);
 
+  // A camera named in the URL opens at once, not after the list: without the list's codec the
+  // page tries MSE, and the agent answers an H.265 stream with "switch" to JSMpeg.
+  var wanted = params.get('camera');
+  if (wanted) open(wanted);
   fetch('/api/cameras', { credentials: 'same-origin' })
     .then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status);
@@ -340,8 +382,7 @@
     .then(function (body) {
       live.cameras = body.cameras || [];
       renderCameras(live.cameras);
-      var want = params.get('camera');
-      if (want) open(want);
+      if (live.camera) showSelected(live.camera);
       else if (live.cameras.length) open(live.cameras[0].id);
     })
     .catch(function (e) {
