@@ -31,6 +31,7 @@ import { RelayManager } from './video/relay/relays';
 import { relayHandlers } from './video/relay/commands';
 import { LivePulls } from './video/live/live-pull';
 import { startWebServer, type RunningWebServer } from './web/server';
+import { viewAuditEvent } from './web/view-audit';
 import { checkWebBinding } from './web/auth';
 import { inventorySource } from './web/cameras';
 import { keyframeRequester } from './video/live/keyframe';
@@ -241,7 +242,17 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
     if (!video) {
       logger.warn('live view page not started: it needs ffmpeg (camgate doctor)');
     } else {
-      ready = startWebServer({ config: config.web, db, pulls: video.pulls, logger: logger.child({ component: 'web' }), healthOf: (id) => health?.status(id)?.state }).then(
+      ready = startWebServer({
+        config: config.web,
+        db,
+        pulls: video.pulls,
+        logger: logger.child({ component: 'web' }),
+        healthOf: (id) => health?.status(id)?.state,
+        // Who viewed what (安全使用审核): an audit event when a watch starts and when it ends.
+        audit: (view) => {
+          uplink.event(viewAuditEvent(view), new Date()).catch((err: unknown) => logger.error({ err, camera: view.camera }, 'live view audit event not recorded'));
+        },
+      }).then(
         (w) => {
           running.web = w;
           logger.info({ url: w.url }, 'live view page listening');

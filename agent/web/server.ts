@@ -29,6 +29,7 @@ import { LiveError, type LiveMessage, type LiveMode, type LivePulls, type LiveSe
 import { checkWebBinding, WebAuth } from './auth';
 import { CamgateError, EXIT_FAILURE } from '../errors';
 import { publicCameras } from './cameras';
+import type { ViewAudit } from './view-audit';
 
 export interface WebServerOptions {
   config: AgentConfig['web'];
@@ -39,7 +40,11 @@ export interface WebServerOptions {
   healthOf?: (cameraId: string) => string | undefined;
   /** Directory of index.html / live.js; default: found next to the sources (see staticDir()). */
   staticDir?: string;
+  /** Told when a viewer starts and stops watching a camera (the agent sends audit events:
+   * who viewed what, the brief's 安全使用审核). */
+  audit?: (view: ViewAudit) => void;
 }
+
 
 export interface RunningWebServer {
   /** http://host:port/ (the actual port when web.port is 0). */
@@ -242,19 +247,34 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     const stream = url.searchParams.get('stream') ?? 'sub';
     const mode = url.searchParams.get('mode') ?? 'auto';
     if (!CAMERA_ID.test(cameraId) || (stream !== 'sub' && stream !== 'main') || !['mse', 'jsmpeg', 'auto'].includes(mode)) return refuse(400, 'Bad Request');
+    const who = { user: config.password ? config.username : null, remote: req.socket.remoteAddress ?? 'unknown' };
     wss.handleUpgrade(req, socket, head, (ws) => {
       live.add(ws);
-      void serveViewer(ws, cameraId, stream, mode as LiveMode | 'auto');
+      void serveViewer(ws, cameraId, stream, mode as LiveMode | 'auto', who);
     });
   });
 
-  async function serveViewer(ws: WebSocket, cameraId: string, stream: LiveStream, mode: LiveMode | 'auto'): Promise<void> {
+  function audit(view: ViewAudit): void {
+    try {
+      options.audit?.(view);
+    } catch (err) {
+      logger.error({ err, camera: view.camera }, 'web: live view audit failed');
+    }
+  }
+
+  async function serveViewer(ws: WebSocket, cameraId: string, stream: LiveStream, mode: LiveMode | 'auto', who: { user: string | null; remote: string }): Promise<void> {
     let session: LiveSession | undefined;
     let closed = false;
+    let watching: ViewAudit | undefined;
     ws.on('close', () => {
       closed = true;
       live.delete(ws);
       session?.leave();
+      if (watching) {
+        const durationSec = Math.round((Date.now() - Date.parse(watching.startedAt)) / 1000);
+        audit({ ...watching, phase: 'end', durationSec });
+        watching = undefined;
+      }
     });
     ws.on('error', () => undefined);
     ws.on('message', () => undefined); // the browser has nothing to say
@@ -312,6 +332,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       ws.close(4000, 'use jsmpeg');
       return;
     }
+    watching = { phase: 'start', camera: cameraId, stream, mode: session.mode, ...who, startedAt: new Date().toISOString() };
+    audit(watching);
     for (const msg of queued ?? []) deliver(msg);
     logger.debug({ camera: cameraId, stream, mode: session.mode }, 'web: viewer joined');
   }

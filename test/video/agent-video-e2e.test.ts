@@ -12,6 +12,7 @@ import { loadConfig } from '../../agent/config/load';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
+import { WebSocket } from 'ws';
 import { startAgent } from '../../agent/agent';
 import { validatePayload } from '../../agent/uplink/schemas';
 import { openDriver } from '../../drivers/index';
@@ -84,6 +85,22 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
   const cams = await (await fetch(new URL('api/cameras', agent.web!.url))).text();
   assert.match(cams, new RegExp(camera));
   assert.ok(!cams.includes('admin123') && !cams.includes('rtsp://'), 'no stream URI or password reaches the browser');
+
+  // Watching a camera on the page is audited at the centre: who, from where, which camera, how long.
+  {
+    const ws = new WebSocket(new URL(`live/${camera}?stream=sub`, agent.web!.url).toString().replace(/^http/, 'ws'));
+    const firstBinary = new Promise<void>((resolve, reject) => {
+      ws.on('message', (_data, isBinary) => isBinary && resolve());
+      ws.on('error', reject);
+    });
+    await firstBinary;
+    await waitFor(() => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'start'), 'the live-view start audit');
+    ws.close();
+    const end = await waitFor(() => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'end'), 'the live-view end audit');
+    assert.equal(end.payload.camera, camera);
+    assert.deepEqual(Object.keys(end.payload.detail as object).sort(), ['action', 'durationSec', 'mode', 'phase', 'remote', 'startedAt', 'stream', 'user']);
+    assert.equal((end.payload.detail as { action: string }).action, 'live-view');
+  }
 
   // The centre asks for the main stream on its RTMP server.
   const target = rtmp.url(`cam-${camera}`);

@@ -71,7 +71,7 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
     rtspAuth: true,
   });
   t.after(() => sim.stop());
-  const [h264Cam, h265Cam] = sim.cameras;
+  const [h264Cam] = sim.cameras;
 
   const dir = tempDir(t);
   const db = openDatabase(join(dir, 'data'));

@@ -11,6 +11,9 @@ import { createLogger } from '../../agent/log';
 import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/auth';
 import { inventorySource } from '../../agent/web/cameras';
 import { closeReason, startWebServer } from '../../agent/web/server';
+import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
+import { validatePayload } from '../../agent/uplink/schemas';
+import { eventPayload } from '../../agent/uplink/payloads';
 import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
 import { channel, report } from '../agent/helpers';
 import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
@@ -18,7 +21,7 @@ import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
-async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof WEB_DEFAULTS> = {}, joinImpl?: LivePulls['join']) {
+async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof WEB_DEFAULTS> = {}, joinImpl?: LivePulls['join'], audit?: (view: ViewAudit) => void) {
   const dir = tempDir(t);
   const db = openDatabase(join(dir, 'data'));
   t.after(() => db.close());
@@ -36,7 +39,7 @@ async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof 
         return { cameraId, stream: request.stream, mode: 'mse', leave: () => undefined };
       }),
   };
-  const server = await startWebServer({ config: { ...WEB_DEFAULTS, host: '127.82.1.1', ...web }, db, pulls, logger: createLogger({ level: 'silent' }), healthOf: () => 'online' });
+  const server = await startWebServer({ config: { ...WEB_DEFAULTS, host: '127.82.1.1', ...web }, db, pulls, logger: createLogger({ level: 'silent' }), healthOf: () => 'online', ...(audit ? { audit } : {}) });
   t.after(() => server.close());
   return { db, cam, server, joins };
 }
@@ -180,4 +183,42 @@ test('web: too many viewers closes the WebSocket with 4029 and the reason', asyn
   const long = closeReason('摄像机'.repeat(100));
   assert.equal(long, '摄像机'.repeat(100).slice(0, 41));
   assert.ok(Buffer.byteLength(long) <= 123);
+});
+
+test('web: every watch is audited at its start and end (who, from where, which camera, how long); refused joins are not', async (t) => {
+  const views: ViewAudit[] = [];
+  const { server, cam } = await setup(t, { password: PASSWORD }, undefined, (v) => views.push(v));
+  const ws = server.url.replace('http:', 'ws:');
+  const auth = { authorization: basic('admin', PASSWORD) };
+  assert.equal((await wsOpen(`${ws}live/cam-nope?stream=sub`, auth)).closed !== undefined, true);
+  await waitFor(() => server.connections() === 0, 'the refused viewer gone');
+  const ok = await wsOpen(`${ws}live/${cam}?stream=sub`, auth);
+  assert.ok(ok.ws);
+  await waitFor(() => views.length === 1, 'the start audit');
+  assert.deepEqual({ ...views[0], startedAt: 'x' }, { phase: 'start', camera: cam, stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: 'x' });
+  await new Promise((r) => setTimeout(r, 1100));
+  ok.ws!.close();
+  await waitFor(() => views.length === 2, 'the end audit');
+  assert.equal(views[1].phase, 'end');
+  assert.equal(views[1].startedAt, views[0].startedAt);
+  assert.ok(views[1].durationSec! >= 1, `durationSec ${views[1].durationSec}`);
+  for (const v of views) {
+    const event = viewAuditEvent(v);
+    assert.equal(event.type, 'audit');
+    assert.equal(event.camera, cam);
+    assert.match(event.message, /admin from 127\.0\.0\.1/);
+    const checked = validatePayload('event', { ...eventPayload('site-1', event, new Date()), seq: 1 });
+    assert.equal(checked.ok, true, JSON.stringify(checked));
+  }
+  assert.deepEqual(viewAuditEvent(views[1]).detail, { action: 'live-view', phase: 'end', stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: views[0].startedAt, durationSec: views[1].durationSec });
+
+  // A loopback page without a password: no user to name.
+  const anon: ViewAudit[] = [];
+  const local = await setup(t, {}, undefined, (v) => anon.push(v));
+  const w2 = await wsOpen(`${local.server.url.replace('http:', 'ws:')}live/${local.cam}?stream=main`);
+  await waitFor(() => anon.length === 1, 'the start audit');
+  assert.equal(anon[0].user, null);
+  assert.match(viewAuditEvent(anon[0]).message, /local user \(no web\.password\) from 127\.0\.0\.1/);
+  w2.ws!.close();
+  await waitFor(() => anon.length === 2, 'the end audit');
 });
