@@ -17,7 +17,7 @@ import { openOutbox, SqliteOutbox } from './uplink/outbox';
 import { Uplink } from './uplink/uplink';
 import type { Credentials } from '../drivers/types';
 import type { DeviceRecord } from './inventory/types';
-import { targetOfDevice } from './uplink/handlers';
+import { withDeviceDriver } from './inventory/device-driver';
 import { HealthMonitor, HealthProbes } from './health/monitor';
 import { defaultHealthProbes } from './health/probes';
 import { BoxWatch } from './health/box';
@@ -224,15 +224,11 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
       probes: healthProbes ?? defaultHealthProbes(config.health, config.health.diagnosis, video ? { spawn: video.supervisor.spawnOnce } : undefined),
       sink: uplink,
       credentialsFor,
-      syncClock: async (device, signal) => {
-        const driver = openDriver(targetOfDevice(device), credentialsFor(device), { timeoutMs: config.onvif.timeoutMs });
-        try {
+      syncClock: (device, signal) =>
+        withDeviceDriver(openDriver, device, credentialsFor(device), config.onvif.timeoutMs, async (driver) => {
           if (signal.aborted) throw new Error('cancelled');
           await driver.setTime(new Date());
-        } finally {
-          driver.close();
-        }
-      },
+        }),
       recordLatency: (kind, ms) => latency.record(kind, ms),
       logger: logger.child({ component: 'health' }),
     });

@@ -3,12 +3,12 @@
 // validation and the replies.
 import type { Database } from 'better-sqlite3';
 import type { Credentials, DeviceDriver, MediaProfile } from '../../drivers/types';
-import { splitUrl } from '../../drivers/uri';
 import type { DriverTarget } from '../discovery/drivers-api';
 import type { AgentConfig } from '../config/types';
 import { maskedConfig } from '../config/mask';
 import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
+import { withDeviceDriver } from '../inventory/device-driver';
 import { CommandError, CommandHandler, CommandHandlers } from './commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
 import type { CameraStatus, ReplyErrorCode } from './payloads';
@@ -44,19 +44,6 @@ export interface HealthCommands {
   thumbnail(cameraId: string): { jpeg: Buffer; takenAt: string } | undefined;
 }
 
-/** How a stored device is reached again: ONVIF by its device service URL, RTSP by its URL. */
-export function targetOfDevice(device: DeviceRecord): DriverTarget {
-  if (device.driver === 'rtsp') return { kind: 'rtsp', url: device.url };
-  const parts = splitUrl(device.url);
-  const path = parts?.rest ? parts.rest : undefined;
-  return {
-    kind: 'onvif',
-    host: device.host,
-    port: device.port,
-    ...(path ? { path } : {}),
-    ...(device.endpointUuid ? { endpointUuid: device.endpointUuid } : {}),
-  };
-}
 
 function findCamera(db: Database, id: string): CameraRecord {
   const camera = getCamera(db, id);
@@ -64,13 +51,8 @@ function findCamera(db: Database, id: string): CameraRecord {
   return camera;
 }
 
-async function withDriver<T>(deps: UplinkHandlerDeps, camera: CameraRecord, fn: (driver: DeviceDriver) => Promise<T>): Promise<T> {
-  const driver = deps.openDriver(targetOfDevice(camera.device), deps.credentialsFor(camera.device), { timeoutMs: deps.config.onvif.timeoutMs });
-  try {
-    return await fn(driver);
-  } finally {
-    driver.close();
-  }
+function withDriver<T>(deps: UplinkHandlerDeps, camera: CameraRecord, fn: (driver: DeviceDriver) => Promise<T>): Promise<T> {
+  return withDeviceDriver(deps.openDriver, camera.device, deps.credentialsFor(camera.device), deps.config.onvif.timeoutMs, fn);
 }
 
 export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {

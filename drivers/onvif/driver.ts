@@ -2,7 +2,7 @@
 // SoapClient); parsing, host rewriting and error mapping are ours.
 import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, KeyframeInterval, MediaProfile } from '../types';
 import { DriverError } from '../types';
-import type { XmlElement } from '../xml';
+import { escapeXml, type XmlElement } from '../xml';
 import { bracketHost, rewriteDeviceUri } from '../uri';
 import { SoapClient, NS, type OnvifService } from './soap-client';
 import { normaliseEndpointUuid } from './probe-message';
@@ -39,10 +39,6 @@ export interface OnvifDriverOptions {
   maxResponseBytes?: number;
   /** What WS-Discovery already told us, so report() need not ask again. */
   discovered?: { endpointUuid?: string; scopes?: string[] };
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const OPTIONAL_CODES = new Set(['unsupported', 'device-fault', 'malformed']);

@@ -8,21 +8,15 @@
 // encoding="H265"). Extension elements are left out: their vendor namespaces are lost by the
 // prefix-free parser, and ONVIF makes them optional.
 import { DriverError, type KeyframeInterval } from '../types';
-import { attr, child, childText, descendant, type XmlElement } from '../xml';
+import { attr, child, childText, descendant, escapeXml, textOf, type XmlElement } from '../xml';
+import { positiveInt } from './parse';
 import { NS } from './soap-client';
 
 export type MediaVersion = 'media' | 'media2';
 
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function positiveInt(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const t = text.trim();
-  if (!/^\d+(\.\d+)?$/.test(t)) return undefined;
-  const n = Math.round(Number(t));
-  return n > 0 ? n : undefined;
+/** Seconds from one keyframe to the next, to 0.01 s. */
+export function intervalSeconds(govLength: number, fps: number): number {
+  return Math.round((govLength / fps) * 100) / 100;
 }
 
 /** The encoder configuration element of a profile, or undefined when the answer has none. */
@@ -40,14 +34,14 @@ export function encoderConfigurationOf(resp: XmlElement, version: MediaVersion):
 export function readKeyframeInterval(config: XmlElement, version: MediaVersion): KeyframeInterval {
   const token = attr(config, 'token');
   if (!token) throw new DriverError('malformed', 'the video encoder configuration has no token');
-  const govLength = version === 'media2' ? positiveInt(attr(config, 'GovLength')) : positiveInt(descendant(config, 'GovLength')?.text);
+  const govLength = version === 'media2' ? positiveInt(attr(config, 'GovLength')) : positiveInt(textOf(descendant(config, 'GovLength')));
   const fps = positiveInt(childText(child(config, 'RateControl'), 'FrameRateLimit'));
   const codec = attr(config, 'encoding') ?? childText(config, 'Encoding');
   const out: KeyframeInterval = { configurationToken: token };
   if (govLength !== undefined) out.govLength = govLength;
   if (fps !== undefined) out.fps = fps;
   if (codec) out.codec = codec.trim();
-  if (govLength !== undefined && fps !== undefined) out.seconds = Math.round((govLength / fps) * 100) / 100;
+  if (govLength !== undefined && fps !== undefined) out.seconds = intervalSeconds(govLength, fps);
   return out;
 }
 

@@ -105,7 +105,8 @@ export function normaliseCodec(raw: string | undefined): string | undefined {
   return c;
 }
 
-function int(text: string | undefined): number | undefined {
+/** A positive whole number from device text ("15", "3.000000"), rounded; undefined otherwise. */
+export function positiveInt(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined;
   const n = Math.round(Number(text));
   return n > 0 ? n : undefined;
@@ -120,10 +121,10 @@ function encoderFields(enc: XmlElement | undefined): Pick<MediaProfile, 'codec' 
   const rate = child(enc, 'RateControl');
   const out: Pick<MediaProfile, 'codec' | 'width' | 'height' | 'fps' | 'bitrateKbps'> = {};
   if (codec) out.codec = codec;
-  const width = int(childText(res, 'Width'));
-  const height = int(childText(res, 'Height'));
-  const fps = int(childText(rate, 'FrameRateLimit'));
-  const bitrate = int(childText(rate, 'BitrateLimit'));
+  const width = positiveInt(childText(res, 'Width'));
+  const height = positiveInt(childText(res, 'Height'));
+  const fps = positiveInt(childText(rate, 'FrameRateLimit'));
+  const bitrate = positiveInt(childText(rate, 'BitrateLimit'));
   if (width) out.width = width;
   if (height) out.height = height;
   if (fps) out.fps = fps;

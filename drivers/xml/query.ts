@@ -49,6 +49,11 @@ export function childText(el: XmlElement | undefined, name: string): string | un
   return textOf(child(el, name));
 }
 
+/** Text or attribute value made safe inside XML we build (every markup character as a numeric reference). */
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export function attr(el: XmlElement | undefined, name: string): string | undefined {
   return el?.attrs[name];
 }

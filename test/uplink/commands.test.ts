@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditEntry, CommandDispatcher, CommandError, CommandHandlers, IncomingCommand } from '../../agent/uplink/commands';
-import { agentHandlers, targetOfDevice, UplinkHandlerDeps } from '../../agent/uplink/handlers';
+import { agentHandlers, UplinkHandlerDeps } from '../../agent/uplink/handlers';
+import { targetOfDevice } from '../../agent/inventory/device-driver';
 import { validatePayload } from '../../agent/uplink/schemas';
 import { loadConfig } from '../../agent/config/load';
 import { listCameras } from '../../agent/inventory/cameras';

@@ -19,12 +19,13 @@ import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
 import { keyframeIntervalKeeper, encoderChangedEvent, targetGovLength, RECHECK_MS, type KeyframeIntervalChange } from '../../agent/video/live/keyframe-interval';
 import { UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
-import type { OpenDriver } from '../../agent/video/live/camera-driver';
+import type { OpenDriver } from '../../agent/inventory/device-driver';
 import { LivePulls } from '../../agent/video/live/live-pull';
 import { validatePayload } from '../../agent/uplink/schemas';
 import { eventPayload } from '../../agent/uplink/payloads';
 import { deviceReport } from './support/device-reports';
 import { fakeSupervisor } from './support/live-fakes';
+import { waitFor } from '../web/helpers';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { openDriver } from '../../drivers/index';
@@ -326,14 +327,6 @@ test('live pulls: prepare is awaited before the first run, not again for restart
 // End to end against the simulator: real SOAP, real RTSP, real ffmpeg
 
 const CREDS = { username: 'admin', password: 'admin123' };
-
-async function waitFor(pred: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('keyframe interval against the simulator', () => {
   let sim: Simulator;

@@ -1,15 +1,10 @@
 // The ONVIF side of a camera's stream, for the live view's requests to the camera (a keyframe
-// now; a shorter keyframe interval): the inventory says which device and profile, a driver is
-// opened with the device's (or the default) credentials and closed after the one job.
+// now; a shorter keyframe interval): the inventory says which device and profile; the driver is
+// opened for the one job with withDeviceDriver (agent/inventory/device-driver.ts).
 import type { Database } from 'better-sqlite3';
-import type { Credentials, DeviceDriver } from '../../../drivers/types';
-import type { DriverTarget } from '../../discovery/drivers-api';
 import { getCamera, profileOf } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord, StoredProfile } from '../../inventory/types';
-import { targetOfDevice } from '../../uplink/handlers';
 import type { LiveStream } from './live-pull';
-
-export type OpenDriver = (target: DriverTarget, credentials?: Credentials, options?: { timeoutMs?: number }) => DeviceDriver;
 
 /** Nothing was asked of the camera (no I/O happened): RTSP-only device, known not to support it, opted out. */
 export class CameraRequestSkipped extends Error {
@@ -31,20 +26,4 @@ export function onvifStreamOf(db: Database, cameraId: string, stream: LiveStream
   const profile = profileOf(camera, stream);
   if (!profile) throw new Error(`camera ${cameraId} has no ${stream} profile`);
   return { camera, device: camera.device, profile };
-}
-
-/** Runs `job` with a driver for the device, closed afterwards whatever happens. */
-export async function withDriver<T>(
-  device: DeviceRecord,
-  credentialsFor: (device: DeviceRecord) => Credentials | undefined,
-  openDriver: OpenDriver,
-  timeoutMs: number,
-  job: (driver: DeviceDriver) => Promise<T>,
-): Promise<T> {
-  const driver = openDriver(targetOfDevice(device), credentialsFor(device), { timeoutMs });
-  try {
-    return await job(driver);
-  } finally {
-    driver.close();
-  }
 }

@@ -92,6 +92,14 @@ function child(buf: Buffer, start: number, end: number, type: string): { start: 
   return undefined;
 }
 
+/** The 32-bit field after the creation and modification times of a full box (tkhd: track id,
+ * mdhd: timescale); the times are 32-bit in version 0, 64-bit in version 1. */
+function afterTimes(buf: Buffer, box: { body: number; end: number } | undefined): number | undefined {
+  if (!box) return undefined;
+  const at = box.body + 4 + (buf[box.body] === 1 ? 16 : 8);
+  return at + 4 <= box.end ? buf.readUInt32BE(at) : undefined;
+}
+
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
@@ -117,20 +125,10 @@ export function parseMoov(buf: Buffer, body: number, end: number): MoovInfo {
   for (const c of children(buf, body, end)) {
     if (c.type === 'trak') {
       const t: TrackInfo = { trackId: 0, handler: '', timescale: 0, codec: '', width: 0, height: 0 };
-      const tkhd = child(buf, c.body, c.end, 'tkhd');
-      if (tkhd) {
-        const version = buf[tkhd.body];
-        const at = tkhd.body + 4 + (version === 1 ? 16 : 8);
-        if (at + 4 <= tkhd.end) t.trackId = buf.readUInt32BE(at);
-      }
+      t.trackId = afterTimes(buf, child(buf, c.body, c.end, 'tkhd')) ?? 0;
       const mdia = child(buf, c.body, c.end, 'mdia');
       if (mdia) {
-        const mdhd = child(buf, mdia.body, mdia.end, 'mdhd');
-        if (mdhd) {
-          const version = buf[mdhd.body];
-          const at = mdhd.body + 4 + (version === 1 ? 16 : 8);
-          if (at + 4 <= mdhd.end) t.timescale = buf.readUInt32BE(at);
-        }
+        t.timescale = afterTimes(buf, child(buf, mdia.body, mdia.end, 'mdhd')) ?? 0;
         const hdlr = child(buf, mdia.body, mdia.end, 'hdlr');
         if (hdlr && hdlr.body + 12 <= hdlr.end) t.handler = buf.toString('latin1', hdlr.body + 8, hdlr.body + 12);
         const minf = child(buf, mdia.body, mdia.end, 'minf');

@@ -9,9 +9,11 @@
 // profile whose encoder configuration the main stream shares is left alone for the same reason.
 // Off by default: it changes the camera, and the camera restarts that stream when it applies it.
 import type { Database } from 'better-sqlite3';
+import { intervalSeconds } from '../../../drivers/onvif/encoder';
 import { DriverError, type Credentials, type KeyframeInterval } from '../../../drivers/types';
 import type { DeviceRecord } from '../../inventory/types';
-import { CameraRequestSkipped, onvifStreamOf, withDriver, type OpenDriver } from './camera-driver';
+import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver';
+import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import { NOT_SUPPORTED, UNSUPPORTED_RETRY_MS } from './keyframe';
 import type { EventBody } from '../../uplink/payloads';
 import type { LiveStream } from './live-pull';
@@ -75,10 +77,6 @@ export function targetGovLength(maxSec: number, fps: number): number {
   return Math.max(1, Math.floor(maxSec * fps + 1e-9));
 }
 
-function seconds(govLength: number, fps: number): number {
-  return Math.round((govLength / fps) * 100) / 100;
-}
-
 /**
  * LivePullsOptions.prepare from the inventory: (cameraId, stream) → what it did. Never rejects
  * for "does not apply" (main stream, RTSP-only, unknown GovLength, checked recently): those are
@@ -119,7 +117,7 @@ export function keyframeIntervalKeeper(
     if (camera.profiles.length < 2 || !main || main === profile) return skipped(`camera ${cameraId} has no separate sub stream`);
 
     try {
-      return await withDriver(device, credentialsFor, openDriver, timeoutMs, async (driver) => {
+      return await withDeviceDriver(openDriver, device, credentialsFor(device), timeoutMs, async (driver) => {
         if (!driver.keyframeInterval || !driver.setKeyframeInterval) {
           nextCheck.set(cameraId, now() + retryAfterMs);
           return skipped(`the ${driver.kind} driver cannot read encoder settings`);
@@ -152,8 +150,8 @@ export function keyframeIntervalKeeper(
           fps,
           fromGovLength: before.govLength,
           toGovLength,
-          fromSec: seconds(before.govLength, before.fps),
-          toSec: seconds(toGovLength, fps),
+          fromSec: intervalSeconds(before.govLength, before.fps),
+          toSec: intervalSeconds(toGovLength, fps),
         };
         options.onChanged?.(change);
         return { action: 'changed', change };

@@ -6,7 +6,8 @@
 import type { Database } from 'better-sqlite3';
 import { DriverError, type Credentials } from '../../../drivers/types';
 import type { DeviceRecord } from '../../inventory/types';
-import { CameraRequestSkipped, onvifStreamOf, withDriver, type OpenDriver } from './camera-driver';
+import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver';
+import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import type { LiveStream } from './live-pull';
 
 /** How long a device that does not support SetSynchronizationPoint is left alone. */
@@ -56,7 +57,7 @@ export function keyframeRequester(
       if (now() < until) throw new CameraRequestSkipped(`device ${device.id} does not support keyframe requests (asked again after ${new Date(until).toISOString()})`);
       unsupportedUntil.delete(device.id);
     }
-    await withDriver(device, credentialsFor, openDriver, timeoutMs, async (driver) => {
+    await withDeviceDriver(openDriver, device, credentialsFor(device), timeoutMs, async (driver) => {
       try {
         if (!driver.requestKeyframe) {
           const why = `the ${driver.kind} driver cannot request keyframes`;

@@ -1,0 +1,39 @@
+// Reaching a device of the inventory again: where its driver connects, and a driver opened with
+// its login for one job and closed afterwards, whatever happens. The uplink's commands, the
+// health monitor's clock sync and the live view's camera requests all go through here.
+import type { Credentials, DeviceDriver } from '../../drivers/types';
+import { splitUrl } from '../../drivers/uri';
+import type { DriversApi, DriverTarget } from '../discovery/drivers-api';
+import type { DeviceRecord } from './types';
+
+export type OpenDriver = DriversApi['openDriver'];
+
+/** How a stored device is reached again: ONVIF by its device service URL, RTSP by its URL. */
+export function targetOfDevice(device: DeviceRecord): DriverTarget {
+  if (device.driver === 'rtsp') return { kind: 'rtsp', url: device.url };
+  const parts = splitUrl(device.url);
+  const path = parts?.rest ? parts.rest : undefined;
+  return {
+    kind: 'onvif',
+    host: device.host,
+    port: device.port,
+    ...(path ? { path } : {}),
+    ...(device.endpointUuid ? { endpointUuid: device.endpointUuid } : {}),
+  };
+}
+
+/** Runs `job` with a driver for the device (its own or the default login), closed afterwards. */
+export async function withDeviceDriver<T>(
+  openDriver: OpenDriver,
+  device: DeviceRecord,
+  credentials: Credentials | undefined,
+  timeoutMs: number,
+  job: (driver: DeviceDriver) => Promise<T>,
+): Promise<T> {
+  const driver = openDriver(targetOfDevice(device), credentials, { timeoutMs });
+  try {
+    return await job(driver);
+  } finally {
+    driver.close();
+  }
+}
