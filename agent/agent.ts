@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { AgentConfig } from './config/types';
 import type { Logger } from './log';
 import { countCameras } from './inventory/cameras';
 import { loadKey } from './credentials/key';
@@ -37,7 +36,8 @@ import { inventorySource } from './web/cameras';
 import { keyframeRequester } from './video/live/keyframe';
 import { encoderChangedEvent, keyframeIntervalKeeper } from './video/live/keyframe-interval';
 import { notAvailable, type CommandHandlers } from './uplink/commands';
-import type { MetricsSample } from './uplink/payloads';
+import type { MetricsSample } from '../contract/index';
+import type { AgentConfig } from './config/schema';
 
 export const OUTBOX_FILE = 'outbox.db';
 

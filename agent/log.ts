@@ -1,8 +1,8 @@
 // Logger factory: pino JSON lines on stderr (stdout belongs to command output, e.g. --json).
 // No global singleton: the process (CLI command or agent) creates one and passes it down.
 import pino, { Logger } from 'pino';
-import type { LogLevel } from './config/types';
 import { redactUrlsInText, SecretScrubber } from './redact';
+import type { LogLevel } from './config/schema';
 
 export type { Logger };
 

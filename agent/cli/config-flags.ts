@@ -1,8 +1,8 @@
 // Commander options generated from the config schema: one per key (--discovery.timeout-ms),
 // plus the friendly aliases (--site, --broker, --username, --password, --log-level).
 import { Command, Option } from 'commander';
-import { ConfigKey, configKeys } from '../config/keys';
-import type { FlagValue } from '../config/layers';
+import type { ConfigKey, FlagValue } from '../../lib/config';
+import { agentConfig } from '../config/spec';
 
 export const CONFIG_FLAG_GROUP = 'Config keys (each also a CAMGATE_* variable; see `camgate config keys`):';
 
@@ -40,7 +40,7 @@ function makeOption(flag: string, key: ConfigKey, description: string): Option {
 
 export function addConfigOptions(program: Command): void {
   const list: Binding[] = [];
-  for (const key of configKeys()) {
+  for (const key of agentConfig.keys) {
     if (key.flagAlias && key.flagAlias !== key.flag) {
       let text = key.description.split('. ')[0].replace(/\.$/, '');
       if (key.secret) text += ' (visible in process lists: prefer the environment; "-" reads it from stdin)';

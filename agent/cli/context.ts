@@ -4,9 +4,9 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
-import { loadConfig, LoadedConfig } from '../config/load';
-import { secretValues } from '../config/mask';
-import type { FlagValue } from '../config/layers';
+import type { FlagValue, LoadedConfig } from '../../lib/config';
+import { agentConfig } from '../config/spec';
+import type { AgentConfig } from '../config/schema';
 import { createLogger, Logger } from '../log';
 import { openDatabase } from '../inventory/open';
 import { SecretScrubber } from '../redact';
@@ -17,7 +17,7 @@ import type { CliIo } from './io';
 
 export class CommandContext {
   readonly scrubber = new SecretScrubber();
-  private loaded?: LoadedConfig;
+  private loaded?: LoadedConfig<AgentConfig>;
   private log?: Logger;
   private db?: Database;
   private key?: Buffer;
@@ -41,10 +41,10 @@ export class CommandContext {
     });
   }
 
-  get loadedConfig(): LoadedConfig {
+  get loadedConfig(): LoadedConfig<AgentConfig> {
     if (!this.loaded) {
-      this.loaded = loadConfig({ file: this.configFile(), env: this.io.env, flags: this.flagValues() });
-      this.scrubber.add(...secretValues(this.loaded.config));
+      this.loaded = agentConfig.load({ file: this.configFile(), env: this.io.env, flags: this.flagValues() });
+      this.scrubber.add(...agentConfig.secretValues(this.loaded.config));
       for (const w of this.loaded.warnings) this.warn(w);
     }
     return this.loaded;

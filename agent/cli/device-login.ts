@@ -1,9 +1,9 @@
 // On `cameras add` and `cameras set`, --username/--password name the device's own login (stored
 // encrypted), not the site default they mean on other commands.
 import type { Credentials } from '../../drivers/types';
-import { UsageError } from '../errors';
 import { flagGiven } from './config-flags';
 import type { CommandContext } from './context';
+import { UsageError } from '../../lib/errors';
 
 export function deviceLoginFlags(ctx: CommandContext): Credentials | undefined {
   const user = flagGiven(ctx.program, 'cameras.username');

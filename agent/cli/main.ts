@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
-import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../errors';
 import { loadDrivers } from '../discovery/drivers-api';
 import { redactText } from '../redact';
 import type { CommandBody, Wrap } from './action';
@@ -17,6 +16,7 @@ import { registerConfig } from './commands/config';
 import { registerDiscover } from './commands/discover';
 import { registerDoctor } from './commands/doctor';
 import { registerRun } from './commands/run';
+import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/errors';
 
 function version(): string {
   try {

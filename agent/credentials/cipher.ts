@@ -2,7 +2,7 @@
 // authenticates both the ciphertext and a fixed context string, so a wrong key is detected
 // for certain instead of yielding garbage.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { CamgateError } from '../errors';
+import { CamgateError } from '../../lib/errors';
 
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;

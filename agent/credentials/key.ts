@@ -4,8 +4,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CamgateError } from '../errors';
 import { KEY_BYTES } from './cipher';
+import { CamgateError } from '../../lib/errors';
 
 export const KEY_FILE = 'secret.key';
 export const KEY_ENV = 'CAMGATE_SECRET_KEY';

@@ -2,8 +2,8 @@
 // sealed with the site key. Plaintext exists only in memory, only when a driver needs it.
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
-import { CamgateError } from '../errors';
 import { open, seal } from './cipher';
+import { CamgateError } from '../../lib/errors';
 
 interface CredentialRow {
   id: number;

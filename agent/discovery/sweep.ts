@@ -6,12 +6,12 @@
 // decides). One failing device never stops the sweep, and a device the overall deadline cut off
 // is reported (code 'timeout'), never dropped.
 import type { Credentials, DeviceReport } from '../../drivers/types';
-import { CamgateError, UsageError } from '../errors';
 import { normalizeEndpointUuid } from '../inventory/ids';
 import { redactUrlsInText } from '../redact';
 import { DeadlineError, withDeadline } from '../util/deadline';
 import type { DriversApi, ProbeMatch } from './drivers-api';
 import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress, hostOf } from './targets';
+import { CamgateError, UsageError } from '../../lib/errors';
 
 export interface KnownDevice {
   deviceId: string;

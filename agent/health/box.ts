@@ -1,9 +1,9 @@
 // The box itself: samples host figures on a timer, raises disk-low / temperature-high through
 // the sink, and keeps the last sample for the metrics payload (so metrics never sample twice).
 import type { Logger } from '../log';
-import type { EventBody } from '../uplink/payloads';
 import { HostAlarms, HostAlarmThresholds } from './host/alarms';
 import type { HostSample, HostSampler } from './host/sample';
+import type { EventBody } from '../../contract/index';
 
 export interface BoxWatchOptions {
   sampler: Pick<HostSampler, 'sample'>;

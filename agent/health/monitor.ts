@@ -8,16 +8,16 @@
 // even phase per camera so the box never sees the whole site at once. A change under way is
 // confirmed after confirmDelayMs instead of a whole interval.
 import type { Database } from 'better-sqlite3';
-import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { Credentials } from '../../drivers/types';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { listCameras, recordDeviceSeen } from '../inventory/cameras';
-import type { CameraStatus, EventBody, MetricsSample } from '../uplink/payloads';
 import { CameraHealth, HealthOutput, HealthRules } from './state';
 import { realTimers, Scheduler, Timers } from './scheduler';
 import { HealthStore } from './store';
 import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
+import type { CameraStatus, EventBody, MetricsSample } from '../../contract/index';
+import type { AgentConfig } from '../config/schema';
 
 export type HealthConfig = AgentConfig['health'];
 

@@ -15,9 +15,8 @@
 //   first probe that shows it; picture-fault when the set of faults grows or changes,
 //   picture-ok when it empties.
 // - Clock: clock-drift once when |offset| > maxDriftMs, clock-ok when it is back under half.
-import type { CameraState, CameraStatus, CheckStatus, PictureStatus, StreamStatus } from '../uplink/payloads';
-import type { EventBody } from '../uplink/payloads';
 import type { ClockResult, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
+import type { CameraState, CameraStatus, CheckStatus, PictureStatus, StreamStatus, EventBody } from '../../contract/index';
 
 export interface HealthRules {
   offlineAfterFailures: number;

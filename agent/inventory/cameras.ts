@@ -1,10 +1,10 @@
 // Camera and device queries, label updates and removal.
 import type { Database } from 'better-sqlite3';
-import { UsageError } from '../errors';
 import { parseRegion } from '../labels/region';
 import { changedFields, labelsOf } from '../labels/merge';
 import { CAMERA_JOIN_COLUMNS, DeviceRow, fromJoinedRow, toDeviceRecord } from './rows';
 import type { CameraRecord, DeviceRecord, LabelPatch, StoredProfile } from './types';
+import { UsageError } from '../../lib/errors';
 
 const JOINED = `SELECT ${CAMERA_JOIN_COLUMNS} FROM cameras c JOIN devices d ON d.id = c.device_id`;
 

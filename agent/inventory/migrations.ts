@@ -1,7 +1,7 @@
 // Versioned schema migrations. Each runs in its own transaction together with the row that
 // records it, so a failure leaves the database at the previous version, never half-way.
 import type { Database } from 'better-sqlite3';
-import { CamgateError } from '../errors';
+import { CamgateError } from '../../lib/errors';
 
 export interface Migration {
   version: number;

@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CamgateError } from '../errors';
 import { migrate, Migration, MIGRATIONS } from './migrations';
+import { CamgateError } from '../../lib/errors';
 
 export const DB_FILE = 'camgate.db';
 

@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap } from 'yaml';
 import type { CameraRecord, LabelField } from '../inventory/types';
-import { closest } from '../config/suggest';
+import { closest } from '../../lib/config';
 import { FILE_COLUMN, formatLabel } from './fields';
 import { LABEL_FIELDS } from './merge';
 import type { ImportRow } from './validate';

@@ -8,9 +8,7 @@
 // `invalid-args`; a handler that throws gives `failed` (or its CommandError code); a handler
 // slower than the timeout gives `timeout`. Nothing a sender does crashes the agent.
 import type { Logger } from '../log';
-import { isoTime, ReplyErrorCode, replyPayload } from './payloads';
-import { COMMAND_NAMES, validateCommandArgs, validateCommandRequest } from './schemas';
-import { isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from './topics';
+import { isoTime, ReplyErrorCode, replyPayload, COMMAND_NAMES, validateCommandArgs, validateCommandRequest, isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from '../../contract/index';
 
 export interface IncomingCommand {
   topic: string;

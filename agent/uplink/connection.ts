@@ -2,8 +2,8 @@
 // name the key), the reconnect schedule (exponential backoff with jitter, failover across the
 // configured URLs), and connect errors rewritten into one clear line for logs and tests.
 import { readFileSync } from 'node:fs';
-import { CamgateError } from '../errors';
-import type { AgentConfig } from '../config/types';
+import { CamgateError } from '../../lib/errors';
+import type { AgentConfig } from '../config/schema';
 
 export interface BrokerSettings {
   urls: string[];

@@ -4,14 +4,14 @@
 import type { Database } from 'better-sqlite3';
 import type { Credentials, DeviceDriver, MediaProfile } from '../../drivers/types';
 import type { DriverTarget } from '../discovery/drivers-api';
-import type { AgentConfig } from '../config/types';
-import { maskedConfig } from '../config/mask';
+import { agentConfig } from '../config/spec';
 import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { withDeviceDriver } from '../inventory/device-driver';
 import { CommandError, CommandHandler, CommandHandlers } from './commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
-import type { CameraStatus, ReplyErrorCode } from './payloads';
+import type { CameraStatus, ReplyErrorCode } from '../../contract/index';
+import type { AgentConfig } from '../config/schema';
 
 /** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
 export const SNAPSHOT_MAX_BYTES = 512 * 1024;
@@ -183,7 +183,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     const results = cameras.map((c) => ({ camera: c.id, device: c.deviceId, ...(outcomes.get(c.deviceId) as ProbeOutcome) }));
     return { probed: results.length, reachable: results.filter((r) => r.reachable).length, cameras: results };
   };
-  const configGet: CommandHandler = async () => ({ config: maskedConfig(deps.config) });
+  const configGet: CommandHandler = async () => ({ config: agentConfig.masked(deps.config) });
   return {
     ping,
     rebirth,

@@ -22,10 +22,10 @@ import type { BdSeqStore } from './bdseq';
 import type { CommandReply, IncomingCommand } from './commands';
 import { BrokerSettings, describeConnectError, reconnectDelay, urlForAttempt } from './connection';
 import { markHistorical } from './outbox';
-import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, summarizeCamera } from './payloads';
+import { cameraMetaRecord, summarizeCamera } from './payloads';
 import { replay } from './replay';
-import { siteTopics, SiteTopics } from './topics';
 import type { Outbox, OutboxInput, OutboxMessage } from './types';
+import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract/index';
 
 /** Current truth, read at every connect and rebirth. */
 export interface SessionSnapshot {
@@ -383,7 +383,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       { topic: this.topics.state, payload: JSON.stringify(statePayload(site, 'online', { bdSeq: conn.bdSeq, observedAt: at })), retain: true },
     ];
     for (const camera of snap.cameras) {
-      messages.push({ topic: this.topics.cameraMeta(camera.id), payload: JSON.stringify(direct(metaPayload(site, camera, isoTime(at)))), retain: true });
+      messages.push({ topic: this.topics.cameraMeta(camera.id), payload: JSON.stringify(direct(metaPayload(site, cameraMetaRecord(camera), isoTime(at)))), retain: true });
     }
     for (const status of snap.statuses) {
       messages.push({ topic: this.topics.cameraStatus(status.camera), payload: JSON.stringify(direct(statusPayload(site, status, isoTime(at)))), retain: true });

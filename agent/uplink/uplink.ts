@@ -6,27 +6,15 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../log';
-import type { AgentConfig } from '../config/types';
 import { listCameras, getCamera } from '../inventory/cameras';
 import type { BdSeqStore } from './bdseq';
 import { AuditEntry, CommandDispatcher, CommandHandlers } from './commands';
 import type { BrokerSettings } from './connection';
-import {
-  CameraStatus,
-  dropEvent,
-  EventBody,
-  eventPayload,
-  isoTime,
-  metaPayload,
-  MetricsExtras,
-  MetricsSample,
-  metricsPayload,
-  statusFromInventory,
-  statusPayload,
-  direct,
-} from './payloads';
+import { cameraMetaRecord, dropEvent, MetricsExtras, statusFromInventory } from './payloads';
 import { UplinkSession } from './session';
 import { DropClass, Outbox } from './types';
+import { CameraStatus, EventBody, eventPayload, isoTime, metaPayload, MetricsSample, metricsPayload, statusPayload, direct } from '../../contract/index';
+import type { AgentConfig } from '../config/schema';
 
 export interface UplinkOptions {
   site: string;
@@ -167,7 +155,7 @@ export class Uplink {
   async metaChanged(cameraId: string): Promise<boolean> {
     const camera = getCamera(this.options.db, cameraId);
     if (!camera) return false;
-    return this.session.publishDirect(this.session.topics.cameraMeta(camera.id), direct(metaPayload(this.options.site, camera, isoTime(this.now()))), { retain: true });
+    return this.session.publishDirect(this.session.topics.cameraMeta(camera.id), direct(metaPayload(this.options.site, cameraMetaRecord(camera), isoTime(this.now()))), { retain: true });
   }
 
   sampleMetrics(): MetricsSample {

@@ -5,8 +5,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
-import { CamgateError, EXIT_USAGE } from '../errors';
-import type { AgentConfig } from '../config/types';
+import { CamgateError, EXIT_USAGE } from '../../lib/errors';
+import type { AgentConfig } from '../config/schema';
 
 export const SESSION_COOKIE = 'camgate_live';
 

@@ -23,13 +23,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log';
 import { LiveError, type LiveMessage, type LiveMode, type LivePulls, type LiveSession, type LiveStream } from '../video/live/live-pull';
 import { checkWebBinding, WebAuth } from './auth';
-import { CamgateError, EXIT_FAILURE } from '../errors';
 import { publicCameras } from './cameras';
 import type { ViewAudit } from './view-audit';
+import { CamgateError, EXIT_FAILURE } from '../../lib/errors';
+import type { AgentConfig } from '../config/schema';
 
 export interface WebServerOptions {
   config: AgentConfig['web'];

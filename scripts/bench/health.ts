@@ -22,7 +22,7 @@ import mqtt from 'mqtt';
 import { startSimulator } from '../sim/index';
 import { loopbackHosts } from '../sim/model';
 import { SIM_VENDORS } from '../sim/vendors';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { listCameras } from '../../agent/inventory/cameras';
 import { HealthMonitor } from '../../agent/health/monitor';
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const db = openDatabase(dataDir);
     const cameras = listCameras(db).length;
     if (cameras === 0) throw new Error(`discover stored no camera: ${disc.stderr.slice(-2000)}`);
-    const { config } = loadConfig({ env: {} });
+    const { config } = agentConfig.load({ env: {} });
     const monitor = new HealthMonitor({
       db,
       config: { ...config.health, pictureIntervalSec: 0, streamIntervalSec: 0, statusIntervalSec: 0, reachIntervalSec: 3600 },

@@ -6,8 +6,8 @@ import { openDatabase } from '../../agent/inventory/open';
 import { latestVersion, MIGRATIONS, Migration } from '../../agent/inventory/migrations';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { applyLabelUpdates, getCamera, listCameras, listDevices, removeCamera, resolveCamera } from '../../agent/inventory/cameras';
-import { CamgateError, UsageError } from '../../agent/errors';
 import { channel, report, tempDir } from './helpers';
+import { CamgateError, UsageError } from '../../lib/errors';
 
 const now = new Date('2025-01-02T03:04:05.000Z');
 const later = new Date('2025-02-01T00:00:00.000Z');

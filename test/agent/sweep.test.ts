@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import type { DeviceDriver, DeviceReport, Credentials } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
 import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
-import { CamgateError } from '../../agent/errors';
 import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../agent/discovery/drivers-api';
 import { addressFromMatch } from '../../agent/discovery/targets';
-import { UsageError } from '../../agent/errors';
 import { report } from './helpers';
+import { CamgateError, UsageError } from '../../lib/errors';
 
 const options = (o: Partial<SweepOptions> = {}): SweepOptions => ({
   ranges: [],

@@ -7,16 +7,16 @@ import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startSimulator } from '../../scripts/sim/index';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
 import { startAgent } from '../../agent/agent';
-import { validatePayload } from '../../agent/uplink/schemas';
 import { openDriver } from '../../drivers/index';
 import { startMosquitto } from '../support/mosquitto';
 import { tempDir, sleep } from '../uplink/helpers';
 import { channel, report } from '../agent/helpers';
+import { validatePayload } from '../../contract/index';
 
 const SITE = 'v075';
 
@@ -67,7 +67,7 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   sub.on('message', (topic, payload) => received.push({ topic, payload: JSON.parse(payload.toString('utf8')), at: Date.now() }));
   await sub.subscribeAsync(`camgate/v1/${SITE}/#`, { qos: 1 });
 
-  const { config } = loadConfig({
+  const { config } = agentConfig.load({
     env: {
       CAMGATE_SITE_ID: SITE,
       CAMGATE_BROKER_URLS: broker.url,

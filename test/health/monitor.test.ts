@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from 'better-sqlite3';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { HealthMonitor, HealthProbes, HealthConfig } from '../../agent/health/monitor';
-import type { CameraStatus, EventBody } from '../../agent/uplink/payloads';
 import type { PictureResult } from '../../agent/health/types';
 import { channel, report } from '../agent/helpers';
+import type { CameraStatus, EventBody } from '../../contract/index';
 
 function healthConfig(over: Partial<HealthConfig> = {}): HealthConfig {
-  const base = loadConfig({ env: {} }).config.health;
+  const base = agentConfig.load({ env: {} }).config.health;
   return { ...base, reachIntervalSec: 3600, streamIntervalSec: 3600, pictureIntervalSec: 3600, statusIntervalSec: 0, confirmDelayMs: 20, ...over };
 }
 

@@ -4,9 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Aedes } from 'aedes';
-import { validatePayload } from '../../agent/uplink/schemas';
-import type { PayloadKind } from '../../agent/uplink/payloads';
 import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, tempDir } from './helpers';
+import { validatePayload, type PayloadKind } from '../../contract/index';
 
 const SITE = 'emb-1';
 

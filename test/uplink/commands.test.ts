@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { AuditEntry, CommandDispatcher, CommandError, CommandHandlers, IncomingCommand } from '../../agent/uplink/commands';
 import { agentHandlers, UplinkHandlerDeps } from '../../agent/uplink/handlers';
 import { targetOfDevice } from '../../agent/inventory/device-driver';
-import { validatePayload } from '../../agent/uplink/schemas';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { listCameras } from '../../agent/inventory/cameras';
 import type { DeviceDriver, Credentials } from '../../drivers/types';
 import type { DriverTarget } from '../../agent/discovery/drivers-api';
 import { DriverError } from '../../drivers/types';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
+import { validatePayload } from '../../contract/index';
 
 const SITE = 'v012';
 const req = (name: string, body: unknown, extra: Partial<IncomingCommand> = {}, site = SITE): IncomingCommand => ({
@@ -151,7 +151,7 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
   const db = inventoryWith(dir, 2);
   t.after(() => db.close());
   const cams = listCameras(db);
-  const { config } = loadConfig({ env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_PASSWORD: PLANTED, CAMGATE_PASSWORD: PLANTED, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' } });
+  const { config } = agentConfig.load({ env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_PASSWORD: PLANTED, CAMGATE_PASSWORD: PLANTED, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' } });
   const drivers: FakeDriver[] = [];
   const deps: UplinkHandlerDeps = {
     site: SITE,

@@ -4,29 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError } from '../../agent/uplink/topics';
-import {
-  birthPayload,
-  cameraMetaRecord,
-  direct,
-  dropEvent,
-  eventPayload,
-  metaPayload,
-  metricsPayload,
-  replyPayload,
-  statePayload,
-  statusFromInventory,
-  statusPayload,
-  summarizeCamera,
-} from '../../agent/uplink/payloads';
+import { cameraMetaRecord, dropEvent, statusFromInventory, summarizeCamera } from '../../agent/uplink/payloads';
 import { markHistorical } from '../../agent/uplink/outbox';
-import { COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../agent/uplink/schemas';
 import { describeConnectError, reconnectDelay, urlForAttempt } from '../../agent/uplink/connection';
 import { DropClass } from '../../agent/uplink/types';
 import { listCameras } from '../../agent/inventory/cameras';
 import { setDeviceCredentials } from '../../agent/credentials/store';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
+import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError, birthPayload, direct, eventPayload, metaPayload, metricsPayload, replyPayload, statePayload, statusPayload, COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../contract/index';
 
 test('topics: the fixed tree, built and parsed back', () => {
   const t = siteTopics('v012');
@@ -72,8 +58,8 @@ test('every payload builder produces a payload its schema accepts; historical an
     ['state', statePayload('v012', 'online', { bdSeq: 3, observedAt: at })],
     ['state', statePayload('v012', 'offline', { bdSeq: 3, observedAt: at, reason: 'will' })],
     ['birth', birthPayload('v012', { bdSeq: 3, bootId: 'b', version: '0.1.0', siteName: 'X', protocolVersion: 5, observedAt: at, cameras: cameras.map(summarizeCamera), reason: 'connect' })],
-    ['meta', direct(metaPayload('v012', cameras[0], at))],
-    ['meta', outboxLike(metaPayload('v012', cameras[0], at), 7)],
+    ['meta', direct(metaPayload('v012', cameraMetaRecord(cameras[0]), at))],
+    ['meta', outboxLike(metaPayload('v012', cameraMetaRecord(cameras[0]), at), 7)],
     ['status', direct(statusPayload('v012', statusFromInventory(cameras[0]), at))],
     ['status', outboxLike(statusPayload('v012', { camera: cameras[0].id, state: 'degraded', since: at.toISOString(), lastSeen: at.toISOString(), clockOffsetMs: 12, picture: { ok: false, faults: ['black'], checkedAt: at.toISOString() } }, at), 8)],
     ['event', outboxLike(eventPayload('v012', { type: 'camera-offline', severity: 'alarm', camera: cameras[0].id, message: 'down' }, at), 9)],
@@ -116,7 +102,7 @@ test('meta carries the ledger record and never a secret', (t) => {
   const withCreds = listCameras(db)[0];
   // A URI that somehow kept credentials is cleaned on the way out.
   withCreds.profiles[0].streamUri = `rtsp://admin:${PLANTED}@127.0.9.10:554/ch1/main`;
-  const meta = metaPayload('v012', withCreds, new Date());
+  const meta = metaPayload('v012', cameraMetaRecord(withCreds), new Date());
   const text = JSON.stringify(meta);
   assert.ok(!text.includes(PLANTED));
   assert.equal(meta.device.hasCredentials, true);
@@ -126,7 +112,7 @@ test('meta carries the ledger record and never a secret', (t) => {
 });
 
 test('the schema files: every payload kind and command has one, all valid JSON with a $id', () => {
-  const dir = join(__dirname, '../../../agent/uplink/schemas');
+  const dir = join(__dirname, '../../../contract/json');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   for (const kind of Object.keys(PAYLOAD_SCHEMAS)) assert.ok(files.includes(`${kind}.json`), kind);
   for (const name of COMMAND_NAMES) assert.ok(files.includes(`cmd-${name}.json`), name);

@@ -4,11 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'mqtt';
 import { startMosquitto, freePort } from '../support/mosquitto';
-import { validatePayload } from '../../agent/uplink/schemas';
-import type { PayloadKind } from '../../agent/uplink/payloads';
 import { DropClass } from '../../agent/uplink/types';
 import { CommandHandlers } from '../../agent/uplink/commands';
 import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, Received, sleep, tempDir, type TestContext } from './helpers';
+import { validatePayload, type PayloadKind } from '../../contract/index';
 
 const SITE = 'v012';
 

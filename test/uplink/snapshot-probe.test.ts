@@ -9,8 +9,7 @@ import { startSimulator } from '../../scripts/sim/index';
 import { CommandDispatcher, IncomingCommand } from '../../agent/uplink/commands';
 import { agentHandlers, UplinkHandlerDeps } from '../../agent/uplink/handlers';
 import { authorizationFor, httpGet } from '../../agent/uplink/http-fetch';
-import { validatePayload } from '../../agent/uplink/schemas';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { getDevice, listCameras } from '../../agent/inventory/cameras';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
@@ -18,6 +17,7 @@ import { openDriver } from '../../drivers/index';
 import type { Credentials, DeviceDriver } from '../../drivers/types';
 import { tempDir } from './helpers';
 import { channel, report } from '../agent/helpers';
+import { validatePayload } from '../../contract/index';
 
 const SITE = 'v052';
 const LOGIN: Credentials = { username: 'admin', password: 'admin123' };
@@ -62,7 +62,7 @@ test('snapshot and probe-now against simulated cameras: JPEG with Digest, auth/g
   }
   assert.equal(listCameras(db).length, 5);
 
-  const { config } = loadConfig({ env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' } });
+  const { config } = agentConfig.load({ env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' } });
   config.onvif.timeoutMs = 3000;
   config.discovery.concurrency = 2;
   let login: Credentials | undefined = LOGIN;

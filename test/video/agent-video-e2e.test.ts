@@ -8,17 +8,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startSimulator } from '../../scripts/sim/index';
-import { loadConfig } from '../../agent/config/load';
+import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { createLogger } from '../../agent/log';
 import { WebSocket } from 'ws';
 import { startAgent } from '../../agent/agent';
-import { validatePayload } from '../../agent/uplink/schemas';
 import { openDriver } from '../../drivers/index';
 import { startMosquitto } from '../support/mosquitto';
 import { probeStream, startRtmpServer } from '../support/media-server';
 import { tempDir, sleep } from '../uplink/helpers';
+import { validatePayload } from '../../contract/index';
 
 const SITE = 'v084';
 
@@ -48,7 +48,7 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
   centre.on('message', (topic, payload) => received.push({ topic, payload: JSON.parse(payload.toString('utf8')) }));
   await centre.subscribeAsync(`camgate/v1/${SITE}/#`, { qos: 1 });
 
-  const { config } = loadConfig({
+  const { config } = agentConfig.load({
     env: {
       CAMGATE_SITE_ID: SITE,
       CAMGATE_BROKER_URLS: broker.url,

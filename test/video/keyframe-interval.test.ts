@@ -21,8 +21,6 @@ import { keyframeIntervalKeeper, encoderChangedEvent, targetGovLength, RECHECK_M
 import { UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
 import { LivePulls } from '../../agent/video/live/live-pull';
-import { validatePayload } from '../../agent/uplink/schemas';
-import { eventPayload } from '../../agent/uplink/payloads';
 import { deviceReport } from './support/device-reports';
 import { fakeSupervisor } from './support/live-fakes';
 import { waitFor } from '../web/helpers';
@@ -33,6 +31,7 @@ import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
 import type { InitSegment, MediaFragment } from '../../agent/video/live/fmp4';
 import type { LiveMessage } from '../../agent/video/live/live-pull';
+import { validatePayload, eventPayload } from '../../contract/index';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 

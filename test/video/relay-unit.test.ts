@@ -8,14 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { loadConfig } from '../../agent/config/load';
-import type { AgentConfig } from '../../agent/config/types';
+import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import type { Timers } from '../../agent/health/scheduler';
 import { CommandDispatcher, CommandError } from '../../agent/uplink/commands';
-import type { EventBody } from '../../agent/uplink/payloads';
-import { validatePayload } from '../../agent/uplink/schemas';
 import type { StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/video/ffmpeg/types';
 import { INPUT_PROTOCOL_WHITELIST, redactTarget, relayArgs, scrubSecrets, TARGETS, targetScheme } from '../../agent/video/relay/args';
 import { checkBudget, expectedKbps, usedKbps } from '../../agent/video/relay/budget';
@@ -23,6 +20,8 @@ import { planRelay, relayProfile, RELAY_PROFILE_NAMES } from '../../agent/video/
 import { RelayManager } from '../../agent/video/relay/relays';
 import { relayHandlers } from '../../agent/video/relay/commands';
 import { channel, report } from '../agent/helpers';
+import { validatePayload, type EventBody } from '../../contract/index';
+import type { AgentConfig } from '../../agent/config/schema';
 
 const CAM_URL = 'rtsp://admin:s%3Acret@127.81.1.2:554/ch1/main';
 
@@ -212,7 +211,7 @@ class FakeProcess implements SupervisedProcess {
 }
 
 function videoConfig(relay: Partial<AgentConfig['video']['relay']> = {}): AgentConfig['video'] {
-  const base = loadConfig({ env: {} }).config.video;
+  const base = agentConfig.load({ env: {} }).config.video;
   return { ...base, relay: { ...base.relay, ...relay } };
 }
 

@@ -15,7 +15,7 @@ import { writeFfmpegWrapper } from '../../agent/video/ffmpeg/launch';
 import { LivePulls } from '../../agent/video/live/live-pull';
 import { inventorySource } from '../../agent/web/cameras';
 import { startWebServer, type RunningWebServer } from '../../agent/web/server';
-import type { AgentConfig } from '../../agent/config/types';
+import type { AgentConfig } from '../../agent/config/schema';
 
 export interface TestContext {
   after(fn: () => unknown): void;

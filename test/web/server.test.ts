@@ -12,11 +12,10 @@ import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/aut
 import { inventorySource } from '../../agent/web/cameras';
 import { closeReason, startWebServer } from '../../agent/web/server';
 import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
-import { validatePayload } from '../../agent/uplink/schemas';
-import { eventPayload } from '../../agent/uplink/payloads';
 import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
 import { channel, report } from '../agent/helpers';
 import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
+import { validatePayload, eventPayload } from '../../contract/index';
 
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;

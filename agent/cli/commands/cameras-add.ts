@@ -7,7 +7,6 @@ import { upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
 import { setDeviceCredentials } from '../../credentials/store';
 import { planSet } from '../../labels/validate';
 import { labelsOf } from '../../labels/merge';
-import { CamgateError, UsageError, ValidationError } from '../../errors';
 import { withDeadline } from '../../util/deadline';
 import { redactText } from '../../redact';
 import type { DriverTarget } from '../../discovery/drivers-api';
@@ -18,6 +17,7 @@ import type { CommandContext } from '../context';
 import { deviceLoginFlags } from '../device-login';
 import { errorHint, publicOutcome, sweepOutcomeText } from '../format';
 import { json } from '../output';
+import { CamgateError, UsageError, ValidationError } from '../../../lib/errors';
 
 interface AddPlan {
   target: DriverTarget;

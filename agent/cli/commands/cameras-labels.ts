@@ -8,9 +8,9 @@ import { exportLabels, LabelFileFormat, parseLabelFile } from '../../labels/file
 import { planImport, planSet, CameraState } from '../../labels/validate';
 import { labelsOf } from '../../labels/merge';
 import type { CameraRecord, LabelField } from '../../inventory/types';
-import { CamgateError, UsageError, ValidationError } from '../../errors';
 import type { Wrap } from '../action';
 import { deviceLoginFlags } from '../device-login';
+import { CamgateError, UsageError, ValidationError } from '../../../lib/errors';
 
 function states(cameras: CameraRecord[]): CameraState[] {
   return cameras.map((c) => ({ id: c.id, labels: labelsOf(c) }));

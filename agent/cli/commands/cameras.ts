@@ -1,10 +1,10 @@
 // camgate cameras list | show | remove
 import type { Command } from 'commander';
 import { listCameras, resolveCamera, removeCamera } from '../../inventory/cameras';
-import { UsageError } from '../../errors';
 import type { Wrap } from '../action';
 import { cameraListTable, formatOffset, profilesTable, publicCamera } from '../format';
 import { json, keyValueTable } from '../output';
+import { UsageError } from '../../../lib/errors';
 
 export function registerCameraQueries(cameras: Command, wrap: Wrap): void {
   cameras

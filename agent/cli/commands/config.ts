@@ -1,15 +1,13 @@
 // camgate config show | check | keys
 import { existsSync, accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
-import { configKeys } from '../../config/keys';
-import { getPath } from '../../config/layers';
-import { maskedConfig } from '../../config/mask';
-import { describeSource } from '../../config/types';
+import { describeSource, getPath } from '../../../lib/config';
+import { agentConfig } from '../../config/spec';
 import { keyFilePath } from '../../credentials/key';
 import { statSync } from 'node:fs';
-import { ValidationError } from '../../errors';
 import type { Wrap } from '../action';
 import { json, table } from '../output';
+import { ValidationError } from '../../../lib/errors';
 
 function show(value: unknown): string {
   if (value === undefined) return '-';
@@ -26,12 +24,12 @@ export function registerConfig(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, cmd) => {
         const loaded = ctx.loadedConfig;
-        const masked = maskedConfig(loaded.config);
+        const masked = agentConfig.masked(loaded.config);
         if (cmd.opts().json) {
           ctx.out(json(masked));
           return 0;
         }
-        const rows = configKeys().map((k) => {
+        const rows = agentConfig.keys.map((k) => {
           const source = loaded.sources.get(k.path);
           return [k.path, show(getPath(masked, k.segments)), source ? describeSource(source) : '-'];
         });
@@ -85,7 +83,7 @@ export function registerConfig(program: Command, wrap: Wrap): void {
     .option('--json', 'print JSON')
     .action(
       wrap(async (ctx, cmd) => {
-        const keys = configKeys().map((k) => ({
+        const keys = agentConfig.keys.map((k) => ({
           key: k.path,
           flag: k.flag,
           env: k.env,

@@ -4,16 +4,16 @@
 // min(discovery.timeoutMs, three quarters of it), and identification goes on until it runs out;
 // devices still unidentified then are reported as 'timeout' and everything identified before is saved.
 import type { Command } from 'commander';
-import { splitList } from '../../config/coerce';
+import { splitList } from '../../../lib/config';
 import { listDevices } from '../../inventory/cameras';
 import { findDevice, upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
 import { sweep, SweepOutcome, SweepProgress, SweepTarget, KnownDevice } from '../../discovery/sweep';
 import { DEFAULT_DEVICE_PATH } from '../../discovery/targets';
-import { UsageError } from '../../errors';
 import type { Wrap } from '../action';
 import type { CommandContext } from '../context';
 import { publicOutcome, sweepOutcomeText } from '../format';
 import { json } from '../output';
+import { UsageError } from '../../../lib/errors';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

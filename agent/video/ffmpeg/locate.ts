@@ -9,8 +9,8 @@
 // (env, fs, the package require) so tests run without touching the machine.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { CamgateError } from '../../errors';
 import type { FfmpegBinary } from './types';
+import { CamgateError } from '../../../lib/errors';
 
 export interface LocateOptions {
   /** video.ffmpegPath from the config. */

@@ -23,11 +23,11 @@
 // fragment yet; JSMpeg at the run's first output (an H.265 camera joined mid-GOP decodes to
 // smeared frames until its next keyframe). At most once per run; failures are logged at debug.
 import type { ChildProcess } from 'node:child_process';
-import type { AgentConfig } from '../../config/types';
 import type { Logger } from '../../log';
-import { CamgateError } from '../../errors';
 import type { LaunchFn, SupervisedProcess, SupervisedState, SuperviseOptions } from '../ffmpeg/types';
 import { Fmp4Error, Fmp4Splitter, type InitSegment, type MediaFragment } from './fmp4';
+import { CamgateError } from '../../../lib/errors';
+import type { AgentConfig } from '../../config/schema';
 
 export type LiveStream = 'main' | 'sub';
 export type LiveMode = 'mse' | 'jsmpeg';

@@ -5,8 +5,8 @@
 // Relays already running count max(expected, measured): a camera that sends more than the ledger
 // says uses more of the budget, one that sends less still keeps its reservation (a scene that
 // gets busy raises the bitrate again).
-import type { AgentConfig } from '../../config/types';
 import type { RelayPlan, SourceInfo } from './profiles';
+import type { AgentConfig } from '../../config/schema';
 
 export type RelayBudgetConfig = Pick<AgentConfig['video']['relay'], 'budgetKbps' | 'assumedMainKbps' | 'assumedSubKbps'>;
 

@@ -15,19 +15,19 @@
 // (info; reason requested | idle-timeout | agent-stopping | failed).
 import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { AgentConfig } from '../../config/types';
 import { getCamera } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../../inventory/types';
 import type { Logger } from '../../log';
 import { realTimers, Timers } from '../../health/scheduler';
 import { CommandError } from '../../uplink/commands';
-import type { EventBody } from '../../uplink/payloads';
 import type { Credentials } from '../../../drivers/types';
 import { withCredentials } from '../../../drivers/uri';
 import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../ffmpeg/types';
 import { redactTarget, relayArgs, scrubSecrets, TargetError, targetScheme } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
 import { normaliseCodec, planRelay, RelayProfileName, SourceInfo } from './profiles';
+import type { EventBody } from '../../../contract/index';
+import type { AgentConfig } from '../../config/schema';
 
 export type StreamName = 'main' | 'sub';
 
