@@ -4,14 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { Logger } from './log';
 import { countCameras } from './inventory/cameras';
 import { loadKey } from './credentials/key';
 import { getDeviceCredentials, KeyProvider } from './credentials/store';
-import { loadDrivers, DriversApi } from './discovery/drivers-api';
+import { loadDrivers, DriversApi } from '../drivers/api';
 import { FileBdSeqStore } from './uplink/bdseq';
 import { brokerSettings } from './uplink/connection';
-import { agentHandlers, UplinkHandlerDeps } from './uplink/handlers';
+import { agentHandlers, UplinkHandlerDeps } from './commands/site';
 import { openOutbox, SqliteOutbox } from './uplink/outbox';
 import { Uplink } from './uplink/uplink';
 import type { Credentials } from '../drivers/types';
@@ -23,11 +22,11 @@ import { BoxWatch } from './health/box';
 import { HostSampler } from './health/host/sample';
 import { ProcessCpu } from './health/host/process';
 import { LatencyStats } from './health/latency';
-import { configuredFfmpegPath, locateFfmpeg, type LocatedFfmpeg } from './video/ffmpeg/locate';
-import { FfmpegSupervisor, supervisorDefaults } from './video/ffmpeg/supervisor';
-import { writeFfmpegWrapper } from './video/ffmpeg/launch';
+import { configuredFfmpegPath, locateFfmpeg, type LocatedFfmpeg } from './ffmpeg/locate';
+import { FfmpegSupervisor, supervisorDefaults } from './ffmpeg/supervisor';
+import { writeFfmpegWrapper } from './ffmpeg/launch';
 import { RelayManager } from './video/relay/relays';
-import { relayHandlers } from './video/relay/commands';
+import { relayHandlers } from './commands/relay';
 import { LivePulls } from './video/live/live-pull';
 import { startWebServer, type RunningWebServer } from './web/server';
 import { viewAuditEvent } from './web/view-audit';
@@ -38,6 +37,7 @@ import { encoderChangedEvent, keyframeIntervalKeeper } from './video/live/keyfra
 import { notAvailable, type CommandHandlers } from './uplink/commands';
 import type { MetricsSample } from '../contract/index';
 import type { AgentConfig } from './config/schema';
+import type { Logger } from '../lib/log';
 
 export const OUTBOX_FILE = 'outbox.db';
 

@@ -17,7 +17,7 @@ export type { ExpandTargetsOptions } from './onvif/targets';
 export { targetFromProbeMatch } from './onvif/probe-target';
 export { parseDeviceTarget, parseRtspUrl } from './target';
 export type { DeviceTarget, OnvifTarget, RtspTarget, ParsedRtspUrl } from './target';
-export { redactUrl, rewriteDeviceUri } from './uri';
+export { rewriteDeviceUri } from './uri';
 
 export interface DriverOptions {
   /** Hard deadline per device request; default 5000 ms. */

@@ -3,7 +3,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Credentials } from './types';
 import { TargetSpecError } from './onvif/targets';
-import { splitUrl, formatUrl } from './uri';
+import { splitUrl, formatUrl } from '../lib/url';
 
 export interface OnvifTarget {
   kind: 'onvif';

@@ -1,60 +1,6 @@
-// URL surgery for device-reported URIs. Done by hand rather than with WHATWG URL because devices
-// send things URL rejects or rewrites (IPv6 zone ids, unencoded characters, odd paths), and we
-// must change only the authority, leaving path and query byte-for-byte as the device sent them.
-
-export interface UrlParts {
-  scheme: string; // lower-case, without "://"
-  userinfo?: string;
-  /** Host without brackets (IPv6 literal as-is, zone id kept). */
-  host: string;
-  port?: number;
-  /** Path, query and fragment exactly as given ("" when absent). */
-  rest: string;
-}
-
-const URL_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
-
-/** Split "scheme://[userinfo@]host[:port]/rest"; undefined when it is not of that shape. */
-export function splitUrl(url: string): UrlParts | undefined {
-  const m = URL_RE.exec(url);
-  if (!m) return undefined;
-  const [, scheme, authority, rest] = m;
-  const at = authority.lastIndexOf('@');
-  const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
-  const hostport = at >= 0 ? authority.slice(at + 1) : authority;
-  let host: string;
-  let portText: string | undefined;
-  if (hostport.startsWith('[')) {
-    const close = hostport.indexOf(']');
-    if (close < 0) return undefined;
-    host = hostport.slice(1, close);
-    const after = hostport.slice(close + 1);
-    if (after !== '' && !after.startsWith(':')) return undefined;
-    portText = after ? after.slice(1) : undefined;
-  } else {
-    const colon = hostport.lastIndexOf(':');
-    if (colon >= 0 && hostport.indexOf(':') !== colon) return undefined; // bare IPv6 without brackets
-    host = colon >= 0 ? hostport.slice(0, colon) : hostport;
-    portText = colon >= 0 ? hostport.slice(colon + 1) : undefined;
-  }
-  let port: number | undefined;
-  if (portText !== undefined && portText !== '') {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return undefined;
-    port = Number(portText);
-  }
-  return { scheme: scheme.toLowerCase(), userinfo, host, port, rest };
-}
-
-/** "host" or "[v6]" as it must appear in a URL authority. */
-export function bracketHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-export function formatUrl(parts: UrlParts): string {
-  const user = parts.userinfo !== undefined ? `${parts.userinfo}@` : '';
-  const port = parts.port !== undefined ? `:${parts.port}` : '';
-  return `${parts.scheme}://${user}${bracketHost(parts.host)}${port}${parts.rest}`;
-}
+// Device-reported URIs: cleaned of what devices do to them inside XML, and pointed at the
+// address that actually answered.
+import { formatUrl, splitUrl } from '../lib/url';
 
 /** Undo what devices do to URIs inside XML: surrounding/embedded whitespace and newlines
  * (Dahua "formatted"), and extra levels of &amp; escaping (the XML parser already removed one;
@@ -63,14 +9,6 @@ export function cleanUri(raw: string): string {
   let s = raw.replace(/\s+/g, '');
   for (let i = 0; i < 4 && /&amp;/i.test(s); i++) s = s.replace(/&amp;/gi, '&');
   return s;
-}
-
-/** The URL with any user:password@ removed; text that is not a URL is returned with anything
- * that looks like credentials cut out, so it is always safe to log. */
-export function redactUrl(url: string): string {
-  const parts = splitUrl(url.trim());
-  if (parts) return formatUrl({ ...parts, userinfo: undefined });
-  return url.replace(/\/\/[^/@\s]*@/g, '//');
 }
 
 /** Rewrite a device-reported URI to point at the address that actually answered: host replaced,
@@ -82,13 +20,4 @@ export function rewriteDeviceUri(raw: string, answeringHost: string): string | u
   const parts = splitUrl(cleaned);
   if (!parts) return undefined;
   return formatUrl({ ...parts, userinfo: undefined, host: answeringHost.replace(/^\[|\]$/g, '') });
-}
-
-/** The URL with `user:password@` set (percent-encoded), for clients that only take credentials
- * in the URL (ffmpeg). Never log the result; redactUrl() undoes it. Unparseable: unchanged. */
-export function withCredentials(url: string, credentials: { username: string; password: string }): string {
-  const parts = splitUrl(url);
-  if (!parts) return url;
-  const enc = (s: string) => encodeURIComponent(s);
-  return formatUrl({ ...parts, userinfo: `${enc(credentials.username)}:${enc(credentials.password)}` });
 }

@@ -7,13 +7,13 @@ import type { Credentials } from '../../drivers/types';
 import type { FlagValue, LoadedConfig } from '../../lib/config';
 import { agentConfig } from '../config/spec';
 import type { AgentConfig } from '../config/schema';
-import { createLogger, Logger } from '../log';
 import { openDatabase } from '../inventory/open';
-import { SecretScrubber } from '../redact';
 import { loadKey } from '../credentials/key';
 import { getDeviceCredentials, hasAnyCredentials, KeyProvider } from '../credentials/store';
 import { configFlagValues } from './config-flags';
 import type { CliIo } from './io';
+import { SecretScrubber } from '../../lib/redact';
+import { createLogger, Logger } from '../../lib/log';
 
 export class CommandContext {
   readonly scrubber = new SecretScrubber();

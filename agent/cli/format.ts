@@ -2,10 +2,10 @@
 // credentials; URIs are shown redacted.
 import type { DeviceReport, MediaProfile } from '../../drivers/types';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
-import { redactUrl } from '../redact';
 import type { SweepOutcome } from '../discovery/sweep';
 import type { UpsertResult } from '../inventory/upsert';
 import { orDash, table } from './output';
+import { redactUrl } from '../../lib/redact';
 
 export function formatOffset(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';

@@ -1,6 +1,6 @@
 // What a CLI run talks to. Injected so tests can run commands in-process and capture output;
 // bin/camgate.js uses the real process streams.
-import type { DriversApi } from '../discovery/drivers-api';
+import type { DriversApi } from '../../drivers/api';
 
 export interface Writable {
   write(chunk: string): unknown;

@@ -3,8 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
-import { loadDrivers } from '../discovery/drivers-api';
-import { redactText } from '../redact';
+import { loadDrivers } from '../../drivers/api';
 import type { CommandBody, Wrap } from './action';
 import { addConfigOptions } from './config-flags';
 import { CommandContext } from './context';
@@ -17,6 +16,7 @@ import { registerDiscover } from './commands/discover';
 import { registerDoctor } from './commands/doctor';
 import { registerRun } from './commands/run';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/errors';
+import { redactText } from '../../lib/redact';
 
 function version(): string {
   try {

@@ -5,6 +5,7 @@
 // it equal (`npm run config:schema` writes it).
 import { Type, type Static } from '@sinclair/typebox';
 import { Enum } from '../../lib/schema';
+import { LOG_LEVELS } from '../../lib/log';
 
 export const AgentConfigSchema = Type.Object({
   site: Type.Object({
@@ -117,9 +118,8 @@ export const AgentConfigSchema = Type.Object({
     maxKeyframeIntervalSec: Type.Number({ description: "Opt-in camera change for a fast first picture: before the first live view of a camera's sub stream, if its ONVIF encoder sends keyframes less often than every this many seconds, set its GovLength to this many seconds of frames (persisted in the camera; the camera restarts that stream once; main streams are never changed). 0 = never change cameras.", default: 0, minimum: 0, maximum: 10 }),
   }, { description: "The local live view page (the village security room): http://<host>:<port>/ plays any camera.", additionalProperties: false }),
   log: Type.Object({
-    level: Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, { type: "string", description: "Least severe level written. debug also prints stack traces of errors.", default: "info", "x-flag-alias": "--log-level" }),
+    level: Enum(LOG_LEVELS, { type: "string", description: "Least severe level written. debug also prints stack traces of errors.", default: "info", "x-flag-alias": "--log-level" }),
   }, { description: "Logging (JSON lines on stderr).", additionalProperties: false }),
 }, { $id: "https://camgate.local/schema/agent-config.json", title: "camgate agent configuration", description: "Configuration of the camgate site agent. Sources, lowest to highest precedence: these defaults < the YAML file given with --config (or CAMGATE_CONFIG) < CAMGATE_* environment variables < command-line flags. Every key has a generated flag and environment variable: key discovery.timeoutMs is --discovery.timeout-ms and CAMGATE_DISCOVERY_TIMEOUT_MS. List values (ranges, interfaces, broker URLs) are comma-separated in environment variables and may be repeated or comma-separated as flags. Relative paths are resolved against the working directory. Keys marked x-secret are masked by `camgate config show`. Run `camgate config keys` for the full list of flags and variables.", additionalProperties: false });
 
 export type AgentConfig = Static<typeof AgentConfigSchema>;
-export type LogLevel = AgentConfig['log']['level'];

@@ -7,11 +7,12 @@
 // is reported (code 'timeout'), never dropped.
 import type { Credentials, DeviceReport } from '../../drivers/types';
 import { normalizeEndpointUuid } from '../inventory/ids';
-import { redactUrlsInText } from '../redact';
-import { DeadlineError, withDeadline } from '../util/deadline';
-import type { DriversApi, ProbeMatch } from './drivers-api';
+import type { DriversApi, ProbeMatch } from '../../drivers/api';
 import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress, hostOf } from './targets';
 import { CamgateError, UsageError } from '../../lib/errors';
+import { redactUrlsInText } from '../../lib/redact';
+import { DeadlineError, withDeadline } from '../../lib/deadline';
+import { systemClock, type Clock } from '../../lib/clock';
 
 export interface KnownDevice {
   deviceId: string;
@@ -48,7 +49,7 @@ export interface SweepOptions {
   known: KnownDevice[];
   /** Overall bound of the sweep (probe + identification), from `startedAt`. Omitted: unbounded. */
   timeoutMs?: number;
-  /** When the overall budget started, on the deps.now() clock; default: when sweep() is called. */
+  /** When the overall budget started, on the deps.clock; default: when sweep() is called. */
   startedAt?: number;
   /** How messages name the overall timeout; default "overall discovery timeout". */
   timeoutLabel?: string;
@@ -101,7 +102,8 @@ export interface SweepDeps extends DriversApi {
   /** Credentials for a target (its own stored ones, else the site default); may throw (e.g. wrong key). */
   credentialsFor(target: SweepTarget): Credentials | undefined;
   onProgress?(event: SweepProgress): void;
-  now?(): number;
+  /** The overall budget's clock; default the system clock. */
+  clock?: Clock;
 }
 
 /** Grace on top of the probe window before we stop waiting for the driver's probe: fixed, plus
@@ -207,12 +209,12 @@ export function oneLine(message: string): string {
 }
 
 interface Budget {
-  /** Absolute deadline on the deps.now() clock; Infinity when unbounded. */
+  /** Absolute deadline on the deps.clock; Infinity when unbounded. */
   deadlineAt: number;
   timeoutMs?: number;
   label: string;
   advice: string;
-  now(): number;
+  clock: Clock;
 }
 
 function overallTimeoutError(address: string, budget: Budget, startedMs?: number): SweepError {
@@ -249,12 +251,12 @@ async function identify(
   cancel: AbortSignal,
 ): Promise<Omit<SweepOutcome, 'durationMs'>> {
   const address = formatAddress(target.host, target.port);
-  const remaining = budget.deadlineAt - budget.now();
+  const remaining = budget.deadlineAt - budget.clock.now();
   // Not started before the overall deadline: reported, no driver opened.
   if (remaining <= 0) return { target, address, error: overallTimeoutError(address, budget) };
   const overallFirst = remaining < options.identifyTimeoutMs;
   const limitMs = overallFirst ? Math.ceil(remaining) : options.identifyTimeoutMs;
-  const t0 = budget.now();
+  const t0 = budget.clock.now();
   let driver: ReturnType<SweepDeps['openDriver']> | undefined;
   let expired = false;
   try {
@@ -275,6 +277,7 @@ async function identify(
       limitMs,
       `identification of ${address} did not finish within ${options.identifyTimeoutMs} ms (onvif.timeoutMs)`,
       onExpire,
+      budget.clock,
     );
     // The probe knows things a device may not repeat over SOAP.
     const completed: DeviceReport = {
@@ -285,7 +288,7 @@ async function identify(
     return { target, address, report: completed };
   } catch (err) {
     // `expired`, not the error's type: closing the driver may make report() reject first.
-    if (overallFirst && (expired || err instanceof DeadlineError)) return { target, address, error: overallTimeoutError(address, budget, budget.now() - t0) };
+    if (overallFirst && (expired || err instanceof DeadlineError)) return { target, address, error: overallTimeoutError(address, budget, budget.clock.now() - t0) };
     return { target, address, error: errorInfo(err, address) };
   } finally {
     try {
@@ -327,7 +330,7 @@ function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budg
   };
   const run = async (index: number) => {
     const target = targets[index];
-    const t0 = budget.now();
+    const t0 = budget.clock.now();
     const outcome = await identify(target, options, deps, budget, cancelled.signal);
     if (cancelled.signal.aborted) return;
     done++;
@@ -340,7 +343,7 @@ function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budg
       ...(pool.probing ? { probing: true as const } : {}),
       error: outcome.error?.message,
     });
-    outcomes[index] = { ...outcome, durationMs: budget.now() - t0 };
+    outcomes[index] = { ...outcome, durationMs: budget.clock.now() - t0 };
   };
   const pump = () => {
     while (active < limit && next < targets.length && !cancelled.signal.aborted && !failure) {
@@ -391,14 +394,15 @@ function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budg
 }
 
 export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<SweepResult> {
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
+  const now = () => clock.now();
   const started = options.startedAt ?? now();
   const budget: Budget = {
     deadlineAt: options.timeoutMs === undefined ? Infinity : started + options.timeoutMs,
     timeoutMs: options.timeoutMs,
     label: options.timeoutLabel ?? 'overall discovery timeout',
     advice: options.timeoutAdvice ?? 'raise the overall timeout to give devices more time',
-    now,
+    clock,
   };
   let unicast: string[] = [];
   if (options.ranges.length > 0) {
@@ -450,6 +454,7 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
           guardMs,
           `the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`,
           () => abort.abort(),
+          clock,
         );
       } catch (err) {
         if (!abort.signal.aborted) throw err;

@@ -1,7 +1,7 @@
 // From a WS-Discovery answer to the address to identify. Devices advertise the address they
 // believe they have (NAT, wrong subnet, IPv6 link-local); the address that answered is the
 // one that works, so only port and path are taken from XAddrs. Pure.
-import type { ProbeMatch } from './drivers-api';
+import type { ProbeMatch } from '../../drivers/api';
 
 export interface OnvifAddress {
   host: string;

@@ -1,9 +1,10 @@
 // The box itself: samples host figures on a timer, raises disk-low / temperature-high through
 // the sink, and keeps the last sample for the metrics payload (so metrics never sample twice).
-import type { Logger } from '../log';
 import { HostAlarms, HostAlarmThresholds } from './host/alarms';
 import type { HostSample, HostSampler } from './host/sample';
 import type { EventBody } from '../../contract/index';
+import type { Logger } from '../../lib/log';
+import { BACKGROUND, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 
 export interface BoxWatchOptions {
   sampler: Pick<HostSampler, 'sample'>;
@@ -12,28 +13,33 @@ export interface BoxWatchOptions {
   everyMs: number;
   sink: { event(body: EventBody, observedAt: Date): Promise<unknown> };
   logger?: Logger;
+  clock?: Clock;
 }
 
 export class BoxWatch {
   private readonly alarms: HostAlarms;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
+  private readonly clock: Clock;
   private last: HostSample | null = null;
   private running?: Promise<HostSample>;
   private stopped = false;
 
   constructor(private readonly options: BoxWatchOptions) {
     this.alarms = new HostAlarms(options.thresholds);
+    this.clock = options.clock ?? systemClock;
   }
 
   start(): void {
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.options.everyMs);
-    this.timer.unref();
+    const every = () => {
+      void this.tick();
+      this.timer = this.clock.setTimeout(() => !this.stopped && every(), this.options.everyMs, BACKGROUND);
+    };
+    every();
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.clock.clearTimeout(this.timer);
   }
 
   /** The latest host sample (taking one when none was taken yet). */
@@ -53,7 +59,7 @@ export class BoxWatch {
         this.last = sample;
         if (!this.stopped) {
           for (const e of this.alarms.evaluate(sample)) {
-            this.options.sink.event({ type: e.type, severity: e.severity, message: e.message, detail: e.detail }, new Date()).catch((err) => this.options.logger?.error({ err, event: e.type }, 'box: alarm not recorded'));
+            this.options.sink.event({ type: e.type, severity: e.severity, message: e.message, detail: e.detail }, new Date(this.clock.now())).catch((err) => this.options.logger?.error({ err, event: e.type }, 'box: alarm not recorded'));
           }
         }
         return sample;

@@ -5,6 +5,7 @@
 // `maxAgeMs`. snapshot() copies and sorts each window (capacity 1024: well under a millisecond
 // per kind), percentiles by nearest rank: the value at position ceil(p/100 × n) of the sorted
 // window (1-based), so p50 of [1,2,3,4] is 2 and p99 of fewer than 100 samples is the maximum.
+import { systemClock, type Clock } from '../../lib/clock';
 
 export interface LatencySummary {
   /** Samples in the window. */
@@ -20,8 +21,8 @@ export interface LatencyStatsOptions {
   capacity?: number;
   /** Also drop samples older than this (ms); default: no age limit. */
   maxAgeMs?: number;
-  /** Clock for maxAgeMs (ms). Default Date.now. */
-  now?: () => number;
+  /** Clock for maxAgeMs; default the system clock. */
+  clock?: Clock;
 }
 
 class Ring {
@@ -63,7 +64,7 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number {
 export class LatencyStats {
   private readonly capacity: number;
   private readonly maxAgeMs: number | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly rings = new Map<string, Ring>();
 
   constructor(options: LatencyStatsOptions = {}) {
@@ -72,7 +73,7 @@ export class LatencyStats {
     if (options.maxAgeMs !== undefined && !(options.maxAgeMs > 0)) throw new RangeError(`LatencyStats: maxAgeMs must be > 0, got ${options.maxAgeMs}`);
     this.capacity = capacity;
     this.maxAgeMs = options.maxAgeMs;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Records one sample (ms). Values that are not finite numbers ≥ 0 are ignored. */
@@ -83,13 +84,13 @@ export class LatencyStats {
       ring = new Ring(this.capacity);
       this.rings.set(kind, ring);
     }
-    ring.push(ms, this.maxAgeMs === undefined ? 0 : this.now());
+    ring.push(ms, this.maxAgeMs === undefined ? 0 : this.clock.now());
   }
 
   /** Per kind: count and nearest-rank p50/p95/p99/max over the window; kinds without samples
    * in the window are omitted. Keys in first-recorded order. */
   snapshot(): Record<string, LatencySummary> {
-    const since = this.maxAgeMs === undefined ? -Infinity : this.now() - this.maxAgeMs;
+    const since = this.maxAgeMs === undefined ? -Infinity : this.clock.now() - this.maxAgeMs;
     const out: Record<string, LatencySummary> = {};
     for (const [kind, ring] of this.rings) {
       const values = ring.copy(since).sort();

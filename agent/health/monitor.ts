@@ -8,16 +8,17 @@
 // even phase per camera so the box never sees the whole site at once. A change under way is
 // confirmed after confirmDelayMs instead of a whole interval.
 import type { Database } from 'better-sqlite3';
-import type { Logger } from '../log';
 import type { Credentials } from '../../drivers/types';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { listCameras, recordDeviceSeen } from '../inventory/cameras';
 import { CameraHealth, HealthOutput, HealthRules } from './state';
-import { realTimers, Scheduler, Timers } from './scheduler';
+import { Scheduler } from './scheduler';
+import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { HealthStore } from './store';
 import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
 import type { CameraStatus, EventBody, MetricsSample } from '../../contract/index';
 import type { AgentConfig } from '../config/schema';
+import type { Logger } from '../../lib/log';
 
 export type HealthConfig = AgentConfig['health'];
 
@@ -56,7 +57,7 @@ export interface HealthMonitorOptions {
   /** Probe latency sink (agent metrics). */
   recordLatency?: (kind: string, ms: number) => void;
   logger?: Logger;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 interface CameraEntry {
@@ -84,7 +85,7 @@ const SEEN_WRITE_EVERY_MS = 5 * 60_000;
 const CLOCK_SYNC_EVERY_MS = 60 * 60_000;
 
 export class HealthMonitor {
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   private readonly store: HealthStore;
   private readonly cameras = new Map<string, CameraEntry>();
@@ -98,7 +99,7 @@ export class HealthMonitor {
   private picturesRunning = 0;
 
   constructor(private readonly options: HealthMonitorOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? systemClock;
     const c = options.config;
     this.rules = {
       offlineAfterFailures: c.offlineAfterFailures,
@@ -109,7 +110,7 @@ export class HealthMonitor {
     };
     const probeGuard = c.connectTimeoutMs + c.requestTimeoutMs + 1000;
     this.scheduler = new Scheduler({
-      timers: this.timers,
+      clock: this.clock,
       limits: { reach: c.concurrency, stream: c.concurrency, picture: c.picture.concurrency },
       // Streams: two DESCRIBEs; pictures: the probe's own timeout plus ffmpeg's exit.
       guardMs: { reach: probeGuard, stream: 2 * c.requestTimeoutMs + 1000, picture: c.picture.timeoutMs + 2000 },
@@ -128,7 +129,7 @@ export class HealthMonitor {
     // Cameras added or removed by `camgate cameras ...` while the agent runs are picked up here.
     const refreshEvery = Math.min(c.reachIntervalSec, 60) * 1000;
     const refreshLoop = () => {
-      this.refreshTimer = this.timers.setTimeout(() => {
+      this.refreshTimer = this.clock.setTimeout(() => {
         if (this.stopped) return;
         try {
           this.refresh();
@@ -136,16 +137,16 @@ export class HealthMonitor {
           this.options.logger?.warn({ err }, 'health: could not re-read the inventory');
         }
         refreshLoop();
-      }, refreshEvery);
+      }, refreshEvery, BACKGROUND);
     };
     refreshLoop();
     if (c.statusIntervalSec > 0) {
       const periodic = () => {
-        this.periodicTimer = this.timers.setTimeout(() => {
+        this.periodicTimer = this.clock.setTimeout(() => {
           if (this.stopped) return;
           void this.publishAll(true);
           periodic();
-        }, c.statusIntervalSec * 1000);
+        }, c.statusIntervalSec * 1000, BACKGROUND);
       };
       periodic();
     }
@@ -155,10 +156,10 @@ export class HealthMonitor {
     if (this.stopped) return;
     this.stopped = true;
     this.scheduler.stop();
-    if (this.periodicTimer !== undefined) this.timers.clearTimeout(this.periodicTimer);
-    if (this.refreshTimer !== undefined) this.timers.clearTimeout(this.refreshTimer);
+    if (this.periodicTimer !== undefined) this.clock.clearTimeout(this.periodicTimer);
+    if (this.refreshTimer !== undefined) this.clock.clearTimeout(this.refreshTimer);
     try {
-      this.store.saveStatuses(this.statuses(), new Date(this.timers.now()));
+      this.store.saveStatuses(this.statuses(), new Date(this.clock.now()));
     } catch (err) {
       this.options.logger?.warn({ err }, 'health: last statuses not saved');
     }
@@ -203,7 +204,7 @@ export class HealthMonitor {
     if (!this.started) this.refresh();
     const ids = cameraIds ?? [...this.cameras.keys()];
     const devices = new Set<string>();
-    const now = this.timers.now();
+    const now = this.clock.now();
     for (const id of ids) {
       const e = this.cameras.get(id);
       if (!e) continue;
@@ -270,7 +271,7 @@ export class HealthMonitor {
         Object.assign(entry, { record, cameras: cameraIds, phase });
       } else {
         this.devices.set(deviceId, { record, cameras: cameraIds, phase, lastSavedAt: 0, lastSavedOffset: null, lastSyncAt: 0 });
-        if (this.started) this.scheduler.schedule(`reach:${deviceId}`, 'reach', this.timers.now(), (s) => this.runReach(deviceId, s));
+        if (this.started) this.scheduler.schedule(`reach:${deviceId}`, 'reach', this.clock.now(), (s) => this.runReach(deviceId, s));
       }
     }
     for (const id of [...this.devices.keys()]) {
@@ -282,7 +283,7 @@ export class HealthMonitor {
 
   private scheduleFirst(cameraId: string): void {
     const c = this.options.config;
-    const now = this.timers.now();
+    const now = this.clock.now();
     // Streams and pictures wait for the first reachability result of their device.
     if (c.streamIntervalSec > 0) this.scheduler.schedule(`stream:${cameraId}`, 'stream', now + c.confirmDelayMs + c.connectTimeoutMs, (s) => this.runStreams(cameraId, s));
     if (c.pictureIntervalSec > 0) this.scheduler.schedule(`picture:${cameraId}`, 'picture', now + c.connectTimeoutMs + c.requestTimeoutMs, (s) => this.runPicture(cameraId, s));
@@ -290,7 +291,7 @@ export class HealthMonitor {
 
   /** Next regular run: on the entry's phase within the interval, strictly after now. */
   private nextOnPhase(intervalMs: number, phase: number): number {
-    const now = this.timers.now();
+    const now = this.clock.now();
     const offset = Math.floor(phase * intervalMs);
     const base = Math.floor((now - offset) / intervalMs) * intervalMs + offset;
     let next = base + intervalMs;
@@ -306,7 +307,7 @@ export class HealthMonitor {
     if (!device || this.stopped) return;
     const c = this.options.config;
     const { record } = device;
-    const started = this.timers.now();
+    const started = this.clock.now();
     const reach = await this.options.probes.reach({ host: record.host, port: record.port }, { timeoutMs: c.connectTimeoutMs, signal });
     if (reach.ok && reach.latencyMs !== null) this.options.recordLatency?.('reach', reach.latencyMs);
     let clock: ClockResult | null = null;
@@ -315,7 +316,7 @@ export class HealthMonitor {
       if (clock.ok && clock.latencyMs !== null) this.options.recordLatency?.('clock', clock.latencyMs);
     }
     if (this.stopped || !this.devices.has(deviceId)) return;
-    const at = this.timers.now();
+    const at = this.clock.now();
     let pending = false;
     let drifting = false;
     for (const id of device.cameras) {
@@ -350,9 +351,9 @@ export class HealthMonitor {
       this.scheduler.schedule(`stream:${cameraId}`, 'stream', next, (s) => this.runStreams(cameraId, s));
     };
     // An offline camera's streams cannot answer: its reachability alarm says enough.
-    if (entry.health.reachable !== true) return reschedule(this.timers.now(), false);
+    if (entry.health.reachable !== true) return reschedule(this.clock.now(), false);
     const targets = streamTargets(entry.record);
-    if (targets.length === 0) return reschedule(this.timers.now(), false);
+    if (targets.length === 0) return reschedule(this.clock.now(), false);
     const credentials = this.options.credentialsFor?.(entry.record.device);
     const checks = await Promise.all(
       targets.map((t) =>
@@ -361,7 +362,7 @@ export class HealthMonitor {
     );
     for (const check of checks) if (check.ok && check.latencyMs !== null) this.options.recordLatency?.('describe', check.latencyMs);
     if (this.stopped || !this.cameras.has(cameraId)) return;
-    const at = this.timers.now();
+    const at = this.clock.now();
     this.publish(entry, entry.health.onStreams(checks, at), at);
     reschedule(at, entry.health.pending().streams);
   }
@@ -377,7 +378,7 @@ export class HealthMonitor {
     if (entry.health.reachable !== true) return reschedule();
     const source = pictureSource(entry.record, c.picture.source);
     if (!source.streamUrl && !source.snapshotUrl) {
-      const at = this.timers.now();
+      const at = this.clock.now();
       const result: PictureResult = {
         ok: false,
         source: null,
@@ -405,7 +406,7 @@ export class HealthMonitor {
     if (result.latencyMs !== null && result.ok) this.options.recordLatency?.('picture', result.latencyMs);
     if (result.diagnosisCpuMs !== undefined) this.options.recordLatency?.('diagnosisCpu', result.diagnosisCpuMs);
     if (this.stopped || !this.cameras.has(cameraId)) return;
-    const at = this.timers.now();
+    const at = this.clock.now();
     if (result.error?.code === 'ffmpeg-missing') this.warnOnce('ffmpeg-missing', result.error.message);
     if (result.thumbnail) {
       try {
@@ -420,7 +421,7 @@ export class HealthMonitor {
 
   private async syncClock(device: DeviceEntry, offsetMs: number | null): Promise<void> {
     const controller = new AbortController();
-    const timer = this.timers.setTimeout(() => controller.abort(), this.options.config.requestTimeoutMs * 3);
+    const timer = this.clock.setTimeout(() => controller.abort(), this.options.config.requestTimeoutMs * 3, BACKGROUND);
     const camera = device.cameras[0];
     try {
       await this.options.syncClock!(device.record, controller.signal);
@@ -432,7 +433,7 @@ export class HealthMonitor {
           message: `${device.record.host}: clock set from the box (it was ${offsetMs === null ? 'off' : `${Math.round(offsetMs / 1000)} s off`})`,
           detail: { device: device.record.id, offsetMs, ok: true },
         },
-        new Date(this.timers.now()),
+        new Date(this.clock.now()),
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -446,11 +447,11 @@ export class HealthMonitor {
             message: `${device.record.host}: automatic clock sync failed: ${message}`,
             detail: { device: device.record.id, offsetMs, ok: false, error: message },
           },
-          new Date(this.timers.now()),
+          new Date(this.clock.now()),
         )
         .catch(() => undefined);
     } finally {
-      this.timers.clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -473,7 +474,7 @@ export class HealthMonitor {
 
   /** Every camera's status as a periodic (droppable) status; also saved. */
   async publishAll(periodic: boolean): Promise<void> {
-    const observedAt = new Date(this.timers.now());
+    const observedAt = new Date(this.clock.now());
     const statuses = this.statuses();
     try {
       this.store.saveStatuses(statuses, observedAt);

@@ -2,23 +2,8 @@
 // scheduling a key that is waiting moves it earlier (never later); scheduling a key that is
 // running marks it to run again when it finishes, at the requested time. Every run is bounded
 // by a guard deadline so a probe that ignores its own timeout still frees its slot.
-// Timers and the clock are injected (tests drive them; the agent passes the real ones).
-
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+// The clock is injected (tests drive it; the agent passes the system clock).
+import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 
 export type JobRun = (signal: AbortSignal) => Promise<void>;
 
@@ -33,7 +18,7 @@ interface Job {
 }
 
 export interface SchedulerOptions {
-  timers?: Timers;
+  clock?: Clock;
   /** Concurrency per job kind, e.g. { reach: 32, stream: 32, picture: 2 }. Unknown kinds: 1. */
   limits: Record<string, number>;
   /** Deadline of one run per kind (ms); the run's signal aborts then and its slot is freed. */
@@ -43,7 +28,7 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly jobs = new Map<string, Job>();
   private readonly running = new Map<string, number>();
   private timer: unknown;
@@ -51,7 +36,7 @@ export class Scheduler {
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Run `run` for `key` at `dueAt` (ms epoch). */
@@ -92,14 +77,14 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.jobs.clear();
     this.flushIdle();
   }
 
   private isIdle(): boolean {
-    const now = this.timers.now();
+    const now = this.clock.now();
     for (const job of this.jobs.values()) if (job.running || job.dueAt <= now) return false;
     return true;
   }
@@ -112,7 +97,7 @@ export class Scheduler {
   /** Starts every due job whose kind has a free slot, earliest first, then re-arms. */
   private pump(): void {
     if (this.stopped) return;
-    const now = this.timers.now();
+    const now = this.clock.now();
     const due = [...this.jobs.values()].filter((j) => !j.running && j.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
     for (const job of due) {
       const used = this.running.get(job.kind) ?? 0;
@@ -125,11 +110,11 @@ export class Scheduler {
     let next = Infinity;
     for (const job of this.jobs.values()) if (!job.running && job.dueAt > now && job.dueAt < next) next = job.dueAt;
     if (next !== Infinity) {
-      if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-      this.timer = this.timers.setTimeout(() => {
+      if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+      this.timer = this.clock.setTimeout(() => {
         this.timer = undefined;
         this.pump();
-      }, Math.max(0, next - now));
+      }, Math.max(0, next - now), BACKGROUND);
     }
     this.flushIdle();
   }
@@ -142,16 +127,16 @@ export class Scheduler {
       await Promise.race([
         job.run(controller.signal),
         new Promise<void>((resolve) => {
-          guard = this.timers.setTimeout(() => {
+          guard = this.clock.setTimeout(() => {
             controller.abort(new Error(`${job.key}: no result within ${guardMs} ms`));
             resolve();
-          }, guardMs);
+          }, guardMs, BACKGROUND);
         }),
       ]);
     } catch (err) {
       this.options.onError?.(job.key, err);
     } finally {
-      if (guard !== undefined) this.timers.clearTimeout(guard);
+      if (guard !== undefined) this.clock.clearTimeout(guard);
       this.running.set(job.kind, (this.running.get(job.kind) ?? 1) - 1);
       job.running = false;
       if (this.jobs.get(job.key) === job) {

@@ -2,9 +2,9 @@
 // its login for one job and closed afterwards, whatever happens. The uplink's commands, the
 // health monitor's clock sync and the live view's camera requests all go through here.
 import type { Credentials, DeviceDriver } from '../../drivers/types';
-import { splitUrl } from '../../drivers/uri';
-import type { DriversApi, DriverTarget } from '../discovery/drivers-api';
+import type { DriversApi, DriverTarget } from '../../drivers/api';
 import type { DeviceRecord } from './types';
+import { splitUrl } from '../../lib/url';
 
 export type OpenDriver = DriversApi['openDriver'];
 

@@ -3,7 +3,6 @@
 // its ids; updates addresses, identity, profiles and last_seen, and never touches labels.
 import type { Database } from 'better-sqlite3';
 import type { DeviceReport, MediaProfile } from '../../drivers/types';
-import { stripUrlCredentials } from '../redact';
 import {
   deriveCameraId,
   deriveDeviceId,
@@ -16,6 +15,7 @@ import {
 } from './ids';
 import type { DeviceRow } from './rows';
 import type { StoredProfile } from './types';
+import { stripUrlCredentials } from '../../lib/redact';
 
 export interface UpsertOptions {
   now: Date;

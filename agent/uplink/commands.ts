@@ -7,8 +7,9 @@
 // reply; an unknown name is `unknown-command`; args failing cmd-{name}.json are
 // `invalid-args`; a handler that throws gives `failed` (or its CommandError code); a handler
 // slower than the timeout gives `timeout`. Nothing a sender does crashes the agent.
-import type { Logger } from '../log';
 import { isoTime, ReplyErrorCode, replyPayload, COMMAND_NAMES, validateCommandArgs, validateCommandRequest, isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from '../../contract/index';
+import type { Logger } from '../../lib/log';
+import { systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 
 export interface IncomingCommand {
   topic: string;
@@ -70,7 +71,7 @@ export interface DispatcherOptions {
   handlers: CommandHandlers;
   /** Per-command deadline; default 30 s. */
   timeoutMs?: number;
-  now?: () => Date;
+  clock?: Clock;
   logger?: Logger;
   audit?: (entry: AuditEntry) => void;
 }
@@ -82,12 +83,15 @@ export class CommandDispatcher {
   private readonly cmdPrefix: string;
 
   constructor(private readonly options: DispatcherOptions) {
+    this.clock = options.clock ?? systemClock;
     this.topics = siteTopics(options.site);
     this.cmdPrefix = `${TOPIC_ROOT}/${options.site}/cmd/`;
   }
 
+  private readonly clock: Clock;
+
   private now(): Date {
-    return this.options.now ? this.options.now() : new Date();
+    return new Date(this.clock.now());
   }
 
   /** The reply to send, or undefined when the message is not one of this site's commands (ignored). */
@@ -179,9 +183,9 @@ export class CommandDispatcher {
   ): Promise<CommandReply> {
     const controller = new AbortController();
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle;
     const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer = this.clock.setTimeout(() => resolve('timeout'), timeoutMs);
     });
     try {
       const result = await Promise.race([handler(args, { command: name, requestId, signal: controller.signal }), deadline]);
@@ -195,7 +199,7 @@ export class CommandDispatcher {
       this.options.logger?.error({ err, command: name }, 'command handler failed');
       return fail('failed', `${name} failed: ${(err as Error)?.message ?? String(err)}`);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 

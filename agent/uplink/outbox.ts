@@ -51,6 +51,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DropClass, type DropReport, type Outbox, type OutboxInput, type OutboxMessage, type OutboxStats } from './types';
 import { SQLITE_CACHE_KIB } from '../inventory/open';
+import { systemClock, type Clock } from '../../lib/clock';
 
 /** Per-message overhead added to the payload's UTF-8 length in the byte accounting. Measured
  * (scripts/bench/outbox.ts): a 1M-message backlog of 209-byte payloads takes 252 B/message on disk
@@ -64,8 +65,8 @@ export interface OutboxOptions {
   file: string;
   /** Upper bound for the accounted bytes (see above). */
   quotaBytes: number;
-  /** ms since epoch, for enqueuedAt. Default Date.now. */
-  clock?: () => number;
+  /** For enqueuedAt; default the system clock. */
+  clock?: Clock;
   /** A pending batch is committed at once when it reaches this many messages. Default 1000. */
   maxBatch?: number;
   /** After a quota drop the accounted bytes are at most quotaBytes * lowWaterRatio. Default 0.95. */
@@ -169,7 +170,7 @@ export function openOutbox(options: OutboxOptions): SqliteOutbox {
   const file = options.file;
   const quotaBytes = options.quotaBytes;
   if (!(quotaBytes > 0)) throw new RangeError(`outbox: quotaBytes must be > 0 (got ${quotaBytes})`);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
   const lowWaterRatio = options.lowWaterRatio ?? 0.95;
   if (!(lowWaterRatio > 0 && lowWaterRatio <= 1)) throw new RangeError('outbox: lowWaterRatio must be in (0, 1]');
@@ -431,7 +432,7 @@ export function openOutbox(options: OutboxOptions): SqliteOutbox {
           bytes: Buffer.byteLength(text, 'utf8') + ROW_OVERHEAD_BYTES,
           retain: input.retain === true,
           dropClass,
-          enqueuedAt: clock(),
+          enqueuedAt: clock.now(),
           resolve,
           reject,
         });

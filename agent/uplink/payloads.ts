@@ -2,8 +2,8 @@
 // the contract's bodies (contract/ builds the envelopes and holds the schemas).
 import type { CameraMeta, CameraStatus, CameraSummary, EventBody, MetricsSample, OutboxDropClass } from '../../contract';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
-import { redactUrl } from '../../drivers/uri';
 import { DropClass, DropReport } from './types';
+import { redactUrl } from '../../lib/url';
 
 export function summarizeCamera(camera: CameraRecord): CameraSummary {
   return { id: camera.id, name: camera.name, class: camera.class, geo: camera.latitude !== null && camera.longitude !== null };

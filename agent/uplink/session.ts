@@ -16,7 +16,6 @@
 // of the next connection. Every outbox message leaves the outbox only after its PUBACK.
 import { EventEmitter } from 'node:events';
 import { connect, IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
-import type { Logger } from '../log';
 import type { CameraRecord } from '../inventory/types';
 import type { BdSeqStore } from './bdseq';
 import type { CommandReply, IncomingCommand } from './commands';
@@ -25,7 +24,10 @@ import { markHistorical } from './outbox';
 import { cameraMetaRecord, summarizeCamera } from './payloads';
 import { replay } from './replay';
 import type { Outbox, OutboxInput, OutboxMessage } from './types';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
+import { waitAtMost } from '../../lib/deadline';
 import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract/index';
+import type { Logger } from '../../lib/log';
 
 /** Current truth, read at every connect and rebirth. */
 export interface SessionSnapshot {
@@ -52,7 +54,7 @@ export interface SessionOptions {
   /** Replay rate bound, messages/s; 0 or undefined = none. */
   replayMaxPerSec?: number;
   logger?: Logger;
-  now?: () => Date;
+  clock?: Clock;
   random?: () => number;
 }
 
@@ -92,7 +94,7 @@ interface Connection {
   inflight: Set<(err: Error) => void>;
   replaying: boolean;
   lastError?: unknown;
-  connectTimer?: NodeJS.Timeout;
+  connectTimer?: TimerHandle;
 }
 
 const CLOSED = () => new Error('connection closed');
@@ -104,7 +106,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   private connects = 0;
   private started = false;
   private stopping = false;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private lastError: string | null = null;
   private ackQueue: number[] = [];
   private ackScheduled = false;
@@ -113,6 +115,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
 
   constructor(private readonly options: SessionOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
     this.topics = siteTopics(options.site);
   }
 
@@ -120,8 +123,10 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     return this.options.logger;
   }
 
+  private readonly clock: Clock;
+
   private now(): Date {
-    return this.options.now ? this.options.now() : new Date();
+    return new Date(this.clock.now());
   }
 
   status(): SessionStatus {
@@ -190,17 +195,17 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   async stop(timeoutMs = 3000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     const conn = this.conn;
     if (!conn) return;
     // Connected but still sending the connect burst: let it finish, so the shutdown state follows the birth.
-    if (conn.connected && !conn.ready && !conn.closed) await withTimeout(new Promise<void>((resolve) => conn.readyWaiters.push(resolve)), timeoutMs);
+    if (conn.connected && !conn.ready && !conn.closed) await waitAtMost(new Promise<void>((resolve) => conn.readyWaiters.push(resolve)), timeoutMs, this.clock);
     if (conn.ready && !conn.closed) {
-      await withTimeout(this.backlogDone ?? Promise.resolve(), timeoutMs);
+      await waitAtMost(this.backlogDone ?? Promise.resolve(), timeoutMs, this.clock);
       const offline = statePayload(this.options.site, 'offline', { bdSeq: conn.bdSeq, observedAt: this.now(), reason: 'shutdown' });
-      await withTimeout(this.publish(conn, this.topics.state, JSON.stringify(offline), { qos: 1, retain: true }, null).catch(() => undefined), timeoutMs);
+      await waitAtMost(this.publish(conn, this.topics.state, JSON.stringify(offline), { qos: 1, retain: true }, null).catch(() => undefined), timeoutMs, this.clock);
       this.flushAcks();
-      await withTimeout(new Promise<void>((resolve) => conn.client.end(false, {}, () => resolve())), timeoutMs);
+      await waitAtMost(new Promise<void>((resolve) => conn.client.end(false, {}, () => resolve())), timeoutMs, this.clock);
     }
     this.close(conn);
     conn.client.end(true);
@@ -210,8 +215,8 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
 
   private schedule(delayMs: number): void {
     if (this.stopping) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.connectOnce(), delayMs);
+    this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => this.connectOnce(), delayMs);
   }
 
   private nextDelay(): number {
@@ -278,7 +283,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     };
     this.conn = conn;
     // mqtt.js has its own connect timeout; this one also covers a TLS handshake that hangs.
-    conn.connectTimer = setTimeout(() => {
+    conn.connectTimer = this.clock.setTimeout(() => {
       if (!conn.connected && !conn.closed) {
         conn.lastError = new Error('connect timeout');
         client.end(true);
@@ -326,7 +331,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   private close(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
-    clearTimeout(conn.connectTimer);
+    this.clock.clearTimeout(conn.connectTimer);
     for (const reject of [...conn.inflight]) reject(CLOSED());
     conn.inflight.clear();
     for (const w of conn.readyWaiters.splice(0)) w();
@@ -336,7 +341,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
 
   private async onConnect(conn: Connection): Promise<void> {
     if (conn.closed) return;
-    clearTimeout(conn.connectTimer);
+    this.clock.clearTimeout(conn.connectTimer);
     conn.connected = true;
     // Persist the bdSeq before anything is published under it.
     conn.bdSeq = this.options.bdSeq.next();
@@ -479,10 +484,10 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   private async publishHistorical(conn: Connection, msg: OutboxMessage): Promise<void> {
     const rate = this.options.replayMaxPerSec ?? 0;
     if (rate > 0) {
-      const now = Date.now();
+      const now = this.clock.now();
       const slot = Math.max(now, this.nextReplaySlot);
       this.nextReplaySlot = slot + 1000 / rate;
-      if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+      if (slot > now) await sleep(this.clock, slot - now);
     }
     // Historical data never overwrites a retained value: the current one was just published.
     await this.publish(conn, msg.topic, markHistorical(msg.payload), { qos: 1, retain: false }, msg.seq);
@@ -554,9 +559,4 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       this.log?.warn({ err, topic: reply?.topic }, 'uplink: command reply not delivered');
     });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]).finally(() => clearTimeout(timer));
 }

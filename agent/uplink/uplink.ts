@@ -5,16 +5,17 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { Logger } from '../log';
 import { listCameras, getCamera } from '../inventory/cameras';
 import type { BdSeqStore } from './bdseq';
 import { AuditEntry, CommandDispatcher, CommandHandlers } from './commands';
 import type { BrokerSettings } from './connection';
 import { cameraMetaRecord, dropEvent, MetricsExtras, statusFromInventory } from './payloads';
 import { UplinkSession } from './session';
+import { BACKGROUND, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 import { DropClass, Outbox } from './types';
 import { CameraStatus, EventBody, eventPayload, isoTime, metaPayload, MetricsSample, metricsPayload, statusPayload, direct } from '../../contract/index';
 import type { AgentConfig } from '../config/schema';
+import type { Logger } from '../../lib/log';
 
 export interface UplinkOptions {
   site: string;
@@ -30,7 +31,7 @@ export interface UplinkOptions {
    * (agentHandlers in handlers.ts) so it can close over this Uplink for rebirth and ping. */
   handlers?: (uplink: Uplink) => CommandHandlers;
   logger?: Logger;
-  now?: () => Date;
+  clock?: Clock;
   random?: () => number;
   /** Host, process and health figures added to every metrics payload (agent.ts wires them). */
   metricsExtras?: () => Promise<MetricsExtras> | MetricsExtras;
@@ -40,19 +41,22 @@ export class Uplink {
   readonly session: UplinkSession;
   readonly dispatcher: CommandDispatcher;
   readonly bootId: string;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
+  private readonly clock: Clock;
   private readonly statuses = new Map<string, CameraStatus>();
-  private metricsTimer?: NodeJS.Timeout;
+  private metricsTimer?: TimerHandle;
   private stopped = false;
 
   constructor(private readonly options: UplinkOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.bootId = options.bootId ?? randomUUID();
     const handlers = options.handlers ? options.handlers(this) : {};
     this.dispatcher = new CommandDispatcher({
       site: options.site,
       handlers,
       timeoutMs: options.uplink.commandTimeoutMs,
-      ...(options.now ? { now: options.now } : {}),
+      clock: this.clock,
       ...(options.logger ? { logger: options.logger } : {}),
       audit: (entry) => void this.audit(entry),
     });
@@ -68,7 +72,7 @@ export class Uplink {
       replayWindow: options.uplink.replayWindow,
       replayMaxPerSec: options.uplink.replayMaxPerSec,
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
     });
     options.outbox.onDrop((report) => {
@@ -77,24 +81,28 @@ export class Uplink {
   }
 
   private now(): Date {
-    return this.options.now ? this.options.now() : new Date();
+    return new Date(this.clock.now());
   }
 
   start(): void {
     this.session.start();
     const every = this.options.uplink.metricsIntervalSec;
     if (every > 0) {
-      this.metricsTimer = setInterval(() => {
-        void this.metrics().catch((err) => this.options.logger?.warn({ err }, 'uplink: metrics not recorded'));
-      }, every * 1000);
-      this.metricsTimer.unref();
+      const tick = () => {
+        this.metricsTimer = this.clock.setTimeout(() => {
+          if (this.stopped) return;
+          void this.metrics().catch((err) => this.options.logger?.warn({ err }, 'uplink: metrics not recorded'));
+          tick();
+        }, every * 1000, BACKGROUND);
+      };
+      tick();
     }
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.metricsTimer);
+    this.clock.clearTimeout(this.metricsTimer);
     await this.session.stop();
   }
 

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import { CamgateError, EXIT_USAGE } from '../../lib/errors';
 import type { AgentConfig } from '../config/schema';
+import { systemClock, type Clock } from '../../lib/clock';
 
 export const SESSION_COOKIE = 'camgate_live';
 
@@ -74,7 +75,7 @@ export class WebAuth {
     private readonly config: Pick<AgentConfig['web'], 'username' | 'password'>,
     private readonly ttlMs = 12 * 3600 * 1000,
     private readonly maxSessions = 256,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get required(): boolean {
@@ -90,7 +91,7 @@ export class WebAuth {
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
     const until = this.sessions.get(token);
     if (until === undefined) return false;
-    if (until < this.now()) {
+    if (until < this.clock.now()) {
       this.sessions.delete(token);
       return false;
     }
@@ -99,7 +100,7 @@ export class WebAuth {
 
   /** A new session token (after a successful Basic login), as a Set-Cookie value. */
   issueCookie(): string {
-    const t = this.now();
+    const t = this.clock.now();
     for (const [k, until] of this.sessions) if (until < t) this.sessions.delete(k);
     while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string);
     const token = randomBytes(32).toString('base64url');

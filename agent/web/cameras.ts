@@ -3,10 +3,10 @@
 // live pulls use (the URI with credentials, server side only).
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
-import { withCredentials } from '../../drivers/uri';
 import { getCamera, listCameras, profileOf } from '../inventory/cameras';
 import type { DeviceRecord } from '../inventory/types';
 import type { LiveSource, LiveStream, ResolveSource } from '../video/live/live-pull';
+import { withCredentials } from '../../lib/url';
 
 export interface PublicStream {
   stream: LiveStream;

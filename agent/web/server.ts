@@ -23,13 +23,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { Logger } from '../log';
 import { LiveError, type LiveMessage, type LiveMode, type LivePulls, type LiveSession, type LiveStream } from '../video/live/live-pull';
 import { checkWebBinding, WebAuth } from './auth';
 import { publicCameras } from './cameras';
 import type { ViewAudit } from './view-audit';
 import { CamgateError, EXIT_FAILURE } from '../../lib/errors';
 import type { AgentConfig } from '../config/schema';
+import type { Logger } from '../../lib/log';
+import { systemClock, type Clock } from '../../lib/clock';
 
 export interface WebServerOptions {
   config: AgentConfig['web'];
@@ -43,6 +44,7 @@ export interface WebServerOptions {
   /** Told when a viewer starts and stops watching a camera (the agent sends audit events:
    * who viewed what, the brief's 安全使用审核). */
   audit?: (view: ViewAudit) => void;
+  clock?: Clock;
 }
 
 
@@ -143,7 +145,8 @@ export function closeReason(text: string): string {
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { config, db, pulls, logger } = options;
   checkWebBinding(config);
-  const auth = new WebAuth(config);
+  const clock = options.clock ?? systemClock;
+  const auth = new WebAuth(config, undefined, undefined, clock);
   const files = loadStatic(options.staticDir ?? staticDir());
   let jsmpeg: Buffer | undefined;
   const sockets = new Set<Socket>();
@@ -271,7 +274,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       live.delete(ws);
       session?.leave();
       if (watching) {
-        const durationSec = Math.round((Date.now() - Date.parse(watching.startedAt)) / 1000);
+        const durationSec = Math.round((clock.now() - Date.parse(watching.startedAt)) / 1000);
         audit({ ...watching, phase: 'end', durationSec });
         watching = undefined;
       }
@@ -332,7 +335,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       ws.close(4000, 'use jsmpeg');
       return;
     }
-    watching = { phase: 'start', camera: cameraId, stream, mode: session.mode, ...who, startedAt: new Date().toISOString() };
+    watching = { phase: 'start', camera: cameraId, stream, mode: session.mode, ...who, startedAt: new Date(clock.now()).toISOString() };
     audit(watching);
     for (const msg of queued ?? []) deliver(msg);
     logger.debug({ camera: cameraId, stream, mode: session.mode }, 'web: viewer joined');

@@ -3,7 +3,7 @@
 import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, KeyframeInterval, MediaProfile } from '../types';
 import { DriverError } from '../types';
 import { escapeXml, type XmlElement } from '../xml';
-import { bracketHost, rewriteDeviceUri } from '../uri';
+import { rewriteDeviceUri } from '../uri';
 import { SoapClient, NS, type OnvifService } from './soap-client';
 import { normaliseEndpointUuid } from './probe-message';
 import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody, type MediaVersion } from './encoder';
@@ -20,6 +20,7 @@ import {
   parseServices,
   parseVideoSources,
 } from './parse';
+import { bracketHost } from '../../lib/url';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;

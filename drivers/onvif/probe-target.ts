@@ -1,7 +1,7 @@
 // From a discovery answer to something openDriver accepts: port and path from the device's
 // XAddr, but the host that answered (XAddrs carry private, NATed or link-local addresses).
 import type { ProbeMatch } from './probe-message';
-import { splitUrl } from '../uri';
+import { splitUrl } from '../../lib/url';
 
 export function targetFromProbeMatch(match: ProbeMatch): {
   kind: 'onvif';

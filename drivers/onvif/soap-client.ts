@@ -8,7 +8,7 @@ import type { Cam as CamClass } from 'onvif';
 import { DriverError, type Credentials } from '../types';
 import { parseXml, soapBody, soapFault, type XmlElement } from '../xml';
 import { GuardedAgent, type ResponseHead } from './guarded-agent';
-import { bracketHost } from '../uri';
+import { bracketHost } from '../../lib/url';
 
 // The onvif package (with xml2js, xmlbuilder and sax: ~2 MB of RSS) is loaded on the first SOAP
 // client, not at start: the agent's health probes speak their own small SOAP (issue 4 RSS budget).

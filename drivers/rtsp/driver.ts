@@ -3,10 +3,10 @@
 import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, MediaProfile } from '../types';
 import { DriverError } from '../types';
 import { parseRtspUrl, type ParsedRtspUrl } from '../target';
-import { bracketHost } from '../uri';
 import { Authenticator, chooseChallenge } from '../auth';
 import { header, rtspRequest, type RtspResponse } from './client';
 import { parseSdpVideo, type SdpVideo } from './sdp';
+import { bracketHost } from '../../lib/url';
 
 export const RTSP_PROFILE_TOKEN = 'rtsp';
 

@@ -17,7 +17,7 @@ import { checkClock } from '../../agent/health/probes/clock';
 import { checkStream } from '../../agent/health/probes/describe';
 import { checkReach } from '../../agent/health/probes/reach';
 import type { ProbeError } from '../../agent/health/types';
-import { mapWithConcurrency } from '../../agent/util/concurrency';
+import { mapWithConcurrency } from '../../lib/concurrency';
 
 const root = resolve(__dirname, '..', '..', '..');
 const simCli = join(root, 'dist', 'scripts', 'sim', 'cli.js');

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credentials, DeviceDriver, DeviceReport } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
-import type { DriversApi, DriverTarget, ProbeMatch } from '../../agent/discovery/drivers-api';
+import type { DriversApi, DriverTarget, ProbeMatch } from '../../drivers/api';
 import { PLANTED, channel, report, runMain, tempDir } from './helpers';
 
 interface FakeDevice {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { DeviceReport, ChannelReport } from '../../drivers/types';
 import type { CliIo } from '../../agent/cli/io';
-import type { DriversApi } from '../../agent/discovery/drivers-api';
+import type { DriversApi } from '../../drivers/api';
 import { main } from '../../agent/cli/main';
 
 export const BIN = resolve(__dirname, '../../../bin/camgate.js');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { DeviceDriver, DeviceReport, Credentials } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
 import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
-import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../agent/discovery/drivers-api';
+import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../drivers/api';
 import { addressFromMatch } from '../../agent/discovery/targets';
 import { report } from './helpers';
 import { CamgateError, UsageError } from '../../lib/errors';

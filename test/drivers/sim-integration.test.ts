@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startSimulator } from '../../scripts/sim';
 import type { Simulator, RunningSimCamera } from '../../scripts/sim/types';
 import { openDriver, probeWithStats, targetFromProbeMatch, DriverError, OnvifDriver, type DeviceReport, type DriverErrorCode, type ProbeMatch } from '../../drivers';
-import { splitUrl } from '../../drivers/uri';
+import { splitUrl } from '../../lib/url';
 
 let sim: Simulator;
 const cam = (host: string): RunningSimCamera => sim.cameras.find((c) => c.spec.host === host)!;

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { redactUrl, rewriteDeviceUri } from '../../drivers';
-import { cleanUri, splitUrl, withCredentials } from '../../drivers/uri';
+import { rewriteDeviceUri } from '../../drivers';
+import { redactUrl } from '../../lib/url';
+import { cleanUri } from '../../drivers/uri';
 import { parseXml, soapBody } from '../../drivers/xml';
 import { parseMediaUri } from '../../drivers/onvif/parse';
 import { fixture } from './helpers/fixtures';
+import { splitUrl, withCredentials } from '../../lib/url';
 
 function uriFromFixture(name: string): string {
   const body = soapBody(parseXml(fixture(name)))!;

@@ -10,13 +10,13 @@ import { startSimulator } from '../../scripts/sim/index';
 import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { startAgent } from '../../agent/agent';
 import { openDriver } from '../../drivers/index';
 import { startMosquitto } from '../support/mosquitto';
 import { tempDir, sleep } from '../uplink/helpers';
 import { channel, report } from '../agent/helpers';
 import { validatePayload } from '../../contract/index';
+import { createLogger } from '../../lib/log';
 
 const SITE = 'v075';
 

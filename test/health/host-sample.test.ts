@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { HostSampler, longestPrefix, natural, type HostSample, type SiSubset, type SysFs } from '../../agent/health/host/sample';
+import { clockReading } from '../kit/clock';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(os.tmpdir(), 'camgate-host-'));
@@ -297,7 +298,7 @@ test('temperature: the sensor list is cached for staticTtlMs, readings are fresh
   zone(root, 0, 'x86_pkg_temp', '50000');
   let now = 0;
   const sys = treeSysFs(root);
-  const sampler = new HostSampler({ dataDir: '/', mode: 'linux', sys, now: () => now, staticTtlMs: 60_000 });
+  const sampler = new HostSampler({ dataDir: '/', mode: 'linux', sys, clock: clockReading(() => now), staticTtlMs: 60_000 });
   assert.equal((await sampler.sample()).temperatureC, 50);
   put(root, '/sys/class/thermal/thermal_zone0/temp', '83000\n');
   zone(root, 1, 'cpu-thermal', '90000'); // appears, but the list is cached
@@ -373,7 +374,7 @@ test('interfaces: real NICs (up or down), virtual ones only with an IPv4, plumbi
     wg0: [v4('10.8.0.2')],
   };
   let now = 0;
-  const sampler = new HostSampler({ dataDir: '/', mode: 'linux', sys: treeSysFs(root), networkInterfaces: () => addrs, now: () => now });
+  const sampler = new HostSampler({ dataDir: '/', mode: 'linux', sys: treeSysFs(root), networkInterfaces: () => addrs, clock: clockReading(() => now) });
   const s = await sampler.sample();
   assert.deepEqual(s.interfaces, [
     { name: 'br0', ip4: '192.168.1.10', mac: '3c:ec:ef:00:11:24', up: true, speedMbps: null, rxBytes: 7, txBytes: 8 },

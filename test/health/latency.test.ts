@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencyStats, nearestRank } from '../../agent/health/latency';
+import { clockReading } from '../kit/clock';
 
 test('nearest-rank percentiles over 1..100 (recorded shuffled)', () => {
   const s = new LatencyStats();
@@ -46,7 +47,7 @@ test('capacity bounds the window: only the last N samples count', () => {
 
 test('maxAgeMs drops old samples (injected clock); a kind whose samples all aged out is omitted', () => {
   let now = 0;
-  const s = new LatencyStats({ maxAgeMs: 60_000, now: () => now });
+  const s = new LatencyStats({ maxAgeMs: 60_000, clock: clockReading(() => now) });
   s.record('reach', 500);
   now = 30_000;
   s.record('reach', 10);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH, FramePool, grabFrames, PictureProbeError, type SpawnFn } from '../../agent/health/picture/grab';
 import { probePicture } from '../../agent/health/picture/probe';
+import { FakeClock } from '../kit/clock';
 
 let dir: string;
 let clip: string;
@@ -300,16 +301,17 @@ test('probe of a stream: ok, diagnosis, thumbnail, CPU measured', async () => {
 });
 
 test('probe by snapshots: fetched `frames` times over `seconds`, decoded together', async () => {
-  const waits: number[] = [];
+  const clock = new FakeClock();
+  const fetchedAt: number[] = [];
   let calls = 0;
-  const r = await probePicture(
-    { fetchSnapshot: async () => (calls++, jpeg), frames: 3, seconds: 2, timeoutMs: 15_000 },
-    { sleep: async (ms) => void waits.push(ms) },
-  );
+  const probing = probePicture({ fetchSnapshot: async () => (fetchedAt.push(clock.now()), calls++, jpeg), frames: 3, seconds: 2, timeoutMs: 15_000 }, { clock });
+  await clock.until(() => calls === 3, { stepMs: 50, what: 'three snapshots' });
+  const r = await probing;
   assert.equal(r.ok, true, r.error?.message);
   assert.equal(r.source, 'snapshot');
   assert.equal(calls, 3);
   assert.equal(r.frames, 3);
+  const waits = fetchedAt.slice(1).map((at, i) => at - fetchedAt[i]);
   assert.equal(waits.length, 2);
   for (const w of waits) assert.ok(w > 900 && w <= 2000, `waited ${w} ms`);
   // The same picture three times: frozen.

@@ -8,6 +8,7 @@ import { checkClock } from '../../agent/health/probes/clock';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { cameraById } from '../sim/helpers';
+import { clockReading } from '../kit/clock';
 
 const servers: Array<HttpServer | TcpServer> = [];
 const sockets = new Set<Socket>();
@@ -92,13 +93,13 @@ describe('health probe: ONVIF clock (GetSystemDateAndTime)', () => {
   });
 
   it('the box clock comes from `now` (midpoint of request and answer)', async () => {
-    const r = await checkClock({ deviceUrl: cam('ahead').deviceUrl, timeoutMs: 2000, now: () => Date.now() + 10_000 });
+    const r = await checkClock({ deviceUrl: cam('ahead').deviceUrl, timeoutMs: 2000, clock: clockReading(() => Date.now() + 10_000) });
     assert.ok(Math.abs(r.offsetMs! - 50_000) <= 1000, `offset ${r.offsetMs}`);
     // A device that stamps a known time: the offset is that time minus the midpoint, plus half
     // a second for the truncated seconds.
     const fixed = new Date(Date.UTC(2030, 0, 2, 3, 4, 5));
     await fixedHttp('127.72.2.30', 200, 'application/soap+xml; charset=utf-8', timeReply(fixed));
-    const stamped = await checkClock({ deviceUrl: 'http://127.72.2.30/onvif/device_service', timeoutMs: 2000, now: () => fixed.getTime() - 2000 });
+    const stamped = await checkClock({ deviceUrl: 'http://127.72.2.30/onvif/device_service', timeoutMs: 2000, clock: clockReading(() => fixed.getTime() - 2000) });
     assert.equal(stamped.offsetMs, 2500);
   });
 

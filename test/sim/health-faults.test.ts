@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { checkReach } from '../../agent/health/probes/reach';
-import { authorizationFor, httpGet } from '../../agent/uplink/http-fetch';
+import { authorizationFor, httpGet } from '../../drivers/http-fetch';
 import { rtspRequest } from '../../drivers/rtsp/client';
 import { startSimulator } from '../../scripts/sim/index';
 import { resolveCamera } from '../../scripts/sim/model';

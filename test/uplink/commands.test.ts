@@ -3,16 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditEntry, CommandDispatcher, CommandError, CommandHandlers, IncomingCommand } from '../../agent/uplink/commands';
-import { agentHandlers, UplinkHandlerDeps } from '../../agent/uplink/handlers';
+import { agentHandlers, UplinkHandlerDeps } from '../../agent/commands/site';
 import { targetOfDevice } from '../../agent/inventory/device-driver';
 import { agentConfig } from '../../agent/config/spec';
 import { listCameras } from '../../agent/inventory/cameras';
 import type { DeviceDriver, Credentials } from '../../drivers/types';
-import type { DriverTarget } from '../../agent/discovery/drivers-api';
+import type { DriverTarget } from '../../drivers/api';
 import { DriverError } from '../../drivers/types';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
 import { validatePayload } from '../../contract/index';
+import { FakeClock } from '../kit/clock';
 
 const SITE = 'v012';
 const req = (name: string, body: unknown, extra: Partial<IncomingCommand> = {}, site = SITE): IncomingCommand => ({
@@ -167,8 +168,8 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
     },
     rebirth: async () => 4,
     session: () => ({ bdSeq: 4, connected: true }),
-    startedAt: Date.now() - 5000,
-    now: () => new Date('2025-05-06T07:08:09.000Z'),
+    startedAt: Date.parse('2025-05-06T07:08:04.000Z'),
+    clock: new FakeClock('2025-05-06T07:08:09.000Z'),
   };
   const d = new CommandDispatcher({ site: SITE, handlers: agentHandlers(deps) });
   const run = async (name: string, args: Record<string, unknown> = {}) => (await reply(d, req(name, { schemaVersion: 1, messageId: name, args }))).payload;

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { markHistorical, openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { DropClass, type DropReport, type OutboxInput } from '../../agent/uplink/types';
 import { prng, tempDir, truth } from './support/outbox-helpers';
+import { systemClock } from '../../lib/clock';
 
 const BIG = 1e12;
 
@@ -37,7 +38,7 @@ test('outbox: creates a WAL, synchronous=FULL, incremental auto_vacuum database'
 
 test('outbox: seq starts at 1, is written first into the payload, and read() returns what was stored', async (t) => {
   let now = 1_700_000_000_000;
-  const ob = open(t, join(tempDir(t), 'outbox.db'), { clock: () => now++ });
+  const ob = open(t, join(tempDir(t), 'outbox.db'), { clock: { ...systemClock, now: () => now++ } });
   const s1 = await ob.enqueue({ topic: 'camgate/v1/s1/events', payload: { type: 'x', n: 'é中😀' }, dropClass: DropClass.Transition });
   const s2 = await ob.enqueue({ topic: 'camgate/v1/s1/status', payload: {}, dropClass: DropClass.PeriodicStatus, retain: true });
   assert.deepEqual([s1, s2], [1, 2]);

@@ -7,8 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator } from '../../scripts/sim/index';
 import { CommandDispatcher, IncomingCommand } from '../../agent/uplink/commands';
-import { agentHandlers, UplinkHandlerDeps } from '../../agent/uplink/handlers';
-import { authorizationFor, httpGet } from '../../agent/uplink/http-fetch';
+import { agentHandlers, UplinkHandlerDeps } from '../../agent/commands/site';
+import { authorizationFor, httpGet } from '../../drivers/http-fetch';
 import { agentConfig } from '../../agent/config/spec';
 import { getDevice, listCameras } from '../../agent/inventory/cameras';
 import { openDatabase } from '../../agent/inventory/open';
@@ -18,6 +18,7 @@ import type { Credentials, DeviceDriver } from '../../drivers/types';
 import { tempDir } from './helpers';
 import { channel, report } from '../agent/helpers';
 import { validatePayload } from '../../contract/index';
+import { FakeClock } from '../kit/clock';
 
 const SITE = 'v052';
 const LOGIN: Credentials = { username: 'admin', password: 'admin123' };
@@ -76,8 +77,8 @@ test('snapshot and probe-now against simulated cameras: JPEG with Digest, auth/g
     openDriver: (target, credentials, options) => openDriver(target, credentials, options) as DeviceDriver,
     rebirth: async () => 0,
     session: () => ({ bdSeq: 0, connected: true }),
-    startedAt: Date.now(),
-    now: () => new Date('2026-01-01T00:00:00.000Z'),
+    startedAt: Date.parse('2026-01-01T00:00:00.000Z'),
+    clock: new FakeClock('2026-01-01T00:00:00.000Z'),
   };
   const d = new CommandDispatcher({ site: SITE, handlers: agentHandlers(deps), timeoutMs: 20_000 });
   const run = async (name: string, args: Record<string, unknown>) => {

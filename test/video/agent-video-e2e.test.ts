@@ -11,7 +11,6 @@ import { startSimulator } from '../../scripts/sim/index';
 import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { WebSocket } from 'ws';
 import { startAgent } from '../../agent/agent';
 import { openDriver } from '../../drivers/index';
@@ -19,6 +18,7 @@ import { startMosquitto } from '../support/mosquitto';
 import { probeStream, startRtmpServer } from '../support/media-server';
 import { tempDir, sleep } from '../uplink/helpers';
 import { validatePayload } from '../../contract/index';
+import { createLogger } from '../../lib/log';
 
 const SITE = 'v084';
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyze, ffmpegInfo, parseCodecList, parseFormats, parseMuxers, parseProtocols, parseVersion, type RunFn } from '../../agent/video/ffmpeg/info';
-import { locateFfmpeg } from '../../agent/video/ffmpeg/locate';
+import { analyze, ffmpegInfo, parseCodecList, parseFormats, parseMuxers, parseProtocols, parseVersion, type RunFn } from '../../agent/ffmpeg/info';
+import { locateFfmpeg } from '../../agent/ffmpeg/locate';
 import { runMain } from '../agent/helpers';
 
 const FIXTURES = resolve(__dirname, '../../../test/video/fixtures');

@@ -2,7 +2,7 @@
 // errors, with injected env, file checks and package loader (nothing on disk is consulted).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FfmpegNotFoundError, locateFfmpeg, type LocateOptions } from '../../agent/video/ffmpeg/locate';
+import { FfmpegNotFoundError, locateFfmpeg, type LocateOptions } from '../../agent/ffmpeg/locate';
 
 const notInstalled = (): unknown => {
   throw Object.assign(new Error("Cannot find module 'ffmpeg-static'"), { code: 'MODULE_NOT_FOUND' });

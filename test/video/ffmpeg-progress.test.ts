@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { classifyFfmpegStderr, parseBitrate, parseProgress, ProgressParser, TailBuffer } from '../../agent/video/ffmpeg/progress';
+import { classifyFfmpegStderr, parseBitrate, parseProgress, ProgressParser, TailBuffer } from '../../agent/ffmpeg/progress';
 
 const FIXTURES = resolve(__dirname, '../../../test/video/fixtures');
 const fixture = (name: string) => readFileSync(resolve(FIXTURES, name), 'utf8');

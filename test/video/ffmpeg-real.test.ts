@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { createLaunch } from '../../agent/video/ffmpeg/launch';
-import { locateFfmpeg } from '../../agent/video/ffmpeg/locate';
-import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
-import type { StateChange, SupervisedProcess } from '../../agent/video/ffmpeg/types';
+import { createLaunch } from '../../agent/ffmpeg/launch';
+import { locateFfmpeg } from '../../agent/ffmpeg/locate';
+import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
+import type { StateChange, SupervisedProcess } from '../../agent/ffmpeg/types';
 import { silentLogger } from './support/ffmpeg-fakes';
 import { parentPid, pidGone, procField, waitFor } from './support/procs';
 

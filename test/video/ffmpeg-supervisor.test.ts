@@ -1,23 +1,24 @@
-// FfmpegSupervisor state machine with a fake launcher and fake timers: no ffmpeg runs here.
+// FfmpegSupervisor state machine with a fake launcher and fake clock: no ffmpeg runs here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FfmpegSupervisor, supervisorArgs, supervisorDefaults } from '../../agent/video/ffmpeg/supervisor';
-import type { StateChange, SuperviseOptions, SupervisedProcess } from '../../agent/video/ffmpeg/types';
-import { fakeLaunch, FakeTimers, flush, silentLogger, type FakeChild } from './support/ffmpeg-fakes';
+import { FfmpegSupervisor, supervisorArgs, supervisorDefaults } from '../../agent/ffmpeg/supervisor';
+import type { StateChange, SuperviseOptions, SupervisedProcess } from '../../agent/ffmpeg/types';
+import { fakeLaunch, silentLogger, type FakeChild } from './support/ffmpeg-fakes';
+import { FakeClock, flush } from '../kit/clock';
 
 const BINARY = { path: '/usr/bin/ffmpeg', source: 'path' as const };
 
 function setup(defaults: Partial<{ stallTimeoutMs: number; restartMinMs: number; restartMaxMs: number; stableRunMs: number }> = {}) {
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const fl = fakeLaunch();
   const sup = new FfmpegSupervisor({
     binary: BINARY,
     launch: fl.launch,
-    timers,
+    clock,
     defaults: { stallTimeoutMs: 10_000, restartMinMs: 1000, restartMaxMs: 8000, ...defaults },
     logger: silentLogger,
   });
-  return { timers, fl, sup };
+  return { clock, fl, sup };
 }
 
 function relay(extra: Partial<SuperviseOptions> = {}): SuperviseOptions {
@@ -44,7 +45,7 @@ async function failRun(child: FakeChild, stderr = ''): Promise<void> {
   await flush();
 }
 
-describe('ffmpeg supervisor (fake launch, fake timers)', () => {
+describe('ffmpeg supervisor (fake launch, fake clock)', () => {
   it('adds its own flags in front only when absent', () => {
     assert.deepEqual(supervisorArgs(['-i', 'x', '-f', 'null', '-'], 'pipe').slice(0, 11), [
       '-nostdin',
@@ -75,7 +76,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('starts at once, reaches running on moving progress, reports fps and bitrate from progress', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const p = sup.supervise(relay());
     const changes = record(p);
     assert.equal(p.stats().state, 'starting');
@@ -91,7 +92,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     child.progress({ frame: 0, total_size: 0 });
     await flush();
     assert.equal(p.stats().state, 'starting', 'nothing moved yet');
-    await timers.advance(1000);
+    await clock.advance(1000);
     child.progress({ frame: 25, total_size: 62_500, fps: 25, bitrate: ' 500.0kbits/s' });
     await flush();
     let s = p.stats();
@@ -101,7 +102,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     assert.equal(s.fps, 25);
     assert.equal(s.bitrateKbps, 500);
     assert.ok(s.runningSince);
-    await timers.advance(1000);
+    await clock.advance(1000);
     child.progress({ frame: 50, total_size: 125_000 });
     await flush();
     s = p.stats();
@@ -117,7 +118,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('backs off restartMinMs doubling to restartMaxMs, counting restarts', async () => {
-    const { timers, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 8000 });
+    const { clock, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 8000 });
     const p = sup.supervise(relay());
     const changes = record(p);
     await flush();
@@ -130,7 +131,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
       // Find the delay: advance 100 ms at a time until the next launch.
       let waited = 0;
       while (fl.children.length === before) {
-        await timers.advance(100);
+        await clock.advance(100);
         waited += 100;
         assert.ok(waited <= 60_000, 'no restart within a minute');
       }
@@ -146,45 +147,45 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('resets the backoff after a run that stayed running for stableRunMs (default 30 s)', async () => {
-    const { timers, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 30_000 });
+    const { clock, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 30_000 });
     const p = sup.supervise(relay());
     const changes = record(p);
     await flush();
     await failRun(fl.last());
-    await timers.advance(1000);
+    await clock.advance(1000);
     await failRun(fl.last());
-    await timers.advance(2000);
+    await clock.advance(2000);
     assert.equal(fl.children.length, 3);
     // Third run: running for 31 s (progress every second), then exits.
     const child = fl.last();
     for (let i = 1; i <= 31; i++) {
       child.progress({ frame: i * 25, total_size: i * 60_000 });
-      await timers.advance(1000);
+      await clock.advance(1000);
     }
     assert.equal(p.stats().state, 'running');
     await failRun(child);
     const lastRetry = changes.filter((c) => c.to === 'retrying').pop();
     assert.match(lastRetry?.reason ?? '', /restart 3 in 1000 ms/);
     // A short run after that doubles again.
-    await timers.advance(1000);
+    await clock.advance(1000);
     fl.last().progress({ frame: 25, total_size: 1000 });
-    await timers.advance(2000);
+    await clock.advance(2000);
     await failRun(fl.last());
     assert.match(changes.filter((c) => c.to === 'retrying').pop()?.reason ?? '', /restart 4 in 2000 ms/);
     await sup.stopAll();
   });
 
   it('a run that stays running for less than stableRunMs keeps doubling', async () => {
-    const { timers, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 30_000 });
+    const { clock, fl, sup } = setup({ restartMinMs: 1000, restartMaxMs: 30_000 });
     const p = sup.supervise(relay());
     const changes = record(p);
     await flush();
     await failRun(fl.last());
-    await timers.advance(1000);
+    await clock.advance(1000);
     const child = fl.last();
     for (let i = 1; i <= 20; i++) {
       child.progress({ frame: i * 25, total_size: i * 60_000 });
-      await timers.advance(1000);
+      await clock.advance(1000);
     }
     await failRun(child);
     assert.match(changes.filter((c) => c.to === 'retrying').pop()?.reason ?? '', /restart 2 in 2000 ms/);
@@ -192,38 +193,38 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('stall: no progress change for stallTimeoutMs → SIGKILL, "stalled" reason, restart', async () => {
-    const { timers, fl, sup } = setup({ stallTimeoutMs: 10_000 });
+    const { clock, fl, sup } = setup({ stallTimeoutMs: 10_000 });
     const p = sup.supervise(relay());
     const changes = record(p);
     await flush();
     const child = fl.last();
     child.progress({ frame: 25, total_size: 50_000 });
-    await timers.advance(1000);
+    await clock.advance(1000);
     assert.equal(p.stats().state, 'running');
     // Progress blocks keep coming, but nothing advances (last movement 1 s ago).
     for (let i = 0; i < 8; i++) {
       child.progress({ frame: 25, total_size: 50_000 });
-      await timers.advance(1000);
+      await clock.advance(1000);
     }
     assert.deepEqual(child.signals, [], 'not killed before stallTimeoutMs');
-    await timers.advance(1000);
+    await clock.advance(1000);
     await flush();
     assert.deepEqual(child.signals, ['SIGKILL']);
     assert.equal(p.stats().state, 'retrying');
     assert.equal(p.stats().lastError, 'stalled: no output for 10 s');
     assert.match(changes.find((c) => c.to === 'retrying')?.reason ?? '', /^stalled: no output for 10 s; restart 1 in 1000 ms/);
-    await timers.advance(1000);
+    await clock.advance(1000);
     assert.equal(fl.children.length, 2);
     assert.equal(p.stats().state, 'starting');
     // A run that never prints a progress block stalls too.
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     assert.deepEqual(fl.children[1]?.signals, ['SIGKILL']);
     assert.equal(p.stats().restarts, 2);
     await sup.stopAll();
   });
 
   it('stop() during backoff cancels the restart timer', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const p = sup.supervise(relay());
     const changes = record(p);
     await flush();
@@ -231,15 +232,15 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     assert.equal(p.stats().state, 'retrying');
     await p.stop();
     assert.equal(p.stats().state, 'stopped');
-    assert.equal(timers.count, 0, 'no timer left');
-    await timers.advance(120_000);
+    assert.equal(clock.count, 0, 'no timer left');
+    await clock.advance(120_000);
     assert.equal(fl.children.length, 1, 'never restarted');
     assert.deepEqual(changes.map((c) => c.to), ['retrying', 'stopped']);
     assert.deepEqual(sup.list(), []);
   });
 
   it('stop() is idempotent: SIGTERM once, SIGKILL after the grace period, resolves once reaped', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const p = sup.supervise(relay());
     await flush();
     const child = fl.last();
@@ -253,9 +254,9 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     assert.deepEqual(child.signals, ['SIGTERM']);
     assert.equal(resolved, false);
     assert.notEqual(p.stats().state, 'stopped', 'not stopped before reaped');
-    await timers.advance(1999);
+    await clock.advance(1999);
     assert.deepEqual(child.signals, ['SIGTERM']);
-    await timers.advance(1);
+    await clock.advance(1);
     await Promise.all([a, b]);
     assert.deepEqual(child.signals, ['SIGTERM', 'SIGKILL']);
     assert.equal(resolved, true);
@@ -268,14 +269,14 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('maxRestarts: fails after that many restarts in a row', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const p = sup.supervise(relay({ maxRestarts: 2 }));
     const changes = record(p);
     await flush();
     await failRun(fl.last(), 'rtsp://admin:secret@127.80.0.8/ch1: Server returned 401 Unauthorized (authorization failed)\n');
-    await timers.advance(1000);
+    await clock.advance(1000);
     await failRun(fl.last());
-    await timers.advance(2000);
+    await clock.advance(2000);
     await failRun(fl.last());
     assert.equal(p.stats().state, 'failed');
     assert.equal(p.stats().restarts, 2);
@@ -283,7 +284,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     const failed = changes.pop();
     assert.equal(failed?.to, 'failed');
     assert.match(failed?.reason ?? '', /gave up after 2 restart\(s\) in a row/);
-    await timers.advance(120_000);
+    await clock.advance(120_000);
     assert.equal(fl.children.length, 3);
     // The first failure's reason, from stderr, without the password.
     const first = changes.find((c) => c.to === 'retrying');
@@ -312,12 +313,12 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('async args() are fetched before every start; stop while they are pending launches nothing', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     let calls = 0;
     const p = sup.supervise(relay({ args: async () => ['-i', `rtsp://127.80.0.8/fresh-${++calls}`, '-f', 'null', '-'] }));
     await flush();
     await failRun(fl.last());
-    await timers.advance(1000);
+    await clock.advance(1000);
     assert.equal(calls, 2);
     assert.ok(fl.last().args.includes('rtsp://127.80.0.8/fresh-2'));
 
@@ -334,7 +335,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it("progress 'stdout': running on the first bytes, bitrate over the last second, chunks tagged with the run", async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const runs: number[] = [];
     const chunks: Array<[number, number]> = [];
     const p = sup.supervise({
@@ -354,18 +355,18 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     child.stdout.write(Buffer.alloc(25_000));
     await flush();
     assert.equal(p.stats().state, 'running');
-    await timers.advance(500);
+    await clock.advance(500);
     child.stdout.write(Buffer.alloc(25_000));
     await flush();
     assert.equal(p.stats().bytes, 50_000);
     assert.equal(p.stats().bitrateKbps, 400); // 50,000 bytes in the last second
-    await timers.advance(600);
+    await clock.advance(600);
     assert.equal(p.stats().bitrateKbps, 200); // the first chunk left the window
     assert.equal(p.stats().fps, null);
     // No bytes for stallTimeoutMs: stall.
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     assert.deepEqual(child.signals, ['SIGKILL']);
-    await timers.advance(1000);
+    await clock.advance(1000);
     assert.deepEqual(runs, [1, 2]);
     fl.last().stdout.write(Buffer.alloc(10));
     await flush();
@@ -414,7 +415,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
   });
 
   it('a launcher that throws is a failed run (retrying), not a crash', async () => {
-    const timers = new FakeTimers();
+    const clock = new FakeClock();
     let n = 0;
     const sup = new FfmpegSupervisor({
       binary: BINARY,
@@ -422,7 +423,7 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
         n++;
         throw Object.assign(new Error('spawn EACCES'), { code: 'EACCES' });
       },
-      timers,
+      clock,
       defaults: { stallTimeoutMs: 10_000, restartMinMs: 1000, restartMaxMs: 8000 },
       logger: silentLogger,
     });
@@ -430,23 +431,23 @@ describe('ffmpeg supervisor (fake launch, fake timers)', () => {
     await flush();
     assert.equal(p.stats().state, 'retrying');
     assert.match(p.stats().lastError ?? '', /cannot start ffmpeg \(\/usr\/bin\/ffmpeg\): spawn EACCES/);
-    await timers.advance(1000);
+    await clock.advance(1000);
     assert.equal(p.stats().state, 'failed');
     assert.equal(n, 2);
   });
 
   it('exit reasons: code, signal, and stderr classification', async () => {
-    const { timers, fl, sup } = setup();
+    const { clock, fl, sup } = setup();
     const p = sup.supervise(relay());
     await flush();
     fl.last().exit(null, 'SIGSEGV');
     await flush();
     assert.equal(p.stats().lastError, 'ffmpeg killed by SIGSEGV');
-    await timers.advance(1000);
+    await clock.advance(1000);
     fl.last().exit(0);
     await flush();
     assert.equal(p.stats().lastError, 'the camera closed the stream (ffmpeg exited with code 0)');
-    await timers.advance(2000);
+    await clock.advance(2000);
     await failRun(fl.last(), '[flv @ 0x5612] Video codec hevc not compatible with flv\nCould not write header for output file #0 (incorrect codec parameters ?): Function not implemented\n');
     assert.match(p.stats().lastError ?? '', /codec not supported by the output format.*\[ffmpeg exited with code 1\]$/);
     await sup.stopAll();

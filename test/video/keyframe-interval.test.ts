@@ -16,7 +16,6 @@ import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody }
 import { DriverError, type DeviceDriver, type KeyframeInterval } from '../../drivers/types';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { keyframeIntervalKeeper, encoderChangedEvent, targetGovLength, RECHECK_MS, type KeyframeIntervalChange } from '../../agent/video/live/keyframe-interval';
 import { UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
@@ -27,11 +26,13 @@ import { waitFor } from '../web/helpers';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { openDriver } from '../../drivers/index';
-import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
+import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
 import type { InitSegment, MediaFragment } from '../../agent/video/live/fmp4';
 import type { LiveMessage } from '../../agent/video/live/live-pull';
 import { validatePayload, eventPayload } from '../../contract/index';
+import { createLogger } from '../../lib/log';
+import { clockReading } from '../kit/clock';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 
@@ -178,7 +179,7 @@ test('keyframeIntervalKeeper: sets a long sub-stream GOP to maxSec of frames onc
     };
     let now = 5_000_000;
     const changes: KeyframeIntervalChange[] = [];
-    const keeper = keyframeIntervalKeeper(db, () => ({ username: 'u', password: 'p' }), open, 999, { maxSec: 1, now: () => now, onChanged: (c) => changes.push(c) });
+    const keeper = keyframeIntervalKeeper(db, () => ({ username: 'u', password: 'p' }), open, 999, { maxSec: 1, clock: clockReading(() => now), onChanged: (c) => changes.push(c) });
 
     const first = await keeper(cam, 'sub');
     assert.equal(first.action, 'changed');
@@ -231,7 +232,7 @@ test('keyframeIntervalKeeper: a refusal is remembered for an hour, a timeout is 
     const camera = new FakeCamera();
     camera.configs.set('P_main', { token: 'E_main', govLength: 50, fps: 25 }).set('P_sub', { token: 'E_sub', govLength: 60, fps: 15 });
     let now = 1_000;
-    const keeper = keyframeIntervalKeeper(db, () => undefined, () => camera.driver(), 999, { maxSec: 2, now: () => now });
+    const keeper = keyframeIntervalKeeper(db, () => undefined, () => camera.driver(), 999, { maxSec: 2, clock: clockReading(() => now) });
 
     camera.fail = new DriverError('timeout', 'no answer from 127.87.2.1:80 within 999 ms (GetProfile)');
     await assert.rejects(keeper(cam, 'sub'), (e: unknown) => e instanceof DriverError && e.code === 'timeout');

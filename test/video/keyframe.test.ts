@@ -17,16 +17,17 @@ import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { openDriver, DriverError, type DeviceDriver } from '../../drivers/index';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { keyframeRequester, UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import { CameraRequestSkipped } from '../../agent/video/live/camera-driver';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
 import { LivePulls, type LiveMessage, type LiveStream, type LiveViewer } from '../../agent/video/live/live-pull';
 import { Fmp4Splitter } from '../../agent/video/live/fmp4';
-import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
+import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
 import { deviceReport } from './support/device-reports';
 import { fakeSupervisor, fragmentedMp4 } from './support/live-fakes';
+import { createLogger } from '../../lib/log';
+import { clockReading } from '../kit/clock';
 
 const CREDS = { username: 'admin', password: 'admin123' };
 
@@ -503,7 +504,7 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
       } as unknown as DeviceDriver;
     };
     const told: string[] = [];
-    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, { now: () => now, onUnsupported: (d, why) => told.push(`${d.host}: ${why}`) });
+    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, { clock: clockReading(() => now), onUnsupported: (d, why) => told.push(`${d.host}: ${why}`) });
 
     await request(onvifCam, 'main');
     await request(onvifCam, 'sub');
@@ -539,7 +540,7 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
     assert.deepEqual(calls.slice(-1), ['127.85.2.1 P_sub']);
 
     // A driver without requestKeyframe (not ONVIF after all): skipped and remembered too.
-    const noFeature = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), () => ({ kind: 'rtsp', close: () => void closed++ }) as unknown as DeviceDriver, 1234, { now: () => now });
+    const noFeature = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), () => ({ kind: 'rtsp', close: () => void closed++ }) as unknown as DeviceDriver, 1234, { clock: clockReading(() => now) });
     await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);
     const closedBefore = closed;
     await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);

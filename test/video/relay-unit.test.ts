@@ -11,14 +11,14 @@ import type { Database } from 'better-sqlite3';
 import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import type { Timers } from '../../agent/health/scheduler';
+import { FakeClock } from '../kit/clock';
 import { CommandDispatcher, CommandError } from '../../agent/uplink/commands';
-import type { StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/video/ffmpeg/types';
+import type { StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/ffmpeg/types';
 import { INPUT_PROTOCOL_WHITELIST, redactTarget, relayArgs, scrubSecrets, TARGETS, targetScheme } from '../../agent/video/relay/args';
 import { checkBudget, expectedKbps, usedKbps } from '../../agent/video/relay/budget';
 import { planRelay, relayProfile, RELAY_PROFILE_NAMES } from '../../agent/video/relay/profiles';
 import { RelayManager } from '../../agent/video/relay/relays';
-import { relayHandlers } from '../../agent/video/relay/commands';
+import { relayHandlers } from '../../agent/commands/relay';
 import { channel, report } from '../agent/helpers';
 import { validatePayload, type EventBody } from '../../contract/index';
 import type { AgentConfig } from '../../agent/config/schema';
@@ -141,35 +141,6 @@ test('budget: expected kbps per plan, Σ max(expected, measured), refusal messag
 
 // --- RelayManager with a fake supervisor -----------------------------------------------------------
 
-class FakeTimers implements Timers {
-  t = Date.parse('2026-01-01T00:00:00Z');
-  private seq = 0;
-  private readonly due = new Map<number, { at: number; fn: () => void }>();
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.seq;
-    this.due.set(id, { at: this.t + ms, fn });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.due.delete(h as number);
-  };
-  pending(): number {
-    return this.due.size;
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const next = [...this.due.entries()].sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next || next[1].at > end) break;
-      this.due.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
-
 class FakeProcess implements SupervisedProcess {
   readonly id: string;
   readonly label: string;
@@ -247,7 +218,7 @@ function ledger(t: { after(fn: () => void): void }): { db: Database; ids: string
 
 function harness(t: { after(fn: () => void): void }, relay: Partial<AgentConfig['video']['relay']> = {}) {
   const { db, ids } = ledger(t);
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const procs: FakeProcess[] = [];
   const events: EventBody[] = [];
   let n = 0;
@@ -262,11 +233,11 @@ function harness(t: { after(fn: () => void): void }, relay: Partial<AgentConfig[
       return p;
     },
     sink: { event: async (body) => void events.push(body) },
-    timers,
+    clock,
     newId: () => `r${++n}`,
   });
   const types = () => events.map((e) => e.type);
-  return { db, ids, timers, procs, events, types, manager };
+  return { db, ids, clock, procs, events, types, manager };
 }
 
 test('manager: start builds the args from the ledger with credentials, replies with the plan, events follow the supervisor', async (t) => {
@@ -315,22 +286,22 @@ test('manager: start builds the args from the ledger with credentials, replies w
   assert.equal(h.manager.count(), 0);
   assert.equal(h.events.at(-1)?.type, 'stream-stopped');
   assert.equal(h.events.at(-1)?.detail?.reason, 'requested');
-  assert.equal(h.timers.pending(), 0, 'idle timer cleared');
+  assert.equal(h.clock.count, 0, 'idle timer cleared');
   assert.deepEqual(await h.manager.stop({ streamId: 'r1' }), [], 'stop is idempotent');
 });
 
 test('manager: the same camera+stream+target renews the lease (one process); the idle timeout stops it; renewing pushes it back', async (t) => {
   const h = harness(t, { idleTimeoutSec: 60 });
   const a = await h.manager.start({ camera: h.ids[0], target: 'srt://127.0.0.1:9000?mode=caller' });
-  h.timers.advance(50_000);
+  await h.clock.advance(50_000);
   const b = await h.manager.start({ camera: h.ids[0], stream: 'main', target: 'srt://127.0.0.1:9000?mode=caller', profile: 'copy' });
   assert.equal(b.streamId, a.streamId);
   assert.equal(b.renewed, true);
   assert.equal(h.procs.length, 1, 'one ffmpeg');
-  h.timers.advance(50_000); // 100 s after the start, 50 s after the renewal: still running
+  await h.clock.advance(50_000); // 100 s after the start, 50 s after the renewal: still running
   assert.equal(h.manager.count(), 1);
   assert.equal(h.procs[0].stopCalls, 0);
-  h.timers.advance(10_000);
+  await h.clock.advance(10_000);
   await new Promise((r) => setImmediate(r));
   assert.equal(h.procs[0].stopCalls, 1);
   assert.equal(h.manager.count(), 0);
@@ -341,7 +312,7 @@ test('manager: the same camera+stream+target renews the lease (one process); the
   const h0 = harness(t, { idleTimeoutSec: 0 });
   const r0 = await h0.manager.start({ camera: h0.ids[0], target: 'srt://127.0.0.1:9001' });
   assert.equal(r0.expiresAt, undefined);
-  assert.equal(h0.timers.pending(), 0);
+  assert.equal(h0.clock.count, 0);
 });
 
 test('manager: refusals — unknown camera, missing sub stream, missing URI, bad target, unknown profile, taken target, maxRelays, budget', async (t) => {

@@ -8,14 +8,14 @@ import { startSimulator } from '../../scripts/sim/index';
 import type { SimCameraSpec, Simulator } from '../../scripts/sim/types';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { openDriver } from '../../drivers/index';
-import { FfmpegSupervisor } from '../../agent/video/ffmpeg/supervisor';
-import { writeFfmpegWrapper } from '../../agent/video/ffmpeg/launch';
+import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
+import { writeFfmpegWrapper } from '../../agent/ffmpeg/launch';
 import { LivePulls } from '../../agent/video/live/live-pull';
 import { inventorySource } from '../../agent/web/cameras';
 import { startWebServer, type RunningWebServer } from '../../agent/web/server';
 import type { AgentConfig } from '../../agent/config/schema';
+import { createLogger } from '../../lib/log';
 
 export interface TestContext {
   after(fn: () => unknown): void;

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createLogger } from '../../agent/log';
 import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
 import {
   argsToMuxerOptions,
@@ -18,6 +17,8 @@ import {
   type Mpeg1LaunchOptions,
 } from '../../agent/video/live/live-pull';
 import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../video/support/live-fakes';
+import { createLogger } from '../../lib/log';
+import { FakeClock } from '../kit/clock';
 
 const MP4 = fragmentedMp4(3);
 const ALL = new Fmp4Splitter().push(MP4);
@@ -25,24 +26,6 @@ const FRAGMENTS = ALL.filter((o): o is MediaFragment => o.kind === 'fragment');
 /** Byte offset in MP4 just after the n-th fragment (n = 0: after the init segment). */
 function offsetAfter(n: number): number {
   return ALL.slice(0, n + 1).reduce((s, o) => s + o.data.length, 0);
-}
-
-class FakeTimers {
-  private next = 1;
-  readonly pending = new Map<number, () => void>();
-  setTimeout = ((fn: () => void) => {
-    const id = this.next++;
-    this.pending.set(id, fn);
-    return id as unknown as NodeJS.Timeout;
-  }) as unknown as typeof setTimeout;
-  clearTimeout = ((id: unknown) => {
-    this.pending.delete(id as number);
-  }) as unknown as typeof clearTimeout;
-  fireAll(): void {
-    const fns = [...this.pending.values()];
-    this.pending.clear();
-    for (const f of fns) f();
-  }
 }
 
 class Viewer implements LiveViewer {
@@ -66,7 +49,7 @@ const SOURCES: Record<string, LiveSource> = {
 
 function setup(config: Partial<{ lingerSec: number; maxViewers: number }> = {}, slowViewerBytes = 1000) {
   const sup = fakeSupervisor();
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const launched: Mpeg1LaunchOptions[] = [];
   const pulls = new LivePulls({
     supervise: sup.supervise,
@@ -79,13 +62,13 @@ function setup(config: Partial<{ lingerSec: number; maxViewers: number }> = {}, 
     },
     slowViewerBytes,
     logger: createLogger({ level: 'silent' }),
-    timers,
+    clock,
   });
   const feed = (p: FakeProc, from: number, to: number, run = 1) => {
     // odd chunk sizes, as a pipe delivers them
     for (let off = from; off < to; off += 777) p.options.onStdout!(MP4.subarray(off, Math.min(to, off + 777)), run);
   };
-  return { pulls, sup, timers, launched, feed };
+  return { pulls, sup, clock, launched, feed };
 }
 
 test('live pulls: ten viewers share one ffmpeg; all get the init segment and every fragment', async () => {
@@ -114,22 +97,27 @@ test('live pulls: ten viewers share one ffmpeg; all get the init segment and eve
 });
 
 test('live pulls: the last viewer leaving stops ffmpeg after lingerSec; a rejoin during linger keeps it; lingerSec 0 stops at once', async () => {
-  const { pulls, sup, timers } = setup({ lingerSec: 5 });
+  const { pulls, sup, clock } = setup({ lingerSec: 5 });
   const a = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
   const b = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
   a.leave();
   a.leave(); // idempotent
-  assert.equal(timers.pending.size, 0);
+  assert.equal(clock.count, 0);
   b.leave();
-  assert.equal(timers.pending.size, 1);
+  assert.equal(clock.count, 1);
   assert.equal(sup.procs[0].stopped, 0);
   assert.equal(pulls.list()[0].lingering, true);
   // a page reload: the viewer comes back before the linger ends
   const c = await pulls.join('cam264', { stream: 'sub' }, new Viewer());
-  assert.equal(timers.pending.size, 0);
+  assert.equal(clock.count, 0);
   assert.equal(sup.procs.length, 1);
   c.leave();
-  timers.fireAll();
+  // The linger is lingerSec of the clock: still running a moment before, stopped at 5 s.
+  assert.deepEqual(clock.delays(), [5000]);
+  await clock.advance(4999);
+  assert.equal(sup.procs[0].stopped, 0);
+  assert.equal(pulls.list()[0].lingering, true);
+  await clock.advance(1);
   assert.equal(sup.procs[0].stopped, 1);
   assert.equal(pulls.list().length, 0);
   assert.equal(pulls.viewers, 0);
@@ -142,7 +130,7 @@ test('live pulls: the last viewer leaving stops ffmpeg after lingerSec; a rejoin
   const s = await zero.pulls.join('cam264', { stream: 'main' }, new Viewer());
   s.leave();
   assert.equal(zero.sup.procs[0].stopped, 1);
-  assert.equal(zero.timers.pending.size, 0);
+  assert.equal(zero.clock.count, 0);
 });
 
 test('live pulls: a late joiner gets the init segment and the GOP since the last keyframe, then live fragments', async () => {

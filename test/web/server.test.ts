@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { createLogger } from '../../agent/log';
 import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/auth';
 import { inventorySource } from '../../agent/web/cameras';
 import { closeReason, startWebServer } from '../../agent/web/server';
@@ -16,6 +15,7 @@ import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/li
 import { channel, report } from '../agent/helpers';
 import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
 import { validatePayload, eventPayload } from '../../contract/index';
+import { createLogger } from '../../lib/log';
 
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;

@@ -7,9 +7,7 @@ import { upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
 import { setDeviceCredentials } from '../../credentials/store';
 import { planSet } from '../../labels/validate';
 import { labelsOf } from '../../labels/merge';
-import { withDeadline } from '../../util/deadline';
-import { redactText } from '../../redact';
-import type { DriverTarget } from '../../discovery/drivers-api';
+import type { DriverTarget } from '../../../drivers/api';
 import { formatAddress } from '../../discovery/targets';
 import type { SweepOutcome } from '../../discovery/sweep';
 import type { Wrap } from '../action';
@@ -18,6 +16,8 @@ import { deviceLoginFlags } from '../device-login';
 import { errorHint, publicOutcome, sweepOutcomeText } from '../format';
 import { json } from '../output';
 import { CamgateError, UsageError, ValidationError } from '../../../lib/errors';
+import { redactText } from '../../../lib/redact';
+import { withDeadline } from '../../../lib/deadline';
 
 interface AddPlan {
   target: DriverTarget;

@@ -3,9 +3,9 @@
 // lacks (each with what it breaks), and whether ffmpeg is protected against outliving the agent
 // (setpriv --pdeathsig). Exit 0 when everything needed is there, 1 otherwise, with the fixes.
 import type { Command } from 'commander';
-import { ffmpegInfo, type FfmpegInfo, type MissingCapability } from '../../video/ffmpeg/info';
-import { checkSetpriv, orphanProtection, type OrphanProtection } from '../../video/ffmpeg/launch';
-import { configuredFfmpegPath, INSTALL_HINT, locateFfmpeg, type LocatedFfmpeg } from '../../video/ffmpeg/locate';
+import { ffmpegInfo, type FfmpegInfo, type MissingCapability } from '../../ffmpeg/info';
+import { checkSetpriv, orphanProtection, type OrphanProtection } from '../../ffmpeg/launch';
+import { configuredFfmpegPath, INSTALL_HINT, locateFfmpeg, type LocatedFfmpeg } from '../../ffmpeg/locate';
 import type { Wrap } from '../action';
 import { json } from '../output';
 import { EXIT_FAILURE, EXIT_OK } from '../../../lib/errors';

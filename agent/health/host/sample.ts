@@ -36,6 +36,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { systemClock, type Clock } from '../../../lib/clock';
+import { withDeadline } from '../../../lib/deadline';
 
 export interface HostDisk {
   /** The data directory, as configured (absolute). */
@@ -145,8 +147,8 @@ export interface HostSamplerOptions {
   si?: SiSubset;
   /** procfs/sysfs/statfs access for mode 'linux' (and statfs in mode 'si'). Default: node:fs. */
   sys?: SysFs;
-  /** Clock (ms) for the caches. Default Date.now. */
-  now?: () => number;
+  /** Clock of the caches and the part timeouts; default the system clock. */
+  clock?: Clock;
   logger?: HostSamplerLogger;
   /** Default: 'linux' on Linux, else 'si'. */
   mode?: 'linux' | 'si';
@@ -190,7 +192,7 @@ export class HostSampler {
   private readonly injectedSi: SiSubset | undefined;
   private loadedSi: SiSubset | undefined;
   private readonly sys: SysFs;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly logger: HostSamplerLogger | undefined;
   readonly mode: 'linux' | 'si';
   private readonly staticTtlMs: number;
@@ -213,7 +215,7 @@ export class HostSampler {
     this.dataDir = resolve(options.dataDir);
     this.injectedSi = options.si;
     this.sys = options.sys ?? nodeSysFs;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.mode = options.mode ?? (process.platform === 'linux' ? 'linux' : 'si');
     this.staticTtlMs = options.staticTtlMs ?? 10 * MINUTE;
@@ -268,19 +270,13 @@ export class HostSampler {
     this.pending.add(name);
     const work = Promise.resolve().then(fn);
     work.finally(() => this.pending.delete(name)).catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.partTimeoutMs} ms`)), this.partTimeoutMs);
-    });
     try {
-      const value = await Promise.race([work, timeout]);
+      const value = await withDeadline(work, this.partTimeoutMs, `no answer within ${this.partTimeoutMs} ms`, undefined, this.clock);
       this.recovered(name);
       return value;
     } catch (err) {
       this.failed(name, err);
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -296,7 +292,7 @@ export class HostSampler {
   }
 
   private fresh<T extends { at: number }>(cache: T | null): cache is T {
-    return cache !== null && this.now() - cache.at < this.staticTtlMs;
+    return cache !== null && this.clock.now() - cache.at < this.staticTtlMs;
   }
 
   // --- CPU ---------------------------------------------------------------------------------
@@ -317,6 +313,7 @@ export class HostSampler {
   private async linuxCpuLoad(): Promise<number | null> {
     if (!this.prevStat) {
       this.prevStat = await this.readProcStat();
+      // Real time, not the injected clock: the kernel's tick counters only move with it.
       await new Promise((r) => setTimeout(r, this.firstLoadWindowMs));
     }
     const cur = await this.readProcStat();
@@ -406,7 +403,7 @@ export class HostSampler {
     } else {
       list = (await this.si.fsSize()).map((f) => f.mount).filter((m) => typeof m === 'string' && m.length > 0);
     }
-    this.mounts = { at: this.now(), list };
+    this.mounts = { at: this.clock.now(), list };
     return list;
   }
 
@@ -456,7 +453,7 @@ export class HostSampler {
   }
 
   private async linuxTemperature(): Promise<{ value: number; sensor: string } | null> {
-    if (!this.fresh(this.sensors)) this.sensors = { at: this.now(), list: await this.discoverSensors() };
+    if (!this.fresh(this.sensors)) this.sensors = { at: this.clock.now(), list: await this.discoverSensors() };
     const sensors = this.sensors.list;
     if (sensors.length === 0) return null;
     const readings = await Promise.all(
@@ -504,7 +501,7 @@ export class HostSampler {
     // A NIC that appeared since the list was cached (USB adapter, VPN up) triggers a re-scan.
     const known = this.fresh(this.nics) ? new Set(this.nics.list.map((n) => n.name)) : null;
     const appeared = known && Object.entries(addrs).some(([n, a]) => !known.has(n) && !EXCLUDED_NIC.test(n) && a?.some((x) => !x.internal));
-    if (!this.fresh(this.nics) || appeared) this.nics = { at: this.now(), list: await this.discoverNics() };
+    if (!this.fresh(this.nics) || appeared) this.nics = { at: this.clock.now(), list: await this.discoverNics() };
     const rows = await Promise.all(
       this.nics.list.map(async (nic): Promise<HostInterface | null> => {
         const ip4 = pickIp4(addrs[nic.name]);
@@ -530,7 +527,7 @@ export class HostSampler {
   private async siInterfaces(): Promise<HostInterface[]> {
     if (!this.fresh(this.siNics)) {
       const all = await this.si.networkInterfaces(false);
-      this.siNics = { at: this.now(), list: all.filter((n) => !n.internal && !EXCLUDED_NIC.test(n.iface)) };
+      this.siNics = { at: this.clock.now(), list: all.filter((n) => !n.internal && !EXCLUDED_NIC.test(n.iface)) };
     }
     const nics = this.siNics.list;
     const addrs = this.addresses();

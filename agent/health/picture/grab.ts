@@ -24,7 +24,6 @@
 // chunk list, no Buffer.concat copy, no multi-megabyte malloc/free per probe: such blocks raise
 // glibc's mmap threshold and then stay in the heap as fragmentation (docs/benchmarks.md).
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { redactUrl } from '../../../drivers/uri';
 import type { Frame, ProbeErrorCode } from '../types';
 
 export const DIAGNOSIS_WIDTH = 640;
@@ -115,13 +114,16 @@ export type SpawnFn = (command: string, args: readonly string[], options: SpawnO
 
 export interface GrabDeps {
   spawn?: SpawnFn;
-  now?: () => number;
+  /** Deadlines and ffmpeg's kill timers; default the system clock. */
+  clock?: Clock;
   /** Where the frames' buffer comes from and GrabResult.release gives it back; without one each
    * grab allocates its own and release() only lets it go. */
   framePool?: FramePool;
 }
 
 import { imageKind, type ImageKind } from './image-kind';
+import { redactUrl } from '../../../lib/url';
+import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
 export { imageKind, type ImageKind };
 
 export function ffmpegBinary(explicit?: string): string {
@@ -250,7 +252,7 @@ interface RunOptions {
   signal?: AbortSignal;
   what: string;
   spawn: SpawnFn;
-  now: () => number;
+  clock: Clock;
 }
 
 function missingMessage(what: string, bin: string, err: NodeJS.ErrnoException): string {
@@ -264,7 +266,7 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       reject(new PictureProbeError('failed', `picture probe of ${o.what}: aborted`, { cause: o.signal.reason }));
       return;
     }
-    const t0 = o.now();
+    const t0 = o.clock.now();
     const remaining = o.deadline - t0;
     if (remaining <= 0) {
       reject(new PictureProbeError('timeout', `picture probe of ${o.what}: timeout before ffmpeg started`));
@@ -321,9 +323,9 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       failure = why;
       child.kill('SIGKILL');
       // 'close' follows the kill; if it somehow does not, do not hang the caller forever.
-      setTimeout(() => finish(), 2000).unref();
+      o.clock.setTimeout(() => finish(), 2000, BACKGROUND);
     };
-    const timer = setTimeout(
+    const timer = o.clock.setTimeout(
       () => kill(new PictureProbeError('timeout', `picture probe of ${o.what}: no picture within ${Math.round(remaining)} ms (ffmpeg killed)`)),
       remaining,
     );
@@ -334,14 +336,14 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
     const finish = (): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      o.clock.clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       if (failure) {
         if (outBuf) o.giveBack?.(outBuf);
         reject(failure);
       } else {
         const stdout = outBuf ? outBuf.subarray(0, outBytes) : Buffer.concat(out);
-        resolve({ ms: o.now() - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout, stdoutBuffer: outBuf, fd3: Buffer.concat(fd3), stderr });
+        resolve({ ms: o.clock.now() - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout, stdoutBuffer: outBuf, fd3: Buffer.concat(fd3), stderr });
       }
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -368,7 +370,7 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
     { q: 31, w: Math.max(64, Math.round(width / 2)) },
   ];
   for (const a of attempts) {
-    if (o.deadline - o.now() < MIN_SHRINK_MS) return undefined;
+    if (o.deadline - o.clock.now() < MIN_SHRINK_MS) return undefined;
     const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-threads', '1', '-f', 'jpeg_pipe', '-i', 'pipe:0'];
     args.push('-vf', `scale=w=${a.w}:h='max(2,trunc(ow/dar/2+0.5)*2)':flags=area,format=yuvj420p`, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', String(a.q), '-f', 'image2pipe', 'pipe:1');
     const r = await runFfmpeg({ ...o, args, stdin: jpeg, stdoutCap: 4 * maxBytes + 65536, withFd3: false });
@@ -383,9 +385,9 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
  */
 export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise<GrabResult> {
   const spawn = deps.spawn ?? (nodeSpawn as SpawnFn);
-  const now = deps.now ?? (() => performance.now());
+  const clock = deps.clock ?? systemClock;
   const pool = deps.framePool;
-  const start = now();
+  const start = clock.now();
   const deadline = start + req.timeoutMs;
   const what = describeInput(req.input, req.label);
   const bin = ffmpegBinary(req.ffmpegPath);
@@ -430,7 +432,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     signal: req.signal,
     what,
     spawn,
-    now,
+    clock,
   });
   const count = Math.floor(run.stdout.length / frameBytes);
   let released = false;
@@ -460,7 +462,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
   let thumbnail = thumbWidth > 0 ? lastJpeg(run.fd3) : undefined;
   if (thumbnail && thumbnail.length > thumbMax) {
     // The frames are in hand: a shrink that fails or runs out of time only costs the thumbnail.
-    thumbnail = await shrinkJpeg(thumbnail, thumbMax, thumbWidth, { bin, deadline, signal: req.signal, what, spawn, now }).catch((err: unknown) => {
+    thumbnail = await shrinkJpeg(thumbnail, thumbMax, thumbWidth, { bin, deadline, signal: req.signal, what, spawn, clock }).catch((err: unknown) => {
       if (req.signal?.aborted) {
         release();
         throw err;
@@ -468,5 +470,5 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
       return undefined;
     });
   }
-  return { frames: out, thumbnail, source, ffmpegMs: Math.round(now() - start), release };
+  return { frames: out, thumbnail, source, ffmpegMs: Math.round(clock.now() - start), release };
 }

@@ -12,6 +12,7 @@
 import { diagnose, type DiagnosisThresholds } from './diagnose';
 import { grabFrames, imageKind, PictureProbeError, type GrabDeps, type GrabResult } from './grab';
 import type { PictureResult, ProbeError, ProbeErrorCode } from '../types';
+import { sleep, systemClock, type Clock } from '../../../lib/clock';
 
 export interface PictureProbeRequest {
   /** Stream to watch (rtsp://…, credentials included; they never appear in messages). */
@@ -34,8 +35,6 @@ export interface PictureProbeRequest {
 
 export interface PictureProbeDeps extends GrabDeps {
   grab?: typeof grabFrames;
-  /** Waits ms, rejecting when the signal aborts. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 const CODES: ReadonlySet<string> = new Set<ProbeErrorCode>([
@@ -55,24 +54,6 @@ const CODES: ReadonlySet<string> = new Set<ProbeErrorCode>([
 /** Below this much time left, the snapshot fallback is not attempted after a failed stream. */
 const MIN_FALLBACK_MS = 1000;
 
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Credentials cut out of any URL in a message. */
 function scrub(message: string): string {
   return message.replace(/\/\/[^/@\s]*@/g, '//').split(/\r?\n/)[0].slice(0, 400);
@@ -89,8 +70,8 @@ function toProbeError(err: unknown, fallbackMessage: string): ProbeError {
 /** Grabs, diagnoses and returns one PictureResult. */
 export async function probePicture(req: PictureProbeRequest, deps: PictureProbeDeps = {}): Promise<PictureResult> {
   const grab = deps.grab ?? grabFrames;
-  const sleep = deps.sleep ?? defaultSleep;
-  const now = deps.now ?? (() => performance.now());
+  const clock = deps.clock ?? systemClock;
+  const now = () => clock.now();
   const start = now();
   const deadline = start + req.timeoutMs;
   const name = req.label ?? 'camera';
@@ -129,7 +110,7 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
   }
   if (!grabbed) {
     try {
-      const images = await fetchSnapshots(req, deadline, now, sleep, name);
+      const images = await fetchSnapshots(req, deadline, clock, name);
       grabbed = await grab({ ...common, input: images, timeoutMs: deadline - now(), label: req.label ? `${req.label} (snapshot)` : undefined }, deps);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason;
@@ -161,12 +142,13 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
 }
 
 /** Calls fetchSnapshot `frames` times spread over `seconds`, within the deadline. */
-async function fetchSnapshots(req: PictureProbeRequest, deadline: number, now: () => number, sleep: NonNullable<PictureProbeDeps['sleep']>, name: string): Promise<Buffer[]> {
+async function fetchSnapshots(req: PictureProbeRequest, deadline: number, clock: Clock, name: string): Promise<Buffer[]> {
+  const now = () => clock.now();
   const fetchSnapshot = req.fetchSnapshot!;
   const count = Math.max(1, Math.floor(req.frames));
   const interval = count > 1 ? (req.seconds * 1000) / (count - 1) : 0;
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(new PictureProbeError('timeout', `picture probe of ${name}: snapshots not fetched within ${req.timeoutMs} ms`)), Math.max(0, deadline - now()));
+  const timer = clock.setTimeout(() => ctl.abort(new PictureProbeError('timeout', `picture probe of ${name}: snapshots not fetched within ${req.timeoutMs} ms`)), Math.max(0, deadline - now()));
   const onAbort = (): void => ctl.abort(req.signal?.reason);
   req.signal?.addEventListener('abort', onAbort, { once: true });
   if (req.signal?.aborted) onAbort();
@@ -175,7 +157,7 @@ async function fetchSnapshots(req: PictureProbeRequest, deadline: number, now: (
   try {
     for (let i = 0; i < count; i++) {
       const wait = t0 + i * interval - now();
-      if (wait > 0) await sleep(wait, ctl.signal);
+      if (wait > 0) await sleep(clock, wait, ctl.signal);
       let image: Buffer;
       try {
         image = await fetchSnapshot(ctl.signal);
@@ -190,7 +172,7 @@ async function fetchSnapshots(req: PictureProbeRequest, deadline: number, now: (
     }
     return images;
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     req.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -8,10 +8,11 @@ import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { parseDeviceUtc } from '../../../drivers/onvif/parse';
 import { DriverError } from '../../../drivers/types';
-import { redactUrl } from '../../../drivers/uri';
 import { parseXml, soapBody, soapFault } from '../../../drivers/xml';
 import type { ClockResult, ProbeError } from '../types';
 import { bounded, cancelledError, deadlineError, hostPort, probeError, since, socketError } from './reach';
+import { redactUrl } from '../../../lib/url';
+import { systemClock, type Clock } from '../../../lib/clock';
 
 export interface ClockOptions {
   /** ONVIF device service URL, e.g. http://192.168.1.64/onvif/device_service (no credentials). */
@@ -20,8 +21,8 @@ export interface ClockOptions {
   timeoutMs: number;
   /** Aborting ends the check at once with 'timeout' ("cancelled"). */
   signal?: AbortSignal;
-  /** The box clock (ms since epoch); default Date.now. */
-  now?: () => number;
+  /** The box clock; default the system clock. */
+  clock?: Clock;
   /** Cap on the answer body; default CLOCK_MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
 }
@@ -51,7 +52,8 @@ interface Answer {
 /** Never rejects: every outcome is a ClockResult. */
 export function checkClock(options: ClockOptions): Promise<ClockResult> {
   const { timeoutMs, signal } = options;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const cap = options.maxResponseBytes ?? CLOCK_MAX_RESPONSE_BYTES;
   const failed = (error: ProbeError, latencyMs: number | null = null): ClockResult => ({ ok: false, offsetMs: null, latencyMs, error });
 

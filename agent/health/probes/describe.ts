@@ -9,9 +9,9 @@ import type { Authenticator } from '../../../drivers/auth';
 import { describeVideo, type RtspExchange } from '../../../drivers/rtsp/driver';
 import { parseRtspUrl, type ParsedRtspUrl } from '../../../drivers/target';
 import { DriverError, type Credentials } from '../../../drivers/types';
-import { bracketHost, redactUrl } from '../../../drivers/uri';
 import type { ProbeError, ProbeErrorCode, StreamCheck } from '../types';
 import { bounded, probeError, since } from './reach';
+import { bracketHost, redactUrl } from '../../../lib/url';
 
 export interface StreamCheckOptions {
   /** rtsp://host[:port]/path; credentials belong in `credentials`, not in the URL. */

@@ -8,8 +8,8 @@ import { checkReach } from './reach';
 import { checkClock } from './clock';
 import { checkStream } from './describe';
 import { fetchSnapshot } from './snapshot';
-import { withCredentials } from '../../../drivers/uri';
-import type { SpawnFn } from '../../video/ffmpeg/types';
+import type { SpawnFn } from '../../ffmpeg/types';
+import { withCredentials } from '../../../lib/url';
 
 /**
  * `ffmpeg`: how picture probes start ffmpeg — in the agent, the supervisor's spawnOnce (its

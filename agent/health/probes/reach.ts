@@ -3,8 +3,8 @@
 // time, socket error classification, and the cancel-or-deadline plumbing.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { bracketHost } from '../../../drivers/uri';
 import type { ProbeError, ProbeErrorCode, ReachResult } from '../types';
+import { bracketHost } from '../../../lib/url';
 
 export interface ReachOptions {
   host: string;

@@ -2,9 +2,8 @@
 // The fetch is the uplink's httpGet: one deadline over the whole exchange, Digest/Basic on a 401,
 // and a size cap enforced while reading (a 50 MB "JPEG" is cut off at the cap, never buffered).
 // The bytes must then start like a JPEG or a PNG.
-import { httpGet, HttpFetchError } from '../../uplink/http-fetch';
+import { httpGet, HttpFetchError } from '../../../drivers/http-fetch';
 import type { Credentials } from '../../../drivers/types';
-import { redactUrl } from '../../../drivers/uri';
 import type { ProbeError, ProbeErrorCode } from '../types';
 
 export interface SnapshotOptions {
@@ -36,6 +35,7 @@ export class SnapshotError extends Error implements ProbeError {
 
 export { imageKind, type ImageKind } from '../picture/image-kind';
 import { imageKind } from '../picture/image-kind';
+import { redactUrl } from '../../../lib/url';
 
 /** Resolves with the picture's bytes (JPEG or PNG); rejects with SnapshotError. */
 export async function fetchSnapshot(options: SnapshotOptions): Promise<Buffer> {

@@ -17,6 +17,7 @@ import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import { NOT_SUPPORTED, UNSUPPORTED_RETRY_MS } from './keyframe';
 import type { LiveStream } from './live-pull';
 import type { EventBody } from '../../../contract/index';
+import { systemClock, type Clock } from '../../../lib/clock';
 
 /** After a check (changed or already short enough) the stream is not read again for this long. */
 export const RECHECK_MS = 24 * 60 * 60 * 1000;
@@ -44,7 +45,7 @@ export interface KeyframeIntervalKeeperOptions {
   maxSec: number;
   /** Told after every change the camera accepted (the agent sends a camera-encoder-changed event). */
   onChanged?: (change: KeyframeIntervalChange) => void;
-  now?: () => number;
+  clock?: Clock;
   /** Default RECHECK_MS. */
   recheckMs?: number;
   /** How long a device that refused is left alone; default UNSUPPORTED_RETRY_MS. */
@@ -91,7 +92,8 @@ export function keyframeIntervalKeeper(
   timeoutMs: number,
   options: KeyframeIntervalKeeperOptions,
 ): (cameraId: string, stream: LiveStream) => Promise<KeyframeIntervalOutcome> {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const recheckMs = options.recheckMs ?? RECHECK_MS;
   const retryAfterMs = options.retryAfterMs ?? UNSUPPORTED_RETRY_MS;
   /** camera id -> not checked again before this time. */

@@ -9,6 +9,7 @@ import type { DeviceRecord } from '../../inventory/types';
 import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver';
 import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import type { LiveStream } from './live-pull';
+import { systemClock, type Clock } from '../../../lib/clock';
 
 /** How long a device that does not support SetSynchronizationPoint is left alone. */
 export const UNSUPPORTED_RETRY_MS = 60 * 60 * 1000;
@@ -17,8 +18,8 @@ export const UNSUPPORTED_RETRY_MS = 60 * 60 * 1000;
 export const NOT_SUPPORTED = new Set(['unsupported', 'device-fault']);
 
 export interface KeyframeRequesterOptions {
-  /** Clock for the "not supported" memory; default Date.now. */
-  now?: () => number;
+  /** Clock for the "not supported" memory; default the system clock. */
+  clock?: Clock;
   /** Default UNSUPPORTED_RETRY_MS. */
   retryAfterMs?: number;
   /** Told when a device is newly remembered as not supporting keyframe requests (the agent logs
@@ -40,7 +41,8 @@ export function keyframeRequester(
   timeoutMs: number,
   options: KeyframeRequesterOptions = {},
 ): (cameraId: string, stream: LiveStream) => Promise<void> {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const retryAfterMs = options.retryAfterMs ?? UNSUPPORTED_RETRY_MS;
   /** device id -> until when it is not asked (it answered "not supported"). */
   const unsupportedUntil = new Map<string, number>();

@@ -23,11 +23,12 @@
 // fragment yet; JSMpeg at the run's first output (an H.265 camera joined mid-GOP decodes to
 // smeared frames until its next keyframe). At most once per run; failures are logged at debug.
 import type { ChildProcess } from 'node:child_process';
-import type { Logger } from '../../log';
-import type { LaunchFn, SupervisedProcess, SupervisedState, SuperviseOptions } from '../ffmpeg/types';
+import type { LaunchFn, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../ffmpeg/types';
 import { Fmp4Error, Fmp4Splitter, type InitSegment, type MediaFragment } from './fmp4';
 import { CamgateError } from '../../../lib/errors';
 import type { AgentConfig } from '../../config/schema';
+import type { Logger } from '../../../lib/log';
+import { systemClock, type Clock, type TimerHandle } from '../../../lib/clock';
 
 export type LiveStream = 'main' | 'sub';
 export type LiveMode = 'mse' | 'jsmpeg';
@@ -174,7 +175,7 @@ export interface LivePullsOptions {
   /** Default 2000 ms. */
   prepareTimeoutMs?: number;
   logger: Logger;
-  timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  clock?: Clock;
 }
 
 const DEFAULT_SLOW_BYTES = 2 * 1024 * 1024;
@@ -311,7 +312,7 @@ class Pull {
   process: SupervisedProcess | undefined;
   state: SupervisedState = 'starting';
   dropped = 0;
-  lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  lingerTimer: TimerHandle | undefined;
   ended = false;
   // MSE
   private readonly splitter = new Fmp4Splitter();
@@ -549,11 +550,11 @@ export class LivePulls {
   private viewerCount = 0;
   private closed = false;
   readonly logger: Logger;
-  private readonly timers: NonNullable<LivePullsOptions['timers']>;
+  private readonly clock: Clock;
 
   constructor(private readonly options: LivePullsOptions) {
     this.logger = options.logger;
-    this.timers = options.timers ?? { setTimeout, clearTimeout };
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Every pull, for status pages and tests. */
@@ -590,7 +591,7 @@ export class LivePulls {
       if (!pull) {
         pull = this.start(key, cameraId, request.stream, mode);
       } else if (pull.lingerTimer !== undefined) {
-        this.timers.clearTimeout(pull.lingerTimer);
+        this.clock.clearTimeout(pull.lingerTimer);
         pull.lingerTimer = undefined;
       }
       const state: ViewerState = { viewer, hasInit: false, waitingKey: true, slow: false };
@@ -628,7 +629,7 @@ export class LivePulls {
   requestKeyframe(pull: Pull): void {
     const request = this.options.requestKeyframe;
     if (!request) return;
-    const t0 = Date.now();
+    const t0 = this.clock.now();
     const log = { camera: pull.cameraId, stream: pull.stream, mode: pull.mode };
     let pending: Promise<void>;
     try {
@@ -637,7 +638,7 @@ export class LivePulls {
       pending = Promise.reject(err);
     }
     pending.then(
-      () => this.logger.debug({ ...log, ms: Date.now() - t0 }, 'live pull: keyframe requested from the camera'),
+      () => this.logger.debug({ ...log, ms: this.clock.now() - t0 }, 'live pull: keyframe requested from the camera'),
       (err: unknown) => this.logger.debug({ ...log, err: err instanceof Error ? err.message : String(err) }, 'live pull: keyframe request failed (ignored)'),
     );
   }
@@ -710,7 +711,7 @@ export class LivePulls {
     const prepare = this.options.prepare;
     if (!prepare) return Promise.resolve();
     const log = { camera: cameraId, stream, mode };
-    const t0 = Date.now();
+    const t0 = this.clock.now();
     let work: Promise<unknown>;
     try {
       work = Promise.resolve(prepare(cameraId, stream));
@@ -718,17 +719,17 @@ export class LivePulls {
       work = Promise.reject(err);
     }
     const logged = work.then(
-      (result) => this.logger.debug({ ...log, ms: Date.now() - t0, result }, 'live pull: prepared'),
-      (err: unknown) => this.logger.warn({ ...log, ms: Date.now() - t0, err: err instanceof Error ? err.message : String(err) }, 'live pull: preparing the camera failed (the pull starts anyway)'),
+      (result) => this.logger.debug({ ...log, ms: this.clock.now() - t0, result }, 'live pull: prepared'),
+      (err: unknown) => this.logger.warn({ ...log, ms: this.clock.now() - t0, err: err instanceof Error ? err.message : String(err) }, 'live pull: preparing the camera failed (the pull starts anyway)'),
     );
     const limitMs = this.options.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS;
     return new Promise<void>((resolve) => {
-      const timer = this.timers.setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.logger.debug({ ...log, limitMs }, 'live pull: preparing the camera takes long; the pull starts now');
         resolve();
       }, limitMs);
       void logged.then(() => {
-        this.timers.clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve();
       });
     });
@@ -740,7 +741,7 @@ export class LivePulls {
       void this.end(pull);
       return;
     }
-    pull.lingerTimer = this.timers.setTimeout(() => {
+    pull.lingerTimer = this.clock.setTimeout(() => {
       pull.lingerTimer = undefined;
       if (pull.viewers.size === 0) void this.end(pull);
     }, sec * 1000);
@@ -751,7 +752,7 @@ export class LivePulls {
     if (pull.ended) return;
     pull.ended = true;
     if (pull.lingerTimer !== undefined) {
-      this.timers.clearTimeout(pull.lingerTimer);
+      this.clock.clearTimeout(pull.lingerTimer);
       pull.lingerTimer = undefined;
     }
     if (this.pulls.get(pull.key) === pull) this.pulls.delete(pull.key);

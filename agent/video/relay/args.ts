@@ -1,3 +1,4 @@
+import { redactUrl, splitUrl } from '../../../lib/url';
 // ffmpeg arguments of one relay (camera → centre). Pure: no I/O, no clock; relays.ts calls it
 // before every run of the process (so the stream URI and the login are read fresh each time).
 //
@@ -20,7 +21,6 @@
 // "enhanced RTMP"), so an H.265 camera going to rtmp:// is transcoded to H.264 (profiles.ts).
 // The target URL is passed as given (an SRT passphrase or streamid in its query included); what
 // is logged or reported is redactTarget()'s form.
-import { redactUrl, splitUrl } from '../../../drivers/uri';
 
 export type TargetScheme = 'rtsp' | 'rtmp' | 'rtmps' | 'srt';
 

@@ -17,17 +17,17 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { getCamera } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../../inventory/types';
-import type { Logger } from '../../log';
-import { realTimers, Timers } from '../../health/scheduler';
+import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
 import { CommandError } from '../../uplink/commands';
 import type { Credentials } from '../../../drivers/types';
-import { withCredentials } from '../../../drivers/uri';
-import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../ffmpeg/types';
+import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
 import { redactTarget, relayArgs, scrubSecrets, TargetError, targetScheme } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
 import { normaliseCodec, planRelay, RelayProfileName, SourceInfo } from './profiles';
 import type { EventBody } from '../../../contract/index';
 import type { AgentConfig } from '../../config/schema';
+import { withCredentials } from '../../../lib/url';
+import type { Logger } from '../../../lib/log';
 
 export type StreamName = 'main' | 'sub';
 
@@ -46,7 +46,7 @@ export interface RelayManagerOptions {
   supervise(options: SuperviseOptions): SupervisedProcess;
   sink?: RelaySink;
   /** Idle timers and the clock (tests drive them). */
-  timers?: Timers;
+  clock?: Clock;
   logger?: Logger;
   /** streamId generator (default "r" + 8 hex digits). */
   newId?: () => string;
@@ -147,11 +147,11 @@ export class RelayManager {
   private readonly relays = new Map<string, Relay>(); // by target
   /** Targets whose ffmpeg is being stopped: a new start to the same target waits for it. */
   private readonly stopping = new Map<string, Promise<void>>();
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private closed = false;
 
   constructor(private readonly options: RelayManagerOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? systemClock;
   }
 
   private get relayConfig() {
@@ -193,7 +193,7 @@ export class RelayManager {
       if (wanted !== existing.profile) {
         throw new CommandError('busy', `relay ${existing.streamId} already sends ${existing.camera}/${existing.stream} to ${shownTarget} with profile ${existing.profile}; stop it first to change the profile`);
       }
-      existing.renewedAt = this.timers.now();
+      existing.renewedAt = this.clock.now();
       this.armIdle(existing);
       this.options.logger?.info({ streamId: existing.streamId, camera: existing.camera, stream }, 'relay lease renewed');
       return this.result(existing, true);
@@ -209,7 +209,7 @@ export class RelayManager {
     if (!budget.ok) throw new CommandError('over-budget', budget.message);
 
     const streamId = this.uniqueId();
-    const now = this.timers.now();
+    const now = this.clock.now();
     const cameraId = req.camera;
     const timeoutMs = this.options.config.connectTimeoutMs;
     let proc: SupervisedProcess;
@@ -328,16 +328,16 @@ export class RelayManager {
   }
 
   private armIdle(relay: Relay): void {
-    if (relay.idleTimer !== undefined) this.timers.clearTimeout(relay.idleTimer);
+    if (relay.idleTimer !== undefined) this.clock.clearTimeout(relay.idleTimer);
     relay.idleTimer = undefined;
     const sec = this.relayConfig.idleTimeoutSec;
     if (sec <= 0) return;
-    relay.idleTimer = this.timers.setTimeout(() => {
+    relay.idleTimer = this.clock.setTimeout(() => {
       relay.idleTimer = undefined;
       if (this.relays.get(relay.target) !== relay) return;
       this.options.logger?.info({ streamId: relay.streamId, idleTimeoutSec: sec }, 'relay lease expired');
       this.stopRelay(relay, 'idle-timeout').catch((err) => this.options.logger?.error({ err, streamId: relay.streamId }, 'relay: stop after idle timeout failed'));
-    }, sec * 1000);
+    }, sec * 1000, BACKGROUND);
   }
 
   private expiresAt(relay: Relay): string | undefined {
@@ -384,7 +384,7 @@ export class RelayManager {
   private stopRelay(relay: Relay, reason: StopReason): Promise<RelayInfo> {
     const info = this.info(relay);
     if (this.relays.get(relay.target) === relay) this.relays.delete(relay.target);
-    if (relay.idleTimer !== undefined) this.timers.clearTimeout(relay.idleTimer);
+    if (relay.idleTimer !== undefined) this.clock.clearTimeout(relay.idleTimer);
     relay.idleTimer = undefined;
     relay.unsubscribe();
     const done = (async () => {
@@ -393,7 +393,7 @@ export class RelayManager {
       } catch (err) {
         this.options.logger?.error({ err, streamId: relay.streamId }, 'relay: stopping ffmpeg failed');
       }
-      const ranSec = Math.round((this.timers.now() - relay.startedAt) / 1000);
+      const ranSec = Math.round((this.clock.now() - relay.startedAt) / 1000);
       this.options.logger?.info({ streamId: relay.streamId, reason, ranSec }, 'relay stopped');
       this.emit(relay, 'stream-stopped', 'info', `relay ${relay.streamId} stopped (${reason}): ${relay.camera}/${relay.stream} → ${relay.shownTarget}`, {
         reason,
@@ -452,7 +452,7 @@ export class RelayManager {
     };
     const fail = (err: unknown) => this.options.logger?.error({ err, streamId: relay.streamId, event: type }, 'relay: event not recorded');
     try {
-      sink.event(body, new Date(this.timers.now())).catch(fail);
+      sink.event(body, new Date(this.clock.now())).catch(fail);
     } catch (err) {
       fail(err);
     }

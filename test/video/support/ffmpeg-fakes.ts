@@ -1,59 +1,13 @@
-// Fakes for the ffmpeg supervisor tests: a clock with timers the test advances, a ChildProcess
+// Fakes for the ffmpeg supervisor tests: a ChildProcess
 // look-alike (EventEmitter + PassThrough stdio, kill() recorded), and a LaunchFn that records
 // every launch.
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import pino from 'pino';
-import type { Timers } from '../../../agent/health/scheduler';
-import type { LaunchFn } from '../../../agent/video/ffmpeg/types';
+import type { LaunchFn } from '../../../agent/ffmpeg/types';
 
 export const silentLogger = pino({ level: 'silent' });
-
-/** Lets pending promise callbacks and stream events run. */
-export function flush(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
-
-export class FakeTimers implements Timers {
-  private t = 1_700_000_000_000;
-  private seq = 0;
-  private pending = new Map<number, { at: number; fn: () => void }>();
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  get count(): number {
-    return this.pending.size;
-  }
-
-  /** Moves the clock forward, running due timers in time order (with a flush after each). */
-  async advance(ms: number): Promise<void> {
-    const target = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.pending) if (e[1].at <= target && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-      await flush();
-    }
-    this.t = target;
-    await flush();
-  }
-}
 
 let fakePid = 40_000;
 

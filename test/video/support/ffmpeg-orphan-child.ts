@@ -8,10 +8,10 @@
 //   node ffmpeg-orphan-child.js wrapper <setpriv|plain> <dir> <rtsp-url>
 //     node-rtsp-stream's Mpeg1Muxer spawning the wrapper from writeFfmpegWrapper()
 import pino from 'pino';
-import { createLaunch, writeFfmpegWrapper } from '../../../agent/video/ffmpeg/launch';
-import { locateFfmpeg } from '../../../agent/video/ffmpeg/locate';
-import { FfmpegSupervisor } from '../../../agent/video/ffmpeg/supervisor';
-import type { SupervisedProcess } from '../../../agent/video/ffmpeg/types';
+import { createLaunch, writeFfmpegWrapper } from '../../../agent/ffmpeg/launch';
+import { locateFfmpeg } from '../../../agent/ffmpeg/locate';
+import { FfmpegSupervisor } from '../../../agent/ffmpeg/supervisor';
+import type { SupervisedProcess } from '../../../agent/ffmpeg/types';
 
 const [mode, protection, dir, url] = process.argv.slice(2);
 const binary = locateFfmpeg({ env: process.env });

@@ -2,9 +2,11 @@
 // No global singleton: the process (CLI command or agent) creates one and passes it down.
 import pino, { Logger } from 'pino';
 import { redactUrlsInText, SecretScrubber } from './redact';
-import type { LogLevel } from './config/schema';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Structured fields that may hold secrets, whatever object they sit in. */
 export const REDACT_PATHS = [

@@ -3,7 +3,7 @@
 // - textual: a SecretScrubber replaces every known secret string wherever it appears
 //   (error messages from libraries can embed a password we did not anticipate).
 
-import { redactUrl as withoutUserinfo } from '../drivers/uri';
+import { redactUrl as withoutUserinfo } from './url';
 
 export const REDACTED = '***';
 

@@ -1,7 +1,7 @@
 // The part of drivers/ that discovery, `cameras add` and the uplink's commands call, as an
 // interface so they can be tested with fake drivers. The types are the drivers' own.
-import * as drivers from '../../drivers/index';
-import type { Credentials, DeviceDriver, OpenTarget, ProbeMatch, ProbeOptions } from '../../drivers/index';
+import * as drivers from './index';
+import type { Credentials, DeviceDriver, OpenTarget, ProbeMatch, ProbeOptions } from './index';
 
 export type { ProbeMatch, ProbeOptions };
 export type DriverTarget = OpenTarget;

@@ -10,7 +10,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { FfmpegBinary } from './types';
-import { CamgateError } from '../../../lib/errors';
+import { CamgateError } from '../../lib/errors';
 
 export interface LocateOptions {
   /** video.ffmpegPath from the config. */

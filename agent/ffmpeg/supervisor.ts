@@ -20,9 +20,7 @@
 // No global state: the binary, launcher, timers and logger are injected.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../../log';
-import { redactUrlsInText } from '../../redact';
-import { realTimers, type Timers } from '../../health/scheduler';
+import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { createLaunch } from './launch';
 import { classifyFfmpegStderr, ProgressParser, TailBuffer, type ProgressBlock } from './progress';
 import type {
@@ -35,6 +33,8 @@ import type {
   SupervisedStats,
   SuperviseOptions,
 } from './types';
+import { redactUrlsInText } from '../../lib/redact';
+import type { Logger } from '../../lib/log';
 
 export interface SupervisorDefaults {
   /** video.stallTimeoutSec × 1000 */
@@ -51,7 +51,7 @@ export interface FfmpegSupervisorOptions {
   binary: FfmpegBinary;
   /** Default: createLaunch(binary) (setpriv --pdeathsig KILL on Linux). */
   launch?: LaunchFn;
-  timers?: Timers;
+  clock?: Clock;
   defaults: SupervisorDefaults;
   logger: Logger;
 }
@@ -117,7 +117,7 @@ function emptyByKind(): Record<ProcessKind, number> {
 interface Host {
   binary: FfmpegBinary;
   launch: LaunchFn;
-  timers: Timers;
+  clock: Clock;
   defaults: Required<SupervisorDefaults>;
   logger: Logger;
   track(child: ChildProcess, kind: ProcessKind): void;
@@ -248,7 +248,7 @@ class Supervised implements SupervisedProcess {
     this.child = child;
     this.runEnded = false;
     this.host.track(child, this.kind);
-    this.lastMoveAt = this.host.timers.now();
+    this.lastMoveAt = this.host.clock.now();
 
     child.stdout?.on('data', (chunk: Buffer) => this.onStdout(run, chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -288,7 +288,7 @@ class Supervised implements SupervisedProcess {
   }
 
   private moved(): void {
-    this.lastMoveAt = this.host.timers.now();
+    this.lastMoveAt = this.host.clock.now();
     if (this.state === 'starting' && !this.stopping) {
       this.runningSinceMs = this.lastMoveAt;
       this.setState('running');
@@ -299,7 +299,7 @@ class Supervised implements SupervisedProcess {
     if (run !== this.run) return;
     if (this.options.progress === 'stdout') {
       this.bytes += chunk.length;
-      const now = this.host.timers.now();
+      const now = this.host.clock.now();
       this.window.push([now, chunk.length]);
       this.pruneWindow(now);
       if (chunk.length > 0) this.moved();
@@ -319,7 +319,7 @@ class Supervised implements SupervisedProcess {
 
   private windowKbps(): number | null {
     if (this.runEnded || this.bytes === 0) return null;
-    const now = this.host.timers.now();
+    const now = this.host.clock.now();
     this.pruneWindow(now);
     const bytes = this.window.reduce((a, [, n]) => a + n, 0);
     // bytes over the last second → kbit/s (bytes × 8 / 1000).
@@ -327,7 +327,7 @@ class Supervised implements SupervisedProcess {
   }
 
   private onProgress(b: ProgressBlock): void {
-    const now = this.host.timers.now();
+    const now = this.host.clock.now();
     const prev = this.last;
     const grew = (a: number | null, p: number | null | undefined) => a !== null && a > (p ?? 0);
     const moving = grew(b.frame, prev?.frame) || grew(b.totalSize, prev?.size) || grew(b.outTimeUs, prev?.outTimeUs);
@@ -355,19 +355,19 @@ class Supervised implements SupervisedProcess {
     const check = (): void => {
       this.stallTimer = undefined;
       if (run !== this.run || this.runEnded || this.stopping || this.final) return;
-      const idle = this.host.timers.now() - this.lastMoveAt;
+      const idle = this.host.clock.now() - this.lastMoveAt;
       if (idle >= this.stallMs) {
         this.stallReason = `stalled: no output for ${Math.round(this.stallMs / 1000)} s`;
         this.child?.kill('SIGKILL');
         return;
       }
-      this.stallTimer = this.host.timers.setTimeout(check, this.stallMs - idle);
+      this.stallTimer = this.host.clock.setTimeout(check, this.stallMs - idle, BACKGROUND);
     };
-    this.stallTimer = this.host.timers.setTimeout(check, this.stallMs);
+    this.stallTimer = this.host.clock.setTimeout(check, this.stallMs, BACKGROUND);
   }
 
   private clearTimers(): void {
-    for (const t of [this.stallTimer, this.backoffTimer, this.killTimer]) if (t !== undefined) this.host.timers.clearTimeout(t);
+    for (const t of [this.stallTimer, this.backoffTimer, this.killTimer]) if (t !== undefined) this.host.clock.clearTimeout(t);
     this.stallTimer = this.backoffTimer = this.killTimer = undefined;
   }
 
@@ -380,10 +380,10 @@ class Supervised implements SupervisedProcess {
 
   /** The current run is over (process reaped, or never started). */
   private ended(run: number, exit: string): void {
-    if (this.stallTimer !== undefined) this.host.timers.clearTimeout(this.stallTimer);
+    if (this.stallTimer !== undefined) this.host.clock.clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
     if (this.stopping) {
-      if (this.killTimer !== undefined) this.host.timers.clearTimeout(this.killTimer);
+      if (this.killTimer !== undefined) this.host.clock.clearTimeout(this.killTimer);
       this.killTimer = undefined;
       this.reaped?.();
       return;
@@ -392,7 +392,7 @@ class Supervised implements SupervisedProcess {
     const said = classifyFfmpegStderr(this.stderr.value);
     const reason = this.stallReason ? (said ? `${this.stallReason} (ffmpeg said: ${said})` : this.stallReason) : said ? `${said} [${exit}]` : exit;
     this.lastError = redactUrlsInText(reason);
-    const now = this.host.timers.now();
+    const now = this.host.clock.now();
     if (this.runningSinceMs !== undefined && now - this.runningSinceMs >= this.host.defaults.stableRunMs) this.inARow = 0;
     const max = this.options.maxRestarts;
     if (max !== undefined && this.inARow >= max) {
@@ -404,12 +404,12 @@ class Supervised implements SupervisedProcess {
     const delay = Math.min(this.maxMs, this.minMs * 2 ** (this.inARow - 1));
     this.runningSinceMs = undefined;
     this.setState('retrying', `${this.lastError}; restart ${this.restarts} in ${delay} ms`);
-    this.backoffTimer = this.host.timers.setTimeout(() => {
+    this.backoffTimer = this.host.clock.setTimeout(() => {
       this.backoffTimer = undefined;
       if (this.final || this.stopping) return;
       this.setState('starting');
       void this.start();
-    }, delay);
+    }, delay, BACKGROUND);
   }
 
   /** Kills the current run and restarts it like a stall would (backoff applies); the reason becomes lastError. */
@@ -448,10 +448,10 @@ class Supervised implements SupervisedProcess {
       };
     });
     child.kill('SIGTERM');
-    this.killTimer = this.host.timers.setTimeout(() => {
+    this.killTimer = this.host.clock.setTimeout(() => {
       this.killTimer = undefined;
       if (!this.runEnded) child.kill('SIGKILL');
-    }, this.host.defaults.killGraceMs);
+    }, this.host.defaults.killGraceMs, BACKGROUND);
     return this.stopping;
   }
 }
@@ -459,7 +459,7 @@ class Supervised implements SupervisedProcess {
 export class FfmpegSupervisor {
   readonly binary: FfmpegBinary;
   private readonly launch: LaunchFn;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly defaults: Required<SupervisorDefaults>;
   private readonly processes = new Map<string, Supervised>();
@@ -471,7 +471,7 @@ export class FfmpegSupervisor {
   constructor(options: FfmpegSupervisorOptions) {
     this.binary = options.binary;
     this.launch = options.launch ?? createLaunch(options.binary);
-    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     const d = options.defaults;
     this.defaults = {
@@ -487,7 +487,7 @@ export class FfmpegSupervisor {
     return {
       binary: this.binary,
       launch: this.launch,
-      timers: this.timers,
+      clock: this.clock,
       defaults: this.defaults,
       logger: this.logger,
       track: (child, kind) => this.living.set(child, kind),

@@ -1,3 +1,4 @@
+import { redactUrlsInText } from '../../lib/redact';
 // Pure parsers of what ffmpeg prints: the `-progress` key=value blocks (fd 3 for relays) and the
 // stderr tail (the reason a run failed, in words). No I/O here; the supervisor feeds them.
 //
@@ -7,7 +8,6 @@
 //   out_time_us=1040000  out_time_ms=1040000  out_time=00:00:01.040000  dup_frames=0
 //   drop_frames=0  speed=0.913x  progress=continue
 // Values may be "N/A" (bitrate and total_size with `-f null`, speed on the first block).
-import { redactUrlsInText } from '../../redact';
 
 export interface ProgressBlock {
   /** Output frames so far (null when not printed, e.g. audio only). */

@@ -1,9 +1,9 @@
 // cmd/stream-start, cmd/stream-stop, cmd/stream-list → the RelayManager. The dispatcher
 // (agent/uplink/commands.ts) has validated the args against cmd-stream-*.json already; the
 // manager's CommandErrors (invalid-args, not-available, busy, over-budget) become error replies.
-import type { CommandHandler } from '../../uplink/commands';
-import { CommandError } from '../../uplink/commands';
-import type { RelayManager, StreamName } from './relays';
+import type { CommandHandler } from '../uplink/commands';
+import { CommandError } from '../uplink/commands';
+import type { RelayManager, StreamName } from '../video/relay/relays';
 
 export type RelayHandlers = Record<'stream-start' | 'stream-stop' | 'stream-list', CommandHandler>;
 

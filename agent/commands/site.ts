@@ -3,15 +3,16 @@
 // validation and the replies.
 import type { Database } from 'better-sqlite3';
 import type { Credentials, DeviceDriver, MediaProfile } from '../../drivers/types';
-import type { DriverTarget } from '../discovery/drivers-api';
+import type { DriverTarget } from '../../drivers/api';
 import { agentConfig } from '../config/spec';
 import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { withDeviceDriver } from '../inventory/device-driver';
-import { CommandError, CommandHandler, CommandHandlers } from './commands';
-import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from './http-fetch';
+import { CommandError, CommandHandler, CommandHandlers } from '../uplink/commands';
+import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from '../../drivers/http-fetch';
 import type { CameraStatus, ReplyErrorCode } from '../../contract/index';
 import type { AgentConfig } from '../config/schema';
+import { systemClock, type Clock } from '../../lib/clock';
 
 /** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
 export const SNAPSHOT_MAX_BYTES = 512 * 1024;
@@ -29,7 +30,7 @@ export interface UplinkHandlerDeps {
   /** bdSeq of the current connection and whether it is up. */
   session(): { bdSeq: number | null; connected: boolean };
   startedAt: number;
-  now?: () => Date;
+  clock?: Clock;
   /** HTTP GET for snapshots; default the real one (http-fetch.ts). */
   httpGet?: (url: string, options: HttpFetchOptions) => Promise<HttpFetchResult>;
   /** Snapshot size cap; default SNAPSHOT_MAX_BYTES. */
@@ -56,7 +57,8 @@ function withDriver<T>(deps: UplinkHandlerDeps, camera: CameraRecord, fn: (drive
 }
 
 export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
-  const now = () => (deps.now ? deps.now() : new Date());
+  const clock = deps.clock ?? systemClock;
+  const now = () => new Date(clock.now());
   const ping: CommandHandler = async () => {
     const s = deps.session();
     return {
@@ -65,7 +67,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
       version: deps.version,
       bootId: deps.bootId,
       bdSeq: s.bdSeq,
-      uptimeSec: Math.round((Date.now() - deps.startedAt) / 1000),
+      uptimeSec: Math.round((clock.now() - deps.startedAt) / 1000),
       time: now().toISOString(),
     };
   };

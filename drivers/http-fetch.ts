@@ -1,10 +1,10 @@
 // A small HTTP GET for camera snapshots: one hard deadline over the whole exchange, a size cap,
 // and the camera's login by HTTP Digest (MD5, qop=auth or none) or Basic, whichever the 401
 // challenge offers. No redirects, no keep-alive. Every failure is an HttpFetchError with a code.
-import { Authenticator, chooseChallenge } from '../../drivers/auth';
+import { Authenticator, chooseChallenge } from './auth';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Credentials } from '../../drivers/types';
+import type { Credentials } from './types';
 
 export type HttpFetchErrorCode = 'auth' | 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'bad-url';
 
