@@ -9,7 +9,7 @@ export { OnvifDriver, DEFAULT_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from './o
 export type { OnvifDriverOptions } from './onvif/driver';
 export { RtspDriver, RTSP_PROFILE_TOKEN } from './rtsp/driver';
 export type { RtspDriverOptions } from './rtsp/driver';
-export { probe, probeWithStats, WS_DISCOVERY_GROUP, WS_DISCOVERY_PORT } from './onvif/discovery';
+export { probe, probeWithStats, NoMulticastInterfaceError, WS_DISCOVERY_GROUP, WS_DISCOVERY_PORT } from './onvif/discovery';
 export type { ProbeOptions, ProbeProgress, ProbeStats } from './onvif/discovery';
 export type { ProbeMatch } from './onvif/probe-message';
 export { expandTargets, TargetSpecError } from './onvif/targets';

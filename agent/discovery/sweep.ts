@@ -6,6 +6,7 @@
 // decides). One failing device never stops the sweep, and a device the overall deadline cut off
 // is reported (code 'timeout'), never dropped.
 import type { Credentials, DeviceReport } from '../../drivers/types';
+import { NoMulticastInterfaceError } from '../../drivers/onvif/discovery';
 import { normalizeEndpointUuid } from '../inventory/ids';
 import type { DriversApi, ProbeMatch } from '../../drivers/api';
 import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress, hostOf } from './targets';
@@ -65,7 +66,15 @@ export type SweepProgress =
    * did not answer), of which `done` are already finished (identification starts as answers come). */
   | { type: 'identify-start'; total: number; done: number; remainingMs?: number }
   /** `total` is the number of devices known so far; while `probing`, more may still answer. */
-  | { type: 'identified'; address: string; ok: boolean; done: number; total: number; probing?: true; error?: string };
+  | { type: 'identified'; address: string; ok: boolean; done: number; total: number; probing?: true; error?: string }
+  | ({ type: 'warning' } & SweepWarning);
+
+/** Something the sweep could not do although it went on: 'no-multicast-interface' when the
+ * multicast probe could not be sent and only the ranges and added devices were probed. */
+export interface SweepWarning {
+  code: 'no-multicast-interface';
+  message: string;
+}
 
 export interface SweepError {
   code: string;
@@ -94,6 +103,7 @@ export interface SweepResult {
   probeWindowMs: number;
   /** Devices the overall deadline stopped (also counted in outcomes as errors). */
   cutOff: number;
+  warnings: SweepWarning[];
   outcomes: SweepOutcome[];
   durationMs: number;
 }
@@ -393,6 +403,24 @@ function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budg
   return pool;
 }
 
+/** Without multicast: a warning saying what is still probed, or, when nothing is left, the
+ * error that says what to do. */
+function withoutMulticast(reason: string, unicastTargets: number, knownDevices: number): { warning: SweepWarning } | { error: CamgateError } {
+  if (unicastTargets > 0) {
+    return { warning: { code: 'no-multicast-interface', message: `${reason}; probing only the ${unicastTargets} address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found` } };
+  }
+  if (knownDevices > 0) {
+    return { warning: { code: 'no-multicast-interface', message: `${reason}; identifying only the ${knownDevices} device(s) added by hand: give --range (or discovery.ranges) to find others` } };
+  }
+  return {
+    error: new CamgateError(
+      `${reason}. With no --range (nor discovery.ranges in the config) there is nothing else to probe: give the cameras' addresses with --range ` +
+        '(an IP, a range A-B or a CIDR such as 192.168.1.0/24), ' +
+        'or bring up the network interface the cameras are on (`ip -4 addr` lists them) and, to probe only that one, name it with --interface (or discovery.interfaces)',
+    ),
+  };
+}
+
 export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<SweepResult> {
   const clock = deps.clock ?? systemClock;
   const now = () => clock.now();
@@ -422,6 +450,11 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
     let probeMatches = 0;
     let ignored = 0;
     const ignoredFrom = new Set<string>();
+    const warnings: SweepWarning[] = [];
+    const warn = (warning: SweepWarning) => {
+      warnings.push(warning);
+      deps.onProgress?.({ type: 'warning', ...warning });
+    };
     if (options.multicast || unicast.length > 0) {
       deps.onProgress?.({ type: 'probe-start', multicast: options.multicast, unicastTargets: unicast.length, timeoutMs: plan.windowMs });
       const abort = new AbortController();
@@ -444,7 +477,12 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
             timeoutMs: plan.windowMs,
             signal: abort.signal,
             onProgress: (ev) => {
-              const e = ev as { type?: unknown; from?: unknown };
+              const e = ev as { type?: unknown; from?: unknown; reason?: unknown };
+              if (e?.type === 'multicast-unavailable' && typeof e.reason === 'string') {
+                const next = withoutMulticast(e.reason, unicast.length, options.known.length);
+                if ('warning' in next) warn(next.warning);
+                return;
+              }
               if (e?.type !== 'ignored') return;
               ignored++;
               if (typeof e.from === 'string') ignoredFrom.add(hostOf(e.from));
@@ -457,8 +495,16 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
           clock,
         );
       } catch (err) {
-        if (!abort.signal.aborted) throw err;
-        throw new CamgateError(`the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`, 1, { cause: err });
+        if (err instanceof NoMulticastInterfaceError) {
+          // Multicast was all there was to probe; devices added by hand can still be identified.
+          const next = withoutMulticast(err.message, unicast.length, options.known.length);
+          if ('error' in next) throw next.error;
+          warn(next.warning);
+          matches = [];
+        } else {
+          if (!abort.signal.aborted) throw err;
+          throw new CamgateError(`the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`, 1, { cause: err });
+        }
       }
       pool.probing = false;
       probeMatches = matches.length;
@@ -481,6 +527,7 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
       probeIgnoredFrom: [...ignoredFrom],
       probeWindowMs: plan.windowMs,
       cutOff: outcomes.filter((o) => o.error?.deadline === 'overall').length,
+      warnings,
       outcomes,
       durationMs: now() - started,
     };

@@ -18,7 +18,9 @@ export type ProbeProgress =
   | { type: 'send-error'; target: string; error: string }
   | { type: 'socket-error'; address: string; error: string }
   | { type: 'answer'; from: string; via?: string; endpointUuid: string; duplicate: boolean }
-  | { type: 'ignored'; from: string; reason: string };
+  | { type: 'ignored'; from: string; reason: string }
+  /** Multicast was asked for but no interface can send it: only the unicast targets are probed. */
+  | { type: 'multicast-unavailable'; reason: string };
 
 export interface ProbeOptions {
   /** Send to 239.255.255.250:3702 on every selected IPv4 interface. */
@@ -54,6 +56,27 @@ export interface ProbeStats {
   duplicates: number;
   ignored: Record<string, number>;
   elapsedMs: number;
+}
+
+/** Multicast was the only thing to probe and no interface can send it. */
+export class NoMulticastInterfaceError extends DriverError {
+  constructor(message: string) {
+    super('unreachable', message);
+    this.name = 'NoMulticastInterfaceError';
+  }
+}
+
+const describeAddresses = (locals: LocalAddress[]): string => locals.map((l) => `${l.name} ${l.address}`).join(', ');
+
+/** Why no multicast probe can be sent, given the interfaces that were selected for it. */
+function noMulticastInterfaceReason(selected: LocalAddress[]): string {
+  const head = 'no IPv4 interface to send the multicast probe on';
+  if (selected.length > 0) return `${head}: no UDP socket could be opened on ${describeAddresses(selected)}`;
+  const everything = selectIPv4Addresses(undefined, true);
+  if (everything.length === 0) return `${head}: no network interface with an IPv4 address is up`;
+  // Only loopback is left (anything else would have been selected): a multicast probe on it
+  // never reaches a camera.
+  return `${head}: only loopback is up (${describeAddresses(everything)}), which multicast discovery skips`;
 }
 
 interface BoundSocket {
@@ -193,7 +216,8 @@ export async function probeWithStats(options: ProbeOptions): Promise<{ matches: 
   try {
     const locals = selectIPv4Addresses(options.interfaces, options.includeInternal);
     if (options.interfaces?.length && locals.length === 0) {
-      throw new DriverError('unreachable', `no IPv4 interface matches ${options.interfaces.join(', ')}`);
+      const available = describeAddresses(selectIPv4Addresses(undefined, true));
+      throw new DriverError('unreachable', `no IPv4 interface matches ${options.interfaces.join(', ')} (up with an IPv4 address: ${available || 'none'})`);
     }
     const perInterface: BoundSocket[] = [];
     if (options.multicast || options.interfaces?.length) {
@@ -202,10 +226,13 @@ export async function probeWithStats(options: ProbeOptions): Promise<{ matches: 
         if (b) perInterface.push(b);
       }
     }
+    if (options.multicast && perInterface.length === 0) {
+      // With unicast targets there is still work to do: say what is missing and go on.
+      const reason = noMulticastInterfaceReason(locals);
+      if (targets.length === 0) throw new NoMulticastInterfaceError(reason);
+      emit({ type: 'multicast-unavailable', reason });
+    }
     if (options.multicast) {
-      if (perInterface.length === 0) {
-        throw new DriverError('unreachable', 'no usable IPv4 interface for multicast discovery (loopback is skipped unless includeInternal)');
-      }
       for (const b of perInterface) {
         try {
           b.socket.setMulticastInterface(b.local!.address);

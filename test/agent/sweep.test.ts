@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceDriver, DeviceReport, Credentials } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
+import { NoMulticastInterfaceError } from '../../drivers/onvif/discovery';
 import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
 import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../drivers/api';
 import { addressFromMatch } from '../../agent/discovery/targets';
@@ -330,6 +331,45 @@ test('junk answers on the discovery port are counted, with where they came from'
   assert.equal(result.probeIgnored, 3);
   assert.deepEqual(result.probeIgnoredFrom, ['10.0.5.9', '10.0.5.8']);
   assert.deepEqual(events.find((e) => e.type === 'probe-done'), { type: 'probe-done', matches: 1, ignored: 3, ignoredFrom: ['10.0.5.9', '10.0.5.8'] });
+});
+
+test('no multicast interface: a warning when ranges or added devices are left to probe, else an error saying what to do', async () => {
+  const reason = 'no IPv4 interface to send the multicast probe on: only loopback is up (lo 127.0.0.1), which multicast discovery skips';
+  // With unicast targets the driver goes on and reports the missing interface as progress.
+  const events: SweepProgress[] = [];
+  const withRange = fakeDeps([match('10.0.6.1')], () => 'ok', {
+    probe: async (o) => {
+      o.onProgress?.({ type: 'multicast-unavailable', reason });
+      return [match('10.0.6.1')];
+    },
+    onProgress: (e) => events.push(e),
+  });
+  const ranged = await sweep(options({ ranges: ['10.0.6.1-10.0.6.2'] }), withRange.deps);
+  assert.equal(ranged.outcomes.filter((o) => o.report).length, 1);
+  const warning = { code: 'no-multicast-interface', message: `${reason}; probing only the 2 address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found` };
+  assert.deepEqual(ranged.warnings, [warning]);
+  assert.deepEqual(events[1], { type: 'warning', ...warning }, 'the warning comes while probing');
+
+  // Multicast alone: the driver throws; devices added by hand are still identified.
+  const throwing = (): SweepDeps['probe'] => async () => {
+    throw new NoMulticastInterfaceError(reason);
+  };
+  const known = [{ deviceId: 'cam-cccccccccc', host: '10.0.6.9', port: 80 }];
+  const added = await sweep(options({ known }), fakeDeps([], () => 'ok', { probe: throwing() }).deps);
+  assert.deepEqual(
+    added.outcomes.map((o) => [o.address, !!o.report]),
+    [['10.0.6.9:80', true]],
+  );
+  assert.deepEqual(added.warnings, [{ code: 'no-multicast-interface', message: `${reason}; identifying only the 1 device(s) added by hand: give --range (or discovery.ranges) to find others` }]);
+
+  const err = await sweep(options(), fakeDeps([], () => 'ok', { probe: throwing() }).deps).then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof CamgateError);
+  assert.equal(err.exitCode, 1);
+  assert.ok(err.message.startsWith(`${reason}. With no --range (nor discovery.ranges in the config) there is nothing else to probe: give the cameras' addresses with --range`), err.message);
+  assert.match(err.message, /--interface \(or discovery\.interfaces\)$/);
 });
 
 test('error messages are one printable line, even when they quote device bytes', async () => {

@@ -178,12 +178,13 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 5
 
 /**
  * A throwaway network namespace with only `lo`, multicast on and 224.0.0.0/4 routed to lo:
- * multicast never reaches a real NIC from here. Needs root.
+ * multicast never reaches a real NIC from here. With `multicast: false`, lo is only brought up
+ * (no multicast flag, no route): a box with no interface to send a multicast probe on. Needs root.
  */
 export class TestNetns {
   private constructor(readonly name: string) {}
 
-  static async create(tag: string): Promise<TestNetns> {
+  static async create(tag: string, options: { multicast?: boolean } = {}): Promise<TestNetns> {
     if (process.getuid?.() !== 0) {
       throw new Error(`this test needs root to create a network namespace (CI runs as root); uid is ${process.getuid?.()}`);
     }
@@ -191,8 +192,10 @@ export class TestNetns {
     await ns.sh(['ip', 'netns', 'add', ns.name], false);
     try {
       await ns.sh(['ip', 'link', 'set', 'lo', 'up']);
-      await ns.sh(['ip', 'link', 'set', 'lo', 'multicast', 'on']);
-      await ns.sh(['ip', 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+      if (options.multicast !== false) {
+        await ns.sh(['ip', 'link', 'set', 'lo', 'multicast', 'on']);
+        await ns.sh(['ip', 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+      }
     } catch (err) {
       await ns.destroy();
       throw err;
@@ -208,7 +211,7 @@ export class TestNetns {
     return r;
   }
 
-  exec(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  exec(argv: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     return run('ip', ['netns', 'exec', this.name, ...argv], opts);
   }
 

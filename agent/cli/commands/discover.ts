@@ -40,7 +40,7 @@ function knownDevices(ctx: CommandContext): KnownDevice[] {
     .map((d) => ({ deviceId: d.id, host: d.host, port: d.port, path: pathOfUrl(d.url), endpointUuid: d.endpointUuid ?? undefined }));
 }
 
-function progressLine(ev: SweepProgress): string {
+function progressLine(ev: Exclude<SweepProgress, { type: 'warning' }>): string {
   switch (ev.type) {
     case 'probe-start': {
       const how = [ev.multicast ? 'multicast on every interface' : '', ev.unicastTargets > 0 ? `unicast to ${ev.unicastTargets} address(es)` : '']
@@ -129,7 +129,7 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
               ctx.logger.debug({ address: `${target.host}:${target.port}`, deviceId, credentials }, 'identifying device');
               return credentials;
             },
-            onProgress: (ev) => ctx.note(progressLine(ev)),
+            onProgress: (ev) => (ev.type === 'warning' ? ctx.warn(ev.message) : ctx.note(progressLine(ev))),
           },
         );
         for (const o of result.outcomes) {
@@ -159,6 +159,7 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
           saved: saved.size,
           newDevices: [...saved.values()].filter((s) => s.created).length,
           durationMs: result.durationMs,
+          warnings: result.warnings,
         };
         if (opts.json) {
           ctx.out(json({ devices: result.outcomes.map((o) => publicOutcome(o, saved.get(o))), summary }));
@@ -166,7 +167,9 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
           for (const o of result.outcomes) ctx.out(sweepOutcomeText(o, saved.get(o)) + '\n');
           const savedText = opts.save ? `; saved ${summary.saved} (${summary.newDevices} new)` : '; not saved (--no-save)';
           const cutText = result.cutOff > 0 ? ` (${result.cutOff} stopped by the overall ${timeoutMs} ms timeout)` : '';
-          ctx.out(`${ok} device(s) identified, ${failed} failed${cutText}${savedText}, in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+          // The warning itself went out before the device list, where it scrolls away.
+          const warningText = result.warnings.some((w) => w.code === 'no-multicast-interface') ? '; no multicast probe (see the warning)' : '';
+          ctx.out(`${ok} device(s) identified, ${failed} failed${cutText}${savedText}, in ${(result.durationMs / 1000).toFixed(1)} s${warningText}\n`);
         }
         return failed > 0 ? 1 : 0;
       }),
