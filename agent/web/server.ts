@@ -2,7 +2,7 @@
 //
 //   GET /                      the page (static/index.html)
 //   GET /static/<file>         the page's script and style (agent/web/static, read at start)
-//   GET /vendor/jsmpeg.min.js  JSMpeg (from node_modules: the box has no internet)
+//   GET /vendor/jsmpeg.min.js  JSMpeg (from node_modules: the box has no internet), without its <style> injection
 //   GET /api/cameras           cameras and their streams (codec, size) — never URIs or credentials
 //   WS  /live/<cameraId>?stream=sub|main&mode=mse|jsmpeg|auto
 //
@@ -81,6 +81,36 @@ export function staticDir(): string {
 export function jsmpegPath(): string {
   const main = require.resolve('@cycjimmy/jsmpeg-player');
   return join(dirname(main), 'jsmpeg-player.umd.min.js');
+}
+
+const JSMPEG_STYLE_TARGET = 'document.head||document.getElementsByTagName("head")[0]';
+
+/**
+ * JSMpeg's bundles put a <style> into document.head as soon as they load, for the overlay of its
+ * VideoElement (play button, poster). The page uses only JSMpeg.Player on a canvas of its own, so
+ * that sheet styles nothing here, and under style-src 'self' every browser blocks it with a console
+ * error. Pointing the injector at a detached <head> keeps the sheet out of the document (a style
+ * element that is not in the document is never checked against the policy), and the policy stays
+ * free of 'unsafe-inline' and hashes. Undefined when the injector is not there exactly once
+ * (another JSMpeg build).
+ */
+export function withoutJsmpegStylesheet(bundle: string): string | undefined {
+  const at = bundle.indexOf(JSMPEG_STYLE_TARGET);
+  if (at < 0 || bundle.includes(JSMPEG_STYLE_TARGET, at + 1)) return undefined;
+  const rest = bundle.slice(at + JSMPEG_STYLE_TARGET.length);
+  if (!/^,\w+=document\.createElement\("style"\)/.test(rest)) return undefined;
+  return bundle.slice(0, at) + 'document.createElement("head")' + rest;
+}
+
+function loadJsmpeg(logger: Logger): Buffer {
+  const path = jsmpegPath();
+  const bundle = readFileSync(path, 'utf8');
+  const served = withoutJsmpegStylesheet(bundle);
+  if (served === undefined) {
+    logger.warn({ path }, "web: JSMpeg's stylesheet injector not found (a JSMpeg build other than @cycjimmy/jsmpeg-player 6.x?): served unchanged, so browsers log a blocked inline style (style-src 'self') when JSMpeg loads; playing is not affected");
+    return Buffer.from(bundle);
+  }
+  return Buffer.from(served);
 }
 
 function loadStatic(dir: string): Map<string, Buffer> {
@@ -193,7 +223,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     if (path === '/vendor/jsmpeg.min.js') {
       try {
-        jsmpeg ??= readFileSync(jsmpegPath());
+        jsmpeg ??= loadJsmpeg(logger);
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'web: JSMpeg not installed');
         send(req, res, 404, 'JSMpeg (@cycjimmy/jsmpeg-player) is not installed\n', 'text/plain; charset=utf-8');

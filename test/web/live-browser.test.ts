@@ -1,7 +1,8 @@
 // The live page in headless Chromium (Debian's chromium, driven by playwright-core): an H.264
 // camera plays through MSE and its picture moves; an H.265 camera falls back to JSMpeg on a
 // canvas and its picture moves. The server runs with a password, so the page's WebSockets must
-// get in with the session cookie the authenticated page load set. Loopback 127.82.0.0/16.
+// get in with the session cookie the authenticated page load set. The page breaks no rule of its
+// Content-Security-Policy and logs no error on the way (JSMpeg included). Loopback 127.82.0.0/16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -122,6 +123,50 @@ test('live page in Chromium: H.264 plays through MSE (time advances, the picture
   }
   await waitFor(() => !rig.pulls.list().some((p) => p.cameraId === h265), 'the JSMpeg pull stopped after its viewer left', 30_000);
   await waitFor(() => rig.supervisor.count().byKind.live === 1, 'one ffmpeg left', 30_000);
+});
+
+test('live page in Chromium: no Content-Security-Policy violation and no console error while the list loads, MSE plays, JSMpeg plays', async (t) => {
+  const rig = await liveRig(t, '127.82.6', { password: PASSWORD });
+  const browser = await launch(t);
+  const context = await browser.newContext({ httpCredentials: { username: 'admin', password: PASSWORD } });
+  const page = await context.newPage();
+  const complaints: string[] = [];
+  const otherConsole: string[] = [];
+  page.on('console', (m) => {
+    const line = `console ${m.type()}: ${m.text()} (${m.location().url}:${m.location().lineNumber})`;
+    // Headless Chromium without a GPU reads the WebGL canvas back in software to composite it, and
+    // its GL driver says so ("GPU stall due to ReadPixels"): the machine's, not the page's.
+    const gpuDriverNote = /^\[\.WebGL-[0-9a-fx]+\]GL Driver Message/.test(m.text());
+    if ((m.type() === 'error' || m.type() === 'warning') && !gpuDriverNote) complaints.push(line);
+    else otherConsole.push(line);
+  });
+  page.on('pageerror', (e) => complaints.push(`pageerror: ${e.message}`));
+  // Registered before any of the page's scripts run, so a violation during load is seen too.
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e: any) => {
+      window.cspViolations.push(`${e.effectiveDirective} (violated ${e.violatedDirective}) blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
+    });
+  });
+  const violations = async (): Promise<string[]> => page.evaluate(() => window.cspViolations);
+
+  const h264 = rig.ids['127.82.6.2'];
+  const h265 = rig.ids['127.82.6.3'];
+  const response = await page.goto(`${rig.server.url}?camera=${encodeURIComponent(h264)}&stream=sub`);
+  const csp = response?.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /(^|; )style-src 'self'(;|$)/, `the page keeps style-src 'self': ${csp}`);
+  assert.doesNotMatch(csp, /unsafe-inline/, `no 'unsafe-inline' anywhere in the policy: ${csp}`);
+
+  await page.waitForFunction(() => document.querySelectorAll('#cameras button').length === 2, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => window.camgateLive.mode === 'mse' && window.camgateLive.framesShown > 10, undefined, { timeout: 60_000 });
+  assert.deepEqual({ violations: await violations(), console: complaints }, { violations: [], console: [] }, 'after the list and MSE');
+
+  // The user picks the main stream (H.265 on the second camera) and clicks that camera: JSMpeg.
+  await page.selectOption('#stream', 'main');
+  await page.click(`#cameras button[data-id="${h265}"]`);
+  await page.waitForFunction(() => window.camgateLive.mode === 'jsmpeg' && window.camgateLive.framesShown > 10, undefined, { timeout: 60_000 });
+  assert.deepEqual({ violations: await violations(), console: complaints }, { violations: [], console: [] }, 'after JSMpeg');
+  if (otherConsole.length) t.diagnostic(`other console messages: ${otherConsole.join(' | ')}`);
 });
 
 test('live page in Chromium: without the password the page answers 401 and nothing plays', async (t) => {

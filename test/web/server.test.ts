@@ -3,13 +3,15 @@
 // refusals (auth, origin, unknown camera, too many viewers). Loopback 127.82.0.0/16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import WebSocket from 'ws';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/auth';
 import { inventorySource } from '../../agent/web/cameras';
-import { closeReason, startWebServer } from '../../agent/web/server';
+import { closeReason, jsmpegPath, startWebServer, withoutJsmpegStylesheet } from '../../agent/web/server';
 import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
 import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
 import { channel, report } from '../agent/helpers';
@@ -125,6 +127,20 @@ test('web: Basic auth (401 without or with wrong credentials), security headers,
   assert.equal(joins.length, 2);
 });
 
+test('web: JSMpeg is served with its <style> injection pointed at a detached <head> (style-src stays \'self\'), and only when the injector is found exactly once', () => {
+  const bundle = readFileSync(jsmpegPath(), 'utf8');
+  const served = withoutJsmpegStylesheet(bundle);
+  assert.ok(served !== undefined, `the injector of the installed JSMpeg (${jsmpegPath()}) was not found`);
+  assert.doesNotMatch(served, /document\.head\b/);
+  assert.match(served, /document\.createElement\("head"\),\w+=document\.createElement\("style"\)/);
+  assert.equal(served.length, bundle.length - 'document.head||document.getElementsByTagName("head")[0]'.length + 'document.createElement("head")'.length);
+  assert.doesNotThrow(() => new Script(served, { filename: 'jsmpeg.min.js' }), 'the served bundle still parses');
+  const injector = 'var h=document.head||document.getElementsByTagName("head")[0],s=document.createElement("style");';
+  assert.equal(withoutJsmpegStylesheet('var JSMpeg={};'), undefined, 'no injector');
+  assert.equal(withoutJsmpegStylesheet(injector + injector), undefined, 'two injectors');
+  assert.equal(withoutJsmpegStylesheet('var h=document.head||document.getElementsByTagName("head")[0];'), undefined, 'head used for something else');
+});
+
 test('web: routes; /api/cameras has streams with codec and size but no URI and no credentials; WebSocket refusals', async (t) => {
   const { server, cam, joins } = await setup(t);
   const api = await fetch(server.url + 'api/cameras');
@@ -143,7 +159,9 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   const js = await fetch(server.url + 'vendor/jsmpeg.min.js');
   assert.equal(js.status, 200);
   assert.match(js.headers.get('content-type') ?? '', /javascript/);
-  assert.match(await js.text(), /JSMpeg/);
+  const served = await js.text();
+  assert.match(served, /JSMpeg/);
+  assert.equal(served, withoutJsmpegStylesheet(readFileSync(jsmpegPath(), 'utf8')), 'JSMpeg is served without its stylesheet injection');
   const live = await fetch(server.url + 'static/live.js');
   assert.equal(live.status, 200);
   assert.match(await live.text(), /camgateLive/);
