@@ -7,7 +7,7 @@ import type { Credentials } from '../../drivers/types';
 import { loadConfig, LoadedConfig } from '../config/load';
 import { secretValues } from '../config/mask';
 import type { FlagValue } from '../config/layers';
-import { createLogger, Logger } from '../log';
+import { chooseLogFormat, createLogger, Logger } from '../log';
 import { openDatabase } from '../inventory/open';
 import { SecretScrubber } from '../redact';
 import { loadKey } from '../credentials/key';
@@ -56,7 +56,14 @@ export class CommandContext {
 
   get logger(): Logger {
     if (!this.log) {
-      this.log = createLogger({ level: this.config.log.level, scrubber: this.scrubber, destination: this.io.stderr });
+      const { level, format } = this.config.log;
+      this.log = createLogger({
+        level,
+        format: chooseLogFormat(format, this.io.stderrIsTTY),
+        colors: this.io.stderrHasColors,
+        scrubber: this.scrubber,
+        destination: this.io.stderr,
+      });
     }
     return this.log;
   }

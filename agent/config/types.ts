@@ -5,6 +5,8 @@
 import type { DiagnosisThresholds } from '../health/picture/diagnose';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** auto: pretty when stderr is a terminal, JSON otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface AgentConfig {
   site: { id?: string; name?: string };
@@ -103,7 +105,7 @@ export interface AgentConfig {
     /** 0 = off; see keyframe-interval.ts. */
     maxKeyframeIntervalSec: number;
   };
-  log: { level: LogLevel };
+  log: { level: LogLevel; format: LogFormat };
 }
 
 /** Where a value came from, for error messages and `config show`. */
