@@ -249,9 +249,9 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
           uplink.event(viewAuditEvent(view), new Date()).catch((err: unknown) => logger.error({ err, camera: view.camera }, 'live view audit event not recorded'));
         },
       }).then(
+        // The page logs where it listens itself.
         (w) => {
           running.web = w;
-          logger.info({ url: w.url }, 'live view page listening');
         },
         // An unattended box keeps monitoring and reporting without its page: say why, loudly.
         (err: unknown) => {

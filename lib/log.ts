@@ -1,12 +1,19 @@
-// Logger factory: pino JSON lines on stderr (stdout belongs to command output, e.g. --json).
+// Logger factory: pino lines on stderr (stdout belongs to command output, e.g. --json): JSON for
+// services and collectors, readable lines (pino-pretty) for a person at a terminal.
 // No global singleton: the process (CLI command or agent) creates one and passes it down.
+import { Writable } from 'node:stream';
 import pino, { Logger } from 'pino';
+import { CamgateError } from './errors';
 import { redactUrlsInText, SecretScrubber } from './redact';
 
 export type { Logger };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** auto: pretty when the destination is a terminal, JSON otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Structured fields that may hold secrets, whatever object they sit in. */
 export const REDACT_PATHS = [
@@ -38,6 +45,16 @@ export interface LoggerOptions {
   destination?: { write(line: string): unknown };
   /** Fields on every line, e.g. { site: "v012" }. */
   base?: Record<string, unknown>;
+  /** Default json; see chooseLogFormat. */
+  format?: 'json' | 'pretty';
+  /** Colour in pretty lines (the terminal supports it). */
+  colors?: boolean;
+}
+
+/** log.format resolved against where the lines go: auto means pretty only for a person at a terminal. */
+export function chooseLogFormat(format: LogFormat, destinationIsTTY: boolean): 'json' | 'pretty' {
+  if (format === 'auto') return destinationIsTTY ? 'pretty' : 'json';
+  return format;
 }
 
 function serializeError(err: unknown): unknown {
@@ -47,15 +64,40 @@ function serializeError(err: unknown): unknown {
   return plain;
 }
 
+type LineWriter = (line: string) => void;
+
+/**
+ * pino-pretty in this thread (pino's transport option would start a worker thread: ~12 MB RSS
+ * against ~3 MB here), writing synchronously through our own sink, so pretty lines stay in order
+ * with the rest of stderr and are scrubbed as rendered.
+ */
+function prettyWriter(write: LineWriter, colors: boolean): LineWriter {
+  let PinoPretty: typeof import('pino-pretty');
+  try {
+    // Loaded only here: services logging JSON never pay for it.
+    PinoPretty = require('pino-pretty') as typeof import('pino-pretty');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new CamgateError('log.format pretty needs the pino-pretty package, which is not installed: reinstall camgate (npm ci), or set log.format to json (--log-format json)');
+  }
+  const sink = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      write(String(chunk));
+      done();
+    },
+  });
+  const pretty = PinoPretty({ destination: sink, colorize: colors, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' });
+  return (line) => void pretty.write(line);
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const target = options.destination ?? process.stderr;
   const scrubber = options.scrubber;
-  // Last line of defence: every serialized line passes through the scrubber before it leaves.
-  const stream = {
-    write(line: string): void {
-      target.write(scrubber ? scrubber.scrub(line) : line);
-    },
-  };
+  // Last line of defence: every line passes through the scrubber as it leaves, pretty ones once
+  // rendered (the scrubber knows each secret raw and JSON-escaped, as either format shows it).
+  const write: LineWriter = (text) => void target.write(scrubber ? scrubber.scrub(text) : text);
+  const stream = { write: options.format === 'pretty' ? prettyWriter(write, options.colors ?? false) : write };
   return pino(
     {
       level: options.level,

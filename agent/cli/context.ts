@@ -13,7 +13,7 @@ import { getDeviceCredentials, hasAnyCredentials, KeyProvider } from '../credent
 import { configFlagValues } from './config-flags';
 import type { CliIo } from './io';
 import { SecretScrubber } from '../../lib/redact';
-import { createLogger, Logger } from '../../lib/log';
+import { chooseLogFormat, createLogger, Logger } from '../../lib/log';
 
 export class CommandContext {
   readonly scrubber = new SecretScrubber();
@@ -56,7 +56,14 @@ export class CommandContext {
 
   get logger(): Logger {
     if (!this.log) {
-      this.log = createLogger({ level: this.config.log.level, scrubber: this.scrubber, destination: this.io.stderr });
+      const { level, format } = this.config.log;
+      this.log = createLogger({
+        level,
+        format: chooseLogFormat(format, this.io.stderrIsTTY),
+        colors: this.io.stderrHasColors,
+        scrubber: this.scrubber,
+        destination: this.io.stderr,
+      });
     }
     return this.log;
   }

@@ -14,6 +14,10 @@ export interface CliIo {
   readStdin(): string;
   /** Interactive terminal on stdin (confirmation prompts). */
   stdinIsTTY: boolean;
+  /** Terminal on stderr, where logs go (log.format auto prints readable lines there). */
+  stderrIsTTY: boolean;
+  /** That terminal shows colour (honours NO_COLOR, FORCE_COLOR and TERM). */
+  stderrHasColors: boolean;
   /** Asks a yes/no question on the terminal. */
   confirm(question: string): Promise<boolean>;
   /** Resolves when the agent should stop (SIGINT/SIGTERM for the real process). */

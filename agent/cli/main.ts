@@ -34,6 +34,8 @@ export function processIo(): CliIo {
     env: process.env,
     readStdin: () => (stdin ??= readFileSync(0, 'utf8')),
     stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stderrHasColors: process.stderr.isTTY === true && process.stderr.hasColors(),
     confirm: (question) =>
       new Promise((resolve) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });

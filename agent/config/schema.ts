@@ -5,7 +5,7 @@
 // it equal (`npm run config:schema` writes it).
 import { Type, type Static } from '@sinclair/typebox';
 import { Enum } from '../../lib/schema';
-import { LOG_LEVELS } from '../../lib/log';
+import { LOG_FORMATS, LOG_LEVELS } from '../../lib/log';
 
 export const AgentConfigSchema = Type.Object({
   site: Type.Object({
@@ -119,7 +119,8 @@ export const AgentConfigSchema = Type.Object({
   }, { description: "The local live view page (the village security room): http://<host>:<port>/ plays any camera.", additionalProperties: false }),
   log: Type.Object({
     level: Enum(LOG_LEVELS, { type: "string", description: "Least severe level written. debug also prints stack traces of errors.", default: "info", "x-flag-alias": "--log-level" }),
-  }, { description: "Logging (JSON lines on stderr).", additionalProperties: false }),
+    format: Enum(LOG_FORMATS, { type: "string", description: "How log lines look. auto: readable (pino-pretty, coloured when the terminal supports it) when stderr is a terminal, one JSON object per line otherwise (services, pipes, files). json or pretty force one or the other.", default: "auto", "x-flag-alias": "--log-format" }),
+  }, { description: "Logging on stderr: JSON lines for services and log collectors, readable lines on a terminal.", additionalProperties: false }),
 }, { $id: "https://camgate.local/schema/agent-config.json", title: "camgate agent configuration", description: "Configuration of the camgate site agent. Sources, lowest to highest precedence: these defaults < the YAML file given with --config (or CAMGATE_CONFIG) < CAMGATE_* environment variables < command-line flags. Every key has a generated flag and environment variable: key discovery.timeoutMs is --discovery.timeout-ms and CAMGATE_DISCOVERY_TIMEOUT_MS. List values (ranges, interfaces, broker URLs) are comma-separated in environment variables and may be repeated or comma-separated as flags. Relative paths are resolved against the working directory. Keys marked x-secret are masked by `camgate config show`. Run `camgate config keys` for the full list of flags and variables.", additionalProperties: false });
 
 export type AgentConfig = Static<typeof AgentConfigSchema>;

@@ -394,7 +394,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}/`;
-  logger.info({ url, auth: auth.required }, 'live view page listening');
+  logger.info({ url, auth: auth.required }, `live view page listening on ${url}`);
   let closing: Promise<void> | undefined;
   return {
     url,

@@ -43,7 +43,7 @@ test('help exits 0 and warns that flags show in process lists', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /process lists/);
   assert.match(r.stdout, /--discovery\.timeout-ms <n>\s+CAMGATE_DISCOVERY_TIMEOUT_MS/);
-  for (const alias of ['--config', '--data-dir', '--site', '--broker', '--username', '--password', '--log-level']) assert.ok(r.stdout.includes(alias), alias);
+  for (const alias of ['--config', '--data-dir', '--site', '--broker', '--username', '--password', '--log-level', '--log-format']) assert.ok(r.stdout.includes(alias), alias);
 });
 
 test('usage errors exit 2 with one clear line and no stack trace', async (t) => {
@@ -287,6 +287,10 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
   assert.match(stderr, /"msg":"agent stopped"/);
+  // Counted once the agent has exited: every line it wrote is in.
+  const listening = stderr.split('\n').filter((l) => l.includes('live view page listening'));
+  assert.equal(listening.length, 1, listening.join('\n'));
+  assert.equal(JSON.parse(listening[0]).msg, 'live view page listening on http://127.0.0.1:8088/');
   assert.equal(stdout, '');
   assert.ok(!stderr.includes(PLANTED));
 });

@@ -66,6 +66,8 @@ export async function runMain(
     env: options.env ?? {},
     readStdin: () => options.stdin ?? '',
     stdinIsTTY: false,
+    stderrIsTTY: false,
+    stderrHasColors: false,
     confirm: async () => false,
     waitForStop: () => options.stop ?? Promise.resolve('SIGTERM'),
     drivers: () => {
