@@ -35,7 +35,7 @@ import { inventorySource } from './web/cameras';
 import { keyframeRequester } from './video/live/keyframe';
 import { encoderChangedEvent, keyframeIntervalKeeper } from './video/live/keyframe-interval';
 import { notAvailable, type CommandHandlers } from './uplink/commands';
-import type { MetricsSample } from '../contract/index';
+import type { MetricsSample } from '../contract';
 import type { AgentConfig } from './config/schema';
 import type { Logger } from '../lib/log';
 

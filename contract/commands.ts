@@ -2,6 +2,7 @@
 // `args` is validated by the schema of its command.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AnyObject, CameraId, CameraIdField, DateTime, Enum, MessageIdField, SchemaVersionField, SiteIdField } from './fields';
+import type { ReplyErrorCode } from './payloads/reply';
 
 export const CommandRequestSchema = Type.Object(
   {
@@ -99,4 +100,16 @@ export type CommandArgs = { [N in CommandName]: Static<(typeof COMMAND_ARGS_SCHE
 
 export function isCommandName(name: string): name is CommandName {
   return Object.prototype.hasOwnProperty.call(COMMAND_ARGS_SCHEMAS, name);
+}
+
+/** A command that failed in a way the contract names: thrown by a command's implementation,
+ * answered as an error reply with this code. */
+export class CommandError extends Error {
+  constructor(
+    readonly code: ReplyErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
 }

@@ -36,7 +36,7 @@ export class ContractValidator {
       fn = this.ajv.compile(schema);
       this.compiled.set(schema, fn);
     }
-    const ok = fn(value) as boolean;
+    const ok = fn(value);
     return { ok, errors: ok ? [] : describeErrors(fn.errors) };
   }
 

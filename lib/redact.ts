@@ -74,3 +74,27 @@ export function redactText(text: string, scrubber?: SecretScrubber): string {
   const out = redactUrlsInText(text);
   return scrubber ? scrubber.scrub(out) : out;
 }
+
+/** Any value as one piece of text: strings as they are, objects as JSON (never "[object Object]"). */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+      return 'undefined';
+    case 'symbol':
+      return value.description ?? 'symbol';
+    case 'function':
+      return `function ${value.name}`;
+    default:
+      try {
+        return JSON.stringify(value) ?? 'null';
+      } catch {
+        return Object.prototype.toString.call(value);
+      }
+  }
+}

@@ -1,6 +1,6 @@
 // How cameras, devices and discovery results look to people and scripts. Views never carry
 // credentials; URIs are shown redacted.
-import type { DeviceReport, MediaProfile } from '../../drivers/types';
+import type { DeviceReport } from '../../drivers/types';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
 import type { SweepOutcome } from '../discovery/sweep';
 import type { UpsertResult } from '../inventory/upsert';
@@ -14,14 +14,14 @@ export function formatOffset(ms: number | null | undefined): string {
   return abs < 1000 ? `${sign}${abs} ms` : `${sign}${(abs / 1000).toFixed(1)} s`;
 }
 
-export function formatProfile(p: StoredProfile | MediaProfile): string {
+export function formatProfile(p: StoredProfile  ): string {
   const parts = [p.codec ?? '?'];
   if (p.width && p.height) parts.push(`${p.width}x${p.height}`);
   if (p.fps) parts.push(`${p.fps}fps`);
   return parts.join(' ');
 }
 
-export function publicProfile(p: StoredProfile | MediaProfile): StoredProfile {
+export function publicProfile(p: StoredProfile  ): StoredProfile {
   return {
     ...p,
     ...(p.streamUri ? { streamUri: redactUrl(p.streamUri) } : {}),
@@ -56,7 +56,7 @@ export function cameraListTable(cameras: CameraRecord[]): string {
   );
 }
 
-export function profilesTable(rows: Array<{ camera?: string; channel: number; profiles: Array<StoredProfile | MediaProfile> }>): string {
+export function profilesTable(rows: Array<{ camera?: string; channel: number; profiles: Array<StoredProfile  > }>): string {
   const out: Array<Array<string | number>> = [];
   for (const r of rows) {
     for (const p of r.profiles) {

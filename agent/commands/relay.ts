@@ -2,8 +2,8 @@
 // (agent/uplink/commands.ts) has validated the args against cmd-stream-*.json already; the
 // manager's CommandErrors (invalid-args, not-available, busy, over-budget) become error replies.
 import type { CommandHandler } from '../uplink/commands';
-import { CommandError } from '../uplink/commands';
 import type { RelayManager, StreamName } from '../video/relay/relays';
+import { CommandError } from '../../contract';
 
 export type RelayHandlers = Record<'stream-start' | 'stream-stop' | 'stream-list', CommandHandler>;
 

@@ -8,11 +8,12 @@ import { agentConfig } from '../config/spec';
 import { camerasOfDevice, getCamera, listCameras, recordDeviceSeen } from '../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { withDeviceDriver } from '../inventory/device-driver';
-import { CommandError, CommandHandler, CommandHandlers } from '../uplink/commands';
+import { CommandHandler, CommandHandlers } from '../uplink/commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from '../../drivers/http-fetch';
-import type { CameraStatus, ReplyErrorCode } from '../../contract/index';
+import type { CameraStatus, ReplyErrorCode } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import { systemClock, type Clock } from '../../lib/clock';
+import { CommandError } from '../../contract';
 
 /** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
 export const SNAPSHOT_MAX_BYTES = 512 * 1024;

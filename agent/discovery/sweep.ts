@@ -212,7 +212,7 @@ const MAX_MESSAGE_CHARS = 400;
 export function oneLine(message: string): string {
   const flat = message
     .replace(/\s+/g, ' ')
-    // eslint-disable-next-line no-control-regex
+     
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .trim();
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;

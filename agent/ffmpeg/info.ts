@@ -91,7 +91,7 @@ function listedRows(text: string): string[][] {
 export function parseCodecList(text: string): Set<string> {
   const out = new Set<string>();
   for (const [flags, name] of listedRows(text)) {
-    if (/^[VASD.]/.test(flags as string) && (flags as string).length >= 3) out.add(name as string);
+    if (/^[VASD.]/.test(flags) && (flags).length >= 3) out.add(name);
   }
   return out;
 }
@@ -101,8 +101,8 @@ export function parseFormats(text: string, flag: 'E' | 'D'): Set<string> {
   const out = new Set<string>();
   for (const [flags, names] of listedRows(text)) {
     // " E mp4" / " D  rtsp" (4.x–6.x), " E. mp4" / "DEd …" style columns in newer builds.
-    if (!/^[DEd.]{1,3}$/.test(flags as string) || !(flags as string).includes(flag)) continue;
-    for (const n of (names as string).split(',')) if (n) out.add(n);
+    if (!/^[DEd.]{1,3}$/.test(flags) || !(flags).includes(flag)) continue;
+    for (const n of (names).split(',')) if (n) out.add(n);
   }
   return out;
 }
@@ -181,7 +181,7 @@ export type RunFn = (file: string, args: readonly string[], options: { timeoutMs
 export const defaultRun: RunFn = (file, args, options) =>
   new Promise((resolve, reject) => {
     execFile(file, [...args], { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 * 1024 * 1024, windowsHide: true }, (err, stdout) => {
-      if (err) reject(err);
+      if (err) reject(new Error(err.message, { cause: err }));
       else resolve(stdout);
     });
   });

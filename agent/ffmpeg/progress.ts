@@ -41,7 +41,7 @@ export function parseBitrate(value: string | undefined): number | null {
   if (value === undefined) return null;
   const m = /^\s*([0-9.]+)\s*([kmg]?)bits\/s\s*$/i.exec(value);
   if (!m) return null;
-  const n = Number.parseFloat(m[1] as string);
+  const n = Number.parseFloat(m[1]);
   if (!Number.isFinite(n)) return null;
   const unit = (m[2] ?? '').toLowerCase();
   return unit === 'k' ? n : unit === 'm' ? n * 1000 : unit === 'g' ? n * 1e6 : n / 1000;
@@ -147,7 +147,7 @@ export function classifyFfmpegStderr(tail: string): string | undefined {
   const lines = meaningfulLines(tail);
   if (lines.length === 0) return undefined;
   const s = lines.join('\n').toLowerCase();
-  const last = redactUrlsInText(lines[lines.length - 1] as string)
+  const last = redactUrlsInText(lines[lines.length - 1])
     .replace(/\/\/[^/@\s]*@/g, '//')
     .slice(0, 200);
   const why = (reason: string): string => (last.toLowerCase().includes(reason.toLowerCase()) ? reason : `${reason} (${last})`);

@@ -314,7 +314,7 @@ class Supervised implements SupervisedProcess {
   }
 
   private pruneWindow(now: number): void {
-    while (this.window.length > 0 && (this.window[0] as [number, number])[0] <= now - 1000) this.window.shift();
+    while (this.window.length > 0 && (this.window[0])[0] <= now - 1000) this.window.shift();
   }
 
   private windowKbps(): number | null {
@@ -333,10 +333,10 @@ class Supervised implements SupervisedProcess {
     const moving = grew(b.frame, prev?.frame) || grew(b.totalSize, prev?.size) || grew(b.outTimeUs, prev?.outTimeUs);
     const point: ProgressPoint = { at: now, frame: b.frame ?? prev?.frame ?? null, size: b.totalSize ?? prev?.size ?? null, outTimeUs: b.outTimeUs ?? prev?.outTimeUs ?? null };
     this.points.push(point);
-    while (this.points.length > 2 && (this.points[1] as ProgressPoint).at <= now - RATE_WINDOW_MS) this.points.shift();
+    while (this.points.length > 2 && (this.points[1]).at <= now - RATE_WINDOW_MS) this.points.shift();
     // Rates over the window (≥ MIN_RATE_SPAN_MS of our clock), so blocks that reach us late or
     // bunched together do not make the numbers jump; ffmpeg's own averages before that.
-    const base = this.points[0] as ProgressPoint;
+    const base = this.points[0];
     const dt = now - base.at;
     if (dt >= MIN_RATE_SPAN_MS) {
       this.fps = b.frame !== null && base.frame !== null ? Math.round(((b.frame - base.frame) * 10000) / dt) / 10 : b.fps;

@@ -2,7 +2,7 @@
 // the sink, and keeps the last sample for the metrics payload (so metrics never sample twice).
 import { HostAlarms, HostAlarmThresholds } from './host/alarms';
 import type { HostSample, HostSampler } from './host/sample';
-import type { EventBody } from '../../contract/index';
+import type { EventBody } from '../../contract';
 import type { Logger } from '../../lib/log';
 import { BACKGROUND, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 

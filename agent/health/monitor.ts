@@ -16,7 +16,7 @@ import { Scheduler } from './scheduler';
 import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { HealthStore } from './store';
 import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
-import type { CameraStatus, EventBody, MetricsSample } from '../../contract/index';
+import type { CameraStatus, EventBody, MetricsSample } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../../lib/log';
 

@@ -16,7 +16,7 @@
 //   picture-ok when it empties.
 // - Clock: clock-drift once when |offset| > maxDriftMs, clock-ok when it is back under half.
 import type { ClockResult, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
-import type { CameraState, CameraStatus, CheckStatus, PictureStatus, StreamStatus, EventBody } from '../../contract/index';
+import type { CameraState, CameraStatus, CheckStatus, PictureStatus, StreamStatus, EventBody } from '../../contract';
 
 export interface HealthRules {
   offlineAfterFailures: number;

@@ -1,7 +1,7 @@
 // Persistence of health in the inventory database (table camera_health, migration 2): the last
 // status of each camera and its latest thumbnail.
 import type { Database, Statement } from 'better-sqlite3';
-import type { CameraStatus } from '../../contract/index';
+import type { CameraStatus } from '../../contract';
 
 export interface Thumbnail {
   camera: string;

@@ -50,8 +50,8 @@ export interface CameraRow {
 
 function parseJsonArray<T>(text: string): T[] {
   try {
-    const v = JSON.parse(text);
-    return Array.isArray(v) ? v : [];
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as T[]) : [];
   } catch {
     return [];
   }

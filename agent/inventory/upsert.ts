@@ -16,6 +16,7 @@ import {
 import type { DeviceRow } from './rows';
 import type { StoredProfile } from './types';
 import { stripUrlCredentials } from '../../lib/redact';
+import { textOf } from '../../lib/redact';
 
 export interface UpsertOptions {
   now: Date;
@@ -35,7 +36,7 @@ export interface UpsertResult {
 /** Ledger text fields stay strings exactly as sent; blanks become NULL. */
 function text(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  const s = String(value).trim();
+  const s = textOf(value).trim();
   return s === '' ? null : s;
 }
 

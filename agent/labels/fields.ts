@@ -37,7 +37,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: stri
 const ok = <T>(value: T): ParseResult<T> => ({ ok: true, value });
 const bad = (problem: string): ParseResult<never> => ({ ok: false, problem });
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 function parseCoordinate(text: string, limit: number, example: string): ParseResult<number> {
@@ -79,7 +79,7 @@ function parseText(text: string, max: number, multiline: boolean): ParseResult<s
  * The returned value is what goes into the ledger.
  */
 export function parseLabel<F extends LabelField>(field: F, raw: string | null): ParseResult<CameraLabels[F]> {
-  if (raw === null || raw.trim() === '') return ok(null as CameraLabels[F]);
+  if (raw === null || raw.trim() === '') return ok(null);
   const text = raw.trim();
   const r = (v: ParseResult<unknown>) => v as ParseResult<CameraLabels[F]>;
   switch (field) {

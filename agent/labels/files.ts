@@ -2,12 +2,13 @@
 // Text in, text out: no file system here, so round trips are testable on strings.
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from 'yaml';
 import type { CameraRecord, LabelField } from '../inventory/types';
 import { closest } from '../../lib/config';
 import { FILE_COLUMN, formatLabel } from './fields';
 import { LABEL_FIELDS } from './merge';
 import type { ImportRow } from './validate';
+import { textOf } from '../../lib/redact';
 
 export type LabelFileFormat = 'csv' | 'yaml';
 
@@ -113,7 +114,7 @@ function scalarText(node: unknown): string | null | undefined {
   const s = node as Scalar & { source?: string };
   if (s.value === null) return null;
   if (typeof s.value === 'string') return s.value;
-  return s.source ?? String(s.value);
+  return s.source ?? textOf(s.value);
 }
 
 export function parseYamlLabels(text: string): ParsedLabelFile {
@@ -145,7 +146,7 @@ export function parseYamlLabels(text: string): ParsedLabelFile {
     const values: ImportRow['values'] = {};
     let id: string | null = null;
     let rowOk = true;
-    for (const pair of (item as YAMLMap).items) {
+    for (const pair of (item).items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const keyLine = lineAt(pair.key as never) || line;
       if (key === 'device') continue; // reference block written by export

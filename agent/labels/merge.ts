@@ -21,5 +21,5 @@ export function changedFields(current: CameraLabels, patch: LabelPatch): LabelPa
   for (const f of LABEL_FIELDS) {
     if (patch[f] !== undefined && patch[f] !== (current[f] ?? null)) out[f] = patch[f];
   }
-  return out as LabelPatch;
+  return out;
 }

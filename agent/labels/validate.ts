@@ -53,7 +53,7 @@ export function planSet(
   if (problems.length > 0) return { problems };
   const current = cameras.find((c) => c.id === cameraId);
   if (!current) return { problems: [`no camera with id "${cameraId}"`] };
-  const next = applyPatch(current.labels, patch as LabelPatch);
+  const next = applyPatch(current.labels, patch);
   for (const p of stateProblems(next)) problems.push(p.field === 'name' ? `${FLAG.name}: ${p.message}` : p.message);
   if (next.name !== null && patch.name !== undefined) {
     const other = cameras.find((c) => c.id !== cameraId && c.labels.name === next.name);
@@ -61,7 +61,7 @@ export function planSet(
     const idClash = cameras.find((c) => c.id === next.name && c.id !== cameraId);
     if (idClash) problems.push(`${FLAG.name} ${JSON.stringify(next.name)}: is the id of another camera`);
   }
-  return problems.length > 0 ? { problems } : { update: { id: cameraId, patch: patch as LabelPatch }, problems };
+  return problems.length > 0 ? { problems } : { update: { id: cameraId, patch: patch }, problems };
 }
 
 /** One data row of an import file: label columns as text (null = empty), and where it is. */
@@ -110,10 +110,10 @@ export function planImport(rows: ImportRow[], cameras: CameraState[]): { updates
         rowOk = false;
       }
     }
-    const next = applyPatch(camera.labels, patch as LabelPatch);
+    const next = applyPatch(camera.labels, patch);
     // Cross-field checks only make sense when every value of the row parsed.
     if (rowOk) for (const p of stateProblems(next)) problems.push(`${at} (camera ${id}): ${p.message}`);
-    planned.push({ row, update: { id, patch: patch as LabelPatch }, next });
+    planned.push({ row, update: { id, patch: patch }, next });
   }
 
   // Names must be unique in the ledger as it will be after the import (swaps are fine).

@@ -7,7 +7,7 @@
 // reply; an unknown name is `unknown-command`; args failing cmd-{name}.json are
 // `invalid-args`; a handler that throws gives `failed` (or its CommandError code); a handler
 // slower than the timeout gives `timeout`. Nothing a sender does crashes the agent.
-import { isoTime, ReplyErrorCode, replyPayload, COMMAND_NAMES, validateCommandArgs, validateCommandRequest, isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from '../../contract/index';
+import { CommandError, isoTime, ReplyErrorCode, replyPayload, COMMAND_NAMES, validateCommandArgs, validateCommandRequest, isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from '../../contract';
 import type { Logger } from '../../lib/log';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 
@@ -36,16 +36,6 @@ export interface CommandContext {
 /** Returns the reply's `result`; throws CommandError (or anything) for an error reply. */
 export type CommandHandler = (args: Record<string, unknown>, ctx: CommandContext) => Promise<Record<string, unknown>>;
 export type CommandHandlers = Partial<Record<string, CommandHandler>>;
-
-export class CommandError extends Error {
-  constructor(
-    readonly code: ReplyErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CommandError';
-  }
-}
 
 /** A handler for what is not built yet: a clear error reply instead of silence. */
 export function notAvailable(what: string): CommandHandler {
@@ -139,7 +129,7 @@ export class CommandDispatcher {
     const envelopeCheck = validateCommandRequest(request);
     if (!envelopeCheck.ok) return fail('malformed', `invalid command request: ${envelopeCheck.errors.join('; ')}`);
     if (request.site !== undefined && request.site !== this.options.site) {
-      return fail('malformed', `request is addressed to site "${String(request.site)}", this is "${this.options.site}"`);
+      return fail('malformed', `request is addressed to site ${JSON.stringify(request.site)}, this is "${this.options.site}"`);
     }
 
     const args = (request.args ?? {}) as Record<string, unknown>;
@@ -211,7 +201,7 @@ export class CommandDispatcher {
 /** MQTT 5 correlation data is binary; shown in the payload as text when it is printable UTF-8, else base64. */
 export function correlationText(data: Buffer): string {
   const text = data.toString('utf8');
-  // eslint-disable-next-line no-control-regex
+   
   if (Buffer.from(text, 'utf8').equals(data) && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) return text;
   return 'base64:' + data.toString('base64');
 }

@@ -445,10 +445,10 @@ export function openOutbox(options: OutboxOptions): SqliteOutbox {
       if (closed) throw new Error('outbox is closed');
       if (!(limit > 0)) return [];
       const rows = selectAfter.all(afterSeq, Math.floor(limit)) as Array<[number, number, number, number, number, string]>;
-      const out: OutboxMessage[] = new Array(rows.length);
+      const out = new Array<OutboxMessage>(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i];
-        out[i] = { seq: r[0], topic: topicNames[r[1]], retain: r[2] === 1, dropClass: r[3] as DropClass, enqueuedAt: r[4], payload: r[5] };
+        out[i] = { seq: r[0], topic: topicNames[r[1]], retain: r[2] === 1, dropClass: r[3], enqueuedAt: r[4], payload: r[5] };
       }
       return out;
     },

@@ -26,7 +26,7 @@ import { replay } from './replay';
 import type { Outbox, OutboxInput, OutboxMessage } from './types';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 import { waitAtMost } from '../../lib/deadline';
-import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract/index';
+import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract';
 import type { Logger } from '../../lib/log';
 
 /** Current truth, read at every connect and rebirth. */

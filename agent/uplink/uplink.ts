@@ -13,7 +13,7 @@ import { cameraMetaRecord, dropEvent, MetricsExtras, statusFromInventory } from 
 import { UplinkSession } from './session';
 import { BACKGROUND, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 import { DropClass, Outbox } from './types';
-import { CameraStatus, EventBody, eventPayload, isoTime, metaPayload, MetricsSample, metricsPayload, statusPayload, direct } from '../../contract/index';
+import { CameraStatus, EventBody, eventPayload, isoTime, metaPayload, MetricsSample, metricsPayload, statusPayload, direct } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../../lib/log';
 
@@ -168,14 +168,14 @@ export class Uplink {
 
   sampleMetrics(): MetricsSample {
     const mem = process.memoryUsage();
-    let outbox: MetricsSample['outbox'] = null;
+    let outbox: MetricsSample['outbox'];
     try {
       outbox = this.options.outbox.stats();
     } catch {
       outbox = null;
     }
     const s = this.session.status();
-    let cameras = 0;
+    let cameras: number;
     try {
       cameras = (this.options.db.prepare('SELECT COUNT(*) AS n FROM cameras').get() as { n: number }).n;
     } catch {

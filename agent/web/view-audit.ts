@@ -2,7 +2,7 @@
 // when a viewer starts and stops watching a camera; the agent turns each into an `audit` event
 // that goes through the outbox like every other event (docs/mqtt.md).
 import type { LiveMode, LiveStream } from '../video/live/live-pull';
-import type { EventBody } from '../../contract/index';
+import type { EventBody } from '../../contract';
 
 /** One viewer's watch of one camera, as audited. */
 export interface ViewAudit {

@@ -1,6 +1,6 @@
 // camgate/v1/{site}/metrics: QoS 1 through the outbox every uplink.metricsIntervalSec; dropped first over the quota.
 import { Type, type Static } from '@sinclair/typebox';
-import { CameraIdField, Dictionary, Enum, envelopeFields, Nullable } from '../fields';
+import { CameraIdField, Dictionary, envelopeFields, Nullable } from '../fields';
 import { envelope, type Moment, type Unsequenced } from '../envelope';
 
 const Count = () => Type.Integer({ minimum: 0 });

@@ -121,7 +121,7 @@ export function flagLayer(flags: FlagValue[]): Layer {
 
 function mergeInto(target: PlainObject, source: PlainObject): void {
   for (const [name, value] of Object.entries(source)) {
-    if (isPlainObject(value) && isPlainObject(target[name])) mergeInto(target[name] as PlainObject, value);
+    if (isPlainObject(value) && isPlainObject(target[name])) mergeInto(target[name], value);
     // Lists replace lists: a flag --discovery.ranges means "these ranges", not "these too".
     else target[name] = structuredClone(value);
   }

@@ -39,7 +39,7 @@ export class ConfigSpec<S extends TSchema> {
     schema: S,
     readonly env: EnvNames,
   ) {
-    this.schema = schema as unknown as SchemaNode;
+    this.schema = schema;
     this.keys = configKeys(this.schema, env.prefix);
   }
 
@@ -62,7 +62,7 @@ export class ConfigSpec<S extends TSchema> {
     const merged = mergeLayers(layers);
     const issues = (this.validator ??= new ConfigValidator(this)).problems(merged.values, merged.sources);
     if (issues.length > 0) throw new ConfigError(issues);
-    return { config: merged.values as Static<S>, sources: merged.sources, file: options.file, warnings: env.warnings };
+    return { config: merged.values, sources: merged.sources, file: options.file, warnings: env.warnings };
   }
 
   findKey(path: string): ConfigKey | undefined {

@@ -1,7 +1,7 @@
 // Validates a merged configuration against its schema and turns ajv's errors into one line per
 // problem that names the key, the bad value, where it came from and what is expected:
 // `discovery.timeoutMs = "abc" (env CAMGATE_DISCOVERY_TIMEOUT_MS): expected an integer ≥ 100`.
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { CUSTOM_KEYWORDS, fileSchema, SchemaNode } from './schema-node';
 import { allPaths, ConfigKey, describeExpected, findKey, schemaAt } from './keys';
 import { closest } from './suggest';
@@ -96,7 +96,7 @@ export class ConfigValidator {
     if (this.validate(values)) return [];
     const messages: string[] = [];
     const seen = new Set<string>();
-    for (const error of (this.validate.errors ?? []) as ErrorObject[]) {
+    for (const error of (this.validate.errors ?? [])) {
       const segments = pointerSegments(error.instancePath);
       let message: string;
       let id: string;

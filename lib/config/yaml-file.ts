@@ -19,7 +19,7 @@ export function parseYamlConfig(text: string, file: string): ParsedYaml {
     });
     throw new Error(lines.join('\n'));
   }
-  const values = doc.toJS() ?? {};
+  const values: unknown = doc.toJS() ?? {};
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new Error(`${file}: expected a mapping of keys at the top level (like "site:" and "discovery:")`);
   }
@@ -46,7 +46,7 @@ export function readYamlConfig(file: string): ParsedYaml {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new Error(`cannot read config file ${file}: ${why}`);
+    throw new Error(`cannot read config file ${file}: ${why}`, { cause: err });
   }
   return parseYamlConfig(text, file);
 }

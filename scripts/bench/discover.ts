@@ -48,7 +48,7 @@ function startSimulator(args: Args): Promise<{ child: ChildProcess; hosts: strin
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       try {
         const parsed = JSON.parse(out) as { cameras: Array<{ host: string }>; startupMs: { devices: number } };
@@ -68,7 +68,7 @@ function rssKb(pid: number): number {
 }
 
 function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
 }
 

@@ -27,13 +27,13 @@ import { openDatabase } from '../../agent/inventory/open';
 import { listCameras } from '../../agent/inventory/cameras';
 import { HealthMonitor } from '../../agent/health/monitor';
 import { defaultHealthProbes } from '../../agent/health/probes';
-import { startMosquitto } from '../../test/support/mosquitto';
+import { startMosquitto } from '../peers/mosquitto';
 
 const root = resolve(__dirname, '..', '..', '..');
 const camgate = join(root, 'bin', 'camgate.js');
 
 function procStat(pid: number): { ticks: number; rssKb: number; anonKb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   // RSS = anonymous memory (JS heap, malloc, buffers) + file-backed pages (node binary, .so files).
   const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
@@ -47,7 +47,7 @@ function ffmpegChildren(pid: number): number {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = /\((.*)\)/.exec(stat)?.[1];
-      const ppid = Number(stat.split(') ')[1]!.split(' ')[1]);
+      const ppid = Number(stat.split(') ')[1].split(' ')[1]);
       if (ppid === pid && comm === 'ffmpeg') n++;
     } catch {
       /* gone */
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
       child.once('exit', (status) => resolvePromise({ status, stderr }));
     });
     if (disc.status !== 0) throw new Error(`discover failed (${disc.status}): ${disc.stderr.slice(-2000)}`);

@@ -87,7 +87,8 @@ function readArgs() {
   });
   const stream = String(values.stream);
   if (stream !== 'sub' && stream !== 'main') throw new Error('--stream is sub or main');
-  return { rounds: Number(values.rounds), seconds: Number(values.seconds), stream: stream as 'sub' | 'main', jsmpeg: values.jsmpeg === true, json: values.json === true };
+  const role: 'sub' | 'main' = stream;
+  return { rounds: Number(values.rounds), seconds: Number(values.seconds), stream: role, jsmpeg: values.jsmpeg === true, json: values.json === true };
 }
 
 const summary = (xs: number[]) => ({ n: xs.length, min: Math.round(Math.min(...xs)), p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
@@ -268,7 +269,7 @@ async function startProxy(host: string, mounts: Record<string, string>): Promise
   });
   const port = await new Promise<number>((res, rej) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const m = /READY (\d+)/.exec(out);
       if (m) res(Number(m[1]));
@@ -284,7 +285,7 @@ function setStreamUri(dataDir: string, cameraId: string, stream: 'main' | 'sub',
   try {
     const row = db.prepare('SELECT profiles FROM cameras WHERE id = ?').get(cameraId) as { profiles: string };
     const profiles = JSON.parse(row.profiles) as Array<{ streamUri?: string }>;
-    profiles[stream === 'main' ? 0 : 1]!.streamUri = uri;
+    profiles[stream === 'main' ? 0 : 1].streamUri = uri;
     db.prepare('UPDATE cameras SET profiles = ? WHERE id = ?').run(JSON.stringify(profiles), cameraId);
   } finally {
     db.close();
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
   const broker = await startBroker('127.83.1.1');
   let agent: AgentChild | undefined;
   let browser: Browser | undefined;
-  const direct = sim.cameras[0]!.rtspUrl(1, args.stream);
+  const direct = sim.cameras[0].rtspUrl(1, args.stream);
   const refusing = sim.cameras.find((c) => c.spec.host === '127.83.1.4')!;
   const refusingDirect = refusing.rtspUrl(1, args.stream);
   const proxy = await startProxy('127.83.1.1', { '/cam': direct, '/refusing': refusingDirect });
@@ -326,7 +327,7 @@ async function main(): Promise<void> {
     agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live' });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const h264 = ids['127.83.1.2']!;
+    const h264 = ids['127.83.1.2'];
     const url = `${agent.webUrl}?camera=${encodeURIComponent(h264)}&stream=${args.stream}`;
     // Chromium's first page (process start-up, code caches) is not a viewer's first picture: one round not counted.
     {
@@ -357,11 +358,11 @@ async function main(): Promise<void> {
     const cold = await coldRounds('keyframe requested');
     // The same camera with its ONVIF service unreachable (RTSP stays up): the agent's
     // SetSynchronizationPoint fails, the pull waits for the encoder's next scheduled keyframe.
-    await sim.cameras[0]!.setOnline(false);
+    await sim.cameras[0].setOnline(false);
     const coldSim = await coldRounds('no keyframe request');
-    await sim.cameras[0]!.setOnline(true);
+    await sim.cameras[0].setOnline(true);
     // A camera that answers SetSynchronizationPoint with ter:ActionNotSupported (GOP 2 s).
-    const refusingId = ids['127.83.1.4']!;
+    const refusingId = ids['127.83.1.4'];
     const refusingUrl = `${agent.webUrl}?camera=${encodeURIComponent(refusingId)}&stream=${args.stream}`;
     await waitNoPull(agent);
     setStreamUri(dataDir, refusingId, args.stream, proxy.url('/refusing'));
@@ -410,7 +411,7 @@ async function main(): Promise<void> {
     // (c) latency, JSMpeg (H.265 main stream)
     if (args.jsmpeg) {
       await waitNoPull(agent);
-      const jsUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.3']!)}&stream=main`;
+      const jsUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.3'])}&stream=main`;
       out.latencyJsmpeg = await playbackRun(agent, context, jsUrl, 'canvas', args.seconds);
       if (!args.json) console.log(`JSMpeg latency: ${JSON.stringify(out.latencyJsmpeg)}`);
     }
@@ -423,8 +424,8 @@ async function main(): Promise<void> {
     if (args.stream === 'sub') {
       await agent.stop();
       agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live', extra: ['--web.max-keyframe-interval-sec', '1'] });
-      const fixUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.4']!)}&stream=sub`;
-      setStreamUri(dataDir, ids['127.83.1.4']!, 'sub', refusingDirect);
+      const fixUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.4'])}&stream=sub`;
+      setStreamUri(dataDir, ids['127.83.1.4'], 'sub', refusingDirect);
       const govBefore = refusing.govLength(1, 'sub');
       const first = await firstPicture(context, fixUrl);
       await first.page.close();
@@ -435,7 +436,7 @@ async function main(): Promise<void> {
       const proxy2 = await startProxy('127.83.1.1', { '/fixed': refusingDirect });
       extraProxies.push(proxy2);
       bgs.push(backgroundClient(proxy2.url('/fixed')));
-      setStreamUri(dataDir, ids['127.83.1.4']!, 'sub', proxy2.url('/fixed'));
+      setStreamUri(dataDir, ids['127.83.1.4'], 'sub', proxy2.url('/fixed'));
       await sleep(1000);
       const fixed = await coldRounds('keyframe request refused, GOP shortened to 1 s', fixUrl);
       const fp0 = out.firstPicture as Record<string, unknown>;
@@ -453,13 +454,13 @@ async function main(): Promise<void> {
         table(
           ['first picture (ms, goto → first presented frame)', 'n', 'p50', 'p95', 'max'],
           [
-            ['cold, keyframe requested (SetSynchronizationPoint)', fp.cold!.n, fp.cold!.p50, fp.cold!.p95, fp.cold!.max],
-            ['cold, no keyframe request (ONVIF off; GOP 2 s)', fp.coldNoKeyframeRequest!.n, fp.coldNoKeyframeRequest!.p50, fp.coldNoKeyframeRequest!.p95, fp.coldNoKeyframeRequest!.max],
-            ['cold, keyframe request refused (GOP 2 s)', fp.coldRefused!.n, fp.coldRefused!.p50, fp.coldRefused!.p95, fp.coldRefused!.max],
+            ['cold, keyframe requested (SetSynchronizationPoint)', fp.cold.n, fp.cold.p50, fp.cold.p95, fp.cold.max],
+            ['cold, no keyframe request (ONVIF off; GOP 2 s)', fp.coldNoKeyframeRequest.n, fp.coldNoKeyframeRequest.p50, fp.coldNoKeyframeRequest.p95, fp.coldNoKeyframeRequest.max],
+            ['cold, keyframe request refused (GOP 2 s)', fp.coldRefused.n, fp.coldRefused.p50, fp.coldRefused.p95, fp.coldRefused.max],
             ...(fp.coldRefusedGopShortened
               ? [['cold, refused, web.maxKeyframeIntervalSec 1 (GOP 1 s)', fp.coldRefusedGopShortened.n, fp.coldRefusedGopShortened.p50, fp.coldRefusedGopShortened.p95, fp.coldRefusedGopShortened.max]]
               : []),
-            ['warm (pull running)', fp.warm!.n, fp.warm!.p50, fp.warm!.p95, fp.warm!.max],
+            ['warm (pull running)', fp.warm.n, fp.warm.p50, fp.warm.p95, fp.warm.max],
           ],
         ),
       );

@@ -162,7 +162,7 @@ function fileBytes(file: string): number {
 /** Enqueues inputs [from, from+n) keeping at most `outstanding` promises unresolved. */
 async function enqueueMany(outbox: SqliteOutbox, from: number, n: number, outstanding: number): Promise<void> {
   let open = 0;
-  let failed: unknown;
+  let failed: Error | undefined;
   let wake: (() => void) | null = null;
   const settle = () => {
     open--;
@@ -432,7 +432,6 @@ async function oneRun(kind: 'bare' | 'replay', args: { bareMode: 'batched' | 'im
   let pubackMs: number;
   if (kind === 'bare') {
     await barePublish(client, wire!, args.window, args.bareMode);
-    wire = null;
     pubackMs = performance.now() - t0;
   } else {
     const ob = outbox!;

@@ -328,7 +328,7 @@ function faultScene(ctx: Ctx, cls: PictureFault, i: number): { chain: string; de
       const area = rng.range(0.34, 0.6);
       const aspect = rng.range(0.6, 2.2); // box w/h relative to the frame's shape
       let bw = Math.min(1, Math.sqrt(area * aspect));
-      let bh = Math.min(1, area / bw);
+      const bh = Math.min(1, area / bw);
       bw = Math.min(1, area / bh);
       const x = Math.round(rng.range(0, 1 - bw) * w);
       const y = Math.round(rng.range(0, 1 - bh) * h);

@@ -83,7 +83,7 @@ function startSimulator(args: Args): Promise<{ child: ChildProcess; cameras: Sim
     if (args.rtspAuth) argv.push('--rtsp-auth');
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       try {
         const parsed = JSON.parse(out) as { cameras: SimCamera[]; rtspPort: number; startupMs: unknown };
@@ -99,7 +99,7 @@ function startSimulator(args: Args): Promise<{ child: ChildProcess; cameras: Sim
 /** utime + stime of a process and its threads, ms (clock ticks are 10 ms here). */
 function cpuMsOf(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
@@ -135,7 +135,7 @@ function tasksFor(cameras: SimCamera[], timeoutMs: number): Task[] {
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function sweep(tasks: Task[], concurrency: number) {
@@ -185,8 +185,8 @@ async function main(): Promise<void> {
         console.log(
           `sweep ${i + 1}: ${r.wallMs} ms wall, ${r.probes} probes, ${r.probesPerSec} probes/s, failures ${r.failures}, ` +
             `prober CPU ${r.cpuMs} ms, RSS ${r.rssMb} MB, simulator CPU ${simCpuMs} ms; ` +
-            `p50/p95/max ms: reach ${l.reach!.p50}/${l.reach!.p95}/${l.reach!.max}, clock ${l.clock!.p50}/${l.clock!.p95}/${l.clock!.max}, ` +
-            `describe ${l.describe!.p50}/${l.describe!.p95}/${l.describe!.max}`,
+            `p50/p95/max ms: reach ${l.reach.p50}/${l.reach.p95}/${l.reach.max}, clock ${l.clock.p50}/${l.clock.p95}/${l.clock.max}, ` +
+            `describe ${l.describe.p50}/${l.describe.p95}/${l.describe.max}`,
         );
         for (const f of r.failureSamples) console.log(`  failed: ${f}`);
       }

@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { probeRtmp, startRtmpServer } from '../../test/support/media-server';
+import { probeRtmp, startRtmpServer } from '../peers/media-server';
 import {
   backgroundClient,
   camerasInInventory,
@@ -40,6 +40,7 @@ import {
   table,
   type AgentChild,
 } from './video-rig';
+import os from 'node:os';
 
 interface RelayRow {
   streamId: string;
@@ -103,7 +104,7 @@ async function newFfmpeg(agentPid: number, before: number[], ms = 10_000): Promi
   const until = Date.now() + ms;
   for (;;) {
     const added = ffmpegsUnder(agentPid).filter((p) => !before.includes(p));
-    if (added.length === 1) return added[0]!;
+    if (added.length === 1) return added[0];
     if (added.length > 1) throw new Error(`more than one new ffmpeg under the agent: ${added.join(', ')}`);
     if (Date.now() > until) throw new Error('no ffmpeg appeared under the agent');
     await sleep(50);
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
   const broker = await startBroker('127.83.0.1');
   let agent: AgentChild | undefined;
   const out: Record<string, unknown> = {
-    machine: { cores: require('node:os').cpus().length, model: require('node:os').cpus()[0]?.model, loadavgAtStart: require('node:os').loadavg().map(round1) },
+    machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, loadavgAtStart: os.loadavg().map(round1) },
   };
   try {
     agent = await startAgentChild({
@@ -134,8 +135,8 @@ async function main(): Promise<void> {
       extra: ['--video.relay.budget-kbps', '0', '--video.relay.max-relays', String(Math.max(16, args.relays))],
     });
     const gst = () => descendants(process.pid).filter((p) => p.comm.startsWith('python') || p.comm.startsWith('gst')).map((p) => p.pid);
-    const camera = ids[hosts[0]!]!;
-    const url = sim.cameras[0]!.rtspUrl(1, 'main');
+    const camera = ids[hosts[0]];
+    const url = sim.cameras[0].rtspUrl(1, 'main');
 
     await sleep(5000); // the agent's start-up settles (its idle CPU is measured at the end)
 
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
       const bg = backgroundClient(url); // keeps camera 1's encoder running between the starts (not counted)
       await sleep(1000);
       for (let i = 0; i < n; i++) {
-        const cam = ids[hosts[i % hosts.length]!]!;
+        const cam = ids[hosts[i % hosts.length]];
         streamIds.push(await startRelay(agent, cam, rtmp.url(`r${String(i + 1).padStart(2, '0')}`)));
       }
       await waitRunning(agent, streamIds, 60_000);
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
       };
       if (!args.json) console.log(`16 relays: ${JSON.stringify(out.b)}`);
       await agent.command('stream-stop', { camera });
-      for (const h of hosts.slice(1)) await agent.command('stream-stop', { camera: ids[h]! });
+      for (const h of hosts.slice(1)) await agent.command('stream-stop', { camera: ids[h] });
       await stopChild(bg);
     }
     // The agent idle (no relay, no viewer), for reference.

@@ -29,7 +29,7 @@ export const HZ = 100;
 /** utime + stime of a process (all its threads), in ms; NaN when it is gone. */
 export function cpuMs(pid: number): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
   } catch {
     return NaN;
@@ -83,9 +83,9 @@ export function ffmpegsUnder(pid: number): number[] {
 
 /** Busy and total jiffies of the whole box (/proc/stat), for "how loaded was the box". */
 export function boxTicks(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = line[3]! + line[4]!;
+  const idle = line[3] + line[4];
   return { busy: total - idle, total };
 }
 
@@ -93,7 +93,7 @@ export function boxTicks(): { busy: number; total: number } {
  * rounded to 10 ms ticks like utime+stime). Empty when the process is gone. */
 export function threadNs(pid: number): Map<number, number> {
   const out = new Map<number, number>();
-  let tids: string[] = [];
+  let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
@@ -154,7 +154,7 @@ export const pctOfCore = (cpu: number, wallMs: number) => (100 * cpu) / wallMs;
 export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
 export const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -163,8 +163,8 @@ export const round3 = (n: number) => Math.round(n * 1000) / 1000;
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
-  return [line(cells[0]!), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...cells.slice(1).map(line)].join('\n');
+  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(cells[0]), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...cells.slice(1).map(line)].join('\n');
 }
 
 // --- peers ------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ export async function camerasInInventory(specs: SimCameraSpec[]): Promise<{ sim:
     for (const s of specs) {
       const d = openDriver({ kind: 'onvif', host: s.host, port: 80 }, { username: 'admin', password: 'admin123' }, { timeoutMs: 5000 });
       try {
-        ids[s.host] = upsertDeviceReport(db, await d.report(), { now: new Date() }).cameras[0]!.id;
+        ids[s.host] = upsertDeviceReport(db, await d.report(), { now: new Date() }).cameras[0].id;
       } finally {
         d.close();
       }
@@ -280,7 +280,7 @@ export async function startAgentChild(opts: { dataDir: string; brokerUrl: string
   const env = { ...process.env, CAMGATE_PASSWORD: 'admin123', CAMGATE_CAMERAS_USERNAME: 'admin' };
   const child = spawn(camgateBin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     err += c.toString('utf8');
     if (err.length > 200_000) err = err.slice(-100_000);
   });
@@ -310,7 +310,7 @@ export async function startAgentChild(opts: { dataDir: string; brokerUrl: string
   } catch (e) {
     await stopChild(child);
     await client.endAsync();
-    throw new Error(`${(e as Error).message}: ${err.slice(-2000)}`);
+    throw new Error(`${(e as Error).message}: ${err.slice(-2000)}`, { cause: e });
   }
   let n = 0;
   const command: AgentChild['command'] = async (name, cmdArgs, timeoutMs = 30_000) => {

@@ -184,7 +184,7 @@ test('the example config validates and mentions every key', () => {
   const example = resolve(__dirname, '../../../config/camgate.example.yaml');
   const loaded = agentConfig.load({ file: example, env: {} });
   assert.equal(loaded.config.site.id, 'zj-hz-xh-zt-v012');
-  const text = require('node:fs').readFileSync(example, 'utf8') as string;
+  const text = readFileSync(example, 'utf8');
   for (const k of agentConfig.keys) assert.ok(text.includes(`${k.segments[k.segments.length - 1]}:`), `example lacks ${k.path}`);
 });
 

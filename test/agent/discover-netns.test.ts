@@ -27,8 +27,8 @@ function startSimulatorIn(netns: TestNetns, opts: SimulatorOptions): Promise<Chi
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`simulator did not start within 15 s: ${stderr}`)), 15_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (!stdout.includes('READY')) return;
       clearTimeout(timer);

@@ -81,7 +81,7 @@ function assertNoStackTrace(stderr: string): void {
 
 function assertOneReadableLine(message: string, host: string): void {
   assert.ok(message.includes(host), `message does not name ${host}: ${message}`);
-  // eslint-disable-next-line no-control-regex
+   
   assert.doesNotMatch(message, /[\u0000-\u001f\u007f]/, `not one printable line: ${JSON.stringify(message)}`);
   assert.ok(message.length <= 400, `message too long (${message.length})`);
 }
@@ -120,7 +120,7 @@ test('discover against good and broken devices: each failure reported, the good 
     assert.ok(d, `${b.spec.host} (${b.spec.fault ?? 'wrong password'}) missing from the output`);
     assert.equal(d.ok, false);
     assert.equal(d.error?.code, b.code, `${b.spec.host} (${b.spec.fault ?? 'wrong password'}): ${d.error?.message}`);
-    assertOneReadableLine(d.error!.message, b.spec.host!);
+    assertOneReadableLine(d.error.message, b.spec.host);
   }
   const hung = byHost.get('127.48.0.10')!.error!;
   assert.equal(hung.deadline, 'overall');
@@ -162,7 +162,7 @@ test('discover against good and broken devices: each failure reported, the good 
   for (const b of BAD) {
     const line = failedLines.find((l) => l.startsWith(`✗ ${b.spec.host}:80  `));
     assert.ok(line, `no ✗ line for ${b.spec.host}`);
-    assertOneReadableLine(line, b.spec.host!);
+    assertOneReadableLine(line, b.spec.host);
   }
   assert.match(failedLines.find((l) => l.startsWith('✗ 127.48.0.10:80'))!, /overall --timeout of 8000 ms ran out; raise --timeout/);
   assert.match(failedLines.find((l) => l.startsWith('✗ 127.48.0.16:80'))!, /authentication failed .*→ store its login: camgate cameras add onvif 127\.48\.0\.16:80/);

@@ -112,9 +112,9 @@ function runUntilReady(child: ReturnType<typeof spawn>, shown: NodeJS.ReadableSt
 /** `camgate run` under a pseudo-terminal, stopped with Ctrl-C typed at it, as a person would. */
 function runInTerminal(command: string, env: Record<string, string>, logFile?: string): Promise<AgentRun> {
   const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stderr!.resume();
+  child.stderr.resume();
   const readLog = () => (logFile ? readFileOr(logFile) : '');
-  return runUntilReady(child, child.stdout!, readLog, () => child.stdin!.end('\x03'));
+  return runUntilReady(child, child.stdout, readLog, () => child.stdin.end('\x03'));
 }
 
 function readFileOr(file: string): string {
@@ -176,7 +176,7 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
 
   // The same command with stderr piped (a service manager, a collector): JSON.
   const piped = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  const pipedRun = await runUntilReady(piped, piped.stderr!, () => '', () => piped.kill('SIGTERM'));
+  const pipedRun = await runUntilReady(piped, piped.stderr, () => '', () => piped.kill('SIGTERM'));
   assert.equal(pipedRun.code, 0, pipedRun.output);
   assertJsonLines(pipedRun.output, 'stderr piped');
 });
@@ -191,7 +191,7 @@ test('log.format forces either way: json on a terminal (--log-format), pretty in
   assertJsonLines(json.output, 'json forced on a terminal');
 
   const piped = spawn(process.execPath, args, { env: cleanEnv({ CAMGATE_LOG_FORMAT: 'pretty' }), stdio: ['ignore', 'ignore', 'pipe'] });
-  const pretty = await runUntilReady(piped, piped.stderr!, () => '', () => piped.kill('SIGTERM'));
+  const pretty = await runUntilReady(piped, piped.stderr, () => '', () => piped.kill('SIGTERM'));
   assert.equal(pretty.code, 0, pretty.output);
   assert.equal(HAS_ANSI.test(pretty.output), false, 'colour codes in a pipe');
   const heads = pretty.output.split('\n').filter((l) => PRETTY_HEAD.test(l));

@@ -111,7 +111,7 @@ test('a device that never answers is cut off at identifyTimeoutMs', async () => 
   assert.ok(elapsed < 1000, `took ${elapsed} ms`);
   const hung = result.outcomes.find((o) => o.target.host === '10.0.0.2')!;
   assert.equal(hung.error?.code, 'timeout');
-  assert.match(hung.error!.message, /did not finish within 150 ms/);
+  assert.match(hung.error.message, /did not finish within 150 ms/);
   assert.ok(log.closed.includes('10.0.0.2'));
 });
 
@@ -255,7 +255,7 @@ test('the device deadline still applies when it comes before the overall one', a
   const hung = result.outcomes.find((o) => o.target.host === '10.0.3.2')!;
   assert.equal(hung.error?.code, 'timeout');
   assert.equal(hung.error?.deadline, undefined);
-  assert.match(hung.error!.message, /did not finish within 150 ms \(onvif\.timeoutMs\)/);
+  assert.match(hung.error.message, /did not finish within 150 ms \(onvif\.timeoutMs\)/);
   assert.equal(result.cutOff, 0);
 });
 

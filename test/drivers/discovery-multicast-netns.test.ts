@@ -14,7 +14,7 @@ before(() => {
   try {
     ip('netns', 'add', NS);
   } catch (err) {
-    throw new Error(`cannot create network namespace (needs root and iproute2): ${(err as Error).message}`);
+    throw new Error(`cannot create network namespace (needs root and iproute2): ${(err as Error).message}`, { cause: err });
   }
   inNs('link', 'set', 'lo', 'up');
   inNs('link', 'set', 'lo', 'multicast', 'on');

@@ -92,10 +92,10 @@ test('identify every vendor from its discovery answer: identity strings exact, U
       assert.equal(ch.profiles.length, 2, `${host} ch${ch.channel}`);
       for (const p of ch.profiles) {
         assert.ok(p.streamUri, `${host} ${p.token} has a stream URI`);
-        const u = splitUrl(p.streamUri!)!;
+        const u = splitUrl(p.streamUri)!;
         assert.equal(u.host, host, `${p.streamUri} must use the answering host`);
         assert.equal(u.userinfo, undefined);
-        assert.ok(!/\s|&amp;/.test(p.streamUri!), p.streamUri);
+        assert.ok(!/\s|&amp;/.test(p.streamUri), p.streamUri);
         if (p.snapshotUri) assert.equal(splitUrl(p.snapshotUri)!.host, host);
       }
       assert.ok((ch.profiles[0].width ?? 0) >= (ch.profiles[1].width ?? 0), 'main stream first');

@@ -12,10 +12,10 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { startAgent } from '../../agent/agent';
 import { openDriver } from '../../drivers/index';
-import { startMosquitto } from '../support/mosquitto';
+import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { tempDir, sleep } from '../uplink/helpers';
 import { channel, report } from '../agent/helpers';
-import { validatePayload } from '../../contract/index';
+import { validatePayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 
 const SITE = 'v075';

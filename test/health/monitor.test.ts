@@ -14,7 +14,7 @@ import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { HealthMonitor, HealthProbes, HealthConfig } from '../../agent/health/monitor';
 import type { PictureResult } from '../../agent/health/types';
 import { channel, report } from '../agent/helpers';
-import type { CameraStatus, EventBody } from '../../contract/index';
+import type { CameraStatus, EventBody } from '../../contract';
 
 function healthConfig(over: Partial<HealthConfig> = {}): HealthConfig {
   const base = agentConfig.load({ env: {} }).config.health;

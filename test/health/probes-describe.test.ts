@@ -96,7 +96,7 @@ describe('health probe: RTSP DESCRIBE', () => {
     const wrong = await checkStream({ url: cam('gen').rtspUrl(1, 'sub'), stream: 'sub', credentials: { username: 'admin', password: 'Wr0ng-S3cret' }, timeoutMs: 5000 });
     assert.equal(wrong.ok, false);
     assert.equal(wrong.error?.code, 'auth');
-    assert.match(wrong.error!.message, /^sub stream: authentication failed for 127\.72\.3\.1:\d+ \(admin\)/);
+    assert.match(wrong.error.message, /^sub stream: authentication failed for 127\.72\.3\.1:\d+ \(admin\)/);
     assert.doesNotMatch(JSON.stringify(wrong), /Wr0ng-S3cret/);
     const none = await checkStream({ url: cam('gen').rtspUrl(1, 'sub'), stream: 'sub', timeoutMs: 5000 });
     assert.equal(none.error?.code, 'auth');
@@ -109,7 +109,7 @@ describe('health probe: RTSP DESCRIBE', () => {
   it('garbage RTSP: bad-answer at once; a hanging RTSP port: timeout at the deadline; a healthy stream meanwhile is not delayed', async () => {
     const garbage = await checkStream({ url: cam('garbage').rtspUrl(1, 'main'), stream: 'main', credentials: CREDS, timeoutMs: 2000 });
     assert.equal(garbage.error?.code, 'bad-answer', JSON.stringify(garbage));
-    assert.match(garbage.error!.message, /127\.72\.3\.4:\d+ did not answer with RTSP/);
+    assert.match(garbage.error.message, /127\.72\.3\.4:\d+ did not answer with RTSP/);
     assert.ok(garbage.latencyMs! < 1000);
     const t0 = Date.now();
     const [hung, healthy] = await Promise.all([
@@ -117,7 +117,7 @@ describe('health probe: RTSP DESCRIBE', () => {
       checkStream({ url: cam('gen').rtspUrl(1, 'sub'), stream: 'sub', credentials: CREDS, timeoutMs: 700 }).then((r) => ({ r, took: Date.now() - t0 })),
     ]);
     assert.equal(hung.r.error?.code, 'timeout', JSON.stringify(hung.r));
-    assert.match(hung.r.error!.message, /127\.72\.3\.5:\d+/);
+    assert.match(hung.r.error.message, /127\.72\.3\.5:\d+/);
     assert.ok(hung.took >= 690 && hung.took < 900, `hung probe took ${hung.took} ms`);
     assert.equal(healthy.r.ok, true, JSON.stringify(healthy.r));
     assert.ok(healthy.took < 500, `healthy probe took ${healthy.took} ms`);
@@ -126,10 +126,10 @@ describe('health probe: RTSP DESCRIBE', () => {
   it('refused, no such stream, and an answer without an SDP', async () => {
     const refused = await checkStream({ url: 'rtsp://127.72.3.99:8554/live', stream: 'main', timeoutMs: 1000 });
     assert.equal(refused.error?.code, 'refused');
-    assert.match(refused.error!.message, /127\.72\.3\.99:8554/);
+    assert.match(refused.error.message, /127\.72\.3\.99:8554/);
     const missing = await checkStream({ url: cam('gen').rtspUrl(1, 'main').replace('/ch1/', '/ch9/'), stream: 'main', credentials: CREDS, timeoutMs: 2000 });
     assert.equal(missing.error?.code, 'failed');
-    assert.match(missing.error!.message, /404/);
+    assert.match(missing.error.message, /404/);
     const noSdp = await fakeRtsp('127.72.3.20', 554, (method, cseq) =>
       method === 'DESCRIBE'
         ? `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello`
@@ -138,7 +138,7 @@ describe('health probe: RTSP DESCRIBE', () => {
     closers.push(noSdp.close);
     const r = await checkStream({ url: 'rtsp://127.72.3.20/live', stream: 'sub', timeoutMs: 1000 });
     assert.equal(r.error?.code, 'bad-answer');
-    assert.match(r.error!.message, /without an SDP/);
+    assert.match(r.error.message, /without an SDP/);
     const huge = await fakeRtsp('127.72.3.21', 554, (_m, cseq) => `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Length: 50000000\r\n\r\n`);
     closers.push(huge.close);
     assert.equal((await checkStream({ url: 'rtsp://127.72.3.21/live', stream: 'main', timeoutMs: 1000 })).error?.code, 'too-large');
@@ -175,6 +175,6 @@ describe('health probe: RTSP DESCRIBE', () => {
   it('bad input: an invalid URL is a failed check that does not echo a password', async () => {
     const r = await checkStream({ url: 'rtsp://admin:Wr0ng-S3cret@[nope/x', stream: 'main', timeoutMs: 500 });
     assert.equal(r.error?.code, 'failed');
-    assert.doesNotMatch(r.error!.message, /Wr0ng-S3cret/);
+    assert.doesNotMatch(r.error.message, /Wr0ng-S3cret/);
   });
 });

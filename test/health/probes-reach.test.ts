@@ -60,7 +60,7 @@ describe('health probe: TCP reachability', () => {
     assert.equal(r.ok, false);
     assert.equal(r.latencyMs, null);
     assert.equal(r.error?.code, 'refused');
-    assert.match(r.error!.message, /127\.72\.1\.9:8081/);
+    assert.match(r.error.message, /127\.72\.1\.9:8081/);
   });
 
   it('a SYN that is never answered: timeout at the deadline, not later', async () => {
@@ -70,7 +70,7 @@ describe('health probe: TCP reachability', () => {
       const r = await checkReach({ host: '127.72.1.20', port: 8554, timeoutMs: 400 });
       const took = Date.now() - t0;
       assert.equal(r.error?.code, 'timeout', JSON.stringify(r));
-      assert.match(r.error!.message, /127\.72\.1\.20:8554.*400 ms/);
+      assert.match(r.error.message, /127\.72\.1\.20:8554.*400 ms/);
       assert.ok(took >= 390 && took < 600, `took ${took} ms`);
       // A healthy device probed meanwhile is not held up.
       const [slow, fast] = await Promise.all([
@@ -97,7 +97,7 @@ describe('health probe: TCP reachability', () => {
       setTimeout(() => ac.abort(), 50);
       const r = await checkReach({ host: '127.72.1.21', port: 8554, timeoutMs: 5000, signal: ac.signal });
       assert.equal(r.error?.code, 'timeout');
-      assert.match(r.error!.message, /cancelled/);
+      assert.match(r.error.message, /cancelled/);
       assert.ok(Date.now() - t0 < 500);
       const pre = new AbortController();
       pre.abort();

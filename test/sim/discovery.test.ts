@@ -34,11 +34,11 @@ describe('simulator WS-Discovery (unicast)', () => {
   after(() => sim?.stop());
 
   it('answers a Probe with ProbeMatches from the device address, echoing MessageID', async () => {
-    const cam = sim.cameras[1]!;
+    const cam = sim.cameras[1];
     const id = uniqueMessageId();
     const answers = await udpExchange(cam.spec.host, probeXml(id));
     assert.equal(answers.length, 1);
-    const a = answers[0]!;
+    const a = answers[0];
     assert.equal(a.address, cam.spec.host, 'answer must come from the device address');
     assert.equal(field(a.text, WSA, 'RelatesTo'), id);
     assert.equal(field(a.text, WSA, 'Address'), `urn:uuid:${cam.spec.uuid}`);
@@ -56,23 +56,23 @@ describe('simulator WS-Discovery (unicast)', () => {
   });
 
   it('uses vendor variety: uuid: prefix, tds:Device type, other SOAP prefixes', async () => {
-    const dahua = sim.cameras[2]!;
+    const dahua = sim.cameras[2];
     const [a] = await udpExchange(dahua.spec.host, probeXml(uniqueMessageId()));
     assert.ok(a);
     assert.equal(field(a.text, WSA, 'Address'), `uuid:${dahua.spec.uuid}`);
     assert.match(a.text, /<s:Envelope /, 'Dahua-like answers use the s: prefix');
-    const nvr = sim.cameras[3]!;
+    const nvr = sim.cameras[3];
     const [b] = await udpExchange(nvr.spec.host, probeXml(uniqueMessageId()));
     assert.ok(b);
     assert.deepEqual(field(b.text, WSDD, 'Types').split(' '), ['dn:NetworkVideoTransmitter', 'tds:Device']);
-    const tapo = sim.cameras[4]!;
+    const tapo = sim.cameras[4];
     const [c] = await udpExchange(tapo.spec.host, probeXml(uniqueMessageId()));
     assert.ok(c);
     assert.equal(field(c.text, WSDD, 'XAddrs'), 'http://127.61.0.5:2020/onvif/service');
   });
 
   it('puts reportedHost (NAT quirk) into XAddrs', async () => {
-    const cam = sim.cameras[0]!;
+    const cam = sim.cameras[0];
     const [a] = await udpExchange(cam.spec.host, probeXml(uniqueMessageId()));
     assert.ok(a);
     assert.equal(a.address, '127.61.0.1');
@@ -82,7 +82,7 @@ describe('simulator WS-Discovery (unicast)', () => {
   });
 
   it('ignores datagrams that are not Probes', async () => {
-    const cam = sim.cameras[0]!;
+    const cam = sim.cameras[0];
     assert.deepEqual(await udpExchange(cam.spec.host, 'hello, is it me you are looking for?', 300), []);
     const hello = probeXml(uniqueMessageId()).replace(/Probe/g, 'Hello');
     assert.deepEqual(await udpExchange(cam.spec.host, hello, 300), []);
@@ -93,8 +93,8 @@ describe('simulator WS-Discovery (unicast)', () => {
   it('not-onvif device answers with junk that is not ProbeMatches', async () => {
     const answers = await udpExchange('127.61.0.6', probeXml(uniqueMessageId()));
     assert.equal(answers.length, 1);
-    assert.doesNotMatch(answers[0]!.text, /ProbeMatch/);
-    assert.throws(() => parseXml(answers[0]!.text));
+    assert.doesNotMatch(answers[0].text, /ProbeMatch/);
+    assert.throws(() => parseXml(answers[0].text));
   });
 
   it('nothing answers on an address no device owns', async () => {

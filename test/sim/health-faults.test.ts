@@ -43,11 +43,11 @@ async function grab(url: string, frames = 1, fps = 2): Promise<{ rgb: number[]; 
   const last = data.subarray(size * (frames - 1), size * frames);
   const rgb = [0, 1, 2].map((c) => {
     let sum = 0;
-    for (let i = c; i < size; i += 3) sum += first[i]!;
+    for (let i = c; i < size; i += 3) sum += first[i];
     return sum / (size / 3);
   });
   let diff = 0;
-  for (let i = 0; i < size; i++) diff += Math.abs(first[i]! - last[i]!);
+  for (let i = 0; i < size; i++) diff += Math.abs(first[i] - last[i]);
   return { rgb, change: diff / size };
 }
 
@@ -148,7 +148,7 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     // The fault sits behind the login, as on a real camera.
     const challenge = await httpRequest(url);
     assert.equal(challenge.status, 401);
-    const values = challenge.rawHeaders.filter((_, i) => i % 2 === 1 && challenge.rawHeaders[i - 1]!.toLowerCase() === 'www-authenticate');
+    const values = challenge.rawHeaders.filter((_, i) => i % 2 === 1 && challenge.rawHeaders[i - 1].toLowerCase() === 'www-authenticate');
     const authorization = authorizationFor(values, DIGEST, 'GET', new URL(url).pathname)!;
     const seen = await new Promise<{ status: number; headers: Record<string, unknown>; head: Buffer; read: number }>((resolve, reject) => {
       const req = get(url, { headers: { Authorization: authorization }, agent: false }, (res) => {
@@ -194,13 +194,13 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     const r = await run('/usr/bin/python3', ['-c', code], { input: JSON.stringify(mounts.filter((m) => m.path.endsWith('/sub'))), timeoutMs: 20_000 });
     assert.equal(r.code, 0, r.stderr);
     const [moving, black, frozen, blue] = r.stdout.trim().split('\n');
-    assert.match(moving!, /pattern=smpte horizontal-speed=2 .*timeoverlay/);
+    assert.match(moving, /pattern=smpte horizontal-speed=2 .*timeoverlay/);
     assert.doesNotMatch(r.stdout, /ball/);
-    assert.match(black!, /pattern=black /);
-    assert.match(blue!, /pattern=blue /);
-    assert.match(frozen!, /pattern=smpte75 /);
+    assert.match(black, /pattern=black /);
+    assert.match(blue, /pattern=blue /);
+    assert.match(frozen, /pattern=smpte75 /);
     for (const line of [black, frozen, blue]) {
-      assert.doesNotMatch(line!, /timeoverlay|horizontal-speed/);
+      assert.doesNotMatch(line, /timeoverlay|horizontal-speed/);
     }
     assert.throws(() => resolveCamera({ host: '127.72.5.120', picture: 'purple' as SimPicture }), /unknown picture "purple"/);
   });
@@ -213,7 +213,7 @@ describe('simulator: health faults, on/off-line, pictures', () => {
       grab(cam('frozen').rtspUrl(1, 'sub'), 2),
     ]);
     assert.ok(Math.max(...black.rgb) < 30, `black: ${black.rgb}`);
-    assert.ok(blue.rgb[2]! > 150 && blue.rgb[0]! < 60 && blue.rgb[1]! < 60, `blue: ${blue.rgb}`);
+    assert.ok(blue.rgb[2] > 150 && blue.rgb[0] < 60 && blue.rgb[1] < 60, `blue: ${blue.rgb}`);
     assert.ok(Math.max(...moving.rgb) - Math.min(...moving.rgb) < 80 && Math.max(...moving.rgb) > 60, `moving (colour bars): ${moving.rgb}`);
     assert.ok(moving.change > 2, `moving changed by ${moving.change}`);
     assert.ok(frozen.change < 1, `frozen changed by ${frozen.change}`);
@@ -221,7 +221,7 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     const withCreds = (u: string) => u.replace('http://', 'http://admin:admin123@');
     const [snapBlack, snapBlue, snapMoving] = await Promise.all([grab(withCreds(cam('black').snapshotUrl(1))), grab(withCreds(cam('blue').snapshotUrl(1))), grab(withCreds(cam('moving').snapshotUrl(1)))]);
     assert.ok(Math.max(...snapBlack.rgb) < 30, `black snapshot: ${snapBlack.rgb}`);
-    assert.ok(snapBlue.rgb[2]! > 150 && snapBlue.rgb[0]! < 60, `blue snapshot: ${snapBlue.rgb}`);
+    assert.ok(snapBlue.rgb[2] > 150 && snapBlue.rgb[0] < 60, `blue snapshot: ${snapBlue.rgb}`);
     assert.ok(Math.max(...snapMoving.rgb) > 60, `moving snapshot: ${snapMoving.rgb}`);
   });
 

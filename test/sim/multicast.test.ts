@@ -46,7 +46,7 @@ describe('simulator multicast discovery (network namespace)', () => {
 
       assert.equal(report.unicast.length, 1, 'a unicast probe reaches only its device');
       assert.equal(report.unicast[0]?.address, report.unicastTarget);
-      assert.equal(descendant(parseXml(report.unicast[0]!.text), WSA, 'RelatesTo')?.text, report.unicastId);
+      assert.equal(descendant(parseXml(report.unicast[0].text), WSA, 'RelatesTo')?.text, report.unicastId);
     } finally {
       await netns.destroy();
     }

@@ -63,7 +63,7 @@ describe('simulator RTSP streams', () => {
   });
 
   it('H.264 main stream plays at 1920x1080 and the sub stream at 640x360', async () => {
-    const cam = sim.cameras[0]!;
+    const cam = sim.cameras[0];
     const main = await ffprobe(cam.rtspUrl(1, 'main'));
     assert.ok(main.ok, main.stderr);
     assert.deepEqual(main.streams[0], { codec_name: 'h264', width: 1920, height: 1080 });
@@ -73,13 +73,13 @@ describe('simulator RTSP streams', () => {
   });
 
   it('Hikvision main stream is real H.265', async () => {
-    const probe = await ffprobe(sim.cameras[1]!.rtspUrl(1, 'main'));
+    const probe = await ffprobe(sim.cameras[1].rtspUrl(1, 'main'));
     assert.ok(probe.ok, probe.stderr);
     assert.deepEqual(probe.streams[0], { codec_name: 'hevc', width: 1920, height: 1080 });
   });
 
   it('the Dahua URI from GetStreamUri plays once trimmed and &amp;-decoded', async () => {
-    const client = newCam(sim.cameras[2]!);
+    const client = newCam(sim.cameras[2]);
     await connectCam(client);
     const media = await camCall<{ uri: string }>((cb) => client.getStreamUri({ protocol: 'RTSP' }, cb));
     const uri = (media?.uri ?? '').trim();
@@ -90,13 +90,13 @@ describe('simulator RTSP streams', () => {
   });
 
   it('NVR channel 2 has its own stream', async () => {
-    const probe = await ffprobe(sim.cameras[3]!.rtspUrl(2, 'sub'));
+    const probe = await ffprobe(sim.cameras[3].rtspUrl(2, 'sub'));
     assert.ok(probe.ok, probe.stderr);
     assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 640, height: 360 });
   });
 
   it('a stream is only served on its own device address (the reported NAT host does not work)', async () => {
-    const cam = sim.cameras[0]!;
+    const cam = sim.cameras[0];
     const viaReported = await ffprobe(`rtsp://127.99.99.99:${sim.rtspPort}/gen/ch1/main`);
     assert.equal(viaReported.ok, false);
     assert.match(viaReported.stderr, /404/);
@@ -110,7 +110,7 @@ describe('simulator RTSP lifecycle and auth', () => {
   it('rtspAuth: the stream needs the device credentials (RTSP Digest)', async () => {
     const sim = await startSimulator({ rtspAuth: true, cameras: [{ host: '127.64.1.1', id: 'authcam' }] });
     try {
-      const url = sim.cameras[0]!.rtspUrl(1, 'sub');
+      const url = sim.cameras[0].rtspUrl(1, 'sub');
       const anonymous = await ffprobe(url);
       assert.equal(anonymous.ok, false);
       assert.match(anonymous.stderr, /401/);
@@ -169,7 +169,7 @@ describe('simulator RTSP lifecycle and auth', () => {
       assert.ok(await waitFor(() => out.includes('UP'), 20_000), `child never came up: ${out}`);
       const pids = [...out.matchAll(/CHILD (\d+)/g)].map((m) => Number(m[1]));
       assert.equal(pids.length, 1, out);
-      const python = pids[0]!;
+      const python = pids[0];
       assert.ok(pidAlive(python));
       parent.kill('SIGKILL');
       assert.ok(await waitFor(() => !pidAlive(python), 5000), `rtsp_server.py ${python} outlived its parent`);

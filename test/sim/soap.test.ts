@@ -165,8 +165,8 @@ describe('simulator SOAP services', () => {
     const withoutEncoding = profiles.filter((p) => !descendant(p, TT, 'Encoding'));
     assert.equal(withoutEncoding.length, 4);
     const main = profiles.find((p) => descendant(p, TT, 'Encoding'));
-    assert.equal(descendant(main!, TT, 'Width')?.text, '1920');
-    assert.equal(descendant(main!, TT, 'FrameRateLimit')?.text, '25');
+    assert.equal(descendant(main, TT, 'Width')?.text, '1920');
+    assert.equal(descendant(main, TT, 'FrameRateLimit')?.text, '25');
   });
 
   it('Hikvision H265: <tt:Encoding>H264 with encoding="H265" on VideoEncoderConfiguration', async () => {
@@ -180,7 +180,7 @@ describe('simulator SOAP services', () => {
     const vec = all(root, TT, 'VideoEncoderConfiguration');
     assert.equal(vec.length, 2);
     assert.equal(vec[0]?.attrs.encoding, 'H265');
-    assert.equal(descendant(vec[0]!, TT, 'Encoding')?.text, 'H264');
+    assert.equal(descendant(vec[0], TT, 'Encoding')?.text, 'H264');
     assert.equal(vec[1]?.attrs.encoding, undefined, 'the sub stream is real H.264');
   });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Aedes } from 'aedes';
 import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, tempDir } from './helpers';
-import { validatePayload, type PayloadKind } from '../../contract/index';
+import { validatePayload, type PayloadKind } from '../../contract';
 
 const SITE = 'emb-1';
 

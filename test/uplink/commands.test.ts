@@ -2,7 +2,7 @@
 // timeouts, audit, and the agent's handlers with an injected driver.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditEntry, CommandDispatcher, CommandError, CommandHandlers, IncomingCommand } from '../../agent/uplink/commands';
+import { AuditEntry, CommandDispatcher, CommandHandlers, IncomingCommand } from '../../agent/uplink/commands';
 import { agentHandlers, UplinkHandlerDeps } from '../../agent/commands/site';
 import { targetOfDevice } from '../../agent/inventory/device-driver';
 import { agentConfig } from '../../agent/config/spec';
@@ -12,8 +12,9 @@ import type { DriverTarget } from '../../drivers/api';
 import { DriverError } from '../../drivers/types';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
-import { validatePayload } from '../../contract/index';
+import { validatePayload } from '../../contract';
 import { FakeClock } from '../kit/clock';
+import { CommandError } from '../../contract';
 
 const SITE = 'v012';
 const req = (name: string, body: unknown, extra: Partial<IncomingCommand> = {}, site = SITE): IncomingCommand => ({

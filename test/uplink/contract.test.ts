@@ -12,7 +12,7 @@ import { listCameras } from '../../agent/inventory/cameras';
 import { setDeviceCredentials } from '../../agent/credentials/store';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
-import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError, birthPayload, direct, eventPayload, metaPayload, metricsPayload, replyPayload, statePayload, statusPayload, COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../contract/index';
+import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError, birthPayload, direct, eventPayload, metaPayload, metricsPayload, replyPayload, statePayload, statusPayload, COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../contract';
 
 test('topics: the fixed tree, built and parsed back', () => {
   const t = siteTopics('v012');

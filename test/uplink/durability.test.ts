@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { freePort, startMosquitto } from '../support/mosquitto';
+import { freePort, startMosquitto } from '../../scripts/peers/mosquitto';
 import { recorder, sleep, tempDir } from './helpers';
 
 const HARNESS = join(__dirname, 'harness-agent.js');
@@ -27,7 +27,7 @@ function run(file: string, args: string[], env: Record<string, string>, t: { aft
   const waiters = new Set<() => void>();
   let buf = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     buf += d.toString('utf8');
     let i: number;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -36,7 +36,7 @@ function run(file: string, args: string[], env: Record<string, string>, t: { aft
     }
     for (const w of [...waiters]) w();
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString('utf8');
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });

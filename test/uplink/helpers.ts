@@ -53,7 +53,7 @@ export async function recorder(t: TestContext, url: string, filters: string | st
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload, packet) => {
     const text = payload.toString('utf8');
-    let json: Record<string, unknown> = {};
+    let json: Record<string, unknown>;
     try {
       json = JSON.parse(text) as Record<string, unknown>;
     } catch {

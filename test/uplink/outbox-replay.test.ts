@@ -8,7 +8,7 @@ import { replay } from '../../agent/uplink/replay';
 import { DropClass, type OutboxMessage } from '../../agent/uplink/types';
 import { tempDir } from './support/outbox-helpers';
 
-async function filled(t: { after(fn: () => void): void }, n: number): Promise<SqliteOutbox> {
+async function filled(t: { after(fn: () => unknown): void }, n: number): Promise<SqliteOutbox> {
   const ob = openOutbox({ file: join(tempDir(t), 'outbox.db'), quotaBytes: 1e12 });
   t.after(() => ob.close());
   await Promise.all(Array.from({ length: n }, (_, i) => ob.enqueue({ topic: `t/${i % 4}`, payload: { i }, dropClass: DropClass.PeriodicStatus })));

@@ -14,7 +14,7 @@ function input(payload: Record<string, unknown>, dropClass = DropClass.Transitio
   return { topic, payload, dropClass };
 }
 
-function open(t: { after(fn: () => void): void }, file: string, opts: Partial<Parameters<typeof openOutbox>[0]> = {}): SqliteOutbox {
+function open(t: { after(fn: () => unknown): void }, file: string, opts: Partial<Parameters<typeof openOutbox>[0]> = {}): SqliteOutbox {
   const ob = openOutbox({ file, quotaBytes: BIG, ...opts });
   t.after(() => ob.close());
   return ob;
@@ -289,7 +289,7 @@ test('outbox accounting: bytes, depth and droppedTotal stay exact over many enqu
         const len = Math.floor(rnd() * 400);
         let text = '';
         for (let i = 0; i < len; i++) text += alphabet[Math.floor(rnd() * alphabet.length)];
-        return ob.enqueue(input({ text }, Math.floor(rnd() * 3) as DropClass, `t/${Math.floor(rnd() * 5)}`));
+        return ob.enqueue(input({ text }, Math.floor(rnd() * 3), `t/${Math.floor(rnd() * 5)}`));
       }),
     );
     for (const s of seqs) {

@@ -8,7 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { connect, ErrorWithReasonCode, MqttClient } from 'mqtt';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { EXAMPLE_DIR, makePki, siteAcl, startMosquitto } from '../support/mosquitto';
+import { EXAMPLE_DIR, makePki, siteAcl, startMosquitto } from '../../scripts/peers/mosquitto';
 import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, sleep, tempDir } from './helpers';
 
 const SITE = 'v012';

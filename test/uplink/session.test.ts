@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'mqtt';
-import { startMosquitto, freePort } from '../support/mosquitto';
+import { startMosquitto, freePort } from '../../scripts/peers/mosquitto';
 import { DropClass } from '../../agent/uplink/types';
 import { CommandHandlers } from '../../agent/uplink/commands';
 import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, Received, sleep, tempDir, type TestContext } from './helpers';
-import { validatePayload, type PayloadKind } from '../../contract/index';
+import { validatePayload, type PayloadKind } from '../../contract';
 
 const SITE = 'v012';
 

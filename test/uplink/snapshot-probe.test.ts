@@ -14,10 +14,10 @@ import { getDevice, listCameras } from '../../agent/inventory/cameras';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { openDriver } from '../../drivers/index';
-import type { Credentials, DeviceDriver } from '../../drivers/types';
+import type { Credentials } from '../../drivers/types';
 import { tempDir } from './helpers';
 import { channel, report } from '../agent/helpers';
-import { validatePayload } from '../../contract/index';
+import { validatePayload } from '../../contract';
 import { FakeClock } from '../kit/clock';
 
 const SITE = 'v052';
@@ -74,7 +74,7 @@ test('snapshot and probe-now against simulated cameras: JPEG with Digest, auth/g
     config,
     db,
     credentialsFor: () => login,
-    openDriver: (target, credentials, options) => openDriver(target, credentials, options) as DeviceDriver,
+    openDriver: (target, credentials, options) => openDriver(target, credentials, options),
     rebirth: async () => 0,
     session: () => ({ bdSeq: 0, connected: true }),
     startedAt: Date.parse('2026-01-01T00:00:00.000Z'),

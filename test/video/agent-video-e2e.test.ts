@@ -14,10 +14,10 @@ import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { WebSocket } from 'ws';
 import { startAgent } from '../../agent/agent';
 import { openDriver } from '../../drivers/index';
-import { startMosquitto } from '../support/mosquitto';
-import { probeStream, startRtmpServer } from '../support/media-server';
+import { startMosquitto } from '../../scripts/peers/mosquitto';
+import { probeStream, startRtmpServer } from '../../scripts/peers/media-server';
 import { tempDir, sleep } from '../uplink/helpers';
-import { validatePayload } from '../../contract/index';
+import { validatePayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 
 const SITE = 'v084';
@@ -82,13 +82,13 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
   };
 
   // The live page lists the camera (no URIs, no credentials).
-  const cams = await (await fetch(new URL('api/cameras', agent.web!.url))).text();
+  const cams = await (await fetch(new URL('api/cameras', agent.web.url))).text();
   assert.match(cams, new RegExp(camera));
   assert.ok(!cams.includes('admin123') && !cams.includes('rtsp://'), 'no stream URI or password reaches the browser');
 
   // Watching a camera on the page is audited at the centre: who, from where, which camera, how long.
   {
-    const ws = new WebSocket(new URL(`live/${camera}?stream=sub`, agent.web!.url).toString().replace(/^http/, 'ws'));
+    const ws = new WebSocket(new URL(`live/${camera}?stream=sub`, agent.web.url).toString().replace(/^http/, 'ws'));
     const firstBinary = new Promise<void>((resolve, reject) => {
       ws.on('message', (_data, isBinary) => isBinary && resolve());
       ws.on('error', reject);
@@ -130,7 +130,7 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
   // stream-stop ends it: the reply comes once ffmpeg is reaped.
   const stoppedReply = await command('stream-stop', { streamId: result.streamId }, 'stop-1');
   assert.equal(stoppedReply.ok, true, JSON.stringify(stoppedReply.error));
-  assert.equal(agent.video!.supervisor.count().total, 0);
+  assert.equal(agent.video.supervisor.count().total, 0);
   await waitFor(() => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'stream-stopped'), 'stream-stopped event');
 
   await agent.stop('test over');

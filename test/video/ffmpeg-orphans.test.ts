@@ -67,7 +67,7 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
   it('supervised and one-shot ffmpeg under setpriv --pdeathsig die with the agent', async () => {
     const agent = await startAgent(['supervisor', 'setpriv']);
     assertLiveFfmpegChildren(agent, 3);
-    assert.match(procField(agent.pids[0] as number, 'cmdline') ?? '', /-progress pipe:3/);
+    assert.match(procField(agent.pids[0], 'cmdline') ?? '', /-progress pipe:3/);
     await sigkill(agent);
     // The kernel delivers SIGKILL to each ffmpeg when its parent dies; the limit is a safety net.
     await waitFor(() => agent.pids.every(pidGone), `ffmpeg ${agent.pids.join(', ')} gone after the agent's SIGKILL`, 15_000);
@@ -83,7 +83,7 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
       // relay (-f null; ffmpeg ignores a failing -progress pipe) and the one-shot (nothing on any
       // pipe) have no reason to stop: they are orphans.
       await sleep(2000);
-      for (const pid of [agent.pids[0] as number, agent.pids[2] as number]) {
+      for (const pid of [agent.pids[0], agent.pids[2]]) {
         assert.equal(pidGone(pid), false, `the unprotected ffmpeg ${pid} outlived its parent`);
         assert.notEqual(parentPid(pid), agent.child.pid, 'it was re-parented');
       }
@@ -117,7 +117,7 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
     it('the wrapper-spawned ffmpeg (pulling a real RTSP stream) dies with the agent', async () => {
       const agent = await startAgent(['wrapper', 'setpriv', dir, `rtsp://${host}:${rtsp.port}/orphan/ch1/sub`]);
       assertLiveFfmpegChildren(agent, 1);
-      const cmdline = procField(agent.pids[0] as number, 'cmdline') ?? '';
+      const cmdline = procField(agent.pids[0], 'cmdline') ?? '';
       assert.match(cmdline, /ffmpeg -nostdin -rtsp_transport tcp -i rtsp:\/\/127\.80\.0\.1:\d+\/orphan\/ch1\/sub -f mpegts -codec:v mpeg1video -$/);
       await sigkill(agent);
       await waitFor(() => agent.pids.every(pidGone), `wrapper ffmpeg ${agent.pids[0]} gone after the agent's SIGKILL`, 15_000);

@@ -30,7 +30,7 @@ import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
 import type { InitSegment, MediaFragment } from '../../agent/video/live/fmp4';
 import type { LiveMessage } from '../../agent/video/live/live-pull';
-import { validatePayload, eventPayload } from '../../contract/index';
+import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 import { clockReading } from '../kit/clock';
 

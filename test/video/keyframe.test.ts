@@ -357,7 +357,13 @@ describe('keyframe requests against the simulator', () => {
         try {
           await client.play(url);
           let asked: Promise<void> = Promise.resolve();
-          const r = await client.untilKeyframe('H264', () => (asked = request ? driver.requestKeyframe!(sub.token) : Promise.resolve()), 8000);
+          const r = await client.untilKeyframe(
+            'H264',
+            () => {
+              asked = request ? driver.requestKeyframe!(sub.token) : Promise.resolve();
+            },
+            8000,
+          );
           await asked;
           return Math.round(r.keyframeAt - r.firstPacketAt);
         } finally {

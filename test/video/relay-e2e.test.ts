@@ -13,18 +13,18 @@ import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { getCamera } from '../../agent/inventory/cameras';
-import { CommandError } from '../../agent/uplink/commands';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { locateFfmpeg } from '../../agent/ffmpeg/locate';
 import { RelayManager } from '../../agent/video/relay/relays';
 import { openDriver } from '../../drivers/index';
 import { channel, report, tempDir } from '../agent/helpers';
-import { probeRtmp, probeStream, startRtmpServer, startSrtListener } from '../support/media-server';
-import { startTcpProxy } from '../support/tcp-proxy';
+import { probeRtmp, probeStream, startRtmpServer, startSrtListener } from '../../scripts/peers/media-server';
+import { startTcpProxy } from '../../scripts/peers/tcp-proxy';
 import { pidGone } from './support/procs';
-import type { EventBody } from '../../contract/index';
+import type { EventBody } from '../../contract';
 import type { AgentConfig } from '../../agent/config/schema';
 import { createLogger } from '../../lib/log';
+import { CommandError } from '../../contract';
 
 const USER = 'admin';
 const PASS = 'admin123';
@@ -36,7 +36,7 @@ async function waitFor<T>(what: string, cond: () => T | Promise<T>, limitMs = 30
   const end = Date.now() + limitMs;
   for (;;) {
     const v = await cond();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > end) throw new Error(`gave up waiting for ${what} after ${limitMs} ms`);
     await sleep(100);
   }

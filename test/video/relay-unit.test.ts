@@ -12,7 +12,7 @@ import { agentConfig } from '../../agent/config/spec';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { FakeClock } from '../kit/clock';
-import { CommandDispatcher, CommandError } from '../../agent/uplink/commands';
+import { CommandDispatcher } from '../../agent/uplink/commands';
 import type { StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/ffmpeg/types';
 import { INPUT_PROTOCOL_WHITELIST, redactTarget, relayArgs, scrubSecrets, TARGETS, targetScheme } from '../../agent/video/relay/args';
 import { checkBudget, expectedKbps, usedKbps } from '../../agent/video/relay/budget';
@@ -20,8 +20,9 @@ import { planRelay, relayProfile, RELAY_PROFILE_NAMES } from '../../agent/video/
 import { RelayManager } from '../../agent/video/relay/relays';
 import { relayHandlers } from '../../agent/commands/relay';
 import { channel, report } from '../agent/helpers';
-import { validatePayload, type EventBody } from '../../contract/index';
+import { validatePayload, type EventBody } from '../../contract';
 import type { AgentConfig } from '../../agent/config/schema';
+import { CommandError } from '../../contract';
 
 const CAM_URL = 'rtsp://admin:s%3Acret@127.81.1.2:554/ch1/main';
 

@@ -43,7 +43,7 @@ const stream = encode();
 test('fmp4: init once with the avcC codec string and size, then moof+mdat fragments, whatever the chunk sizes', () => {
   const whole = feed(stream, [stream.length]);
   assert.equal(whole[0].kind, 'init');
-  const init = whole[0] as Extract<Fmp4Output, { kind: 'init' }>;
+  const init = whole[0];
   // ultrafast has no CABAC, so x264 writes Constrained Baseline: profile 0x42, constraint flags 0xc0, level 3.1 (0x1f)
   assert.equal(init.codec, 'avc1.42c01f');
   assert.equal(init.width, 320);

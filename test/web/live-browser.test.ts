@@ -12,8 +12,6 @@ import { liveRig, waitFor } from './helpers';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const window: any;
-type HTMLVideoElement = any;
-type HTMLCanvasElement = any;
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'sécurité-82';
@@ -28,7 +26,7 @@ async function launch(t: { after(fn: () => unknown): void }): Promise<Browser> {
 /** A small fingerprint of what is on screen: the element drawn into a 64x36 2D canvas, its RGBA bytes. */
 function picture(page: Page, selector: string): Promise<number[]> {
   return page.evaluate((sel) => {
-    const el = document.querySelector(sel) as HTMLVideoElement | HTMLCanvasElement;
+    const el = document.querySelector(sel);
     const c = document.createElement('canvas');
     c.width = 64;
     c.height = 36;
@@ -75,17 +73,17 @@ test('live page in Chromium: H.264 plays through MSE (time advances, the picture
   assert.equal(mse.mode, 'mse', await diag());
   assert.match(String(mse.codec), /^avc1\./);
   t.diagnostic(`MSE: first frame ${mse.firstFrameMs} ms after opening the camera (codec ${mse.codec})`);
-  const t1 = await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).currentTime);
+  const t1 = await page.evaluate(() => (document.getElementById('video')).currentTime);
   const a = await picture(page, '#video');
-  await page.waitForFunction((start) => (document.getElementById('video') as HTMLVideoElement).currentTime > start + 1, t1, { timeout: 30_000 });
+  await page.waitForFunction((start) => (document.getElementById('video')).currentTime > start + 1, t1, { timeout: 30_000 });
   const b = await picture(page, '#video');
-  const t2 = await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).currentTime);
+  const t2 = await page.evaluate(() => (document.getElementById('video')).currentTime);
   assert.ok(t2 > t1, `currentTime ${t1} → ${t2}`);
   assert.ok(nonBlack(a) > 500, 'the video shows a picture (not black)');
   assert.ok(differing(a, b) > 50, `the picture moved: ${differing(a, b)} bytes differ`);
   // the live edge is chased: the player stays within a second of the newest frame
   const lag = await page.evaluate(() => {
-    const v = document.getElementById('video') as HTMLVideoElement;
+    const v = document.getElementById('video');
     return v.buffered.length ? v.buffered.end(v.buffered.length - 1) - v.currentTime : -1;
   });
   assert.ok(lag >= 0 && lag < 1.5, `lag behind the buffered end: ${lag} s`);

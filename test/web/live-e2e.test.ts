@@ -21,7 +21,7 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Cli
     const c: Client = { ws, texts: [], binaries: [] };
     ws.on('message', (data, isBinary) => {
       if (isBinary) c.binaries.push(data as Buffer);
-      else c.texts.push(JSON.parse(String(data)));
+      else c.texts.push(JSON.parse((data as Buffer).toString('utf8')));
     });
     ws.on('close', (code, reason) => (c.closed = { code, reason: String(reason) }));
     ws.once('open', () => resolve(c));

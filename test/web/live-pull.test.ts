@@ -242,7 +242,7 @@ test('live pulls: H.265 goes to JSMpeg through Mpeg1Muxer (scaled, bitrate, no B
   assert.ok(p.options.launch, 'a JSMpeg pull is launched through Mpeg1Muxer');
   // what a supervisor does: its own options in front of ours
   const args = ['-nostdin', ...(await p.options.args())];
-  p.options.launch!(args);
+  p.options.launch(args);
   assert.equal(launched.length, 1);
   const o = launched[0];
   assert.equal(o.url, 'rtsp://u:secret@127.0.0.1:8554/b');

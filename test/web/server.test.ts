@@ -16,7 +16,7 @@ import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
 import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
 import { channel, report } from '../agent/helpers';
 import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
-import { validatePayload, eventPayload } from '../../contract/index';
+import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 
 const PASSWORD = 'Pa55:word with 中文';
@@ -118,10 +118,10 @@ test('web: Basic auth (401 without or with wrong credentials), security headers,
   assert.equal((await wsOpen(wsUrl, { authorization: basic('admin', 'nope') })).status, 401);
   const viaCookie = await wsOpen(wsUrl, { cookie, origin: server.url.replace(/\/$/, '') });
   assert.ok(viaCookie.ws, 'WebSocket with the session cookie');
-  viaCookie.ws!.close();
+  viaCookie.ws.close();
   const viaBasic = await wsOpen(wsUrl, { authorization: basic('admin', PASSWORD) });
   assert.ok(viaBasic.ws);
-  viaBasic.ws!.close();
+  viaBasic.ws.close();
   // cross-site WebSocket hijacking: another origin is refused even with the cookie
   assert.equal((await wsOpen(wsUrl, { cookie, origin: 'http://evil.example' })).status, 403);
   assert.equal(joins.length, 2);
@@ -177,7 +177,7 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   const ok = await wsOpen(`${ws}live/${cam}?stream=main&mode=jsmpeg`);
   assert.ok(ok.ws);
   assert.deepEqual(joins.map((j) => [j.cameraId, j.stream, j.mode]), [['cam-nope', 'sub', 'auto'], [cam, 'main', 'jsmpeg']]);
-  ok.ws!.close();
+  ok.ws.close();
   await waitFor(() => server.connections() === 0, 'connections closed');
 
   // the resolver the agent uses: credentials only server side, sub falls back to main
@@ -214,7 +214,7 @@ test('web: every watch is audited at its start and end (who, from where, which c
   await waitFor(() => views.length === 1, 'the start audit');
   assert.deepEqual({ ...views[0], startedAt: 'x' }, { phase: 'start', camera: cam, stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: 'x' });
   await new Promise((r) => setTimeout(r, 1100));
-  ok.ws!.close();
+  ok.ws.close();
   await waitFor(() => views.length === 2, 'the end audit');
   assert.equal(views[1].phase, 'end');
   assert.equal(views[1].startedAt, views[0].startedAt);

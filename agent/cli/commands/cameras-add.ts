@@ -76,7 +76,7 @@ export function registerCameraAdd(cameras: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, cmd) => {
         const [kind, spec] = cmd.processedArgs as [string, string];
-        const opts = cmd.opts() as { name?: string; json?: boolean };
+        const opts = cmd.opts<{ name?: string; json?: boolean }>();
         const plan = await planTarget(ctx, kind, spec);
         const db = ctx.inventory;
         const report = await identify(ctx, plan);

@@ -41,7 +41,7 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
   for (const [, flags, help] of SET_OPTIONS) set.option(flags, help);
   set.action(
     wrap(async (ctx, cmd) => {
-      const opts = cmd.opts() as Record<string, string | boolean | undefined>;
+      const opts = cmd.opts<Record<string, string | boolean | undefined>>();
       const camera = resolveCamera(ctx.inventory, cmd.processedArgs[0] as string);
       const raw: Partial<Record<LabelField, string>> = {};
       for (const [field, flags] of SET_OPTIONS) {
@@ -103,7 +103,7 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
     .option('-o, --output <file>', 'write to FILE instead of stdout (CSV files get a BOM so spreadsheets read UTF-8)')
     .action(
       wrap(async (ctx, cmd) => {
-        const opts = cmd.opts() as { format?: string; output?: string };
+        const opts = cmd.opts<{ format?: string; output?: string }>();
         let format: LabelFileFormat;
         if (opts.format !== undefined) {
           if (opts.format !== 'csv' && opts.format !== 'yaml') throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected csv or yaml`);

@@ -8,10 +8,12 @@ import { statSync } from 'node:fs';
 import type { Wrap } from '../action';
 import { json, table } from '../output';
 import { ValidationError } from '../../../lib/errors';
+import { textOf } from '../../../lib/redact';
 
 function show(value: unknown): string {
   if (value === undefined) return '-';
-  return Array.isArray(value) ? value.join(', ') || '[]' : String(value);
+  if (Array.isArray(value)) return value.join(', ') || '[]';
+  return textOf(value);
 }
 
 export function registerConfig(program: Command, wrap: Wrap): void {

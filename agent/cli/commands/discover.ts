@@ -85,7 +85,7 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
       wrap(async (ctx, cmd) => {
         // The overall budget counts from here: config, inventory and credentials are part of it.
         const startedAt = Date.now();
-        const opts = cmd.opts() as DiscoverOptions;
+        const opts = cmd.opts<DiscoverOptions>();
         const cfg = ctx.config.discovery;
         let timeoutMs = cfg.overallTimeoutMs;
         let timeoutName = 'discovery.overallTimeoutMs';

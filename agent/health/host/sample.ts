@@ -222,7 +222,7 @@ export class HostSampler {
     this.partTimeoutMs = options.partTimeoutMs ?? 5000;
     this.firstLoadWindowMs = options.firstLoadWindowMs ?? 250;
     this.addresses = options.networkInterfaces ?? (() => os.networkInterfaces());
-    let n = 0;
+    let n: number;
     try {
       n = os.cpus().length;
     } catch {

@@ -384,7 +384,7 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
  * Throws PictureProbeError (code = ProbeErrorCode) when no picture could be obtained.
  */
 export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise<GrabResult> {
-  const spawn = deps.spawn ?? (nodeSpawn as SpawnFn);
+  const spawn = deps.spawn ?? (nodeSpawn);
   const clock = deps.clock ?? systemClock;
   const pool = deps.framePool;
   const start = clock.now();

@@ -16,7 +16,7 @@ import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver
 import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import { NOT_SUPPORTED, UNSUPPORTED_RETRY_MS } from './keyframe';
 import type { LiveStream } from './live-pull';
-import type { EventBody } from '../../../contract/index';
+import type { EventBody } from '../../../contract';
 import { systemClock, type Clock } from '../../../lib/clock';
 
 /** After a check (changed or already short enough) the stream is not read again for this long. */

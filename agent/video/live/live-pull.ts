@@ -312,7 +312,7 @@ class Pull {
   process: SupervisedProcess | undefined;
   state: SupervisedState = 'starting';
   dropped = 0;
-  lingerTimer: TimerHandle | undefined;
+  lingerTimer?: TimerHandle;
   ended = false;
   // MSE
   private readonly splitter = new Fmp4Splitter();

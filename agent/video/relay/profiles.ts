@@ -14,8 +14,8 @@
 // `maxBitrateKbps` in the command overrides the cap of a transcode (not of a copy: a copy cannot
 // change the bitrate). A transcode costs ~12-16 % of a core per 1080p stream on a synthetic
 // scene (docs/video.md), several times that on real scenes: prefer copy and the sub stream.
-import { CommandError } from '../../uplink/commands';
 import { TARGETS, TargetScheme, VideoPlan } from './args';
+import { CommandError } from '../../../contract';
 
 export const RELAY_PROFILE_NAMES = ['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const;
 export type RelayProfileName = (typeof RELAY_PROFILE_NAMES)[number];

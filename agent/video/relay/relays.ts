@@ -18,16 +18,16 @@ import type { Database } from 'better-sqlite3';
 import { getCamera } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../../inventory/types';
 import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
-import { CommandError } from '../../uplink/commands';
 import type { Credentials } from '../../../drivers/types';
 import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
 import { redactTarget, relayArgs, scrubSecrets, TargetError, targetScheme } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
 import { normaliseCodec, planRelay, RelayProfileName, SourceInfo } from './profiles';
-import type { EventBody } from '../../../contract/index';
+import type { EventBody } from '../../../contract';
 import type { AgentConfig } from '../../config/schema';
 import { withCredentials } from '../../../lib/url';
 import type { Logger } from '../../../lib/log';
+import { CommandError } from '../../../contract';
 
 export type StreamName = 'main' | 'sub';
 

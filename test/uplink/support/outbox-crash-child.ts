@@ -3,7 +3,6 @@
 // that k's promise resolved. The parent kills it with SIGKILL at random moments.
 //   node outbox-crash-child.js FILE START SEED
 import { openOutbox } from '../../../agent/uplink/outbox';
-import { DropClass } from '../../../agent/uplink/types';
 import { prng } from './outbox-helpers';
 
 async function main(): Promise<void> {
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
       const mine = k;
       ps.push(
         outbox
-          .enqueue({ topic: `camgate/v1/crash/${mine % 3}`, payload: { k: mine, pad: 'c'.repeat(mine % 200) }, dropClass: (mine % 3) as DropClass })
+          .enqueue({ topic: `camgate/v1/crash/${mine % 3}`, payload: { k: mine, pad: 'c'.repeat(mine % 200) }, dropClass: (mine % 3) })
           .then(() => {
             process.stdout.write(`${mine}\n`);
           }),

@@ -206,7 +206,7 @@ export function probeStream(input: string, options: { packets?: number; inputArg
   ];
   return new Promise((resolve, reject) => {
     execFile(FFPROBE_BIN, args, { timeout: options.timeoutMs ?? 20_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      let parsed: { streams?: Array<{ codec_name?: string; width?: number; height?: number }>; packets?: Array<{ pts_time?: string }> } = {};
+      let parsed: { streams?: Array<{ codec_name?: string; width?: number; height?: number }>; packets?: Array<{ pts_time?: string }> };
       try {
         parsed = stdout.trim() ? JSON.parse(stdout) : {};
       } catch {
