@@ -101,11 +101,13 @@ export const WRAPPER_NAME = 'ffmpeg-pdeathsig';
 /**
  * Writes `<dir>/ffmpeg-pdeathsig`, an executable sh script for libraries that spawn ffmpeg
  * themselves (node-rtsp-stream's Mpeg1Muxer runs `ffmpegPath -i <url> -f mpegts …`): it execs
- * `setpriv --pdeathsig KILL -- <ffmpeg> -nostdin -rtsp_transport tcp "$@"` (same pid all along,
- * so the library's ChildProcess is ffmpeg itself). `-rtsp_transport tcp` lands before the caller's
- * `-i`, so it is an RTSP input option: the wrapper is for rtsp:// inputs only (ffmpeg refuses it
- * for other inputs: "Option rtsp_transport not found"). Without setpriv, the script execs ffmpeg
- * directly. Returns the script's absolute path.
+ * `setpriv --pdeathsig KILL -- <ffmpeg> -nostdin -rtsp_transport tcp -fpsprobesize 0 "$@"` (same
+ * pid all along, so the library's ChildProcess is ffmpeg itself). Both options land before the
+ * caller's `-i`, so they are input options: the wrapper is for rtsp:// inputs only (ffmpeg refuses
+ * -rtsp_transport for other inputs: "Option rtsp_transport not found"). -fpsprobesize 0: ffmpeg
+ * does not wait for 20 frames to estimate the camera's frame rate (0.8 s at 25 fps, 4 s at 5 fps
+ * before the first picture); the JSMpeg pull sets its output rate itself (mpeg1Options -r).
+ * Without setpriv, the script execs ffmpeg directly. Returns the script's absolute path.
  */
 export function writeFfmpegWrapper(dir: string, binary: FfmpegBinary, deps: LaunchDeps = {}): string {
   const protection = orphanProtection(deps);
@@ -113,11 +115,11 @@ export function writeFfmpegWrapper(dir: string, binary: FfmpegBinary, deps: Laun
   const ffmpeg = binary.path.includes('/') ? resolve(binary.path) : binary.path;
   const lines = [
     '#!/bin/sh',
-    '# Written by camgate (agent/video/ffmpeg/launch.ts): runs ffmpeg so that it dies with its parent.',
+    '# Written by camgate (agent/ffmpeg/launch.ts): runs ffmpeg so that it dies with its parent.',
     `# ${protection.reason}`,
     protection.available && protection.setpriv
-      ? `exec ${shQuote(protection.setpriv)} --pdeathsig KILL -- ${shQuote(ffmpeg)} -nostdin -rtsp_transport tcp "$@"`
-      : `exec ${shQuote(ffmpeg)} -nostdin -rtsp_transport tcp "$@"`,
+      ? `exec ${shQuote(protection.setpriv)} --pdeathsig KILL -- ${shQuote(ffmpeg)} -nostdin -rtsp_transport tcp -fpsprobesize 0 "$@"`
+      : `exec ${shQuote(ffmpeg)} -nostdin -rtsp_transport tcp -fpsprobesize 0 "$@"`,
     '',
   ];
   const tmp = join(dir, `.${WRAPPER_NAME}.${process.pid}.tmp`);

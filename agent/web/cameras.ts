@@ -63,6 +63,7 @@ export function inventorySource(db: Database, credentialsFor: (device: DeviceRec
       ...(p.codec ? { codec: p.codec } : {}),
       ...(p.width ? { width: p.width } : {}),
       ...(p.height ? { height: p.height } : {}),
+      ...(p.fps ? { fps: p.fps } : {}),
     };
   };
 }

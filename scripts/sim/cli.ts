@@ -2,7 +2,7 @@
 // Demo CLI: node dist/scripts/sim/cli.js --count 16 --subnet 127.20.0.0 [--vendor mix] [--rtsp-port N]
 // Prints the simulated devices (table, or JSON with --json) and runs until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { loopbackHosts, SIM_FAULTS, SIM_PICTURES } from './model';
+import { loopbackHosts, SIM_FAULTS, SIM_FPS_MAX, SIM_FPS_MIN, SIM_PICTURES } from './model';
 import { startSimulator } from './index';
 import type { SimCameraSpec, SimFault, SimPicture, SimVendor, Simulator } from './types';
 import { SIM_VENDORS } from './vendors';
@@ -10,8 +10,11 @@ import { SIM_VENDORS } from './vendors';
 const USAGE = `usage: cli.js [--count N] [--subnet 127.A.B.C] [--vendor mix|${SIM_VENDORS.join('|')}]
               [--rtsp-port N] [--no-rtsp] [--rtsp-auth] [--multicast] [--http-port N]
               [--username U] [--password P] [--picture ${SIM_PICTURES.join('|')}]
-              [--fault ${SIM_FAULTS.join('|')}] [--no-keyframe-requests] [--json]
---picture, --fault and --no-keyframe-requests (SetSynchronizationPoint refused) apply to every device. --json also lists each channel's stream URLs.`;
+              [--fault ${SIM_FAULTS.join('|')}] [--no-keyframe-requests]
+              [--main-fps F] [--sub-fps F] [--json]
+--picture, --fault, --no-keyframe-requests (SetSynchronizationPoint refused) and the frame rates
+(--main-fps default 25, --sub-fps default 15; fractions such as 12.5 allowed) apply to every
+device. --json also lists each channel's stream URLs.`;
 
 
 function printTable(sim: Simulator): void {
@@ -39,6 +42,8 @@ async function main(): Promise<void> {
       picture: { type: 'string' },
       fault: { type: 'string' },
       'no-keyframe-requests': { type: 'boolean', default: false },
+      'main-fps': { type: 'string' },
+      'sub-fps': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -55,6 +60,17 @@ async function main(): Promise<void> {
   if (picture !== undefined && !SIM_PICTURES.includes(picture)) throw new Error(`unknown --picture "${picture}"\n${USAGE}`);
   const fault = values.fault as SimFault | undefined;
   if (fault !== undefined && !SIM_FAULTS.includes(fault)) throw new Error(`unknown --fault "${fault}"\n${USAGE}`);
+  const fpsOption = (name: 'main-fps' | 'sub-fps'): number | undefined => {
+    const text = values[name];
+    if (text === undefined) return undefined;
+    const fps = Number(text);
+    if (text.trim() === '' || !Number.isFinite(fps) || fps < SIM_FPS_MIN || fps > SIM_FPS_MAX) {
+      throw new Error(`--${name} must be frames per second from ${SIM_FPS_MIN} to ${SIM_FPS_MAX} (e.g. 10 or 12.5), got "${text}"\n${USAGE}`);
+    }
+    return fps;
+  };
+  const mainFps = fpsOption('main-fps');
+  const subFps = fpsOption('sub-fps');
   const cameras: SimCameraSpec[] = loopbackHosts(values.subnet ?? '127.20.0.0', count).map((host, i) => ({
     host,
     vendor: vendor === 'mix' ? SIM_VENDORS[i % SIM_VENDORS.length] : (vendor as SimVendor),
@@ -64,6 +80,8 @@ async function main(): Promise<void> {
     ...(picture ? { picture } : {}),
     ...(fault ? { fault } : {}),
     ...(values['no-keyframe-requests'] ? { keyframeRequests: false } : {}),
+    ...(mainFps !== undefined ? { mainFps } : {}),
+    ...(subFps !== undefined ? { subFps } : {}),
   }));
   const sim = await startSimulator({
     cameras,

@@ -85,6 +85,23 @@ function stableUuid(seed: string): string {
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
+/** Frame rates a simulated stream may have: what cameras send (1 fps time-lapse to 60 fps). */
+export const SIM_FPS_MIN = 1;
+export const SIM_FPS_MAX = 60;
+
+function checkedFps(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < SIM_FPS_MIN || value > SIM_FPS_MAX) {
+    throw new Error(`${name} must be a number of frames per second from ${SIM_FPS_MIN} to ${SIM_FPS_MAX} (fractions such as 12.5 allowed), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A keyframe every 2 s, in whole frames (12.5 fps: 25). */
+function twoSecondsOf(fps: number): number {
+  return Math.max(1, Math.round(fps * 2));
+}
+
 export function resolveCamera(input: SimCameraSpec): DeviceModel {
   const octets = parseIpv4(input.host);
   if (!octets || octets[0] !== 127) {
@@ -104,6 +121,8 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   if (input.keyframeRequests !== undefined && typeof input.keyframeRequests !== 'boolean') {
     throw new Error(`keyframeRequests must be a boolean, got ${JSON.stringify(input.keyframeRequests)}`);
   }
+  const mainFps = checkedFps('mainFps', input.mainFps, 25);
+  const subFps = checkedFps('subFps', input.subFps, 15);
   const channels = input.channels ?? vendor.channels;
   if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
     throw new Error(`channels must be an integer 1..64, got ${channels}`);
@@ -129,9 +148,9 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   const reportedHost = input.reportedHost ?? input.host;
   const profiles: StreamProfile[] = [];
   for (let ch = 1; ch <= channels; ch++) {
-    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: 25, codec: spec.codec, bitrateKbps: 4096, govLength: 25 * 2 });
+    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: mainFps, codec: spec.codec, bitrateKbps: 4096, govLength: twoSecondsOf(mainFps) });
     // Sub streams are H.264 on every vendor, as on most real cameras.
-    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: 15, codec: 'H264', bitrateKbps: 512, govLength: 15 * 2 });
+    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: subFps, codec: 'H264', bitrateKbps: 512, govLength: twoSecondsOf(subFps) });
   }
   return {
     spec,

@@ -14,6 +14,7 @@ Config JSON: {"port": 0, "bind": "0.0.0.0", "auth": false, "strictHost": true,
                           "user": "admin", "password": "admin123"}]}
 
 picture: moving (default) | black | frozen | blue | clock, see launch_line().
+fps: frames per second, fractions allowed (12.5 is served as framerate=25/2).
 gop: keyframe interval in frames (ONVIF GovLength), the encoder's key-int-max; default fps * 2.
 
 DESCRIBE is cheap, as on a real camera: the first DESCRIBE of a mount builds its media (encoder
@@ -47,6 +48,7 @@ import os
 import re
 import signal
 import sys
+from fractions import Fraction
 
 try:
     import gi
@@ -88,7 +90,7 @@ def parse_mount_arg(text):
         "codec": parts[1].upper(),
         "width": int(width),
         "height": int(height),
-        "fps": int(parts[3]),
+        "fps": float(parts[3]),
         "picture": parts[4] if len(parts) > 4 else "moving",
     }
 
@@ -132,7 +134,9 @@ def draw_clock(_overlay, ctx, _timestamp, _duration):
 
 
 def launch_line(mount, with_overlay):
-    width, height, fps = int(mount["width"]), int(mount["height"]), int(mount["fps"])
+    width, height = int(mount["width"]), int(mount["height"])
+    # caps want a fraction: 12.5 -> 25/2, 29.97 -> 2997/100.
+    rate = Fraction(str(mount["fps"])).limit_denominator(1001)
     picture = mount.get("picture") or "moving"
     if picture not in PICTURES:
         raise SystemExit("rtsp_server.py: unknown picture %r (expected one of %s)" % (picture, ", ".join(PICTURES)))
@@ -144,11 +148,12 @@ def launch_line(mount, with_overlay):
         pattern = "smpte75"
     else:
         pattern = picture  # videotestsrc has pattern=black and pattern=blue
-    src = "videotestsrc is-live=true pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1" % (
+    src = "videotestsrc is-live=true pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/%d" % (
         pattern,
         width,
         height,
-        fps,
+        rate.numerator,
+        rate.denominator,
     )
     if with_overlay and picture == "moving":
         label = mount["path"].strip("/").replace('"', "")
@@ -179,7 +184,7 @@ def attach_clock(_factory, media):
 
 def mount_gop(mount):
     """Keyframe interval in frames: the mount's "gop" (GOP command, config), else 2 s of frames."""
-    return max(1, int(mount.get("gop") or int(mount["fps"]) * 2))
+    return max(1, int(mount.get("gop") or round(float(mount["fps"]) * 2)))
 
 
 def stream_kbps(mount):
@@ -190,7 +195,7 @@ def encoder_key(mount):
     """Mounts with the same key get byte-identical parameter sets, hence the same SDP. The GOP is
     not part of it: x264's SPS/PPS are the same for key-int-max 15, 30 and 400 (checked), and the
     key only shares SDP text, never media (each mount's factory builds its own encoder)."""
-    return (mount["codec"], int(mount["width"]), int(mount["height"]), int(mount["fps"]), stream_kbps(mount))
+    return (mount["codec"], int(mount["width"]), int(mount["height"]), float(mount["fps"]), stream_kbps(mount))
 
 
 def digest_ok(request, method, user, password):

@@ -18,6 +18,7 @@ function encoderXml(m: DeviceModel, p: StreamProfile, element = 'tt:VideoEncoder
   const attrCodec = v.codecInAttribute && p.codec === 'H265' ? ` encoding="H265"` : '';
   const elementCodec = v.codecInAttribute ? 'H264' : p.codec;
   const encoding = v.omitSubStreamEncoding && p.stream === 'sub' ? '' : `<tt:Encoding>${elementCodec}</tt:Encoding>`;
+  // FrameRateLimit is an xs:int: a 12.5 fps stream reports 13, a limit it stays under.
   // GovLength is the live value (SetVideoEncoderConfiguration changes it), not a constant.
   const codecBlock =
     p.codec === 'H264' || v.codecInAttribute
@@ -30,7 +31,7 @@ function encoderXml(m: DeviceModel, p: StreamProfile, element = 'tt:VideoEncoder
       ${encoding}
       <tt:Resolution><tt:Width>${p.width}</tt:Width><tt:Height>${p.height}</tt:Height></tt:Resolution>
       <tt:Quality>${p.stream === 'main' ? 5 : 3}</tt:Quality>
-      <tt:RateControl><tt:FrameRateLimit>${p.fps}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>${p.bitrateKbps}</tt:BitrateLimit></tt:RateControl>
+      <tt:RateControl><tt:FrameRateLimit>${Math.ceil(p.fps)}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>${p.bitrateKbps}</tt:BitrateLimit></tt:RateControl>
       ${codecBlock}
       <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>
       <tt:SessionTimeout>PT60S</tt:SessionTimeout>

@@ -70,6 +70,12 @@ export interface SimCameraSpec {
    * the device answers it with ter:ActionNotSupported, as many cheap cameras do (nothing is
    * counted, no keyframe is forced). */
   keyframeRequests?: boolean;
+  /** Frame rate of every main stream, frames per second (fractions allowed: 12.5); default 25.
+   * Cameras often send 5, 6, 8, 10, 12.5, 15 or 20. GetProfiles reports it rounded up (ONVIF's
+   * FrameRateLimit is an integer). */
+  mainFps?: number;
+  /** Frame rate of every sub stream, as mainFps; default 15. */
+  subFps?: number;
 }
 
 export interface SimulatorOptions {

@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { Simulator } from '../../scripts/sim/types';
-import { camCall, connectCam, newCam, pidAlive, run, waitFor } from './helpers';
+import { resolveCamera } from '../../scripts/sim/model';
+import { camCall, cameraById, connectCam, newCam, pidAlive, run, soapCall, TRT, waitFor, wsseHeader } from './helpers';
 
 interface ProbedStream {
   codec_name?: string;
@@ -51,6 +52,7 @@ describe('simulator RTSP streams', () => {
         { host: '127.64.0.2', id: 'hik', vendor: 'hikvision' },
         { host: '127.64.0.3', id: 'dahua', vendor: 'dahua' },
         { host: '127.64.0.4', id: 'nvr', vendor: 'nvr', channels: 2 },
+        { host: '127.64.0.5', id: 'slow', codec: 'H265', mainFps: 12.5, subFps: 5 },
       ],
     });
   });
@@ -93,6 +95,23 @@ describe('simulator RTSP streams', () => {
     const probe = await ffprobe(sim.cameras[3].rtspUrl(2, 'sub'));
     assert.ok(probe.ok, probe.stderr);
     assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 640, height: 360 });
+  });
+
+  it('mainFps / subFps: streams at the rate asked for (12.5 as 25/2), FrameRateLimit rounded up, GovLength 2 s of frames', async () => {
+    const cam = cameraById(sim, 'slow');
+    for (const [stream, rate] of [['main', '25/2'], ['sub', '5/1']] as const) {
+      const r = await run('ffprobe', ['-rtsp_transport', 'tcp', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate', '-of', 'csv=p=0', cam.rtspUrl(1, stream)], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), `${stream === 'main' ? 'hevc' : 'h264'},${rate}`);
+    }
+    const raw = await soapCall(cam, `<GetProfiles xmlns="${TRT}"/>`, wsseHeader('admin', 'admin123', new Date()));
+    assert.equal(raw.status, 200, raw.text);
+    assert.deepEqual([...raw.text.matchAll(/<tt:FrameRateLimit>([^<]*)</g)].map((m) => m[1]), ['13', '5'], 'main, sub');
+    assert.deepEqual([cam.govLength(1, 'main'), cam.govLength(1, 'sub')], [25, 10]);
+    for (const bad of [0, 0.5, 61, Number.NaN, '10'] as unknown[]) {
+      assert.throws(() => resolveCamera({ host: '127.64.0.99', mainFps: bad as number }), /mainFps must be a number of frames per second from 1 to 60/);
+    }
+    assert.throws(() => resolveCamera({ host: '127.64.0.99', subFps: 100 }), /subFps .* got 100/);
   });
 
   it('a stream is only served on its own device address (the reported NAT host does not work)', async () => {

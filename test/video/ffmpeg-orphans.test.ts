@@ -118,7 +118,7 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
       const agent = await startAgent(['wrapper', 'setpriv', dir, `rtsp://${host}:${rtsp.port}/orphan/ch1/sub`]);
       assertLiveFfmpegChildren(agent, 1);
       const cmdline = procField(agent.pids[0], 'cmdline') ?? '';
-      assert.match(cmdline, /ffmpeg -nostdin -rtsp_transport tcp -i rtsp:\/\/127\.80\.0\.1:\d+\/orphan\/ch1\/sub -f mpegts -codec:v mpeg1video -$/);
+      assert.match(cmdline, /ffmpeg -nostdin -rtsp_transport tcp -fpsprobesize 0 -i rtsp:\/\/127\.80\.0\.1:\d+\/orphan\/ch1\/sub -f mpegts -codec:v mpeg1video -$/);
       await sigkill(agent);
       await waitFor(() => agent.pids.every(pidGone), `wrapper ffmpeg ${agent.pids[0]} gone after the agent's SIGKILL`, 15_000);
     });

@@ -167,6 +167,33 @@ test('live page in Chromium: no Content-Security-Policy violation and no console
   if (otherConsole.length) t.diagnostic(`other console messages: ${otherConsole.join(' | ')}`);
 });
 
+test('live page in Chromium: an H.265 camera at 10 fps (a rate MPEG-1 cannot carry) plays through JSMpeg, not stuck on "Connecting"', async (t) => {
+  const rig = await liveRig(t, '127.82.7', { password: PASSWORD }, [{ host: '127.82.7.2', codec: 'H265', mainFps: 10 }]);
+  const browser = await launch(t);
+  const context = await browser.newContext({ httpCredentials: { username: 'admin', password: PASSWORD } });
+  const page = await context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  const cam = rig.ids['127.82.7.2'];
+  await page.goto(`${rig.server.url}?camera=${encodeURIComponent(cam)}&stream=main`);
+  try {
+    await page.waitForFunction(() => window.camgateLive?.framesShown > 10, undefined, { timeout: 60_000 });
+  } catch (err) {
+    const pull = rig.supervisor.list()[0]?.stats();
+    assert.fail(`no JSMpeg frames: ${(err as Error).message}; ffmpeg restarts ${pull?.restarts}, last error ${pull?.lastError}; console: ${logs.join(' | ')}`);
+  }
+  const js = await page.evaluate(() => ({ mode: window.camgateLive.mode, frames: window.camgateLive.framesShown, firstFrameMs: window.camgateLive.firstFrameMs }));
+  assert.equal(js.mode, 'jsmpeg');
+  t.diagnostic(`JSMpeg at 10 fps: first frame ${js.firstFrameMs} ms after opening the camera`);
+  const a = await picture(page, '#canvas');
+  await page.waitForFunction((n) => window.camgateLive.framesShown > n + 10, js.frames, { timeout: 30_000 });
+  const b = await picture(page, '#canvas');
+  assert.ok(nonBlack(a) > 500, 'the canvas shows a picture (not black)');
+  assert.ok(differing(a, b) > 50, `the canvas moved: ${differing(a, b)} bytes differ`);
+  assert.equal(rig.supervisor.list()[0].stats().restarts, 0, 'ffmpeg ran once');
+});
+
 test('live page in Chromium: without the password the page answers 401 and nothing plays', async (t) => {
   const rig = await liveRig(t, '127.82.5', { password: PASSWORD }, [{ host: '127.82.5.2' }]);
   const browser = await launch(t);

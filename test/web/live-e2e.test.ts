@@ -2,6 +2,7 @@
 // FfmpegSupervisor, LivePulls and the web server; WebSocket clients in node. Loopback 127.82.0.0/16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
@@ -116,4 +117,51 @@ test('live e2e: an H.265 camera goes to JSMpeg (MPEG-1 in MPEG-TS via Mpeg1Muxer
   const none = await connect(`${rig.server.url.replace('http:', 'ws:')}live/nope?stream=sub`);
   await waitFor(() => none.closed !== undefined, 'unknown camera closed');
   assert.equal(none.closed!.code, 4004);
+});
+
+/** MPEG-1 picture start codes (00 00 01 00) in TS bytes: about the frames received (one may straddle two packets). */
+function pictureStarts(ts: Buffer): number {
+  let n = 0;
+  for (let i = ts.indexOf(Buffer.from([0, 0, 1, 0])); i >= 0; i = ts.indexOf(Buffer.from([0, 0, 1, 0]), i + 4)) n++;
+  return n;
+}
+
+test('live e2e: JSMpeg plays cameras at rates MPEG-1 cannot carry (H.265 and H.264 at 10, 12.5 and 5 fps): MPEG-1 frames with the camera\'s timing, no restart', async (t) => {
+  const net = '127.82.6';
+  const cameras = [
+    { host: `${net}.2`, codec: 'H265' as const, mainFps: 10, stream: 'main', fps: 10 },
+    { host: `${net}.3`, codec: 'H264' as const, mainFps: 10, stream: 'main', fps: 10 },
+    { host: `${net}.4`, codec: 'H265' as const, mainFps: 12.5, stream: 'main', fps: 12.5 },
+    { host: `${net}.5`, codec: 'H264' as const, subFps: 5, stream: 'sub', fps: 5 },
+  ];
+  const rig = await liveRig(t, net, {}, cameras.map(({ host, codec, mainFps, subFps }) => ({ host, codec, ...(mainFps ? { mainFps } : {}), ...(subFps ? { subFps } : {}) })));
+  // One camera at a time: two cores, and each pull decodes a 1080p stream the simulator encodes.
+  for (const cam of cameras) {
+    const what = `${cam.codec} ${cam.stream} at ${cam.fps} fps`;
+    const client = await connect(`${rig.server.url.replace('http:', 'ws:')}live/${rig.ids[cam.host]}?stream=${cam.stream}&mode=jsmpeg`);
+    const pull = () => rig.supervisor.list().find((p) => p.label.includes(rig.ids[cam.host]));
+    // The old pull never wrote a byte: ffmpeg refused to open the encoder and was restarted forever.
+    await waitFor(() => pictureStarts(Buffer.concat(client.binaries)) >= 20 || (pull()?.stats().restarts ?? 0) > 0, `MPEG-1 frames or a restart (${what})`, 60_000);
+    const stats = pull()!.stats();
+    assert.equal(stats.restarts, 0, `${what}: the pull restarted: ${stats.lastError}`);
+    const ts = Buffer.concat(client.binaries);
+    client.ws.close();
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate,width:packet=pts_time', '-of', 'json', '-'], { input: ts, maxBuffer: 1 << 26 });
+    assert.equal(probe.status, 0, `${what}: ffprobe: ${String(probe.stderr)}`);
+    const info = JSON.parse(String(probe.stdout)) as { streams: Array<{ codec_name: string; r_frame_rate: string; width: number }>; packets: Array<{ pts_time: string }> };
+    assert.equal(info.streams[0].codec_name, 'mpeg1video', what);
+    assert.equal(info.streams[0].r_frame_rate, '24000/1001', `${what}: the slowest MPEG-1 rate above the camera's`);
+    assert.equal(info.streams[0].width, 640, what);
+    // The camera's frames with the camera's timing: none duplicated to fill 23.976 fps (that would
+    // be ~24 frames a second of stream time), none lost. Measured after the first half second, where
+    // frames may come in a burst; timestamps sit on the 1/23.976 s grid, so a 12.5 fps camera's
+    // frames are 2 ticks apart with a 1-tick catch-up now and then.
+    const pts = info.packets.map((p) => Number(p.pts_time)).sort((a, b) => a - b);
+    const steady = pts.filter((p) => p >= pts[0] + 0.5);
+    assert.ok(steady.length >= 10, `${what}: ${pts.length} frames`);
+    const rate = (steady.length - 1) / (steady[steady.length - 1] - steady[0]);
+    assert.ok(rate > cam.fps * 0.8 && rate < cam.fps * 1.2, `${what}: ${rate.toFixed(2)} frames per second of stream time (timestamps ${pts.map((p) => p.toFixed(3)).join(' ')})`);
+    t.diagnostic(`${what}: ${pts.length} MPEG-1 frames in ${(pts[pts.length - 1] - pts[0]).toFixed(2)} s of stream, ${rate.toFixed(2)} fps after the first 0.5 s`);
+    await waitFor(() => rig.supervisor.count().byKind.live === 0, `the pull of ${what} stopped`);
+  }
 });

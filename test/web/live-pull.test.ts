@@ -11,6 +11,7 @@ import {
   LIVE_MP4_OUTPUT_ARGS,
   LiveError,
   LivePulls,
+  mpeg1Options,
   type LiveMessage,
   type LiveSource,
   type LiveViewer,
@@ -45,6 +46,7 @@ class Viewer implements LiveViewer {
 const SOURCES: Record<string, LiveSource> = {
   cam264: { url: 'rtsp://u:secret@127.0.0.1:8554/a', codec: 'H264', width: 1920, height: 1080 },
   cam265: { url: 'rtsp://u:secret@127.0.0.1:8554/b', codec: 'H265', width: 1920, height: 1080 },
+  cam265at10: { url: 'rtsp://u:secret@127.0.0.1:8554/c', codec: 'H265', width: 1920, height: 1080, fps: 10 },
 };
 
 function setup(config: Partial<{ lingerSec: number; maxViewers: number }> = {}, slowViewerBytes = 1000) {
@@ -249,6 +251,8 @@ test('live pulls: H.265 goes to JSMpeg through Mpeg1Muxer (scaled, bitrate, no B
   assert.equal(o.ffmpegPath, '/opt/ffmpeg-pdeathsig');
   assert.equal(o.ffmpegOptions['-nostdin'], '');
   assert.equal(o.ffmpegOptions['-bf'], '0');
+  assert.equal(o.ffmpegOptions['-r'], '25', 'no frame rate in the ledger: 25');
+  assert.equal(o.ffmpegOptions['-fps_mode'], 'vfr');
   assert.equal(o.ffmpegOptions['-an'], '');
   assert.equal(o.ffmpegOptions['-b:v'], '1000k');
   assert.match(o.ffmpegOptions['-vf'], /min\(640,iw\).*h=-2/);
@@ -320,4 +324,73 @@ test('live pulls: a fast start that learns no codec (parameter sets only in-band
   p.options.onStdout!(MP4, 2);
   assert.equal(viewer.got[0].type, 'init');
   assert.equal(restarts.length, 1);
+});
+
+/** What MPEG-1's frame_rate_code can say (ISO/IEC 11172-2 table 2-D.4), in frames per second. */
+const MPEG1_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 50, 60000 / 1001, 60];
+
+function rateOf(option: string): number {
+  const [num, den = '1'] = option.split('/');
+  return Number(num) / Number(den);
+}
+
+function flatten(options: Record<string, string>): string[] {
+  return Object.entries(options).flatMap(([k, v]) => (v === '' ? [k] : [k, v]));
+}
+
+test('live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or above the camera\'s (25 when unknown); no frame duplicated', async () => {
+  // The ledger's rate reaches the pull's ffmpeg.
+  const { pulls, sup, launched } = setup();
+  await pulls.join('cam265at10', { stream: 'main' }, new Viewer());
+  sup.procs[0].options.launch!(await sup.procs[0].options.args());
+  assert.equal(launched[0].ffmpegOptions['-r'], '24000/1001');
+  assert.equal(launched[0].ffmpegOptions['-g'], '10');
+
+  const config = { fallbackWidth: 640, fallbackBitrateKbps: 1000 };
+  const expected: Array<[number | undefined, string]> = [
+    [5, '24000/1001'],
+    [6, '24000/1001'],
+    [8, '24000/1001'],
+    [10, '24000/1001'],
+    [12.5, '24000/1001'],
+    [15, '24000/1001'],
+    [20, '24000/1001'],
+    [23.976, '24000/1001'],
+    [24, '24'],
+    [25, '25'],
+    [29.97, '30000/1001'],
+    [30, '30'],
+    [50, '50'],
+    [60, '60'],
+    [120, '60'],
+    [undefined, '25'],
+    [0, '25'],
+    [Number.NaN, '25'],
+    [-10, '25'],
+  ];
+  for (const [fps, rate] of expected) {
+    const o = mpeg1Options(config, fps);
+    assert.equal(o['-r'], rate, `camera at ${fps} fps`);
+    assert.ok(MPEG1_RATES.some((r) => Math.abs(r - rateOf(o['-r'])) < 1e-9), `${o['-r']} is an MPEG-1 rate`);
+    if (fps !== undefined && fps > 0 && fps <= 60) assert.ok(rateOf(o['-r']) >= fps - 0.001, `${o['-r']} is not slower than the camera's ${fps} fps`);
+    assert.equal(o['-fps_mode'], 'vfr', 'frames keep their timestamps, none is duplicated to fill the rate');
+    // about one keyframe a second of the camera's frames
+    assert.equal(o['-g'], String(fps !== undefined && fps > 0 ? Math.round(fps) : 25));
+  }
+  // Real ffmpeg takes these options for a camera at each rate (without -r it refuses: "MPEG-1/2 does
+  // not support 10/1 fps"), and writes exactly the camera's frames, with the camera's timing.
+  for (const fps of [5, 6, 8, 10, 12.5, 15, 20]) {
+    const seconds = 2;
+    const encode = spawnSync('ffmpeg', ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${fps}`, '-t', String(seconds), '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flatten(mpeg1Options(config, fps)), 'pipe:1'], { maxBuffer: 1 << 26 });
+    assert.equal(encode.status, 0, `ffmpeg for a ${fps} fps camera: ${String(encode.stderr)}`);
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate:packet=pts_time', '-of', 'json', '-'], { input: encode.stdout, maxBuffer: 1 << 26 });
+    assert.equal(probe.status, 0, String(probe.stderr));
+    const info = JSON.parse(String(probe.stdout)) as { streams: Array<{ codec_name: string; r_frame_rate: string }>; packets: Array<{ pts_time: string }> };
+    assert.equal(info.streams[0].codec_name, 'mpeg1video');
+    assert.equal(info.streams[0].r_frame_rate, '24000/1001', 'the sequence header declares the rate chosen');
+    assert.equal(info.packets.length, seconds * fps, `${fps} fps: one MPEG-1 frame per camera frame`);
+    const pts = info.packets.map((p) => Number(p.pts_time)).sort((a, b) => a - b);
+    const span = pts[pts.length - 1] - pts[0];
+    assert.ok(Math.abs(span - (pts.length - 1) / fps) < 0.05, `${fps} fps: frames ${span.toFixed(3)} s apart end to end, expected ${((pts.length - 1) / fps).toFixed(3)}`);
+  }
 });

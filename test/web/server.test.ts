@@ -180,11 +180,11 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   ok.ws.close();
   await waitFor(() => server.connections() === 0, 'connections closed');
 
-  // the resolver the agent uses: credentials only server side, sub falls back to main
+  // the resolver the agent uses: credentials only server side, sub falls back to main; the ledger's frame rate for the JSMpeg output rate
   const { db } = await setup(t);
   const resolve = inventorySource(db, () => ({ username: 'u', password: 'p@ss' }));
   const id = (db.prepare('SELECT id FROM cameras').get() as { id: string }).id;
-  assert.deepEqual(resolve(id, 'main'), { url: 'rtsp://u:p%40ss@127.82.1.2:554/main', codec: 'H265', width: 2560, height: 1440 });
+  assert.deepEqual(resolve(id, 'main'), { url: 'rtsp://u:p%40ss@127.82.1.2:554/main', codec: 'H265', width: 2560, height: 1440, fps: 25 });
   assert.equal(resolve('nope', 'sub'), undefined);
 });
 

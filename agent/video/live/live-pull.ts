@@ -56,6 +56,8 @@ export interface LiveSource {
   codec?: string;
   width?: number;
   height?: number;
+  /** Frame rate from the ledger (ONVIF FrameRateLimit); undefined: unknown. Sets the JSMpeg pull's output rate (mpeg1FrameRate). */
+  fps?: number;
 }
 
 /** Looks a camera's stream up; undefined when the camera or stream does not exist. Called at join and before every ffmpeg start. */
@@ -228,9 +230,48 @@ export function mseArgs(url: string, probe: 'fast' | 'full' = 'fast'): string[] 
   ];
 }
 
-/** Mpeg1Muxer's ffmpegOptions for the JSMpeg fallback (they go after its `-f mpegts -codec:v mpeg1video`). */
-export function mpeg1Options(config: Pick<AgentConfig['web'], 'fallbackWidth' | 'fallbackBitrateKbps'>): Record<string, string> {
+/** The only frame rates MPEG-1 can declare (its frame_rate_code table), as ffmpeg `-r` values, slowest first. */
+export const MPEG1_FRAME_RATES: readonly string[] = ['24000/1001', '24', '25', '30000/1001', '30', '50', '60000/1001', '60'];
+
+/** The output rate when the ledger does not know the camera's: the PAL rate most cameras here send. */
+export const MPEG1_UNKNOWN_INPUT_RATE = '25';
+
+/** A ledger frame rate that means something (cameras report 0 for "not set"). */
+function knownFps(fps: number | undefined): number | undefined {
+  return fps !== undefined && Number.isFinite(fps) && fps > 0 ? fps : undefined;
+}
+
+/** An ffmpeg rate ("24000/1001", "25") as a number. */
+export function rateValue(rate: string): number {
+  const [num, den = '1'] = rate.split('/');
+  return Number(num) / Number(den);
+}
+
+/**
+ * The output frame rate of a JSMpeg pull for a camera sending `inputFps` (undefined, 0 or nonsense:
+ * unknown): the slowest MPEG-1 rate at or above it, 60 above 60. Cameras send 5, 6, 8, 10, 12.5,
+ * 15 or 20 fps, which ffmpeg's mpeg1video refuses to open with ("MPEG-1/2 does not support 10/1 fps").
+ * The pull encodes with -fps_mode vfr, so no frame is duplicated to fill the declared rate (a
+ * 10 fps camera costs 10 encoded frames a second here and 10 decoded ones in the browser), and
+ * frames keep their own timestamps. The declared rate still matters twice: a camera faster than it
+ * loses the frames that land on the same output tick (a 30 fps camera at 25 would lose every
+ * sixth), and the rate control budgets fallbackBitrateKbps / rate bits per frame, so a rate far
+ * above the camera's starves it (measured, 10 fps camera at 1000k: 878 kb/s at 23.976, 412 at 60).
+ */
+export function mpeg1FrameRate(inputFps: number | undefined): string {
+  const fps = knownFps(inputFps);
+  if (fps === undefined) return MPEG1_UNKNOWN_INPUT_RATE;
+  // 29.97 from a ledger is 30000/1001 (29.97003): a hair of tolerance keeps it there, not at 30.
+  return MPEG1_FRAME_RATES.find((r) => rateValue(r) >= fps - 0.001) ?? MPEG1_FRAME_RATES[MPEG1_FRAME_RATES.length - 1];
+}
+
+/**
+ * Mpeg1Muxer's ffmpegOptions for the JSMpeg fallback (they go after its `-f mpegts -codec:v
+ * mpeg1video`). `inputFps`: the camera's frame rate from the ledger, if known (see mpeg1FrameRate).
+ */
+export function mpeg1Options(config: Pick<AgentConfig['web'], 'fallbackWidth' | 'fallbackBitrateKbps'>, inputFps?: number): Record<string, string> {
   const w = Math.max(2, Math.floor(config.fallbackWidth / 2) * 2);
+  const rate = mpeg1FrameRate(inputFps);
   return {
     '-hide_banner': '',
     '-loglevel': 'error',
@@ -240,10 +281,13 @@ export function mpeg1Options(config: Pick<AgentConfig['web'], 'fallbackWidth' | 
     '-b:v': `${config.fallbackBitrateKbps}k`,
     '-maxrate': `${config.fallbackBitrateKbps * 2}k`,
     '-bufsize': `${config.fallbackBitrateKbps}k`,
-    // no B-frames (each would add a frame of delay), a keyframe (sequence header) every 25 frames
+    '-r': rate,
+    '-fps_mode': 'vfr',
+    // no B-frames (each would add a frame of delay), a keyframe (sequence header) about every
+    // second of the camera's frames (-g counts encoded frames, and vfr encodes only the camera's)
     // so a JSMpeg viewer without the GOP cache starts within a second.
     '-bf': '0',
-    '-g': '25',
+    '-g': String(Math.max(1, Math.round(knownFps(inputFps) ?? rateValue(rate)))),
     // write every TS packet out at once.
     '-flush_packets': '1',
     '-muxdelay': '0.001',
@@ -656,10 +700,10 @@ export class LivePulls {
     const opts = this.options;
     const pull = new Pull(key, cameraId, stream, mode, this, opts.slowViewerBytes ?? DEFAULT_SLOW_BYTES, opts.maxGopBytes ?? DEFAULT_MAX_GOP_BYTES);
     this.pulls.set(key, pull);
-    const resolveUrl = async (): Promise<string> => {
+    const resolveSource = async (): Promise<LiveSource> => {
       const s = await opts.resolve(cameraId, stream);
       if (!s) throw new LiveError('not-found', `camera "${cameraId}" has no ${stream} stream any more`);
-      return s.url;
+      return s;
     };
     const label = `live ${cameraId}/${stream} ${mode}`;
     let launch: LaunchFn | undefined;
@@ -675,15 +719,15 @@ export class LivePulls {
       mode === 'mse'
         ? async () => {
             await prepared;
-            return mseArgs(await resolveUrl(), pull.probe);
+            return mseArgs((await resolveSource()).url, pull.probe);
           }
         : async () => {
             await prepared;
-            const url = await resolveUrl();
+            const source = await resolveSource();
             const flat: string[] = [];
-            for (const [k, v] of Object.entries(mpeg1Options(opts.config))) flat.push(k, ...(v === '' ? [] : [v]));
+            for (const [k, v] of Object.entries(mpeg1Options(opts.config, source.fps))) flat.push(k, ...(v === '' ? [] : [v]));
             // The logical command; the launcher hands url and options to Mpeg1Muxer, which adds `-f mpegts -codec:v mpeg1video` and `-`.
-            return ['-i', url, '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flat, '-'];
+            return ['-i', source.url, '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flat, '-'];
           };
     const proc = opts.supervise({
       label,
