@@ -1,12 +1,11 @@
 // The long-running site agent: the one place that wires the inventory, the durable outbox, the
 // MQTT uplink (commands), health monitoring (cameras), the box watch (host metrics, alarms) and
 // video: one ffmpeg supervisor behind relays to the centre, the live view and picture probes.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { countCameras } from './inventory/cameras';
 import { loadKey } from './credentials/key';
-import { getDeviceCredentials, KeyProvider } from './credentials/store';
+import { deviceOrSiteCredentials, KeyProvider, siteDefaultCredentials } from './credentials/store';
 import { loadDrivers, DriversApi } from '../drivers/api';
 import { FileBdSeqStore } from './uplink/bdseq';
 import { brokerSettings } from './uplink/connection';
@@ -38,6 +37,7 @@ import { notAvailable, type CommandHandlers } from './uplink/commands';
 import type { MetricsSample } from '../contract';
 import type { AgentConfig } from './config/schema';
 import type { Logger } from '../lib/log';
+import { CAMGATE_VERSION } from '../lib/version';
 
 export const OUTBOX_FILE = 'outbox.db';
 
@@ -74,14 +74,6 @@ export interface RunningAgent {
   stop(reason: string): Promise<void>;
 }
 
-export function agentVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
 /** ffmpeg for the agent: located once at start; not found → video off with a warning (the agent still runs). */
 function findFfmpeg(config: AgentConfig, env: Record<string, string | undefined>, logger: Logger): LocatedFfmpeg | null {
   try {
@@ -101,16 +93,12 @@ export function startAgent({ config, logger, db, env = process.env, keyProvider,
   // A live view open to the LAN without a password is refused before anything starts.
   if (config.web.enabled) checkWebBinding(config.web);
   const cameras = countCameras(db);
-  const version = agentVersion();
+  const version = CAMGATE_VERSION;
   let key: Buffer | undefined;
   const keys: KeyProvider = keyProvider ?? (() => (key ??= loadKey({ dataDir: config.dataDir, env, create: false })));
   let driverApi = drivers;
-  const credentialsFor = (device: DeviceRecord): Credentials | undefined => {
-    const own = device.hasCredentials ? getDeviceCredentials(db, device.id, keys) : undefined;
-    if (own) return own;
-    const { username, password } = config.cameras;
-    return username === undefined && password === undefined ? undefined : { username: username ?? '', password: password ?? '' };
-  };
+  const siteDefault = siteDefaultCredentials(config.cameras);
+  const credentialsFor = (device: DeviceRecord): Credentials | undefined => deviceOrSiteCredentials(db, device.hasCredentials ? device.id : undefined, keys, siteDefault);
   const openDriver: UplinkHandlerDeps['openDriver'] = (target, credentials, options) => (driverApi ??= loadDrivers()).openDriver(target, credentials, options);
   let health: HealthMonitor | undefined;
   const latency = new LatencyStats();

@@ -9,7 +9,7 @@ import { agentConfig } from '../config/spec';
 import type { AgentConfig } from '../config/schema';
 import { openDatabase } from '../inventory/open';
 import { loadKey } from '../credentials/key';
-import { getDeviceCredentials, hasAnyCredentials, KeyProvider } from '../credentials/store';
+import { deviceOrSiteCredentials, hasAnyCredentials, KeyProvider, siteDefaultCredentials } from '../credentials/store';
 import { configFlagValues } from './config-flags';
 import type { CliIo } from './io';
 import { SecretScrubber } from '../../lib/redact';
@@ -84,21 +84,14 @@ export class CommandContext {
 
   /** The site default camera credentials from the config, if a username is set. */
   siteCredentials(): Credentials | undefined {
-    const { username, password } = this.config.cameras;
-    if (username === undefined && password === undefined) return undefined;
-    return { username: username ?? '', password: password ?? '' };
+    return siteDefaultCredentials(this.config.cameras);
   }
 
   /** A device's own stored credentials, else the site default. */
   credentialsForDevice(deviceId: string | undefined): Credentials | undefined {
-    if (deviceId) {
-      const own = getDeviceCredentials(this.inventory, deviceId, this.keyProvider);
-      if (own) {
-        this.scrubber.add(own.password);
-        return own;
-      }
-    }
-    return this.siteCredentials();
+    const credentials = deviceOrSiteCredentials(this.inventory, deviceId, this.keyProvider, this.siteCredentials());
+    if (credentials) this.scrubber.add(credentials.password);
+    return credentials;
   }
 
   out(text: string): void {

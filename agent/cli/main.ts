@@ -17,14 +17,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerRun } from './commands/run';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/errors';
 import { redactText } from '../../lib/redact';
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(`${__dirname}/../../../package.json`, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+import { CAMGATE_VERSION } from '../../lib/version';
 
 export function processIo(): CliIo {
   let stdin: string | undefined;
@@ -82,7 +75,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
   const program = new Command('camgate');
   program
     .description('camgate site agent: find, label and watch the ONVIF cameras of a site')
-    .version(version(), '-V, --version')
+    .version(CAMGATE_VERSION, '-V, --version')
     .option('--config <file>', 'YAML config file (also CAMGATE_CONFIG)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -14,6 +14,7 @@ import type { CameraStatus, ReplyErrorCode } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import { systemClock, type Clock } from '../../lib/clock';
 import { CommandError } from '../../contract';
+import { mapWithConcurrency } from '../../lib/concurrency';
 
 /** Largest snapshot accepted (the reply carries it base64-encoded, ~4/3 of this). */
 export const SNAPSHOT_MAX_BYTES = 512 * 1024;
@@ -98,7 +99,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
       profile = camera.profiles.find((p) => p.token === wanted);
       if (!profile) throw new CommandError('invalid-args', `${label} has no profile "${wanted}"; it has: ${camera.profiles.map((p) => p.token).join(', ') || 'none'}`);
     } else {
-      profile = camera.profiles.find((p) => p.snapshotUri) ?? camera.profiles[0];
+      profile = camera.profiles.find((p) => p.snapshotUri) ?? camera.streams.main;
     }
     let uri = profile?.snapshotUri;
     if (!uri && profile && camera.device.driver === 'onvif') {
@@ -169,20 +170,15 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     const devices = [...byDevice.values()];
     const outcomes = new Map<string, ProbeOutcome>();
     const limit = Math.max(1, deps.config.discovery.concurrency);
-    let next = 0;
-    const worker = async () => {
-      while (next < devices.length) {
-        const group = devices[next++];
-        if (ctx.signal.aborted) {
-          outcomes.set(group[0].deviceId, { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code: 'timeout', message: 'not probed: the command ran out of time' } });
-          continue;
-        }
-        const outcome = await probeDevice(deps, group[0]);
-        if (outcome.reachable) recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
-        outcomes.set(group[0].deviceId, outcome);
+    await mapWithConcurrency(devices, limit, async (group) => {
+      if (ctx.signal.aborted) {
+        outcomes.set(group[0].deviceId, { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code: 'timeout', message: 'not probed: the command ran out of time' } });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, devices.length) }, worker));
+      const outcome = await probeDevice(deps, group[0]);
+      if (outcome.reachable) recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
+      outcomes.set(group[0].deviceId, outcome);
+    });
     const results = cameras.map((c) => ({ camera: c.id, device: c.deviceId, ...(outcomes.get(c.deviceId) as ProbeOutcome) }));
     return { probed: results.length, reachable: results.filter((r) => r.reachable).length, cameras: results };
   };

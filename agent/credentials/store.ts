@@ -59,3 +59,15 @@ export function getDeviceCredentials(db: Database, deviceId: string, key: KeyPro
   const parsed = JSON.parse(text) as Credentials;
   return { username: String(parsed.username), password: String(parsed.password) };
 }
+
+/** The site default login (cameras.username / cameras.password), when either is set. */
+export function siteDefaultCredentials(cameras: { username?: string; password?: string }): Credentials | undefined {
+  const { username, password } = cameras;
+  if (username === undefined && password === undefined) return undefined;
+  return { username: username ?? '', password: password ?? '' };
+}
+
+/** A device's own stored credentials, else the site default. */
+export function deviceOrSiteCredentials(db: Database, deviceId: string | undefined, key: KeyProvider, siteDefault: Credentials | undefined): Credentials | undefined {
+  return (deviceId ? getDeviceCredentials(db, deviceId, key) : undefined) ?? siteDefault;
+}

@@ -7,13 +7,15 @@
 // is reported (code 'timeout'), never dropped.
 import type { Credentials, DeviceReport } from '../../drivers/types';
 import { NoMulticastInterfaceError } from '../../drivers/onvif/discovery';
-import { normalizeEndpointUuid } from '../inventory/ids';
 import type { DriversApi, ProbeMatch } from '../../drivers/api';
-import { addressFromMatch, DEFAULT_DEVICE_PATH, formatAddress, hostOf } from './targets';
+import { addressFromMatch, formatAddress } from './targets';
+import { DEFAULT_DEVICE_PATH } from '../../drivers/onvif/driver';
+import { hostOf } from '../../drivers/onvif/probe-target';
 import { CamgateError, UsageError } from '../../lib/errors';
 import { redactUrlsInText } from '../../lib/redact';
 import { DeadlineError, withDeadline } from '../../lib/deadline';
 import { systemClock, type Clock } from '../../lib/clock';
+import { normalizeEndpointUuid } from '../../drivers/ids';
 
 export interface KnownDevice {
   deviceId: string;

@@ -506,10 +506,10 @@ export class HealthMonitor {
   }
 }
 
-/** Main (first profile) and sub (second profile) stream URIs of a camera. */
+/** Main and sub stream URIs of a camera. */
 export function streamTargets(camera: CameraRecord): Array<{ stream: 'main' | 'sub'; url: string }> {
   const out: Array<{ stream: 'main' | 'sub'; url: string }> = [];
-  const [main, sub] = camera.profiles;
+  const { main, sub } = camera.streams;
   if (main?.streamUri) out.push({ stream: 'main', url: main.streamUri });
   if (sub?.streamUri) out.push({ stream: 'sub', url: sub.streamUri });
   return out;
@@ -517,7 +517,7 @@ export function streamTargets(camera: CameraRecord): Array<{ stream: 'main' | 's
 
 /** Where the picture comes from: the sub stream (cheapest to decode), the main stream, a snapshot URI. */
 export function pictureSource(camera: CameraRecord, mode: 'auto' | 'stream' | 'snapshot'): { streamUrl?: string; snapshotUrl?: string } {
-  const [main, sub] = camera.profiles;
+  const { main, sub } = camera.streams;
   const streamUrl = sub?.streamUri ?? main?.streamUri;
   const snapshotUrl = camera.profiles.find((p) => p.snapshotUri)?.snapshotUri;
   if (mode === 'stream') return streamUrl ? { streamUrl } : {};

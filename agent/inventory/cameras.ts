@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { parseRegion } from '../labels/region';
 import { changedFields, labelsOf } from '../labels/merge';
 import { CAMERA_JOIN_COLUMNS, DeviceRow, fromJoinedRow, toDeviceRecord } from './rows';
-import type { CameraRecord, DeviceRecord, LabelPatch, StoredProfile } from './types';
+import type { CameraRecord, DeviceRecord, LabelPatch, StoredProfile, StreamRole } from './types';
 import { UsageError } from '../../lib/errors';
 
 const JOINED = `SELECT ${CAMERA_JOIN_COLUMNS} FROM cameras c JOIN devices d ON d.id = c.device_id`;
@@ -148,10 +148,9 @@ export function recordDeviceSeen(db: Database, deviceId: string, seen: { at: Dat
   return r.changes > 0;
 }
 
-/** main = first profile, sub = second (as health and the uplink count them); sub falls back to
- * main on a one-profile camera. The live view and its camera settings use this; relays do not
- * fall back (agent/video/relay). */
-export function profileOf(camera: CameraRecord, stream: 'main' | 'sub'): StoredProfile | undefined {
-  const [main, sub] = camera.profiles;
+/** The profile to show for a stream: sub falls back to main on a one-profile camera. The live
+ * view and its camera settings use this; relays do not fall back (agent/video/relay). */
+export function profileOf(camera: CameraRecord, stream: StreamRole): StoredProfile | undefined {
+  const { main, sub } = camera.streams;
   return stream === 'main' ? main : (sub ?? main);
 }

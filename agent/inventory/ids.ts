@@ -2,6 +2,7 @@
 // from its address, so a camera that gets a new IP (DHCP, re-cabling) keeps its id and its
 // labels. Pure: no database, no clock.
 import { createHash } from 'node:crypto';
+import { normalizeEndpointUuid, normalizeMac } from '../../drivers/ids';
 
 /** What an id was derived from, strongest first. 'address' is the last resort and is not stable. */
 export type IdBasis = 'uuid' | 'serial' | 'mac' | 'url' | 'address';
@@ -16,22 +17,6 @@ export interface IdentityFacts {
   url?: string;
   host: string;
   port: number;
-}
-
-/** "uuid:ABC" / "urn:uuid:ABC" / "ABC" → "urn:uuid:abc"; undefined for blanks and all-zero uuids. */
-export function normalizeEndpointUuid(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const bare = value.trim().replace(/^urn:/i, '').replace(/^uuid:/i, '').toLowerCase();
-  if (bare === '' || /^[0-]+$/.test(bare)) return undefined;
-  return `urn:uuid:${bare}`;
-}
-
-/** "44-19-B6-00-00-01" / "4419b6000001" → "44:19:b6:00:00:01"; undefined for blank/broadcast/zero. */
-export function normalizeMac(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const hex = value.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
-  if (hex.length !== 12 || /^0+$/.test(hex) || /^f+$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
 }
 
 /** Placeholder serials that many OEM firmwares ship on every unit: they identify nothing. */

@@ -1,5 +1,5 @@
 // Row ⇄ record mapping, kept apart from queries so every query returns the same shapes.
-import type { CameraClass, CameraRecord, DeviceRecord, StoredProfile } from './types';
+import type { CameraClass, CameraRecord, DeviceRecord, StoredProfile, StreamRoles } from './types';
 import type { IdBasis } from './ids';
 import { formatRegion } from '../labels/region';
 
@@ -82,7 +82,15 @@ export function toDeviceRecord(row: DeviceRow): DeviceRecord {
   };
 }
 
+/** The first profile is a camera's main stream, the second its sub stream: ONVIF lists profiles
+ * in this order on every camera and NVR channel seen, and the rest are extras. */
+export function streamRoles(profiles: readonly StoredProfile[]): StreamRoles {
+  const [main, sub] = profiles;
+  return { ...(main ? { main } : {}), ...(sub ? { sub } : {}) };
+}
+
 export function toCameraRecord(row: CameraRow, device: DeviceRecord): CameraRecord {
+  const profiles = parseJsonArray<StoredProfile>(row.profiles);
   return {
     id: row.id,
     deviceId: row.device_id,
@@ -102,7 +110,8 @@ export function toCameraRecord(row: CameraRow, device: DeviceRecord): CameraReco
     owner: row.owner,
     notes: row.notes,
     installDate: row.install_date,
-    profiles: parseJsonArray<StoredProfile>(row.profiles),
+    profiles,
+    streams: streamRoles(profiles),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     device,

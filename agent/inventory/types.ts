@@ -48,12 +48,22 @@ export interface DeviceRecord {
   hasCredentials: boolean;
 }
 
+/** Which of a camera's profiles is its main stream and which its sub stream (rows.ts decides). */
+export interface StreamRoles {
+  main?: StoredProfile;
+  sub?: StoredProfile;
+}
+
+export type StreamRole = keyof StreamRoles;
+
 export interface CameraRecord extends CameraLabels {
   id: string;
   deviceId: string;
   channel: number;
   videoSourceToken: string | null;
   profiles: StoredProfile[];
+  /** Which profile is the main stream and which the sub stream (the one rule: streamRoles). */
+  streams: StreamRoles;
   createdAt: string;
   updatedAt: string;
   device: DeviceRecord;

@@ -3,20 +3,12 @@
 // its ids; updates addresses, identity, profiles and last_seen, and never touches labels.
 import type { Database } from 'better-sqlite3';
 import type { DeviceReport, MediaProfile } from '../../drivers/types';
-import {
-  deriveCameraId,
-  deriveDeviceId,
-  IdBasis,
-  IdentityFacts,
-  meaningfulSerial,
-  normalizeEndpointUuid,
-  normalizeMac,
-  rtspSourceKey,
-} from './ids';
+import { deriveCameraId, deriveDeviceId, IdBasis, IdentityFacts, meaningfulSerial, rtspSourceKey } from './ids';
 import type { DeviceRow } from './rows';
 import type { StoredProfile } from './types';
 import { stripUrlCredentials } from '../../lib/redact';
 import { textOf } from '../../lib/redact';
+import { normalizeEndpointUuid, normalizeMac } from '../../drivers/ids';
 
 export interface UpsertOptions {
   now: Date;

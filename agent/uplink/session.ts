@@ -20,7 +20,7 @@ import type { CameraRecord } from '../inventory/types';
 import type { BdSeqStore } from './bdseq';
 import type { CommandReply, IncomingCommand } from './commands';
 import { BrokerSettings, describeConnectError, reconnectDelay, urlForAttempt } from './connection';
-import { markHistorical } from './outbox';
+import { markHistorical, payloadWithSeq } from './splice';
 import { cameraMetaRecord, summarizeCamera } from './payloads';
 import { replay } from './replay';
 import type { Outbox, OutboxInput, OutboxMessage } from './types';
@@ -28,6 +28,7 @@ import { sleep, systemClock, type Clock, type TimerHandle } from '../../lib/cloc
 import { waitAtMost } from '../../lib/deadline';
 import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract';
 import type { Logger } from '../../lib/log';
+import { mapWithConcurrency } from '../../lib/concurrency';
 
 /** Current truth, read at every connect and rebirth. */
 export interface SessionSnapshot {
@@ -394,19 +395,12 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       messages.push({ topic: this.topics.cameraStatus(status.camera), payload: JSON.stringify(direct(statusPayload(site, status, isoTime(at)))), retain: true });
     }
     const window = Math.max(1, this.options.replayWindow ?? 64);
-    let next = 0;
-    const worker = async () => {
-      while (next < messages.length && !conn.closed) {
-        const m = messages[next++];
-        await this.publish(conn, m.topic, m.payload, { qos: 1, retain: m.retain }, null);
-      }
-    };
     // Birth first and alone: nothing else goes out before the broker has it.
-    if (messages.length > 0) {
-      const birthMsg = messages[next++];
-      await this.publish(conn, birthMsg.topic, birthMsg.payload, { qos: 1, retain: false }, null);
-    }
-    await Promise.all(Array.from({ length: Math.min(window, messages.length) }, worker));
+    const [birthMsg, ...rest] = messages;
+    await this.publish(conn, birthMsg.topic, birthMsg.payload, { qos: 1, retain: false }, null);
+    await mapWithConcurrency(rest, window, async (m) => {
+      if (!conn.closed) await this.publish(conn, m.topic, m.payload, { qos: 1, retain: m.retain }, null);
+    });
   }
 
   // --- publishing --------------------------------------------------------------------------
@@ -450,7 +444,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       if (!conn.ready) await new Promise<void>((resolve) => conn.readyWaiters.push(resolve));
       if (conn.closed) return;
       const body = JSON.stringify(input.payload);
-      const payload = body === '{}' ? `{"seq":${seq}}` : `{"seq":${seq},${body.slice(1)}`;
+      const payload = payloadWithSeq(body, seq);
       await this.publish(conn, input.topic, payload, { qos: 1, retain: !!input.retain }, seq);
       this.queueAck(seq);
     } catch {

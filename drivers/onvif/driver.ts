@@ -5,7 +5,7 @@ import { DriverError } from '../types';
 import { escapeXml, type XmlElement } from '../xml';
 import { rewriteDeviceUri } from '../uri';
 import { SoapClient, NS, type OnvifService } from './soap-client';
-import { normaliseEndpointUuid } from './probe-message';
+import { normalizeEndpointUuid } from '../ids';
 import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody, type MediaVersion } from './encoder';
 import {
   clockReading,
@@ -384,10 +384,10 @@ export class OnvifDriver implements DeviceDriver {
     const identity = await this.identify();
     const channels = await this.channels();
     const discovered = this.options.discovered;
-    let endpointUuid = discovered?.endpointUuid ? normaliseEndpointUuid(discovered.endpointUuid) : undefined;
+    let endpointUuid = normalizeEndpointUuid(discovered?.endpointUuid);
     endpointUuid ??= await this.optional(async () => {
       const guid = parseEndpointReference(await this.client.call('device', NS.device, 'GetEndpointReference', `<GetEndpointReference xmlns="${NS.device}"/>`));
-      return guid ? normaliseEndpointUuid(guid) : undefined;
+      return normalizeEndpointUuid(guid);
     });
     const scopes =
       discovered?.scopes ??

@@ -2,6 +2,7 @@
 // Every identity value stays the string the device sent.
 import type { ClockReading, DeviceIdentity, MediaProfile } from '../types';
 import { type XmlElement, attr, child, childText, childrenNamed, descendant, descendants, textOf } from '../xml';
+import { normalizeCodec, normalizeMac } from '../ids';
 
 export function parseDeviceInformation(resp: XmlElement): DeviceIdentity {
   const id: DeviceIdentity = {};
@@ -17,20 +18,13 @@ export function parseDeviceInformation(resp: XmlElement): DeviceIdentity {
   return id;
 }
 
-/** "4419B6000001", "44-19-b6-00-00-01", "44:19:B6:00:00:01" → "44:19:b6:00:00:01". */
-export function normaliseMac(raw: string): string | undefined {
-  const hex = raw.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
-  if (hex.length !== 12 || /^0+$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
-}
-
 /** MAC of the first enabled interface (or the first one at all) from GetNetworkInterfacesResponse. */
 export function parseMac(resp: XmlElement): string | undefined {
   const ifaces = childrenNamed(resp, 'NetworkInterfaces');
   const enabled = ifaces.filter((i) => childText(i, 'Enabled') !== 'false');
   for (const i of [...enabled, ...ifaces]) {
     const hw = textOf(descendant(i, 'HwAddress'));
-    const mac = hw ? normaliseMac(hw) : undefined;
+    const mac = hw ? normalizeMac(hw) : undefined;
     if (mac) return mac;
   }
   return undefined;
@@ -94,17 +88,6 @@ export function parseCapabilities(resp: XmlElement): Record<string, string> {
   return out;
 }
 
-/** "H.264", "h264", "HEVC" → "H264", "H265"; "JPEG" → "MJPEG". */
-export function normaliseCodec(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
-  const c = raw.trim().toUpperCase().replace(/[.\-_ ]/g, '');
-  if (c === '') return undefined;
-  if (c === 'H264' || c === 'AVC') return 'H264';
-  if (c === 'H265' || c === 'HEVC') return 'H265';
-  if (c === 'JPEG' || c === 'MJPEG') return 'MJPEG';
-  return c;
-}
-
 /** A positive whole number from device text ("15", "3.000000"), rounded; undefined otherwise. */
 export function positiveInt(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined;
@@ -116,7 +99,7 @@ function encoderFields(enc: XmlElement | undefined): Pick<MediaProfile, 'codec' 
   if (!enc) return {};
   // Hikvision Media1: <VideoEncoderConfiguration encoding="H265"> beside <Encoding>H264</Encoding>.
   // The attribute carries the real codec (Media1's enum has no H265), so it wins.
-  const codec = normaliseCodec(attr(enc, 'encoding')) ?? normaliseCodec(childText(enc, 'Encoding'));
+  const codec = normalizeCodec(attr(enc, 'encoding')) ?? normalizeCodec(childText(enc, 'Encoding'));
   const res = child(enc, 'Resolution');
   const rate = child(enc, 'RateControl');
   const out: Pick<MediaProfile, 'codec' | 'width' | 'height' | 'fps' | 'bitrateKbps'> = {};

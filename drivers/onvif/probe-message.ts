@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DriverError } from '../types';
 import { parseXml, soapBody, child, childrenNamed, descendant, textOf } from '../xml';
+import { normalizeEndpointUuid } from '../ids';
 
 export interface ProbeMatch {
   /** "urn:uuid:<lower-case>", normalised from "uuid:..." / "urn:uuid:..." / a bare uuid. */
@@ -45,15 +46,6 @@ export function buildProbe(type: string, messageId = `urn:uuid:${randomUUID()}`)
   );
 }
 
-/** "uuid:ABC", "urn:uuid:ABC", "ABC" → "urn:uuid:abc"; other URNs/URIs are kept, lower-cased. */
-export function normaliseEndpointUuid(address: string): string {
-  const a = address.trim().toLowerCase();
-  if (a.startsWith('urn:uuid:')) return a;
-  if (a.startsWith('uuid:')) return `urn:${a}`;
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(a)) return `urn:uuid:${a}`;
-  return a;
-}
-
 function splitList(text: string | undefined): string[] {
   return text ? text.split(/\s+/).filter((s) => s !== '') : [];
 }
@@ -88,7 +80,8 @@ export function parseProbeAnswer(payload: Buffer, from: string, maxBytes: number
     const address = textOf(descendant(child(pm, 'EndpointReference'), 'Address'));
     if (!address) continue;
     matches.push({
-      endpointUuid: normaliseEndpointUuid(address),
+      // A device that sends the all-zero uuid is still listed; it is matched by address instead.
+      endpointUuid: normalizeEndpointUuid(address) ?? address.trim().toLowerCase(),
       xaddrs: splitList(textOf(child(pm, 'XAddrs'))),
       scopes: splitList(textOf(child(pm, 'Scopes'))).map(percentDecode),
       types: splitList(textOf(child(pm, 'Types'))),

@@ -1,6 +1,7 @@
 // What we read from a DESCRIBE answer: the first video stream's codec, and its picture size and
 // frame rate when the SDP says so.
 import { h264PictureSize, h265PictureSize } from './sps';
+import { normalizeCodec } from '../ids';
 
 export interface SdpVideo {
   codec?: string;
@@ -63,10 +64,9 @@ export function parseSdpVideo(sdp: string): SdpVideo | undefined {
   if (!seenVideo) return undefined;
   const pt = payloads[0];
   const name = pt !== undefined ? rtpmap[pt] : undefined;
-  if (name === 'H264') video.codec = 'H264';
-  else if (name === 'H265' || name === 'HEVC') video.codec = 'H265';
-  else if (name === 'JPEG' || (name === undefined && pt === '26')) video.codec = 'MJPEG'; // PT 26 is static JPEG
-  else if (name) video.codec = name;
+  // PT 26 is static JPEG (no rtpmap line needed).
+  const codec = normalizeCodec(name ?? (pt === '26' ? 'JPEG' : undefined));
+  if (codec) video.codec = codec;
   const params = pt !== undefined ? fmtp[pt] : undefined;
   if (params && (video.width === undefined || video.height === undefined)) {
     let size;

@@ -39,9 +39,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { markHistorical, openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
+import { openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { replay } from '../../agent/uplink/replay';
 import { DropClass, type OutboxInput } from '../../agent/uplink/types';
+import { markHistorical } from '../../agent/uplink/splice';
 
 // ---------------------------------------------------------------------------------------------
 // Realistic payloads: per-camera status snapshots (70%), agent metrics (20%), transitions (10%).

@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  deriveCameraId,
-  deriveDeviceId,
-  idFromKey,
-  identityKeys,
-  meaningfulSerial,
-  normalizeEndpointUuid,
-  normalizeMac,
-  rtspSourceKey,
-} from '../../agent/inventory/ids';
+import { deriveCameraId, deriveDeviceId, idFromKey, identityKeys, meaningfulSerial, rtspSourceKey } from '../../agent/inventory/ids';
+import { normalizeEndpointUuid, normalizeMac } from '../../drivers/ids';
 
 const base = { driver: 'onvif' as const, host: '10.0.0.5', port: 80 };
 

@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXml, soapBody, type XmlElement } from '../../drivers/xml';
-import {
-  normaliseCodec,
-  normaliseMac,
-  parseCapabilities,
-  parseDeviceInformation,
-  parseDeviceUtc,
-  parseMac,
-  parseProfiles,
-  parseServices,
-  parseVideoSources,
-} from '../../drivers/onvif/parse';
-import { normaliseEndpointUuid, parseProbeAnswer, buildProbe } from '../../drivers/onvif/probe-message';
+import { parseCapabilities, parseDeviceInformation, parseDeviceUtc, parseMac, parseProfiles, parseServices, parseVideoSources } from '../../drivers/onvif/parse';
+import { parseProbeAnswer, buildProbe } from '../../drivers/onvif/probe-message';
 import { targetFromProbeMatch } from '../../drivers';
 import { fixture } from './helpers/fixtures';
+import { normalizeCodec, normalizeMac, normalizeEndpointUuid } from '../../drivers/ids';
 
 function response(xml: string): XmlElement {
   return soapBody(parseXml(xml))!.children[0];
@@ -45,9 +36,9 @@ test('MAC: first enabled interface, normalised to lower-case colons', () => {
     ),
   );
   assert.equal(parseMac(nics), '44:19:b6:0a:0b:0c');
-  assert.equal(normaliseMac('4419B60A0B0C'), '44:19:b6:0a:0b:0c');
-  assert.equal(normaliseMac('00:00:00:00:00:00'), undefined);
-  assert.equal(normaliseMac('garbage'), undefined);
+  assert.equal(normalizeMac('4419B60A0B0C'), '44:19:b6:0a:0b:0c');
+  assert.equal(normalizeMac('00:00:00:00:00:00'), undefined);
+  assert.equal(normalizeMac('garbage'), undefined);
 });
 
 test('clock: UTCDateTime only; the contradictory time zone is informational', () => {
@@ -129,16 +120,16 @@ test('video sources in device order; codec names normalised', () => {
     response(env('<trt:GetVideoSourcesResponse><trt:VideoSources token="VS_2"><tt:Framerate>25</tt:Framerate></trt:VideoSources><trt:VideoSources token="VS_1"/></trt:GetVideoSourcesResponse>')),
   );
   assert.deepEqual(sources, ['VS_2', 'VS_1']);
-  assert.equal(normaliseCodec('H.264'), 'H264');
-  assert.equal(normaliseCodec('hevc'), 'H265');
-  assert.equal(normaliseCodec('JPEG'), 'MJPEG');
-  assert.equal(normaliseCodec(' '), undefined);
+  assert.equal(normalizeCodec('H.264'), 'H264');
+  assert.equal(normalizeCodec('hevc'), 'H265');
+  assert.equal(normalizeCodec('JPEG'), 'MJPEG');
+  assert.equal(normalizeCodec(' '), undefined);
 });
 
 test('endpoint UUID normalisation', () => {
-  assert.equal(normaliseEndpointUuid('uuid:C9790C3A-701B-464D-A189-0060351C8ADA'), 'urn:uuid:c9790c3a-701b-464d-a189-0060351c8ada');
-  assert.equal(normaliseEndpointUuid(' urn:uuid:ABC '), 'urn:uuid:abc');
-  assert.equal(normaliseEndpointUuid('c9790c3a-701b-464d-a189-0060351c8ada'), 'urn:uuid:c9790c3a-701b-464d-a189-0060351c8ada');
+  assert.equal(normalizeEndpointUuid('uuid:C9790C3A-701B-464D-A189-0060351C8ADA'), 'urn:uuid:c9790c3a-701b-464d-a189-0060351c8ada');
+  assert.equal(normalizeEndpointUuid(' urn:uuid:ABC '), 'urn:uuid:abc');
+  assert.equal(normalizeEndpointUuid('c9790c3a-701b-464d-a189-0060351c8ada'), 'urn:uuid:c9790c3a-701b-464d-a189-0060351c8ada');
 });
 
 test('ProbeMatches fixture and a multi-line, %-encoded, multi-XAddr answer', () => {

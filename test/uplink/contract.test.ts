@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cameraMetaRecord, dropEvent, statusFromInventory, summarizeCamera } from '../../agent/uplink/payloads';
-import { markHistorical } from '../../agent/uplink/outbox';
 import { describeConnectError, reconnectDelay, urlForAttempt } from '../../agent/uplink/connection';
 import { DropClass } from '../../agent/uplink/types';
 import { listCameras } from '../../agent/inventory/cameras';
@@ -13,6 +12,7 @@ import { setDeviceCredentials } from '../../agent/credentials/store';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
 import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError, birthPayload, direct, eventPayload, metaPayload, metricsPayload, replyPayload, statePayload, statusPayload, COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../contract';
+import { markHistorical } from '../../agent/uplink/splice';
 
 test('topics: the fixed tree, built and parsed back', () => {
   const t = siteTopics('v012');

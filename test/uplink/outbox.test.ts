@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { markHistorical, openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
+import { openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { DropClass, type DropReport, type OutboxInput } from '../../agent/uplink/types';
 import { prng, tempDir, truth } from './support/outbox-helpers';
 import { systemClock } from '../../lib/clock';
+import { markHistorical } from '../../agent/uplink/splice';
 
 const BIG = 1e12;
 

@@ -8,12 +8,12 @@ import { splitList } from '../../../lib/config';
 import { listDevices } from '../../inventory/cameras';
 import { findDevice, upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
 import { sweep, SweepOutcome, SweepProgress, SweepTarget, KnownDevice } from '../../discovery/sweep';
-import { DEFAULT_DEVICE_PATH } from '../../discovery/targets';
 import type { Wrap } from '../action';
 import type { CommandContext } from '../context';
 import { publicOutcome, sweepOutcomeText } from '../format';
 import { json } from '../output';
 import { UsageError } from '../../../lib/errors';
+import { DEFAULT_DEVICE_PATH } from '../../../drivers/onvif/driver';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

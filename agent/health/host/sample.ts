@@ -38,6 +38,7 @@ import { dirname, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { systemClock, type Clock } from '../../../lib/clock';
 import { withDeadline } from '../../../lib/deadline';
+import { normalizeMac } from '../../../drivers/ids';
 
 export interface HostDisk {
   /** The data directory, as configured (absolute). */
@@ -490,7 +491,7 @@ export class HostSampler {
       const type = await this.readOr(`${dir}/type`, '');
       if (type === '' || type === '772') continue; // not an interface directory / loopback
       const link = await this.sys.realpath(dir).catch(() => dir);
-      const mac = normalizeMac(await this.readOr(`${dir}/address`, ''));
+      const mac = normalizeMac(await this.readOr(`${dir}/address`, '')) ?? null;
       out.push({ name, virtual: link.includes('/devices/virtual/'), mac });
     }
     return out;
@@ -546,7 +547,7 @@ export class HostSampler {
       return {
         name: n.iface,
         ip4: pickIp4(addrs[n.iface]),
-        mac: normalizeMac(n.mac),
+        mac: normalizeMac(n.mac) ?? null,
         up,
         speedMbps: up && typeof n.speed === 'number' && n.speed > 0 ? n.speed : null,
         rxBytes: st && Number.isFinite(st.rx_bytes) ? st.rx_bytes : null,
@@ -632,11 +633,6 @@ export function longestPrefix(mounts: string[], path: string): string | null {
 function pickIp4(addrs: os.NetworkInterfaceInfo[] | undefined): string | null {
   const v4 = (addrs ?? []).filter((a) => a.family === 'IPv4' || (a.family as unknown) === 4);
   return (v4.find((a) => !a.address.startsWith('169.254.')) ?? v4[0])?.address ?? null;
-}
-
-function normalizeMac(mac: string): string | null {
-  const m = mac.trim().toLowerCase();
-  return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m) && m !== '00:00:00:00:00:00' ? m : null;
 }
 
 function positiveOrNull(text: string): number | null {

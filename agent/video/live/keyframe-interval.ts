@@ -115,8 +115,8 @@ export function keyframeIntervalKeeper(
       throw err;
     }
     const { camera, device, profile } = found;
-    const main = camera.profiles[0];
-    if (camera.profiles.length < 2 || !main || main === profile) return skipped(`camera ${cameraId} has no separate sub stream`);
+    const main = camera.streams.main;
+    if (!camera.streams.sub || !main || main === profile) return skipped(`camera ${cameraId} has no separate sub stream`);
 
     try {
       return await withDeviceDriver(openDriver, device, credentialsFor(device), timeoutMs, async (driver) => {

@@ -16,6 +16,7 @@
 // scene (docs/video.md), several times that on real scenes: prefer copy and the sub stream.
 import { TARGETS, TargetScheme, VideoPlan } from './args';
 import { CommandError } from '../../../contract';
+import { normalizeCodec } from '../../../drivers/ids';
 
 export const RELAY_PROFILE_NAMES = ['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const;
 export type RelayProfileName = (typeof RELAY_PROFILE_NAMES)[number];
@@ -75,15 +76,6 @@ function codecName(codec: string): string {
   return codec;
 }
 
-/** Normalises ledger codec spellings ("h.265", "HEVC", "avc") to H264 / H265. */
-export function normaliseCodec(codec: string | undefined | null): string | undefined {
-  if (!codec) return undefined;
-  const c = codec.trim().toUpperCase().replace(/[.\s-]/g, '');
-  if (c === 'H264' || c === 'AVC') return 'H264';
-  if (c === 'H265' || c === 'HEVC') return 'H265';
-  return c === '' ? undefined : c;
-}
-
 /**
  * Decides copy or transcode and the transcode's parameters. `maxBitrateKbps` overrides the cap of
  * a transcode (ignored for a copy).
@@ -97,7 +89,7 @@ export function planRelay(args: { profile?: string; maxBitrateKbps?: number; sou
   const sourceKbps = args.source.bitrateKbps && args.source.bitrateKbps > 0 ? args.source.bitrateKbps : DEFAULT_SOURCE_KBPS;
 
   if (profile.video === 'copy') {
-    const codec = normaliseCodec(args.source.codec);
+    const codec = normalizeCodec(args.source.codec);
     if (codec !== undefined && rule.carries.includes(codec)) return { profile: profile.name, mode: 'copy', video: { codec: 'copy' } };
     if (codec === undefined && rule.carries.includes('H264') && rule.carries.includes('H265')) {
       // The ledger does not know the codec, but the target takes both codecs cameras send.

@@ -22,7 +22,8 @@ import type { Credentials } from '../../../drivers/types';
 import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
 import { redactTarget, relayArgs, scrubSecrets, TargetError, targetScheme } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
-import { normaliseCodec, planRelay, RelayProfileName, SourceInfo } from './profiles';
+import { planRelay, RelayProfileName, SourceInfo } from './profiles';
+import { normalizeCodec } from '../../../drivers/ids';
 import type { EventBody } from '../../../contract';
 import type { AgentConfig } from '../../config/schema';
 import { withCredentials } from '../../../lib/url';
@@ -127,14 +128,14 @@ function defaultId(): string {
 /** Strict, unlike the live view's profileOf (agent/inventory/cameras.ts): a relay of `sub` never silently
  * sends the main stream, which would cost the uplink several times the bandwidth asked for. */
 function profileOf(camera: CameraRecord, stream: StreamName) {
-  return camera.profiles[stream === 'main' ? 0 : 1];
+  return camera.streams[stream];
 }
 
 function sourceInfo(camera: CameraRecord, stream: StreamName): SourceInfo {
   const p = profileOf(camera, stream);
   if (!p) return {};
   const out: SourceInfo = {};
-  const codec = normaliseCodec(p.codec);
+  const codec = normalizeCodec(p.codec);
   if (codec !== undefined) out.codec = codec;
   if (p.width !== undefined) out.width = p.width;
   if (p.height !== undefined) out.height = p.height;
