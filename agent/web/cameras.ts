@@ -5,8 +5,8 @@ import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
 import { getCamera, listCameras, profileOf } from '../inventory/cameras';
 import type { DeviceRecord } from '../inventory/types';
-import type { LiveSource, LiveStream, ResolveSource } from '../video/live/live-pull';
 import { withCredentials } from '../../lib/url';
+import type { LiveSource, LiveStream, ResolveSource } from '../video/live/types';
 
 export interface PublicStream {
   stream: LiveStream;

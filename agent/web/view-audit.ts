@@ -1,8 +1,8 @@
 // Who viewed what on the live page (the brief's 安全使用审核, audit of viewing): the server tells
 // when a viewer starts and stops watching a camera; the agent turns each into an `audit` event
 // that goes through the outbox like every other event (docs/mqtt.md).
-import type { LiveMode, LiveStream } from '../video/live/live-pull';
 import type { EventBody } from '../../contract';
+import type { LiveMode, LiveStream } from '../video/live/types';
 
 /** One viewer's watch of one camera, as audited. */
 export interface ViewAudit {

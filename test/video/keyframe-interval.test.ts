@@ -29,10 +29,10 @@ import { openDriver } from '../../drivers/index';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
 import type { InitSegment, MediaFragment } from '../../agent/video/live/fmp4';
-import type { LiveMessage } from '../../agent/video/live/live-pull';
 import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 import { clockReading } from '../kit/clock';
+import type { LiveMessage } from '../../agent/video/live/types';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 

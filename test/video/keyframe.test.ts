@@ -20,7 +20,7 @@ import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { keyframeRequester, UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import { CameraRequestSkipped } from '../../agent/video/live/camera-driver';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
-import { LivePulls, type LiveMessage, type LiveStream, type LiveViewer } from '../../agent/video/live/live-pull';
+import { LivePulls } from '../../agent/video/live/live-pull';
 import { Fmp4Splitter } from '../../agent/video/live/fmp4';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
@@ -28,6 +28,7 @@ import { deviceReport } from './support/device-reports';
 import { fakeSupervisor, fragmentedMp4 } from './support/live-fakes';
 import { createLogger } from '../../lib/log';
 import { clockReading } from '../kit/clock';
+import type { LiveMessage, LiveStream, LiveViewer } from '../../agent/video/live/types';
 
 const CREDS = { username: 'admin', password: 'admin123' };
 

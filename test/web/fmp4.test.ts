@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Fmp4Error, Fmp4Splitter, type Fmp4Output, type MediaFragment } from '../../agent/video/live/fmp4';
-import { LIVE_MP4_OUTPUT_ARGS } from '../../agent/video/live/live-pull';
+import { LIVE_MP4_OUTPUT_ARGS } from '../../agent/video/live/args';
 
 /** 3 s of 320x240@25 H.264 High@3.1 with a keyframe every 25 frames, as the live pull writes it. */
 function encode(extra: string[] = []): Buffer {

@@ -5,21 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
-import {
-  argsToMuxerOptions,
-  chooseMode,
-  LIVE_MP4_OUTPUT_ARGS,
-  LiveError,
-  LivePulls,
-  mpeg1Options,
-  type LiveMessage,
-  type LiveSource,
-  type LiveViewer,
-  type Mpeg1LaunchOptions,
-} from '../../agent/video/live/live-pull';
+import { LivePulls } from '../../agent/video/live/live-pull';
 import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../video/support/live-fakes';
 import { createLogger } from '../../lib/log';
 import { FakeClock } from '../kit/clock';
+import { LiveError, type LiveMessage, type LiveSource, type LiveViewer } from '../../agent/video/live/types';
+import { argsToMuxerOptions, chooseMode, LIVE_MP4_OUTPUT_ARGS, mpeg1Options } from '../../agent/video/live/args';
+import type { Mpeg1LaunchOptions } from '../../agent/video/live/mpeg1-muxer';
 
 const MP4 = fragmentedMp4(3);
 const ALL = new Fmp4Splitter().push(MP4);

@@ -11,13 +11,16 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { checkBasic, checkWebBinding, isLoopbackHost } from '../../agent/web/auth';
 import { inventorySource } from '../../agent/web/cameras';
-import { closeReason, jsmpegPath, startWebServer, withoutJsmpegStylesheet } from '../../agent/web/server';
+import { startWebServer } from '../../agent/web/server';
 import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
-import { LiveError, type LivePulls, type LiveViewer } from '../../agent/video/live/live-pull';
+import { type LivePulls } from '../../agent/video/live/live-pull';
 import { channel, report } from '../agent/helpers';
 import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
 import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
+import { LiveError, type LiveViewer } from '../../agent/video/live/types';
+import { closeReason } from '../../agent/web/viewer';
+import { jsmpegPath, withoutJsmpegStylesheet } from '../../agent/web/assets';
 
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;

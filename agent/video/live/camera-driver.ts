@@ -4,7 +4,7 @@
 import type { Database } from 'better-sqlite3';
 import { getCamera, profileOf } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord, StoredProfile } from '../../inventory/types';
-import type { LiveStream } from './live-pull';
+import type { LiveStream } from './types';
 
 /** Nothing was asked of the camera (no I/O happened): RTSP-only device, known not to support it, opted out. */
 export class CameraRequestSkipped extends Error {

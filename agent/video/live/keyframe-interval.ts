@@ -15,9 +15,9 @@ import type { DeviceRecord } from '../../inventory/types';
 import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver';
 import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
 import { NOT_SUPPORTED, UNSUPPORTED_RETRY_MS } from './keyframe';
-import type { LiveStream } from './live-pull';
 import type { EventBody } from '../../../contract';
 import { systemClock, type Clock } from '../../../lib/clock';
+import type { LiveStream } from './types';
 
 /** After a check (changed or already short enough) the stream is not read again for this long. */
 export const RECHECK_MS = 24 * 60 * 60 * 1000;

@@ -8,8 +8,8 @@ import { DriverError, type Credentials } from '../../../drivers/types';
 import type { DeviceRecord } from '../../inventory/types';
 import { withDeviceDriver, type OpenDriver } from '../../inventory/device-driver';
 import { CameraRequestSkipped, onvifStreamOf } from './camera-driver';
-import type { LiveStream } from './live-pull';
 import { systemClock, type Clock } from '../../../lib/clock';
+import type { LiveStream } from './types';
 
 /** How long a device that does not support SetSynchronizationPoint is left alone. */
 export const UNSUPPORTED_RETRY_MS = 60 * 60 * 1000;
