@@ -34,8 +34,20 @@ module.exports = {
       from: { path: '^drivers/' },
       to: { path: '^(contract|agent|central|scripts|test)/' },
     },
-    { name: 'agent-not-central', severity: 'error', comment: 'The agent and the central meet only through contract/.', from: { path: '^agent/' }, to: { path: '^central/' } },
-    { name: 'central-not-agent', severity: 'error', comment: 'The agent and the central meet only through contract/.', from: { path: '^central/' }, to: { path: '^agent/' } },
+    {
+      name: 'agent-not-central',
+      severity: 'error',
+      comment: 'The agent and the central meet only through contract/.',
+      from: { path: '^agent/' },
+      to: { path: '^central/' },
+    },
+    {
+      name: 'central-not-agent',
+      severity: 'error',
+      comment: 'The agent and the central meet only through contract/.',
+      from: { path: '^central/' },
+      to: { path: '^agent/' },
+    },
     {
       name: 'production-not-tests',
       severity: 'error',
@@ -43,7 +55,13 @@ module.exports = {
       from: { path: '^(lib|contract|drivers|agent|central)/' },
       to: { path: '^(test|scripts)/' },
     },
-    { name: 'scripts-not-tests', severity: 'error', comment: 'Benchmarks and the simulator do not import tests; shared peers live in scripts/.', from: { path: '^scripts/' }, to: { path: '^test/' } },
+    {
+      name: 'scripts-not-tests',
+      severity: 'error',
+      comment: 'Benchmarks and the simulator do not import tests; shared peers live in scripts/.',
+      from: { path: '^scripts/' },
+      to: { path: '^test/' },
+    },
     {
       name: 'core-below-features',
       severity: 'error',

@@ -269,7 +269,13 @@ function boxStep(f: Foundation, uplink: Uplink, sampler: Pick<HostSampler, 'samp
   return { name: 'box', box, start: () => box.start(), stop: () => box.stop() };
 }
 
-function healthStep(f: Foundation, uplink: Uplink, video: VideoParts | undefined, probes: HealthProbes | undefined, latency: LatencyStats): Step & { health: HealthMonitor } {
+function healthStep(
+  f: Foundation,
+  uplink: Uplink,
+  video: VideoParts | undefined,
+  probes: HealthProbes | undefined,
+  latency: LatencyStats,
+): Step & { health: HealthMonitor } {
   const { config, db, logger, clock, credentialsFor, openDriver } = f;
   const health = new HealthMonitor({
     db,
@@ -320,7 +326,13 @@ function webStep(f: Foundation, video: VideoParts, health: () => HealthMonitor |
 }
 
 /** Host, process, health and video figures added to every metrics payload. */
-function metricsExtras(parts: { box: () => BoxWatch; health: () => HealthMonitor | undefined; video?: VideoParts; latency: LatencyStats; processCpu: ProcessCpu }) {
+function metricsExtras(parts: {
+  box: () => BoxWatch;
+  health: () => HealthMonitor | undefined;
+  video?: VideoParts;
+  latency: LatencyStats;
+  processCpu: ProcessCpu;
+}) {
   return async (): Promise<MetricsExtras> => {
     const box = parts.box();
     const health = parts.health();
@@ -329,7 +341,10 @@ function metricsExtras(parts: { box: () => BoxWatch; health: () => HealthMonitor
     const load = health?.load();
     return {
       host: { ...host, alarms: box.activeAlarms },
-      agent: { cpuPercent: Math.round(proc.cpuPercent * 100) / 100, ffmpegProcesses: parts.video ? parts.video.supervisor.count().total : (load?.ffmpegProcesses ?? 0) },
+      agent: {
+        cpuPercent: Math.round(proc.cpuPercent * 100) / 100,
+        ffmpegProcesses: parts.video ? parts.video.supervisor.count().total : (load?.ffmpegProcesses ?? 0),
+      },
       ...(health && load ? { health: { ...health.counts(), probes: parts.latency.snapshot(), inFlight: load.inFlight } } : {}),
       ...(parts.video ? { video: videoMetrics(parts.video) } : {}),
     };
@@ -371,7 +386,14 @@ export function startAgent(deps: AgentDeps): RunningAgent {
   const started = steps.map((step) => Promise.resolve(step.start?.()));
   const ready = Promise.all(started).then(() => undefined);
   logger.info(
-    { site: { id: siteId, name: config.site.name }, cameras: countCameras(db), dataDir: config.dataDir, brokers: config.broker.urls.length, outbox: outbox.outbox.stats().depth, version: CAMGATE_VERSION },
+    {
+      site: { id: siteId, name: config.site.name },
+      cameras: countCameras(db),
+      dataDir: config.dataDir,
+      brokers: config.broker.urls.length,
+      outbox: outbox.outbox.stats().depth,
+      version: CAMGATE_VERSION,
+    },
     'agent started',
   );
 

@@ -16,6 +16,11 @@ try {
   throw err;
 }
 main(process.argv).then(
-  (code) => { process.exitCode = typeof code === 'number' ? code : 0; },
-  (err) => { console.error(`camgate: ${err && err.message ? err.message : err}`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = typeof code === 'number' ? code : 0;
+  },
+  (err) => {
+    console.error(`camgate: ${err && err.message ? err.message : err}`);
+    process.exitCode = 1;
+  },
 );

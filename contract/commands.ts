@@ -67,7 +67,9 @@ export const COMMAND_ARGS_SCHEMAS = {
         maxLength: 2048,
         pattern: '^[A-Za-z][A-Za-z0-9+.-]*://',
       }),
-      profile: Type.Optional(Enum(['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const, { description: 'copy (default), h264, h264-720p, h264-480p, h264-360p.' })),
+      profile: Type.Optional(
+        Enum(['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const, { description: 'copy (default), h264, h264-720p, h264-480p, h264-360p.' }),
+      ),
       maxBitrateKbps: Type.Optional(Type.Integer({ description: 'Overrides the bitrate cap of a transcode, kbit/s.', minimum: 64, maximum: 100000 })),
     },
   ),

@@ -24,7 +24,7 @@ export function segmentProblem(segment: string): string | undefined {
   if (segment.length > MAX_SEGMENT_LENGTH) return `is longer than ${MAX_SEGMENT_LENGTH} characters`;
   if (/[+#]/.test(segment)) return "contains an MQTT wildcard ('+' or '#')";
   if (segment.includes('/')) return "contains '/' (a topic level separator)";
-   
+
   if (/[\u0000-\u001f\u007f]/.test(segment)) return 'contains a control character';
   return undefined;
 }

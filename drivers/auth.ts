@@ -45,7 +45,12 @@ export class Authenticator {
     const nonce = p.nonce ?? '';
     const ha1 = h(`${username}:${realm}:${password}`);
     const ha2 = h(`${method}:${uri}`);
-    const qop = (p.qop ?? '').split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+    const qop = (p.qop ?? '')
+      .split(',')
+      .map((q) => q.trim())
+      .includes('auth')
+      ? 'auth'
+      : undefined;
     const fields = [`username="${username}"`, `realm="${realm}"`, `nonce="${nonce}"`, `uri="${uri}"`];
     if (qop) {
       const nc = (++this.nc).toString(16).padStart(8, '0');

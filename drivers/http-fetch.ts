@@ -48,7 +48,8 @@ export async function httpGet(url: string, options: HttpFetchOptions): Promise<H
   } catch {
     throw new HttpFetchError('bad-url', `not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new HttpFetchError('bad-url', `unsupported scheme ${parsed.protocol} in ${redacted(parsed)}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new HttpFetchError('bad-url', `unsupported scheme ${parsed.protocol} in ${redacted(parsed)}`);
   const where = redacted(parsed);
   const deadline = Date.now() + options.timeoutMs;
 

@@ -6,7 +6,10 @@
  * anything else and for the all-zero and broadcast addresses, which identify nothing. */
 export function normalizeMac(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const hex = value.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+  const hex = value
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '');
   if (hex.length !== 12 || /^0+$/.test(hex) || /^f+$/.test(hex)) return undefined;
   return hex.match(/../g)!.join(':');
 }

@@ -27,8 +27,7 @@ export interface DriverOptions {
 }
 
 export type OpenTarget =
-  | { kind: 'onvif'; host: string; port?: number; path?: string; endpointUuid?: string; scopes?: string[] }
-  | { kind: 'rtsp'; url: string };
+  { kind: 'onvif'; host: string; port?: number; path?: string; endpointUuid?: string; scopes?: string[] } | { kind: 'rtsp'; url: string };
 
 /** A driver bound to one device. Nothing is sent until a method is called. */
 export function openDriver(target: OpenTarget, credentials?: Credentials, options: DriverOptions = {}): DeviceDriver {

@@ -78,7 +78,9 @@ function prettyWriter(write: LineWriter, colors: boolean): LineWriter {
     PinoPretty = require('pino-pretty') as typeof import('pino-pretty');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    throw new CamgateError('log.format pretty needs the pino-pretty package, which is not installed: reinstall camgate (npm ci), or set log.format to json (--log-format json)');
+    throw new CamgateError(
+      'log.format pretty needs the pino-pretty package, which is not installed: reinstall camgate (npm ci), or set log.format to json (--log-format json)',
+    );
   }
   const sink = new Writable({
     decodeStrings: false,

@@ -70,5 +70,7 @@ export function configFlagValues(program: Command): FlagValue[] {
 
 /** Whether a config key was given as a flag (e.g. --password on `cameras add` means "this device's"). */
 export function flagGiven(program: Command, path: string): FlagValue | undefined {
-  return configFlagValues(program).filter((f) => f.key.path === path).pop();
+  return configFlagValues(program)
+    .filter((f) => f.key.path === path)
+    .pop();
 }

@@ -14,14 +14,14 @@ export function formatOffset(ms: number | null | undefined): string {
   return abs < 1000 ? `${sign}${abs} ms` : `${sign}${(abs / 1000).toFixed(1)} s`;
 }
 
-export function formatProfile(p: StoredProfile  ): string {
+export function formatProfile(p: StoredProfile): string {
   const parts = [p.codec ?? '?'];
   if (p.width && p.height) parts.push(`${p.width}x${p.height}`);
   if (p.fps) parts.push(`${p.fps}fps`);
   return parts.join(' ');
 }
 
-export function publicProfile(p: StoredProfile  ): StoredProfile {
+export function publicProfile(p: StoredProfile): StoredProfile {
   return {
     ...p,
     ...(p.streamUri ? { streamUri: redactUrl(p.streamUri) } : {}),
@@ -56,7 +56,7 @@ export function cameraListTable(cameras: CameraRecord[]): string {
   );
 }
 
-export function profilesTable(rows: Array<{ camera?: string; channel: number; profiles: Array<StoredProfile  > }>): string {
+export function profilesTable(rows: Array<{ camera?: string; channel: number; profiles: Array<StoredProfile> }>): string {
   const out: Array<Array<string | number>> = [];
   for (const r of rows) {
     for (const p of r.profiles) {
@@ -70,11 +70,7 @@ export function profilesTable(rows: Array<{ camera?: string; channel: number; pr
 
 export function identityLine(r: DeviceReport): string {
   const i = r.identity;
-  return [
-    `serial: ${orDash(i.serial)}`,
-    `hardware id: ${orDash(i.hardwareId)}`,
-    `MAC: ${orDash(i.mac)}`,
-  ].join('   ');
+  return [`serial: ${orDash(i.serial)}`, `hardware id: ${orDash(i.hardwareId)}`, `MAC: ${orDash(i.mac)}`].join('   ');
 }
 
 /** Advice for the error codes an installer can do something about. */

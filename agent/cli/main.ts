@@ -87,16 +87,18 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
     .addHelpText('after', HELP_FOOTER);
   addConfigOptions(program);
 
-  const wrap: Wrap = (body: CommandBody) => async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command;
-    const ctx = new CommandContext(program, io);
-    state.ctx = ctx;
-    try {
-      state.exitCode = await body(ctx, cmd);
-    } finally {
-      ctx.close();
-    }
-  };
+  const wrap: Wrap =
+    (body: CommandBody) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const ctx = new CommandContext(program, io);
+      state.ctx = ctx;
+      try {
+        state.exitCode = await body(ctx, cmd);
+      } finally {
+        ctx.close();
+      }
+    };
 
   registerRun(program, wrap);
   registerDiscover(program, wrap);
@@ -112,7 +114,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
 /** Stack traces only when asked for: --log-level debug/trace (flag or environment). */
 function wantsStack(argv: string[], io: CliIo): boolean {
   const i = argv.findIndex((a) => a === '--log-level' || a === '--log.level');
-  const level = i >= 0 ? argv[i + 1] : argv.find((a) => /^--log[.-]level=/.test(a))?.split('=')[1] ?? io.env.CAMGATE_LOG_LEVEL;
+  const level = i >= 0 ? argv[i + 1] : (argv.find((a) => /^--log[.-]level=/.test(a))?.split('=')[1] ?? io.env.CAMGATE_LOG_LEVEL);
   return level === 'debug' || level === 'trace';
 }
 

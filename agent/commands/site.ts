@@ -47,7 +47,6 @@ export interface HealthCommands {
   thumbnail(cameraId: string): { jpeg: Buffer; takenAt: string } | undefined;
 }
 
-
 function findCamera(db: Database, id: string): CameraRecord {
   const camera = getCamera(db, id);
   if (!camera) throw new CommandError('invalid-args', `no camera with id "${id}" on this site`);
@@ -97,7 +96,8 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     let profile: MediaProfile | undefined;
     if (wanted !== undefined) {
       profile = camera.profiles.find((p) => p.token === wanted);
-      if (!profile) throw new CommandError('invalid-args', `${label} has no profile "${wanted}"; it has: ${camera.profiles.map((p) => p.token).join(', ') || 'none'}`);
+      if (!profile)
+        throw new CommandError('invalid-args', `${label} has no profile "${wanted}"; it has: ${camera.profiles.map((p) => p.token).join(', ') || 'none'}`);
     } else {
       profile = camera.profiles.find((p) => p.snapshotUri) ?? camera.streams.main;
     }
@@ -125,7 +125,10 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
       throw commandErrorOf(err, `snapshot of ${label}`);
     }
     if (res.body.length < 3 || res.body[0] !== 0xff || res.body[1] !== 0xd8) {
-      throw new CommandError('not-an-image', `snapshot of ${label}: the answer is not a JPEG (${res.body.length} bytes${res.contentType ? `, ${res.contentType}` : ''})`);
+      throw new CommandError(
+        'not-an-image',
+        `snapshot of ${label}: the answer is not a JPEG (${res.body.length} bytes${res.contentType ? `, ${res.contentType}` : ''})`,
+      );
     }
     return {
       camera: camera.id,
@@ -146,7 +149,14 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
   const probeNow: CommandHandler = async (args, ctx) => {
     const cameras = typeof args.camera === 'string' ? [findCamera(deps.db, args.camera)] : listCameras(deps.db);
     if (deps.health) {
-      const statuses = new Map((await deps.health.sweepNow(cameras.map((c) => c.id), { streams: true })).map((s) => [s.camera, s]));
+      const statuses = new Map(
+        (
+          await deps.health.sweepNow(
+            cameras.map((c) => c.id),
+            { streams: true },
+          )
+        ).map((s) => [s.camera, s]),
+      );
       const results = cameras.map((c) => {
         const s = statuses.get(c.id);
         const reachable = s?.reach?.ok ?? false;
@@ -172,11 +182,17 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     const limit = Math.max(1, deps.config.discovery.concurrency);
     await mapWithConcurrency(devices, limit, async (group) => {
       if (ctx.signal.aborted) {
-        outcomes.set(group[0].deviceId, { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code: 'timeout', message: 'not probed: the command ran out of time' } });
+        outcomes.set(group[0].deviceId, {
+          reachable: false,
+          latencyMs: null,
+          clockOffsetMs: null,
+          error: { code: 'timeout', message: 'not probed: the command ran out of time' },
+        });
         return;
       }
       const outcome = await probeDevice(deps, group[0]);
-      if (outcome.reachable) recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
+      if (outcome.reachable)
+        recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
       outcomes.set(group[0].deviceId, outcome);
     });
     const results = cameras.map((c) => ({ camera: c.id, device: c.deviceId, ...(outcomes.get(c.deviceId) as ProbeOutcome) }));
@@ -219,7 +235,12 @@ async function probeDevice(deps: UplinkHandlerDeps, camera: CameraRecord): Promi
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e?.code === 'string' ? e.code : 'failed';
     const message = typeof e?.message === 'string' ? e.message : String(err);
-    return { reachable: false, latencyMs: null, clockOffsetMs: null, error: { code, message: message.includes(camera.device.host) ? message : `${camera.device.host}: ${message}` } };
+    return {
+      reachable: false,
+      latencyMs: null,
+      clockOffsetMs: null,
+      error: { code, message: message.includes(camera.device.host) ? message : `${camera.device.host}: ${message}` },
+    };
   }
 }
 
@@ -229,6 +250,6 @@ const FETCH_CODES: Record<string, ReplyErrorCode> = { auth: 'auth', unreachable:
 function commandErrorOf(err: unknown, doing: string): CommandError {
   if (err instanceof CommandError) return err;
   const e = err as { code?: unknown; message?: unknown };
-  const code = err instanceof HttpFetchError || (err as Error)?.name === 'DriverError' ? FETCH_CODES[String(e.code)] ?? 'failed' : 'failed';
+  const code = err instanceof HttpFetchError || (err as Error)?.name === 'DriverError' ? (FETCH_CODES[String(e.code)] ?? 'failed') : 'failed';
   return new CommandError(code, `${doing}: ${typeof e?.message === 'string' ? e.message : String(err)}`);
 }

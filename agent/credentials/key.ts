@@ -29,10 +29,7 @@ function checkPermissions(file: string): void {
   if (process.platform === 'win32') return;
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new CamgateError(
-      `secret key file ${file} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}); ` +
-        `run: chmod 600 ${file}`,
-    );
+    throw new CamgateError(`secret key file ${file} is readable by group or others (mode ${mode.toString(8).padStart(3, '0')}); ` + `run: chmod 600 ${file}`);
   }
 }
 

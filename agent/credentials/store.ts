@@ -28,7 +28,12 @@ export function setDeviceCredentials(db: Database, deviceId: string, credentials
     if (!device) throw new CamgateError(`no device with id "${deviceId}"`);
     if (device.credential_id !== null) {
       db.prepare('UPDATE credentials SET key_fingerprint = ?, nonce = ?, ciphertext = ?, tag = ?, updated_at = ? WHERE id = ?').run(
-        sealed.keyFingerprint, sealed.nonce, sealed.ciphertext, sealed.tag, now, device.credential_id,
+        sealed.keyFingerprint,
+        sealed.nonce,
+        sealed.ciphertext,
+        sealed.tag,
+        now,
+        device.credential_id,
       );
       return;
     }
@@ -51,9 +56,7 @@ export function clearDeviceCredentials(db: Database, deviceId: string): void {
 
 /** The device's own credentials, or undefined when it has none stored. */
 export function getDeviceCredentials(db: Database, deviceId: string, key: KeyProvider): Credentials | undefined {
-  const row = db
-    .prepare('SELECT c.* FROM credentials c JOIN devices d ON d.credential_id = c.id WHERE d.id = ?')
-    .get(deviceId) as CredentialRow | undefined;
+  const row = db.prepare('SELECT c.* FROM credentials c JOIN devices d ON d.credential_id = c.id WHERE d.id = ?').get(deviceId) as CredentialRow | undefined;
   if (!row) return undefined;
   const text = open(key('read'), { keyFingerprint: row.key_fingerprint, nonce: row.nonce, ciphertext: row.ciphertext, tag: row.tag });
   const parsed = JSON.parse(text) as Credentials;
@@ -68,6 +71,11 @@ export function siteDefaultCredentials(cameras: { username?: string; password?: 
 }
 
 /** A device's own stored credentials, else the site default. */
-export function deviceOrSiteCredentials(db: Database, deviceId: string | undefined, key: KeyProvider, siteDefault: Credentials | undefined): Credentials | undefined {
+export function deviceOrSiteCredentials(
+  db: Database,
+  deviceId: string | undefined,
+  key: KeyProvider,
+  siteDefault: Credentials | undefined,
+): Credentials | undefined {
   return (deviceId ? getDeviceCredentials(db, deviceId, key) : undefined) ?? siteDefault;
 }

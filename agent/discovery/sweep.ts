@@ -214,7 +214,7 @@ const MAX_MESSAGE_CHARS = 400;
 export function oneLine(message: string): string {
   const flat = message
     .replace(/\s+/g, ' ')
-     
+
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .trim();
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
@@ -274,9 +274,13 @@ async function identify(
   try {
     const credentials = deps.credentialsFor(target);
     const onvif = { kind: 'onvif' as const, host: target.host, port: target.port, path: target.path };
-    driver = deps.openDriver({ ...onvif, ...(target.endpointUuid ? { endpointUuid: target.endpointUuid } : {}), ...(target.scopes ? { scopes: target.scopes } : {}) }, credentials, {
-      timeoutMs: options.identifyTimeoutMs,
-    });
+    driver = deps.openDriver(
+      { ...onvif, ...(target.endpointUuid ? { endpointUuid: target.endpointUuid } : {}), ...(target.scopes ? { scopes: target.scopes } : {}) },
+      credentials,
+      {
+        timeoutMs: options.identifyTimeoutMs,
+      },
+    );
     const d = driver;
     const onExpire = () => {
       expired = true;
@@ -300,7 +304,8 @@ async function identify(
     return { target, address, report: completed };
   } catch (err) {
     // `expired`, not the error's type: closing the driver may make report() reject first.
-    if (overallFirst && (expired || err instanceof DeadlineError)) return { target, address, error: overallTimeoutError(address, budget, budget.clock.now() - t0) };
+    if (overallFirst && (expired || err instanceof DeadlineError))
+      return { target, address, error: overallTimeoutError(address, budget, budget.clock.now() - t0) };
     return { target, address, error: errorInfo(err, address) };
   } finally {
     try {
@@ -409,10 +414,20 @@ function identificationPool(options: SweepOptions, deps: SweepDeps, budget: Budg
  * error that says what to do. */
 function withoutMulticast(reason: string, unicastTargets: number, knownDevices: number): { warning: SweepWarning } | { error: CamgateError } {
   if (unicastTargets > 0) {
-    return { warning: { code: 'no-multicast-interface', message: `${reason}; probing only the ${unicastTargets} address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found` } };
+    return {
+      warning: {
+        code: 'no-multicast-interface',
+        message: `${reason}; probing only the ${unicastTargets} address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found`,
+      },
+    };
   }
   if (knownDevices > 0) {
-    return { warning: { code: 'no-multicast-interface', message: `${reason}; identifying only the ${knownDevices} device(s) added by hand: give --range (or discovery.ranges) to find others` } };
+    return {
+      warning: {
+        code: 'no-multicast-interface',
+        message: `${reason}; identifying only the ${knownDevices} device(s) added by hand: give --range (or discovery.ranges) to find others`,
+      },
+    };
   }
   return {
     error: new CamgateError(
@@ -505,7 +520,9 @@ export async function sweep(options: SweepOptions, deps: SweepDeps): Promise<Swe
           matches = [];
         } else {
           if (!abort.signal.aborted) throw err;
-          throw new CamgateError(`the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`, 1, { cause: err });
+          throw new CamgateError(`the WS-Discovery probe did not finish within ${Math.round(guardMs)} ms (probe window ${plan.windowMs} ms)`, 1, {
+            cause: err,
+          });
         }
       }
       pool.probing = false;

@@ -17,8 +17,16 @@ export interface NeededCapability {
 
 /** Everything camgate's video features use. */
 export const NEEDED: readonly NeededCapability[] = [
-  { kind: 'decoder', name: 'h264', breaks: 'H.264 cameras cannot be transcoded, diagnosed or thumbnailed (picture probes, JSMpeg live view, transcoding relays fail)' },
-  { kind: 'decoder', name: 'hevc', breaks: 'H.265 cameras cannot be transcoded, diagnosed or thumbnailed (picture probes, JSMpeg live view, H.265 → H.264 relays fail)' },
+  {
+    kind: 'decoder',
+    name: 'h264',
+    breaks: 'H.264 cameras cannot be transcoded, diagnosed or thumbnailed (picture probes, JSMpeg live view, transcoding relays fail)',
+  },
+  {
+    kind: 'decoder',
+    name: 'hevc',
+    breaks: 'H.265 cameras cannot be transcoded, diagnosed or thumbnailed (picture probes, JSMpeg live view, H.265 → H.264 relays fail)',
+  },
   { kind: 'encoder', name: 'libx264', breaks: 'relays that transcode (H.265 → H.264 for RTMP, lower bitrate) fail' },
   { kind: 'encoder', name: 'mpeg1video', breaks: 'the live view fallback (JSMpeg) fails' },
   { kind: 'encoder', name: 'mjpeg', breaks: 'thumbnails fail' },
@@ -91,7 +99,7 @@ function listedRows(text: string): string[][] {
 export function parseCodecList(text: string): Set<string> {
   const out = new Set<string>();
   for (const [flags, name] of listedRows(text)) {
-    if (/^[VASD.]/.test(flags) && (flags).length >= 3) out.add(name);
+    if (/^[VASD.]/.test(flags) && flags.length >= 3) out.add(name);
   }
   return out;
 }
@@ -101,8 +109,8 @@ export function parseFormats(text: string, flag: 'E' | 'D'): Set<string> {
   const out = new Set<string>();
   for (const [flags, names] of listedRows(text)) {
     // " E mp4" / " D  rtsp" (4.x–6.x), " E. mp4" / "DEd …" style columns in newer builds.
-    if (!/^[DEd.]{1,3}$/.test(flags) || !(flags).includes(flag)) continue;
-    for (const n of (names).split(',')) if (n) out.add(n);
+    if (!/^[DEd.]{1,3}$/.test(flags) || !flags.includes(flag)) continue;
+    for (const n of names.split(',')) if (n) out.add(n);
   }
   return out;
 }
@@ -161,7 +169,10 @@ export function versionProblems(v: FfmpegVersion): string[] {
 }
 
 /** Combines the five captured outputs (pure). */
-export function analyze(path: string, out: { version: string; decoders: string; encoders: string; muxers: string; demuxers: string; protocols: string }): FfmpegInfo {
+export function analyze(
+  path: string,
+  out: { version: string; decoders: string; encoders: string; muxers: string; demuxers: string; protocols: string },
+): FfmpegInfo {
   const v = parseVersion(out.version);
   const caps: FfmpegCapabilities = {
     decoders: parseCodecList(out.decoders),

@@ -82,7 +82,7 @@ export interface DefaultLaunch extends LaunchFn {
  */
 export function createLaunch(binary: FfmpegBinary, deps: LaunchDeps = {}): DefaultLaunch {
   const protection = orphanProtection(deps);
-  const spawn = deps.spawn ?? (nodeSpawn);
+  const spawn = deps.spawn ?? nodeSpawn;
   const launch = ((args: readonly string[], options?: { stdio?: SpawnOptions['stdio'] }): ChildProcess => {
     const cmd = launchCommand(binary, args, protection);
     return spawn(cmd.command, cmd.args, { stdio: options?.stdio ?? ['ignore', 'pipe', 'pipe'], detached: false, windowsHide: true });

@@ -52,7 +52,7 @@ export function isExecutableFile(path: string): boolean {
 
 function defaultRequireStatic(): unknown {
   // Not a static import: the package is optional and usually absent.
-   
+
   return require('ffmpeg-static');
 }
 
@@ -117,7 +117,12 @@ export function locateFfmpeg(options: LocateOptions): LocatedFfmpeg {
   }
   if (staticPath !== undefined) {
     // ffmpeg-static exports the path string, or null on a platform it has no binary for.
-    const p = typeof staticPath === 'string' ? staticPath : typeof staticPath === 'object' && staticPath !== null && 'default' in staticPath ? staticPath.default : undefined;
+    const p =
+      typeof staticPath === 'string'
+        ? staticPath
+        : typeof staticPath === 'object' && staticPath !== null && 'default' in staticPath
+          ? staticPath.default
+          : undefined;
     if (typeof p === 'string' && p !== '') {
       if (exists(p)) return { path: p, source: 'ffmpeg-static', via: 'ffmpeg-static', notes };
       notes.push(`ffmpeg-static: installed, but its binary ${p} is missing (its install-time download failed; FFMPEG_BINARIES_URL names a mirror)`);

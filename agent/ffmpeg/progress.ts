@@ -169,7 +169,11 @@ export function classifyFfmpegStderr(tail: string): string | undefined {
   if (/broken pipe/.test(s) || (/av_interleaved_write_frame|error writing trailer|error muxing|error submitting/.test(s) && /end of file|i\/o error/.test(s))) {
     return why('the target closed the connection (broken pipe): the receiving server refused or dropped the stream');
   }
-  if (/video codec.*not compatible with flv|codec not currently supported in container|could not find tag for codec|tag .* incompatible with output codec|codec .* is not supported|unsupported codec/.test(s)) {
+  if (
+    /video codec.*not compatible with flv|codec not currently supported in container|could not find tag for codec|tag .* incompatible with output codec|codec .* is not supported|unsupported codec/.test(
+      s,
+    )
+  ) {
     return why('codec not supported by the output format (e.g. H.265 into FLV/RTMP): transcode to H.264 or use SRT/MPEG-TS');
   }
   if (/invalid data found when processing input/.test(s)) return why('invalid data from the source (not a stream ffmpeg understands, or it stopped answering)');

@@ -23,16 +23,7 @@ import type { Readable } from 'node:stream';
 import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { createLaunch } from './launch';
 import { classifyFfmpegStderr, ProgressParser, TailBuffer, type ProgressBlock } from './progress';
-import type {
-  FfmpegBinary,
-  LaunchFn,
-  SpawnFn,
-  StateChange,
-  SupervisedProcess,
-  SupervisedState,
-  SupervisedStats,
-  SuperviseOptions,
-} from './types';
+import type { FfmpegBinary, LaunchFn, SpawnFn, StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from './types';
 import { redactUrlsInText } from '../../lib/redact';
 import type { Logger } from '../../lib/log';
 
@@ -262,7 +253,8 @@ class Supervised implements SupervisedProcess {
     for (const s of [child.stdout, child.stderr, fd3]) s?.on('error', () => undefined);
     child.on('error', (err: NodeJS.ErrnoException) => {
       // A spawn failure has no process (no 'exit' follows); a kill failure leaves 'exit' to come.
-      if (child.pid === undefined) this.childGone(run, child, `cannot start ffmpeg (${this.host.binary.path}): ${err.code ?? ''} ${errText(err)}`.replace(/\s+/g, ' '));
+      if (child.pid === undefined)
+        this.childGone(run, child, `cannot start ffmpeg (${this.host.binary.path}): ${err.code ?? ''} ${errText(err)}`.replace(/\s+/g, ' '));
     });
     child.on('exit', (code, signal) => this.childGone(run, child, describeExit(code, signal)));
     this.armStall(run);
@@ -314,7 +306,7 @@ class Supervised implements SupervisedProcess {
   }
 
   private pruneWindow(now: number): void {
-    while (this.window.length > 0 && (this.window[0])[0] <= now - 1000) this.window.shift();
+    while (this.window.length > 0 && this.window[0][0] <= now - 1000) this.window.shift();
   }
 
   private windowKbps(): number | null {
@@ -331,9 +323,14 @@ class Supervised implements SupervisedProcess {
     const prev = this.last;
     const grew = (a: number | null, p: number | null | undefined) => a !== null && a > (p ?? 0);
     const moving = grew(b.frame, prev?.frame) || grew(b.totalSize, prev?.size) || grew(b.outTimeUs, prev?.outTimeUs);
-    const point: ProgressPoint = { at: now, frame: b.frame ?? prev?.frame ?? null, size: b.totalSize ?? prev?.size ?? null, outTimeUs: b.outTimeUs ?? prev?.outTimeUs ?? null };
+    const point: ProgressPoint = {
+      at: now,
+      frame: b.frame ?? prev?.frame ?? null,
+      size: b.totalSize ?? prev?.size ?? null,
+      outTimeUs: b.outTimeUs ?? prev?.outTimeUs ?? null,
+    };
     this.points.push(point);
-    while (this.points.length > 2 && (this.points[1]).at <= now - RATE_WINDOW_MS) this.points.shift();
+    while (this.points.length > 2 && this.points[1].at <= now - RATE_WINDOW_MS) this.points.shift();
     // Rates over the window (≥ MIN_RATE_SPAN_MS of our clock), so blocks that reach us late or
     // bunched together do not make the numbers jump; ffmpeg's own averages before that.
     const base = this.points[0];
@@ -404,12 +401,16 @@ class Supervised implements SupervisedProcess {
     const delay = Math.min(this.maxMs, this.minMs * 2 ** (this.inARow - 1));
     this.runningSinceMs = undefined;
     this.setState('retrying', `${this.lastError}; restart ${this.restarts} in ${delay} ms`);
-    this.backoffTimer = this.host.clock.setTimeout(() => {
-      this.backoffTimer = undefined;
-      if (this.final || this.stopping) return;
-      this.setState('starting');
-      void this.start();
-    }, delay, BACKGROUND);
+    this.backoffTimer = this.host.clock.setTimeout(
+      () => {
+        this.backoffTimer = undefined;
+        if (this.final || this.stopping) return;
+        this.setState('starting');
+        void this.start();
+      },
+      delay,
+      BACKGROUND,
+    );
   }
 
   /** Kills the current run and restarts it like a stall would (backoff applies); the reason becomes lastError. */
@@ -448,10 +449,14 @@ class Supervised implements SupervisedProcess {
       };
     });
     child.kill('SIGTERM');
-    this.killTimer = this.host.clock.setTimeout(() => {
-      this.killTimer = undefined;
-      if (!this.runEnded) child.kill('SIGKILL');
-    }, this.host.defaults.killGraceMs, BACKGROUND);
+    this.killTimer = this.host.clock.setTimeout(
+      () => {
+        this.killTimer = undefined;
+        if (!this.runEnded) child.kill('SIGKILL');
+      },
+      this.host.defaults.killGraceMs,
+      BACKGROUND,
+    );
     return this.stopping;
   }
 }

@@ -59,7 +59,9 @@ export class BoxWatch {
         this.last = sample;
         if (!this.stopped) {
           for (const e of this.alarms.evaluate(sample)) {
-            this.options.sink.event({ type: e.type, severity: e.severity, message: e.message, detail: e.detail }, new Date(this.clock.now())).catch((err) => this.options.logger?.error({ err, event: e.type }, 'box: alarm not recorded'));
+            this.options.sink
+              .event({ type: e.type, severity: e.severity, message: e.message, detail: e.detail }, new Date(this.clock.now()))
+              .catch((err) => this.options.logger?.error({ err, event: e.type }, 'box: alarm not recorded'));
           }
         }
         return sample;

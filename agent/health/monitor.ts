@@ -129,24 +129,32 @@ export class HealthMonitor {
     // Cameras added or removed by `camgate cameras ...` while the agent runs are picked up here.
     const refreshEvery = Math.min(c.reachIntervalSec, 60) * 1000;
     const refreshLoop = () => {
-      this.refreshTimer = this.clock.setTimeout(() => {
-        if (this.stopped) return;
-        try {
-          this.refresh();
-        } catch (err) {
-          this.options.logger?.warn({ err }, 'health: could not re-read the inventory');
-        }
-        refreshLoop();
-      }, refreshEvery, BACKGROUND);
+      this.refreshTimer = this.clock.setTimeout(
+        () => {
+          if (this.stopped) return;
+          try {
+            this.refresh();
+          } catch (err) {
+            this.options.logger?.warn({ err }, 'health: could not re-read the inventory');
+          }
+          refreshLoop();
+        },
+        refreshEvery,
+        BACKGROUND,
+      );
     };
     refreshLoop();
     if (c.statusIntervalSec > 0) {
       const periodic = () => {
-        this.periodicTimer = this.clock.setTimeout(() => {
-          if (this.stopped) return;
-          void this.publishAll(true);
-          periodic();
-        }, c.statusIntervalSec * 1000, BACKGROUND);
+        this.periodicTimer = this.clock.setTimeout(
+          () => {
+            if (this.stopped) return;
+            void this.publishAll(true);
+            periodic();
+          },
+          c.statusIntervalSec * 1000,
+          BACKGROUND,
+        );
       };
       periodic();
     }
@@ -285,8 +293,10 @@ export class HealthMonitor {
     const c = this.options.config;
     const now = this.clock.now();
     // Streams and pictures wait for the first reachability result of their device.
-    if (c.streamIntervalSec > 0) this.scheduler.schedule(`stream:${cameraId}`, 'stream', now + c.confirmDelayMs + c.connectTimeoutMs, (s) => this.runStreams(cameraId, s));
-    if (c.pictureIntervalSec > 0) this.scheduler.schedule(`picture:${cameraId}`, 'picture', now + c.connectTimeoutMs + c.requestTimeoutMs, (s) => this.runPicture(cameraId, s));
+    if (c.streamIntervalSec > 0)
+      this.scheduler.schedule(`stream:${cameraId}`, 'stream', now + c.confirmDelayMs + c.connectTimeoutMs, (s) => this.runStreams(cameraId, s));
+    if (c.pictureIntervalSec > 0)
+      this.scheduler.schedule(`picture:${cameraId}`, 'picture', now + c.connectTimeoutMs + c.requestTimeoutMs, (s) => this.runPicture(cameraId, s));
   }
 
   /** Next regular run: on the entry's phase within the interval, strictly after now. */
@@ -373,7 +383,9 @@ export class HealthMonitor {
     const c = this.options.config;
     const reschedule = () => {
       if (opts.force || c.pictureIntervalSec <= 0) return;
-      this.scheduler.schedule(`picture:${cameraId}`, 'picture', this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase), (s) => this.runPicture(cameraId, s));
+      this.scheduler.schedule(`picture:${cameraId}`, 'picture', this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase), (s) =>
+        this.runPicture(cameraId, s),
+      );
     };
     if (entry.health.reachable !== true) return reschedule();
     const source = pictureSource(entry.record, c.picture.source);
@@ -385,7 +397,10 @@ export class HealthMonitor {
         diagnosis: null,
         frames: 0,
         latencyMs: null,
-        error: { code: 'not-available', message: `${cameraId}: no ${c.picture.source === 'auto' ? 'stream or snapshot' : c.picture.source} URI known; run camgate discover or set one` },
+        error: {
+          code: 'not-available',
+          message: `${cameraId}: no ${c.picture.source === 'auto' ? 'stream or snapshot' : c.picture.source} URI known; run camgate discover or set one`,
+        },
       };
       this.publish(entry, entry.health.onPicture(result, at), at);
       return reschedule();
@@ -399,7 +414,14 @@ export class HealthMonitor {
       // The probe rejects only when its run was cut (agent stopping, or the scheduler's guard).
       if (this.stopped) return;
       const message = err instanceof Error ? err.message : String(err);
-      result = { ok: false, source: null, diagnosis: null, frames: 0, latencyMs: null, error: { code: 'timeout', message: `${cameraId}: picture probe cut off (${message})` } };
+      result = {
+        ok: false,
+        source: null,
+        diagnosis: null,
+        frames: 0,
+        latencyMs: null,
+        error: { code: 'timeout', message: `${cameraId}: picture probe cut off (${message})` },
+      };
     } finally {
       this.picturesRunning--;
     }
@@ -461,10 +483,14 @@ export class HealthMonitor {
     if (!out.changed && out.events.length === 0) return;
     const observedAt = new Date(at);
     for (const body of out.events) {
-      this.options.sink.event(body, observedAt).catch((err) => this.options.logger?.error({ err, camera: entry.record.id, event: body.type }, 'health: event not recorded'));
+      this.options.sink
+        .event(body, observedAt)
+        .catch((err) => this.options.logger?.error({ err, camera: entry.record.id, event: body.type }, 'health: event not recorded'));
     }
     const status = entry.health.status();
-    this.options.sink.status(status, { observedAt }).catch((err) => this.options.logger?.error({ err, camera: entry.record.id }, 'health: status not recorded'));
+    this.options.sink
+      .status(status, { observedAt })
+      .catch((err) => this.options.logger?.error({ err, camera: entry.record.id }, 'health: status not recorded'));
     try {
       this.store.saveStatuses([status], observedAt);
     } catch (err) {
@@ -482,7 +508,11 @@ export class HealthMonitor {
       this.options.logger?.warn({ err }, 'health: statuses not saved');
     }
     await Promise.all(
-      statuses.map((s) => this.options.sink.status(s, { periodic, observedAt }).catch((err) => this.options.logger?.warn({ err, camera: s.camera }, 'health: periodic status not recorded'))),
+      statuses.map((s) =>
+        this.options.sink
+          .status(s, { periodic, observedAt })
+          .catch((err) => this.options.logger?.warn({ err, camera: s.camera }, 'health: periodic status not recorded')),
+      ),
     );
   }
 

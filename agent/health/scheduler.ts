@@ -111,10 +111,14 @@ export class Scheduler {
     for (const job of this.jobs.values()) if (!job.running && job.dueAt > now && job.dueAt < next) next = job.dueAt;
     if (next !== Infinity) {
       if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, Math.max(0, next - now), BACKGROUND);
+      this.timer = this.clock.setTimeout(
+        () => {
+          this.timer = undefined;
+          this.pump();
+        },
+        Math.max(0, next - now),
+        BACKGROUND,
+      );
     }
     this.flushIdle();
   }
@@ -127,10 +131,14 @@ export class Scheduler {
       await Promise.race([
         job.run(controller.signal),
         new Promise<void>((resolve) => {
-          guard = this.clock.setTimeout(() => {
-            controller.abort(new Error(`${job.key}: no result within ${guardMs} ms`));
-            resolve();
-          }, guardMs, BACKGROUND);
+          guard = this.clock.setTimeout(
+            () => {
+              controller.abort(new Error(`${job.key}: no result within ${guardMs} ms`));
+              resolve();
+            },
+            guardMs,
+            BACKGROUND,
+          );
         }),
       ]);
     } catch (err) {

@@ -310,7 +310,12 @@ export class CameraHealth {
         severity: 'alarm',
         camera: this.camera,
         message: `${this.camera}: unreachable (${this.reach?.error?.message ?? 'no answer'})`,
-        detail: { code: this.reach?.error?.code ?? 'failed', error: this.reach?.error?.message ?? null, lastSeen: this.lastSeen, failures: this.rules.offlineAfterFailures },
+        detail: {
+          code: this.reach?.error?.code ?? 'failed',
+          error: this.reach?.error?.message ?? null,
+          lastSeen: this.lastSeen,
+          failures: this.rules.offlineAfterFailures,
+        },
       });
     } else if (previous === false) {
       const downSince = this.since ? Date.parse(this.since) : null;
@@ -338,7 +343,13 @@ export class CameraHealth {
       });
     } else if (this.drifting && off <= this.rules.maxDriftMs / 2) {
       this.drifting = false;
-      events.push({ type: 'clock-ok', severity: 'info', camera: this.camera, message: `${this.camera}: clock within ${formatOffset(offsetMs)} of the box`, detail: { offsetMs: Math.round(offsetMs) } });
+      events.push({
+        type: 'clock-ok',
+        severity: 'info',
+        camera: this.camera,
+        message: `${this.camera}: clock within ${formatOffset(offsetMs)} of the box`,
+        detail: { offsetMs: Math.round(offsetMs) },
+      });
     }
   }
 

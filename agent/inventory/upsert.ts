@@ -80,9 +80,7 @@ export function findDevice(db: Database, facts: IdentityFacts): DeviceRow | unde
     const rows = db.prepare("SELECT * FROM devices WHERE driver = 'rtsp'").all() as DeviceRow[];
     candidates.push(...rows.filter((r) => key !== undefined && rtspSourceKey(r.url) === key));
   }
-  candidates.push(
-    ...(db.prepare('SELECT * FROM devices WHERE driver = ? AND host = ? AND port = ?').all(facts.driver, facts.host, facts.port) as DeviceRow[]),
-  );
+  candidates.push(...(db.prepare('SELECT * FROM devices WHERE driver = ? AND host = ? AND port = ?').all(facts.driver, facts.host, facts.port) as DeviceRow[]));
   // An address match is weak evidence: the IP may now belong to another camera.
   return candidates.find((row) => !identityConflicts(row, facts));
 }
@@ -170,10 +168,23 @@ export function upsertDeviceReport(db: Database, report: DeviceReport, options: 
            source = CASE WHEN source = 'added' THEN 'added' ELSE ? END
          WHERE id = ?`,
       ).run(
-        report.driver, report.host, report.port, url,
-        identity.endpoint_uuid, identity.manufacturer, identity.model, identity.firmware, identity.serial,
-        identity.hardware_id, identity.mac, report.isNvr ? 1 : 0, clock, scopes, now,
-        options.source ?? 'discovered', existing.id,
+        report.driver,
+        report.host,
+        report.port,
+        url,
+        identity.endpoint_uuid,
+        identity.manufacturer,
+        identity.model,
+        identity.firmware,
+        identity.serial,
+        identity.hardware_id,
+        identity.mac,
+        report.isNvr ? 1 : 0,
+        clock,
+        scopes,
+        now,
+        options.source ?? 'discovered',
+        existing.id,
       );
       const moved = existing.host !== report.host || existing.port !== report.port;
       return {
@@ -190,9 +201,25 @@ export function upsertDeviceReport(db: Database, report: DeviceReport, options: 
          hardware_id, mac, is_nvr, clock_offset_ms, scopes, id_basis, first_seen, last_seen)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      id, report.driver, options.source ?? 'discovered', report.host, report.port, url,
-      identity.endpoint_uuid, identity.manufacturer, identity.model, identity.firmware, identity.serial,
-      identity.hardware_id, identity.mac, report.isNvr ? 1 : 0, clock, scopes ?? '[]', basis, now, now,
+      id,
+      report.driver,
+      options.source ?? 'discovered',
+      report.host,
+      report.port,
+      url,
+      identity.endpoint_uuid,
+      identity.manufacturer,
+      identity.model,
+      identity.firmware,
+      identity.serial,
+      identity.hardware_id,
+      identity.mac,
+      report.isNvr ? 1 : 0,
+      clock,
+      scopes ?? '[]',
+      basis,
+      now,
+      now,
     );
     return { deviceId: id, created: true, idBasis: basis, cameras: upsertCameras(db, id, report, now) };
   });

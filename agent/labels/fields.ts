@@ -37,7 +37,6 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: stri
 const ok = <T>(value: T): ParseResult<T> => ({ ok: true, value });
 const bad = (problem: string): ParseResult<never> => ({ ok: false, problem });
 
- 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 function parseCoordinate(text: string, limit: number, example: string): ParseResult<number> {
@@ -99,7 +98,11 @@ export function parseLabel<F extends LabelField>(field: F, raw: string | null): 
       if (long) return r(bad(`level "${long.slice(0, 20)}..." is longer than ${REGION_PART_MAX} characters`));
       if (CONTROL.test(text) || /[\r\n]/.test(text)) return r(bad('must be a single line without control characters'));
       // Normalised form: spaces around "/" dropped, trailing empty levels removed.
-      const normal = text.split('/').map((s) => s.trim()).join('/').replace(/\/+$/, '');
+      const normal = text
+        .split('/')
+        .map((s) => s.trim())
+        .join('/')
+        .replace(/\/+$/, '');
       return r(ok(normal === '' ? null : normal));
     }
     case 'owner':

@@ -75,7 +75,8 @@ export function parseCsvLabels(text: string): ParsedLabelFile {
     const e = err as Error & { lines?: number };
     return { format: 'csv', rows: [], problems: [`line ${e.lines ?? '?'}: ${e.message.replace(/ on line \d+$/, '')}`] };
   }
-  if (records.length === 0) return { format: 'csv', rows: [], problems: ['the file is empty; expected a header line such as id,name,class,latitude,longitude,...'] };
+  if (records.length === 0)
+    return { format: 'csv', rows: [], problems: ['the file is empty; expected a header line such as id,name,class,latitude,longitude,...'] };
   // csv-parse counts a CRLF inside quotes as two lines, so record start lines are found here.
   const starts = recordStartLines(text);
   const startLine = (r: { record: string[]; info: { lines: number } }) => starts[records.indexOf(r)] ?? r.info.lines;
@@ -87,7 +88,8 @@ export function parseCsvLabels(text: string): ParsedLabelFile {
     seen.add(column);
     if (!KNOWN_COLUMNS.includes(column)) problems.push(unknownColumnProblem(`line ${startLine(records[0])}`, column));
   });
-  if (!header.includes('id')) problems.push(`line ${startLine(records[0])}: no "id" column; start from \`camgate cameras export\` so every row carries the camera id`);
+  if (!header.includes('id'))
+    problems.push(`line ${startLine(records[0])}: no "id" column; start from \`camgate cameras export\` so every row carries the camera id`);
   const rows: ImportRow[] = [];
   for (const r of records.slice(1)) {
     const line = startLine(r);
@@ -120,8 +122,7 @@ function scalarText(node: unknown): string | null | undefined {
 export function parseYamlLabels(text: string): ParsedLabelFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
-  const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) =>
-    node?.range ? lineCounter.linePos(node.range[0]).line : 0;
+  const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]).line : 0);
   if (doc.errors.length > 0) {
     return {
       format: 'yaml',
@@ -134,7 +135,8 @@ export function parseYamlLabels(text: string): ParsedLabelFile {
     const pair = list.items.find((p) => isScalar(p.key) && p.key.value === 'cameras');
     list = pair?.value;
   }
-  if (!isSeq(list)) return { format: 'yaml', rows: [], problems: ['expected a list of cameras under "cameras:" (as written by `camgate cameras export --format yaml`)'] };
+  if (!isSeq(list))
+    return { format: 'yaml', rows: [], problems: ['expected a list of cameras under "cameras:" (as written by `camgate cameras export --format yaml`)'] };
   const rows: ImportRow[] = [];
   const problems: string[] = [];
   for (const item of list.items) {
@@ -146,7 +148,7 @@ export function parseYamlLabels(text: string): ParsedLabelFile {
     const values: ImportRow['values'] = {};
     let id: string | null = null;
     let rowOk = true;
-    for (const pair of (item).items) {
+    for (const pair of item.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const keyLine = lineAt(pair.key as never) || line;
       if (key === 'device') continue; // reference block written by export
@@ -192,11 +194,7 @@ export function exportCsv(cameras: CameraRecord[]): string {
   const columns = ['id', ...LABEL_FIELDS.map((f) => FILE_COLUMN[f]), ...REFERENCE_COLUMNS];
   const rows = cameras.map((c) => {
     const ref = referenceValues(c);
-    return [
-      c.id,
-      ...LABEL_FIELDS.map((f) => formatLabel(c[f])),
-      ...REFERENCE_COLUMNS.map((k) => (ref[k] === null ? '' : String(ref[k]))),
-    ];
+    return [c.id, ...LABEL_FIELDS.map((f) => formatLabel(c[f])), ...REFERENCE_COLUMNS.map((k) => (ref[k] === null ? '' : String(ref[k])))];
   });
   return stringifyCsv([columns, ...rows], { record_delimiter: '\n' });
 }

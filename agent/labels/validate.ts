@@ -36,11 +36,7 @@ function stateProblems(labels: CameraLabels): Array<{ field: LabelField; message
 }
 
 /** `cameras set`: raw flag values (undefined = flag not given). Returns the patch or the problems. */
-export function planSet(
-  cameraId: string,
-  raw: Partial<Record<LabelField, string>>,
-  cameras: CameraState[],
-): { update?: PlannedUpdate; problems: string[] } {
+export function planSet(cameraId: string, raw: Partial<Record<LabelField, string>>, cameras: CameraState[]): { update?: PlannedUpdate; problems: string[] } {
   const problems: string[] = [];
   const patch: Record<string, unknown> = {};
   for (const field of LABEL_FIELDS) {

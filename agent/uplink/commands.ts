@@ -7,7 +7,19 @@
 // reply; an unknown name is `unknown-command`; args failing cmd-{name}.json are
 // `invalid-args`; a handler that throws gives `failed` (or its CommandError code); a handler
 // slower than the timeout gives `timeout`. Nothing a sender does crashes the agent.
-import { CommandError, isoTime, ReplyErrorCode, replyPayload, COMMAND_NAMES, validateCommandArgs, validateCommandRequest, isUnderSite, siteTopics, SiteTopics, TOPIC_ROOT } from '../../contract';
+import {
+  CommandError,
+  isoTime,
+  ReplyErrorCode,
+  replyPayload,
+  COMMAND_NAMES,
+  validateCommandArgs,
+  validateCommandRequest,
+  isUnderSite,
+  siteTopics,
+  SiteTopics,
+  TOPIC_ROOT,
+} from '../../contract';
 import type { Logger } from '../../lib/log';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 
@@ -87,7 +99,7 @@ export class CommandDispatcher {
   /** The reply to send, or undefined when the message is not one of this site's commands (ignored). */
   async handle(req: IncomingCommand): Promise<CommandReply | undefined> {
     if (typeof req.topic !== 'string' || !req.topic.startsWith(this.cmdPrefix)) {
-      this.options.logger?.warn({ topic: req.topic }, 'ignored a message outside this site\'s command topics');
+      this.options.logger?.warn({ topic: req.topic }, "ignored a message outside this site's command topics");
       return undefined;
     }
     const name = req.topic.slice(this.cmdPrefix.length);
@@ -95,7 +107,11 @@ export class CommandDispatcher {
     let correlationId: string | null = null;
     let replyTo: string | undefined;
 
-    const reply = (ok: boolean, body: { result?: Record<string, unknown>; error?: { code: ReplyErrorCode; message: string } }, topicOverride?: string): CommandReply => {
+    const reply = (
+      ok: boolean,
+      body: { result?: Record<string, unknown>; error?: { code: ReplyErrorCode; message: string } },
+      topicOverride?: string,
+    ): CommandReply => {
       const topic = topicOverride ?? this.replyTopic(req.responseTopic ?? replyTo);
       const payload = replyPayload(this.options.site, { command: name, requestId, correlationId, ok, ...body }, isoTime(this.now()));
       return { topic, payload, ...(req.correlationData ? { correlationData: req.correlationData } : {}) };
@@ -123,7 +139,16 @@ export class CommandDispatcher {
 
     const chosen = req.responseTopic ?? replyTo;
     if (chosen !== undefined && !isUnderSite(chosen, this.options.site)) {
-      return reply(false, { error: { code: 'bad-reply-topic', message: `reply topic ${JSON.stringify(chosen)} is not under ${this.topics.prefix}; replying on ${this.topics.reply}` } }, this.topics.reply);
+      return reply(
+        false,
+        {
+          error: {
+            code: 'bad-reply-topic',
+            message: `reply topic ${JSON.stringify(chosen)} is not under ${this.topics.prefix}; replying on ${this.topics.reply}`,
+          },
+        },
+        this.topics.reply,
+      );
     }
 
     const envelopeCheck = validateCommandRequest(request);
@@ -201,7 +226,7 @@ export class CommandDispatcher {
 /** MQTT 5 correlation data is binary; shown in the payload as text when it is printable UTF-8, else base64. */
 export function correlationText(data: Buffer): string {
   const text = data.toString('utf8');
-   
+
   if (Buffer.from(text, 'utf8').equals(data) && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) return text;
   return 'base64:' + data.toString('base64');
 }

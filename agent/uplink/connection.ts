@@ -92,7 +92,8 @@ export function describeConnectError(err: unknown, url: string): string {
     if (code === 'ECONNREFUSED') return `${url}: connection refused (is the broker running and listening there?)`;
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host name not found`;
     if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${url}: broker unreachable (${code})`;
-    if (code === 'ECONNRESET' || code === 'EPIPE') return `${url}: the broker closed the connection during setup (${code}); with TLS this often means a client certificate is missing or refused`;
+    if (code === 'ECONNRESET' || code === 'EPIPE')
+      return `${url}: the broker closed the connection during setup (${code}); with TLS this often means a client certificate is missing or refused`;
   }
   if (typeof code === 'number') {
     // CONNACK return codes (3.1.1: 1-5) and reason codes (MQTT 5: >= 0x80).

@@ -168,7 +168,17 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     const conn = this.conn;
     if (!conn || !conn.ready || conn.closed) return false;
     try {
-      await this.publish(conn, topic, JSON.stringify(payload), { qos: 1, retain: !!opts.retain, ...(opts.correlationData && this.options.broker.protocolVersion === 5 ? { properties: { correlationData: opts.correlationData } } : {}) }, null);
+      await this.publish(
+        conn,
+        topic,
+        JSON.stringify(payload),
+        {
+          qos: 1,
+          retain: !!opts.retain,
+          ...(opts.correlationData && this.options.broker.protocolVersion === 5 ? { properties: { correlationData: opts.correlationData } } : {}),
+        },
+        null,
+      );
       return true;
     } catch (err) {
       this.log?.warn({ err, topic }, 'direct publish failed');
@@ -204,7 +214,11 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     if (conn.ready && !conn.closed) {
       await waitAtMost(this.backlogDone ?? Promise.resolve(), timeoutMs, this.clock);
       const offline = statePayload(this.options.site, 'offline', { bdSeq: conn.bdSeq, observedAt: this.now(), reason: 'shutdown' });
-      await waitAtMost(this.publish(conn, this.topics.state, JSON.stringify(offline), { qos: 1, retain: true }, null).catch(() => undefined), timeoutMs, this.clock);
+      await waitAtMost(
+        this.publish(conn, this.topics.state, JSON.stringify(offline), { qos: 1, retain: true }, null).catch(() => undefined),
+        timeoutMs,
+        this.clock,
+      );
       this.flushAcks();
       await waitAtMost(new Promise<void>((resolve) => conn.client.end(false, {}, () => resolve())), timeoutMs, this.clock);
     }
@@ -389,10 +403,18 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       { topic: this.topics.state, payload: JSON.stringify(statePayload(site, 'online', { bdSeq: conn.bdSeq, observedAt: at })), retain: true },
     ];
     for (const camera of snap.cameras) {
-      messages.push({ topic: this.topics.cameraMeta(camera.id), payload: JSON.stringify(direct(metaPayload(site, cameraMetaRecord(camera), isoTime(at)))), retain: true });
+      messages.push({
+        topic: this.topics.cameraMeta(camera.id),
+        payload: JSON.stringify(direct(metaPayload(site, cameraMetaRecord(camera), isoTime(at)))),
+        retain: true,
+      });
     }
     for (const status of snap.statuses) {
-      messages.push({ topic: this.topics.cameraStatus(status.camera), payload: JSON.stringify(direct(statusPayload(site, status, isoTime(at)))), retain: true });
+      messages.push({
+        topic: this.topics.cameraStatus(status.camera),
+        payload: JSON.stringify(direct(statusPayload(site, status, isoTime(at)))),
+        retain: true,
+      });
     }
     const window = Math.max(1, this.options.replayWindow ?? 64);
     // Birth first and alone: nothing else goes out before the broker has it.
@@ -421,7 +443,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       conn.inflight.add(fail);
       conn.client.publish(topic, payload, opts, (err) => {
         if (done) return;
-        if (err && typeof (err as { code?: unknown }).code === 'number' && ((err as { code: number }).code >= 0x80)) {
+        if (err && typeof (err as { code?: unknown }).code === 'number' && (err as { code: number }).code >= 0x80) {
           const reasonCode = (err as { code: number }).code;
           this.log?.error({ topic, seq, reasonCode }, `uplink: broker refused a publish: ${err.message}`);
           this.emit('refused', { topic, seq, reasonCode, message: err.message });

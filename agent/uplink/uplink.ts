@@ -89,11 +89,15 @@ export class Uplink {
     const every = this.options.uplink.metricsIntervalSec;
     if (every > 0) {
       const tick = () => {
-        this.metricsTimer = this.clock.setTimeout(() => {
-          if (this.stopped) return;
-          void this.metrics().catch((err) => this.options.logger?.warn({ err }, 'uplink: metrics not recorded'));
-          tick();
-        }, every * 1000, BACKGROUND);
+        this.metricsTimer = this.clock.setTimeout(
+          () => {
+            if (this.stopped) return;
+            void this.metrics().catch((err) => this.options.logger?.warn({ err }, 'uplink: metrics not recorded'));
+            tick();
+          },
+          every * 1000,
+          BACKGROUND,
+        );
       };
       tick();
     }
@@ -163,7 +167,11 @@ export class Uplink {
   async metaChanged(cameraId: string): Promise<boolean> {
     const camera = getCamera(this.options.db, cameraId);
     if (!camera) return false;
-    return this.session.publishDirect(this.session.topics.cameraMeta(camera.id), direct(metaPayload(this.options.site, cameraMetaRecord(camera), isoTime(this.now()))), { retain: true });
+    return this.session.publishDirect(
+      this.session.topics.cameraMeta(camera.id),
+      direct(metaPayload(this.options.site, cameraMetaRecord(camera), isoTime(this.now()))),
+      { retain: true },
+    );
   }
 
   sampleMetrics(): MetricsSample {
@@ -183,7 +191,14 @@ export class Uplink {
     }
     return {
       host: { loadAvg1: os.loadavg()[0], memTotalBytes: os.totalmem(), memFreeBytes: os.freemem(), uptimeSec: Math.round(os.uptime()), cpus: os.cpus().length },
-      agent: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external, arrayBuffersBytes: mem.arrayBuffers, uptimeSec: Math.round(process.uptime()), cameras },
+      agent: {
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        externalBytes: mem.external,
+        arrayBuffersBytes: mem.arrayBuffers,
+        uptimeSec: Math.round(process.uptime()),
+        cameras,
+      },
       outbox,
       uplink: { connected: s.connected, bdSeq: s.bdSeq, connects: s.connects, url: s.url },
     };

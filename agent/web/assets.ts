@@ -65,7 +65,10 @@ export function loadJsmpeg(logger: Logger): Buffer {
   const bundle = readFileSync(path, 'utf8');
   const served = withoutJsmpegStylesheet(bundle);
   if (served === undefined) {
-    logger.warn({ path }, "web: JSMpeg's stylesheet injector not found (a JSMpeg build other than @cycjimmy/jsmpeg-player 6.x?): served unchanged, so browsers log a blocked inline style (style-src 'self') when JSMpeg loads; playing is not affected");
+    logger.warn(
+      { path },
+      "web: JSMpeg's stylesheet injector not found (a JSMpeg build other than @cycjimmy/jsmpeg-player 6.x?): served unchanged, so browsers log a blocked inline style (style-src 'self') when JSMpeg loads; playing is not affected",
+    );
     return Buffer.from(bundle);
   }
   return Buffer.from(served);

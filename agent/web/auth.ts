@@ -13,7 +13,10 @@ export const SESSION_COOKIE = 'camgate_live';
 
 /** Is `host` (an IP literal or "localhost") a loopback address? 0.0.0.0 and :: are not. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().replace(/^\[|\]$/g, '').toLowerCase();
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (!ipaddr.isValid(h)) return false;
   let addr = ipaddr.parse(h);

@@ -42,7 +42,6 @@ export interface WebServerOptions {
   clock?: Clock;
 }
 
-
 export interface RunningWebServer {
   /** http://host:port/ (the actual port when web.port is 0). */
   url: string;
@@ -151,7 +150,9 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${status === 401 ? 'WWW-Authenticate: Basic realm="camgate live view"\r\n' : ''}\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${status === 401 ? 'WWW-Authenticate: Basic realm="camgate live view"\r\n' : ''}\r\n`,
+      );
     };
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/live\/([^/]+)$/.exec(url.pathname);

@@ -74,7 +74,8 @@ export const MetaPayloadSchema = Type.Object(
   { ...envelopeFields('meta', 'outbox'), ...cameraMetaFields },
   {
     title: 'camgate/v1/{site}/cameras/{camera}/meta',
-    description: 'Retained ledger record of one camera: labels, device identity, profiles. Never carries secrets (stored credentials show only as hasCredentials).',
+    description:
+      'Retained ledger record of one camera: labels, device identity, profiles. Never carries secrets (stored credentials show only as hasCredentials).',
     additionalProperties: false,
   },
 );

@@ -7,7 +7,8 @@ const Count = () => Type.Integer({ minimum: 0 });
 const NonNegative = () => Type.Number({ minimum: 0 });
 const NullableNumber = () => Nullable(Type.Number());
 const NullableString = () => Nullable(Type.String());
-const PullState = () => Type.Unsafe<'starting' | 'running' | 'retrying' | 'stopped' | 'failed'>({ type: 'string', enum: ['starting', 'running', 'retrying', 'stopped', 'failed'] });
+const PullState = () =>
+  Type.Unsafe<'starting' | 'running' | 'retrying' | 'stopped' | 'failed'>({ type: 'string', enum: ['starting', 'running', 'retrying', 'stopped', 'failed'] });
 const StreamRole = () => Type.Unsafe<'main' | 'sub'>({ type: 'string', enum: ['main', 'sub'] });
 /** A number or null, emitted as `type: [number, null]` with a lower bound. */
 const NullableNonNegative = () => Type.Unsafe<number | null>({ type: ['number', 'null'], minimum: 0 });

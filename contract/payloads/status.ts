@@ -49,7 +49,10 @@ export const PictureStatusSchema = Type.Object(
     error: Type.Optional(CheckErrorSchema),
     thumbnail: Type.Optional(
       Nullable(
-        Type.Object({ bytes: Type.Integer({ minimum: 0 }), takenAt: DateTime() }, { additionalProperties: false, description: 'The latest thumbnail (fetch it with the thumbnail command).' }),
+        Type.Object(
+          { bytes: Type.Integer({ minimum: 0 }), takenAt: DateTime() },
+          { additionalProperties: false, description: 'The latest thumbnail (fetch it with the thumbnail command).' },
+        ),
       ),
     ),
   },

@@ -134,12 +134,22 @@ export class OnvifDriver implements DeviceDriver {
   private async discoverServices(): Promise<void> {
     let xaddrs: Record<string, string>;
     try {
-      const resp = await this.client.call('device', NS.device, 'GetServices', `<GetServices xmlns="${NS.device}"><IncludeCapability>false</IncludeCapability></GetServices>`);
+      const resp = await this.client.call(
+        'device',
+        NS.device,
+        'GetServices',
+        `<GetServices xmlns="${NS.device}"><IncludeCapability>false</IncludeCapability></GetServices>`,
+      );
       xaddrs = parseServices(resp);
     } catch (err) {
       if (!isOptionalFailure(err)) throw err;
       // GetServices arrived in ONVIF 2.0; older devices only have GetCapabilities.
-      const resp = await this.client.call('device', NS.device, 'GetCapabilities', `<GetCapabilities xmlns="${NS.device}"><Category>All</Category></GetCapabilities>`);
+      const resp = await this.client.call(
+        'device',
+        NS.device,
+        'GetCapabilities',
+        `<GetCapabilities xmlns="${NS.device}"><Category>All</Category></GetCapabilities>`,
+      );
       xaddrs = parseCapabilities(resp);
     }
     for (const [service, xaddr] of Object.entries(xaddrs)) this.client.setServiceUrl(service, xaddr);
@@ -306,7 +316,12 @@ export class OnvifDriver implements DeviceDriver {
     const t = escapeXml(profileToken);
     const resp =
       service === 'media2'
-        ? await this.client.call(service, ns, 'GetVideoEncoderConfigurations', `<GetVideoEncoderConfigurations xmlns="${ns}"><ProfileToken>${t}</ProfileToken></GetVideoEncoderConfigurations>`)
+        ? await this.client.call(
+            service,
+            ns,
+            'GetVideoEncoderConfigurations',
+            `<GetVideoEncoderConfigurations xmlns="${ns}"><ProfileToken>${t}</ProfileToken></GetVideoEncoderConfigurations>`,
+          )
         : await this.client.call(service, ns, 'GetProfile', `<GetProfile xmlns="${ns}"><ProfileToken>${t}</ProfileToken></GetProfile>`);
     const version: MediaVersion = service === 'media2' ? 'media2' : 'media';
     const config = encoderConfigurationOf(resp, version);

@@ -114,7 +114,13 @@ export class GuardedAgent extends http.Agent {
     socket.push = function guardedPush(chunk: unknown, encoding?: BufferEncoding): boolean {
       if (refused) return false;
       const final = chunk === null;
-      const text = final ? '' : Buffer.isBuffer(chunk) ? chunk.toString('latin1') : typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1');
+      const text = final
+        ? ''
+        : Buffer.isBuffer(chunk)
+          ? chunk.toString('latin1')
+          : typeof chunk === 'string'
+            ? chunk
+            : Buffer.from(chunk as Uint8Array).toString('latin1');
       if (!final) {
         bytes += Buffer.isBuffer(chunk) ? chunk.length : text.length;
         if (bytes > maxResponseBytes) {

@@ -15,11 +15,7 @@ export type InterfaceTable = ReturnType<typeof os.networkInterfaces>;
 
 /** IPv4 addresses of the interfaces matching `filter` (names or addresses). Internal (loopback)
  * interfaces are skipped unless `includeInternal` or named explicitly in the filter. */
-export function selectIPv4Addresses(
-  filter?: string[],
-  includeInternal = false,
-  table: InterfaceTable = os.networkInterfaces(),
-): LocalAddress[] {
+export function selectIPv4Addresses(filter?: string[], includeInternal = false, table: InterfaceTable = os.networkInterfaces()): LocalAddress[] {
   const out: LocalAddress[] = [];
   for (const [name, entries] of Object.entries(table)) {
     for (const e of entries ?? []) {

@@ -20,10 +20,7 @@ export interface ProbeMatch {
 
 // ONVIF Core 7.3: devices must match tds:Device; cameras also match dn:NetworkVideoTransmitter.
 // Some firmwares answer only one of the two, so we probe for both (dedup folds the doubles).
-export const PROBE_TYPES: readonly string[] = [
-  'dn:NetworkVideoTransmitter',
-  'tds:Device',
-];
+export const PROBE_TYPES: readonly string[] = ['dn:NetworkVideoTransmitter', 'tds:Device'];
 
 /** A Probe message. The namespace prefix used in Types must be declared on the Probe. */
 export function buildProbe(type: string, messageId = `urn:uuid:${randomUUID()}`): Buffer {
@@ -59,8 +56,7 @@ function percentDecode(s: string): string {
 }
 
 export type ProbeAnswer =
-  | { ok: true; matches: ProbeMatch[] }
-  | { ok: false; reason: 'oversized' | 'unsafe-xml' | 'malformed' | 'not-probe-match' | 'no-endpoint' };
+  { ok: true; matches: ProbeMatch[] } | { ok: false; reason: 'oversized' | 'unsafe-xml' | 'malformed' | 'not-probe-match' | 'no-endpoint' };
 
 /** Parse one UDP answer. Never throws: junk is reported as a reason for the debug counters. */
 export function parseProbeAnswer(payload: Buffer, from: string, maxBytes: number, via?: string): ProbeAnswer {

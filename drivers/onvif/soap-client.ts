@@ -286,8 +286,7 @@ export class SoapClient {
     if (statusCode === 401 || statusCode === 403) throw new AuthRejected(`HTTP ${statusCode}`);
     const text = xml ?? '';
     const contentType = head?.contentType ?? 'unknown content type';
-    const notOnvif = () =>
-      new DriverError('not-onvif', `${d} is not an ONVIF device (HTTP ${statusCode ?? '?'} ${contentType})`, d);
+    const notOnvif = () => new DriverError('not-onvif', `${d} is not an ONVIF device (HTTP ${statusCode ?? '?'} ${contentType})`, d);
     if (/html/.test(contentType) || /^\s*(<!doctype html|<html)/i.test(text)) throw notOnvif();
     if (text.trim() === '') {
       throw new DriverError('malformed', `${d} sent an empty response to ${operation} (HTTP ${statusCode ?? '?'})`, d);

@@ -115,7 +115,8 @@ export function rtspRequest(req: RtspRequest): Promise<RtspResponse> {
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') finish(new DriverError('unreachable', `${device} refused the connection (nothing listening on that port?)`, device, { cause: err }));
+      if (err.code === 'ECONNREFUSED')
+        finish(new DriverError('unreachable', `${device} refused the connection (nothing listening on that port?)`, device, { cause: err }));
       else if (err.code && /^(EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EADDRNOTAVAIL)$/.test(err.code)) {
         finish(new DriverError('unreachable', `${device} is unreachable (${err.code})`, device, { cause: err }));
       } else finish(new DriverError('malformed', `connection to ${device} failed: ${err.message}`, device, { cause: err }));

@@ -23,10 +23,6 @@ export function soapFault(body: XmlElement | undefined): SoapFault | undefined {
     .concat([textOf(child(fault, 'Code')), textOf(child(fault, 'faultcode'))])
     .filter((v): v is string => !!v)
     .map((v) => v.replace(/^.*:/, ''));
-  const reason =
-    textOf(descendant(child(fault, 'Reason'), 'Text')) ??
-    textOf(child(fault, 'Reason')) ??
-    textOf(child(fault, 'faultstring')) ??
-    '';
+  const reason = textOf(descendant(child(fault, 'Reason'), 'Text')) ?? textOf(child(fault, 'Reason')) ?? textOf(child(fault, 'faultstring')) ?? '';
   return { codes, reason };
 }

@@ -1,10 +1,6 @@
 // Where a configuration value came from, for error messages and `config show`.
 
-export type ConfigSource =
-  | { kind: 'default' }
-  | { kind: 'file'; file: string; line?: number }
-  | { kind: 'env'; name: string }
-  | { kind: 'flag'; name: string };
+export type ConfigSource = { kind: 'default' } | { kind: 'file'; file: string; line?: number } | { kind: 'env'; name: string } | { kind: 'flag'; name: string };
 
 export function describeSource(source: ConfigSource): string {
   switch (source.kind) {

@@ -62,7 +62,10 @@ function unknownKeyMessage(spec: Described, parent: string[], name: string, sour
   let hint = closest(path, candidates);
   // A known key in the wrong section ("timeoutMs" at the top level): match on the last part.
   if (!hint) {
-    const leaf = closest(name, candidates.map((c) => c.split('.').pop() as string));
+    const leaf = closest(
+      name,
+      candidates.map((c) => c.split('.').pop() as string),
+    );
     if (leaf) hint = candidates.find((c) => c.endsWith('.' + leaf) || c === leaf);
   }
   return `${path}${where(sources.get(path))}: unknown key${hint ? `; did you mean ${hint}?` : ''}`;
@@ -96,7 +99,7 @@ export class ConfigValidator {
     if (this.validate(values)) return [];
     const messages: string[] = [];
     const seen = new Set<string>();
-    for (const error of (this.validate.errors ?? [])) {
+    for (const error of this.validate.errors ?? []) {
       const segments = pointerSegments(error.instancePath);
       let message: string;
       let id: string;

@@ -101,7 +101,22 @@ async function main(): Promise<void> {
     // GNU time reports the discover process's peak RSS on stderr's last line.
     const run = spawnSync(
       '/usr/bin/time',
-      ['-f', 'maxrss_kb=%M', camgate, 'discover', '--range', range, '--no-multicast', '--json', '--timeout', String(args.timeoutMs), '--data-dir', dataDir, '--username', 'admin'],
+      [
+        '-f',
+        'maxrss_kb=%M',
+        camgate,
+        'discover',
+        '--range',
+        range,
+        '--no-multicast',
+        '--json',
+        '--timeout',
+        String(args.timeoutMs),
+        '--data-dir',
+        dataDir,
+        '--username',
+        'admin',
+      ],
       { env: { ...process.env, CAMGATE_PASSWORD: 'admin123' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -77,10 +77,26 @@ async function main(): Promise<void> {
     const env = { ...process.env, CAMGATE_PASSWORD: 'admin123', CAMGATE_CAMERAS_USERNAME: 'admin' };
     // Asynchronous: the simulator lives in this process and must keep answering.
     const disc = await new Promise<{ status: number | null; stderr: string }>((resolvePromise) => {
-      const child = spawn(camgate, ['discover', '--range', `${hosts[0]}-${hosts[hosts.length - 1]}`, '--no-multicast', '--json', '--data-dir', dataDir, '--timeout', '20000', '--username', 'admin'], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        camgate,
+        [
+          'discover',
+          '--range',
+          `${hosts[0]}-${hosts[hosts.length - 1]}`,
+          '--no-multicast',
+          '--json',
+          '--data-dir',
+          dataDir,
+          '--timeout',
+          '20000',
+          '--username',
+          'admin',
+        ],
+        {
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
       child.once('exit', (status) => resolvePromise({ status, stderr }));
@@ -148,7 +164,10 @@ async function main(): Promise<void> {
       db2.close();
     }
     const answered = new Set<string>();
-    const agent = spawn(camgate, ['run', '--data-dir', dataDir, '--log-level', 'warn', '--site.id', site, '--broker.urls', broker.url, '--web.port', '0'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const agent = spawn(camgate, ['run', '--data-dir', dataDir, '--log-level', 'warn', '--site.id', site, '--broker.urls', broker.url, '--web.port', '0'], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const runSeconds = Number(values['run-seconds']);
     const samples: Array<{ t: number; ticks: number; rssKb: number; anonKb: number; ffmpeg: number }> = [];
     const victims = sim.cameras.filter((c) => c.spec.vendor !== 'nvr').slice(0, Number(values.offline));

@@ -19,7 +19,7 @@
 // counts the shell's own children too, but also whatever else the machine runs, so noisy); and
 // the longest the event loop was blocked (largest gap between ticks of a 1 ms interval timer,
 // minus 1 ms), which execSync-based calls inflate. Prints one JSON document.
- 
+
 // The module object itself (not an import binding), so the spy can replace its functions.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const childProcess = require('node:child_process') as Record<string, (...args: unknown[]) => unknown>;
@@ -60,8 +60,7 @@ const SAMPLES = Number(args.samples);
 const INTERVAL_MS = Number(args['interval-ms']);
 const DIR = args.dir ?? tmpdir();
 /** The first interface with a non-internal IPv4 address (what mode 'si' asks networkStats for). */
-const IFACE =
-  Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.family === 'IPv4' && !a.internal))?.[0] ?? 'eth0';
+const IFACE = Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.family === 'IPv4' && !a.internal))?.[0] ?? 'eth0';
 
 /** CPU ms of reaped children (cutime + cstime), from /proc/self/stat; null off Linux. */
 function childCpuMs(): number | null {
@@ -250,7 +249,11 @@ async function main(): Promise<void> {
     await sleep(INTERVAL_MS / 4);
   }
   const floor = summarize(idle);
-  result.baselineNoop = { loopBlockedMsMax: floor.loopBlockedMsMax, pidsCreatedPerSample: floor.pidsCreatedPerSample, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+  result.baselineNoop = {
+    loopBlockedMsMax: floor.loopBlockedMsMax,
+    pidsCreatedPerSample: floor.pidsCreatedPerSample,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
   for (const mode of modes) {
     if (mode === 'linux' && process.platform !== 'linux') continue;
     if (mode === 'si') loadSi();

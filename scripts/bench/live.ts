@@ -91,7 +91,13 @@ function readArgs() {
   return { rounds: Number(values.rounds), seconds: Number(values.seconds), stream: role, jsmpeg: values.jsmpeg === true, json: values.json === true };
 }
 
-const summary = (xs: number[]) => ({ n: xs.length, min: Math.round(Math.min(...xs)), p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
+const summary = (xs: number[]) => ({
+  n: xs.length,
+  min: Math.round(Math.min(...xs)),
+  p50: Math.round(percentile(xs, 50)),
+  p95: Math.round(percentile(xs, 95)),
+  max: Math.round(Math.max(...xs)),
+});
 
 /** Opens the page on a camera; resolves with ms from goto to the first presented frame. */
 async function firstPicture(context: BrowserContext, url: string): Promise<{ page: Page; ms: number; inPageMs: number; mode: string }> {
@@ -99,7 +105,11 @@ async function firstPicture(context: BrowserContext, url: string): Promise<{ pag
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(() => window.camgateLive && window.camgateLive.firstFrameAt !== null, undefined, { timeout: 30_000, polling: 20 });
-  const r = await page.evaluate(() => ({ at: performance.timeOrigin + window.camgateLive.firstFrameAt, inPage: window.camgateLive.firstFrameMs, mode: window.camgateLive.mode }));
+  const r = await page.evaluate(() => ({
+    at: performance.timeOrigin + window.camgateLive.firstFrameAt,
+    inPage: window.camgateLive.firstFrameMs,
+    mode: window.camgateLive.mode,
+  }));
   return { page, ms: r.at - t0, inPageMs: r.inPage, mode: r.mode };
 }
 
@@ -124,7 +134,15 @@ async function collectLatency(page: Page, source: 'video' | 'canvas', seconds: n
     const el = document.getElementById(src);
     const c = document.createElement('canvas');
     const ctx = c.getContext('2d', { willReadFrequently: true });
-    const out = (window.__bench = { lat: [] as number[], interp: [] as number[], unreadable: 0, frames: 0, last: -1, anchor: null as null | { v: number; mt: number }, stop: false });
+    const out = (window.__bench = {
+      lat: [] as number[],
+      interp: [] as number[],
+      unreadable: 0,
+      frames: 0,
+      last: -1,
+      anchor: null as null | { v: number; mt: number },
+      stop: false,
+    });
     const TWO32 = 4294967296;
     const wrap = (d: number) => (d < -TWO32 / 2 ? d + TWO32 : d > TWO32 / 2 ? d - TWO32 : d);
     const read = (mediaTime: number | null) => {
@@ -219,7 +237,11 @@ async function collectLatency(page: Page, source: 'video' | 'canvas', seconds: n
 /** An ffmpeg's arguments, credentials cut out. */
 function cmdline(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').replace(/\/\/[^/@\s]*@/g, '//').trim();
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .join(' ')
+      .replace(/\/\/[^/@\s]*@/g, '//')
+      .trim();
   } catch {
     return '';
   }
@@ -241,11 +263,26 @@ async function playbackRun(agent: AgentChild, context: BrowserContext, url: stri
   const wall = w.wallMs();
   const cpu = {
     agentPct: round1(pctOfCore(w.delta(agent.pid), wall)),
-    ffmpegPct: round1(pctOfCore(ff.reduce((s, p) => s + (w.delta(p) || 0), 0), wall)),
+    ffmpegPct: round1(
+      pctOfCore(
+        ff.reduce((s, p) => s + (w.delta(p) || 0), 0),
+        wall,
+      ),
+    ),
     ffmpegProcesses: ff.length,
-    ffmpegPctTicks: round1(pctOfCore(ff.reduce((s, p) => s + (w.deltaTicks(p) || 0), 0), wall)),
+    ffmpegPctTicks: round1(
+      pctOfCore(
+        ff.reduce((s, p) => s + (w.deltaTicks(p) || 0), 0),
+        wall,
+      ),
+    ),
     ffmpegArgs: ff.map((p) => cmdline(p)),
-    chromiumPct: round1(pctOfCore(chrome.reduce((s, p) => s + (w.delta(p) || 0), 0), wall)),
+    chromiumPct: round1(
+      pctOfCore(
+        chrome.reduce((s, p) => s + (w.delta(p) || 0), 0),
+        wall,
+      ),
+    ),
     boxBusyPct: round1(w.boxBusyPct()),
   };
   await page.close();
@@ -264,9 +301,13 @@ async function playbackRun(agent: AgentChild, context: BrowserContext, url: stri
 
 /** scripts/bench/rtsp_proxy.py: re-serves upstream streams from one shared media that never restarts (a real camera's behaviour). */
 async function startProxy(host: string, mounts: Record<string, string>): Promise<{ url(path: string): string; child: ChildProcess }> {
-  const child = spawn('/usr/bin/python3', [join(root, 'scripts', 'bench', 'rtsp_proxy.py'), '--bind', host, '--port', '0', ...Object.entries(mounts).map(([k, v]) => `${k}=${v}`)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    '/usr/bin/python3',
+    [join(root, 'scripts', 'bench', 'rtsp_proxy.py'), '--bind', host, '--port', '0', ...Object.entries(mounts).map(([k, v]) => `${k}=${v}`)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((res, rej) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -423,15 +464,23 @@ async function main(): Promise<void> {
     // cold rounds run as before. Last, so the GOP change cannot touch the other figures.
     if (args.stream === 'sub') {
       await agent.stop();
-      agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live', extra: ['--web.max-keyframe-interval-sec', '1'] });
+      agent = await startAgentChild({
+        dataDir,
+        brokerUrl: broker.url,
+        webHost: '127.83.1.1',
+        site: 'bench-live',
+        extra: ['--web.max-keyframe-interval-sec', '1'],
+      });
       const fixUrl = `${agent.webUrl}?camera=${encodeURIComponent(ids['127.83.1.4'])}&stream=sub`;
       setStreamUri(dataDir, ids['127.83.1.4'], 'sub', refusingDirect);
       const govBefore = refusing.govLength(1, 'sub');
       const first = await firstPicture(context, fixUrl);
       await first.page.close();
       const govAfter = refusing.govLength(1, 'sub');
-      if (govAfter >= govBefore || refusing.encoderChanges() !== 1) throw new Error(`the agent did not shorten the GOP (${govBefore} → ${govAfter}, ${refusing.encoderChanges()} changes)`);
-      if (!args.json) console.log(`first open with the opt-in (GOP ${govBefore} → ${govAfter} frames, the camera restarted its stream): ${Math.round(first.ms)} ms`);
+      if (govAfter >= govBefore || refusing.encoderChanges() !== 1)
+        throw new Error(`the agent did not shorten the GOP (${govBefore} → ${govAfter}, ${refusing.encoderChanges()} changes)`);
+      if (!args.json)
+        console.log(`first open with the opt-in (GOP ${govBefore} → ${govAfter} frames, the camera restarted its stream): ${Math.round(first.ms)} ms`);
       await waitNoPull(agent);
       const proxy2 = await startProxy('127.83.1.1', { '/fixed': refusingDirect });
       extraProxies.push(proxy2);
@@ -455,10 +504,24 @@ async function main(): Promise<void> {
           ['first picture (ms, goto → first presented frame)', 'n', 'p50', 'p95', 'max'],
           [
             ['cold, keyframe requested (SetSynchronizationPoint)', fp.cold.n, fp.cold.p50, fp.cold.p95, fp.cold.max],
-            ['cold, no keyframe request (ONVIF off; GOP 2 s)', fp.coldNoKeyframeRequest.n, fp.coldNoKeyframeRequest.p50, fp.coldNoKeyframeRequest.p95, fp.coldNoKeyframeRequest.max],
+            [
+              'cold, no keyframe request (ONVIF off; GOP 2 s)',
+              fp.coldNoKeyframeRequest.n,
+              fp.coldNoKeyframeRequest.p50,
+              fp.coldNoKeyframeRequest.p95,
+              fp.coldNoKeyframeRequest.max,
+            ],
             ['cold, keyframe request refused (GOP 2 s)', fp.coldRefused.n, fp.coldRefused.p50, fp.coldRefused.p95, fp.coldRefused.max],
             ...(fp.coldRefusedGopShortened
-              ? [['cold, refused, web.maxKeyframeIntervalSec 1 (GOP 1 s)', fp.coldRefusedGopShortened.n, fp.coldRefusedGopShortened.p50, fp.coldRefusedGopShortened.p95, fp.coldRefusedGopShortened.max]]
+              ? [
+                  [
+                    'cold, refused, web.maxKeyframeIntervalSec 1 (GOP 1 s)',
+                    fp.coldRefusedGopShortened.n,
+                    fp.coldRefusedGopShortened.p50,
+                    fp.coldRefusedGopShortened.p95,
+                    fp.coldRefusedGopShortened.max,
+                  ],
+                ]
               : []),
             ['warm (pull running)', fp.warm.n, fp.warm.p50, fp.warm.p95, fp.warm.max],
           ],
@@ -468,7 +531,18 @@ async function main(): Promise<void> {
       for (const k of ['latencyMse', 'latencyJsmpeg']) {
         const l = out[k] as Awaited<ReturnType<typeof playbackRun>> | undefined;
         if (!l || !l.latencyMs) continue;
-        rows.push([l.mode, l.latencyMs.n, l.latencyMs.p50, l.latencyMs.p95, l.latencyMs.max, l.unreadable, l.cpu.agentPct, l.cpu.ffmpegPct, l.cpu.chromiumPct, l.cpu.boxBusyPct]);
+        rows.push([
+          l.mode,
+          l.latencyMs.n,
+          l.latencyMs.p50,
+          l.latencyMs.p95,
+          l.latencyMs.max,
+          l.unreadable,
+          l.cpu.agentPct,
+          l.cpu.ffmpegPct,
+          l.cpu.chromiumPct,
+          l.cpu.boxBusyPct,
+        ]);
         const li = l.latencyInterpolatedMs;
         if (li) rows.push([`${l.mode}, every frame (interpolated)`, li.n, li.p50, li.p95, li.max, '-', '', '', '', '']);
       }

@@ -195,7 +195,12 @@ interface EnqueueResult {
   dropped?: number;
 }
 
-async function enqueueRun(dir: string, label: string, n: number, opts: { synchronous?: 'FULL' | 'NORMAL'; quotaBytes?: number; sequential?: boolean }): Promise<EnqueueResult> {
+async function enqueueRun(
+  dir: string,
+  label: string,
+  n: number,
+  opts: { synchronous?: 'FULL' | 'NORMAL'; quotaBytes?: number; sequential?: boolean },
+): Promise<EnqueueResult> {
   const file = join(dir, `enqueue-${label.replace(/\W+/g, '-')}.db`);
   const outbox = openOutbox({ file, quotaBytes: opts.quotaBytes ?? 1e12, synchronous: opts.synchronous });
   const t0 = performance.now();
@@ -408,7 +413,10 @@ interface ReplayRun {
   fileCompactedMb?: number;
 }
 
-async function oneRun(kind: 'bare' | 'replay', args: { bareMode: 'batched' | 'immediate'; url: string; protocol: 4 | 5; window: number; n: number; sub: Subscriber; template: string; dir: string }): Promise<ReplayRun> {
+async function oneRun(
+  kind: 'bare' | 'replay',
+  args: { bareMode: 'batched' | 'immediate'; url: string; protocol: 4 | 5; window: number; n: number; sub: Subscriber; template: string; dir: string },
+): Promise<ReplayRun> {
   const client = await mqtt.connectAsync(args.url, { protocolVersion: args.protocol, clean: true, reconnectPeriod: 0 });
   let outbox: SqliteOutbox | null = null;
   let wire: Wire[] | null = null;
@@ -503,7 +511,11 @@ async function main(): Promise<void> {
     const avgPayload = Math.round(sample.read(0, 1000).reduce((n, m) => n + Buffer.byteLength(m.payload), 0) / samples.length);
     await sample.close();
     results.avgPayloadBytes = avgPayload;
-    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(`payloads: average ${avgPayload} B stored (with "seq"), e.g. ${JSON.stringify(makeInput(3).payload)}`);
 
     // 1. enqueue rate
@@ -514,7 +526,8 @@ async function main(): Promise<void> {
     const quota = args.enqueue * 60;
     enq.push(await enqueueRun(dir, `over quota (${mb(quota)} MB), FULL`, args.enqueue, { quotaBytes: quota }));
     enq.push(await enqueueRun(dir, 'sequential await, FULL', Math.min(args.enqueue, 2000), { sequential: true }));
-    for (const r of enq) console.log(`enqueue ${r.label}: ${r.messages} msgs in ${r.ms} ms = ${r.rate} msg/s${r.dropped !== undefined ? `, ${r.dropped} dropped` : ''}`);
+    for (const r of enq)
+      console.log(`enqueue ${r.label}: ${r.messages} msgs in ${r.ms} ms = ${r.rate} msg/s${r.dropped !== undefined ? `, ${r.dropped} dropped` : ''}`);
     results.enqueue = enq;
 
     // 2. backlog
@@ -527,7 +540,10 @@ async function main(): Promise<void> {
     backlog.checkpoint();
     await backlog.close();
     const db = new Database(template, { readonly: true });
-    const perObject = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as Array<{ name: string; bytes: number }>;
+    const perObject = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as Array<{
+      name: string;
+      bytes: number;
+    }>;
     const payloadBytes = db.prepare('SELECT SUM(octet_length(payload)) FROM messages').pluck().get() as number;
     db.close();
     const size = fileBytes(template);
@@ -544,7 +560,9 @@ async function main(): Promise<void> {
       objects: perObject.map((o) => ({ name: o.name, mb: mb(o.bytes) })),
     };
     results.backlog = back;
-    console.log(`backlog: ${args.backlog} msgs enqueued in ${back.enqueueMs} ms (${back.enqueueRate} msg/s); file after checkpoint ${back.fileMb} MB = ${back.bytesPerMessage} B/msg (payload ${back.payloadBytesPerMessage} B/msg); accounted ${mb(stats.bytes)} MB`);
+    console.log(
+      `backlog: ${args.backlog} msgs enqueued in ${back.enqueueMs} ms (${back.enqueueRate} msg/s); file after checkpoint ${back.fileMb} MB = ${back.bytesPerMessage} B/msg (payload ${back.payloadBytesPerMessage} B/msg); accounted ${mb(stats.bytes)} MB`,
+    );
     console.log(`  by object: ${back.objects.map((o) => `${o.name} ${o.mb} MB`).join(', ')}`);
 
     // read + ack without MQTT, on a copy
@@ -606,11 +624,19 @@ async function main(): Promise<void> {
         return v.length % 2 ? v[h] : Math.round((v[h - 1] + v[h]) / 2);
       };
       const ratios = bare.map((b, i) => Math.round((rep[i] / b) * 100)); // pair i = the i-th bare and i-th replay run
-      return { window, bare: { median: med(bare), min: Math.min(...bare), max: Math.max(...bare) }, replay: { median: med(rep), min: Math.min(...rep), max: Math.max(...rep) }, ratioPercentPerPair: ratios, ratioPercentMedian: Math.round((med(rep) / med(bare)) * 100) };
+      return {
+        window,
+        bare: { median: med(bare), min: Math.min(...bare), max: Math.max(...bare) },
+        replay: { median: med(rep), min: Math.min(...rep), max: Math.max(...rep) },
+        ratioPercentPerPair: ratios,
+        ratioPercentMedian: Math.round((med(rep) / med(bare)) * 100),
+      };
     });
     results.summary = summary;
     for (const s of summary) {
-      console.log(`W=${s.window}: bare median ${s.bare.median} (${s.bare.min}-${s.bare.max}), replay median ${s.replay.median} (${s.replay.min}-${s.replay.max}) msg/s; replay/bare ${s.ratioPercentMedian}% (pairs: ${s.ratioPercentPerPair.join(', ')}%)`);
+      console.log(
+        `W=${s.window}: bare median ${s.bare.median} (${s.bare.min}-${s.bare.max}), replay median ${s.replay.median} (${s.replay.min}-${s.replay.max}) msg/s; replay/bare ${s.ratioPercentMedian}% (pairs: ${s.ratioPercentPerPair.join(', ')}%)`,
+      );
     }
   } finally {
     if (mosquitto) mosquitto.kill('SIGTERM');

@@ -93,7 +93,10 @@ class Rng {
   }
 }
 
-const hex2 = (v: number): string => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0');
+const hex2 = (v: number): string =>
+  Math.max(0, Math.min(255, Math.round(v)))
+    .toString(16)
+    .padStart(2, '0');
 const rgbHex = (r: number, g: number, b: number): string => `0x${hex2(r)}${hex2(g)}${hex2(b)}`;
 
 // ---- scene building blocks ----------------------------------------------------------------------
@@ -374,7 +377,9 @@ function faultScene(ctx: Ctx, cls: PictureFault, i: number): { chain: string; de
         // Stuck IR-cut filter / bad white balance: warm or cold tint mixing channels.
         const warm = rng.chance(0.5);
         const a = rng.range(0.45, 0.65);
-        f = warm ? `colorchannelmixer=rr=1:gg=${(a + 0.15).toFixed(2)}:bb=${a.toFixed(2)}:rg=0.2` : `colorchannelmixer=rr=${a.toFixed(2)}:gg=${(a + 0.2).toFixed(2)}:bb=1:bg=0.2`;
+        f = warm
+          ? `colorchannelmixer=rr=1:gg=${(a + 0.15).toFixed(2)}:bb=${a.toFixed(2)}:rg=0.2`
+          : `colorchannelmixer=rr=${a.toFixed(2)}:gg=${(a + 0.2).toFixed(2)}:bb=1:bg=0.2`;
         cdesc = `${warm ? 'warm' : 'cold'} white balance ${a.toFixed(2)}`;
       }
       const n = noise();
@@ -403,7 +408,19 @@ export function planSet(opts: { seed: number; perClass: number; seconds?: number
       const ctx: Ctx = { rng, w, h, fps, texts: {}, id };
       const scene = cls === 'normal' ? normalScene(ctx, NORMAL_KINDS[i % NORMAL_KINDS.length]) : faultScene(ctx, cls, i);
       const desc = cls === 'normal' ? `${NORMAL_KINDS[i % NORMAL_KINDS.length]}: ${scene.desc}` : scene.desc;
-      specs.push({ id, cls, labels: cls === 'normal' ? [] : [cls], desc, width: w, height: h, fps, seconds, crf: rng.int(20, 30), graph: scene.chain, texts: ctx.texts });
+      specs.push({
+        id,
+        cls,
+        labels: cls === 'normal' ? [] : [cls],
+        desc,
+        width: w,
+        height: h,
+        fps,
+        seconds,
+        crf: rng.int(20, 30),
+        graph: scene.chain,
+        texts: ctx.texts,
+      });
     }
   }
   return specs;
@@ -415,7 +432,9 @@ function runFfmpeg(args: string[], cwd: string): Promise<void> {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}\nargs: ${args.join(' ')}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}\nargs: ${args.join(' ')}`)),
+    );
   });
 }
 
@@ -591,7 +610,9 @@ export function formatReport(e: Evaluation, meta: { seed: number; perClass: numb
   lines.push('fault        TP  FP  FN  precision  recall');
   for (const f of PICTURE_FAULTS) {
     const m = e.perFault[f];
-    lines.push(`${f.padEnd(12)} ${String(m.tp).padStart(3)} ${String(m.fp).padStart(3)} ${String(m.fn).padStart(3)}  ${pct(m.precision).padStart(9)}  ${pct(m.recall).padStart(6)}`);
+    lines.push(
+      `${f.padEnd(12)} ${String(m.tp).padStart(3)} ${String(m.fp).padStart(3)} ${String(m.fn).padStart(3)}  ${pct(m.precision).padStart(9)}  ${pct(m.recall).padStart(6)}`,
+    );
   }
   lines.push('');
   lines.push(`confusion (rows: labelled class; columns: clips where that fault was detected)`);
@@ -615,7 +636,9 @@ export function formatReport(e: Evaluation, meta: { seed: number; perClass: numb
 
 function scoresCsv(e: Evaluation): string {
   const head = ['id', 'class', 'detected', ...PICTURE_FAULTS, 'desc'];
-  const rows = e.outcomes.map((o) => [o.id, o.cls, o.detected.join('+'), ...PICTURE_FAULTS.map((f) => o.scores[f].toFixed(3)), JSON.stringify(o.desc)].join(','));
+  const rows = e.outcomes.map((o) =>
+    [o.id, o.cls, o.detected.join('+'), ...PICTURE_FAULTS.map((f) => o.scores[f].toFixed(3)), JSON.stringify(o.desc)].join(','),
+  );
   return [head.join(','), ...rows].join('\n');
 }
 
@@ -647,10 +670,16 @@ async function main(): Promise<void> {
     const t2 = performance.now();
     if (values.scores) console.log(scoresCsv(e));
     console.log(formatReport(e, { seed, perClass }));
-    console.log(`\ngenerated ${clips.length} clips in ${((t1 - t0) / 1000).toFixed(1)} s, evaluated in ${((t2 - t1) / 1000).toFixed(1)} s; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; thresholds ${JSON.stringify(DEFAULT_DIAGNOSIS_THRESHOLDS)}`);
+    console.log(
+      `\ngenerated ${clips.length} clips in ${((t1 - t0) / 1000).toFixed(1)} s, evaluated in ${((t2 - t1) / 1000).toFixed(1)} s; ${cpus().length} cores, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; thresholds ${JSON.stringify(DEFAULT_DIAGNOSIS_THRESHOLDS)}`,
+    );
     if (values.json) {
       const { outcomes, ...summary } = e;
-      console.log(JSON.stringify({ seed, perClass, ...summary, outcomes: outcomes.map((o) => ({ id: o.id, cls: o.cls, detected: o.detected, scores: o.scores })) }));
+      console.log(
+        JSON.stringify({ seed, perClass, ...summary, outcomes: outcomes.map((o) => ({ id: o.id, cls: o.cls, detected: o.detected, scores: o.scores })) }),
+      );
     }
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });

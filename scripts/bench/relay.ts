@@ -134,7 +134,10 @@ async function main(): Promise<void> {
       // 16 main streams at ~4 Mbit/s: over the default 20 Mbit/s budget (see docs/benchmarks.md).
       extra: ['--video.relay.budget-kbps', '0', '--video.relay.max-relays', String(Math.max(16, args.relays))],
     });
-    const gst = () => descendants(process.pid).filter((p) => p.comm.startsWith('python') || p.comm.startsWith('gst')).map((p) => p.pid);
+    const gst = () =>
+      descendants(process.pid)
+        .filter((p) => p.comm.startsWith('python') || p.comm.startsWith('gst'))
+        .map((p) => p.pid);
     const camera = ids[hosts[0]];
     const url = sim.cameras[0].rtspUrl(1, 'main');
 
@@ -217,7 +220,18 @@ async function main(): Promise<void> {
         console.log(
           table(
             ['round', 'first', 'bare ffmpeg %', 'relay ffmpeg %', 'agent %', 'relay/bare', '(relay+agent)/bare', 'relay fps', 'box busy %', 'simulator %'],
-            rounds.map((r) => [r.round, r.startedFirst, r.bareCpuPct, r.relayFfmpegCpuPct, r.agentCpuPct, r.ratioFfmpeg, r.ratioWithAgent, r.relayFps ?? '-', r.boxBusyPct, r.simulatorCpuPct]),
+            rounds.map((r) => [
+              r.round,
+              r.startedFirst,
+              r.bareCpuPct,
+              r.relayFfmpegCpuPct,
+              r.agentCpuPct,
+              r.ratioFfmpeg,
+              r.ratioWithAgent,
+              r.relayFps ?? '-',
+              r.boxBusyPct,
+              r.simulatorCpuPct,
+            ]),
           ),
         );
       }
@@ -252,7 +266,9 @@ async function main(): Promise<void> {
       const gstMs = gstPids.reduce((s, p) => s + (w.delta(p) || 0), 0);
       const boxPct = w.boxBusyPct();
       const rows = (await list(agent)).filter((r) => streamIds.includes(r.streamId));
-      const pulled = await probeRtmp(rtmp.url(`r${String(n).padStart(2, '0')}`), { packets: 50, timeoutMs: 20_000 }).catch((e: Error) => ({ error: e.message }));
+      const pulled = await probeRtmp(rtmp.url(`r${String(n).padStart(2, '0')}`), { packets: 50, timeoutMs: 20_000 }).catch((e: Error) => ({
+        error: e.message,
+      }));
       const fpsAll = samples.flatMap((s) => s.fps);
       out.b = {
         relays: n,
@@ -265,7 +281,12 @@ async function main(): Promise<void> {
         fps: { min: round1(Math.min(...fpsAll)), median: round1(percentile(fpsAll, 50)), max: round1(Math.max(...fpsAll)) },
         restarts: rows.reduce((s, r) => s + r.restarts, 0),
         stateAtEnd: rows.map((r) => r.state),
-        ffmpegCpuPctTotal: round1(pctOfCore(ffMs.reduce((a, b) => a + b, 0), wall)),
+        ffmpegCpuPctTotal: round1(
+          pctOfCore(
+            ffMs.reduce((a, b) => a + b, 0),
+            wall,
+          ),
+        ),
         ffmpegCpuPctEach: { min: round3(pctOfCore(Math.min(...ffMs), wall)), max: round3(pctOfCore(Math.max(...ffMs), wall)) },
         agentCpuPct: round3(pctOfCore(agentMs, wall)),
         simulatorCpuPct: round1(pctOfCore(gstMs, wall)),

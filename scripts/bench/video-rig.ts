@@ -268,13 +268,20 @@ export async function startAgentChild(opts: { dataDir: string; brokerUrl: string
   const webPort = await freePort(opts.webHost);
   const args = [
     'run',
-    '--data-dir', opts.dataDir,
-    '--log-level', 'warn',
-    '--site.id', opts.site,
-    '--broker.urls', opts.brokerUrl,
-    '--health.enabled', 'false',
-    '--web.host', opts.webHost,
-    '--web.port', String(webPort),
+    '--data-dir',
+    opts.dataDir,
+    '--log-level',
+    'warn',
+    '--site.id',
+    opts.site,
+    '--broker.urls',
+    opts.brokerUrl,
+    '--health.enabled',
+    'false',
+    '--web.host',
+    opts.webHost,
+    '--web.port',
+    String(webPort),
     ...(opts.extra ?? []),
   ];
   const env = { ...process.env, CAMGATE_PASSWORD: 'admin123', CAMGATE_CAMERAS_USERNAME: 'admin' };
@@ -355,5 +362,7 @@ export async function startAgentChild(opts: { dataDir: string; brokerUrl: string
 
 /** A plain RTSP client that keeps a camera's stream (and so the simulator's encoder) running. */
 export function backgroundClient(url: string): ChildProcess {
-  return spawn(FFMPEG, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
+  return spawn(FFMPEG, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', '-f', 'null', '-'], {
+    stdio: 'ignore',
+  });
 }

@@ -153,7 +153,20 @@ export async function startSrtListener(options: { host?: string } = {}): Promise
   const port = await freeUdpPort(host);
   const dir = mkdtempSync(join(os.tmpdir(), 'camgate-srt-'));
   const file = join(dir, 'received.ts');
-  const [cmd, args] = withPdeathsig(FFMPEG_BIN, ['-nostdin', '-hide_banner', '-loglevel', 'warning', '-i', `srt://${host}:${port}?mode=listener`, '-c', 'copy', '-f', 'mpegts', '-y', file]);
+  const [cmd, args] = withPdeathsig(FFMPEG_BIN, [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-i',
+    `srt://${host}:${port}?mode=listener`,
+    '-c',
+    'copy',
+    '-f',
+    'mpegts',
+    '-y',
+    file,
+  ]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
@@ -196,12 +209,17 @@ export interface ReceivedStream {
 export function probeStream(input: string, options: { packets?: number; inputArgs?: string[]; timeoutMs?: number } = {}): Promise<ReceivedStream> {
   const packets = options.packets ?? 25;
   const args = [
-    '-v', 'error',
+    '-v',
+    'error',
     ...(options.inputArgs ?? []),
-    '-select_streams', 'v:0',
-    '-read_intervals', `%+#${packets}`,
-    '-show_entries', 'stream=codec_name,width,height:packet=pts_time',
-    '-of', 'json',
+    '-select_streams',
+    'v:0',
+    '-read_intervals',
+    `%+#${packets}`,
+    '-show_entries',
+    'stream=codec_name,width,height:packet=pts_time',
+    '-of',
+    'json',
     input,
   ];
   return new Promise((resolve, reject) => {

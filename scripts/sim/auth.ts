@@ -74,7 +74,10 @@ export class HttpDigest {
     if (!alg || !p.nonce || !p.response || p.username === undefined) return 'rejected';
     if (p.realm !== this.realm || p.uri !== url || !this.nonceIsValid(p.nonce)) return 'rejected';
     if (!sameText(p.username, creds.username)) return 'rejected';
-    const hash = (s: string): string => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
+    const hash = (s: string): string =>
+      createHash(alg === 'MD5' ? 'md5' : 'sha256')
+        .update(s)
+        .digest('hex');
     const ha1 = hash(`${creds.username}:${this.realm}:${creds.password}`);
     const ha2 = hash(`${method}:${p.uri}`);
     let expected: string;

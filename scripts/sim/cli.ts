@@ -16,12 +16,23 @@ const USAGE = `usage: cli.js [--count N] [--subnet 127.A.B.C] [--vendor mix|${SI
 (--main-fps default 25, --sub-fps default 15; fractions such as 12.5 allowed) apply to every
 device. --json also lists each channel's stream URLs.`;
 
-
 function printTable(sim: Simulator): void {
-  const rows = sim.cameras.map((c) => [c.id, c.spec.vendor, c.spec.host, c.spec.auth, `${c.spec.channels}`, c.xaddr, sim.rtspPort ? c.rtspUrl(1, 'main') : '-']);
+  const rows = sim.cameras.map((c) => [
+    c.id,
+    c.spec.vendor,
+    c.spec.host,
+    c.spec.auth,
+    `${c.spec.channels}`,
+    c.xaddr,
+    sim.rtspPort ? c.rtspUrl(1, 'main') : '-',
+  ]);
   const head = ['ID', 'VENDOR', 'HOST', 'AUTH', 'CH', 'XADDR', 'RTSP (ch1 main)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
 }
@@ -111,7 +122,9 @@ async function main(): Promise<void> {
     );
   } else {
     printTable(sim);
-    console.log(`\n${count} devices up in ${sim.startupMs.devices} ms; RTSP ${sim.rtspPort ? `on port ${sim.rtspPort} (${sim.startupMs.rtsp} ms)` : 'off'}. Ctrl-C to stop.`);
+    console.log(
+      `\n${count} devices up in ${sim.startupMs.devices} ms; RTSP ${sim.rtspPort ? `on port ${sim.rtspPort} (${sim.startupMs.rtsp} ms)` : 'off'}. Ctrl-C to stop.`,
+    );
   }
   const shutdown = (): void => {
     sim.stop().then(

@@ -72,7 +72,8 @@ export class SimDevice implements DeviceState {
     } catch (err) {
       await this.stop();
       const e = err as NodeJS.ErrnoException;
-      const hint = e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRINUSE' ? ' (another simulator on this address?)' : '';
+      const hint =
+        e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRINUSE' ? ' (another simulator on this address?)' : '';
       throw new Error(`simulated camera ${this.model.id} on ${host}: ${e.message}${hint}`, { cause: err });
     }
   }

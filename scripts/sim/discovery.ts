@@ -185,10 +185,13 @@ export class MulticastDiscoveryHub {
     for (const responder of this.responders) {
       // not-onvif devices answer junk to anything; the rest only to Probes.
       if (!probe && responder.model.spec.fault !== 'not-onvif') continue;
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        responder.answer(probe ?? { messageId: '' }, rinfo.address, rinfo.port);
-      }, Math.floor(Math.random() * this.maxDelayMs));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          responder.answer(probe ?? { messageId: '' }, rinfo.address, rinfo.port);
+        },
+        Math.floor(Math.random() * this.maxDelayMs),
+      );
       this.timers.add(timer);
     }
   }

@@ -92,7 +92,9 @@ export const SIM_FPS_MAX = 60;
 function checkedFps(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < SIM_FPS_MIN || value > SIM_FPS_MAX) {
-    throw new Error(`${name} must be a number of frames per second from ${SIM_FPS_MIN} to ${SIM_FPS_MAX} (fractions such as 12.5 allowed), got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${name} must be a number of frames per second from ${SIM_FPS_MIN} to ${SIM_FPS_MAX} (fractions such as 12.5 allowed), got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -148,9 +150,29 @@ export function resolveCamera(input: SimCameraSpec): DeviceModel {
   const reportedHost = input.reportedHost ?? input.host;
   const profiles: StreamProfile[] = [];
   for (let ch = 1; ch <= channels; ch++) {
-    profiles.push({ token: vendor.profileToken(ch, 'main'), channel: ch, stream: 'main', width: 1920, height: 1080, fps: mainFps, codec: spec.codec, bitrateKbps: 4096, govLength: twoSecondsOf(mainFps) });
+    profiles.push({
+      token: vendor.profileToken(ch, 'main'),
+      channel: ch,
+      stream: 'main',
+      width: 1920,
+      height: 1080,
+      fps: mainFps,
+      codec: spec.codec,
+      bitrateKbps: 4096,
+      govLength: twoSecondsOf(mainFps),
+    });
     // Sub streams are H.264 on every vendor, as on most real cameras.
-    profiles.push({ token: vendor.profileToken(ch, 'sub'), channel: ch, stream: 'sub', width: 640, height: 360, fps: subFps, codec: 'H264', bitrateKbps: 512, govLength: twoSecondsOf(subFps) });
+    profiles.push({
+      token: vendor.profileToken(ch, 'sub'),
+      channel: ch,
+      stream: 'sub',
+      width: 640,
+      height: 360,
+      fps: subFps,
+      codec: 'H264',
+      bitrateKbps: 512,
+      govLength: twoSecondsOf(subFps),
+    });
   }
   return {
     spec,

@@ -22,9 +22,7 @@ export interface DeviceState {
   changeEncoder(profile: StreamProfile, govLength: number): () => void;
 }
 
-export type SoapOutcome =
-  | { kind: 'body'; body: string; afterResponse?: () => void }
-  | { kind: 'fault'; fault: SoapFault };
+export type SoapOutcome = { kind: 'body'; body: string; afterResponse?: () => void } | { kind: 'fault'; fault: SoapFault };
 
 type Handler = (state: DeviceState, op: XmlElement) => SoapOutcome;
 

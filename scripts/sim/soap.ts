@@ -26,9 +26,7 @@ export interface EnvelopeStyle {
 
 export function envelope(style: EnvelopeStyle, body: string): string {
   const p = style.prefix;
-  const decl = style.compact
-    ? '<?xml version="1.0" encoding="utf-8" standalone="yes" ?>'
-    : '<?xml version="1.0" encoding="UTF-8"?>\n';
+  const decl = style.compact ? '<?xml version="1.0" encoding="utf-8" standalone="yes" ?>' : '<?xml version="1.0" encoding="UTF-8"?>\n';
   const xml =
     `${decl}<${p}:Envelope xmlns:${p}="${NS.soap12}" xmlns:tt="${NS.tt}" xmlns:tds="${NS.tds}" ` +
     `xmlns:trt="${NS.trt}" xmlns:ter="${NS.ter}">\n<${p}:Header/>\n<${p}:Body>\n${body}\n</${p}:Body>\n</${p}:Envelope>\n`;

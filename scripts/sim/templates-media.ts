@@ -21,9 +21,7 @@ function encoderXml(m: DeviceModel, p: StreamProfile, element = 'tt:VideoEncoder
   // FrameRateLimit is an xs:int: a 12.5 fps stream reports 13, a limit it stays under.
   // GovLength is the live value (SetVideoEncoderConfiguration changes it), not a constant.
   const codecBlock =
-    p.codec === 'H264' || v.codecInAttribute
-      ? `<tt:H264><tt:GovLength>${p.govLength}</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>`
-      : '';
+    p.codec === 'H264' || v.codecInAttribute ? `<tt:H264><tt:GovLength>${p.govLength}</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>` : '';
   const token = encoderToken(p);
   return `<${element} token="${token}"${attrCodec}>
       <tt:Name>${token}</tt:Name>
@@ -100,9 +98,7 @@ export function getStreamUri(m: DeviceModel, p: StreamProfile, rtspPort: number)
 }
 
 export function snapshotPath(m: DeviceModel, p: StreamProfile): string {
-  return m.vendor.dahuaUris
-    ? `/onvifsnapshot/media_service/snapshot?channel=${p.channel}&subtype=${p.stream === 'main' ? 0 : 1}`
-    : `/snapshot/${p.channel}`;
+  return m.vendor.dahuaUris ? `/onvifsnapshot/media_service/snapshot?channel=${p.channel}&subtype=${p.stream === 'main' ? 0 : 1}` : `/snapshot/${p.channel}`;
 }
 
 export function getSnapshotUri(m: DeviceModel, p: StreamProfile): string {

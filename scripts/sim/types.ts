@@ -100,7 +100,13 @@ export interface SimulatorOptions {
 }
 
 export interface RunningSimCamera {
-  spec: Required<Pick<SimCameraSpec, 'host' | 'vendor' | 'httpPort' | 'username' | 'password' | 'auth' | 'channels' | 'codec' | 'uuid' | 'serial' | 'mac' | 'model' | 'firmware'>> & SimCameraSpec;
+  spec: Required<
+    Pick<
+      SimCameraSpec,
+      'host' | 'vendor' | 'httpPort' | 'username' | 'password' | 'auth' | 'channels' | 'codec' | 'uuid' | 'serial' | 'mac' | 'model' | 'firmware'
+    >
+  > &
+    SimCameraSpec;
   /** Device service URL as the device reports it, e.g. http://127.20.0.5:80/onvif/device_service */
   xaddr: string;
   /** Real RTSP URL of channel `ch` (1-based), stream 'main' | 'sub', without credentials. */

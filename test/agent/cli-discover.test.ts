@@ -65,7 +65,10 @@ test('discover --json: clean JSON on stdout, progress on stderr, devices saved w
   const nvr = out.devices.find((d: { host: string }) => d.host === '10.1.0.3');
   assert.equal(nvr.isNvr, true);
   assert.equal(nvr.firmware, '4.00');
-  assert.deepEqual(nvr.channels.map((c: { cameraId: string }) => c.cameraId), [1, 2, 3].map((n) => `${nvr.deviceId}-ch0${n}`));
+  assert.deepEqual(
+    nvr.channels.map((c: { cameraId: string }) => c.cameraId),
+    [1, 2, 3].map((n) => `${nvr.deviceId}-ch0${n}`),
+  );
   assert.equal(nvr.channels[0].profiles[0].codec, 'H264');
   assert.equal(nvr.channels[0].profiles[0].width, 1920);
   assert.match(r.stderr, /probing: unicast to 2 address\(es\)/);
@@ -87,7 +90,10 @@ test('discover: per-device errors are shown, the rest saved, exit 1; --no-save s
   const saved = await runMain(['discover', '--range', '10.1.0.2,10.1.0.3', '--no-multicast', '--json', '--data-dir', dir], { drivers });
   assert.equal(saved.code, 1);
   const out = JSON.parse(saved.stdout);
-  assert.deepEqual(out.devices.find((d: { address: string }) => d.address === '10.1.0.2:80').error, { code: 'auth', message: 'authentication failed for 10.1.0.2:80' });
+  assert.deepEqual(out.devices.find((d: { address: string }) => d.address === '10.1.0.2:80').error, {
+    code: 'auth',
+    message: 'authentication failed for 10.1.0.2:80',
+  });
   assert.equal(out.summary.saved, 1);
 });
 
@@ -96,17 +102,24 @@ test('site default login from CAMGATE_PASSWORD; a device login stored by `camera
   const devices: FakeDevice[] = [
     { report: camA(), login: { username: 'admin', password: 'site-default-pw' } },
     // Answers no probe: only found because it was added by hand.
-    { report: report({ host: '10.1.0.7', endpointUuid: 'urn:uuid:c', identity: { manufacturer: 'Acme', serial: 'C7' } }), login: { username: 'operator', password: PLANTED }, answersProbe: false },
+    {
+      report: report({ host: '10.1.0.7', endpointUuid: 'urn:uuid:c', identity: { manufacturer: 'Acme', serial: 'C7' } }),
+      login: { username: 'operator', password: PLANTED },
+      answersProbe: false,
+    },
   ];
   const drivers = fakeDrivers(devices);
   const env = { CAMGATE_USERNAME: 'admin', CAMGATE_PASSWORD: 'site-default-pw' };
   const outputs: string[] = [];
 
-  const add = await runMain(['cameras', 'add', 'onvif', '10.1.0.7', '--username', 'operator', '--password', '-', '--name', 'Back door', '--data-dir', dir, '--log-level', 'debug'], {
-    drivers,
-    env,
-    stdin: `${PLANTED}\n`,
-  });
+  const add = await runMain(
+    ['cameras', 'add', 'onvif', '10.1.0.7', '--username', 'operator', '--password', '-', '--name', 'Back door', '--data-dir', dir, '--log-level', 'debug'],
+    {
+      drivers,
+      env,
+      stdin: `${PLANTED}\n`,
+    },
+  );
   outputs.push(add.stdout, add.stderr);
   assert.equal(add.code, 0, add.stderr);
   assert.match(add.stdout, /login stored encrypted/);
@@ -115,12 +128,29 @@ test('site default login from CAMGATE_PASSWORD; a device login stored by `camera
   outputs.push(disc.stdout, disc.stderr);
   assert.equal(disc.code, 0, disc.stdout + disc.stderr);
   const out = JSON.parse(disc.stdout);
-  assert.deepEqual(out.devices.map((d: { address: string; source: string }) => [d.address, d.source]), [['10.1.0.2:80', 'probe'], ['10.1.0.7:80', 'added']]);
+  assert.deepEqual(
+    out.devices.map((d: { address: string; source: string }) => [d.address, d.source]),
+    [
+      ['10.1.0.2:80', 'probe'],
+      ['10.1.0.7:80', 'added'],
+    ],
+  );
   // The added device was identified with its own login, the other with the site default.
   const logins = drivers.seen.map((s) => [s.host, s.credentials?.username]);
-  assert.deepEqual(logins.slice(-2).sort(), [['10.1.0.2', 'admin'], ['10.1.0.7', 'operator']]);
+  assert.deepEqual(logins.slice(-2).sort(), [
+    ['10.1.0.2', 'admin'],
+    ['10.1.0.7', 'operator'],
+  ]);
 
-  for (const args of [['cameras', 'list', '--json'], ['cameras', 'show', 'Back door'], ['cameras', 'show', 'Back door', '--json'], ['cameras', 'export', '--format', 'yaml'], ['cameras', 'export'], ['config', 'show'], ['config', 'show', '--json']]) {
+  for (const args of [
+    ['cameras', 'list', '--json'],
+    ['cameras', 'show', 'Back door'],
+    ['cameras', 'show', 'Back door', '--json'],
+    ['cameras', 'export', '--format', 'yaml'],
+    ['cameras', 'export'],
+    ['config', 'show'],
+    ['config', 'show', '--json'],
+  ]) {
     const r = await runMain([...args, '--data-dir', dir], { drivers, env });
     assert.equal(r.code, 0, r.stderr);
     outputs.push(r.stdout, r.stderr);
@@ -158,10 +188,17 @@ test('discover --timeout bounds the whole command: a hanging device is reported 
   const closed: string[] = [];
   const drivers: DriversApi = {
     ...base,
-    probe: async (o) => [...(await base.probe(o)), { endpointUuid: 'urn:uuid:hang', xaddrs: ['http://10.1.0.9/onvif/device_service'], scopes: [], types: [], from: '10.1.0.9' }],
+    probe: async (o) => [
+      ...(await base.probe(o)),
+      { endpointUuid: 'urn:uuid:hang', xaddrs: ['http://10.1.0.9/onvif/device_service'], scopes: [], types: [], from: '10.1.0.9' },
+    ],
     openDriver: (target, credentials, options) => {
       if (target.kind !== 'onvif' || target.host !== '10.1.0.9') return base.openDriver(target, credentials, options);
-      const hanging: Partial<DeviceDriver> = { kind: 'onvif', report: () => new Promise<DeviceReport>(() => undefined), close: () => void closed.push(target.host) };
+      const hanging: Partial<DeviceDriver> = {
+        kind: 'onvif',
+        report: () => new Promise<DeviceReport>(() => undefined),
+        close: () => void closed.push(target.host),
+      };
       return hanging as DeviceDriver;
     },
   };
@@ -189,7 +226,10 @@ test('discover --timeout bounds the whole command: a hanging device is reported 
   const human = await runMain([...args, '--no-save'], { drivers });
   assert.equal(human.code, 1);
   const line = human.stdout.split('\n').find((l) => l.startsWith('✗'));
-  assert.match(line ?? '', /^✗ 10\.1\.0\.9:80 {2}10\.1\.0\.9:80: identification cut off after \d+ ms: the overall --timeout of 600 ms ran out; raise --timeout \(or discovery\.overallTimeoutMs\)/);
+  assert.match(
+    line ?? '',
+    /^✗ 10\.1\.0\.9:80 {2}10\.1\.0\.9:80: identification cut off after \d+ ms: the overall --timeout of 600 ms ran out; raise --timeout \(or discovery\.overallTimeoutMs\)/,
+  );
   assert.doesNotMatch(human.stdout, /raise --onvif\.timeout-ms/, 'not the per-device hint');
   assert.match(human.stdout, /2 device\(s\) identified, 1 failed \(1 stopped by the overall 600 ms timeout\); not saved/);
 });
@@ -221,7 +261,14 @@ test('discover identifies devices while the probe is still listening; progress s
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(openedBeforeProbeEnd.sort(), ['10.1.0.2', '10.1.0.3']);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(out.devices.map((d: { address: string; source: string }) => [d.address, d.source]), [['10.1.0.2:80', 'probe'], ['10.1.0.3:80', 'probe'], ['10.1.0.7:80', 'added']]);
+  assert.deepEqual(
+    out.devices.map((d: { address: string; source: string }) => [d.address, d.source]),
+    [
+      ['10.1.0.2:80', 'probe'],
+      ['10.1.0.3:80', 'probe'],
+      ['10.1.0.7:80', 'added'],
+    ],
+  );
   assert.equal(out.summary.identified, 3);
   assert.match(r.stderr, /\[1\/2\+\] 10\.1\.0\.[23]:80 ok/);
   assert.match(r.stderr, /\[2\/2\+\] 10\.1\.0\.[23]:80 ok/);

@@ -20,7 +20,13 @@ function seed(dataDir: string): { single: string; nvr: string[] } {
     const host = '10.0.0.9';
     const nvr = upsertDeviceReport(
       db,
-      report({ host, endpointUuid: 'urn:uuid:nvr-1', identity: { manufacturer: 'Acme', model: 'NVR', serial: 'N1' }, isNvr: true, channels: [channel(1, host), channel(2, host)] }),
+      report({
+        host,
+        endpointUuid: 'urn:uuid:nvr-1',
+        identity: { manufacturer: 'Acme', model: 'NVR', serial: 'N1' },
+        isNvr: true,
+        channels: [channel(1, host), channel(2, host)],
+      }),
       { now },
     ).cameras.map((c) => c.id);
     return { single, nvr };
@@ -43,7 +49,8 @@ test('help exits 0 and warns that flags show in process lists', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /process lists/);
   assert.match(r.stdout, /--discovery\.timeout-ms <n>\s+CAMGATE_DISCOVERY_TIMEOUT_MS/);
-  for (const alias of ['--config', '--data-dir', '--site', '--broker', '--username', '--password', '--log-level', '--log-format']) assert.ok(r.stdout.includes(alias), alias);
+  for (const alias of ['--config', '--data-dir', '--site', '--broker', '--username', '--password', '--log-level', '--log-format'])
+    assert.ok(r.stdout.includes(alias), alias);
 });
 
 test('usage errors exit 2 with one clear line and no stack trace', async (t) => {
@@ -87,7 +94,9 @@ test('config show: effective values and sources; secrets masked', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'c.yaml');
   writeFileSync(file, `site:\n  id: from-file\nbroker:\n  password: "${PLANTED}"\n`);
-  const r = await runCli(['config', 'show', '--config', file, '--password', PLANTED, '--site', 'from-flag', '--json'], { env: { CAMGATE_ONVIF_TIMEOUT_MS: '900' } });
+  const r = await runCli(['config', 'show', '--config', file, '--password', PLANTED, '--site', 'from-flag', '--json'], {
+    env: { CAMGATE_ONVIF_TIMEOUT_MS: '900' },
+  });
   assert.equal(r.code, 0, r.stderr);
   const shown = JSON.parse(r.stdout);
   assert.equal(shown.site.id, 'from-flag');
@@ -105,7 +114,10 @@ test('config keys lists every key with flag and variable', async () => {
   const r = await runCli(['config', 'keys', '--json']);
   assert.equal(r.code, 0);
   const keys = JSON.parse(r.stdout) as Array<{ key: string; flag: string; env: string }>;
-  assert.deepEqual(keys.find((k) => k.key === 'discovery.timeoutMs'), { ...keys.find((k) => k.key === 'discovery.timeoutMs'), flag: '--discovery.timeout-ms', env: 'CAMGATE_DISCOVERY_TIMEOUT_MS' });
+  assert.deepEqual(
+    keys.find((k) => k.key === 'discovery.timeoutMs'),
+    { ...keys.find((k) => k.key === 'discovery.timeoutMs'), flag: '--discovery.timeout-ms', env: 'CAMGATE_DISCOVERY_TIMEOUT_MS' },
+  );
 });
 
 test('cameras list/show: tables by default, JSON with --json, NVR channels separate', async (t) => {
@@ -114,7 +126,10 @@ test('cameras list/show: tables by default, JSON with --json, NVR channels separ
   const list = await runCli(['cameras', 'list', '--json', '--data-dir', dir]);
   assert.equal(list.code, 0, list.stderr);
   const cams = JSON.parse(list.stdout) as Array<{ id: string; channel: number; device: { isNvr: boolean } }>;
-  assert.deepEqual(cams.map((c) => c.id), [single, ...nvr]);
+  assert.deepEqual(
+    cams.map((c) => c.id),
+    [single, ...nvr],
+  );
   assert.equal(cams.filter((c) => c.device.isNvr).length, 2);
   const table = await runCli(['cameras', 'list', '--data-dir', dir]);
   assert.match(table.stdout, /ID\s+│ NAME/);
@@ -128,7 +143,29 @@ test('cameras list/show: tables by default, JSON with --json, NVR channels separ
 test('cameras set: labels by id or name; bad values exit 2 listing every problem', async (t) => {
   const dir = tempDir(t);
   const { single, nvr } = seed(dir);
-  const ok = await runCli(['cameras', 'set', single, '--name', '村口 北向', '--class', '1', '--lat', '-30.5', '--lon', '120.25', '--region', '浙江省/杭州市/西湖区/转塘街道/长坞村', '--owner', 'police', '--notes', 'pole 3', '--install-date', '2024-05-01', '--data-dir', dir]);
+  const ok = await runCli([
+    'cameras',
+    'set',
+    single,
+    '--name',
+    '村口 北向',
+    '--class',
+    '1',
+    '--lat',
+    '-30.5',
+    '--lon',
+    '120.25',
+    '--region',
+    '浙江省/杭州市/西湖区/转塘街道/长坞村',
+    '--owner',
+    'police',
+    '--notes',
+    'pole 3',
+    '--install-date',
+    '2024-05-01',
+    '--data-dir',
+    dir,
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /updated .*: labels name, class, latitude, longitude, region, owner, notes, install_date/);
   const byName = await runCli(['cameras', 'show', '村口 北向', '--json', '--data-dir', dir]);
@@ -169,7 +206,10 @@ test('export → import round trip changes nothing; a bad file imports nothing a
   assert.match(stdoutExport.stdout, /^# camgate cameras export/);
 
   const bad = join(dir, 'bad.csv');
-  writeFileSync(bad, ['id,name,class,latitude,longitude', `${single},Fine,1,30,120`, `${nvr[0]},X,7,,`, 'cam-ghost,Y,,,', `${nvr[1]},Fine,,95,10`].join('\n') + '\n');
+  writeFileSync(
+    bad,
+    ['id,name,class,latitude,longitude', `${single},Fine,1,30,120`, `${nvr[0]},X,7,,`, 'cam-ghost,Y,,,', `${nvr[1]},Fine,,95,10`].join('\n') + '\n',
+  );
   const r = await runCli(['cameras', 'import', bad, '--data-dir', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.csv: 5 problems; nothing was imported:/);

@@ -43,9 +43,25 @@ test('flag and environment names are generated from key paths', () => {
 test('the schema has every required key, each documented', () => {
   const paths = agentConfig.keys.map((k) => k.path);
   for (const p of [
-    'site.id', 'site.name', 'dataDir', 'broker.urls', 'broker.username', 'broker.password', 'broker.ca', 'broker.cert', 'broker.key',
-    'cameras.username', 'cameras.password', 'discovery.timeoutMs', 'discovery.overallTimeoutMs', 'discovery.ranges', 'discovery.multicast', 'discovery.interfaces',
-    'discovery.concurrency', 'onvif.timeoutMs', 'log.level',
+    'site.id',
+    'site.name',
+    'dataDir',
+    'broker.urls',
+    'broker.username',
+    'broker.password',
+    'broker.ca',
+    'broker.cert',
+    'broker.key',
+    'cameras.username',
+    'cameras.password',
+    'discovery.timeoutMs',
+    'discovery.overallTimeoutMs',
+    'discovery.ranges',
+    'discovery.multicast',
+    'discovery.interfaces',
+    'discovery.concurrency',
+    'onvif.timeoutMs',
+    'log.level',
   ]) {
     assert.ok(paths.includes(p), `missing key ${p}`);
   }
@@ -65,7 +81,19 @@ test('defaults match the brief', () => {
   assert.deepEqual(config.discovery.ranges, []);
   assert.deepEqual(config.broker.urls, []);
   // Every object exists even when empty, so code can read config.site.id safely.
-  assert.deepEqual(Object.keys(defaultsLayer(agentConfig.keys).values).sort(), ['broker', 'cameras', 'dataDir', 'discovery', 'health', 'log', 'onvif', 'site', 'uplink', 'video', 'web']);
+  assert.deepEqual(Object.keys(defaultsLayer(agentConfig.keys).values).sort(), [
+    'broker',
+    'cameras',
+    'dataDir',
+    'discovery',
+    'health',
+    'log',
+    'onvif',
+    'site',
+    'uplink',
+    'video',
+    'web',
+  ]);
   // Video (issue 5): the live view on this box only, relays within a 20 Mbit/s budget.
   assert.equal(config.web.host, '127.0.0.1');
   assert.equal(config.web.port, 8088);

@@ -19,7 +19,10 @@ test('AES-256-GCM: round trip, fresh nonce every time, wrong key refused clearly
   assert.ok(!a.ciphertext.toString('latin1').includes(PLANTED));
   assert.equal(open(key, a), PLANTED);
   const other = randomBytes(32);
-  assert.throws(() => open(other, a), (err: Error) => err instanceof CamgateError && /encrypted with another secret key/.test(err.message));
+  assert.throws(
+    () => open(other, a),
+    (err: Error) => err instanceof CamgateError && /encrypted with another secret key/.test(err.message),
+  );
   // Same fingerprint but tampered ciphertext: authentication fails.
   const tampered = { ...a, ciphertext: Buffer.from(a.ciphertext.map((x, i) => (i === 0 ? x ^ 1 : x))) };
   assert.throws(() => open(key, tampered), /failed authentication/);
@@ -43,11 +46,14 @@ test('key file: created with mode 0600, reused, refused when group/others can re
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.deepEqual(loadKey({ dataDir: dir, env: {}, create: true }), key);
   chmodSync(file, 0o644);
-  assert.throws(() => loadKey({ dataDir: dir, env: {}, create: true }), (err: Error) => {
-    assert.match(err.message, /readable by group or others \(mode 644\); run: chmod 600 /);
-    assert.ok(err.message.includes(`chmod 600 ${file}`));
-    return true;
-  });
+  assert.throws(
+    () => loadKey({ dataDir: dir, env: {}, create: true }),
+    (err: Error) => {
+      assert.match(err.message, /readable by group or others \(mode 644\); run: chmod 600 /);
+      assert.ok(err.message.includes(`chmod 600 ${file}`));
+      return true;
+    },
+  );
   writeFileSync(file, 'not a key\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   assert.throws(() => loadKey({ dataDir: dir, env: {}, create: true }), /does not hold a 32-byte key/);
@@ -76,13 +82,13 @@ test('device credentials: stored encrypted, never in the DB in clear, key never 
   db.close();
   checkFiles(files());
   function checkFiles(names: string[]) {
-  for (const name of names) {
-    const bytes = readFileSync(join(dir, name));
-    assert.ok(!bytes.includes(PLANTED), `${name} contains the password`);
-    assert.ok(!bytes.includes('operator'), `${name} contains the username`);
-    assert.ok(!bytes.includes(keyText), `${name} contains the key`);
-    assert.ok(!bytes.includes(Buffer.from(keyText, 'base64')), `${name} contains the raw key`);
-  }
+    for (const name of names) {
+      const bytes = readFileSync(join(dir, name));
+      assert.ok(!bytes.includes(PLANTED), `${name} contains the password`);
+      assert.ok(!bytes.includes('operator'), `${name} contains the username`);
+      assert.ok(!bytes.includes(keyText), `${name} contains the key`);
+      assert.ok(!bytes.includes(Buffer.from(keyText, 'base64')), `${name} contains the raw key`);
+    }
   }
 });
 
@@ -94,12 +100,18 @@ test('wrong key for stored credentials: a clear error naming both fingerprints',
   const k1 = randomBytes(32);
   const k2 = randomBytes(32);
   setDeviceCredentials(db, r.deviceId, { username: 'u', password: PLANTED }, () => k1);
-  assert.throws(() => getDeviceCredentials(db, r.deviceId, () => k2), (err: Error) => {
-    assert.match(err.message, new RegExp(`fingerprint ${keyFingerprint(k1)}; the key in use is ${keyFingerprint(k2)}`));
-    assert.ok(!err.message.includes(PLANTED));
-    return true;
-  });
+  assert.throws(
+    () => getDeviceCredentials(db, r.deviceId, () => k2),
+    (err: Error) => {
+      assert.match(err.message, new RegExp(`fingerprint ${keyFingerprint(k1)}; the key in use is ${keyFingerprint(k2)}`));
+      assert.ok(!err.message.includes(PLANTED));
+      return true;
+    },
+  );
   clearDeviceCredentials(db, r.deviceId);
-  assert.equal(getDeviceCredentials(db, r.deviceId, () => k2), undefined);
+  assert.equal(
+    getDeviceCredentials(db, r.deviceId, () => k2),
+    undefined,
+  );
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM credentials').get() as { n: number }).n, 0);
 });

@@ -56,7 +56,13 @@ describe('discover on a box with only loopback (no multicast interface)', () => 
     netns = await TestNetns.create('nomc', { multicast: false });
     // What the test claims about the namespace: lo is its only interface and multicast has no route.
     const links = await netns.sh(['ip', '-o', 'link', 'show']);
-    assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(':')[1]?.trim()), ['lo']);
+    assert.deepEqual(
+      links.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[1]?.trim()),
+      ['lo'],
+    );
     const route = await netns.exec(['ip', 'route', 'get', '239.255.255.250']);
     assert.notEqual(route.code, 0, `a multicast route exists in the namespace: ${route.stdout}`);
     sim = await startSimulatorIn(netns, {
@@ -75,19 +81,19 @@ describe('discover on a box with only loopback (no multicast interface)', () => 
     const r = await camgate(['discover', '--range', RANGE, '--json', '--timeout', '3000', '--data-dir', dir]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Discovered;
-    assert.deepEqual(
-      out.devices.map((d) => [d.host, d.ok]).sort(),
-      [
-        ['127.0.0.66', true],
-        ['127.0.0.70', true],
-      ],
-    );
+    assert.deepEqual(out.devices.map((d) => [d.host, d.ok]).sort(), [
+      ['127.0.0.66', true],
+      ['127.0.0.70', true],
+    ]);
     assert.equal(out.summary.unicastTargets, 16);
     assert.equal(out.summary.saved, 2);
     assert.equal(out.summary.warnings.length, 1);
     assert.equal(out.summary.warnings[0].code, 'no-multicast-interface');
     assert.match(out.summary.warnings[0].message, NO_INTERFACE);
-    assert.match(out.summary.warnings[0].message, /probing only the 16 address\(es\) of --range \(or discovery\.ranges\) by unicast: devices outside them are not found/);
+    assert.match(
+      out.summary.warnings[0].message,
+      /probing only the 16 address\(es\) of --range \(or discovery\.ranges\) by unicast: devices outside them are not found/,
+    );
     const warningLine = r.stderr.split('\n').find((l) => l.startsWith('camgate: warning: '));
     assert.equal(warningLine, `camgate: warning: ${out.summary.warnings[0].message}`);
 
@@ -105,7 +111,10 @@ describe('discover on a box with only loopback (no multicast interface)', () => 
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     const error = r.stderr.split('\n').find((l) => l.startsWith('camgate: ')) ?? '';
-    assert.match(error, new RegExp(`^camgate: ${NO_INTERFACE.source}\\. With no --range \\(nor discovery\\.ranges in the config\\) there is nothing else to probe`));
+    assert.match(
+      error,
+      new RegExp(`^camgate: ${NO_INTERFACE.source}\\. With no --range \\(nor discovery\\.ranges in the config\\) there is nothing else to probe`),
+    );
     assert.match(error, /give the cameras' addresses with --range \(an IP, a range A-B or a CIDR such as 192\.168\.1\.0\/24\)/);
     assert.match(error, /bring up the network interface the cameras are on \(`ip -4 addr` lists them\).*--interface \(or discovery\.interfaces\)$/);
   });

@@ -81,7 +81,7 @@ function assertNoStackTrace(stderr: string): void {
 
 function assertOneReadableLine(message: string, host: string): void {
   assert.ok(message.includes(host), `message does not name ${host}: ${message}`);
-   
+
   assert.doesNotMatch(message, /[\u0000-\u001f\u007f]/, `not one printable line: ${JSON.stringify(message)}`);
   assert.ok(message.length <= 400, `message too long (${message.length})`);
 }
@@ -91,7 +91,19 @@ test('discover against good and broken devices: each failure reported, the good 
   t.after(() => sim.stop());
   const jsonDir = tempDir(t);
   const humanDir = tempDir(t);
-  const args = (dir: string, extra: string[]) => ['discover', '--range', RANGE, '--no-multicast', '--timeout', String(TIMEOUT_MS), '--onvif.timeout-ms', '10000', '--data-dir', dir, ...extra];
+  const args = (dir: string, extra: string[]) => [
+    'discover',
+    '--range',
+    RANGE,
+    '--no-multicast',
+    '--timeout',
+    String(TIMEOUT_MS),
+    '--onvif.timeout-ms',
+    '10000',
+    '--data-dir',
+    dir,
+    ...extra,
+  ];
 
   // JSON and table mode side by side (separate inventories): the simulator serves both.
   const [json, human] = await Promise.all([
@@ -164,8 +176,14 @@ test('discover against good and broken devices: each failure reported, the good 
     assert.ok(line, `no ✗ line for ${b.spec.host}`);
     assertOneReadableLine(line, b.spec.host);
   }
-  assert.match(failedLines.find((l) => l.startsWith('✗ 127.48.0.10:80'))!, /overall --timeout of 8000 ms ran out; raise --timeout/);
-  assert.match(failedLines.find((l) => l.startsWith('✗ 127.48.0.16:80'))!, /authentication failed .*→ store its login: camgate cameras add onvif 127\.48\.0\.16:80/);
+  assert.match(
+    failedLines.find((l) => l.startsWith('✗ 127.48.0.10:80'))!,
+    /overall --timeout of 8000 ms ran out; raise --timeout/,
+  );
+  assert.match(
+    failedLines.find((l) => l.startsWith('✗ 127.48.0.16:80'))!,
+    /authentication failed .*→ store its login: camgate cameras add onvif 127\.48\.0\.16:80/,
+  );
   assert.ok(!lines.some((l) => l.includes('127.48.0.15')), 'the not-ONVIF box is no device');
   assert.equal(lines.filter((l) => l.startsWith('✓')).length, GOOD.length);
   assert.match(human.stdout, /4 device\(s\) identified, 6 failed \(1 stopped by the overall 8000 ms timeout\); saved 4 \(4 new\), in \d+\.\d s\n$/);

@@ -63,7 +63,25 @@ test('discover → label → export → import → IP change, against simulated 
   assert.deepEqual(cameras.map((c) => c.id).sort(), [cam.deviceId, ...nvr.channels.map((c) => c.cameraId)].sort());
 
   const cameraId = cam.channels[0].cameraId;
-  const set = await runCli(['cameras', 'set', cameraId, '--name', '长坞村口', '--class', '1', '--lat', '30.1234', '--lon', '120.5678', '--region', '浙江省/杭州市/西湖区/转塘街道/长坞村', '--install-date', '2024-05-01', '--data-dir', dir]);
+  const set = await runCli([
+    'cameras',
+    'set',
+    cameraId,
+    '--name',
+    '长坞村口',
+    '--class',
+    '1',
+    '--lat',
+    '30.1234',
+    '--lon',
+    '120.5678',
+    '--region',
+    '浙江省/杭州市/西湖区/转塘街道/长坞村',
+    '--install-date',
+    '2024-05-01',
+    '--data-dir',
+    dir,
+  ]);
   assert.equal(set.code, 0, set.stderr);
 
   const csv = join(dir, 'labels.csv');
@@ -104,10 +122,7 @@ test('discover → label → export → import → IP change, against simulated 
 test('a device login is stored encrypted and never shows in output, logs or the database', async (t) => {
   const dir = tempDir(t);
   const sim = await startSimulator({
-    cameras: [
-      { host: '127.41.0.12' },
-      { host: '127.41.0.13', vendor: 'hikvision', password: PLANTED },
-    ],
+    cameras: [{ host: '127.41.0.12' }, { host: '127.41.0.13', vendor: 'hikvision', password: PLANTED }],
     rtsp: false,
   });
   t.after(() => sim.stop());
@@ -120,7 +135,10 @@ test('a device login is stored encrypted and never shows in output, logs or the 
   assert.equal(denied.ok, false);
   assert.equal(denied.error.code, 'auth');
 
-  const add = await runCli(['cameras', 'add', 'onvif', '127.41.0.13', '--username', 'admin', '--password', '-', '--data-dir', dir, '--log-level', 'debug'], { input: `${PLANTED}\n`, env: SITE_LOGIN });
+  const add = await runCli(['cameras', 'add', 'onvif', '127.41.0.13', '--username', 'admin', '--password', '-', '--data-dir', dir, '--log-level', 'debug'], {
+    input: `${PLANTED}\n`,
+    env: SITE_LOGIN,
+  });
   outputs.push(add.stdout, add.stderr);
   assert.equal(add.code, 0, add.stderr);
   assert.match(add.stdout, /login stored encrypted/);
@@ -132,7 +150,12 @@ test('a device login is stored encrypted and never shows in output, logs or the 
   assert.match(again.stderr, /"msg":"identifying device"/);
   assert.match(again.stderr, /"credentials":"\[redacted\]"/);
 
-  for (const args of [['cameras', 'list', '--json'], ['cameras', 'list'], ['cameras', 'export'], ['config', 'show']]) {
+  for (const args of [
+    ['cameras', 'list', '--json'],
+    ['cameras', 'list'],
+    ['cameras', 'export'],
+    ['config', 'show'],
+  ]) {
     const r = await runCli([...args, '--data-dir', dir], { env: { ...SITE_LOGIN, CAMGATE_LOG_LEVEL: 'debug' } });
     outputs.push(r.stdout, r.stderr);
   }

@@ -84,7 +84,16 @@ export function channel(n: number, host: string, extra: Partial<ChannelReport> =
     channel: n,
     videoSourceToken: `vs${n}`,
     profiles: [
-      { token: `p${n}main`, name: 'main', codec: 'H264', width: 1920, height: 1080, fps: 25, streamUri: `rtsp://${host}:554/ch${n}/main`, snapshotUri: `http://${host}/snap/${n}` },
+      {
+        token: `p${n}main`,
+        name: 'main',
+        codec: 'H264',
+        width: 1920,
+        height: 1080,
+        fps: 25,
+        streamUri: `rtsp://${host}:554/ch${n}/main`,
+        snapshotUri: `http://${host}/snap/${n}`,
+      },
       { token: `p${n}sub`, name: 'sub', codec: 'H264', width: 640, height: 360, fps: 15, streamUri: `rtsp://${host}:554/ch${n}/sub` },
     ],
     ...extra,

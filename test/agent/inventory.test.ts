@@ -19,7 +19,10 @@ test('migrations: a fresh DB is created in WAL mode at the latest version', (t) 
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   const rows = db.prepare('SELECT version, name FROM schema_migrations').all() as Array<{ version: number }>;
-  assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    MIGRATIONS.map((m) => m.version),
+  );
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name);
   for (const name of ['devices', 'cameras', 'credentials', 'schema_migrations']) assert.ok(tables.includes(name));
 });
@@ -41,11 +44,14 @@ test('migrations: a DB written by a newer camgate is refused with a clear error'
   const raw = new Database(join(dir, 'camgate.db'));
   raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
   raw.close();
-  assert.throws(() => openDatabase(dir), (err: Error) => {
-    assert.ok(err instanceof CamgateError);
-    assert.match(err.message, new RegExp(`schema version 99, newer than this camgate understands \\(${latestVersion()}\\).*Upgrade camgate`));
-    return true;
-  });
+  assert.throws(
+    () => openDatabase(dir),
+    (err: Error) => {
+      assert.ok(err instanceof CamgateError);
+      assert.match(err.message, new RegExp(`schema version 99, newer than this camgate understands \\(${latestVersion()}\\).*Upgrade camgate`));
+      return true;
+    },
+  );
 });
 
 test('migrations: a failing migration rolls back entirely and names itself', (t) => {
@@ -66,11 +72,33 @@ test('upsert: a device at a new IP keeps its camera ids and labels; identity is 
   assert.equal(first.created, true);
   const cameraId = first.cameras[0].id;
   assert.equal(cameraId, first.deviceId);
-  applyLabelUpdates(db, [{ id: cameraId, patch: { name: 'Gate north', class: 1, latitude: 30.27, longitude: 120.15, region: 'Zhejiang/Hangzhou', owner: 'police', notes: 'pole 3', installDate: '2024-05-01' } }], now);
+  applyLabelUpdates(
+    db,
+    [
+      {
+        id: cameraId,
+        patch: {
+          name: 'Gate north',
+          class: 1,
+          latitude: 30.27,
+          longitude: 120.15,
+          region: 'Zhejiang/Hangzhou',
+          owner: 'police',
+          notes: 'pole 3',
+          installDate: '2024-05-01',
+        },
+      },
+    ],
+    now,
+  );
 
   const moved = upsertDeviceReport(
     db,
-    report({ host: '10.0.0.77', identity: { manufacturer: 'Acme', model: 'IPC-100', firmware: '1.10', serial: 'SN0001' }, channels: [channel(1, '10.0.0.77')] }),
+    report({
+      host: '10.0.0.77',
+      identity: { manufacturer: 'Acme', model: 'IPC-100', firmware: '1.10', serial: 'SN0001' },
+      channels: [channel(1, '10.0.0.77')],
+    }),
     { now: later },
   );
   assert.equal(moved.created, false);
@@ -108,7 +136,11 @@ test('upsert: another device taking over an IP is a new device, not a relabel', 
   applyLabelUpdates(db, [{ id: a.cameras[0].id, patch: { name: 'Old camera' } }], now);
   const b = upsertDeviceReport(
     db,
-    report({ host: '10.0.0.5', endpointUuid: 'urn:uuid:99999999-0000-0000-0000-000000000000', identity: { manufacturer: 'Acme', serial: 'SN0002', mac: '44:19:b6:00:00:02' } }),
+    report({
+      host: '10.0.0.5',
+      endpointUuid: 'urn:uuid:99999999-0000-0000-0000-000000000000',
+      identity: { manufacturer: 'Acme', serial: 'SN0002', mac: '44:19:b6:00:00:02' },
+    }),
     { now },
   );
   assert.equal(b.created, true);
@@ -133,17 +165,29 @@ test('NVR channels are cameras of their own, linked to the NVR device', (t) => {
   const host = '10.0.0.9';
   const nvr = report({ host, isNvr: true, channels: [1, 2, 3, 4].map((n) => channel(n, host)) });
   const r = upsertDeviceReport(db, nvr, { now });
-  assert.deepEqual(r.cameras.map((c) => c.id), [1, 2, 3, 4].map((n) => `${r.deviceId}-ch0${n}`));
+  assert.deepEqual(
+    r.cameras.map((c) => c.id),
+    [1, 2, 3, 4].map((n) => `${r.deviceId}-ch0${n}`),
+  );
   applyLabelUpdates(db, [{ id: `${r.deviceId}-ch02`, patch: { name: 'Channel two' } }], now);
   // Found again at a new address with the same channels: same ids, labels kept.
   const again = upsertDeviceReport(db, { ...nvr, host: '10.0.0.10', channels: [1, 2, 3, 4].map((n) => channel(n, '10.0.0.10')) }, { now: later });
-  assert.deepEqual(again.cameras.map((c) => c.id), r.cameras.map((c) => c.id));
-  assert.equal(again.cameras.every((c) => !c.created), true);
+  assert.deepEqual(
+    again.cameras.map((c) => c.id),
+    r.cameras.map((c) => c.id),
+  );
+  assert.equal(
+    again.cameras.every((c) => !c.created),
+    true,
+  );
   const cams = listCameras(db);
   assert.equal(cams.length, 4);
   assert.ok(cams.every((c) => c.deviceId === r.deviceId && c.device.isNvr));
   assert.equal(getCamera(db, `${r.deviceId}-ch02`)!.name, 'Channel two');
-  assert.throws(() => resolveCamera(db, r.deviceId), (err: Error) => err instanceof UsageError && /channel camera\(s\): use one of .*-ch01/.test(err.message));
+  assert.throws(
+    () => resolveCamera(db, r.deviceId),
+    (err: Error) => err instanceof UsageError && /channel camera\(s\): use one of .*-ch01/.test(err.message),
+  );
 });
 
 test('stored profiles and URLs carry no credentials', (t) => {
@@ -154,7 +198,12 @@ test('stored profiles and URLs carry no credentials', (t) => {
     db,
     report({
       host,
-      channels: [{ channel: 1, profiles: [{ token: 'a', streamUri: `rtsp://admin:hunter22@${host}/live?password=hunter22`, snapshotUri: `http://admin:hunter22@${host}/snap` }] }],
+      channels: [
+        {
+          channel: 1,
+          profiles: [{ token: 'a', streamUri: `rtsp://admin:hunter22@${host}/live?password=hunter22`, snapshotUri: `http://admin:hunter22@${host}/snap` }],
+        },
+      ],
     }),
     { now },
   );
@@ -168,9 +217,23 @@ test('labels: names are unique in the DB; two cameras can swap names in one upda
   t.after(() => db.close());
   const a = upsertDeviceReport(db, report({ host: '10.0.0.5' }), { now }).cameras[0].id;
   const b = upsertDeviceReport(db, report({ host: '10.0.0.6', endpointUuid: 'urn:uuid:2', identity: { serial: 'X2' } }), { now }).cameras[0].id;
-  applyLabelUpdates(db, [{ id: a, patch: { name: 'A' } }, { id: b, patch: { name: 'B' } }], now);
+  applyLabelUpdates(
+    db,
+    [
+      { id: a, patch: { name: 'A' } },
+      { id: b, patch: { name: 'B' } },
+    ],
+    now,
+  );
   assert.throws(() => applyLabelUpdates(db, [{ id: b, patch: { name: 'A' } }], now), /UNIQUE/);
-  const changed = applyLabelUpdates(db, [{ id: a, patch: { name: 'B' } }, { id: b, patch: { name: 'A' } }], later);
+  const changed = applyLabelUpdates(
+    db,
+    [
+      { id: a, patch: { name: 'B' } },
+      { id: b, patch: { name: 'A' } },
+    ],
+    later,
+  );
   assert.deepEqual(changed.sort(), [a, b].sort());
   assert.equal(getCamera(db, a)!.name, 'B');
   assert.equal(getCamera(db, b)!.name, 'A');

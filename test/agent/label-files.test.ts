@@ -16,7 +16,10 @@ function snapshot(db: Database): string {
 function importText(db: Database, text: string, name: string): string[] {
   const parsed = parseLabelFile(text, name);
   assert.deepEqual(parsed.problems, []);
-  const plan = planImport(parsed.rows, listCameras(db).map((c) => ({ id: c.id, labels: labelsOf(c) })));
+  const plan = planImport(
+    parsed.rows,
+    listCameras(db).map((c) => ({ id: c.id, labels: labelsOf(c) })),
+  );
   assert.deepEqual(plan.problems, []);
   return applyLabelUpdates(db, plan.updates, new Date('2030-01-01T00:00:00Z'));
 }
@@ -29,14 +32,32 @@ function ledger(t: { after(fn: () => void): void }): Database {
   const nvrHost = '10.0.0.9';
   const nvr = upsertDeviceReport(
     db,
-    report({ host: nvrHost, endpointUuid: 'urn:uuid:nvr', identity: { manufacturer: 'Acme', model: 'NVR-4', firmware: '2.0', serial: 'NVR1' }, isNvr: true, channels: [1, 2, 3].map((n) => channel(n, nvrHost)) }),
+    report({
+      host: nvrHost,
+      endpointUuid: 'urn:uuid:nvr',
+      identity: { manufacturer: 'Acme', model: 'NVR-4', firmware: '2.0', serial: 'NVR1' },
+      isNvr: true,
+      channels: [1, 2, 3].map((n) => channel(n, nvrHost)),
+    }),
     { now },
   );
   // Labels chosen to trip up files: commas, quotes, newlines, number-like and id-like text, CJK, negative zero-ish values.
   applyLabelUpdates(
     db,
     [
-      { id: a.cameras[0].id, patch: { name: '村口, "北" 向', class: 1, latitude: -33.8688, longitude: 151.2093, region: '浙江省/杭州市/西湖区/转塘街道/长坞村', owner: 'police', notes: 'line one\nline two: yes', installDate: '2024-05-01' } },
+      {
+        id: a.cameras[0].id,
+        patch: {
+          name: '村口, "北" 向',
+          class: 1,
+          latitude: -33.8688,
+          longitude: 151.2093,
+          region: '浙江省/杭州市/西湖区/转塘街道/长坞村',
+          owner: 'police',
+          notes: 'line one\nline two: yes',
+          installDate: '2024-05-01',
+        },
+      },
       { id: nvr.cameras[0].id, patch: { name: '007', class: 3, latitude: 0, longitude: 120.1, region: 'Zhejiang//Xihu', owner: 'true', notes: '=1+2' } },
       { id: nvr.cameras[1].id, patch: { name: 'null', notes: '# not a comment' } },
     ],
@@ -84,10 +105,19 @@ test('csv: line numbers count quoted newlines and blank lines; BOM and CRLF are 
   const text = '\uFEFFid,name,notes\r\ncam-a,A,"two\r\nlines"\r\n\r\ncam-b,B,x\r\n';
   const parsed = parseCsvLabels(text);
   assert.deepEqual(parsed.problems, []);
-  assert.deepEqual(parsed.rows.map((r) => [r.line, r.id]), [[2, 'cam-a'], [5, 'cam-b']]);
+  assert.deepEqual(
+    parsed.rows.map((r) => [r.line, r.id]),
+    [
+      [2, 'cam-a'],
+      [5, 'cam-b'],
+    ],
+  );
   assert.equal(parsed.rows[0].values.notes, 'two\r\nlines');
   const lf = parseCsvLabels('id,name\n\ncam-a,"x\n\ny"\ncam-b,"say ""hi"""\n');
-  assert.deepEqual(lf.rows.map((r) => r.line), [3, 6]);
+  assert.deepEqual(
+    lf.rows.map((r) => r.line),
+    [3, 6],
+  );
   assert.equal(lf.rows[1].values.name, 'say "hi"');
 });
 

@@ -81,7 +81,10 @@ test('import: every bad row is listed by line, field and fix; nothing is planned
   assert.match(text, /line 7 \(camera cam-b\): latitude and longitude go together/);
   // Sorted by line, so people can walk the file top to bottom.
   const lines = plan.problems.map((p) => Number(/^line (\d+)/.exec(p)![1]));
-  assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+  assert.deepEqual(
+    lines,
+    [...lines].sort((a, b) => a - b),
+  );
 });
 
 test('import: duplicate names inside one file and against the ledger', () => {

@@ -35,7 +35,10 @@ test('pretty lines: readable, redacted and scrubbed like JSON lines, in order wi
   let out = '';
   const destination = { write: (s: string) => (out += s) };
   const log = createLogger({ level: 'info', format: 'pretty', scrubber, destination });
-  log.info({ camera: 'gate', password: 'field-secret-77', detail: `login ${PLANTED} rejected`, nested: { note: escaped } }, `camera login ${PLANTED} / ${escaped} failed`);
+  log.info(
+    { camera: 'gate', password: 'field-secret-77', detail: `login ${PLANTED} rejected`, nested: { note: escaped } },
+    `camera login ${PLANTED} / ${escaped} failed`,
+  );
   destination.write('camgate: a note between two log lines\n');
   log.warn({ err: new Error(`rtsp://admin:${PLANTED}@10.9.9.9/ch1 refused`) }, 'stream failed');
 
@@ -138,7 +141,10 @@ async function closedPort(): Promise<number> {
 }
 
 function assertJsonLines(text: string, what: string): void {
-  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.replace(/^\^C/, '').trim() !== '');
+  const lines = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.replace(/^\^C/, '').trim() !== '');
   assert.ok(lines.length >= 4, `${what}: ${text}`);
   for (const line of lines) {
     // The terminal echoes the Ctrl-C that stops the agent.
@@ -160,10 +166,19 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
   assert.match(onTerminal.output, /\x1b\[32mINFO\x1b\[39m/, 'coloured levels on an xterm');
   const shown = onTerminal.output.replace(ANSI, '').replace(/\r/g, '');
   const heads = shown.split('\n').filter((l) => PRETTY_HEAD.test(l.replace(/^\^C/, '')));
-  assert.ok(heads.some((l) => / INFO: agent started$/.test(l)), shown);
-  assert.ok(heads.some((l) => / INFO: agent stopped$/.test(l)), shown);
+  assert.ok(
+    heads.some((l) => / INFO: agent started$/.test(l)),
+    shown,
+  );
+  assert.ok(
+    heads.some((l) => / INFO: agent stopped$/.test(l)),
+    shown,
+  );
   assert.equal(heads.filter((l) => / INFO: live view page listening on http:\/\/127\.0\.0\.1:\d+\/$/.test(l)).length, 1, shown);
-  assert.ok(heads.some((l) => / WARN: uplink: mqtt:\/\/site:\*\*\*@127\.0\.0\.1:\d+: connection refused/.test(l)), shown);
+  assert.ok(
+    heads.some((l) => / WARN: uplink: mqtt:\/\/site:\*\*\*@127\.0\.0\.1:\d+: connection refused/.test(l)),
+    shown,
+  );
   assert.match(shown, /\n {4}url: "http:\/\/127\.0\.0\.1:\d+\/"\n/);
   for (const line of shown.split('\n')) assert.equal(line.replace(/^\^C/, '').trimStart().startsWith('{"'), false, `a JSON line on the terminal: ${line}`);
   assert.equal(shown.includes(PLANTED), false, 'the planted password on the terminal');
@@ -176,7 +191,12 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
 
   // The same command with stderr piped (a service manager, a collector): JSON.
   const piped = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  const pipedRun = await runUntilReady(piped, piped.stderr, () => '', () => piped.kill('SIGTERM'));
+  const pipedRun = await runUntilReady(
+    piped,
+    piped.stderr,
+    () => '',
+    () => piped.kill('SIGTERM'),
+  );
   assert.equal(pipedRun.code, 0, pipedRun.output);
   assertJsonLines(pipedRun.output, 'stderr piped');
 });
@@ -191,12 +211,23 @@ test('log.format forces either way: json on a terminal (--log-format), pretty in
   assertJsonLines(json.output, 'json forced on a terminal');
 
   const piped = spawn(process.execPath, args, { env: cleanEnv({ CAMGATE_LOG_FORMAT: 'pretty' }), stdio: ['ignore', 'ignore', 'pipe'] });
-  const pretty = await runUntilReady(piped, piped.stderr, () => '', () => piped.kill('SIGTERM'));
+  const pretty = await runUntilReady(
+    piped,
+    piped.stderr,
+    () => '',
+    () => piped.kill('SIGTERM'),
+  );
   assert.equal(pretty.code, 0, pretty.output);
   assert.equal(HAS_ANSI.test(pretty.output), false, 'colour codes in a pipe');
   const heads = pretty.output.split('\n').filter((l) => PRETTY_HEAD.test(l));
-  assert.ok(heads.some((l) => / INFO: agent started$/.test(l)), pretty.output);
-  assert.ok(heads.some((l) => / INFO: agent stopped$/.test(l)), pretty.output);
+  assert.ok(
+    heads.some((l) => / INFO: agent started$/.test(l)),
+    pretty.output,
+  );
+  assert.ok(
+    heads.some((l) => / INFO: agent stopped$/.test(l)),
+    pretty.output,
+  );
   assert.equal(pretty.output.includes(PLANTED), false, 'the planted password in forced pretty lines');
 });
 

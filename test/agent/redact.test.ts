@@ -7,7 +7,10 @@ import { createLogger } from '../../lib/log';
 test('URLs lose user:password@ and password-like parameters', () => {
   assert.equal(redactUrl('rtsp://admin:pw@10.0.0.5:554/Streaming/Channels/101'), 'rtsp://***@10.0.0.5:554/Streaming/Channels/101');
   assert.equal(redactUrl('http://10.0.0.5/snap.jpg?user=admin&pwd=secret&x=1'), 'http://10.0.0.5/snap.jpg?user=admin&pwd=***&x=1');
-  assert.equal(redactUrl('rtsp://10.0.0.5:554/user=admin&password=secret&channel=1&stream=0.sdp'), 'rtsp://10.0.0.5:554/user=admin&password=***&channel=1&stream=0.sdp');
+  assert.equal(
+    redactUrl('rtsp://10.0.0.5:554/user=admin&password=secret&channel=1&stream=0.sdp'),
+    'rtsp://10.0.0.5:554/user=admin&password=***&channel=1&stream=0.sdp',
+  );
   assert.equal(redactUrl('rtsp://10.0.0.5/live'), 'rtsp://10.0.0.5/live');
   assert.equal(stripUrlCredentials('rtsp://admin:pw@10.0.0.5/live'), 'rtsp://10.0.0.5/live');
   assert.equal(redactText('failed: GET http://u:p@h/x and rtsp://a:b@c/d'), 'failed: GET http://***@h/x and rtsp://***@c/d');

@@ -80,7 +80,10 @@ function fakeDeps(matches: ProbeMatch[], behaviour: (host: string) => Behaviour,
 
 test('every device is identified; one bad device never stops the sweep', async () => {
   const hosts = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
-  const { deps, log } = fakeDeps(hosts.map((h) => match(h)), (h) => (h === '10.0.0.2' ? 'auth' : h === '10.0.0.3' ? 'throw-open' : 'ok'));
+  const { deps, log } = fakeDeps(
+    hosts.map((h) => match(h)),
+    (h) => (h === '10.0.0.2' ? 'auth' : h === '10.0.0.3' ? 'throw-open' : 'ok'),
+  );
   const result = await sweep(options(), deps);
   assert.equal(result.outcomes.length, 4);
   const byHost = new Map(result.outcomes.map((o) => [o.target.host, o]));
@@ -92,12 +95,18 @@ test('every device is identified; one bad device never stops the sweep', async (
   // The probe's UUID and scopes complete a report that lacks them.
   assert.equal(byHost.get('10.0.0.1')!.report!.endpointUuid, 'urn:uuid:10.0.0.1');
   assert.deepEqual(log.opened[0].credentials, { username: 'admin', password: 'pw' });
-  assert.ok(['10.0.0.1', '10.0.0.2', '10.0.0.4'].every((h) => log.closed.includes(h)), 'every opened driver is closed');
+  assert.ok(
+    ['10.0.0.1', '10.0.0.2', '10.0.0.4'].every((h) => log.closed.includes(h)),
+    'every opened driver is closed',
+  );
 });
 
 test('identification respects the concurrency limit', async () => {
   const hosts = Array.from({ length: 10 }, (_, i) => `10.0.1.${i + 1}`);
-  const { deps, log } = fakeDeps(hosts.map((h) => match(h)), () => 'ok');
+  const { deps, log } = fakeDeps(
+    hosts.map((h) => match(h)),
+    () => 'ok',
+  );
   const result = await sweep(options({ concurrency: 3 }), deps);
   assert.equal(result.outcomes.filter((o) => o.report).length, 10);
   assert.equal(log.maxInFlight, 3);
@@ -119,7 +128,10 @@ test('probe options: multicast, interfaces, unicast targets from ranges, probe w
   const { deps, log } = fakeDeps([], () => 'ok');
   await sweep(options({ multicast: false, ranges: ['10.0.0.1-10.0.0.2'], interfaces: ['eth0'], probeTimeoutMs: 1234 }), deps);
   const { multicast, interfaces, targets, timeoutMs, signal, onProgress } = log.probes[0];
-  assert.deepEqual({ multicast, interfaces, targets, timeoutMs }, { multicast: false, interfaces: ['eth0'], targets: ['10.0.0.1', '10.0.0.2'], timeoutMs: 1234 });
+  assert.deepEqual(
+    { multicast, interfaces, targets, timeoutMs },
+    { multicast: false, interfaces: ['eth0'], targets: ['10.0.0.1', '10.0.0.2'], timeoutMs: 1234 },
+  );
   assert.ok(signal instanceof AbortSignal && !signal.aborted);
   assert.equal(typeof onProgress, 'function');
 });
@@ -127,7 +139,12 @@ test('probe options: multicast, interfaces, unicast targets from ranges, probe w
 test('bad ranges and an empty plan are usage errors', async () => {
   const { deps } = fakeDeps([], () => 'ok');
   await assert.rejects(
-    sweep(options({ ranges: ['x'] }), { ...deps, expandTargets: () => { throw new Error('"x" is not an IPv4 address or range'); } }),
+    sweep(options({ ranges: ['x'] }), {
+      ...deps,
+      expandTargets: () => {
+        throw new Error('"x" is not an IPv4 address or range');
+      },
+    }),
     (err: Error) => err instanceof UsageError && /not an IPv4 address/.test(err.message),
   );
   await assert.rejects(sweep(options({ multicast: false }), deps), (err: Error) => err instanceof UsageError && /nothing to discover/.test(err.message));
@@ -154,11 +171,16 @@ test('answers are deduplicated by UUID; added devices are identified even withou
 });
 
 test('XAddrs: port and path from the device, host from the answering address', () => {
-  assert.deepEqual(addressFromMatch(match('10.0.0.5', 'u', 'http://192.168.1.64:8899/onvif/device_service')), { host: '10.0.0.5', port: 8899, path: '/onvif/device_service' });
-  assert.deepEqual(
-    addressFromMatch({ ...match('10.0.0.5'), xaddrs: ['http://[fe80::1]/onvif', 'http://10.0.0.5:2020/onvif/service'] }),
-    { host: '10.0.0.5', port: 2020, path: '/onvif/service' },
-  );
+  assert.deepEqual(addressFromMatch(match('10.0.0.5', 'u', 'http://192.168.1.64:8899/onvif/device_service')), {
+    host: '10.0.0.5',
+    port: 8899,
+    path: '/onvif/device_service',
+  });
+  assert.deepEqual(addressFromMatch({ ...match('10.0.0.5'), xaddrs: ['http://[fe80::1]/onvif', 'http://10.0.0.5:2020/onvif/service'] }), {
+    host: '10.0.0.5',
+    port: 2020,
+    path: '/onvif/service',
+  });
   assert.deepEqual(addressFromMatch({ ...match('10.0.0.5:3702'), xaddrs: [] }), { host: '10.0.0.5', port: 80, path: '/onvif/device_service' });
 });
 
@@ -211,10 +233,24 @@ test('the overall deadline bounds probe + identification; devices it stops are r
   const probes: ProbeOptions[] = [];
   const events: SweepProgress[] = [];
   // Every device answers at once, as unicast answers do: identification starts right away.
-  const { deps, log } = fakeDeps([], behaviour, { probe: windowedProbe(hosts.map((h) => match(h)), probes, () => 0), onProgress: (e) => events.push(e) });
+  const { deps, log } = fakeDeps([], behaviour, {
+    probe: windowedProbe(
+      hosts.map((h) => match(h)),
+      probes,
+      () => 0,
+    ),
+    onProgress: (e) => events.push(e),
+  });
   const t0 = Date.now();
   const result = await sweep(
-    options({ timeoutMs: 600, probeTimeoutMs: 5000, identifyTimeoutMs: 60_000, concurrency: 2, timeoutLabel: 'overall --timeout', timeoutAdvice: 'raise --timeout' }),
+    options({
+      timeoutMs: 600,
+      probeTimeoutMs: 5000,
+      identifyTimeoutMs: 60_000,
+      concurrency: 2,
+      timeoutLabel: 'overall --timeout',
+      timeoutAdvice: 'raise --timeout',
+    }),
     deps,
   );
   const elapsed = Date.now() - t0;
@@ -229,7 +265,10 @@ test('the overall deadline bounds probe + identification; devices it stops are r
     const e = byHost.get(h)!.error!;
     assert.equal(e.code, 'timeout');
     assert.equal(e.deadline, 'overall');
-    assert.match(e.message, new RegExp(`^${h.replace(/\./g, '\\.')}:80: identification cut off after \\d+ ms: the overall --timeout of 600 ms ran out; raise --timeout$`));
+    assert.match(
+      e.message,
+      new RegExp(`^${h.replace(/\./g, '\\.')}:80: identification cut off after \\d+ ms: the overall --timeout of 600 ms ran out; raise --timeout$`),
+    );
     assert.ok(log.closed.includes(h), `${h} closed`);
   }
   // Queued behind the two hung devices: never started, still reported.
@@ -266,10 +305,13 @@ test('a budget already spent: every device is reported as timeout, none is opene
   ];
   const { deps, log } = fakeDeps([], () => 'ok');
   const result = await sweep(options({ multicast: false, known, timeoutMs: 500, startedAt: Date.now() - 1000 }), deps);
-  assert.deepEqual(result.outcomes.map((o) => [o.address, o.error?.code, o.error?.deadline]), [
-    ['10.0.4.1:80', 'timeout', 'overall'],
-    ['10.0.4.2:80', 'timeout', 'overall'],
-  ]);
+  assert.deepEqual(
+    result.outcomes.map((o) => [o.address, o.error?.code, o.error?.deadline]),
+    [
+      ['10.0.4.1:80', 'timeout', 'overall'],
+      ['10.0.4.2:80', 'timeout', 'overall'],
+    ],
+  );
   assert.equal(log.opened.length, 0);
 });
 
@@ -297,7 +339,7 @@ test('a probe that overruns the overall deadline is aborted and reported, not wa
   assert.ok(log.closed.includes('10.0.7.1'), 'the identification under way was stopped, its driver closed');
 });
 
-test('a probe that fails after devices answered: identifications under way are stopped, the error is the probe\'s', async () => {
+test("a probe that fails after devices answered: identifications under way are stopped, the error is the probe's", async () => {
   const events: string[] = [];
   const { deps, log } = fakeDeps([], (h) => (h === '10.0.7.2' ? 'hang' : 'ok'), {
     probe: async (o) => {
@@ -330,7 +372,10 @@ test('junk answers on the discovery port are counted, with where they came from'
   const result = await sweep(options(), deps);
   assert.equal(result.probeIgnored, 3);
   assert.deepEqual(result.probeIgnoredFrom, ['10.0.5.9', '10.0.5.8']);
-  assert.deepEqual(events.find((e) => e.type === 'probe-done'), { type: 'probe-done', matches: 1, ignored: 3, ignoredFrom: ['10.0.5.9', '10.0.5.8'] });
+  assert.deepEqual(
+    events.find((e) => e.type === 'probe-done'),
+    { type: 'probe-done', matches: 1, ignored: 3, ignoredFrom: ['10.0.5.9', '10.0.5.8'] },
+  );
 });
 
 test('no multicast interface: a warning when ranges or added devices are left to probe, else an error saying what to do', async () => {
@@ -346,7 +391,10 @@ test('no multicast interface: a warning when ranges or added devices are left to
   });
   const ranged = await sweep(options({ ranges: ['10.0.6.1-10.0.6.2'] }), withRange.deps);
   assert.equal(ranged.outcomes.filter((o) => o.report).length, 1);
-  const warning = { code: 'no-multicast-interface', message: `${reason}; probing only the 2 address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found` };
+  const warning = {
+    code: 'no-multicast-interface',
+    message: `${reason}; probing only the 2 address(es) of --range (or discovery.ranges) by unicast: devices outside them are not found`,
+  };
   assert.deepEqual(ranged.warnings, [warning]);
   assert.deepEqual(events[1], { type: 'warning', ...warning }, 'the warning comes while probing');
 
@@ -360,7 +408,9 @@ test('no multicast interface: a warning when ranges or added devices are left to
     added.outcomes.map((o) => [o.address, !!o.report]),
     [['10.0.6.9:80', true]],
   );
-  assert.deepEqual(added.warnings, [{ code: 'no-multicast-interface', message: `${reason}; identifying only the 1 device(s) added by hand: give --range (or discovery.ranges) to find others` }]);
+  assert.deepEqual(added.warnings, [
+    { code: 'no-multicast-interface', message: `${reason}; identifying only the 1 device(s) added by hand: give --range (or discovery.ranges) to find others` },
+  ]);
 
   const err = await sweep(options(), fakeDeps([], () => 'ok', { probe: throwing() }).deps).then(
     () => assert.fail('expected an error'),
@@ -368,7 +418,12 @@ test('no multicast interface: a warning when ranges or added devices are left to
   );
   assert.ok(err instanceof CamgateError);
   assert.equal(err.exitCode, 1);
-  assert.ok(err.message.startsWith(`${reason}. With no --range (nor discovery.ranges in the config) there is nothing else to probe: give the cameras' addresses with --range`), err.message);
+  assert.ok(
+    err.message.startsWith(
+      `${reason}. With no --range (nor discovery.ranges in the config) there is nothing else to probe: give the cameras' addresses with --range`,
+    ),
+    err.message,
+  );
   assert.match(err.message, /--interface \(or discovery\.interfaces\)$/);
 });
 
@@ -396,7 +451,11 @@ test('identification starts as answers arrive, before the probe has ended', asyn
   const base = fakeDeps([], () => 'ok');
   const { deps } = fakeDeps([], () => 'ok', {
     probe: async (o) => {
-      const matches = await windowedProbe(hosts.map((h) => match(h)), probes, (_, i) => i * 30)(o);
+      const matches = await windowedProbe(
+        hosts.map((h) => match(h)),
+        probes,
+        (_, i) => i * 30,
+      )(o);
       probeEnd.push(Date.now() - t0);
       return matches;
     },
@@ -410,21 +469,33 @@ test('identification starts as answers arrive, before the probe has ended', asyn
   assert.equal(probes[0].timeoutMs, 400);
   assert.equal(typeof probes[0].onMatch, 'function');
   assert.equal(opened.length, 3);
-  assert.ok(opened.every((t) => t < probeEnd[0] - 200), `opened at ${opened} ms, probe ended at ${probeEnd[0]} ms`);
+  assert.ok(
+    opened.every((t) => t < probeEnd[0] - 200),
+    `opened at ${opened} ms, probe ended at ${probeEnd[0]} ms`,
+  );
   // The events: identified while probing (total growing, flagged), then the probe's end.
   const types = events.map((e) => e.type);
   assert.deepEqual(types, ['probe-start', 'identified', 'identified', 'identified', 'probe-done', 'identify-start']);
   const identified = events.filter((e): e is Extract<SweepProgress, { type: 'identified' }> => e.type === 'identified');
-  assert.deepEqual(identified.map((e) => [e.done, e.total, e.probing]), [
-    [1, 1, true],
-    [2, 2, true],
-    [3, 3, true],
-  ]);
+  assert.deepEqual(
+    identified.map((e) => [e.done, e.total, e.probing]),
+    [
+      [1, 1, true],
+      [2, 2, true],
+      [3, 3, true],
+    ],
+  );
   assert.deepEqual(events.at(-1), { type: 'identify-start', total: 3, done: 3 });
   // Same result shape as before: outcomes in the order the devices answered.
   assert.equal(result.probeMatches, 3);
-  assert.deepEqual(result.outcomes.map((o) => [o.address, !!o.report, o.target.source]), hosts.map((h) => [`${h}:80`, true, 'probe']));
-  assert.ok(result.outcomes.every((o) => o.durationMs >= 15 && o.durationMs < 1000), 'measured from when each one started');
+  assert.deepEqual(
+    result.outcomes.map((o) => [o.address, !!o.report, o.target.source]),
+    hosts.map((h) => [`${h}:80`, true, 'probe']),
+  );
+  assert.ok(
+    result.outcomes.every((o) => o.durationMs >= 15 && o.durationMs < 1000),
+    'measured from when each one started',
+  );
 });
 
 test('a later duplicate answer does not start a second identification', async () => {
@@ -449,13 +520,19 @@ test('a later duplicate answer does not start a second identification', async ()
   const result = await sweep(options(), deps);
   const hostsOpened = log.opened.map((o) => (o.target.kind === 'onvif' ? o.target.host : ''));
   assert.deepEqual(hostsOpened, ['10.0.9.1', '10.0.9.2', '10.0.9.3']);
-  assert.deepEqual(result.outcomes.map((o) => [o.address, o.target.endpointUuid ?? null]), [
-    ['10.0.9.1:80', 'urn:uuid:aaaa'],
-    ['10.0.9.2:80', null],
-    ['10.0.9.3:80', 'urn:uuid:10.0.9.3'],
-  ]);
+  assert.deepEqual(
+    result.outcomes.map((o) => [o.address, o.target.endpointUuid ?? null]),
+    [
+      ['10.0.9.1:80', 'urn:uuid:aaaa'],
+      ['10.0.9.2:80', null],
+      ['10.0.9.3:80', 'urn:uuid:10.0.9.3'],
+    ],
+  );
   // Same as the batch form.
-  assert.deepEqual(targetsFromMatches(answers, []).map((t) => `${t.host}:${t.port}`), ['10.0.9.1:80', '10.0.9.2:80', '10.0.9.3:80']);
+  assert.deepEqual(
+    targetsFromMatches(answers, []).map((t) => `${t.host}:${t.port}`),
+    ['10.0.9.1:80', '10.0.9.2:80', '10.0.9.3:80'],
+  );
 });
 
 test('added devices that did not answer are identified once the probe has ended; those that answered only once', async () => {
@@ -486,11 +563,14 @@ test('added devices that did not answer are identified once the probe has ended;
     },
   });
   const result = await sweep(options({ probeTimeoutMs: 200, known }), deps);
-  assert.deepEqual(result.outcomes.map((o) => [o.address, o.target.source, o.target.deviceId, !!o.report]), [
-    ['10.0.10.11:80', 'probe', 'cam-aaaaaaaaaa', true],
-    ['10.0.10.2:80', 'probe', 'cam-bbbbbbbbbb', true],
-    ['10.0.10.3:8080', 'added', 'cam-cccccccccc', true],
-  ]);
+  assert.deepEqual(
+    result.outcomes.map((o) => [o.address, o.target.source, o.target.deviceId, !!o.report]),
+    [
+      ['10.0.10.11:80', 'probe', 'cam-aaaaaaaaaa', true],
+      ['10.0.10.2:80', 'probe', 'cam-bbbbbbbbbb', true],
+      ['10.0.10.3:8080', 'added', 'cam-cccccccccc', true],
+    ],
+  );
   assert.ok(openedAt.get('10.0.10.11')! < 100 && openedAt.get('10.0.10.2')! < 100, 'answers identified right away');
   assert.ok(openedAt.get('10.0.10.3')! >= probeEndedAt, `the silent one after the probe (${openedAt.get('10.0.10.3')} ms, probe ended at ${probeEndedAt} ms)`);
 });

@@ -10,7 +10,9 @@ const dir = join(__dirname, '../../../contract/json');
 
 test('contract/json holds exactly the documents the schemas emit, byte for byte', () => {
   const documents = contractJsonDocuments();
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.deepEqual(files, Object.keys(documents).sort(), 'the set of files differs: run npm run contract:json');
   for (const [file, doc] of Object.entries(documents)) {
     const onDisk = readFileSync(join(dir, file), 'utf8');

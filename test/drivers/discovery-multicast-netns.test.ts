@@ -37,7 +37,10 @@ after(() => {
 
 test('probe({multicast:true}) sends on every interface (one socket per address) and dedupes the answers', () => {
   const child = path.join(__dirname, 'helpers', 'netns-multicast-child.js');
-  const out = execFileSync('ip', ['netns', 'exec', NS, process.execPath, child], { timeout: 20000, env: { ...process.env, CAMGATE_TEST_NETNS: NS } }).toString();
+  const out = execFileSync('ip', ['netns', 'exec', NS, process.execPath, child], {
+    timeout: 20000,
+    env: { ...process.env, CAMGATE_TEST_NETNS: NS },
+  }).toString();
   const r = JSON.parse(out) as {
     ifaceAddrs: string[];
     probesFrom: string[];

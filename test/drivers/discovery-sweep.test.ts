@@ -11,8 +11,12 @@ after(async () => {
 });
 
 test('sweep of 127.37.0.0/16 (65,534 targets) finds both devices, no send errors', async () => {
-  responders.push(await startResponder('127.37.0.1', () => probeMatchXml('urn:uuid:37000000-0000-4000-8000-000000000001', 'http://127.37.0.1/onvif/device_service')));
-  responders.push(await startResponder('127.37.254.254', () => probeMatchXml('urn:uuid:37000000-0000-4000-8000-000000000002', 'http://127.37.254.254/onvif/device_service')));
+  responders.push(
+    await startResponder('127.37.0.1', () => probeMatchXml('urn:uuid:37000000-0000-4000-8000-000000000001', 'http://127.37.0.1/onvif/device_service')),
+  );
+  responders.push(
+    await startResponder('127.37.254.254', () => probeMatchXml('urn:uuid:37000000-0000-4000-8000-000000000002', 'http://127.37.254.254/onvif/device_service')),
+  );
   const targets = expandTargets('127.37.0.0/16');
   assert.equal(targets.length, 65534);
   let batches = 0;

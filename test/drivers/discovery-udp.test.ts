@@ -30,7 +30,10 @@ test('unicast to several loopback addresses finds each device once, from the ans
   const byUuid = Object.fromEntries(matches.map((m) => [m.endpointUuid, m]));
   assert.equal(matches.length, 2);
   assert.equal(byUuid['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001'].from, '127.31.0.2');
-  assert.deepEqual(byUuid['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001'].scopes, ['onvif://www.onvif.org/name/Test Cam', 'onvif://www.onvif.org/hardware/X1']);
+  assert.deepEqual(byUuid['urn:uuid:0a0a0a0a-0000-4000-8000-000000000001'].scopes, [
+    'onvif://www.onvif.org/name/Test Cam',
+    'onvif://www.onvif.org/hardware/X1',
+  ]);
   assert.deepEqual(byUuid[UUID_B].xaddrs, ['http://127.31.0.3:8080/onvif/device_service', 'http://[fe80::1]/onvif/device_service']);
   // Two probe types per target, three targets; each device answers both probes.
   assert.equal(stats.sent, 6);
@@ -59,7 +62,12 @@ test('junk answers are ignored and counted; a good answer after junk still count
     'HTTP/1.1 200 OK\r\n\r\n<html>not onvif</html>',
     probeMatchXml('urn:uuid:0d0d0d0d-0000-4000-8000-000000000004', 'http://127.31.2.1/onvif/device_service'),
   ]);
-  const { matches, stats } = await probeWithStats({ targets: ['127.31.2.1'], timeoutMs: 400, types: ['dn:NetworkVideoTransmitter'], maxAnswerBytes: 32 * 1024 });
+  const { matches, stats } = await probeWithStats({
+    targets: ['127.31.2.1'],
+    timeoutMs: 400,
+    types: ['dn:NetworkVideoTransmitter'],
+    maxAnswerBytes: 32 * 1024,
+  });
   assert.equal(matches.length, 1);
   assert.deepEqual(stats.ignored, { malformed: 3, 'unsafe-xml': 1, oversized: 1, 'not-probe-match': 1 });
 });
@@ -109,7 +117,13 @@ test('onMatch: each new endpoint handed over as soon as it answers, once, with t
   const late = await responder('127.31.7.2', () => undefined);
   const timers: NodeJS.Timeout[] = [];
   late.socket.on('message', (_m, rinfo) => {
-    timers.push(setTimeout(() => late.socket.send(probeMatchXml('urn:uuid:0f0f0f0f-0000-4000-8000-000000000007', 'http://127.31.7.2/onvif/device_service'), rinfo.port, rinfo.address), 150));
+    timers.push(
+      setTimeout(
+        () =>
+          late.socket.send(probeMatchXml('urn:uuid:0f0f0f0f-0000-4000-8000-000000000007', 'http://127.31.7.2/onvif/device_service'), rinfo.port, rinfo.address),
+        150,
+      ),
+    );
   });
   const handed: Array<{ at: number; match: ProbeMatch }> = [];
   const t0 = Date.now();
@@ -124,10 +138,16 @@ test('onMatch: each new endpoint handed over as soon as it answers, once, with t
   const took = Date.now() - t0;
   timers.forEach(clearTimeout);
   assert.equal(stats.answers, 2 * 2 + 2, 'four answers from the first device, two (one per probe) from the late one');
-  assert.deepEqual(handed.map((h) => h.match.endpointUuid), [uuid, 'urn:uuid:0f0f0f0f-0000-4000-8000-000000000007']);
+  assert.deepEqual(
+    handed.map((h) => h.match.endpointUuid),
+    [uuid, 'urn:uuid:0f0f0f0f-0000-4000-8000-000000000007'],
+  );
   assert.ok(handed[0].at < 100, `first handed over at ${handed[0].at} ms`);
   assert.ok(handed[1].at >= 140 && handed[1].at < took - 150, `late one at ${handed[1].at} ms, probe took ${took} ms`);
   // The very objects the result holds (duplicates' XAddrs merged into them).
-  assert.deepEqual(matches, handed.map((h) => h.match));
+  assert.deepEqual(
+    matches,
+    handed.map((h) => h.match),
+  );
   assert.deepEqual(matches[0].xaddrs.sort(), ['http://10.9.9.9/onvif/device_service', 'http://127.31.7.1/onvif/device_service']);
 });

@@ -99,7 +99,11 @@ test('DOCTYPE/ENTITY in one chunk: unsafe-xml, never parsed by xml2js', async ()
 test('DOCTYPE split across TCP segments at awkward places is still caught', async () => {
   await raw('127.32.0.5', (socket) => {
     const body = '<?xml version="1.0"?><!DOC' + 'TYPE x [ <!ENT' + 'ITY a "b"> ]><s:Envelope><s:Body>&a;</s:Body></s:Envelope>';
-    const parts = [httpHead('200 OK', { 'Content-Type': 'application/soap+xml', 'Content-Length': Buffer.byteLength(body) }) + '<?xml version="1.0"?><!DOC', 'TYPE x [ <!ENT', 'ITY a "b"> ]><s:Envelope><s:Body>&a;</s:Body></s:Envelope>'];
+    const parts = [
+      httpHead('200 OK', { 'Content-Type': 'application/soap+xml', 'Content-Length': Buffer.byteLength(body) }) + '<?xml version="1.0"?><!DOC',
+      'TYPE x [ <!ENT',
+      'ITY a "b"> ]><s:Envelope><s:Body>&a;</s:Body></s:Envelope>',
+    ];
     socket.setNoDelay(true);
     parts.forEach((p, i) => setTimeout(() => !socket.destroyed && socket.write(p), i * 30));
   });
@@ -176,7 +180,9 @@ test('SOAP faults: unsupported vs device-fault', async () => {
   const faultXml = (sub: string, reason: string) =>
     `<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>${sub}</s:Value></s:Subcode></s:Code><s:Reason><s:Text>${reason}</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`;
   await raw('127.32.0.12', (socket, req) => {
-    const xml = req.includes('GetSystemDateAndTime') ? faultXml('ter:ActionNotSupported', 'Optional Action Not Implemented') : faultXml('ter:HardwareFailure', 'Sensor on fire');
+    const xml = req.includes('GetSystemDateAndTime')
+      ? faultXml('ter:ActionNotSupported', 'Optional Action Not Implemented')
+      : faultXml('ter:HardwareFailure', 'Sensor on fire');
     socket.end(httpHead('500 Internal Server Error', { 'Content-Type': 'application/soap+xml', 'Content-Length': xml.length }) + xml);
   });
   const d = openDriver({ kind: 'onvif', host: '127.32.0.12' }, creds, { timeoutMs: 2000 });

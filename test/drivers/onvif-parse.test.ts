@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXml, soapBody, type XmlElement } from '../../drivers/xml';
-import { parseCapabilities, parseDeviceInformation, parseDeviceUtc, parseMac, parseProfiles, parseServices, parseVideoSources } from '../../drivers/onvif/parse';
+import {
+  parseCapabilities,
+  parseDeviceInformation,
+  parseDeviceUtc,
+  parseMac,
+  parseProfiles,
+  parseServices,
+  parseVideoSources,
+} from '../../drivers/onvif/parse';
 import { parseProbeAnswer, buildProbe } from '../../drivers/onvif/probe-message';
 import { targetFromProbeMatch } from '../../drivers';
 import { fixture } from './helpers/fixtures';
@@ -16,7 +24,11 @@ const env = (inner: string) =>
 
 test('device information keeps numeric-looking strings as strings', () => {
   const info = parseDeviceInformation(
-    response(env('<tds:GetDeviceInformationResponse><tds:Manufacturer>HIKVISION</tds:Manufacturer><tds:Model>DS-2CD2043G0-I</tds:Model><tds:FirmwareVersion>1.00</tds:FirmwareVersion><tds:SerialNumber>0012345</tds:SerialNumber><tds:HardwareId>88</tds:HardwareId></tds:GetDeviceInformationResponse>')),
+    response(
+      env(
+        '<tds:GetDeviceInformationResponse><tds:Manufacturer>HIKVISION</tds:Manufacturer><tds:Model>DS-2CD2043G0-I</tds:Model><tds:FirmwareVersion>1.00</tds:FirmwareVersion><tds:SerialNumber>0012345</tds:SerialNumber><tds:HardwareId>88</tds:HardwareId></tds:GetDeviceInformationResponse>',
+      ),
+    ),
   );
   assert.deepEqual(info, { manufacturer: 'HIKVISION', model: 'DS-2CD2043G0-I', firmware: '1.00', serial: '0012345', hardwareId: '88' });
   assert.deepEqual(parseDeviceInformation(response(fixture('agsh-mockup/GetDeviceInformation.xml'))), {
@@ -55,7 +67,13 @@ test('clock: UTCDateTime only; the contradictory time zone is informational', ()
   );
   assert.equal(r.utcMs, Date.UTC(2024, 1, 29, 10, 4, 5));
   assert.equal(r.timeZone, 'CST+3:00:00');
-  const noUtc = parseDeviceUtc(response(env('<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:TimeZone><tt:TZ>BRT3</tt:TZ></tt:TimeZone></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>')));
+  const noUtc = parseDeviceUtc(
+    response(
+      env(
+        '<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:TimeZone><tt:TZ>BRT3</tt:TZ></tt:TimeZone></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>',
+      ),
+    ),
+  );
   assert.deepEqual(noUtc, { timeZone: 'BRT3' });
 });
 
@@ -117,7 +135,11 @@ test('profiles: Media2 layout', () => {
 
 test('video sources in device order; codec names normalised', () => {
   const sources = parseVideoSources(
-    response(env('<trt:GetVideoSourcesResponse><trt:VideoSources token="VS_2"><tt:Framerate>25</tt:Framerate></trt:VideoSources><trt:VideoSources token="VS_1"/></trt:GetVideoSourcesResponse>')),
+    response(
+      env(
+        '<trt:GetVideoSourcesResponse><trt:VideoSources token="VS_2"><tt:Framerate>25</tt:Framerate></trt:VideoSources><trt:VideoSources token="VS_1"/></trt:GetVideoSourcesResponse>',
+      ),
+    ),
   );
   assert.deepEqual(sources, ['VS_2', 'VS_1']);
   assert.equal(normalizeCodec('H.264'), 'H264');

@@ -39,7 +39,9 @@ test('Digest auth from URL credentials; one channel, one profile, codec and size
     url: 'rtsp://127.33.0.1/Streaming/Channels/101',
     identity: {},
     isNvr: false,
-    channels: [{ channel: 1, profiles: [{ token: 'rtsp', streamUri: 'rtsp://127.33.0.1/Streaming/Channels/101', codec: 'H264', width: 1920, height: 1080, fps: 25 }] }],
+    channels: [
+      { channel: 1, profiles: [{ token: 'rtsp', streamUri: 'rtsp://127.33.0.1/Streaming/Channels/101', codec: 'H264', width: 1920, height: 1080, fps: 25 }] },
+    ],
   });
   assert.equal(await d.streamUri('rtsp'), 'rtsp://127.33.0.1/Streaming/Channels/101');
   assert.equal(await d.snapshotUri('rtsp'), undefined);
@@ -57,7 +59,11 @@ test('Basic auth with explicit credentials; H.265 without parameter sets', async
 
 test('wrong password / no credentials → auth', async () => {
   await fake({ host: '127.33.0.3', auth: 'digest', sdp: SDP_H264 });
-  await expectCode(openDriver({ kind: 'rtsp', url: 'rtsp://admin:nope@127.33.0.3/x' }).identify(), 'auth', /^authentication failed for 127\.33\.0\.3:554 \(admin\): check the camera's username\/password$/);
+  await expectCode(
+    openDriver({ kind: 'rtsp', url: 'rtsp://admin:nope@127.33.0.3/x' }).identify(),
+    'auth',
+    /^authentication failed for 127\.33\.0\.3:554 \(admin\): check the camera's username\/password$/,
+  );
   await expectCode(openDriver({ kind: 'rtsp', url: 'rtsp://127.33.0.3/x' }).identify(), 'auth', /requires a username and password/);
 });
 
@@ -89,5 +95,8 @@ test('misbehaving servers: garbage, HTTP, hang, huge SDP, no video, 404, refused
 });
 
 test('bad URLs are rejected when opening, without echoing the password', () => {
-  assert.throws(() => openDriver({ kind: 'rtsp', url: 'http://admin:secret@127.33.0.1/' }), (e: unknown) => e instanceof TargetSpecError && !e.message.includes('secret'));
+  assert.throws(
+    () => openDriver({ kind: 'rtsp', url: 'http://admin:secret@127.33.0.1/' }),
+    (e: unknown) => e instanceof TargetSpecError && !e.message.includes('secret'),
+  );
 });

@@ -44,7 +44,11 @@ test('SDP: first video stream codec and size; audio ignored', () => {
   const h265 = `v=0\nm=video 0 RTP/AVP 98\na=rtpmap:98 H265/90000\na=fmtp:98 sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwB4lZgJ; sprop-sps=${SPS_H265_1920x1080}; sprop-pps=RAHBcrRiQA==\n`;
   assert.deepEqual(parseSdpVideo(h265), { codec: 'H265', width: 1920, height: 1080 });
   assert.deepEqual(parseSdpVideo('v=0\nm=video 0 RTP/AVP 26\n'), { codec: 'MJPEG' });
-  assert.deepEqual(parseSdpVideo('v=0\nm=video 0 RTP/AVP 96\na=rtpmap:96 H264/90000\na=x-dimensions:2560,1440\n'), { codec: 'H264', width: 2560, height: 1440 });
+  assert.deepEqual(parseSdpVideo('v=0\nm=video 0 RTP/AVP 96\na=rtpmap:96 H264/90000\na=x-dimensions:2560,1440\n'), {
+    codec: 'H264',
+    width: 2560,
+    height: 1440,
+  });
   assert.equal(parseSdpVideo('v=0\nm=audio 0 RTP/AVP 0\n'), undefined);
   assert.deepEqual(parseSdpVideo('v=0\nm=video 0 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 sprop-parameter-sets=!!!,x\n'), { codec: 'H264' });
 });

@@ -5,7 +5,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator } from '../../scripts/sim';
 import type { Simulator, RunningSimCamera } from '../../scripts/sim/types';
-import { openDriver, probeWithStats, targetFromProbeMatch, DriverError, OnvifDriver, type DeviceReport, type DriverErrorCode, type ProbeMatch } from '../../drivers';
+import {
+  openDriver,
+  probeWithStats,
+  targetFromProbeMatch,
+  DriverError,
+  OnvifDriver,
+  type DeviceReport,
+  type DriverErrorCode,
+  type ProbeMatch,
+} from '../../drivers';
 import { splitUrl } from '../../lib/url';
 
 let sim: Simulator;
@@ -19,7 +28,14 @@ const GOOD = {
   tapo: '127.34.0.5',
   generic: '127.34.0.6', // reports 127.99.99.99, where nothing listens
 } as const;
-const FAULTS = { hang: '127.34.1.1', huge: '127.34.1.2', doctype: '127.34.1.3', garbage: '127.34.1.4', truncated: '127.34.1.5', 'not-onvif': '127.34.1.6' } as const;
+const FAULTS = {
+  hang: '127.34.1.1',
+  huge: '127.34.1.2',
+  doctype: '127.34.1.3',
+  garbage: '127.34.1.4',
+  truncated: '127.34.1.5',
+  'not-onvif': '127.34.1.6',
+} as const;
 
 before(async () => {
   sim = await startSimulator({
@@ -118,10 +134,16 @@ test('clock skew 1 h: identification worked and offsetMs ≈ 3.6e6', () => {
 test('NVR: one channel per video source, numbered 1..N in source order, isNvr', () => {
   const r = reports.get(GOOD.nvr)!;
   assert.equal(r.isNvr, true);
-  assert.deepEqual(r.channels.map((c) => c.channel), [1, 2, 3, 4]);
+  assert.deepEqual(
+    r.channels.map((c) => c.channel),
+    [1, 2, 3, 4],
+  );
   assert.equal(new Set(r.channels.map((c) => c.videoSourceToken)).size, 4);
   for (const ch of r.channels) {
-    assert.deepEqual(ch.profiles.map((p) => p.token), [`media_profile_ch${ch.channel}_0`, `media_profile_ch${ch.channel}_1`]);
+    assert.deepEqual(
+      ch.profiles.map((p) => p.token),
+      [`media_profile_ch${ch.channel}_0`, `media_profile_ch${ch.channel}_1`],
+    );
     assert.equal(ch.profiles[1].codec, undefined, 'sub profiles without <Encoding> stay undefined');
   }
   for (const host of [GOOD.hikvision, GOOD.dahua, GOOD.tapo, GOOD.generic]) assert.equal(reports.get(host)!.isNvr, false);

@@ -49,11 +49,13 @@ test(`unicast probe of a /24 and identify ${N} simulated devices`, async () => {
     }
   });
   const tIdentify = Date.now() - t1;
-  console.log(`scale: probe ${tProbe} ms (254 targets, 500 ms wait), identify ${N} devices ${tIdentify} ms at concurrency 16, ${reports.reduce((a, r) => a + r.channels.length, 0)} channels`);
+  console.log(
+    `scale: probe ${tProbe} ms (254 targets, 500 ms wait), identify ${N} devices ${tIdentify} ms at concurrency 16, ${reports.reduce((a, r) => a + r.channels.length, 0)} channels`,
+  );
   assert.equal(new Set(reports.map((r) => r.endpointUuid)).size, N);
   assert.equal(new Set(reports.map((r) => r.identity.serial)).size, N);
   for (const r of reports) {
-    const skew = (Number(r.host.split('.')[3]) - 1) % 7 * 600_000;
+    const skew = ((Number(r.host.split('.')[3]) - 1) % 7) * 600_000;
     assert.ok(Math.abs(r.clock!.offsetMs - skew) < 1500, `${r.host}: offset ${r.clock!.offsetMs}, expected ${skew}`);
     assert.ok(r.channels.every((c) => c.profiles.every((p) => p.streamUri?.startsWith(`rtsp://${r.host}:`))));
   }

@@ -45,11 +45,23 @@ test('more than a /16 needs force, and the error names the token and says --forc
   const msg = specError(() => expandTargets('10.0.0.0/15'));
   assert.match(msg, /10\.0\.0\.0\/15/);
   assert.match(msg, /pass --force/);
-  assert.match(specError(() => expandTargets('10.0.0.0-10.1.0.1')), /10\.0\.0\.0-10\.1\.0\.1.*--force/);
+  assert.match(
+    specError(() => expandTargets('10.0.0.0-10.1.0.1')),
+    /10\.0\.0\.0-10\.1\.0\.1.*--force/,
+  );
   assert.equal(expandTargets('10.0.0.0/15', { force: true }).length, 131070);
-  assert.match(specError(() => expandTargets('10.0.0.0/16 10.1.0.0/16')), /in total.*--force/);
-  assert.match(specError(() => expandTargets('10.0.0.0/7', { force: true })), /even with --force/);
-  assert.match(specError(() => expandTargets('10.0.0.0/24', { maxWithoutForce: 100 })), /--force/);
+  assert.match(
+    specError(() => expandTargets('10.0.0.0/16 10.1.0.0/16')),
+    /in total.*--force/,
+  );
+  assert.match(
+    specError(() => expandTargets('10.0.0.0/7', { force: true })),
+    /even with --force/,
+  );
+  assert.match(
+    specError(() => expandTargets('10.0.0.0/24', { maxWithoutForce: 100 })),
+    /--force/,
+  );
 });
 
 test('garbage names the bad token and lists the accepted forms', () => {
@@ -57,9 +69,18 @@ test('garbage names the bad token and lists the accepted forms', () => {
     const msg = specError(() => expandTargets(`10.0.0.1, ${bad}`));
     assert.ok(msg.includes(bad.split('/')[0].split('-')[0]) || msg.includes(bad), `${bad}: ${msg}`);
   }
-  assert.match(specError(() => expandTargets('hello')), /"hello".*accepted forms: 10\.0\.0\.5, 192\.168\.1\.0\/24, 10\.0\.0\.5-10\.0\.0\.40/);
-  assert.match(specError(() => expandTargets('fe80::1')), /IPv6/);
-  assert.match(specError(() => expandTargets(' , ')), /no targets/);
+  assert.match(
+    specError(() => expandTargets('hello')),
+    /"hello".*accepted forms: 10\.0\.0\.5, 192\.168\.1\.0\/24, 10\.0\.0\.5-10\.0\.0\.40/,
+  );
+  assert.match(
+    specError(() => expandTargets('fe80::1')),
+    /IPv6/,
+  );
+  assert.match(
+    specError(() => expandTargets(' , ')),
+    /no targets/,
+  );
 });
 
 test('parseDeviceTarget: host, host:port, [v6]:port, http URL; clear errors', () => {
@@ -69,15 +90,42 @@ test('parseDeviceTarget: host, host:port, [v6]:port, http URL; clear errors', ()
   assert.deepEqual(parseDeviceTarget('[::1]'), { kind: 'onvif', host: '::1' });
   assert.deepEqual(parseDeviceTarget('cam-01.site.local'), { kind: 'onvif', host: 'cam-01.site.local' });
   assert.deepEqual(parseDeviceTarget('http://10.0.0.9:2020/onvif/service'), { kind: 'onvif', host: '10.0.0.9', port: 2020, path: '/onvif/service' });
-  assert.match(specError(() => parseDeviceTarget('fe80::1')), /IPv6 addresses must be in brackets, e.g. \[fe80::1\]/);
-  assert.match(specError(() => parseDeviceTarget('10.0.0.1:0')), /port must be a number from 1 to 65535/);
-  assert.match(specError(() => parseDeviceTarget('10.0.0.1:99999')), /port/);
-  assert.match(specError(() => parseDeviceTarget('10.0.0.300')), /not an IPv4 address/);
-  assert.match(specError(() => parseDeviceTarget('[zz::1]:80')), /not an IPv6 address/);
-  assert.match(specError(() => parseDeviceTarget('bad_host!')), /not a valid host/);
-  assert.match(specError(() => parseDeviceTarget('https://10.0.0.1/')), /only http/);
-  assert.match(specError(() => parseDeviceTarget('http://admin:pw@10.0.0.1/')), /credentials/);
-  assert.match(specError(() => parseDeviceTarget('')), /no device address/);
+  assert.match(
+    specError(() => parseDeviceTarget('fe80::1')),
+    /IPv6 addresses must be in brackets, e.g. \[fe80::1\]/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('10.0.0.1:0')),
+    /port must be a number from 1 to 65535/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('10.0.0.1:99999')),
+    /port/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('10.0.0.300')),
+    /not an IPv4 address/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('[zz::1]:80')),
+    /not an IPv6 address/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('bad_host!')),
+    /not a valid host/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('https://10.0.0.1/')),
+    /only http/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('http://admin:pw@10.0.0.1/')),
+    /credentials/,
+  );
+  assert.match(
+    specError(() => parseDeviceTarget('')),
+    /no device address/,
+  );
 });
 
 test('parseRtspUrl: credentials extracted and decoded, URL stored without them, errors never echo the password', () => {
@@ -94,6 +142,12 @@ test('parseRtspUrl: credentials extracted and decoded, URL stored without them, 
   assert.match(msg, /only rtsp:\/\//);
   assert.ok(!msg.includes('secret'));
   assert.ok(!specError(() => parseRtspUrl('rtsp://admin:secret@10.0.0.1:70000/x')).includes('secret'));
-  assert.match(specError(() => parseRtspUrl('10.0.0.1/stream')), /not a URL/);
-  assert.match(specError(() => parseRtspUrl('rtsp:///stream')), /no host/);
+  assert.match(
+    specError(() => parseRtspUrl('10.0.0.1/stream')),
+    /not a URL/,
+  );
+  assert.match(
+    specError(() => parseRtspUrl('rtsp:///stream')),
+    /no host/,
+  );
 });

@@ -52,7 +52,10 @@ const EXPECT: Record<string, (text: string) => void> = {
     assert.equal(uri, 'rtsp://192.168.1.123:554/cam/realmonitor?channel=1&subtype=1&unicast=true&proto=Onvif');
   },
   'unknown/GetStreamUri_MC-prefixes_NOT-WELLFORMED.xml': (t) => {
-    assert.equal(driverErrorCode(() => parseXml(t)), 'malformed');
+    assert.equal(
+      driverErrorCode(() => parseXml(t)),
+      'malformed',
+    );
   },
 };
 
@@ -86,23 +89,45 @@ test('entities decode exactly once (numeric references included)', () => {
 
 test('DOCTYPE and ENTITY are refused before parsing, in any case', () => {
   const laughs = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><Envelope><Body>&lol2;</Body></Envelope>';
-  assert.equal(driverErrorCode(() => parseXml(laughs)), 'unsafe-xml');
-  assert.equal(driverErrorCode(() => parseXml('<!doctype html><html></html>')), 'unsafe-xml');
-  assert.equal(driverErrorCode(() => parseXml('<r><!ENTITY x SYSTEM "file:///etc/passwd"></r>')), 'unsafe-xml');
-  assert.equal(driverErrorCode(() => parseXml('<!DOCTYPE r SYSTEM "http://evil/x.dtd"><r/>')), 'unsafe-xml');
+  assert.equal(
+    driverErrorCode(() => parseXml(laughs)),
+    'unsafe-xml',
+  );
+  assert.equal(
+    driverErrorCode(() => parseXml('<!doctype html><html></html>')),
+    'unsafe-xml',
+  );
+  assert.equal(
+    driverErrorCode(() => parseXml('<r><!ENTITY x SYSTEM "file:///etc/passwd"></r>')),
+    'unsafe-xml',
+  );
+  assert.equal(
+    driverErrorCode(() => parseXml('<!DOCTYPE r SYSTEM "http://evil/x.dtd"><r/>')),
+    'unsafe-xml',
+  );
 });
 
 test('size cap: over maxBytes is too-large, counted in UTF-8 bytes', () => {
   const big = `<r>${'x'.repeat(2000)}</r>`;
-  assert.equal(driverErrorCode(() => parseXml(big, { maxBytes: 1000 })), 'too-large');
+  assert.equal(
+    driverErrorCode(() => parseXml(big, { maxBytes: 1000 })),
+    'too-large',
+  );
   const multibyte = `<r>${'é'.repeat(600)}</r>`; // 607 chars, 1207 bytes
-  assert.equal(driverErrorCode(() => parseXml(multibyte, { maxBytes: 1000 })), 'too-large');
+  assert.equal(
+    driverErrorCode(() => parseXml(multibyte, { maxBytes: 1000 })),
+    'too-large',
+  );
   assert.equal(parseXml(big, { maxBytes: 5000 }).name, 'r');
 });
 
 test('not well-formed input fails as malformed, never another error type', () => {
   for (const bad of ['', 'not xml at all', '<a><b></a>', '<a>', '\u0000\u0001binary', '<a></a><b></b>', '<?xml version="1.0"?>', '<a x=1/>']) {
-    assert.equal(driverErrorCode(() => parseXml(bad)), 'malformed', JSON.stringify(bad));
+    assert.equal(
+      driverErrorCode(() => parseXml(bad)),
+      'malformed',
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -124,7 +149,9 @@ test('soapFault reads SOAP 1.2 code/subcode/reason and SOAP 1.1 faultstring', ()
     ),
   );
   assert.deepEqual(f12, { codes: ['Sender', 'NotAuthorized'], reason: 'Sender not Authorized' });
-  const f11 = soapFault(soapBody(parseXml('<E:Envelope><E:Body><E:Fault><faultcode>E:Client</faultcode><faultstring>bad</faultstring></E:Fault></E:Body></E:Envelope>')));
+  const f11 = soapFault(
+    soapBody(parseXml('<E:Envelope><E:Body><E:Fault><faultcode>E:Client</faultcode><faultstring>bad</faultstring></E:Fault></E:Body></E:Envelope>')),
+  );
   assert.deepEqual(f11, { codes: ['Client'], reason: 'bad' });
   assert.equal(soapBody(parseXml('<html><body/></html>')), undefined);
 });

@@ -55,7 +55,12 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   }
   ids['127.75.0.9'] = upsertDeviceReport(
     db,
-    report({ host: '127.75.0.9', endpointUuid: 'urn:uuid:00000000-0000-4000-8075-000000000009', identity: { serial: 'SN759', mac: '44:19:b6:75:00:09' }, channels: [channel(1, '127.75.0.9')] }),
+    report({
+      host: '127.75.0.9',
+      endpointUuid: 'urn:uuid:00000000-0000-4000-8075-000000000009',
+      identity: { serial: 'SN759', mac: '44:19:b6:75:00:09' },
+      channels: [channel(1, '127.75.0.9')],
+    }),
     { now: new Date() },
   ).cameras[0].id;
 
@@ -83,14 +88,20 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   const agent = startAgent({ config, db, logger: createLogger({ level: 'silent' }), env: {} });
   t.after(() => agent.stop('test over'));
 
-  const events = (type: string, camera?: string) => received.filter((m) => m.topic.endsWith('/events') && m.payload.type === type && (camera === undefined || m.payload.camera === camera));
+  const events = (type: string, camera?: string) =>
+    received.filter((m) => m.topic.endsWith('/events') && m.payload.type === type && (camera === undefined || m.payload.camera === camera));
   const lastStatus = (camera: string) => [...received].reverse().find((m) => m.topic === `camgate/v1/${SITE}/cameras/${camera}/status`)?.payload;
   const waitFor = async (pred: () => boolean, what: string, ms = 60_000) => {
     const until = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > until) {
         const statuses = Object.values(ids).map((id) => JSON.stringify(lastStatus(id) ?? agent.health?.status(id) ?? null));
-        assert.fail(`timed out waiting for ${what}; events: ${received.filter((m) => m.topic.endsWith('/events')).map((m) => `${m.payload.type}:${m.payload.camera}`).join(' ')}; statuses: ${statuses.join('\n')}`);
+        assert.fail(
+          `timed out waiting for ${what}; events: ${received
+            .filter((m) => m.topic.endsWith('/events'))
+            .map((m) => `${m.payload.type}:${m.payload.camera}`)
+            .join(' ')}; statuses: ${statuses.join('\n')}`,
+        );
       }
       await sleep(50);
     }
@@ -104,7 +115,13 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   }, 'the healthy camera online with a good picture');
   const hs = lastStatus(healthy)!;
   const streams = hs.streams as Array<{ stream: string; ok: boolean; codec: string; width: number }>;
-  assert.deepEqual(streams.map((s) => [s.stream, s.ok, s.codec]), [['main', true, 'H264'], ['sub', true, 'H264']]);
+  assert.deepEqual(
+    streams.map((s) => [s.stream, s.ok, s.codec]),
+    [
+      ['main', true, 'H264'],
+      ['sub', true, 'H264'],
+    ],
+  );
   assert.ok(typeof hs.clockOffsetMs === 'number');
 
   // Frozen picture: degraded, one picture-fault event naming it, with scores.
@@ -146,7 +163,10 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
 
   // Metrics with host, process and health figures.
-  await waitFor(() => received.some((m) => m.topic.endsWith('/metrics') && (m.payload.health as { cameras?: number } | undefined)?.cameras === 4), 'metrics with health figures');
+  await waitFor(
+    () => received.some((m) => m.topic.endsWith('/metrics') && (m.payload.health as { cameras?: number } | undefined)?.cameras === 4),
+    'metrics with health figures',
+  );
   const metrics = [...received].reverse().find((m) => m.topic.endsWith('/metrics'))!.payload;
   const host = metrics.host as { memAvailableBytes: number; disk: { freeBytes: number } };
   assert.ok(host.memAvailableBytes > 0 && host.disk.freeBytes > 0);

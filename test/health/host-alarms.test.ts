@@ -53,7 +53,10 @@ test('disk-low: first sample raises if already low, once; disk-ok only at 1.5 ×
   const [ok] = a.evaluate(sample({ freePercent: 15 }));
   assert.equal(ok.type, 'disk-ok');
   assert.equal(ok.severity, 'info');
-  assert.match(ok.message, /^free space on \/var\/lib\/camgate \(file system mounted on \/var\) back to 15% \(6 GiB of 40 GiB\), at or above 15% \(1\.5 × health\.host\.diskLowPercent=10\)$/);
+  assert.match(
+    ok.message,
+    /^free space on \/var\/lib\/camgate \(file system mounted on \/var\) back to 15% \(6 GiB of 40 GiB\), at or above 15% \(1\.5 × health\.host\.diskLowPercent=10\)$/,
+  );
   assert.deepEqual(a.evaluate(sample({ freePercent: 50 })), []);
   // dropping again raises again
   assert.deepEqual(types(a.evaluate(sample({ freePercent: 9 }))), ['disk-low']);

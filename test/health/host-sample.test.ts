@@ -242,7 +242,11 @@ test('temperature: hottest CPU sensor; acpitz and other zones only as fallbacks;
     },
     {
       name: 'AMD k10temp',
-      build: (r) => hwmon(r, 0, 'k10temp', [['Tctl', '66250'], ['Tccd1', '59000']]),
+      build: (r) =>
+        hwmon(r, 0, 'k10temp', [
+          ['Tctl', '66250'],
+          ['Tccd1', '59000'],
+        ]),
       want: 66.3, // 66.25 rounded to one decimal
       sensor: 'hwmon k10temp Tctl',
     },
@@ -432,12 +436,45 @@ test('disk: the mount point from /proc/self/mountinfo (escaped spaces), a data d
 
 test('natural order of sysfs names is localeCompare(en, numeric) without building an ICU collator', () => {
   const ref = (a: string, b: string) => Math.sign(a.localeCompare(b, 'en', { numeric: true }));
-  const names = ['eth0', 'eth10', 'eth2', 'lo', 'wlan0', 'enp3s0', 'enp0s31f6', 'docker0', 'br-4f2a', 'veth1.20', 'ifb0', 'hwmon0', 'hwmon10', 'hwmon2', 'temp1_input', 'temp10_input', 'temp1_label', 'thermal_zone10', 'thermal_zone9', 'cooling_device3', 'name', 'a', 'a_b', 'a-b', 'a.b', 'a0', 'ab', '', 'x01', 'x1', 'Eth0', 'ÿ0'];
+  const names = [
+    'eth0',
+    'eth10',
+    'eth2',
+    'lo',
+    'wlan0',
+    'enp3s0',
+    'enp0s31f6',
+    'docker0',
+    'br-4f2a',
+    'veth1.20',
+    'ifb0',
+    'hwmon0',
+    'hwmon10',
+    'hwmon2',
+    'temp1_input',
+    'temp10_input',
+    'temp1_label',
+    'thermal_zone10',
+    'thermal_zone9',
+    'cooling_device3',
+    'name',
+    'a',
+    'a_b',
+    'a-b',
+    'a.b',
+    'a0',
+    'ab',
+    '',
+    'x01',
+    'x1',
+    'Eth0',
+    'ÿ0',
+  ];
   for (const a of names) for (const b of names) assert.equal(natural(a, b), ref(a, b), `${a} vs ${b}`);
   // Random names over the fast path's alphabet.
   const alphabet = 'ab_.-0129z';
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const name = () => Array.from({ length: Math.floor(rnd() * 7) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
   for (let k = 0; k < 20_000; k++) {
     const a = name();

@@ -66,7 +66,11 @@ class Recorder {
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
 
-function scriptedProbes(down: Set<string>, calls: Record<string, string[]>, opts: { hang?: string; picture?: (url: string) => PictureResult } = {}): HealthProbes {
+function scriptedProbes(
+  down: Set<string>,
+  calls: Record<string, string[]>,
+  opts: { hang?: string; picture?: (url: string) => PictureResult } = {},
+): HealthProbes {
   const log = (kind: string, what: string) => (calls[kind] ??= []).push(what);
   return {
     async reach({ host }, { signal }) {
@@ -105,15 +109,27 @@ test('first sweep: every device probed once (NVR channels share it), all online,
   const rec = new Recorder();
   const calls: Record<string, string[]> = {};
   const latencies: string[] = [];
-  const monitor = new HealthMonitor({ db, config: healthConfig(), probes: scriptedProbes(new Set(), calls), sink: rec, recordLatency: (k) => latencies.push(k) });
+  const monitor = new HealthMonitor({
+    db,
+    config: healthConfig(),
+    probes: scriptedProbes(new Set(), calls),
+    sink: rec,
+    recordLatency: (k) => latencies.push(k),
+  });
   t.after(() => monitor.stop());
   monitor.start();
-  await rec.waitFor(() => monitor.statuses().every((s) => s.state === 'online' && s.picture !== null && (s.streams?.length ?? 0) === 2), 'all online with picture and streams');
+  await rec.waitFor(
+    () => monitor.statuses().every((s) => s.state === 'online' && s.picture !== null && (s.streams?.length ?? 0) === 2),
+    'all online with picture and streams',
+  );
   assert.deepEqual(calls.reach.sort(), ['127.0.0.21', '127.0.0.22']);
   assert.equal(calls.clock.length, 2);
   assert.equal(calls.stream.length, 5 * 2); // main + sub of 5 cameras
   assert.equal(calls.picture.length, 5);
-  assert.ok(calls.picture.every((u) => u.endsWith('/sub')), 'pictures come from the sub stream');
+  assert.ok(
+    calls.picture.every((u) => u.endsWith('/sub')),
+    'pictures come from the sub stream',
+  );
   assert.deepEqual(rec.events, []);
   assert.equal(new Set(rec.statuses.map((s) => s.status.camera)).size, 5);
   assert.ok(rec.statuses.every((s) => !s.periodic));
@@ -128,7 +144,12 @@ test('a camera going down is confirmed quickly (not at the next interval) and al
   const rec = new Recorder();
   const down = new Set<string>();
   const calls: Record<string, string[]> = {};
-  const monitor = new HealthMonitor({ db, config: healthConfig({ pictureIntervalSec: 0, streamIntervalSec: 0 }), probes: scriptedProbes(down, calls), sink: rec });
+  const monitor = new HealthMonitor({
+    db,
+    config: healthConfig({ pictureIntervalSec: 0, streamIntervalSec: 0 }),
+    probes: scriptedProbes(down, calls),
+    sink: rec,
+  });
   t.after(() => monitor.stop());
   monitor.start();
   await rec.waitFor(() => monitor.counts().online === 3, 'online');
@@ -164,12 +185,34 @@ test('offline cameras get no stream or picture probes; picture faults and no-pic
   const calls: Record<string, string[]> = {};
   const picture = (url: string): PictureResult =>
     url.includes('127.0.0.52')
-      ? { ok: true, source: 'stream', diagnosis: { faults: ['black'], scores: { black: 0.99, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } }, thumbnail: JPEG, frames: 6, latencyMs: 9 }
-      : { ok: true, source: 'stream', diagnosis: { faults: [], scores: { black: 0, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } }, thumbnail: JPEG, frames: 6, latencyMs: 9 };
-  const monitor = new HealthMonitor({ db, config: healthConfig({ offlineAfterFailures: 1 }), probes: scriptedProbes(new Set(['127.0.0.53']), calls, { picture }), sink: rec });
+      ? {
+          ok: true,
+          source: 'stream',
+          diagnosis: { faults: ['black'], scores: { black: 0.99, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+          thumbnail: JPEG,
+          frames: 6,
+          latencyMs: 9,
+        }
+      : {
+          ok: true,
+          source: 'stream',
+          diagnosis: { faults: [], scores: { black: 0, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+          thumbnail: JPEG,
+          frames: 6,
+          latencyMs: 9,
+        };
+  const monitor = new HealthMonitor({
+    db,
+    config: healthConfig({ offlineAfterFailures: 1 }),
+    probes: scriptedProbes(new Set(['127.0.0.53']), calls, { picture }),
+    sink: rec,
+  });
   t.after(() => monitor.stop());
   monitor.start();
-  await rec.waitFor(() => rec.events.some((e) => e.type === 'picture-fault') && rec.events.some((e) => e.type === 'camera-offline'), 'black picture and offline alarms');
+  await rec.waitFor(
+    () => rec.events.some((e) => e.type === 'picture-fault') && rec.events.some((e) => e.type === 'camera-offline'),
+    'black picture and offline alarms',
+  );
   await sleep(100);
   assert.ok(!(calls.stream ?? []).some((u) => u.includes('127.0.0.53')));
   assert.ok(!(calls.picture ?? []).some((u) => u.includes('127.0.0.53')));
@@ -200,10 +243,19 @@ test('statuses survive a restart: an offline camera that is still offline raises
 test('periodic statuses are marked periodic; cameras added to the inventory while running are picked up', async (t) => {
   const { db } = inventory(t, [{ host: '127.0.0.71' }]);
   const rec = new Recorder();
-  const monitor = new HealthMonitor({ db, config: healthConfig({ pictureIntervalSec: 0, streamIntervalSec: 0, reachIntervalSec: 1, statusIntervalSec: 1 }), probes: scriptedProbes(new Set(), {}), sink: rec });
+  const monitor = new HealthMonitor({
+    db,
+    config: healthConfig({ pictureIntervalSec: 0, streamIntervalSec: 0, reachIntervalSec: 1, statusIntervalSec: 1 }),
+    probes: scriptedProbes(new Set(), {}),
+    sink: rec,
+  });
   t.after(() => monitor.stop());
   monitor.start();
   await rec.waitFor(() => rec.statuses.some((s) => s.periodic), 'a periodic status', 4000);
-  upsertDeviceReport(db, report({ host: '127.0.0.72', endpointUuid: 'urn:uuid:00000000-0000-4000-8000-000000000072', identity: { serial: 'SN72', mac: '44:19:b6:00:03:72' } }), { now: new Date() });
+  upsertDeviceReport(
+    db,
+    report({ host: '127.0.0.72', endpointUuid: 'urn:uuid:00000000-0000-4000-8000-000000000072', identity: { serial: 'SN72', mac: '44:19:b6:00:03:72' } }),
+    { now: new Date() },
+  );
   await rec.waitFor(() => monitor.statuses().length === 2 && monitor.statuses().every((s) => s.state === 'online'), 'new camera online', 4000);
 });

@@ -111,10 +111,12 @@ test('a normal moving scene has no fault, and every fault has a score', () => {
 test('black, with or without noise and a corner OSD, is black (and only black)', () => {
   const plain = diagnose(frames(() => () => [4, 4, 4]));
   assert.deepEqual(plain.faults, ['black']);
-  const noisy = diagnose(frames((t) => (x, y) => {
-    const n = hash(x, y, t) * 14;
-    return [n, n, n];
-  }));
+  const noisy = diagnose(
+    frames((t) => (x, y) => {
+      const n = hash(x, y, t) * 14;
+      return [n, n, n];
+    }),
+  );
   assert.deepEqual(noisy.faults, ['black']);
   // A clock top-left and a name bottom-right, as cameras draw them.
   const osd = diagnose(frames((t) => (x, y) => (inText(x, y, 10, 10, 200 + t, 18) || inText(x, y, W - 150, H - 28, 140, 18) ? [240, 240, 240] : [6, 6, 6])));
@@ -182,42 +184,50 @@ test('blurred vs sharp; an OSD drawn sharp over the blur does not hide it', () =
 });
 
 test('a large uniform box over the scene is occluded; the scene alone is not', () => {
-  const d = diagnose(frames((t) => {
-    const s = scene(t);
-    return (x, y) => (x >= 100 && x < 420 && y >= 60 && y < 300 ? [90, 70, 50] : s(x, y));
-  }));
+  const d = diagnose(
+    frames((t) => {
+      const s = scene(t);
+      return (x, y) => (x >= 100 && x < 420 && y >= 60 && y < 300 ? [90, 70, 50] : s(x, y));
+    }),
+  );
   assert.ok(d.faults.includes('occluded'), `occluded ${d.scores.occluded}`);
   assert.ok(d.scores.occluded > 0.25 && d.scores.occluded < 0.4, `occluded ${d.scores.occluded}`);
   assert.ok(!d.faults.includes('colour-cast'), 'a brown box is not a cast');
 });
 
 test('a channel lost or lifted is a colour cast; a scene of one colour with neutral highlights is not', () => {
-  const weakBlue = diagnose(frames((t) => {
-    const s = scene(t);
-    return (x, y) => {
-      const [r, g, b] = s(x, y);
-      return [r, g, b * 0.5];
-    };
-  }));
+  const weakBlue = diagnose(
+    frames((t) => {
+      const s = scene(t);
+      return (x, y) => {
+        const [r, g, b] = s(x, y);
+        return [r, g, b * 0.5];
+      };
+    }),
+  );
   assert.ok(weakBlue.faults.includes('colour-cast'), `cast ${weakBlue.scores['colour-cast']}`);
-  const liftedGreen = diagnose(frames((t) => {
-    const s = scene(t);
-    return (x, y) => {
-      const [r, g, b] = s(x, y);
-      return [r, g * 0.75 + 64, b];
-    };
-  }));
+  const liftedGreen = diagnose(
+    frames((t) => {
+      const s = scene(t);
+      return (x, y) => {
+        const [r, g, b] = s(x, y);
+        return [r, g * 0.75 + 64, b];
+      };
+    }),
+  );
   assert.ok(liftedGreen.faults.includes('colour-cast'), `cast ${liftedGreen.scores['colour-cast']}`);
   // Mostly foliage green, but white markings and black shadows stay neutral: not a cast.
-  const green = diagnose(frames((t) => {
-    const s = scene(t);
-    return (x, y) => {
-      const [r] = s(x, y);
-      if (r > 215) return [240, 240, 238];
-      if (r < 45) return [10, 10, 10];
-      return [r * 0.55, r * 0.85, r * 0.45];
-    };
-  }));
+  const green = diagnose(
+    frames((t) => {
+      const s = scene(t);
+      return (x, y) => {
+        const [r] = s(x, y);
+        if (r > 215) return [240, 240, 238];
+        if (r < 45) return [10, 10, 10];
+        return [r * 0.55, r * 0.85, r * 0.45];
+      };
+    }),
+  );
   assert.ok(!green.faults.includes('colour-cast'), `cast ${green.scores['colour-cast']}`);
 });
 
@@ -231,7 +241,13 @@ test('thresholds override the defaults and change the outcome, not the scores', 
   const black = frames(() => () => [20, 20, 20], 2);
   assert.deepEqual(diagnose(black, { blackMaxLevel: 10 }).faults.includes('black'), false);
   const still = scene(0);
-  assert.deepEqual(diagnose(frames(() => still), { frozenMinStillArea: 1.01 }).faults, []);
+  assert.deepEqual(
+    diagnose(
+      frames(() => still),
+      { frozenMinStillArea: 1.01 },
+    ).faults,
+    [],
+  );
 });
 
 test('bad input: no frames or a short buffer is an error', () => {

@@ -28,7 +28,23 @@ before(() => {
   clip = join(dir, 'clip.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=704x576:rate=15', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
   noisyClip = join(dir, 'noisy.mp4');
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:rate=15,noise=alls=40:allf=t', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p', noisyClip]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=s=640x360:rate=15,noise=alls=40:allf=t',
+    '-t',
+    '1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '12',
+    '-pix_fmt',
+    'yuv420p',
+    noisyClip,
+  ]);
   jpeg = ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=800x600', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1']);
 });
 
@@ -304,7 +320,10 @@ test('probe by snapshots: fetched `frames` times over `seconds`, decoded togethe
   const clock = new FakeClock();
   const fetchedAt: number[] = [];
   let calls = 0;
-  const probing = probePicture({ fetchSnapshot: async () => (fetchedAt.push(clock.now()), calls++, jpeg), frames: 3, seconds: 2, timeoutMs: 15_000 }, { clock });
+  const probing = probePicture(
+    { fetchSnapshot: async () => (fetchedAt.push(clock.now()), calls++, jpeg), frames: 3, seconds: 2, timeoutMs: 15_000 },
+    { clock },
+  );
   await clock.until(() => calls === 3, { stepMs: 50, what: 'three snapshots' });
   const r = await probing;
   assert.equal(r.ok, true, r.error?.message);
@@ -320,7 +339,13 @@ test('probe by snapshots: fetched `frames` times over `seconds`, decoded togethe
 
 test('probe by snapshots: not an image fails fast; fetch errors keep their code', async () => {
   let calls = 0;
-  const html = await probePicture({ fetchSnapshot: async () => (calls++, Buffer.from('<html>login</html>')), frames: 6, seconds: 3, timeoutMs: 15_000, label: 'cam-1' });
+  const html = await probePicture({
+    fetchSnapshot: async () => (calls++, Buffer.from('<html>login</html>')),
+    frames: 6,
+    seconds: 3,
+    timeoutMs: 15_000,
+    label: 'cam-1',
+  });
   assert.equal(html.ok, false);
   assert.equal(html.error?.code, 'not-an-image');
   assert.match(html.error?.message ?? '', /cam-1/);

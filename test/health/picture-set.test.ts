@@ -20,7 +20,10 @@ test('the set plan is labelled, seeded and covers every class', () => {
   const a = planSet({ seed: SEED, perClass: PER_CLASS });
   const b = planSet({ seed: SEED, perClass: PER_CLASS });
   assert.deepEqual(a, b, 'same seed, same set');
-  assert.notDeepEqual(planSet({ seed: SEED + 1, perClass: PER_CLASS }).map((c) => c.graph), a.map((c) => c.graph));
+  assert.notDeepEqual(
+    planSet({ seed: SEED + 1, perClass: PER_CLASS }).map((c) => c.graph),
+    a.map((c) => c.graph),
+  );
   for (const c of CLIP_CLASSES) {
     const clips = a.filter((s) => s.cls === c);
     assert.equal(clips.length, c === 'normal' ? 2 * PER_CLASS : PER_CLASS, c);

@@ -99,7 +99,11 @@ describe('health probe: ONVIF clock (GetSystemDateAndTime)', () => {
     // a second for the truncated seconds.
     const fixed = new Date(Date.UTC(2030, 0, 2, 3, 4, 5));
     await fixedHttp('127.72.2.30', 200, 'application/soap+xml; charset=utf-8', timeReply(fixed));
-    const stamped = await checkClock({ deviceUrl: 'http://127.72.2.30/onvif/device_service', timeoutMs: 2000, clock: clockReading(() => fixed.getTime() - 2000) });
+    const stamped = await checkClock({
+      deviceUrl: 'http://127.72.2.30/onvif/device_service',
+      timeoutMs: 2000,
+      clock: clockReading(() => fixed.getTime() - 2000),
+    });
     assert.equal(stamped.offsetMs, 2500);
   });
 
@@ -118,9 +122,17 @@ describe('health probe: ONVIF clock (GetSystemDateAndTime)', () => {
   });
 
   it('garbage, truncated, DOCTYPE and a web page are bad answers; 20 MB is too large; the sweep goes on', async () => {
-    const expected: Record<string, string> = { garbage: 'bad-answer', truncated: 'bad-answer', doctype: 'bad-answer', notonvif: 'bad-answer', huge: 'too-large' };
+    const expected: Record<string, string> = {
+      garbage: 'bad-answer',
+      truncated: 'bad-answer',
+      doctype: 'bad-answer',
+      notonvif: 'bad-answer',
+      huge: 'too-large',
+    };
     const t0 = Date.now();
-    const results = await Promise.all(Object.keys(expected).map(async (id) => ({ id, r: await checkClock({ deviceUrl: cam(id).deviceUrl, timeoutMs: 3000 }) })));
+    const results = await Promise.all(
+      Object.keys(expected).map(async (id) => ({ id, r: await checkClock({ deviceUrl: cam(id).deviceUrl, timeoutMs: 3000 }) })),
+    );
     for (const { id, r } of results) {
       assert.equal(r.ok, false, id);
       assert.equal(r.error?.code, expected[id], `${id}: ${r.error?.message}`);
@@ -134,7 +146,9 @@ describe('health probe: ONVIF clock (GetSystemDateAndTime)', () => {
 
   it('a device that wants credentials even here: auth (SOAP NotAuthorized, or HTTP 401)', async () => {
     await fixedHttp('127.72.2.31', 400, 'application/soap+xml; charset=utf-8', NOT_AUTHORIZED_FAULT);
-    await fixedHttp('127.72.2.32', 401, 'text/html', '<!DOCTYPE html><html><body>401 Unauthorized</body></html>', { 'WWW-Authenticate': 'Digest realm="x", nonce="1"' });
+    await fixedHttp('127.72.2.32', 401, 'text/html', '<!DOCTYPE html><html><body>401 Unauthorized</body></html>', {
+      'WWW-Authenticate': 'Digest realm="x", nonce="1"',
+    });
     for (const host of ['127.72.2.31', '127.72.2.32']) {
       const r = await checkClock({ deviceUrl: `http://${host}/onvif/device_service`, timeoutMs: 1000 });
       assert.equal(r.error?.code, 'auth', `${host}: ${JSON.stringify(r)}`);
@@ -142,7 +156,10 @@ describe('health probe: ONVIF clock (GetSystemDateAndTime)', () => {
   });
 
   it('other bad answers: another SOAP fault, the wrong response, no UTCDateTime, not HTTP at all, a hang-up', async () => {
-    const otherFault = NOT_AUTHORIZED_FAULT.replace('ter:NotAuthorized', 'ter:ActionNotSupported').replace('Sender not Authorized', 'Optional Action Not Implemented');
+    const otherFault = NOT_AUTHORIZED_FAULT.replace('ter:NotAuthorized', 'ter:ActionNotSupported').replace(
+      'Sender not Authorized',
+      'Optional Action Not Implemented',
+    );
     await fixedHttp('127.72.2.33', 500, 'application/soap+xml', otherFault);
     await fixedHttp('127.72.2.34', 200, 'application/soap+xml', timeReply(new Date()).replace(/GetSystemDateAndTimeResponse/g, 'GetDeviceInformationResponse'));
     await fixedHttp('127.72.2.35', 200, 'application/soap+xml', timeReply(new Date()).replace(/<x:Year>\d+<\/x:Year>/, '<x:Year>soon</x:Year>'));

@@ -93,7 +93,12 @@ describe('health probe: RTSP DESCRIBE', () => {
   });
 
   it('wrong password and no credentials: auth, and the password never shows', async () => {
-    const wrong = await checkStream({ url: cam('gen').rtspUrl(1, 'sub'), stream: 'sub', credentials: { username: 'admin', password: 'Wr0ng-S3cret' }, timeoutMs: 5000 });
+    const wrong = await checkStream({
+      url: cam('gen').rtspUrl(1, 'sub'),
+      stream: 'sub',
+      credentials: { username: 'admin', password: 'Wr0ng-S3cret' },
+      timeoutMs: 5000,
+    });
     assert.equal(wrong.ok, false);
     assert.equal(wrong.error?.code, 'auth');
     assert.match(wrong.error.message, /^sub stream: authentication failed for 127\.72\.3\.1:\d+ \(admin\)/);
@@ -160,7 +165,8 @@ describe('health probe: RTSP DESCRIBE', () => {
         authorization = /Authorization:\s*([^\r\n]+)/i.exec(d.toString('latin1'))?.[1] ?? '';
       }),
     );
-    const probe = (password: string) => checkStream({ url: 'rtsp://127.72.3.22/live', stream: 'main', credentials: { username: 'admin', password }, timeoutMs: 1000 });
+    const probe = (password: string) =>
+      checkStream({ url: 'rtsp://127.72.3.22/live', stream: 'main', credentials: { username: 'admin', password }, timeoutMs: 1000 });
     assert.equal((await probe('admin123')).codec, 'H264');
     assert.deepEqual(seen.splice(0), ['DESCRIBE -', 'DESCRIBE good']);
     assert.equal((await probe('admin123')).ok, true);

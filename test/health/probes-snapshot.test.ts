@@ -63,7 +63,10 @@ describe('health probe: snapshot fetch', () => {
     assert.ok(jpeg.length > 100);
     assert.equal(imageKind(await fetchSnapshot({ url: cam('open').snapshotUrl(1), maxBytes: 2 * MB, timeoutMs: 3000 })), 'jpeg');
     await expectCode(fetchSnapshot({ url: cam('ok').snapshotUrl(1), maxBytes: 2 * MB, timeoutMs: 3000 }), 'auth');
-    const wrong = await expectCode(fetchSnapshot({ url: cam('ok').snapshotUrl(1), credentials: { username: 'admin', password: 'Wr0ng-S3cret' }, maxBytes: 2 * MB, timeoutMs: 3000 }), 'auth');
+    const wrong = await expectCode(
+      fetchSnapshot({ url: cam('ok').snapshotUrl(1), credentials: { username: 'admin', password: 'Wr0ng-S3cret' }, maxBytes: 2 * MB, timeoutMs: 3000 }),
+      'auth',
+    );
     assert.doesNotMatch(wrong.message, /Wr0ng-S3cret/);
     assert.match(wrong.message, /127\.72\.4\.1/);
   });
@@ -72,7 +75,11 @@ describe('health probe: snapshot fetch', () => {
     global.gc?.();
     const rss0 = process.memoryUsage().rss;
     const t0 = Date.now();
-    await expectCode(fetchSnapshot({ url: cam('huge').snapshotUrl(1), credentials: CREDS, maxBytes: 2 * MB, timeoutMs: 10_000 }), 'too-large', /2097152-byte cap/);
+    await expectCode(
+      fetchSnapshot({ url: cam('huge').snapshotUrl(1), credentials: CREDS, maxBytes: 2 * MB, timeoutMs: 10_000 }),
+      'too-large',
+      /2097152-byte cap/,
+    );
     const took = Date.now() - t0;
     const grown = process.memoryUsage().rss - rss0;
     assert.ok(took < 2000, `took ${took} ms`);
@@ -129,6 +136,10 @@ describe('health probe: snapshot fetch', () => {
     await expectCode(fetchSnapshot({ url: cam('hang').snapshotUrl(1), maxBytes: MB, timeoutMs: 500 }), 'timeout');
     const took = Date.now() - t0;
     assert.ok(took >= 490 && took < 800, `took ${took} ms`);
-    await expectCode(fetchSnapshot({ url: cam('ok').snapshotUrl(1).replace('/snapshot/1', '/snapshot/7'), credentials: CREDS, maxBytes: MB, timeoutMs: 1000 }), 'failed', /HTTP 404/);
+    await expectCode(
+      fetchSnapshot({ url: cam('ok').snapshotUrl(1).replace('/snapshot/1', '/snapshot/7'), credentials: CREDS, maxBytes: MB, timeoutMs: 1000 }),
+      'failed',
+      /HTTP 404/,
+    );
   });
 });

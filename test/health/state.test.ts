@@ -104,7 +104,12 @@ test('a flapping camera emits a bounded number of events, then one event when st
 test('ONVIF not answering while TCP connects: degraded with a reason, onvif-fault once', () => {
   const h = new CameraHealth('cam-1', rules);
   h.onReach(up, clockAt(0), T0);
-  const hung: ClockResult = { ok: false, offsetMs: null, latencyMs: null, error: { code: 'timeout', message: '127.0.0.9:80 accepted the connection but sent no answer within 3000 ms' } };
+  const hung: ClockResult = {
+    ok: false,
+    offsetMs: null,
+    latencyMs: null,
+    error: { code: 'timeout', message: '127.0.0.9:80 accepted the connection but sent no answer within 3000 ms' },
+  };
   const events: string[] = [];
   for (let i = 1; i <= 5; i++) events.push(...types(h.onReach(up, hung, T0 + i).events));
   assert.deepEqual(events, ['onvif-fault']);
@@ -120,7 +125,15 @@ test('stream faults are debounced and reported per stream', () => {
   const h = new CameraHealth('cam-1', rules);
   h.onReach(up, null, T0);
   const ok = (stream: 'main' | 'sub'): StreamCheck => ({ ok: true, stream, codec: 'H264', width: 1920, height: 1080, latencyMs: 5 });
-  const bad: StreamCheck = { ok: false, stream: 'main', codec: null, width: null, height: null, latencyMs: null, error: { code: 'auth', message: 'rtsp://127.0.0.9:554/main: login refused (401)' } };
+  const bad: StreamCheck = {
+    ok: false,
+    stream: 'main',
+    codec: null,
+    width: null,
+    height: null,
+    latencyMs: null,
+    error: { code: 'auth', message: 'rtsp://127.0.0.9:554/main: login refused (401)' },
+  };
   assert.deepEqual(h.onStreams([ok('main'), ok('sub')], T0 + 1).events, []);
   assert.equal(h.status().streams?.length, 2);
   h.onStreams([bad, ok('sub')], T0 + 2);
@@ -162,10 +175,17 @@ test('picture faults are reported at the first probe, changes of the set too, an
   assert.equal(h.status().state, 'online');
 });
 
-test('no picture at all is a no-picture fault with the reason; a missing ffmpeg is not the camera\'s fault', () => {
+test("no picture at all is a no-picture fault with the reason; a missing ffmpeg is not the camera's fault", () => {
   const h = new CameraHealth('cam-1', rules);
   h.onReach(up, null, T0);
-  const failed: PictureResult = { ok: false, source: 'snapshot', diagnosis: null, frames: 0, latencyMs: null, error: { code: 'too-large', message: 'snapshot of cam-1 is over 4194304 bytes' } };
+  const failed: PictureResult = {
+    ok: false,
+    source: 'snapshot',
+    diagnosis: null,
+    frames: 0,
+    latencyMs: null,
+    error: { code: 'too-large', message: 'snapshot of cam-1 is over 4194304 bytes' },
+  };
   const out = h.onPicture(failed, T0 + 1);
   assert.deepEqual(types(out.events), ['picture-fault']);
   assert.deepEqual(h.status().picture?.faults, ['no-picture']);
@@ -173,7 +193,14 @@ test('no picture at all is a no-picture fault with the reason; a missing ffmpeg 
   assert.match(h.status().reason ?? '', /no picture: snapshot of cam-1 is over/);
   const h2 = new CameraHealth('cam-2', rules);
   h2.onReach(up, null, T0);
-  const missing: PictureResult = { ok: false, source: null, diagnosis: null, frames: 0, latencyMs: null, error: { code: 'ffmpeg-missing', message: 'ffmpeg not found' } };
+  const missing: PictureResult = {
+    ok: false,
+    source: null,
+    diagnosis: null,
+    frames: 0,
+    latencyMs: null,
+    error: { code: 'ffmpeg-missing', message: 'ffmpeg not found' },
+  };
   assert.deepEqual(h2.onPicture(missing, T0 + 1), { events: [], changed: false });
   assert.equal(h2.status().picture, null);
   assert.equal(h2.status().state, 'online');

@@ -116,20 +116,26 @@ describe('simulator: keyframe interval (GovLength) and keyframe requests', () =>
   it('GetVideoEncoderConfigurations / GetVideoEncoderConfiguration report GovLength = fps * 2, GetProfiles the same', async () => {
     const c = cam('gop-gen');
     const list = await soapCall(c, `<GetVideoEncoderConfigurations xmlns="${TRT}"/>`);
-    assert.deepEqual([...govLengths(list, 'Configurations')], [
-      ['VideoEncoder_1_main', 50],
-      ['VideoEncoder_1_sub', 30],
-    ]);
+    assert.deepEqual(
+      [...govLengths(list, 'Configurations')],
+      [
+        ['VideoEncoder_1_main', 50],
+        ['VideoEncoder_1_sub', 30],
+      ],
+    );
     const one = await getConfig(c, 'VideoEncoder_1_sub');
     assert.deepEqual([...govLengths(one, 'Configuration')], [['VideoEncoder_1_sub', 30]]);
     const root = parseXml(one.text);
     assert.equal(all(root, TT, 'FrameRateLimit')[0]?.text, '15');
     assert.equal(all(root, TT, 'Width')[0]?.text, '640');
     const profiles = await soapCall(c, `<GetProfiles xmlns="${TRT}"/>`);
-    assert.deepEqual([...govLengths(profiles, 'VideoEncoderConfiguration')], [
-      ['VideoEncoder_1_main', 50],
-      ['VideoEncoder_1_sub', 30],
-    ]);
+    assert.deepEqual(
+      [...govLengths(profiles, 'VideoEncoderConfiguration')],
+      [
+        ['VideoEncoder_1_main', 50],
+        ['VideoEncoder_1_sub', 30],
+      ],
+    );
     assert.equal(c.govLength(1, 'sub'), 30);
     assert.equal(c.encoderChanges(), 0);
   });
@@ -204,10 +210,13 @@ describe('simulator: keyframe interval (GovLength) and keyframe requests', () =>
     assert.equal(res.status, 200, res.text);
     assert.equal(c.encoderChanges(), 1);
     assert.equal(c.govLength(1, 'sub'), 15);
-    assert.deepEqual([...govLengths(await soapCall(c, `<GetProfiles xmlns="${TRT}"/>`), 'VideoEncoderConfiguration')], [
-      ['VideoEncoder_1_main', 50],
-      ['VideoEncoder_1_sub', 15],
-    ]);
+    assert.deepEqual(
+      [...govLengths(await soapCall(c, `<GetProfiles xmlns="${TRT}"/>`), 'VideoEncoderConfiguration')],
+      [
+        ['VideoEncoder_1_main', 50],
+        ['VideoEncoder_1_sub', 15],
+      ],
+    );
     assert.deepEqual([...govLengths(await getConfig(c, 'VideoEncoder_1_sub'), 'Configuration')], [['VideoEncoder_1_sub', 15]]);
 
     const dropped = await waitFor(() => viewerClosed, 10_000);
@@ -217,7 +226,9 @@ describe('simulator: keyframe interval (GovLength) and keyframe requests', () =>
     assertGaps(keyframeGaps(seen.packets), 2, 'the dropped viewer saw the old interval', 1);
 
     const afterChange = await probePackets(url, 5).done;
-    console.log(`keyframe gaps (s) of the 15 fps sub stream: GovLength 30 ${JSON.stringify(keyframeGaps(beforeChange.packets))}, GovLength 15 ${JSON.stringify(keyframeGaps(afterChange.packets))}`);
+    console.log(
+      `keyframe gaps (s) of the 15 fps sub stream: GovLength 30 ${JSON.stringify(keyframeGaps(beforeChange.packets))}, GovLength 15 ${JSON.stringify(keyframeGaps(afterChange.packets))}`,
+    );
     assertGaps(keyframeGaps(afterChange.packets), 1, `after (stderr: ${afterChange.stderr.trim()})`);
     // The main stream of the same camera is untouched.
     const main = await probePackets(c.rtspUrl(1, 'main'), 4.5).done;

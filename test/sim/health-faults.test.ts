@@ -22,7 +22,20 @@ async function grab(url: string, frames = 1, fps = 2): Promise<{ rgb: number[]; 
   const rtsp = url.startsWith('rtsp:');
   const input = rtsp ? ['-rtsp_transport', 'tcp', '-i', url] : ['-i', url];
   // (The fps filter would swallow the only frame of a still picture.)
-  const args = ['-v', 'error', ...input, '-vf', rtsp ? `fps=${fps},scale=32:18` : 'scale=32:18', '-frames:v', String(frames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    ...input,
+    '-vf',
+    rtsp ? `fps=${fps},scale=32:18` : 'scale=32:18',
+    '-frames:v',
+    String(frames),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
   const data = await new Promise<Buffer>((resolve, reject) => {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -127,7 +140,17 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     }
     const g = new URL(cam('rgarbage').rtspUrl(1, 'sub'));
     await assert.rejects(
-      rtspRequest({ host: g.hostname, port: Number(g.port), method: 'OPTIONS', url: g.href, headers: {}, cseq: 1, timeoutMs: 2000, maxResponseBytes: 65536, device: 'g' }),
+      rtspRequest({
+        host: g.hostname,
+        port: Number(g.port),
+        method: 'OPTIONS',
+        url: g.href,
+        headers: {},
+        cseq: 1,
+        timeoutMs: 2000,
+        maxResponseBytes: 65536,
+        device: 'g',
+      }),
       /did not answer with RTSP/,
     );
     const h = new URL(cam('rhang').rtspUrl(1, 'sub'));
@@ -176,7 +199,17 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     for (const id of ['shuge', 'sjunk']) {
       const u = new URL(cam(id).rtspUrl(1, 'sub'));
       assert.equal(Number(u.port), sim.rtspPort);
-      const res = await rtspRequest({ host: u.hostname, port: Number(u.port), method: 'DESCRIBE', url: u.href, headers: {}, cseq: 1, timeoutMs: 5000, maxResponseBytes: 65536, device: id });
+      const res = await rtspRequest({
+        host: u.hostname,
+        port: Number(u.port),
+        method: 'DESCRIBE',
+        url: u.href,
+        headers: {},
+        cseq: 1,
+        timeoutMs: 5000,
+        maxResponseBytes: 65536,
+        device: id,
+      });
       assert.equal(res.status, 200, id);
     }
   });
@@ -185,10 +218,7 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     const pictures: SimPicture[] = ['moving', 'black', 'frozen', 'blue'];
     const models = pictures.map((picture, i) => resolveCamera({ host: `127.72.5.${100 + i}`, ...(picture === 'moving' ? {} : { picture }) }));
     const mounts = mountsFor(models);
-    assert.deepEqual(
-      [...new Set(mounts.map((m) => m.picture))],
-      pictures,
-    );
+    assert.deepEqual([...new Set(mounts.map((m) => m.picture))], pictures);
     const script = findServerScript();
     const code = `import sys, json\nsys.path.insert(0, ${JSON.stringify(script.replace(/\/[^/]+$/, ''))})\nimport rtsp_server\nfor m in json.loads(sys.stdin.read()):\n    print(rtsp_server.launch_line(m, True))`;
     const r = await run('/usr/bin/python3', ['-c', code], { input: JSON.stringify(mounts.filter((m) => m.path.endsWith('/sub'))), timeoutMs: 20_000 });
@@ -219,7 +249,11 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     assert.ok(frozen.change < 1, `frozen changed by ${frozen.change}`);
 
     const withCreds = (u: string) => u.replace('http://', 'http://admin:admin123@');
-    const [snapBlack, snapBlue, snapMoving] = await Promise.all([grab(withCreds(cam('black').snapshotUrl(1))), grab(withCreds(cam('blue').snapshotUrl(1))), grab(withCreds(cam('moving').snapshotUrl(1)))]);
+    const [snapBlack, snapBlue, snapMoving] = await Promise.all([
+      grab(withCreds(cam('black').snapshotUrl(1))),
+      grab(withCreds(cam('blue').snapshotUrl(1))),
+      grab(withCreds(cam('moving').snapshotUrl(1))),
+    ]);
     assert.ok(Math.max(...snapBlack.rgb) < 30, `black snapshot: ${snapBlack.rgb}`);
     assert.ok(snapBlue.rgb[2] > 150 && snapBlue.rgb[0] < 60, `blue snapshot: ${snapBlue.rgb}`);
     assert.ok(Math.max(...snapMoving.rgb) > 60, `moving snapshot: ${snapMoving.rgb}`);
@@ -229,7 +263,17 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     const describe = async (c: RunningSimCamera) => {
       const u = new URL(c.rtspUrl(1, 'main'));
       const t0 = Date.now();
-      const res = await rtspRequest({ host: u.hostname, port: Number(u.port), method: 'DESCRIBE', url: u.href, headers: { Accept: 'application/sdp' }, cseq: 3, timeoutMs: 10_000, maxResponseBytes: 65536, device: c.id });
+      const res = await rtspRequest({
+        host: u.hostname,
+        port: Number(u.port),
+        method: 'DESCRIBE',
+        url: u.href,
+        headers: { Accept: 'application/sdp' },
+        cseq: 3,
+        timeoutMs: 10_000,
+        maxResponseBytes: 65536,
+        device: c.id,
+      });
       return { res, took: Date.now() - t0 };
     };
     await describe(cam('black')); // builds the media once (fills the cache)
@@ -240,7 +284,11 @@ describe('simulator: health faults, on/off-line, pictures', () => {
     assert.match(cached.res.body.toString(), /a=rtpmap:96 H264\/90000/);
     assert.doesNotMatch(cached.res.body.toString(), /a=ssrc:/);
     assert.ok(cached.took < 200, `cached DESCRIBE took ${cached.took} ms`);
-    const r = await run('ffprobe', ['-rtsp_transport', 'tcp', '-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', cam('blue').rtspUrl(1, 'main')], { timeoutMs: 30_000 });
+    const r = await run(
+      'ffprobe',
+      ['-rtsp_transport', 'tcp', '-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', cam('blue').rtspUrl(1, 'main')],
+      { timeoutMs: 30_000 },
+    );
     assert.equal(r.stdout.trim(), 'h264,1920,1080', r.stderr);
   });
 });

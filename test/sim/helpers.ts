@@ -52,12 +52,22 @@ export interface HttpResult {
   text: string;
 }
 
-export function httpRequest(url: string, opts: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function httpRequest(
+  url: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   const u = new URL(url);
   if (!u.hostname.startsWith('127.')) throw new Error(`tests only talk to loopback, not ${u.hostname}`);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: u.hostname, port: u.port || 80, path: u.pathname + u.search, method: opts.method ?? (opts.body ? 'POST' : 'GET'), headers: opts.headers, agent: false },
+      {
+        host: u.hostname,
+        port: u.port || 80,
+        path: u.pathname + u.search,
+        method: opts.method ?? (opts.body ? 'POST' : 'GET'),
+        headers: opts.headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

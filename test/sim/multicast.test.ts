@@ -42,7 +42,11 @@ describe('simulator multicast discovery (network namespace)', () => {
       assert.deepEqual(matches.map((d) => d.address).sort(), ['127.66.0.1', '127.66.0.2', '127.66.0.3', '127.66.0.4', '127.66.0.5']);
       for (const d of matches) assert.equal(descendant(parseXml(d.text), WSA, 'RelatesTo')?.text, report.multicastId);
       const junk = report.multicast.filter((d) => !d.text.includes('ProbeMatches'));
-      assert.deepEqual(junk.map((d) => d.address), ['127.66.0.6'], 'the not-onvif box answers junk');
+      assert.deepEqual(
+        junk.map((d) => d.address),
+        ['127.66.0.6'],
+        'the not-onvif box answers junk',
+      );
 
       assert.equal(report.unicast.length, 1, 'a unicast probe reaches only its device');
       assert.equal(report.unicast[0]?.address, report.unicastTarget);

@@ -35,7 +35,8 @@ describe('simulator against onvif-util', () => {
       assert.match(r.stdout, /successfully connected to host/);
       assert.match(r.stdout, /serial: 00067000002/);
       assert.match(r.stdout, /name:\s+Uniview NVR/, 'camera name from the %-decoded discovery scopes');
-      for (const token of ['media_profile_ch1_0', 'media_profile_ch1_1', 'media_profile_ch2_0', 'media_profile_ch2_1']) assert.match(r.stdout, new RegExp(`Token \\d: ${token}`));
+      for (const token of ['media_profile_ch1_0', 'media_profile_ch1_1', 'media_profile_ch2_0', 'media_profile_ch2_1'])
+        assert.match(r.stdout, new RegExp(`Token \\d: ${token}`));
       assert.match(r.stdout, /rtsp:\/\/127\.67\.0\.2:554\/cam-127-67-0-2\/ch1\/main/);
     } finally {
       server.stdin.end();

@@ -16,7 +16,9 @@ interface ProbedStream {
 }
 
 async function ffprobe(url: string): Promise<{ ok: boolean; streams: ProbedStream[]; stderr: string }> {
-  const r = await run('ffprobe', ['-rtsp_transport', 'tcp', '-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], { timeoutMs: 30_000 });
+  const r = await run('ffprobe', ['-rtsp_transport', 'tcp', '-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], {
+    timeoutMs: 30_000,
+  });
   let streams: ProbedStream[] = [];
   try {
     streams = (JSON.parse(r.stdout) as { streams?: ProbedStream[] }).streams ?? [];
@@ -99,14 +101,37 @@ describe('simulator RTSP streams', () => {
 
   it('mainFps / subFps: streams at the rate asked for (12.5 as 25/2), FrameRateLimit rounded up, GovLength 2 s of frames', async () => {
     const cam = cameraById(sim, 'slow');
-    for (const [stream, rate] of [['main', '25/2'], ['sub', '5/1']] as const) {
-      const r = await run('ffprobe', ['-rtsp_transport', 'tcp', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate', '-of', 'csv=p=0', cam.rtspUrl(1, stream)], { timeoutMs: 30_000 });
+    for (const [stream, rate] of [
+      ['main', '25/2'],
+      ['sub', '5/1'],
+    ] as const) {
+      const r = await run(
+        'ffprobe',
+        [
+          '-rtsp_transport',
+          'tcp',
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=codec_name,r_frame_rate',
+          '-of',
+          'csv=p=0',
+          cam.rtspUrl(1, stream),
+        ],
+        { timeoutMs: 30_000 },
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), `${stream === 'main' ? 'hevc' : 'h264'},${rate}`);
     }
     const raw = await soapCall(cam, `<GetProfiles xmlns="${TRT}"/>`, wsseHeader('admin', 'admin123', new Date()));
     assert.equal(raw.status, 200, raw.text);
-    assert.deepEqual([...raw.text.matchAll(/<tt:FrameRateLimit>([^<]*)</g)].map((m) => m[1]), ['13', '5'], 'main, sub');
+    assert.deepEqual(
+      [...raw.text.matchAll(/<tt:FrameRateLimit>([^<]*)</g)].map((m) => m[1]),
+      ['13', '5'],
+      'main, sub',
+    );
     assert.deepEqual([cam.govLength(1, 'main'), cam.govLength(1, 'sub')], [25, 10]);
     for (const bad of [0, 0.5, 61, Number.NaN, '10'] as unknown[]) {
       assert.throws(() => resolveCamera({ host: '127.64.0.99', mainFps: bad as number }), /mainFps must be a number of frames per second from 1 to 60/);

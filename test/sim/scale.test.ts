@@ -52,13 +52,18 @@ describe('simulator at scale', () => {
     const startMs = Date.now() - t0;
     let stopped = false;
     try {
-      t.diagnostic(`${COUNT} devices started in ${startMs} ms (simulator says ${sim.startupMs.devices} ms), rss +${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB`);
+      t.diagnostic(
+        `${COUNT} devices started in ${startMs} ms (simulator says ${sim.startupMs.devices} ms), rss +${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB`,
+      );
       assert.equal(sim.cameras.length, COUNT);
       assert.equal(new Set(sim.cameras.map((c) => c.spec.uuid)).size, COUNT, 'uuids are unique');
       assert.equal(new Set(sim.cameras.map((c) => c.spec.serial)).size, COUNT, 'serials are unique');
       assert.equal(new Set(sim.cameras.map((c) => c.spec.mac)).size, COUNT, 'MACs are unique');
 
-      const answers = await probeAll(sim.cameras.map((c) => c.spec.host), 1500);
+      const answers = await probeAll(
+        sim.cameras.map((c) => c.spec.host),
+        1500,
+      );
       assert.equal(answers.size, COUNT, `${answers.size} of ${COUNT} devices answered the probe`);
       for (const c of sim.cameras) assert.ok(answers.get(c.spec.host)?.includes(c.spec.uuid), `${c.id} answered with its uuid`);
 

@@ -68,7 +68,8 @@ describe('simulator SOAP services', () => {
     const res = await soapCall(cam, `<GetDeviceInformation xmlns="${TDS}"/>`);
     assert.equal(res.status, 401);
     const authHeaders: string[] = [];
-    for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i]?.toLowerCase() === 'www-authenticate') authHeaders.push(res.rawHeaders[i + 1] ?? '');
+    for (let i = 0; i < res.rawHeaders.length; i += 2)
+      if (res.rawHeaders[i]?.toLowerCase() === 'www-authenticate') authHeaders.push(res.rawHeaders[i + 1] ?? '');
     assert.equal(authHeaders.length, 2);
     assert.doesNotMatch(authHeaders[0] ?? '', /algorithm/);
     assert.match(authHeaders[1] ?? '', /algorithm="SHA-256"/);
@@ -120,7 +121,7 @@ describe('simulator SOAP services', () => {
     const client = newCam(cam);
     await connectCam(client);
     // onvif's timeShift = device time - process uptime; compare with the box clock.
-    const deviceNow = (process.uptime() * 1000) + (client.timeShift ?? 0);
+    const deviceNow = process.uptime() * 1000 + (client.timeShift ?? 0);
     assert.ok(Math.abs(deviceNow - (Date.now() + 2 * HOUR)) < 3000, `timeShift should reflect +2 h skew (got ${deviceNow - Date.now()} ms)`);
     const info = await camCall(client.getDeviceInformation.bind(client));
     assert.equal(info?.manufacturer, 'Generic');

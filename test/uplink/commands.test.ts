@@ -68,7 +68,7 @@ test('malformed, unknown and invalid commands get error replies, never a throw',
   assert.match(r.payload.error?.message ?? '', /unknown property "force"/);
 });
 
-test('commands on another site\'s topics, or outside cmd/, are ignored (no handler, no reply)', async () => {
+test("commands on another site's topics, or outside cmd/, are ignored (no handler, no reply)", async () => {
   let ran = 0;
   const d = dispatcher({ ping: async () => ({ ran: ++ran }) });
   assert.equal(await d.handle(req('ping', { schemaVersion: 1, messageId: 'x' }, {}, 'v013')), undefined);
@@ -85,7 +85,10 @@ test('reply topic: MQTT 5 responseTopic, else payload replyTo, else default; nev
   assert.equal(v5.topic, 'camgate/v1/v012/reply/from-props');
   assert.deepEqual(v5.correlationData, Buffer.from([1, 2, 3]));
   assert.equal(v5.payload.correlationId, 'p-corr');
-  const v5only = await reply(d, req('ping', { schemaVersion: 1, messageId: 'x' }, { responseTopic: 'camgate/v1/v012/reply/p', correlationData: Buffer.from('abc') }));
+  const v5only = await reply(
+    d,
+    req('ping', { schemaVersion: 1, messageId: 'x' }, { responseTopic: 'camgate/v1/v012/reply/p', correlationData: Buffer.from('abc') }),
+  );
   assert.equal(v5only.payload.correlationId, 'abc');
   const binary = await reply(d, req('ping', { schemaVersion: 1, messageId: 'x' }, { correlationData: Buffer.from([0, 1, 255]) }));
   assert.equal(binary.payload.correlationId, 'base64:AAH/');
@@ -132,7 +135,10 @@ test('a handler that throws or hangs gets an error reply; CommandError keeps its
 class FakeDriver implements Partial<DeviceDriver> {
   calls: string[] = [];
   offset = 90_000;
-  constructor(readonly target: DriverTarget, readonly credentials?: Credentials) {}
+  constructor(
+    readonly target: DriverTarget,
+    readonly credentials?: Credentials,
+  ) {}
   async reboot() {
     this.calls.push('reboot');
   }
@@ -153,7 +159,9 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
   const db = inventoryWith(dir, 2);
   t.after(() => db.close());
   const cams = listCameras(db);
-  const { config } = agentConfig.load({ env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_PASSWORD: PLANTED, CAMGATE_PASSWORD: PLANTED, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' } });
+  const { config } = agentConfig.load({
+    env: { CAMGATE_SITE_ID: SITE, CAMGATE_BROKER_PASSWORD: PLANTED, CAMGATE_PASSWORD: PLANTED, CAMGATE_BROKER_URLS: 'mqtt://127.0.0.1:1' },
+  });
   const drivers: FakeDriver[] = [];
   const deps: UplinkHandlerDeps = {
     site: SITE,
@@ -179,12 +187,24 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
   assert.equal(reboot.ok, true);
   assert.deepEqual(drivers[0].calls, ['reboot', 'close']);
   assert.equal(drivers[0].target.kind, 'onvif');
-  assert.deepEqual(drivers[0].target, { kind: 'onvif', host: '127.0.9.10', port: 80, path: '/onvif/device_service', endpointUuid: cams[0].device.endpointUuid });
+  assert.deepEqual(drivers[0].target, {
+    kind: 'onvif',
+    host: '127.0.9.10',
+    port: 80,
+    path: '/onvif/device_service',
+    endpointUuid: cams[0].device.endpointUuid,
+  });
   assert.equal(drivers[0].credentials?.password, PLANTED);
 
   const setTime = await run('camera-set-time', { camera: cams[1].id });
   assert.equal(setTime.ok, true);
-  assert.deepEqual(setTime.result, { camera: cams[1].id, device: cams[1].deviceId, setTo: '2025-05-06T07:08:09.000Z', offsetBeforeMs: 90_000, offsetAfterMs: 3 });
+  assert.deepEqual(setTime.result, {
+    camera: cams[1].id,
+    device: cams[1].deviceId,
+    setTo: '2025-05-06T07:08:09.000Z',
+    offsetBeforeMs: 90_000,
+    offsetAfterMs: 3,
+  });
   assert.deepEqual(drivers[1].calls, ['setTime 2025-05-06T07:08:09.000Z', 'close']);
 
   const missing = await run('camera-reboot', { camera: 'no-such-camera' });
@@ -194,7 +214,7 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
   assert.equal(cfg.ok, true);
   const text = JSON.stringify(cfg);
   assert.ok(!text.includes(PLANTED), 'secrets are masked');
-  assert.equal(((cfg.result as { config: { broker: { password: string } } }).config.broker.password), '********');
+  assert.equal((cfg.result as { config: { broker: { password: string } } }).config.broker.password, '********');
 
   const ping = await run('ping');
   assert.equal((ping.result as { bdSeq: number }).bdSeq, 4);
@@ -202,7 +222,10 @@ test('agent handlers: camera-reboot and camera-set-time through the driver with 
   assert.equal((await run('rebirth')).result?.bdSeq, 4);
   // Relay commands are not these handlers' (agent/video/relay/commands.ts, wired in agent.ts):
   // without them the dispatcher answers not-available.
-  for (const [name, args] of [['stream-start', { camera: cams[0].id, target: 'rtmp://127.0.0.1/live/x' }], ['stream-stop', { streamId: 'r1' }]] as const) {
+  for (const [name, args] of [
+    ['stream-start', { camera: cams[0].id, target: 'rtmp://127.0.0.1/live/x' }],
+    ['stream-stop', { streamId: 'r1' }],
+  ] as const) {
     const r = await run(name, args);
     assert.equal(r.error?.code, 'not-available', name);
   }

@@ -11,7 +11,25 @@ import { listCameras } from '../../agent/inventory/cameras';
 import { setDeviceCredentials } from '../../agent/credentials/store';
 import { inventoryWith, tempDir } from './helpers';
 import { PLANTED } from '../agent/helpers';
-import { isUnderSite, parseTopic, segmentProblem, siteTopics, TopicError, birthPayload, direct, eventPayload, metaPayload, metricsPayload, replyPayload, statePayload, statusPayload, COMMAND_NAMES, PAYLOAD_SCHEMAS, validateCommandArgs, validatePayload } from '../../contract';
+import {
+  isUnderSite,
+  parseTopic,
+  segmentProblem,
+  siteTopics,
+  TopicError,
+  birthPayload,
+  direct,
+  eventPayload,
+  metaPayload,
+  metricsPayload,
+  replyPayload,
+  statePayload,
+  statusPayload,
+  COMMAND_NAMES,
+  PAYLOAD_SCHEMAS,
+  validateCommandArgs,
+  validatePayload,
+} from '../../contract';
 import { markHistorical } from '../../agent/uplink/splice';
 
 test('topics: the fixed tree, built and parsed back', () => {
@@ -29,7 +47,15 @@ test('topics: the fixed tree, built and parsed back', () => {
   assert.deepEqual(parseTopic(t.cameraStatus('cam-1')), { kind: 'status', site: 'v012', camera: 'cam-1' });
   assert.deepEqual(parseTopic(t.command('ping')), { kind: 'cmd', site: 'v012', command: 'ping' });
   assert.deepEqual(parseTopic('camgate/v1/v012/reply/central-1'), { kind: 'reply', site: 'v012', rest: ['central-1'] });
-  for (const bad of ['other/v1/v012/state', 'camgate/v1/v012', 'camgate/v1/v012/state/x', 'camgate/v1/v012/cameras/c/other', 'camgate/v1//state', 'camgate/v1/+/state', 'camgate/v1/v012/cmd/Ping']) {
+  for (const bad of [
+    'other/v1/v012/state',
+    'camgate/v1/v012',
+    'camgate/v1/v012/state/x',
+    'camgate/v1/v012/cameras/c/other',
+    'camgate/v1//state',
+    'camgate/v1/+/state',
+    'camgate/v1/v012/cmd/Ping',
+  ]) {
     assert.equal(parseTopic(bad), undefined, bad);
   }
 });
@@ -57,14 +83,74 @@ test('every payload builder produces a payload its schema accepts; historical an
   const cases: Array<[string, Record<string, unknown>]> = [
     ['state', statePayload('v012', 'online', { bdSeq: 3, observedAt: at })],
     ['state', statePayload('v012', 'offline', { bdSeq: 3, observedAt: at, reason: 'will' })],
-    ['birth', birthPayload('v012', { bdSeq: 3, bootId: 'b', version: '0.1.0', siteName: 'X', protocolVersion: 5, observedAt: at, cameras: cameras.map(summarizeCamera), reason: 'connect' })],
+    [
+      'birth',
+      birthPayload('v012', {
+        bdSeq: 3,
+        bootId: 'b',
+        version: '0.1.0',
+        siteName: 'X',
+        protocolVersion: 5,
+        observedAt: at,
+        cameras: cameras.map(summarizeCamera),
+        reason: 'connect',
+      }),
+    ],
     ['meta', direct(metaPayload('v012', cameraMetaRecord(cameras[0]), at))],
     ['meta', outboxLike(metaPayload('v012', cameraMetaRecord(cameras[0]), at), 7)],
     ['status', direct(statusPayload('v012', statusFromInventory(cameras[0]), at))],
-    ['status', outboxLike(statusPayload('v012', { camera: cameras[0].id, state: 'degraded', since: at.toISOString(), lastSeen: at.toISOString(), clockOffsetMs: 12, picture: { ok: false, faults: ['black'], checkedAt: at.toISOString() } }, at), 8)],
+    [
+      'status',
+      outboxLike(
+        statusPayload(
+          'v012',
+          {
+            camera: cameras[0].id,
+            state: 'degraded',
+            since: at.toISOString(),
+            lastSeen: at.toISOString(),
+            clockOffsetMs: 12,
+            picture: { ok: false, faults: ['black'], checkedAt: at.toISOString() },
+          },
+          at,
+        ),
+        8,
+      ),
+    ],
     ['event', outboxLike(eventPayload('v012', { type: 'camera-offline', severity: 'alarm', camera: cameras[0].id, message: 'down' }, at), 9)],
-    ['event', outboxLike(eventPayload('v012', dropEvent({ reason: 'quota', dropped: [{ dropClass: DropClass.Metric, count: 10, fromSeq: 1, toSeq: 10 }, { dropClass: DropClass.PeriodicStatus, count: 2, fromSeq: 3, toSeq: 4 }] }), at), 10)],
-    ['metrics', outboxLike(metricsPayload('v012', { host: { loadAvg1: 0.5, memTotalBytes: 1, memFreeBytes: 1, uptimeSec: 1, cpus: 2 }, agent: { rssBytes: 1, heapUsedBytes: 1, uptimeSec: 1, cameras: 2 }, outbox: null, uplink: { connected: true, bdSeq: 3, connects: 1, url: 'mqtt://x' } }, at), 11)],
+    [
+      'event',
+      outboxLike(
+        eventPayload(
+          'v012',
+          dropEvent({
+            reason: 'quota',
+            dropped: [
+              { dropClass: DropClass.Metric, count: 10, fromSeq: 1, toSeq: 10 },
+              { dropClass: DropClass.PeriodicStatus, count: 2, fromSeq: 3, toSeq: 4 },
+            ],
+          }),
+          at,
+        ),
+        10,
+      ),
+    ],
+    [
+      'metrics',
+      outboxLike(
+        metricsPayload(
+          'v012',
+          {
+            host: { loadAvg1: 0.5, memTotalBytes: 1, memFreeBytes: 1, uptimeSec: 1, cpus: 2 },
+            agent: { rssBytes: 1, heapUsedBytes: 1, uptimeSec: 1, cameras: 2 },
+            outbox: null,
+            uplink: { connected: true, bdSeq: 3, connects: 1, url: 'mqtt://x' },
+          },
+          at,
+        ),
+        11,
+      ),
+    ],
     ['reply', replyPayload('v012', { command: 'ping', requestId: 'r', correlationId: null, ok: true, result: {} }, at)],
     ['reply', replyPayload('v012', { command: 'x', requestId: null, correlationId: 'c', ok: false, error: { code: 'unknown-command', message: 'no' } }, at)],
   ];
@@ -87,7 +173,10 @@ test('every payload builder produces a payload its schema accepts; historical an
   assert.ok(!validatePayload('state', { ...good, kind: 'birth' }).ok);
   assert.ok(!validatePayload('state', { ...good, extra: 1 }).ok);
   assert.ok(!validatePayload('state', { ...good, historical: false }).ok);
-  assert.ok(!validatePayload('event', { ...eventPayload('v012', { type: 'outbox-drop', severity: 'warning', message: 'x', detail: { reason: 'quota' } }, at), seq: 1 }).ok);
+  assert.ok(
+    !validatePayload('event', { ...eventPayload('v012', { type: 'outbox-drop', severity: 'warning', message: 'x', detail: { reason: 'quota' } }, at), seq: 1 })
+      .ok,
+  );
   // Message ids are unique.
   const ids = new Set(Array.from({ length: 1000 }, () => statePayload('v', 'online', { bdSeq: 0, observedAt: at }).messageId));
   assert.equal(ids.size, 1000);
@@ -126,7 +215,10 @@ test('the schema files: every payload kind and command has one, all valid JSON w
 
 test('reconnect schedule: failover through the URLs, doubling per pass, jittered, capped', () => {
   const urls = ['mqtt://a', 'mqtt://b', 'mqtt://c'];
-  assert.deepEqual([0, 1, 2, 3, 4].map((a) => urlForAttempt(urls, a)), ['mqtt://a', 'mqtt://b', 'mqtt://c', 'mqtt://a', 'mqtt://b']);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((a) => urlForAttempt(urls, a)),
+    ['mqtt://a', 'mqtt://b', 'mqtt://c', 'mqtt://a', 'mqtt://b'],
+  );
   const hi = () => 0.999999;
   const lo = () => 0;
   assert.equal(reconnectDelay(0, 3, 1000, 60000, hi), 0);
@@ -145,5 +237,8 @@ test('connect errors read as one clear line that names the setting', () => {
   assert.match(describeConnectError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), url), /connection refused/);
   assert.match(describeConnectError(Object.assign(new Error('Connection refused: Bad username or password'), { code: 4 }), url), /bad user name or password/);
   assert.match(describeConnectError(Object.assign(new Error('Connection refused: Not authorized'), { code: 0x87 }), url), /not authorized/);
-  assert.match(describeConnectError(Object.assign(new Error('x'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), url), /requires a client certificate/);
+  assert.match(
+    describeConnectError(Object.assign(new Error('x'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), url),
+    /requires a client certificate/,
+  );
 });

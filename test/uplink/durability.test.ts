@@ -138,7 +138,9 @@ test('kill -9 loop: every event that entered the outbox is delivered; duplicates
   }
   for (const n of expected) assert.equal(idsByN.get(n)?.size, 1, `event ${n} delivered under ${idsByN.get(n)?.size ?? 0} message ids`);
   const duplicates = sub.messages.length - idsByN.size;
-  t.diagnostic(`runs ${kills + 1} (${offlineRuns.size} without broker), committed offline ${committedOffline}, kill delays ${killDelays.join(',')} ms, committed ${committed.size}, delivered ${sub.messages.length} (${duplicates} duplicates), historical ${sub.messages.filter((m) => m.json.historical).length}`);
+  t.diagnostic(
+    `runs ${kills + 1} (${offlineRuns.size} without broker), committed offline ${committedOffline}, kill delays ${killDelays.join(',')} ms, committed ${committed.size}, delivered ${sub.messages.length} (${duplicates} duplicates), historical ${sub.messages.filter((m) => m.json.historical).length}`,
+  );
 });
 
 test('camgate run: SIGKILL → the broker publishes the Will (offline, retained); the restart has the next bdSeq', { timeout: 60_000 }, async (t) => {

@@ -44,7 +44,13 @@ export interface Recorder {
 
 /** Connects, subscribes to `filters` (QoS 1) and records every message. Closed by t.after. */
 export async function recorder(t: TestContext, url: string, filters: string | string[], options: IClientOptions = {}): Promise<Recorder> {
-  const client = connect(url, { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 5, clientId: `rec-${Math.random().toString(16).slice(2)}`, ...options });
+  const client = connect(url, {
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    protocolVersion: 5,
+    clientId: `rec-${Math.random().toString(16).slice(2)}`,
+    ...options,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -82,7 +88,14 @@ export async function recorder(t: TestContext, url: string, filters: string | st
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${messages.length} message(s): ${messages.slice(-5).map((m) => `${m.topic} ${m.text.slice(0, 160)}`).join(' | ')}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; got ${messages.length} message(s): ${messages
+              .slice(-5)
+              .map((m) => `${m.topic} ${m.text.slice(0, 160)}`)
+              .join(' | ')}`,
+          ),
+        );
       }, timeoutMs);
       waiters.add(check);
     });

@@ -67,7 +67,11 @@ test('outbox crash safety: SIGKILL at random moments loses, duplicates and reord
   assert.ok(reported.size > 0);
 
   const db = new Database(file, { readonly: true });
-  const rows = db.prepare("SELECT seq, json_extract(payload, '$.seq') AS pseq, json_extract(payload, '$.k') AS k FROM messages ORDER BY seq").all() as Array<{ seq: number; pseq: number; k: number }>;
+  const rows = db.prepare("SELECT seq, json_extract(payload, '$.seq') AS pseq, json_extract(payload, '$.k') AS k FROM messages ORDER BY seq").all() as Array<{
+    seq: number;
+    pseq: number;
+    k: number;
+  }>;
   db.close();
   const stored = new Set<number>();
   let prevK = -1;

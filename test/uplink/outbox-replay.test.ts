@@ -25,11 +25,14 @@ function fakeBroker(opts: { failAt?: number; delay?: () => number } = {}) {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     return new Promise((resolve, reject) => {
-      setTimeout(() => {
-        inFlight--;
-        if (opts.failAt !== undefined && msg.seq >= opts.failAt) reject(new Error(`connection lost at ${msg.seq}`));
-        else resolve();
-      }, opts.delay ? opts.delay() : Math.floor(Math.random() * 3));
+      setTimeout(
+        () => {
+          inFlight--;
+          if (opts.failAt !== undefined && msg.seq >= opts.failAt) reject(new Error(`connection lost at ${msg.seq}`));
+          else resolve();
+        },
+        opts.delay ? opts.delay() : Math.floor(Math.random() * 3),
+      );
     });
   };
   return { publish, sent, stats: () => ({ inFlight, maxInFlight }) };
@@ -42,13 +45,19 @@ test('replay: drains everything in seq order within the window and acks it all',
   const spy = { read: ob.read.bind(ob), ack: (s: readonly number[]) => (acks.push([...s]), ob.ack(s)) };
   const result = await replay({ outbox: spy, publish: broker.publish, window: 50, readBatch: 300, ackBatch: 200 });
   assert.deepEqual(result, { reason: 'drained', published: 2500, lastSeq: 2500 });
-  assert.deepEqual(broker.sent, Array.from({ length: 2500 }, (_, i) => i + 1));
+  assert.deepEqual(
+    broker.sent,
+    Array.from({ length: 2500 }, (_, i) => i + 1),
+  );
   assert.ok(broker.stats().maxInFlight <= 50);
   assert.ok(broker.stats().maxInFlight > 1, 'publishes overlapped');
   assert.equal(ob.stats().depth, 0);
   assert.ok(acks.every((a) => a.length <= 200));
   assert.ok(acks.length >= 2500 / 200);
-  assert.deepEqual(acks.flat().sort((a, b) => a - b), broker.sent);
+  assert.deepEqual(
+    acks.flat().sort((a, b) => a - b),
+    broker.sent,
+  );
 });
 
 test('replay: window 1 publishes strictly one after the other', async (t) => {
@@ -81,7 +90,10 @@ test('replay: on a failed publish it starts nothing new, lets the in-flight ones
   const again = fakeBroker();
   const r2 = await replay({ outbox: ob, publish: again.publish, window: 8 });
   assert.equal(r2.reason, 'drained');
-  assert.deepEqual(again.sent, Array.from({ length: 61 }, (_, i) => i + 40));
+  assert.deepEqual(
+    again.sent,
+    Array.from({ length: 61 }, (_, i) => i + 40),
+  );
   assert.equal(ob.stats().depth, 0);
 });
 
@@ -97,7 +109,10 @@ test('replay: a publish that throws synchronously counts as a failure', async (t
   });
   assert.equal(result.reason, 'failed');
   assert.equal(result.published, 2);
-  assert.deepEqual(ob.read(0, 10).map((m) => m.seq), [3, 4, 5]);
+  assert.deepEqual(
+    ob.read(0, 10).map((m) => m.seq),
+    [3, 4, 5],
+  );
 });
 
 test('replay: shouldYield stops it between messages; afterSeq resumes', async (t) => {
@@ -111,7 +126,10 @@ test('replay: shouldYield stops it between messages; afterSeq resumes', async (t
   assert.equal(ob.stats().oldestSeq, 21);
   const r2 = await replay({ outbox: ob, publish: broker.publish, window: 5, afterSeq: r1.lastSeq });
   assert.deepEqual(r2, { reason: 'drained', published: 30, lastSeq: 50 });
-  assert.deepEqual(broker.sent, Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    broker.sent,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
 });
 
 test('replay: messages enqueued while it runs are sent too, after the older ones', async (t) => {
@@ -131,7 +149,10 @@ test('replay: messages enqueued while it runs are sent too, after the older ones
     },
   });
   assert.equal(result.reason, 'drained');
-  assert.deepEqual(broker.sent, Array.from({ length: 101 }, (_, i) => i + 1));
+  assert.deepEqual(
+    broker.sent,
+    Array.from({ length: 101 }, (_, i) => i + 1),
+  );
   assert.equal(ob.stats().depth, 0);
 });
 
@@ -139,7 +160,12 @@ test('replay: an ack that fails stops it and reports the error', async (t) => {
   const ob = await filled(t, 20);
   const broker = fakeBroker();
   const result = await replay({
-    outbox: { read: ob.read.bind(ob), ack: () => { throw new Error('disk I/O error'); } },
+    outbox: {
+      read: ob.read.bind(ob),
+      ack: () => {
+        throw new Error('disk I/O error');
+      },
+    },
     publish: broker.publish,
     window: 4,
     ackBatch: 5,

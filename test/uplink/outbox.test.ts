@@ -44,7 +44,14 @@ test('outbox: seq starts at 1, is written first into the payload, and read() ret
   const s2 = await ob.enqueue({ topic: 'camgate/v1/s1/status', payload: {}, dropClass: DropClass.PeriodicStatus, retain: true });
   assert.deepEqual([s1, s2], [1, 2]);
   assert.deepEqual(ob.read(0, 10), [
-    { seq: 1, topic: 'camgate/v1/s1/events', payload: '{"seq":1,"type":"x","n":"é中😀"}', retain: false, dropClass: DropClass.Transition, enqueuedAt: 1_700_000_000_000 },
+    {
+      seq: 1,
+      topic: 'camgate/v1/s1/events',
+      payload: '{"seq":1,"type":"x","n":"é中😀"}',
+      retain: false,
+      dropClass: DropClass.Transition,
+      enqueuedAt: 1_700_000_000_000,
+    },
     { seq: 2, topic: 'camgate/v1/s1/status', payload: '{"seq":2}', retain: true, dropClass: DropClass.PeriodicStatus, enqueuedAt: 1_700_000_000_001 },
   ]);
   assert.deepEqual(JSON.parse(ob.read(0, 1)[0].payload), { seq: 1, type: 'x', n: 'é中😀' });
@@ -70,7 +77,10 @@ test('outbox: seq is strictly increasing and persists across reopen, even after 
   const seqs: number[] = [];
   for (let i = 0; i < 3; i++) seqs.push(await ob.enqueue(input({ i })));
   assert.deepEqual(seqs, [7, 8, 9]);
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [6, 7, 8, 9]);
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [6, 7, 8, 9],
+  );
 });
 
 test('outbox: read(afterSeq, limit) pages oldest first', async (t) => {
@@ -84,9 +94,18 @@ test('outbox: read(afterSeq, limit) pages oldest first', async (t) => {
     pages.push(page.map((m) => m.seq));
     after = page[page.length - 1].seq;
   }
-  assert.deepEqual(pages.map((p) => p.length), [10, 10, 5]);
-  assert.deepEqual(pages.flat(), Array.from({ length: 25 }, (_, i) => i + 1));
-  assert.deepEqual(ob.read(7, 2).map((m) => m.seq), [8, 9]);
+  assert.deepEqual(
+    pages.map((p) => p.length),
+    [10, 10, 5],
+  );
+  assert.deepEqual(
+    pages.flat(),
+    Array.from({ length: 25 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    ob.read(7, 2).map((m) => m.seq),
+    [8, 9],
+  );
   assert.deepEqual(ob.read(25, 10), []);
   assert.deepEqual(ob.read(0, 0), []);
 });
@@ -99,7 +118,10 @@ test('outbox: ack removes, is idempotent, ignores unknown seqs, and keeps the st
   ob.ack([2, 4, 6]);
   ob.ack([4, 99, 1000, -1]);
   ob.ack([]);
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [1, 3, 5, 7, 8, 9, 10]);
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [1, 3, 5, 7, 8, 9, 10],
+  );
   const real = truth(file);
   const stats = ob.stats();
   assert.equal(stats.depth, 7);
@@ -134,7 +156,10 @@ test('outbox group commit: nothing is visible before the promise resolves; a ful
   const ps = Array.from({ length: 25 }, (_, i) => ob.enqueue(input({ i })));
   // 2 full batches of 10 were committed synchronously by enqueue(); 5 wait for the next tick.
   assert.equal(ob.stats().depth, 21);
-  assert.deepEqual(await Promise.all(ps), Array.from({ length: 25 }, (_, i) => i + 2));
+  assert.deepEqual(
+    await Promise.all(ps),
+    Array.from({ length: 25 }, (_, i) => i + 2),
+  );
   assert.equal(ob.stats().depth, 26);
 });
 
@@ -158,7 +183,10 @@ test('outbox: a failed batch transaction rejects its promises, later batches sti
   other.prepare("INSERT INTO messages (seq, topic_id, drop_class, retain, enqueued_at, payload) VALUES (3, 1, 0, 0, 0, '{}')").run();
   other.close();
   const results = await Promise.allSettled([ob.enqueue(input({ a: 2 })), ob.enqueue(input({ a: 3 }))]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   assert.equal(ob.stats().depth, 1, 'the failed batch left no trace in the accounting');
   assert.equal(await ob.enqueue(input({ a: 4 })), 4);
   assert.deepEqual(truth(file).seqs, [1, 3, 4]);
@@ -195,18 +223,30 @@ test('outbox quota: drops Metric oldest first, then PeriodicStatus, Transition o
   assert.deepEqual(reports.pop(), { reason: 'quota', dropped: [{ dropClass: M, count: 1, fromSeq: 4, toSeq: 4 }] });
   await put(T); // 9 -> Metric 7 (the last Metric)
   assert.deepEqual(reports.pop(), { reason: 'quota', dropped: [{ dropClass: M, count: 1, fromSeq: 7, toSeq: 7 }] });
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [1, 3, 5, 6, 8, 9]);
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [1, 3, 5, 6, 8, 9],
+  );
   await put(T); // 10 -> no Metric left: oldest PeriodicStatus (3)
   assert.deepEqual(reports.pop(), { reason: 'quota', dropped: [{ dropClass: P, count: 1, fromSeq: 3, toSeq: 3 }] });
   await put(T); // 11 -> PeriodicStatus 5
   await put(T); // 12 -> PeriodicStatus 8 (the last)
-  assert.deepEqual(reports.splice(0).map((r) => r.dropped[0].fromSeq), [5, 8]);
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [1, 6, 9, 10, 11, 12]);
+  assert.deepEqual(
+    reports.splice(0).map((r) => r.dropped[0].fromSeq),
+    [5, 8],
+  );
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [1, 6, 9, 10, 11, 12],
+  );
   await put(M); // 13 -> a new Metric is the only non-Transition: it goes, the Transitions stay
   assert.deepEqual(reports.pop(), { reason: 'quota', dropped: [{ dropClass: M, count: 1, fromSeq: 13, toSeq: 13 }] });
   await put(T); // 14 -> only Transitions left: the oldest goes
   assert.deepEqual(reports.pop(), { reason: 'quota', dropped: [{ dropClass: T, count: 1, fromSeq: 1, toSeq: 1 }] });
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [6, 9, 10, 11, 12, 14]);
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [6, 9, 10, 11, 12, 14],
+  );
   const stats = ob.stats();
   assert.equal(stats.droppedTotal, 8);
   assert.equal(stats.bytes, 6 * ROW);
@@ -235,7 +275,10 @@ test('outbox quota: one drop spanning classes drops down to the low-water mark a
       ],
     },
   ]);
-  assert.deepEqual(ob.read(0, 100).map((m) => m.seq), [3, 6, 9, 10, 11]);
+  assert.deepEqual(
+    ob.read(0, 100).map((m) => m.seq),
+    [3, 6, 9, 10, 11],
+  );
   assert.equal(ob.stats().bytes, 5 * ROW);
   assert.equal(ob.stats().droppedTotal, 6);
 });

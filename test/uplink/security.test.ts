@@ -102,7 +102,7 @@ async function client(url: string, options: Parameters<typeof connect>[1]): Prom
   return c;
 }
 
-test('ACL: the broker refuses a site writing under another site\'s prefix (MQTT 5 PUBACK 0x87; never delivered)', async (t) => {
+test("ACL: the broker refuses a site writing under another site's prefix (MQTT 5 PUBACK 0x87; never delivered)", async (t) => {
   const mq = await startMosquitto({ passwords: { v012: 'p1', v013: 'p2', central: 'pc' }, acl: siteAcl() });
   t.after(() => {
     if (process.env.CAMGATE_TEST_BROKER_LOG) console.error(mq.log());
@@ -128,7 +128,11 @@ test('ACL: the broker refuses a site writing under another site\'s prefix (MQTT 
       c.end(true);
     }
   };
-  for (const [topic, retain] of [['camgate/v1/v012/state', true], ['camgate/v1/v012/events', false], ['camgate/v1/v012/cmd/camera-reboot', false]] as const) {
+  for (const [topic, retain] of [
+    ['camgate/v1/v012/state', true],
+    ['camgate/v1/v012/events', false],
+    ['camgate/v1/v012/cmd/camera-reboot', false],
+  ] as const) {
     const refused = await forbidden(topic, retain);
     // MQTT 5: PUBACK reason code 0x87 (not authorized); the PUBACK precedes any disconnect on the wire.
     assert.ok(refused instanceof ErrorWithReasonCode, `${topic}: expected a PUBACK error, got ${String(refused)}`);
@@ -154,8 +158,11 @@ test('ACL: the broker refuses a site writing under another site\'s prefix (MQTT 
   await central.waitFor((m) => m.topic === 'camgate/v1/v012/events' && m.json.marker === true);
   await sleep(200);
   const forged = central.messages.filter((m) => m.topic.startsWith('camgate/v1/v012/') && (m.json.forged === true || m.topic.includes('/cmd/')));
-  assert.deepEqual(forged.map((m) => m.topic), []);
-  assert.deepEqual(snooped, [], 'another site never reads this site\'s topics');
+  assert.deepEqual(
+    forged.map((m) => m.topic),
+    [],
+  );
+  assert.deepEqual(snooped, [], "another site never reads this site's topics");
   // The central may write commands to any site.
   const centralPub = await client(mq.url, { username: 'central', password: 'pc', protocolVersion: 5, clientId: 'central-pub' });
   t.after(() => centralPub.end(true));
@@ -168,16 +175,17 @@ test('the shipped config/mosquitto/mosquitto.conf (mTLS + acl.example) runs and 
     mutualTls: true,
     rawConfig: ({ port, dir, pki }) => {
       writeFileSync(join(dir, 'acl'), siteAcl());
-      return readFileSync(join(EXAMPLE_DIR, 'mosquitto.conf'), 'utf8')
-        .replace(/^listener 8883$/m, `listener ${port} 127.0.0.1`)
-        .replace('/etc/mosquitto/camgate/ca.pem', pki!.caFile)
-        .replace('/etc/mosquitto/camgate/server.pem', pki!.server.certFile)
-        .replace('/etc/mosquitto/camgate/server.key', pki!.server.keyFile)
-        .replace('/etc/mosquitto/camgate/acl', join(dir, 'acl'))
-        .replace(/^persistence true$/m, 'persistence false')
-        .replace(/^persistence_location .*$/m, '')
-        .replace(/^log_dest syslog$/m, 'log_dest stderr')
-        + `user ${userInfo().username}\n`;
+      return (
+        readFileSync(join(EXAMPLE_DIR, 'mosquitto.conf'), 'utf8')
+          .replace(/^listener 8883$/m, `listener ${port} 127.0.0.1`)
+          .replace('/etc/mosquitto/camgate/ca.pem', pki!.caFile)
+          .replace('/etc/mosquitto/camgate/server.pem', pki!.server.certFile)
+          .replace('/etc/mosquitto/camgate/server.key', pki!.server.keyFile)
+          .replace('/etc/mosquitto/camgate/acl', join(dir, 'acl'))
+          .replace(/^persistence true$/m, 'persistence false')
+          .replace(/^persistence_location .*$/m, '')
+          .replace(/^log_dest syslog$/m, 'log_dest stderr') + `user ${userInfo().username}\n`
+      );
     },
   });
   t.after(() => mq.stop());
@@ -191,7 +199,10 @@ test('the shipped config/mosquitto/mosquitto.conf (mTLS + acl.example) runs and 
   const other = pki.client('v013');
   const intruder = await client(mq.url, { ca: pki.ca, cert: other.cert, key: other.key, protocolVersion: 5 });
   t.after(() => intruder.end(true));
-  const err = await intruder.publishAsync(`camgate/v1/${SITE}/state`, '{"forged":true}', { qos: 1 }).then(() => undefined, (e: unknown) => e);
+  const err = await intruder.publishAsync(`camgate/v1/${SITE}/state`, '{"forged":true}', { qos: 1 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.equal((err as ErrorWithReasonCode | undefined)?.code, 0x87);
   // A command from the central reaches the site and is answered.
   await central.client.publishAsync(`camgate/v1/${SITE}/cmd/ping`, JSON.stringify({ schemaVersion: 1, messageId: 'p1' }), { qos: 1 });

@@ -50,7 +50,10 @@ test('connect sequence: birth first, state online, retained meta and status of e
   const late = await recorder(t, mq.url, `camgate/v1/${SITE}/#`);
   await late.waitUntil((all) => all.length >= 7, 5000, 'retained messages');
   await sleep(200);
-  assert.deepEqual(late.messages.map((m) => m.retain), late.messages.map(() => true));
+  assert.deepEqual(
+    late.messages.map((m) => m.retain),
+    late.messages.map(() => true),
+  );
   assert.equal(late.on(`camgate/v1/${SITE}/birth`).length, 0);
   assert.equal(late.on(`camgate/v1/${SITE}/state`)[0].json.state, 'online');
   assert.equal(late.messages.filter((m) => m.topic.endsWith('/meta')).length, 3);
@@ -110,9 +113,15 @@ test('reconnect order: birth, state, meta/status, then the backlog in seq order,
   await rec.waitUntil((all) => all.filter((m) => m.json.historical === true).length === 51, 10_000, 'backlog');
   const kinds = rec.messages.map((m) => (m.json.historical ? 'H' : m.topic.split('/').pop()));
   assert.deepEqual(kinds.slice(0, 4), ['birth', 'state', 'meta', 'status']);
-  assert.ok(kinds.slice(4).every((k) => k === 'H'), kinds.join(','));
+  assert.ok(
+    kinds.slice(4).every((k) => k === 'H'),
+    kinds.join(','),
+  );
   const backlog = rec.messages.filter((m) => m.json.historical === true);
-  assert.deepEqual(backlog.map((m) => m.json.seq), [...seqs, seqs[seqs.length - 1] + 1]);
+  assert.deepEqual(
+    backlog.map((m) => m.json.seq),
+    [...seqs, seqs[seqs.length - 1] + 1],
+  );
   for (const m of backlog) {
     assert.equal(m.retain, false, 'historical messages are never retained');
     assertValid(m);
@@ -140,7 +149,13 @@ test('a live alarm enqueued during a big backlog replay arrives before the backl
   const N = 20_000;
   const pending: Promise<number>[] = [];
   for (let i = 0; i < N; i++) {
-    pending.push(outbox.enqueue({ topic: uplink.session.topics.metrics, payload: { schemaVersion: 1, kind: 'metrics', messageId: `m${i}`, site: SITE, observedAt: new Date().toISOString(), i }, dropClass: DropClass.Metric }));
+    pending.push(
+      outbox.enqueue({
+        topic: uplink.session.topics.metrics,
+        payload: { schemaVersion: 1, kind: 'metrics', messageId: `m${i}`, site: SITE, observedAt: new Date().toISOString(), i },
+        dropClass: DropClass.Metric,
+      }),
+    );
   }
   await Promise.all(pending);
   const rec = await recorder(t, mq.url, `camgate/v1/${SITE}/#`);
@@ -165,7 +180,10 @@ test('a live alarm enqueued during a big backlog replay arrives before the backl
   assert.equal(rec.messages[alarmAt].json.historical, undefined);
   // Backlog order preserved.
   const hs = rec.messages.filter((m) => m.json.historical === true).map((m) => m.json.seq as number);
-  assert.ok(hs.every((s, i) => i === 0 || s > hs[i - 1]), 'backlog in seq order');
+  assert.ok(
+    hs.every((s, i) => i === 0 || s > hs[i - 1]),
+    'backlog in seq order',
+  );
 });
 
 function commandHandlers(calls: string[]): CommandHandlers {
@@ -185,7 +203,13 @@ for (const protocolVersion of [5, 4] as const) {
   test(`commands round trip over MQTT ${protocolVersion === 5 ? '5 (responseTopic/correlationData)' : '3.1.1 (replyTo/correlationId in the payload)'}; errors; other sites' topics are never acted on`, async (t) => {
     const { mq, dir, db } = await brokerAndInventory(t, 1);
     const calls: string[] = [];
-    const uplink = makeUplink(t, { site: SITE, db, outbox: openTestOutbox(t, dir), broker: broker([mq.url], { protocolVersion }), handlers: () => commandHandlers(calls) });
+    const uplink = makeUplink(t, {
+      site: SITE,
+      db,
+      outbox: openTestOutbox(t, dir),
+      broker: broker([mq.url], { protocolVersion }),
+      handlers: () => commandHandlers(calls),
+    });
     // A second agent for another site on the same broker, to show its commands never reach us.
     const central = await recorder(t, mq.url, [`camgate/v1/${SITE}/reply/#`, `camgate/v1/${SITE}/reply`], { protocolVersion });
     uplink.start();
@@ -214,7 +238,9 @@ for (const protocolVersion of [5, 4] as const) {
 
     // Malformed and unknown commands get an error reply on the default reply topic; the agent carries on.
     await send('ping', '{not json');
-    const bad = await central.waitFor((m) => m.topic === `camgate/v1/${SITE}/reply` && m.json.ok === false && (m.json.error as { code: string }).code === 'malformed');
+    const bad = await central.waitFor(
+      (m) => m.topic === `camgate/v1/${SITE}/reply` && m.json.ok === false && (m.json.error as { code: string }).code === 'malformed',
+    );
     assertValid(bad);
     await send('self-destruct', { schemaVersion: 1, messageId: 'req-2' });
     const unknown = await central.waitFor((m) => m.json.requestId === 'req-2');

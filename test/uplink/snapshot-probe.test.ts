@@ -107,7 +107,14 @@ test('snapshot and probe-now against simulated cameras: JPEG with Digest, auth/g
   assert.match(badProfile.error?.message ?? '', new RegExp(ids['127.52.0.2']));
 
   // without a stored snapshot URI the driver is asked for one.
-  db.prepare('UPDATE cameras SET profiles = ? WHERE id = ?').run(JSON.stringify(listCameras(db).find((c) => c.id === ids['127.52.0.3'])!.profiles.map((p) => ({ ...p, snapshotUri: undefined }))), ids['127.52.0.3']);
+  db.prepare('UPDATE cameras SET profiles = ? WHERE id = ?').run(
+    JSON.stringify(
+      listCameras(db)
+        .find((c) => c.id === ids['127.52.0.3'])!
+        .profiles.map((p) => ({ ...p, snapshotUri: undefined })),
+    ),
+    ids['127.52.0.3'],
+  );
   const asked = await run('snapshot', { camera: ids['127.52.0.3'] });
   assert.equal(asked.ok, true, JSON.stringify(asked.error));
 
@@ -148,7 +155,11 @@ test('snapshot and probe-now against simulated cameras: JPEG with Digest, auth/g
   // probe-now, all: reachable ones and error entries for the rest, never a failed command.
   const all = await run('probe-now', {});
   assert.equal(all.ok, true, JSON.stringify(all.error));
-  const res = all.result as { probed: number; reachable: number; cameras: Array<{ camera: string; reachable: boolean; clockOffsetMs: number | null; error?: { code: string; message: string } }> };
+  const res = all.result as {
+    probed: number;
+    reachable: number;
+    cameras: Array<{ camera: string; reachable: boolean; clockOffsetMs: number | null; error?: { code: string; message: string } }>;
+  };
   assert.equal(res.probed, 5);
   const by = (host: string) => res.cameras.find((c) => c.camera === ids[host])!;
   assert.equal(by('127.52.0.2').reachable, true);
@@ -188,7 +199,12 @@ test('http-fetch: Basic when only Basic is offered, Digest without qop, deadline
   await assert.rejects(httpGet(`http://127.52.1.2:${port}/silent`, { timeoutMs: 300, maxBytes: 100 }), { code: 'timeout' });
   assert.ok(Date.now() - started < 2000);
   // RFC 2617 example (no qop, legacy): response computed the RFC 2069 way.
-  const h = authorizationFor(['Digest realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"'], { username: 'Mufasa', password: 'Circle Of Life' }, 'GET', '/dir/index.html');
+  const h = authorizationFor(
+    ['Digest realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"'],
+    { username: 'Mufasa', password: 'Circle Of Life' },
+    'GET',
+    '/dir/index.html',
+  );
   assert.match(h ?? '', /response="670fd8c2df070c60b045671b8b24ff02"/);
   assert.doesNotMatch(h ?? '', /qop=/);
   // RFC 2617 example with qop=auth.

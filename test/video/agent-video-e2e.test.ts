@@ -78,7 +78,14 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
   };
   const command = async (name: string, args: Record<string, unknown>, messageId: string): Promise<Record<string, unknown>> => {
     await centre.publishAsync(`camgate/v1/${SITE}/cmd/${name}`, JSON.stringify({ schemaVersion: 1, messageId, args }), { qos: 1 });
-    return waitFor(() => received.find((m) => /\/reply(\/|$)/.test(m.topic) && (m.payload.messageId === messageId || m.payload.correlationId === messageId || m.payload.requestId === messageId))?.payload, `the reply to ${name}`);
+    return waitFor(
+      () =>
+        received.find(
+          (m) =>
+            /\/reply(\/|$)/.test(m.topic) && (m.payload.messageId === messageId || m.payload.correlationId === messageId || m.payload.requestId === messageId),
+        )?.payload,
+      `the reply to ${name}`,
+    );
   };
 
   // The live page lists the camera (no URIs, no credentials).
@@ -94,9 +101,15 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
       ws.on('error', reject);
     });
     await firstBinary;
-    await waitFor(() => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'start'), 'the live-view start audit');
+    await waitFor(
+      () => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'start'),
+      'the live-view start audit',
+    );
     ws.close();
-    const end = await waitFor(() => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'end'), 'the live-view end audit');
+    const end = await waitFor(
+      () => received.find((m) => m.topic.endsWith('/events') && m.payload.type === 'audit' && (m.payload.detail as { phase?: string }).phase === 'end'),
+      'the live-view end audit',
+    );
     assert.equal(end.payload.camera, camera);
     assert.deepEqual(Object.keys(end.payload.detail as object).sort(), ['action', 'durationSec', 'mode', 'phase', 'remote', 'startedAt', 'stream', 'user']);
     assert.equal((end.payload.detail as { action: string }).action, 'live-view');
@@ -119,7 +132,13 @@ test('video through the agent: stream-start over MQTT relays to the centre, metr
     () =>
       [...received]
         .reverse()
-        .find((m) => m.topic.endsWith('/metrics') && ((m.payload.video as { relays?: Array<{ state: string; fps: number | null }> })?.relays ?? []).some((r) => r.state === 'running' && (r.fps ?? 0) > 0))?.payload,
+        .find(
+          (m) =>
+            m.topic.endsWith('/metrics') &&
+            ((m.payload.video as { relays?: Array<{ state: string; fps: number | null }> })?.relays ?? []).some(
+              (r) => r.state === 'running' && (r.fps ?? 0) > 0,
+            ),
+        )?.payload,
     'metrics with a running relay',
   );
   const video = metrics.video as { ffmpeg: { relay: number }; relays: Array<{ streamId: string; bitrateKbps: number | null }> };

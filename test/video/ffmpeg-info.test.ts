@@ -22,7 +22,11 @@ const captured = () => ({
 describe('ffmpeg info parsing (captured ffmpeg 5.1 output)', () => {
   it('version', () => {
     assert.deepEqual(parseVersion(cap('version')), { version: '5.1.9-0+deb12u1', major: 5, minor: 1 });
-    assert.deepEqual(parseVersion('ffmpeg version 4.1.4-static https://johnvansickle.com/ffmpeg/  Copyright (c) 2000-2019'), { version: '4.1.4-static', major: 4, minor: 1 });
+    assert.deepEqual(parseVersion('ffmpeg version 4.1.4-static https://johnvansickle.com/ffmpeg/  Copyright (c) 2000-2019'), {
+      version: '4.1.4-static',
+      major: 4,
+      minor: 1,
+    });
     assert.deepEqual(parseVersion('ffmpeg version n6.1.1 Copyright'), { version: 'n6.1.1', major: 6, minor: 1 });
     assert.deepEqual(parseVersion('ffmpeg version N-113000-gabc123 Copyright'), { version: 'N-113000-gabc123', major: null, minor: null });
   });
@@ -86,7 +90,10 @@ describe('ffmpeg info parsing (captured ffmpeg 5.1 output)', () => {
     };
     const info = await ffmpegInfo({ path: '/opt/ffmpeg', source: 'config' }, run);
     assert.equal(info.ok, true);
-    assert.deepEqual(seen.sort(), ['-decoders', '-demuxers', '-encoders', '-muxers', '-protocols', '-version'].map((f) => `/opt/ffmpeg -hide_banner ${f}`).sort());
+    assert.deepEqual(
+      seen.sort(),
+      ['-decoders', '-demuxers', '-encoders', '-muxers', '-protocols', '-version'].map((f) => `/opt/ffmpeg -hide_banner ${f}`).sort(),
+    );
   });
 });
 
@@ -118,7 +125,12 @@ describe('camgate doctor', () => {
     const bin = locateFfmpeg({ env: process.env }).path;
     const r = await runMain(['doctor', '--json'], { env: { PATH: '/nonexistent', FFMPEG_BIN: bin } });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const j = JSON.parse(r.stdout) as { ok: boolean; ffmpeg: { path: string; source: string; via: string; major: number }; missing: unknown[]; orphanProtection: { available: boolean } };
+    const j = JSON.parse(r.stdout) as {
+      ok: boolean;
+      ffmpeg: { path: string; source: string; via: string; major: number };
+      missing: unknown[];
+      orphanProtection: { available: boolean };
+    };
     assert.equal(j.ok, true);
     assert.deepEqual([j.ffmpeg.path, j.ffmpeg.source, j.ffmpeg.via], [bin, 'env', 'FFMPEG_BIN']);
     assert.ok(j.ffmpeg.major >= 5);

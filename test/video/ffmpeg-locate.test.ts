@@ -17,14 +17,18 @@ describe('locateFfmpeg', () => {
   const all = ['/opt/ff/ffmpeg', '/env/ffmpeg', '/bin-env/ffmpeg', '/static/ffmpeg', '/usr/bin/ffmpeg'];
 
   it('takes the config path first', () => {
-    const r = locateFfmpeg(opts(all, { configPath: '/opt/ff/ffmpeg', env: { FFMPEG_PATH: '/env/ffmpeg', PATH: '/usr/bin' }, requireStatic: () => '/static/ffmpeg' }));
+    const r = locateFfmpeg(
+      opts(all, { configPath: '/opt/ff/ffmpeg', env: { FFMPEG_PATH: '/env/ffmpeg', PATH: '/usr/bin' }, requireStatic: () => '/static/ffmpeg' }),
+    );
     assert.equal(r.path, '/opt/ff/ffmpeg');
     assert.equal(r.source, 'config');
     assert.equal(r.via, 'video.ffmpegPath');
   });
 
   it('then FFMPEG_PATH, then FFMPEG_BIN (ffmpeg-static’s variable)', () => {
-    const both = locateFfmpeg(opts(all, { env: { FFMPEG_PATH: '/env/ffmpeg', FFMPEG_BIN: '/bin-env/ffmpeg', PATH: '/usr/bin' }, requireStatic: () => '/static/ffmpeg' }));
+    const both = locateFfmpeg(
+      opts(all, { env: { FFMPEG_PATH: '/env/ffmpeg', FFMPEG_BIN: '/bin-env/ffmpeg', PATH: '/usr/bin' }, requireStatic: () => '/static/ffmpeg' }),
+    );
     assert.deepEqual([both.path, both.source, both.via], ['/env/ffmpeg', 'env', 'FFMPEG_PATH']);
     const bin = locateFfmpeg(opts(all, { env: { FFMPEG_BIN: '/bin-env/ffmpeg', PATH: '/usr/bin' }, requireStatic: () => '/static/ffmpeg' }));
     assert.deepEqual([bin.path, bin.source, bin.via], ['/bin-env/ffmpeg', 'env', 'FFMPEG_BIN']);
@@ -48,7 +52,13 @@ describe('locateFfmpeg', () => {
     assert.match(noBinary.notes.join(';'), /binary \/node_modules\/ffmpeg-static\/ffmpeg is missing/);
     const nullPath = locateFfmpeg(opts(['/usr/bin/ffmpeg'], { requireStatic: () => null }));
     assert.match(nullPath.notes.join(';'), /no binary for this platform/);
-    const broken = locateFfmpeg(opts(['/usr/bin/ffmpeg'], { requireStatic: () => { throw new Error('boom'); } }));
+    const broken = locateFfmpeg(
+      opts(['/usr/bin/ffmpeg'], {
+        requireStatic: () => {
+          throw new Error('boom');
+        },
+      }),
+    );
     assert.match(broken.notes.join(';'), /cannot load \(boom\)/);
   });
 
@@ -60,9 +70,13 @@ describe('locateFfmpeg', () => {
   it('a configured path that does not exist is an error naming the key and the fix (no fall-through)', () => {
     assert.throws(
       () => locateFfmpeg(opts(all, { configPath: '/opt/missing/ffmpeg' })),
-      (err: Error) => err instanceof FfmpegNotFoundError && /video\.ffmpegPath = "\/opt\/missing\/ffmpeg": no such executable file; fix the path/.test(err.message),
+      (err: Error) =>
+        err instanceof FfmpegNotFoundError && /video\.ffmpegPath = "\/opt\/missing\/ffmpeg": no such executable file; fix the path/.test(err.message),
     );
-    assert.throws(() => locateFfmpeg(opts(all, { env: { FFMPEG_PATH: '/nope', PATH: '/usr/bin' } })), /FFMPEG_PATH = "\/nope": no such executable file; fix or unset the environment variable FFMPEG_PATH/);
+    assert.throws(
+      () => locateFfmpeg(opts(all, { env: { FFMPEG_PATH: '/nope', PATH: '/usr/bin' } })),
+      /FFMPEG_PATH = "\/nope": no such executable file; fix or unset the environment variable FFMPEG_PATH/,
+    );
     assert.throws(() => locateFfmpeg(opts(all, { env: { FFMPEG_BIN: '/nope', PATH: '/usr/bin' } })), /FFMPEG_BIN = "\/nope"/);
   });
 
@@ -76,7 +90,11 @@ describe('locateFfmpeg', () => {
     assert.throws(
       () => locateFfmpeg(opts([])),
       (err: Error) =>
-        err instanceof FfmpegNotFoundError && /ffmpeg-static: not installed/.test(err.message) && /PATH: no ffmpeg/.test(err.message) && /apt-get install ffmpeg/.test(err.message) && /video\.ffmpegPath/.test(err.message),
+        err instanceof FfmpegNotFoundError &&
+        /ffmpeg-static: not installed/.test(err.message) &&
+        /PATH: no ffmpeg/.test(err.message) &&
+        /apt-get install ffmpeg/.test(err.message) &&
+        /video\.ffmpegPath/.test(err.message),
     );
   });
 

@@ -104,10 +104,13 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'camgate-ffwrap-'));
       rtsp = new RtspServerProcess();
-      await rtsp.start(
-        [{ path: '/orphan/ch1/sub', codec: 'H264', width: 320, height: 240, fps: 25, picture: 'moving', host, user: 'u', password: 'unused' }],
-        { python: DEFAULT_PYTHON, port: 0, bind: host, auth: false, startTimeoutMs: 30_000 },
-      );
+      await rtsp.start([{ path: '/orphan/ch1/sub', codec: 'H264', width: 320, height: 240, fps: 25, picture: 'moving', host, user: 'u', password: 'unused' }], {
+        python: DEFAULT_PYTHON,
+        port: 0,
+        bind: host,
+        auth: false,
+        startTimeoutMs: 30_000,
+      });
     });
     after(async () => {
       await rtsp?.stop();
@@ -118,7 +121,10 @@ describe('no orphan ffmpeg when the agent is SIGKILLed', () => {
       const agent = await startAgent(['wrapper', 'setpriv', dir, `rtsp://${host}:${rtsp.port}/orphan/ch1/sub`]);
       assertLiveFfmpegChildren(agent, 1);
       const cmdline = procField(agent.pids[0], 'cmdline') ?? '';
-      assert.match(cmdline, /ffmpeg -nostdin -rtsp_transport tcp -fpsprobesize 0 -i rtsp:\/\/127\.80\.0\.1:\d+\/orphan\/ch1\/sub -f mpegts -codec:v mpeg1video -$/);
+      assert.match(
+        cmdline,
+        /ffmpeg -nostdin -rtsp_transport tcp -fpsprobesize 0 -i rtsp:\/\/127\.80\.0\.1:\d+\/orphan\/ch1\/sub -f mpegts -codec:v mpeg1video -$/,
+      );
       await sigkill(agent);
       await waitFor(() => agent.pids.every(pidGone), `wrapper ffmpeg ${agent.pids[0]} gone after the agent's SIGKILL`, 15_000);
     });

@@ -18,7 +18,15 @@ describe('ffmpeg -progress parser', () => {
     assert.equal(blocks.length, 4);
     const [first, second, , last] = blocks;
     assert.deepEqual(
-      { frame: first?.frame, fps: first?.fps, bitrate: first?.bitrateKbps, size: first?.totalSize, out: first?.outTimeUs, speed: first?.speed, end: first?.end },
+      {
+        frame: first?.frame,
+        fps: first?.fps,
+        bitrate: first?.bitrateKbps,
+        size: first?.totalSize,
+        out: first?.outTimeUs,
+        speed: first?.speed,
+        end: first?.end,
+      },
       { frame: 1, fps: 0, bitrate: null, size: 0, out: 0, speed: null, end: false },
     );
     assert.equal(second?.frame, 26);
@@ -74,16 +82,28 @@ describe('ffmpeg -progress parser', () => {
 
 describe('classifyFfmpegStderr', () => {
   const cases: Array<[string, RegExp]> = [
-    ['[tcp @ 0x55d0c8a1b2c0] Connection to tcp://127.80.0.8:554?timeout=0 failed: Connection refused\nrtsp://admin:pw@127.80.0.8/ch1: Connection refused\n', /^connection refused/],
-    ['[rtsp @ 0x5581] method DESCRIBE failed: 401 Unauthorized\nrtsp://admin:pw@127.80.0.8/ch1: Server returned 401 Unauthorized (authorization failed)\n', /^authentication failed.*401/],
+    [
+      '[tcp @ 0x55d0c8a1b2c0] Connection to tcp://127.80.0.8:554?timeout=0 failed: Connection refused\nrtsp://admin:pw@127.80.0.8/ch1: Connection refused\n',
+      /^connection refused/,
+    ],
+    [
+      '[rtsp @ 0x5581] method DESCRIBE failed: 401 Unauthorized\nrtsp://admin:pw@127.80.0.8/ch1: Server returned 401 Unauthorized (authorization failed)\n',
+      /^authentication failed.*401/,
+    ],
     ['[rtsp @ 0x5581] method DESCRIBE failed: 404 Not Found\nrtsp://127.80.0.8/nope: Server returned 404 Not Found\n', /^not found \(404\)/],
     ['[tcp @ 0x1] Connection to tcp://127.80.0.8:554 failed: Connection timed out\n', /^timeout/],
     ['[rtsp @ 0x1] Connection reset by peer\nrtsp://127.80.0.8/ch1: Connection reset by peer\n', /^connection reset/],
-    ['[flv @ 0x5612] Video codec hevc not compatible with flv\nCould not write header for output file #0 (incorrect codec parameters ?): Function not implemented\n', /^codec not supported by the output format/],
-    ['av_interleaved_write_frame(): Broken pipe\n[flv @ 0x1] Failed to update header with correct duration.\nError writing trailer of rtmp://127.80.0.9/live/x: Broken pipe\n', /^the target closed the connection \(broken pipe\)/],
+    [
+      '[flv @ 0x5612] Video codec hevc not compatible with flv\nCould not write header for output file #0 (incorrect codec parameters ?): Function not implemented\n',
+      /^codec not supported by the output format/,
+    ],
+    [
+      'av_interleaved_write_frame(): Broken pipe\n[flv @ 0x1] Failed to update header with correct duration.\nError writing trailer of rtmp://127.80.0.9/live/x: Broken pipe\n',
+      /^the target closed the connection \(broken pipe\)/,
+    ],
     ['/nonexistent/in.ts: No such file or directory\n', /^no such file or directory/],
     ['[srt @ 0x1] Connection to srt://127.80.0.9:9000?mode=caller failed: Input/output error\n', /srt:\/\/127\.80\.0\.9/],
-    ['Unknown encoder \'libx264\'\n', /lacks a needed codec/],
+    ["Unknown encoder 'libx264'\n", /lacks a needed codec/],
     ['[rtsp @ 0x1] Protocol not found\n', /lacks a needed protocol/],
   ];
   for (const [stderr, expected] of cases) {

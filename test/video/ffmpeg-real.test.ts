@@ -62,7 +62,10 @@ describe('ffmpeg supervisor with real ffmpeg', () => {
     assert.equal(p.stats().state, 'stopped');
     assert.equal(pidGone(pid), true, `ffmpeg ${pid} reaped`);
     assert.equal(sup.count().total, 0);
-    assert.deepEqual(changes.map((c) => c.to), ['running', 'stopped']);
+    assert.deepEqual(
+      changes.map((c) => c.to),
+      ['running', 'stopped'],
+    );
   });
 
   it('MPEG-TS to a UDP socket on 127.80.0.1: bytes and bitrate from -progress', async () => {
@@ -111,12 +114,20 @@ describe('ffmpeg supervisor with real ffmpeg', () => {
 
   it('an ffmpeg that exits at once (bad input path): retrying with the cause, restarts counting', async () => {
     const sup = use(newSupervisor({ restartMinMs: 100, restartMaxMs: 400 }));
-    const p = sup.supervise({ label: 'bad input', kind: 'other', progress: 'pipe', args: () => ['-i', '/nonexistent/camgate-test-input.ts', '-f', 'null', '-'] });
+    const p = sup.supervise({
+      label: 'bad input',
+      kind: 'other',
+      progress: 'pipe',
+      args: () => ['-i', '/nonexistent/camgate-test-input.ts', '-f', 'null', '-'],
+    });
     const changes = record(p);
     await waitFor(() => p.stats().restarts >= 3, 'three restarts');
     assert.match(p.stats().lastError ?? '', /no such file or directory/i);
     assert.match(changes.find((c) => c.to === 'retrying')?.reason ?? '', /no such file or directory.*exited with code 1.*restart 1 in 100 ms/i);
-    assert.equal(changes.some((c) => c.to === 'running'), false);
+    assert.equal(
+      changes.some((c) => c.to === 'running'),
+      false,
+    );
     await p.stop();
     assert.equal(p.stats().state, 'stopped');
     assert.equal(sup.count().total, 0);
@@ -129,7 +140,12 @@ describe('ffmpeg supervisor with real ffmpeg', () => {
     const port = (server.address() as net.AddressInfo).port;
     try {
       const sup = use(newSupervisor({ stallTimeoutMs: 2000, restartMinMs: 100 }));
-      const p = sup.supervise({ label: 'silent source', kind: 'relay', progress: 'pipe', args: () => ['-f', 'mpegts', '-i', `tcp://127.80.0.2:${port}`, '-c', 'copy', '-f', 'null', '-'] });
+      const p = sup.supervise({
+        label: 'silent source',
+        kind: 'relay',
+        progress: 'pipe',
+        args: () => ['-f', 'mpegts', '-i', `tcp://127.80.0.2:${port}`, '-c', 'copy', '-f', 'null', '-'],
+      });
       const changes = record(p);
       await waitFor(() => sockets.length >= 1, 'first connection');
       const firstPid = p.stats().pid as number;
@@ -147,9 +163,29 @@ describe('ffmpeg supervisor with real ffmpeg', () => {
 
   it('spawnOnce: a real one-shot counted while it lives; stopAll() kills and reaps a long one', async () => {
     const sup = use(newSupervisor());
-    const child = sup.spawnOnce('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = sup.spawnOnce(
+      'ffmpeg',
+      [
+        '-nostdin',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=64x48:rate=25',
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        'pipe:1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     assert.equal(sup.count().byKind.picture, 1);
     let bytes = 0;
     child.stdout?.on('data', (d: Buffer) => (bytes += d.length));

@@ -72,7 +72,11 @@ describe('ffmpeg supervisor (fake launch, fake clock)', () => {
       'mpegts',
       '-',
     ]);
-    assert.deepEqual(supervisorDefaults({ stallTimeoutSec: 10, restartMinMs: 1000, restartMaxMs: 30000 }), { stallTimeoutMs: 10000, restartMinMs: 1000, restartMaxMs: 30000 });
+    assert.deepEqual(supervisorDefaults({ stallTimeoutSec: 10, restartMinMs: 1000, restartMaxMs: 30000 }), {
+      stallTimeoutMs: 10000,
+      restartMinMs: 1000,
+      restartMaxMs: 30000,
+    });
   });
 
   it('starts at once, reaches running on moving progress, reports fps and bitrate from progress', async () => {
@@ -142,7 +146,10 @@ describe('ffmpeg supervisor (fake launch, fake clock)', () => {
     assert.match(p.stats().lastError ?? '', /connection refused/i);
     const retry = changes.find((c) => c.to === 'retrying');
     assert.match(retry?.reason ?? '', /restart 1 in 1000 ms/);
-    assert.deepEqual(changes.slice(0, 2).map((c) => c.to), ['retrying', 'starting']);
+    assert.deepEqual(
+      changes.slice(0, 2).map((c) => c.to),
+      ['retrying', 'starting'],
+    );
     await sup.stopAll();
   });
 
@@ -235,7 +242,10 @@ describe('ffmpeg supervisor (fake launch, fake clock)', () => {
     assert.equal(clock.count, 0, 'no timer left');
     await clock.advance(120_000);
     assert.equal(fl.children.length, 1, 'never restarted');
-    assert.deepEqual(changes.map((c) => c.to), ['retrying', 'stopped']);
+    assert.deepEqual(
+      changes.map((c) => c.to),
+      ['retrying', 'stopped'],
+    );
     assert.deepEqual(sup.list(), []);
   });
 
@@ -309,7 +319,10 @@ describe('ffmpeg supervisor (fake launch, fake clock)', () => {
     assert.equal(fl.children.length, 0);
     assert.equal(p.stats().state, 'failed');
     assert.match(p.stats().lastError ?? '', /cannot build the ffmpeg arguments: GetStreamUri of rtsp:\/\/\*\*\*@127\.80\.0\.8\/onvif failed/);
-    assert.deepEqual(changes.map((c) => c.to), ['failed']);
+    assert.deepEqual(
+      changes.map((c) => c.to),
+      ['failed'],
+    );
   });
 
   it('async args() are fetched before every start; stop while they are pending launches nothing', async () => {
@@ -448,7 +461,10 @@ describe('ffmpeg supervisor (fake launch, fake clock)', () => {
     await flush();
     assert.equal(p.stats().lastError, 'the camera closed the stream (ffmpeg exited with code 0)');
     await clock.advance(2000);
-    await failRun(fl.last(), '[flv @ 0x5612] Video codec hevc not compatible with flv\nCould not write header for output file #0 (incorrect codec parameters ?): Function not implemented\n');
+    await failRun(
+      fl.last(),
+      '[flv @ 0x5612] Video codec hevc not compatible with flv\nCould not write header for output file #0 (incorrect codec parameters ?): Function not implemented\n',
+    );
     assert.match(p.stats().lastError ?? '', /codec not supported by the output format.*\[ffmpeg exited with code 1\]$/);
     await sup.stopAll();
   });

@@ -16,7 +16,13 @@ import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody }
 import { DriverError, type DeviceDriver, type KeyframeInterval } from '../../drivers/types';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { keyframeIntervalKeeper, encoderChangedEvent, targetGovLength, RECHECK_MS, type KeyframeIntervalChange } from '../../agent/video/live/keyframe-interval';
+import {
+  keyframeIntervalKeeper,
+  encoderChangedEvent,
+  targetGovLength,
+  RECHECK_MS,
+  type KeyframeIntervalChange,
+} from '../../agent/video/live/keyframe-interval';
 import { UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
 import { LivePulls } from '../../agent/video/live/live-pull';
@@ -71,7 +77,13 @@ function body(xml: string) {
 test('encoder XML, Media1: GovLength and frame rate read; Set sends the configuration back with only GovLength changed', () => {
   const config = encoderConfigurationOf(body(MEDIA1_PROFILE), 'media')!;
   assert.ok(config);
-  assert.deepEqual(readKeyframeInterval(config, 'media'), { configurationToken: 'VideoEncoderToken_102', govLength: 50, fps: 15, codec: 'H265', seconds: 3.33 });
+  assert.deepEqual(readKeyframeInterval(config, 'media'), {
+    configurationToken: 'VideoEncoderToken_102',
+    govLength: 50,
+    fps: 15,
+    codec: 'H265',
+    seconds: 3.33,
+  });
 
   const set = setKeyframeIntervalBody(config, 'media', 15);
   // Well-formed, and reads back as the same configuration with the new GovLength.
@@ -106,10 +118,18 @@ test('encoder XML, Media2: GovLength is an attribute; no ForcePersistence; a MJP
   assert.equal(sent.attrs.Profile, 'Main');
   assert.equal(sent.children.find((c) => c.name === 'RateControl')!.attrs.ConstantBitRate, 'false');
 
-  const mjpeg = parseXml(`<Configuration xmlns:tt="${TT}" token="jpeg"><tt:Encoding>JPEG</tt:Encoding><tt:RateControl><tt:FrameRateLimit>5</tt:FrameRateLimit></tt:RateControl></Configuration>`);
+  const mjpeg = parseXml(
+    `<Configuration xmlns:tt="${TT}" token="jpeg"><tt:Encoding>JPEG</tt:Encoding><tt:RateControl><tt:FrameRateLimit>5</tt:FrameRateLimit></tt:RateControl></Configuration>`,
+  );
   assert.deepEqual(readKeyframeInterval(mjpeg, 'media'), { configurationToken: 'jpeg', fps: 5, codec: 'JPEG' });
-  assert.throws(() => setKeyframeIntervalBody(mjpeg, 'media', 5), (e: unknown) => e instanceof DriverError && e.code === 'unsupported');
-  assert.throws(() => readKeyframeInterval(parseXml('<Configuration/>'), 'media'), (e: unknown) => e instanceof DriverError && e.code === 'malformed');
+  assert.throws(
+    () => setKeyframeIntervalBody(mjpeg, 'media', 5),
+    (e: unknown) => e instanceof DriverError && e.code === 'unsupported',
+  );
+  assert.throws(
+    () => readKeyframeInterval(parseXml('<Configuration/>'), 'media'),
+    (e: unknown) => e instanceof DriverError && e.code === 'malformed',
+  );
 });
 
 test('targetGovLength: whole frames, at least one', () => {
@@ -122,7 +142,6 @@ test('targetGovLength: whole frames, at least one', () => {
 
 // ---------------------------------------------------------------------------------------------
 // The keeper with fake drivers
-
 
 /** A fake ONVIF camera: encoder configurations by profile token, with the calls it got. */
 class FakeCamera {
@@ -140,7 +159,11 @@ class FakeCamera {
         if (this.fail) throw this.fail;
         const c = this.configs.get(profile);
         if (!c) throw new DriverError('device-fault', `no profile ${profile}`);
-        return { configurationToken: c.token, ...(c.govLength !== undefined ? { govLength: c.govLength } : {}), ...(c.fps !== undefined ? { fps: c.fps } : {}) };
+        return {
+          configurationToken: c.token,
+          ...(c.govLength !== undefined ? { govLength: c.govLength } : {}),
+          ...(c.fps !== undefined ? { fps: c.fps } : {}),
+        };
       },
       setKeyframeInterval: async (profile: string, govLength: number) => {
         this.calls.push(`set ${profile} ${govLength}`);
@@ -179,11 +202,25 @@ test('keyframeIntervalKeeper: sets a long sub-stream GOP to maxSec of frames onc
     };
     let now = 5_000_000;
     const changes: KeyframeIntervalChange[] = [];
-    const keeper = keyframeIntervalKeeper(db, () => ({ username: 'u', password: 'p' }), open, 999, { maxSec: 1, clock: clockReading(() => now), onChanged: (c) => changes.push(c) });
+    const keeper = keyframeIntervalKeeper(db, () => ({ username: 'u', password: 'p' }), open, 999, {
+      maxSec: 1,
+      clock: clockReading(() => now),
+      onChanged: (c) => changes.push(c),
+    });
 
     const first = await keeper(cam, 'sub');
     assert.equal(first.action, 'changed');
-    const expected: KeyframeIntervalChange = { cameraId: cam, stream: 'sub', profileToken: 'P_sub', configurationToken: 'E_sub', fps: 15, fromGovLength: 30, toGovLength: 15, fromSec: 2, toSec: 1 };
+    const expected: KeyframeIntervalChange = {
+      cameraId: cam,
+      stream: 'sub',
+      profileToken: 'P_sub',
+      configurationToken: 'E_sub',
+      fps: 15,
+      fromGovLength: 30,
+      toGovLength: 15,
+      fromSec: 2,
+      toSec: 1,
+    };
     assert.deepEqual(changes, [expected]);
     assert.deepEqual(fake('127.87.1.1').calls, ['get P_sub', 'get P_main', 'set P_sub 15', 'get P_sub'], 'main read only to compare configurations, never set');
     assert.equal(fake('127.87.1.1').configs.get('P_main')!.govLength, 50);
@@ -201,11 +238,11 @@ test('keyframeIntervalKeeper: sets a long sub-stream GOP to maxSec of frames onc
     const main = await keeper(cam, 'main');
     assert.equal(main.action, 'skipped');
     assert.match((main as { reason: string }).reason, /only sub streams/);
-    assert.match((await keeper(single, 'sub') as { reason: string }).reason, /no separate sub stream/);
-    assert.match((await keeper(rtsp, 'sub') as { reason: string }).reason, /RTSP-only/);
+    assert.match(((await keeper(single, 'sub')) as { reason: string }).reason, /no separate sub stream/);
+    assert.match(((await keeper(rtsp, 'sub')) as { reason: string }).reason, /RTSP-only/);
     assert.deepEqual(fake('127.87.1.2').calls, []);
     // The sub profile shares its encoder configuration with main: changing it would change the recording.
-    assert.match((await keeper(shared, 'sub') as { reason: string }).reason, /shares its encoder configuration/);
+    assert.match(((await keeper(shared, 'sub')) as { reason: string }).reason, /shares its encoder configuration/);
     assert.deepEqual(fake('127.87.1.3').calls, ['get S_sub', 'get S_main']);
     // Already short enough: kept, no set.
     assert.equal((await keeper(short, 'sub')).action, 'kept');
@@ -215,8 +252,14 @@ test('keyframeIntervalKeeper: sets a long sub-stream GOP to maxSec of frames onc
 
     // Off (the default): nothing is opened at all.
     let opened = 0;
-    const off = keyframeIntervalKeeper(db, () => undefined, () => (opened++, fake('x').driver()), 999, { maxSec: 0 });
-    assert.match((await off(cam, 'sub') as { reason: string }).reason, /maxKeyframeIntervalSec is 0/);
+    const off = keyframeIntervalKeeper(
+      db,
+      () => undefined,
+      () => (opened++, fake('x').driver()),
+      999,
+      { maxSec: 0 },
+    );
+    assert.match(((await off(cam, 'sub')) as { reason: string }).reason, /maxKeyframeIntervalSec is 0/);
     assert.equal(opened, 0);
   } finally {
     db.close();
@@ -232,7 +275,13 @@ test('keyframeIntervalKeeper: a refusal is remembered for an hour, a timeout is 
     const camera = new FakeCamera();
     camera.configs.set('P_main', { token: 'E_main', govLength: 50, fps: 25 }).set('P_sub', { token: 'E_sub', govLength: 60, fps: 15 });
     let now = 1_000;
-    const keeper = keyframeIntervalKeeper(db, () => undefined, () => camera.driver(), 999, { maxSec: 2, clock: clockReading(() => now) });
+    const keeper = keyframeIntervalKeeper(
+      db,
+      () => undefined,
+      () => camera.driver(),
+      999,
+      { maxSec: 2, clock: clockReading(() => now) },
+    );
 
     camera.fail = new DriverError('timeout', 'no answer from 127.87.2.1:80 within 999 ms (GetProfile)');
     await assert.rejects(keeper(cam, 'sub'), (e: unknown) => e instanceof DriverError && e.code === 'timeout');
@@ -252,7 +301,17 @@ test('keyframeIntervalKeeper: a refusal is remembered for an hour, a timeout is 
     // The event it becomes is valid against the contract.
     const event = encoderChangedEvent((a as { change: KeyframeIntervalChange }).change);
     assert.equal(event.type, 'camera-encoder-changed');
-    assert.deepEqual(event.detail, { stream: 'sub', setting: 'govLength', profileToken: 'P_sub', configurationToken: 'E_sub', from: 60, to: 30, fps: 15, fromSec: 4, toSec: 2 });
+    assert.deepEqual(event.detail, {
+      stream: 'sub',
+      setting: 'govLength',
+      profileToken: 'P_sub',
+      configurationToken: 'E_sub',
+      from: 60,
+      to: 30,
+      fps: 15,
+      fromSec: 4,
+      toSec: 2,
+    });
     const checked = validatePayload('event', { ...eventPayload('site-1', event, new Date()), seq: 1 });
     assert.equal(checked.ok, true, JSON.stringify(checked));
   } finally {
@@ -314,14 +373,16 @@ test('live pulls: prepare is awaited before the first run, not again for restart
     mode = 'fail';
     const s3 = await pulls.join('cam3', { stream: 'main' }, viewer);
     await (sup.procs[2].options.args as () => Promise<string[]>)();
-    assert.ok(lines.some((l) => /preparing the camera failed/.test(l) && /GovLength 15/.test(l) && /"level":40/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /preparing the camera failed/.test(l) && /GovLength 15/.test(l) && /"level":40/.test(l)),
+      lines.join('\n'),
+    );
     s3.leave();
     assert.deepEqual(prepared, ['cam1/sub', 'cam2/sub', 'cam3/main']);
   } finally {
     await pulls.close();
   }
 });
-
 
 // ---------------------------------------------------------------------------------------------
 // End to end against the simulator: real SOAP, real RTSP, real ffmpeg
@@ -352,7 +413,11 @@ describe('keyframe interval against the simulator', () => {
       try {
         const [main, sub] = (await d.report()).channels[0].profiles;
         const before = await d.keyframeInterval!(sub.token);
-        assert.deepEqual({ ...before, codec: undefined }, { configurationToken: 'VideoEncoder_1_sub', govLength: 30, fps: 15, seconds: 2, codec: undefined }, host);
+        assert.deepEqual(
+          { ...before, codec: undefined },
+          { configurationToken: 'VideoEncoder_1_sub', govLength: 30, fps: 15, seconds: 2, codec: undefined },
+          host,
+        );
         const mainBefore = await d.keyframeInterval!(main.token);
         assert.equal(mainBefore.govLength, 50, host);
         await d.setKeyframeInterval!(sub.token, 15);
@@ -361,7 +426,10 @@ describe('keyframe interval against the simulator', () => {
         assert.equal(c.govLength(1, 'main'), 50, `${host}: main untouched`);
         assert.equal(c.encoderChanges(), 1, host);
         // Out of the device's range: its fault comes back as a DriverError naming the device.
-        await assert.rejects(d.setKeyframeInterval!(sub.token, 1000), (e: unknown) => e instanceof DriverError && e.code === 'device-fault' && e.message.includes(host) && /GovLength/.test(e.message));
+        await assert.rejects(
+          d.setKeyframeInterval!(sub.token, 1000),
+          (e: unknown) => e instanceof DriverError && e.code === 'device-fault' && e.message.includes(host) && /GovLength/.test(e.message),
+        );
         assert.equal(c.govLength(1, 'sub'), 15);
         await assert.rejects(d.keyframeInterval!('NoSuchProfile'), (e: unknown) => e instanceof DriverError && /NoSuchProfile|profile/i.test(e.message));
       } finally {
@@ -374,7 +442,11 @@ describe('keyframe interval against the simulator', () => {
     const dir = tempDir();
     const db = openDatabase(join(dir, 'data'));
     const logger = createLogger({ level: 'silent' });
-    const supervisor = new FfmpegSupervisor({ binary: { path: '/usr/bin/ffmpeg', source: 'path' as const }, defaults: { stallTimeoutMs: 15_000, restartMinMs: 300, restartMaxMs: 2000 }, logger });
+    const supervisor = new FfmpegSupervisor({
+      binary: { path: '/usr/bin/ffmpeg', source: 'path' as const },
+      defaults: { stallTimeoutMs: 15_000, restartMinMs: 300, restartMaxMs: 2000 },
+      logger,
+    });
     const c = cam('127.87.0.4');
     try {
       const d = openDriver({ kind: 'onvif', host: c.spec.host }, CREDS, { timeoutMs: 5000 });
@@ -406,11 +478,13 @@ describe('keyframe interval against the simulator', () => {
       const keyTimes = (): number[] => {
         const init = got.find((m) => m.type === 'init') as { init: InitSegment } | undefined;
         if (!init) return [];
-        return got
-          .filter((m): m is { type: 'fragment'; fragment: MediaFragment } => m.type === 'fragment' && m.fragment.keyframe)
-          .map((m) => (m.fragment.baseMediaDecodeTime ?? NaN) / init.init.timescale)
-          // ffmpeg may write a keyframe's in-band parameter sets as a one-tick fragment of its own, flagged as a keyframe too
-          .filter((t, i, all) => i === 0 || t - all[i - 1] > 0.05);
+        return (
+          got
+            .filter((m): m is { type: 'fragment'; fragment: MediaFragment } => m.type === 'fragment' && m.fragment.keyframe)
+            .map((m) => (m.fragment.baseMediaDecodeTime ?? NaN) / init.init.timescale)
+            // ffmpeg may write a keyframe's in-band parameter sets as a one-tick fragment of its own, flagged as a keyframe too
+            .filter((t, i, all) => i === 0 || t - all[i - 1] > 0.05)
+        );
       };
       await waitFor(() => keyTimes().length >= 4, 'four keyframes');
       assert.equal(got.filter((m) => m.type === 'init').length, 1, 'one ffmpeg run: the change was applied before the pull, not during it');
@@ -421,7 +495,20 @@ describe('keyframe interval against the simulator', () => {
       assert.equal(c.govLength(1, 'sub'), 15);
       assert.equal(c.govLength(1, 'main'), 50);
       assert.equal(changes.length, 1);
-      assert.deepEqual({ ...changes[0], cameraId: 'x' }, { cameraId: 'x', stream: 'sub', profileToken: changes[0].profileToken, configurationToken: 'VideoEncoder_1_sub', fps: 15, fromGovLength: 30, toGovLength: 15, fromSec: 2, toSec: 1 });
+      assert.deepEqual(
+        { ...changes[0], cameraId: 'x' },
+        {
+          cameraId: 'x',
+          stream: 'sub',
+          profileToken: changes[0].profileToken,
+          configurationToken: 'VideoEncoder_1_sub',
+          fps: 15,
+          fromGovLength: 30,
+          toGovLength: 15,
+          fromSec: 2,
+          toSec: 1,
+        },
+      );
       const times = keyTimes();
       const gaps = times.slice(1).map((t, i) => Math.round((t - times[i]) * 100) / 100);
       console.log(`keyframes in the pull after the change, every ${gaps.join(', ')} s (media time)`);

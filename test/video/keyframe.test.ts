@@ -201,9 +201,31 @@ class Watcher {
   private lastPts = '';
 
   constructor(url: string) {
-    this.proc = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-map', '0:v:0', '-c', 'copy', '-copyinkf', '-f', 'framecrc', '-flush_packets', '1', 'pipe:1'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    this.proc = spawn(
+      'ffmpeg',
+      [
+        '-nostdin',
+        '-v',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        url,
+        '-map',
+        '0:v:0',
+        '-c',
+        'copy',
+        '-copyinkf',
+        '-f',
+        'framecrc',
+        '-flush_packets',
+        '1',
+        'pipe:1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.proc.stdout!.setEncoding('utf8');
     this.proc.stdout!.on('data', (d: string) => {
       const lines = (this.rest + d).split('\n');
@@ -273,8 +295,11 @@ describe('keyframe requests against the simulator', () => {
             `<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>Manual</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:UTCDateTime><tt:Time><tt:Hour>${now.getUTCHours()}</tt:Hour><tt:Minute>${now.getUTCMinutes()}</tt:Minute><tt:Second>${now.getUTCSeconds()}</tt:Second></tt:Time><tt:Date><tt:Year>${now.getUTCFullYear()}</tt:Year><tt:Month>${now.getUTCMonth() + 1}</tt:Month><tt:Day>${now.getUTCDate()}</tt:Day></tt:Date></tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>`,
           );
         } else if (op === 'GetServices') {
-          const svc = (ns: string, path: string) => `<tds:Service><tds:Namespace>${ns}</tds:Namespace><tds:XAddr>http://127.85.1.1:${fakePort}${path}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>0</tt:Minor></tds:Version></tds:Service>`;
-          xml = env(`<tds:GetServicesResponse>${svc('http://www.onvif.org/ver10/device/wsdl', '/onvif/device_service')}${svc('http://www.onvif.org/ver10/media/wsdl', '/onvif/media_service')}</tds:GetServicesResponse>`);
+          const svc = (ns: string, path: string) =>
+            `<tds:Service><tds:Namespace>${ns}</tds:Namespace><tds:XAddr>http://127.85.1.1:${fakePort}${path}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>0</tt:Minor></tds:Version></tds:Service>`;
+          xml = env(
+            `<tds:GetServicesResponse>${svc('http://www.onvif.org/ver10/device/wsdl', '/onvif/device_service')}${svc('http://www.onvif.org/ver10/media/wsdl', '/onvif/media_service')}</tds:GetServicesResponse>`,
+          );
         } else {
           status = 500;
           xml = env(
@@ -306,7 +331,10 @@ describe('keyframe requests against the simulator', () => {
         for (const token of tokens) await driver.requestKeyframe!(token);
         assert.equal(c.keyframeRequests(), tokens.length, `${host}: one count per request`);
         // An unknown profile token: a SOAP fault (ter:InvalidArgVal/ter:NoProfile), not counted.
-        await assert.rejects(driver.requestKeyframe!('NoSuchProfile'), (e: unknown) => e instanceof DriverError && e.code === 'device-fault' && /NoSuchProfile/.test(e.message));
+        await assert.rejects(
+          driver.requestKeyframe!('NoSuchProfile'),
+          (e: unknown) => e instanceof DriverError && e.code === 'device-fault' && /NoSuchProfile/.test(e.message),
+        );
         assert.equal(c.keyframeRequests(), tokens.length);
       } finally {
         driver.close();
@@ -324,7 +352,10 @@ describe('keyframe requests against the simulator', () => {
     fakeRequests = [];
     const driver = openDriver({ kind: 'onvif', host: '127.85.1.1', port: fakePort }, CREDS, { timeoutMs: 3000 });
     try {
-      await assert.rejects(driver.requestKeyframe!('profile_1'), (e: unknown) => e instanceof DriverError && e.code === 'unsupported' && /SetSynchronizationPoint/.test(e.message));
+      await assert.rejects(
+        driver.requestKeyframe!('profile_1'),
+        (e: unknown) => e instanceof DriverError && e.code === 'unsupported' && /SetSynchronizationPoint/.test(e.message),
+      );
     } finally {
       driver.close();
     }
@@ -435,7 +466,11 @@ describe('keyframe requests against the simulator', () => {
     const dir = tempDir();
     const db = openDatabase(join(dir, 'data'));
     const logger = createLogger({ level: 'silent' });
-    const supervisor = new FfmpegSupervisor({ binary: { path: '/usr/bin/ffmpeg', source: 'path' as const }, defaults: { stallTimeoutMs: 15_000, restartMinMs: 300, restartMaxMs: 2000 }, logger });
+    const supervisor = new FfmpegSupervisor({
+      binary: { path: '/usr/bin/ffmpeg', source: 'path' as const },
+      defaults: { stallTimeoutMs: 15_000, restartMinMs: 300, restartMaxMs: 2000 },
+      logger,
+    });
     try {
       const c = cam('127.85.0.5'); // the NVR: channel 2's sub stream
       const d = openDriver({ kind: 'onvif', host: c.spec.host }, CREDS, { timeoutMs: 5000 });
@@ -484,7 +519,6 @@ describe('keyframe requests against the simulator', () => {
 // ---------------------------------------------------------------------------------------------
 // keyframeRequester with fake drivers: which profile, skipping, the "not supported" memory.
 
-
 test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "not supported" remembered for an hour per device', async () => {
   const dir = tempDir();
   const db: Database = openDatabase(join(dir, 'data'));
@@ -511,7 +545,10 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
       } as unknown as DeviceDriver;
     };
     const told: string[] = [];
-    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, { clock: clockReading(() => now), onUnsupported: (d, why) => told.push(`${d.host}: ${why}`) });
+    const request = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), open, 1234, {
+      clock: clockReading(() => now),
+      onUnsupported: (d, why) => told.push(`${d.host}: ${why}`),
+    });
 
     await request(onvifCam, 'main');
     await request(onvifCam, 'sub');
@@ -547,7 +584,13 @@ test('keyframeRequester: main/sub profile, driver closed, RTSP-only skipped, "no
     assert.deepEqual(calls.slice(-1), ['127.85.2.1 P_sub']);
 
     // A driver without requestKeyframe (not ONVIF after all): skipped and remembered too.
-    const noFeature = keyframeRequester(db, () => ({ username: 'u', password: 'p' }), () => ({ kind: 'rtsp', close: () => void closed++ }) as unknown as DeviceDriver, 1234, { clock: clockReading(() => now) });
+    const noFeature = keyframeRequester(
+      db,
+      () => ({ username: 'u', password: 'p' }),
+      () => ({ kind: 'rtsp', close: () => void closed++ }) as unknown as DeviceDriver,
+      1234,
+      { clock: clockReading(() => now) },
+    );
     await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);
     const closedBefore = closed;
     await assert.rejects(noFeature(onvifCam, 'main'), (e: unknown) => e instanceof CameraRequestSkipped);
@@ -578,7 +621,8 @@ function pullsWith(requestKeyframe: (cameraId: string, stream: LiveStream) => Pr
   const lines: string[] = [];
   const pulls = new LivePulls({
     supervise: sup.supervise,
-    resolve: (id) => (id === 'cam264' ? { url: 'rtsp://127.85.3.1:554/a', codec: 'H264' } : id === 'cam265' ? { url: 'rtsp://127.85.3.1:554/b', codec: 'H265' } : undefined),
+    resolve: (id) =>
+      id === 'cam264' ? { url: 'rtsp://127.85.3.1:554/a', codec: 'H264' } : id === 'cam265' ? { url: 'rtsp://127.85.3.1:554/b', codec: 'H265' } : undefined,
     config: { lingerSec: 0, maxViewers: 8, fallbackWidth: 640, fallbackBitrateKbps: 500 },
     mpeg1FfmpegPath: '/usr/bin/ffmpeg',
     mpeg1Launch: () => new EventEmitter() as unknown as ChildProcess,
@@ -621,7 +665,10 @@ test('live pulls: requestKeyframe once per run after the init segment, not after
   p.options.onStdout!(MP4.subarray(0, INIT_BYTES), 2); // even a repeated init (not what ffmpeg does)
   await flush();
   assert.deepEqual(calls, ['cam264/sub', 'cam264/sub']);
-  assert.ok(lines.some((l) => /keyframe request failed/.test(l) && /camera said no/.test(l) && /"level":20/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /keyframe request failed/.test(l) && /camera said no/.test(l) && /"level":20/.test(l)),
+    lines.join('\n'),
+  );
   p.options.onStdout!(MP4.subarray(INIT_BYTES), 2);
   assert.equal(viewer.got.filter((m) => m.type === 'init').length, 3);
 

@@ -42,7 +42,6 @@ async function waitFor<T>(what: string, cond: () => T | Promise<T>, limitMs = 30
   }
 }
 
-
 /** CPU time (user + system) of a process in clock ticks, from /proc. */
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -93,7 +92,12 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
   proxied.profiles[1].streamUri = h264Cam.rtspUrl(1, 'sub').replace(`${h264Cam.spec.host}:${sim.rtspPort}`, `127.81.0.12:${proxy.port}`);
   ids.proxy = upsertDeviceReport(
     db,
-    report({ host: '127.81.0.12', endpointUuid: 'urn:uuid:00000000-0000-4000-8081-000000000012', identity: { serial: 'SN8112', mac: '44:19:b6:81:00:12' }, channels: [proxied] }),
+    report({
+      host: '127.81.0.12',
+      endpointUuid: 'urn:uuid:00000000-0000-4000-8081-000000000012',
+      identity: { serial: 'SN8112', mac: '44:19:b6:81:00:12' },
+      channels: [proxied],
+    }),
     { now: new Date() },
   ).cameras[0].id;
 
@@ -118,7 +122,11 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
   });
   t.after(() => manager.stopAll());
   const eventsOf = (streamId: string, type: string) => events.filter((e) => e.detail?.streamId === streamId && e.type === type);
-  const relayPid = (streamId: string) => supervisor.list().find((p) => p.label.includes(` ${streamId} `))?.stats().pid;
+  const relayPid = (streamId: string) =>
+    supervisor
+      .list()
+      .find((p) => p.label.includes(` ${streamId} `))
+      ?.stats().pid;
 
   await t.test('H.264 main → RTMP as a copy: h264 1920x1080 frames arrive and move; CPU of the copy relay', async () => {
     const r = await manager.start({ camera: ids['127.81.0.2'], target: rtmp.url('h264') });
@@ -213,7 +221,10 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
     await assert.rejects(small.start({ camera: ids['127.81.0.2'], target: rtmp.url('big') }), (err: unknown) => {
       assert.ok(err instanceof CommandError);
       assert.equal(err.code, 'over-budget');
-      assert.match(err.message, /relay refused: it needs ~4096 kbit\/s and the relays already use 0 of the site's budget 3000 kbit\/s \(video\.relay\.budgetKbps\); stop one \(cmd\/stream-stop\) or raise the budget/);
+      assert.match(
+        err.message,
+        /relay refused: it needs ~4096 kbit\/s and the relays already use 0 of the site's budget 3000 kbit\/s \(video\.relay\.budgetKbps\); stop one \(cmd\/stream-stop\) or raise the budget/,
+      );
       return true;
     });
     assert.equal(supervisor.count().total, 0);
@@ -263,7 +274,10 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
   });
 
   await t.test('stopAll: no ffmpeg left, every relay reported stopped (agent-stopping); no password in logs or events', async () => {
-    const pids = supervisor.list().map((p) => p.stats().pid).filter((p): p is number => p !== undefined);
+    const pids = supervisor
+      .list()
+      .map((p) => p.stats().pid)
+      .filter((p): p is number => p !== undefined);
     assert.ok(pids.length >= 1);
     await manager.stopAll();
     assert.equal(manager.count(), 0);

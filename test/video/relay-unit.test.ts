@@ -58,10 +58,13 @@ test('args: each target scheme gets its muxer; SRT URL passed as given; other sc
   assert.deepEqual(out.slice(out.indexOf('-f'), out.indexOf('-f') + 4), ['-f', 'rtsp', '-rtsp_transport', 'tcp']);
   assert.equal(targetScheme('RTMPS://centre/live/x'), 'rtmps');
   for (const bad of ['http://centre/x', 'file:///etc/passwd', 'udp://239.0.0.1:1234', 'centre:1935/live']) {
-    assert.throws(() => relayArgs({ inputUrl: CAM_URL, timeoutMs: 3000, target: bad, video: { codec: 'copy' } }), (err: Error) => {
-      assert.match(err.message, /rtsp:\/\/, rtmp:\/\/, rtmps:\/\/, srt:\/\//);
-      return true;
-    });
+    assert.throws(
+      () => relayArgs({ inputUrl: CAM_URL, timeoutMs: 3000, target: bad, video: { codec: 'copy' } }),
+      (err: Error) => {
+        assert.match(err.message, /rtsp:\/\/, rtmp:\/\/, rtmps:\/\/, srt:\/\//);
+        return true;
+      },
+    );
   }
   assert.deepEqual(Object.keys(TARGETS).sort(), ['rtmp', 'rtmps', 'rtsp', 'srt']);
 });
@@ -109,16 +112,24 @@ test('profiles: copy when the target carries the codec; H.265 to RTMP transcodes
 
   assert.deepEqual(planRelay({ profile: 'h264-720p', source: h264, scheme: 'srt' }).video, { codec: 'h264', height: 720, bitrateKbps: 2000, gop: 50 });
   assert.deepEqual(planRelay({ profile: 'h264-480p', source: { fps: 15 }, scheme: 'srt' }).video, { codec: 'h264', height: 480, bitrateKbps: 1000, gop: 30 });
-  assert.deepEqual(planRelay({ profile: 'h264-360p', source: h264, scheme: 'rtmp', maxBitrateKbps: 300 }).video, { codec: 'h264', height: 360, bitrateKbps: 300, gop: 50 });
+  assert.deepEqual(planRelay({ profile: 'h264-360p', source: h264, scheme: 'rtmp', maxBitrateKbps: 300 }).video, {
+    codec: 'h264',
+    height: 360,
+    bitrateKbps: 300,
+    gop: 50,
+  });
   assert.deepEqual(planRelay({ profile: 'h264', source: { ...h264, bitrateKbps: 2048 }, scheme: 'rtmp' }).video, { codec: 'h264', bitrateKbps: 2048, gop: 50 });
   assert.deepEqual(planRelay({ profile: 'h264', source: {}, scheme: 'rtmp' }).video, { codec: 'h264', bitrateKbps: 4096, gop: 50 });
   assert.equal(planRelay({ profile: 'h264', source: h264, scheme: 'rtmp' }).reason, undefined);
-  assert.throws(() => relayProfile('1080p-h266'), (err: unknown) => {
-    assert.ok(err instanceof CommandError);
-    assert.equal(err.code, 'invalid-args');
-    assert.match(err.message, /"1080p-h266".*copy, h264, h264-720p, h264-480p, h264-360p/);
-    return true;
-  });
+  assert.throws(
+    () => relayProfile('1080p-h266'),
+    (err: unknown) => {
+      assert.ok(err instanceof CommandError);
+      assert.equal(err.code, 'invalid-args');
+      assert.match(err.message, /"1080p-h266".*copy, h264, h264-720p, h264-480p, h264-360p/);
+      return true;
+    },
+  );
 });
 
 // --- budget ------------------------------------------------------------------------------------
@@ -129,13 +140,20 @@ test('budget: expected kbps per plan, Σ max(expected, measured), refusal messag
   assert.equal(expectedKbps({ video: { codec: 'copy' } }, {}, 'main', cfg), 4096);
   assert.equal(expectedKbps({ video: { codec: 'copy' } }, {}, 'sub', cfg), 1024);
   assert.equal(expectedKbps({ video: { codec: 'h264', bitrateKbps: 600, gop: 50 } }, { bitrateKbps: 4096 }, 'main', cfg), 600);
-  assert.equal(usedKbps([{ expectedKbps: 1000, measuredKbps: 1500 }, { expectedKbps: 1000, measuredKbps: 200 }, { expectedKbps: 500, measuredKbps: null }]), 3000);
+  assert.equal(
+    usedKbps([
+      { expectedKbps: 1000, measuredKbps: 1500 },
+      { expectedKbps: 1000, measuredKbps: 200 },
+      { expectedKbps: 500, measuredKbps: null },
+    ]),
+    3000,
+  );
   assert.equal(checkBudget({ needKbps: 3000, relays: [{ expectedKbps: 3000, measuredKbps: null }], budgetKbps: 6000 }).ok, true);
   const refused = checkBudget({ needKbps: 4096, relays: [{ expectedKbps: 1024, measuredKbps: 2500 }], budgetKbps: 6000 });
   assert.equal(refused.ok, false);
   assert.equal(
     !refused.ok && refused.message,
-    'relay refused: it needs ~4096 kbit/s and the relays already use 2500 of the site\'s budget 6000 kbit/s (video.relay.budgetKbps); stop one (cmd/stream-stop) or raise the budget',
+    "relay refused: it needs ~4096 kbit/s and the relays already use 2500 of the site's budget 6000 kbit/s (video.relay.budgetKbps); stop one (cmd/stream-stop) or raise the budget",
   );
   assert.equal(checkBudget({ needKbps: 1e6, relays: [{ expectedKbps: 1e6, measuredKbps: null }], budgetKbps: 0 }).ok, true, '0 = no budget');
 });
@@ -162,7 +180,15 @@ class FakeProcess implements SupervisedProcess {
     this.kind = options.kind;
   }
   stats(): SupervisedStats {
-    return { state: this.state, fps: this.state === 'running' ? 25 : null, bitrateKbps: this.bitrate, bytes: 0, frames: 0, restarts: this.restarts, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      state: this.state,
+      fps: this.state === 'running' ? 25 : null,
+      bitrateKbps: this.bitrate,
+      bytes: 0,
+      frames: 0,
+      restarts: this.restarts,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
   onState(l: (c: StateChange) => void) {
     this.listeners.add(l);
@@ -246,7 +272,18 @@ test('manager: start builds the args from the ledger with credentials, replies w
   const r = await h.manager.start({ camera: h.ids[0], target: 'rtmp://user:pw@127.0.0.1:1935/live/a' });
   assert.deepEqual(
     { ...r, expiresAt: undefined },
-    { streamId: 'r1', camera: h.ids[0], stream: 'main', target: 'rtmp://127.0.0.1:1935/live/a', profile: 'copy', mode: 'copy', expectedKbps: 4096, renewed: false, idleTimeoutSec: 600, expiresAt: undefined },
+    {
+      streamId: 'r1',
+      camera: h.ids[0],
+      stream: 'main',
+      target: 'rtmp://127.0.0.1:1935/live/a',
+      profile: 'copy',
+      mode: 'copy',
+      expectedKbps: 4096,
+      renewed: false,
+      idleTimeoutSec: 600,
+      expiresAt: undefined,
+    },
   );
   assert.equal(r.expiresAt, '2026-01-01T00:10:00.000Z');
   const p = h.procs[0];
@@ -275,7 +312,16 @@ test('manager: start builds the args from the ledger with credentials, replies w
   assert.equal(info.restarts, 2);
   assert.equal(info.fps, 25);
   for (const e of h.events) {
-    const v = validatePayload('event', { schemaVersion: 1, kind: 'event', messageId: '0698f136-6af2-4f5c-82ea-775c43464a1f', site: 'v081', seq: 1, observedAt: new Date().toISOString(), ...e, detail: e.detail ?? {} });
+    const v = validatePayload('event', {
+      schemaVersion: 1,
+      kind: 'event',
+      messageId: '0698f136-6af2-4f5c-82ea-775c43464a1f',
+      site: 'v081',
+      seq: 1,
+      observedAt: new Date().toISOString(),
+      ...e,
+      detail: e.detail ?? {},
+    });
     assert.ok(v.ok, v.errors.join('; '));
     assert.ok(!JSON.stringify(e).includes('pw@'));
   }
@@ -347,7 +393,11 @@ test('manager: refusals — unknown camera, missing sub stream, missing URI, bad
   h.procs[0].bitrate = 3000;
   const sub = await h.manager.start({ camera: h.ids[0], stream: 'sub', target: 'rtmp://127.0.0.1/live/c' });
   assert.equal(sub.expectedKbps, 1024, 'assumedSubKbps');
-  await code(h.manager.start({ camera: h.ids[1], target: 'srt://127.0.0.1:2', profile: 'h264-360p', maxBitrateKbps: 100 }), 'busy', /2 relay\(s\) already run, the limit is 2 \(video\.relay\.maxRelays\)/);
+  await code(
+    h.manager.start({ camera: h.ids[1], target: 'srt://127.0.0.1:2', profile: 'h264-360p', maxBitrateKbps: 100 }),
+    'busy',
+    /2 relay\(s\) already run, the limit is 2 \(video\.relay\.maxRelays\)/,
+  );
   assert.equal(h.procs.length, 2);
   assert.deepEqual(h.manager.usage(), { relays: 2, usedKbps: 5120, budgetKbps: 6000, maxRelays: 2 });
 
@@ -375,10 +425,19 @@ test('manager: stop by camera (and stream) stops exactly those relays', async (t
   await h.manager.start({ camera: h.ids[0], stream: 'sub', target: 'srt://127.0.0.1:2' });
   await h.manager.start({ camera: h.ids[1], target: 'srt://127.0.0.1:3' });
   const subOnly = await h.manager.stop({ camera: h.ids[0], stream: 'sub' });
-  assert.deepEqual(subOnly.map((r) => r.streamId), ['r2']);
+  assert.deepEqual(
+    subOnly.map((r) => r.streamId),
+    ['r2'],
+  );
   const rest = await h.manager.stop({ camera: h.ids[0] });
-  assert.deepEqual(rest.map((r) => r.streamId), ['r1']);
-  assert.deepEqual(h.manager.list().map((r) => r.camera), [h.ids[1]]);
+  assert.deepEqual(
+    rest.map((r) => r.streamId),
+    ['r1'],
+  );
+  assert.deepEqual(
+    h.manager.list().map((r) => r.camera),
+    [h.ids[1]],
+  );
   assert.deepEqual(h.manager.list({ camera: h.ids[0] }), []);
 });
 

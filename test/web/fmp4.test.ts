@@ -11,10 +11,33 @@ function encode(extra: string[] = []): Buffer {
   const r = spawnSync(
     'ffmpeg',
     [
-      '-hide_banner', '-loglevel', 'error',
-      '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', '3',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'high', '-level', '3.1', '-pix_fmt', 'yuv420p',
-      '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=25',
+      '-t',
+      '3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-profile:v',
+      'high',
+      '-level',
+      '3.1',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      '25',
+      '-keyint_min',
+      '25',
+      '-sc_threshold',
+      '0',
+      '-bf',
+      '0',
       ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'),
       ...extra,
       'pipe:1',
@@ -58,7 +81,10 @@ test('fmp4: init once with the avcC codec string and size, then moof+mdat fragme
     assert.equal(f.data.toString('latin1', 4, 8), 'moof');
   }
   // Sequence numbers count up from 1 without gaps.
-  assert.deepEqual(fragments.map((f) => f.sequence), fragments.map((_, i) => i + 1));
+  assert.deepEqual(
+    fragments.map((f) => f.sequence),
+    fragments.map((_, i) => i + 1),
+  );
   // The bytes out are exactly the bytes in (up to the trailing mfra index, which is dropped).
   const joined = Buffer.concat(whole.map((o) => o.data));
   assert.ok(joined.equals(stream.subarray(0, joined.length)));
@@ -77,7 +103,33 @@ test('fmp4: init once with the avcC codec string and size, then moof+mdat fragme
 });
 
 test('fmp4: the codec string follows avcC: High profile at level 4.0 is avc1.640028', () => {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', '0.5', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-level', '4.0', '-pix_fmt', 'yuv420p', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'), 'pipe:1'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=25',
+      '-t',
+      '0.5',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-profile:v',
+      'high',
+      '-level',
+      '4.0',
+      '-pix_fmt',
+      'yuv420p',
+      ...LIVE_MP4_OUTPUT_ARGS.filter((a) => a !== '-c:v' && a !== 'copy'),
+      'pipe:1',
+    ],
+    { maxBuffer: 1 << 24 },
+  );
   assert.equal(r.status, 0, String(r.stderr));
   const init = new Fmp4Splitter().push(r.stdout)[0];
   assert.equal(init.kind, 'init');

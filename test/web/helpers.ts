@@ -79,7 +79,12 @@ export interface LiveRig {
  * Each test file owns one /24 of 127.82.0.0/16 (files run in parallel): the server on .1, cameras from .2.
  * Default cameras: an H.264 one at <net>.2 and an H.265 one at <net>.3.
  */
-export async function liveRig(t: TestContext, net: string, web: Partial<AgentConfig['web']> = {}, cameras: SimCameraSpec[] = [{ host: `${net}.2` }, { host: `${net}.3`, codec: 'H265' }]): Promise<LiveRig> {
+export async function liveRig(
+  t: TestContext,
+  net: string,
+  web: Partial<AgentConfig['web']> = {},
+  cameras: SimCameraSpec[] = [{ host: `${net}.2` }, { host: `${net}.3`, codec: 'H265' }],
+): Promise<LiveRig> {
   // One cleanup, in reverse order of start-up (server, pulls, ffmpeg, inventory, simulator).
   const cleanups: Array<() => unknown> = [];
   t.after(async () => {
@@ -91,7 +96,10 @@ export async function liveRig(t: TestContext, net: string, web: Partial<AgentCon
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 'data'));
   cleanups.push(() => db.close());
-  const ids = await inventoryOf(db, cameras.map((c) => c.host));
+  const ids = await inventoryOf(
+    db,
+    cameras.map((c) => c.host),
+  );
   const logger = createLogger({ level: 'silent' });
   const binary = { path: '/usr/bin/ffmpeg', source: 'path' as const };
   const supervisor = new FfmpegSupervisor({ binary, defaults: { stallTimeoutMs: 15_000, restartMinMs: 500, restartMaxMs: 5000 }, logger });

@@ -13,7 +13,16 @@ import { liveRig, waitFor } from './helpers';
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PASSWORD = 'sécurité-82';
 
 async function launch(t: { after(fn: () => unknown): void }): Promise<Browser> {
@@ -56,7 +65,15 @@ test('live page in Chromium: H.264 plays through MSE (time advances, the picture
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  const diag = async () => `page state: ${JSON.stringify(await page.evaluate(() => { const l = window.camgateLive; return l && { ...l, cameras: l.cameras.length }; }).catch(() => null))}; console: ${logs.join(' | ')}`;
+  const diag = async () =>
+    `page state: ${JSON.stringify(
+      await page
+        .evaluate(() => {
+          const l = window.camgateLive;
+          return l && { ...l, cameras: l.cameras.length };
+        })
+        .catch(() => null),
+    )}; console: ${logs.join(' | ')}`;
 
   // --- H.264, MSE ---
   const h264 = rig.ids['127.82.4.2'];
@@ -73,11 +90,11 @@ test('live page in Chromium: H.264 plays through MSE (time advances, the picture
   assert.equal(mse.mode, 'mse', await diag());
   assert.match(String(mse.codec), /^avc1\./);
   t.diagnostic(`MSE: first frame ${mse.firstFrameMs} ms after opening the camera (codec ${mse.codec})`);
-  const t1 = await page.evaluate(() => (document.getElementById('video')).currentTime);
+  const t1 = await page.evaluate(() => document.getElementById('video').currentTime);
   const a = await picture(page, '#video');
-  await page.waitForFunction((start) => (document.getElementById('video')).currentTime > start + 1, t1, { timeout: 30_000 });
+  await page.waitForFunction((start) => document.getElementById('video').currentTime > start + 1, t1, { timeout: 30_000 });
   const b = await picture(page, '#video');
-  const t2 = await page.evaluate(() => (document.getElementById('video')).currentTime);
+  const t2 = await page.evaluate(() => document.getElementById('video').currentTime);
   assert.ok(t2 > t1, `currentTime ${t1} → ${t2}`);
   assert.ok(nonBlack(a) > 500, 'the video shows a picture (not black)');
   assert.ok(differing(a, b) > 50, `the picture moved: ${differing(a, b)} bytes differ`);
@@ -143,7 +160,9 @@ test('live page in Chromium: no Content-Security-Policy violation and no console
   await page.addInitScript(() => {
     window.cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e: any) => {
-      window.cspViolations.push(`${e.effectiveDirective} (violated ${e.violatedDirective}) blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
+      window.cspViolations.push(
+        `${e.effectiveDirective} (violated ${e.violatedDirective}) blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`,
+      );
     });
   });
   const violations = async (): Promise<string[]> => page.evaluate(() => window.cspViolations);
@@ -183,7 +202,11 @@ test('live page in Chromium: an H.265 camera at 10 fps (a rate MPEG-1 cannot car
     const pull = rig.supervisor.list()[0]?.stats();
     assert.fail(`no JSMpeg frames: ${(err as Error).message}; ffmpeg restarts ${pull?.restarts}, last error ${pull?.lastError}; console: ${logs.join(' | ')}`);
   }
-  const js = await page.evaluate(() => ({ mode: window.camgateLive.mode, frames: window.camgateLive.framesShown, firstFrameMs: window.camgateLive.firstFrameMs }));
+  const js = await page.evaluate(() => ({
+    mode: window.camgateLive.mode,
+    frames: window.camgateLive.framesShown,
+    firstFrameMs: window.camgateLive.firstFrameMs,
+  }));
   assert.equal(js.mode, 'jsmpeg');
   t.diagnostic(`JSMpeg at 10 fps: first frame ${js.firstFrameMs} ms after opening the camera`);
   const a = await picture(page, '#canvas');

@@ -30,7 +30,6 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Cli
   });
 }
 
-
 test('live e2e: three viewers of one H.264 camera share one ffmpeg (copy to fMP4); fragments arrive; all gone → ffmpeg gone', async (t) => {
   const rig = await liveRig(t, '127.82.2');
   const cam = rig.ids['127.82.2.2'];
@@ -58,7 +57,11 @@ test('live e2e: three viewers of one H.264 camera share one ffmpeg (copy to fMP4
   // ffmpeg dies: the supervisor restarts it, every viewer gets the new run's init segment and goes on
   const before = clients.map((c) => c.binaries.length);
   process.kill(firstPid, 'SIGKILL');
-  await waitFor(() => clients.every((c, i) => c.texts.length === 2 && c.binaries.length > before[i] + 4), 'a new init segment and fragments after the restart', 60_000);
+  await waitFor(
+    () => clients.every((c, i) => c.texts.length === 2 && c.binaries.length > before[i] + 4),
+    'a new init segment and fragments after the restart',
+    60_000,
+  );
   for (const [i, c] of clients.entries()) {
     assert.equal(c.texts[1].type, 'init');
     const after = new Fmp4Splitter().push(Buffer.concat(c.binaries.slice(before[i])));
@@ -126,7 +129,7 @@ function pictureStarts(ts: Buffer): number {
   return n;
 }
 
-test('live e2e: JSMpeg plays cameras at rates MPEG-1 cannot carry (H.265 and H.264 at 10, 12.5 and 5 fps): MPEG-1 frames with the camera\'s timing, no restart', async (t) => {
+test("live e2e: JSMpeg plays cameras at rates MPEG-1 cannot carry (H.265 and H.264 at 10, 12.5 and 5 fps): MPEG-1 frames with the camera's timing, no restart", async (t) => {
   const net = '127.82.6';
   const cameras = [
     { host: `${net}.2`, codec: 'H265' as const, mainFps: 10, stream: 'main', fps: 10 },
@@ -134,21 +137,37 @@ test('live e2e: JSMpeg plays cameras at rates MPEG-1 cannot carry (H.265 and H.2
     { host: `${net}.4`, codec: 'H265' as const, mainFps: 12.5, stream: 'main', fps: 12.5 },
     { host: `${net}.5`, codec: 'H264' as const, subFps: 5, stream: 'sub', fps: 5 },
   ];
-  const rig = await liveRig(t, net, {}, cameras.map(({ host, codec, mainFps, subFps }) => ({ host, codec, ...(mainFps ? { mainFps } : {}), ...(subFps ? { subFps } : {}) })));
+  const rig = await liveRig(
+    t,
+    net,
+    {},
+    cameras.map(({ host, codec, mainFps, subFps }) => ({ host, codec, ...(mainFps ? { mainFps } : {}), ...(subFps ? { subFps } : {}) })),
+  );
   // One camera at a time: two cores, and each pull decodes a 1080p stream the simulator encodes.
   for (const cam of cameras) {
     const what = `${cam.codec} ${cam.stream} at ${cam.fps} fps`;
     const client = await connect(`${rig.server.url.replace('http:', 'ws:')}live/${rig.ids[cam.host]}?stream=${cam.stream}&mode=jsmpeg`);
     const pull = () => rig.supervisor.list().find((p) => p.label.includes(rig.ids[cam.host]));
     // The old pull never wrote a byte: ffmpeg refused to open the encoder and was restarted forever.
-    await waitFor(() => pictureStarts(Buffer.concat(client.binaries)) >= 20 || (pull()?.stats().restarts ?? 0) > 0, `MPEG-1 frames or a restart (${what})`, 60_000);
+    await waitFor(
+      () => pictureStarts(Buffer.concat(client.binaries)) >= 20 || (pull()?.stats().restarts ?? 0) > 0,
+      `MPEG-1 frames or a restart (${what})`,
+      60_000,
+    );
     const stats = pull()!.stats();
     assert.equal(stats.restarts, 0, `${what}: the pull restarted: ${stats.lastError}`);
     const ts = Buffer.concat(client.binaries);
     client.ws.close();
-    const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate,width:packet=pts_time', '-of', 'json', '-'], { input: ts, maxBuffer: 1 << 26 });
+    const probe = spawnSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate,width:packet=pts_time', '-of', 'json', '-'],
+      { input: ts, maxBuffer: 1 << 26 },
+    );
     assert.equal(probe.status, 0, `${what}: ffprobe: ${String(probe.stderr)}`);
-    const info = JSON.parse(String(probe.stdout)) as { streams: Array<{ codec_name: string; r_frame_rate: string; width: number }>; packets: Array<{ pts_time: string }> };
+    const info = JSON.parse(String(probe.stdout)) as {
+      streams: Array<{ codec_name: string; r_frame_rate: string; width: number }>;
+      packets: Array<{ pts_time: string }>;
+    };
     assert.equal(info.streams[0].codec_name, 'mpeg1video', what);
     assert.equal(info.streams[0].r_frame_rate, '24000/1001', `${what}: the slowest MPEG-1 rate above the camera's`);
     assert.equal(info.streams[0].width, 640, what);
@@ -160,8 +179,13 @@ test('live e2e: JSMpeg plays cameras at rates MPEG-1 cannot carry (H.265 and H.2
     const steady = pts.filter((p) => p >= pts[0] + 0.5);
     assert.ok(steady.length >= 10, `${what}: ${pts.length} frames`);
     const rate = (steady.length - 1) / (steady[steady.length - 1] - steady[0]);
-    assert.ok(rate > cam.fps * 0.8 && rate < cam.fps * 1.2, `${what}: ${rate.toFixed(2)} frames per second of stream time (timestamps ${pts.map((p) => p.toFixed(3)).join(' ')})`);
-    t.diagnostic(`${what}: ${pts.length} MPEG-1 frames in ${(pts[pts.length - 1] - pts[0]).toFixed(2)} s of stream, ${rate.toFixed(2)} fps after the first 0.5 s`);
+    assert.ok(
+      rate > cam.fps * 0.8 && rate < cam.fps * 1.2,
+      `${what}: ${rate.toFixed(2)} frames per second of stream time (timestamps ${pts.map((p) => p.toFixed(3)).join(' ')})`,
+    );
+    t.diagnostic(
+      `${what}: ${pts.length} MPEG-1 frames in ${(pts[pts.length - 1] - pts[0]).toFixed(2)} s of stream, ${rate.toFixed(2)} fps after the first 0.5 s`,
+    );
     await waitFor(() => rig.supervisor.count().byKind.live === 0, `the pull of ${what} stopped`);
   }
 });

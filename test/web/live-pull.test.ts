@@ -83,7 +83,10 @@ test('live pulls: ten viewers share one ffmpeg; all get the init segment and eve
   for (const v of viewers) {
     assert.equal(v.got[0].type, 'init');
     assert.equal((v.got[0] as { init: { codec: string } }).init.codec.slice(0, 5), 'avc1.');
-    assert.deepEqual(v.sequences(), FRAGMENTS.map((f) => f.sequence));
+    assert.deepEqual(
+      v.sequences(),
+      FRAGMENTS.map((f) => f.sequence),
+    );
   }
   assert.equal(pulls.list().length, 1);
   assert.equal(pulls.list()[0].viewers, 10);
@@ -141,10 +144,19 @@ test('live pulls: a late joiner gets the init segment and the GOP since the last
   const late = new Viewer();
   await pulls.join('cam264', { stream: 'sub' }, late);
   assert.equal(late.kinds(), 'IKff');
-  assert.deepEqual(late.sequences(), FRAGMENTS.slice(keyIdx, upTo).map((f) => f.sequence));
+  assert.deepEqual(
+    late.sequences(),
+    FRAGMENTS.slice(keyIdx, upTo).map((f) => f.sequence),
+  );
   feed(p, offsetAfter(upTo), MP4.length);
-  assert.deepEqual(late.sequences(), FRAGMENTS.slice(keyIdx).map((f) => f.sequence));
-  assert.deepEqual(first.sequences(), FRAGMENTS.map((f) => f.sequence));
+  assert.deepEqual(
+    late.sequences(),
+    FRAGMENTS.slice(keyIdx).map((f) => f.sequence),
+  );
+  assert.deepEqual(
+    first.sequences(),
+    FRAGMENTS.map((f) => f.sequence),
+  );
 
   // a viewer that joins before ffmpeg wrote anything waits for the init segment
   const { pulls: p2, sup: s2, feed: feed2 } = setup();
@@ -177,10 +189,13 @@ test('live pulls: a slow viewer skips fragments and resumes at the next keyframe
   assert.equal(slow.kinds(), 'IKfKf');
   assert.deepEqual(slow.sequences().slice(2), [FRAGMENTS[secondKey].sequence, FRAGMENTS[secondKey + 1].sequence]);
   assert.equal(pulls.list()[0].slowViewers, 0);
-  assert.deepEqual(fast.sequences(), FRAGMENTS.slice(0, secondKey + 2).map((f) => f.sequence));
+  assert.deepEqual(
+    fast.sequences(),
+    FRAGMENTS.slice(0, secondKey + 2).map((f) => f.sequence),
+  );
 });
 
-test('live pulls: an ffmpeg restart resets the parser; viewers get the new run\'s init segment', async () => {
+test("live pulls: an ffmpeg restart resets the parser; viewers get the new run's init segment", async () => {
   const { pulls, sup, feed } = setup();
   const v = new Viewer();
   await pulls.join('cam264', { stream: 'sub' }, v);
@@ -276,16 +291,23 @@ test('live pulls: JSMpeg GOP cache starts at the PAT before the last sequence he
   await pulls.join('cam265', { stream: 'main' }, first);
   const p = sup.procs[0];
   p.options.onRunStart!(1);
-  const gop1 = Buffer.concat([tsPacket(0, true), tsPacket(0x1000, true), tsPacket(0x100, true, PES_SEQ), tsPacket(0x100, false), tsPacket(0x100, true, PES_PIC)]);
+  const gop1 = Buffer.concat([
+    tsPacket(0, true),
+    tsPacket(0x1000, true),
+    tsPacket(0x100, true, PES_SEQ),
+    tsPacket(0x100, false),
+    tsPacket(0x100, true, PES_PIC),
+  ]);
   const gop2start = Buffer.concat([tsPacket(0, true), tsPacket(0x1000, true), tsPacket(0x100, true, PES_SEQ)]);
   const more = Buffer.concat([tsPacket(0x100, false), tsPacket(0x100, true, PES_PIC)]);
   const stream = Buffer.concat([gop1, gop2start, more]);
   // odd chunks: 100 bytes at a time
-  for (let off = 0; off < gop1.length + gop2start.length; off += 100) p.options.onStdout!(stream.subarray(off, Math.min(gop1.length + gop2start.length, off + 100)), 1);
+  for (let off = 0; off < gop1.length + gop2start.length; off += 100)
+    p.options.onStdout!(stream.subarray(off, Math.min(gop1.length + gop2start.length, off + 100)), 1);
   const late = new Viewer();
   await pulls.join('cam265', { stream: 'main' }, late);
   const got = () => Buffer.concat(late.got.map((m) => (m.type === 'ts' ? m.data : Buffer.alloc(0))));
-  assert.ok(got().equals(gop2start), 'the late joiner starts at the second GOP\'s PAT');
+  assert.ok(got().equals(gop2start), "the late joiner starts at the second GOP's PAT");
   p.options.onStdout!(more, 1);
   assert.ok(got().equals(Buffer.concat([gop2start, more])));
   const all = Buffer.concat(first.got.map((m) => (m.type === 'ts' ? m.data : Buffer.alloc(0))));
@@ -303,7 +325,23 @@ test('live pulls: a fast start that learns no codec (parameter sets only in-band
   const fast = await p.options.args();
   assert.deepEqual(fast.slice(fast.indexOf('-probesize'), fast.indexOf('-probesize') + 4), ['-probesize', '32', '-analyzeduration', '0']);
   // What ffmpeg writes when its quick look found no video parameters: an init segment without a video track.
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', ...LIVE_MP4_OUTPUT_ARGS.filter((a) => !['-c:v', 'copy', '-an'].includes(a)), 'pipe:1'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=1',
+      '-c:a',
+      'aac',
+      ...LIVE_MP4_OUTPUT_ARGS.filter((a) => !['-c:v', 'copy', '-an'].includes(a)),
+      'pipe:1',
+    ],
+    { maxBuffer: 1 << 24 },
+  );
   assert.equal(r.status, 0, String(r.stderr));
   p.options.onRunStart!(1);
   p.options.onStdout!(r.stdout, 1);
@@ -330,7 +368,7 @@ function flatten(options: Record<string, string>): string[] {
   return Object.entries(options).flatMap(([k, v]) => (v === '' ? [k] : [k, v]));
 }
 
-test('live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or above the camera\'s (25 when unknown); no frame duplicated', async () => {
+test("live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or above the camera's (25 when unknown); no frame duplicated", async () => {
   // The ledger's rate reaches the pull's ffmpeg.
   const { pulls, sup, launched } = setup();
   await pulls.join('cam265at10', { stream: 'main' }, new Viewer());
@@ -363,7 +401,10 @@ test('live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or 
   for (const [fps, rate] of expected) {
     const o = mpeg1Options(config, fps);
     assert.equal(o['-r'], rate, `camera at ${fps} fps`);
-    assert.ok(MPEG1_RATES.some((r) => Math.abs(r - rateOf(o['-r'])) < 1e-9), `${o['-r']} is an MPEG-1 rate`);
+    assert.ok(
+      MPEG1_RATES.some((r) => Math.abs(r - rateOf(o['-r'])) < 1e-9),
+      `${o['-r']} is an MPEG-1 rate`,
+    );
     if (fps !== undefined && fps > 0 && fps <= 60) assert.ok(rateOf(o['-r']) >= fps - 0.001, `${o['-r']} is not slower than the camera's ${fps} fps`);
     assert.equal(o['-fps_mode'], 'vfr', 'frames keep their timestamps, none is duplicated to fill the rate');
     // about one keyframe a second of the camera's frames
@@ -373,9 +414,30 @@ test('live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or 
   // not support 10/1 fps"), and writes exactly the camera's frames, with the camera's timing.
   for (const fps of [5, 6, 8, 10, 12.5, 15, 20]) {
     const seconds = 2;
-    const encode = spawnSync('ffmpeg', ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${fps}`, '-t', String(seconds), '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flatten(mpeg1Options(config, fps)), 'pipe:1'], { maxBuffer: 1 << 26 });
+    const encode = spawnSync(
+      'ffmpeg',
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=320x180:rate=${fps}`,
+        '-t',
+        String(seconds),
+        '-f',
+        'mpegts',
+        '-codec:v',
+        'mpeg1video',
+        ...flatten(mpeg1Options(config, fps)),
+        'pipe:1',
+      ],
+      { maxBuffer: 1 << 26 },
+    );
     assert.equal(encode.status, 0, `ffmpeg for a ${fps} fps camera: ${String(encode.stderr)}`);
-    const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate:packet=pts_time', '-of', 'json', '-'], { input: encode.stdout, maxBuffer: 1 << 26 });
+    const probe = spawnSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,r_frame_rate:packet=pts_time', '-of', 'json', '-'],
+      { input: encode.stdout, maxBuffer: 1 << 26 },
+    );
     assert.equal(probe.status, 0, String(probe.stderr));
     const info = JSON.parse(String(probe.stdout)) as { streams: Array<{ codec_name: string; r_frame_rate: string }>; packets: Array<{ pts_time: string }> };
     assert.equal(info.streams[0].codec_name, 'mpeg1video');
@@ -383,6 +445,9 @@ test('live pulls: JSMpeg output rate is one MPEG-1 can carry, the slowest at or 
     assert.equal(info.packets.length, seconds * fps, `${fps} fps: one MPEG-1 frame per camera frame`);
     const pts = info.packets.map((p) => Number(p.pts_time)).sort((a, b) => a - b);
     const span = pts[pts.length - 1] - pts[0];
-    assert.ok(Math.abs(span - (pts.length - 1) / fps) < 0.05, `${fps} fps: frames ${span.toFixed(3)} s apart end to end, expected ${((pts.length - 1) / fps).toFixed(3)}`);
+    assert.ok(
+      Math.abs(span - (pts.length - 1) / fps) < 0.05,
+      `${fps} fps: frames ${span.toFixed(3)} s apart end to end, expected ${((pts.length - 1) / fps).toFixed(3)}`,
+    );
   }
 });

@@ -25,14 +25,30 @@ import { jsmpegPath, withoutJsmpegStylesheet } from '../../agent/web/assets';
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
-async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof WEB_DEFAULTS> = {}, joinImpl?: LivePulls['join'], audit?: (view: ViewAudit) => void) {
+async function setup(
+  t: { after(fn: () => unknown): void },
+  web: Partial<typeof WEB_DEFAULTS> = {},
+  joinImpl?: LivePulls['join'],
+  audit?: (view: ViewAudit) => void,
+) {
   const dir = tempDir(t);
   const db = openDatabase(join(dir, 'data'));
   t.after(() => db.close());
-  const cam = upsertDeviceReport(db, report({ host: '127.82.1.2', channels: [channel(1, '127.82.1.2', { profiles: [
-    { token: 'm', codec: 'H265', width: 2560, height: 1440, fps: 25, streamUri: 'rtsp://127.82.1.2:554/main' },
-    { token: 's', codec: 'H264', width: 640, height: 360, fps: 15, streamUri: 'rtsp://127.82.1.2:554/sub' },
-  ] })] }), { now: new Date() }).cameras[0].id;
+  const cam = upsertDeviceReport(
+    db,
+    report({
+      host: '127.82.1.2',
+      channels: [
+        channel(1, '127.82.1.2', {
+          profiles: [
+            { token: 'm', codec: 'H265', width: 2560, height: 1440, fps: 25, streamUri: 'rtsp://127.82.1.2:554/main' },
+            { token: 's', codec: 'H264', width: 640, height: 360, fps: 15, streamUri: 'rtsp://127.82.1.2:554/sub' },
+          ],
+        }),
+      ],
+    }),
+    { now: new Date() },
+  ).cameras[0].id;
   const joins: Array<{ cameraId: string; stream: string; mode?: string; viewer: LiveViewer }> = [];
   const pulls: Pick<LivePulls, 'join'> = {
     join:
@@ -43,12 +59,22 @@ async function setup(t: { after(fn: () => unknown): void }, web: Partial<typeof 
         return { cameraId, stream: request.stream, mode: 'mse', leave: () => undefined };
       }),
   };
-  const server = await startWebServer({ config: { ...WEB_DEFAULTS, host: '127.82.1.1', ...web }, db, pulls, logger: createLogger({ level: 'silent' }), healthOf: () => 'online', ...(audit ? { audit } : {}) });
+  const server = await startWebServer({
+    config: { ...WEB_DEFAULTS, host: '127.82.1.1', ...web },
+    db,
+    pulls,
+    logger: createLogger({ level: 'silent' }),
+    healthOf: () => 'online',
+    ...(audit ? { audit } : {}),
+  });
   t.after(() => server.close());
   return { db, cam, server, joins };
 }
 
-function wsOpen(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number; closed?: Promise<{ code: number; reason: string }> }> {
+function wsOpen(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws?: WebSocket; status?: number; closed?: Promise<{ code: number; reason: string }> }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: String(reason) })));
@@ -59,13 +85,16 @@ function wsOpen(url: string, headers: Record<string, string> = {}): Promise<{ ws
 }
 
 test('web: loopback-or-password rule names the keys and the fix; loopback detection; Basic check', () => {
-  assert.throws(() => checkWebBinding({ host: '0.0.0.0' }), (err: Error) => {
-    assert.match(err.message, /web\.host is 0\.0\.0\.0/);
-    assert.match(err.message, /web\.password/);
-    assert.match(err.message, /CAMGATE_WEB_PASSWORD/);
-    assert.match(err.message, /web\.host 127\.0\.0\.1/);
-    return true;
-  });
+  assert.throws(
+    () => checkWebBinding({ host: '0.0.0.0' }),
+    (err: Error) => {
+      assert.match(err.message, /web\.host is 0\.0\.0\.0/);
+      assert.match(err.message, /web\.password/);
+      assert.match(err.message, /CAMGATE_WEB_PASSWORD/);
+      assert.match(err.message, /web\.host 127\.0\.0\.1/);
+      return true;
+    },
+  );
   assert.throws(() => checkWebBinding({ host: '192.168.1.10' }));
   assert.throws(() => checkWebBinding({ host: '::' }));
   checkWebBinding({ host: '0.0.0.0', password: 'x' });
@@ -83,12 +112,17 @@ test('web: a LAN address without a password is refused at start', async (t) => {
   const db = openDatabase(join(dir, 'data'));
   t.after(() => db.close());
   await assert.rejects(
-    startWebServer({ config: { ...WEB_DEFAULTS, host: '0.0.0.0' }, db, pulls: { join: async () => assert.fail('no join') }, logger: createLogger({ level: 'silent' }) }),
+    startWebServer({
+      config: { ...WEB_DEFAULTS, host: '0.0.0.0' },
+      db,
+      pulls: { join: async () => assert.fail('no join') },
+      logger: createLogger({ level: 'silent' }),
+    }),
     /web\.password.*CAMGATE_WEB_PASSWORD/s,
   );
 });
 
-test('web: Basic auth (401 without or with wrong credentials), security headers, session cookie for the page\'s WebSockets', async (t) => {
+test("web: Basic auth (401 without or with wrong credentials), security headers, session cookie for the page's WebSockets", async (t) => {
   const { server, cam, joins } = await setup(t, { password: PASSWORD });
   const attempts: Array<Record<string, string>> = [{}, { authorization: basic('admin', 'wrong') }, { authorization: basic('Admin', PASSWORD) }];
   for (const headers of attempts) {
@@ -130,7 +164,7 @@ test('web: Basic auth (401 without or with wrong credentials), security headers,
   assert.equal(joins.length, 2);
 });
 
-test('web: JSMpeg is served with its <style> injection pointed at a detached <head> (style-src stays \'self\'), and only when the injector is found exactly once', () => {
+test("web: JSMpeg is served with its <style> injection pointed at a detached <head> (style-src stays 'self'), and only when the injector is found exactly once", () => {
   const bundle = readFileSync(jsmpegPath(), 'utf8');
   const served = withoutJsmpegStylesheet(bundle);
   assert.ok(served !== undefined, `the injector of the installed JSMpeg (${jsmpegPath()}) was not found`);
@@ -169,7 +203,8 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   assert.equal(live.status, 200);
   assert.match(await live.text(), /camgateLive/);
   assert.equal((await fetch(server.url + 'static/live.css')).status, 200);
-  for (const bad of ['static/../server.js', 'static/%2e%2e%2fserver.js', 'static/nope.js', 'etc/passwd']) assert.equal((await fetch(server.url + bad)).status, 404, bad);
+  for (const bad of ['static/../server.js', 'static/%2e%2e%2fserver.js', 'static/nope.js', 'etc/passwd'])
+    assert.equal((await fetch(server.url + bad)).status, 404, bad);
   assert.equal((await fetch(server.url, { method: 'POST' })).status, 405);
 
   const ws = server.url.replace('http:', 'ws:');
@@ -179,7 +214,13 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   assert.equal((await unknown.closed!).code, 4004);
   const ok = await wsOpen(`${ws}live/${cam}?stream=main&mode=jsmpeg`);
   assert.ok(ok.ws);
-  assert.deepEqual(joins.map((j) => [j.cameraId, j.stream, j.mode]), [['cam-nope', 'sub', 'auto'], [cam, 'main', 'jsmpeg']]);
+  assert.deepEqual(
+    joins.map((j) => [j.cameraId, j.stream, j.mode]),
+    [
+      ['cam-nope', 'sub', 'auto'],
+      [cam, 'main', 'jsmpeg'],
+    ],
+  );
   ok.ws.close();
   await waitFor(() => server.connections() === 0, 'connections closed');
 
@@ -215,7 +256,10 @@ test('web: every watch is audited at its start and end (who, from where, which c
   const ok = await wsOpen(`${ws}live/${cam}?stream=sub`, auth);
   assert.ok(ok.ws);
   await waitFor(() => views.length === 1, 'the start audit');
-  assert.deepEqual({ ...views[0], startedAt: 'x' }, { phase: 'start', camera: cam, stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: 'x' });
+  assert.deepEqual(
+    { ...views[0], startedAt: 'x' },
+    { phase: 'start', camera: cam, stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: 'x' },
+  );
   await new Promise((r) => setTimeout(r, 1100));
   ok.ws.close();
   await waitFor(() => views.length === 2, 'the end audit');
@@ -230,7 +274,16 @@ test('web: every watch is audited at its start and end (who, from where, which c
     const checked = validatePayload('event', { ...eventPayload('site-1', event, new Date()), seq: 1 });
     assert.equal(checked.ok, true, JSON.stringify(checked));
   }
-  assert.deepEqual(viewAuditEvent(views[1]).detail, { action: 'live-view', phase: 'end', stream: 'sub', mode: 'mse', user: 'admin', remote: '127.0.0.1', startedAt: views[0].startedAt, durationSec: views[1].durationSec });
+  assert.deepEqual(viewAuditEvent(views[1]).detail, {
+    action: 'live-view',
+    phase: 'end',
+    stream: 'sub',
+    mode: 'mse',
+    user: 'admin',
+    remote: '127.0.0.1',
+    startedAt: views[0].startedAt,
+    durationSec: views[1].durationSec,
+  });
 
   // A loopback page without a password: no user to name.
   const anon: ViewAudit[] = [];

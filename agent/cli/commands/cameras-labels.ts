@@ -18,7 +18,10 @@ function states(cameras: CameraRecord[]): CameraState[] {
 
 /** "--install-date <d>" → "installDate", as commander names option values. */
 function attributeOf(flags: string): string {
-  return flags.split(' ')[0].slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return flags
+    .split(' ')[0]
+    .slice(2)
+    .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 const SET_OPTIONS: Array<[LabelField, string, string]> = [
@@ -58,7 +61,12 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
       if (plan.problems.length > 0) throw new ValidationError(plan.problems);
       const changed = plan.update ? applyLabelUpdates(ctx.inventory, [plan.update], new Date()) : [];
       const done: string[] = [];
-      if (changed.length > 0) done.push(`labels ${Object.keys(plan.update!.patch).map((f) => FILE_COLUMN[f as LabelField]).join(', ')}`);
+      if (changed.length > 0)
+        done.push(
+          `labels ${Object.keys(plan.update!.patch)
+            .map((f) => FILE_COLUMN[f as LabelField])
+            .join(', ')}`,
+        );
       if (wantsLogin) {
         setDeviceCredentials(ctx.inventory, camera.deviceId, login, ctx.keyProvider);
         done.push(`login of device ${camera.deviceId} (encrypted)`);
@@ -87,9 +95,17 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
         }
         const parsed = parseLabelFile(text, file);
         const headline = (n: number) => `${file}: ${n} problem${n === 1 ? '' : 's'}; nothing was imported:`;
-        if (parsed.problems.length > 0) throw new ValidationError(parsed.problems.map((p) => `  ${p}`), headline(parsed.problems.length));
+        if (parsed.problems.length > 0)
+          throw new ValidationError(
+            parsed.problems.map((p) => `  ${p}`),
+            headline(parsed.problems.length),
+          );
         const plan = planImport(parsed.rows, states(listCameras(ctx.inventory)));
-        if (plan.problems.length > 0) throw new ValidationError(plan.problems.map((p) => `  ${p}`), headline(plan.problems.length));
+        if (plan.problems.length > 0)
+          throw new ValidationError(
+            plan.problems.map((p) => `  ${p}`),
+            headline(plan.problems.length),
+          );
         const changed = applyLabelUpdates(ctx.inventory, plan.updates, new Date());
         ctx.out(`imported ${file} (${parsed.format}): ${parsed.rows.length} rows, ${changed.length} camera${changed.length === 1 ? '' : 's'} changed\n`);
         return 0;

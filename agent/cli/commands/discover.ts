@@ -112,7 +112,8 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
             timeoutMs,
             startedAt,
             timeoutLabel: timeoutName === '--timeout' ? 'overall --timeout' : 'overall timeout (discovery.overallTimeoutMs)',
-            timeoutAdvice: 'raise --timeout (or discovery.overallTimeoutMs) to give devices more time, or discovery.concurrency to identify more of them at once',
+            timeoutAdvice:
+              'raise --timeout (or discovery.overallTimeoutMs) to give devices more time, or discovery.concurrency to identify more of them at once',
           },
           {
             ...drivers,

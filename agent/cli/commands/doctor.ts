@@ -51,7 +51,11 @@ export async function doctorReport(configPath: string | undefined, env: Record<s
   } catch (err) {
     report.ffmpeg.error = (err as Error).message;
     problems.push(`ffmpeg: ${(err as Error).message}`);
-    fixes.push(configPath || env.FFMPEG_PATH || env.FFMPEG_BIN ? 'fix or unset video.ffmpegPath / FFMPEG_PATH / FFMPEG_BIN (the message above names which)' : INSTALL_HINT);
+    fixes.push(
+      configPath || env.FFMPEG_PATH || env.FFMPEG_BIN
+        ? 'fix or unset video.ffmpegPath / FFMPEG_PATH / FFMPEG_BIN (the message above names which)'
+        : INSTALL_HINT,
+    );
   }
 
   if (located) {
@@ -81,7 +85,11 @@ export async function doctorReport(configPath: string | undefined, env: Record<s
   if (op.available && op.setpriv) {
     const check = await checkSetpriv(op.setpriv);
     if (!check.ok) {
-      report.orphanProtection = { available: false, setpriv: op.setpriv, reason: `${check.detail}: ffmpeg is spawned directly and survives an agent killed by SIGKILL` };
+      report.orphanProtection = {
+        available: false,
+        setpriv: op.setpriv,
+        reason: `${check.detail}: ffmpeg is spawned directly and survives an agent killed by SIGKILL`,
+      };
     }
   }
   if (!report.orphanProtection.available && process.platform === 'linux') {
@@ -96,7 +104,10 @@ export function doctorText(r: DoctorReport): string {
   const lines: string[] = [];
   if (r.ffmpeg.found) {
     lines.push(`ffmpeg: ${r.ffmpeg.path}`);
-    const from = r.ffmpeg.source === 'path' || r.ffmpeg.source === 'ffmpeg-static' ? r.ffmpeg.via : `${r.ffmpeg.source ? SOURCE_WORDS[r.ffmpeg.source] : '-'} (${r.ffmpeg.via})`;
+    const from =
+      r.ffmpeg.source === 'path' || r.ffmpeg.source === 'ffmpeg-static'
+        ? r.ffmpeg.via
+        : `${r.ffmpeg.source ? SOURCE_WORDS[r.ffmpeg.source] : '-'} (${r.ffmpeg.via})`;
     lines.push(`  found via: ${from}`);
     if (r.ffmpeg.version) lines.push(`  version: ${r.ffmpeg.version}`);
   } else {
@@ -126,7 +137,9 @@ export function doctorText(r: DoctorReport): string {
 export function registerDoctor(program: Command, wrap: Wrap): void {
   program
     .command('doctor')
-    .description('check the video prerequisites: which ffmpeg is used and from where, its version and missing capabilities, orphan protection; exit 1 when something needed is missing')
+    .description(
+      'check the video prerequisites: which ffmpeg is used and from where, its version and missing capabilities, orphan protection; exit 1 when something needed is missing',
+    )
     .option('--json', 'print JSON')
     .action(
       wrap(async (ctx, cmd) => {

@@ -117,7 +117,7 @@ export async function readSmallFile(path: string): Promise<string> {
     const buf = Buffer.allocUnsafe(8192);
     const decoder = new StringDecoder('utf8');
     let text = '';
-    for (let pos = 0; pos < 4 * 2 ** 20; ) {
+    for (let pos = 0; pos < 4 * 2 ** 20;) {
       // procfs hands out a page or so per read: only 0 bytes means the end
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
@@ -179,7 +179,8 @@ interface NicInfo {
 }
 
 /** Interfaces never reported: loopback and container/VM/traffic-shaping plumbing. */
-const EXCLUDED_NIC = /^(lo\d*$|veth|docker\d|br-[0-9a-f]{6,}|virbr|vnet\d|cni\d|flannel|cali|vxlan|kube-|cilium|weave|lxcbr|lxc|ifb\d|dummy|tunl\d|sit\d|ip6tnl|ip_vti|ip6_vti|gre\d|gretap|erspan|ip6gre|nlmon|bonding_masters$)/;
+const EXCLUDED_NIC =
+  /^(lo\d*$|veth|docker\d|br-[0-9a-f]{6,}|virbr|vnet\d|cni\d|flannel|cali|vxlan|kube-|cilium|weave|lxcbr|lxc|ifb\d|dummy|tunl\d|sit\d|ip6tnl|ip_vti|ip6_vti|gre\d|gretap|erspan|ip6gre|nlmon|bonding_masters$)/;
 
 const CPU_HWMON_CHIP = /^(coretemp|k10temp|zenpower|cpu|soc|.*cpu[_-]?thermal|.*soc[_-]?thermal)/i;
 const CPU_HWMON_LABEL = /^(package id|physical id|tctl|tdie|tccd|core \d|cpu)/i;

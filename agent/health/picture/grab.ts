@@ -193,7 +193,8 @@ export function classifyFfmpegError(stderr: string, images: boolean): ProbeError
   if (/timed out|timeout/.test(s)) return 'timeout';
   if (images) return 'not-an-image';
   if (/matches no streams|does not contain any stream|no video stream/.test(s)) return 'no-frames';
-  if (/\b(400|403|404|405|451|454|461|500|503)\b|method \w+ failed|invalid data found|nonmatching transport|unsupported transport|end of file/.test(s)) return 'bad-answer';
+  if (/\b(400|403|404|405|451|454|461|500|503)\b|method \w+ failed|invalid data found|nonmatching transport|unsupported transport|end of file/.test(s))
+    return 'bad-answer';
   return 'failed';
 }
 
@@ -204,7 +205,9 @@ function stderrSummary(stderr: string): string {
     .map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim())
     .filter((l) => l !== '' && !/^conversion failed!?$/i.test(l) && !/^exiting normally/i.test(l));
   const pick = lines.slice(-2).join('; ');
-  return redactUrl(pick).replace(/\/\/[^/@\s]*@/g, '//').slice(0, 300);
+  return redactUrl(pick)
+    .replace(/\/\/[^/@\s]*@/g, '//')
+    .slice(0, 300);
 }
 
 /** Splits concatenated JPEGs (ffmpeg's mjpeg image2pipe output) and returns the last complete one. */
@@ -343,7 +346,15 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
         reject(failure);
       } else {
         const stdout = outBuf ? outBuf.subarray(0, outBytes) : Buffer.concat(out);
-        resolve({ ms: o.clock.now() - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout, stdoutBuffer: outBuf, fd3: Buffer.concat(fd3), stderr });
+        resolve({
+          ms: o.clock.now() - t0,
+          code: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+          stdout,
+          stdoutBuffer: outBuf,
+          fd3: Buffer.concat(fd3),
+          stderr,
+        });
       }
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -363,7 +374,12 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
 }
 
 /** Re-encodes an oversized thumbnail at lower quality, then smaller, until it fits. */
-async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit<RunOptions, 'args' | 'stdin' | 'stdoutCap' | 'withFd3'>): Promise<Buffer | undefined> {
+async function shrinkJpeg(
+  jpeg: Buffer,
+  maxBytes: number,
+  width: number,
+  o: Omit<RunOptions, 'args' | 'stdin' | 'stdoutCap' | 'withFd3'>,
+): Promise<Buffer | undefined> {
   const attempts: Array<{ q: number; w: number }> = [
     { q: 12, w: width },
     { q: 24, w: width },
@@ -372,7 +388,19 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
   for (const a of attempts) {
     if (o.deadline - o.clock.now() < MIN_SHRINK_MS) return undefined;
     const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-threads', '1', '-f', 'jpeg_pipe', '-i', 'pipe:0'];
-    args.push('-vf', `scale=w=${a.w}:h='max(2,trunc(ow/dar/2+0.5)*2)':flags=area,format=yuvj420p`, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', String(a.q), '-f', 'image2pipe', 'pipe:1');
+    args.push(
+      '-vf',
+      `scale=w=${a.w}:h='max(2,trunc(ow/dar/2+0.5)*2)':flags=area,format=yuvj420p`,
+      '-frames:v',
+      '1',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      String(a.q),
+      '-f',
+      'image2pipe',
+      'pipe:1',
+    );
     const r = await runFfmpeg({ ...o, args, stdin: jpeg, stdoutCap: 4 * maxBytes + 65536, withFd3: false });
     if (r.code === 0 && r.stdout.length > 0 && r.stdout.length <= maxBytes && imageKind(r.stdout) === 'jpeg') return r.stdout;
   }
@@ -384,7 +412,7 @@ async function shrinkJpeg(jpeg: Buffer, maxBytes: number, width: number, o: Omit
  * Throws PictureProbeError (code = ProbeErrorCode) when no picture could be obtained.
  */
 export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise<GrabResult> {
-  const spawn = deps.spawn ?? (nodeSpawn);
+  const spawn = deps.spawn ?? nodeSpawn;
   const clock = deps.clock ?? systemClock;
   const pool = deps.framePool;
   const start = clock.now();
@@ -446,14 +474,23 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     const code = classifyFfmpegError(run.stderr, images !== undefined);
     // ffmpeg reports its RTSP socket timeout (a server that accepted and then said nothing) as
     // "Invalid data found"; a server answering garbage fails at once instead.
-    if (code === 'bad-answer' && typeof req.input === 'string' && /^rtsps?:/i.test(req.input) && run.ms >= 0.9 * socketTimeoutMs(req.timeoutMs) && /invalid data found/i.test(run.stderr)) {
+    if (
+      code === 'bad-answer' &&
+      typeof req.input === 'string' &&
+      /^rtsps?:/i.test(req.input) &&
+      run.ms >= 0.9 * socketTimeoutMs(req.timeoutMs) &&
+      /invalid data found/i.test(run.stderr)
+    ) {
       throw new PictureProbeError('timeout', `picture probe of ${what}: no answer within ${socketTimeoutMs(req.timeoutMs)} ms`);
     }
     const detail = stderrSummary(run.stderr) || (run.signal ? `ffmpeg killed by ${run.signal}` : `ffmpeg exit code ${run.code}`);
     throw new PictureProbeError(code, `picture probe of ${what}: ${detail}`);
   }
   if (count === 0) {
-    throw new PictureProbeError(images ? 'not-an-image' : 'no-frames', `picture probe of ${what}: ${images ? 'no picture decoded from the snapshot' : 'opened, but no video frame decoded'}`);
+    throw new PictureProbeError(
+      images ? 'not-an-image' : 'no-frames',
+      `picture probe of ${what}: ${images ? 'no picture decoded from the snapshot' : 'opened, but no video frame decoded'}`,
+    );
   }
   const out: Frame[] = [];
   for (let i = 0; i < count; i++) {

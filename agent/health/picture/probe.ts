@@ -56,7 +56,10 @@ const MIN_FALLBACK_MS = 1000;
 
 /** Credentials cut out of any URL in a message. */
 function scrub(message: string): string {
-  return message.replace(/\/\/[^/@\s]*@/g, '//').split(/\r?\n/)[0].slice(0, 400);
+  return message
+    .replace(/\/\/[^/@\s]*@/g, '//')
+    .split(/\r?\n/)[0]
+    .slice(0, 400);
 }
 
 function toProbeError(err: unknown, fallbackMessage: string): ProbeError {
@@ -148,7 +151,10 @@ async function fetchSnapshots(req: PictureProbeRequest, deadline: number, clock:
   const count = Math.max(1, Math.floor(req.frames));
   const interval = count > 1 ? (req.seconds * 1000) / (count - 1) : 0;
   const ctl = new AbortController();
-  const timer = clock.setTimeout(() => ctl.abort(new PictureProbeError('timeout', `picture probe of ${name}: snapshots not fetched within ${req.timeoutMs} ms`)), Math.max(0, deadline - now()));
+  const timer = clock.setTimeout(
+    () => ctl.abort(new PictureProbeError('timeout', `picture probe of ${name}: snapshots not fetched within ${req.timeoutMs} ms`)),
+    Math.max(0, deadline - now()),
+  );
   const onAbort = (): void => ctl.abort(req.signal?.reason);
   req.signal?.addEventListener('abort', onAbort, { once: true });
   if (req.signal?.aborted) onAbort();

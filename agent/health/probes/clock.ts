@@ -173,7 +173,8 @@ function interpret(answer: Answer, where: string, cap: number, before: number, a
     return bad(`SOAP fault: ${oneLine(what)}`);
   }
   const response = soap.children[0];
-  if (!response || response.name !== 'GetSystemDateAndTimeResponse') return bad(`expected GetSystemDateAndTimeResponse, got ${response ? `<${response.name}>` : 'an empty Body'}`);
+  if (!response || response.name !== 'GetSystemDateAndTimeResponse')
+    return bad(`expected GetSystemDateAndTimeResponse, got ${response ? `<${response.name}>` : 'an empty Body'}`);
   if (status !== 200) return bad('unexpected HTTP status');
   const { utcMs } = parseDeviceUtc(response);
   if (utcMs === undefined) return bad('no usable UTCDateTime in the answer');

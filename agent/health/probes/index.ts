@@ -24,23 +24,32 @@ export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<D
     clock: (deviceUrl, { timeoutMs, signal }) => checkClock({ deviceUrl, timeoutMs, signal }),
     stream: (args) => checkStream(args),
     picture: ({ camera, streamUrl, snapshotUrl, credentials, signal }) =>
-      probePicture({
-        label: camera,
-        ...(streamUrl ? { streamUrl: credentials ? withCredentials(streamUrl, credentials) : streamUrl } : {}),
-        ...(snapshotUrl
-          ? {
-              fetchSnapshot: (s: AbortSignal) =>
-                fetchSnapshot({ url: snapshotUrl, ...(credentials ? { credentials } : {}), maxBytes: pic.maxSnapshotBytes, timeoutMs: config.requestTimeoutMs, signal: s }),
-            }
-          : {}),
-        frames: pic.frames,
-        seconds: pic.seconds,
-        timeoutMs: pic.timeoutMs,
-        thumbnailWidth: pic.thumbnailWidth,
-        thumbnailMaxBytes: pic.thumbnailMaxBytes,
-        ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
-        ...(thresholds ? { thresholds } : {}),
-        signal,
-      }, { framePool, ...(ffmpeg ? { spawn: ffmpeg.spawn } : {}) }),
+      probePicture(
+        {
+          label: camera,
+          ...(streamUrl ? { streamUrl: credentials ? withCredentials(streamUrl, credentials) : streamUrl } : {}),
+          ...(snapshotUrl
+            ? {
+                fetchSnapshot: (s: AbortSignal) =>
+                  fetchSnapshot({
+                    url: snapshotUrl,
+                    ...(credentials ? { credentials } : {}),
+                    maxBytes: pic.maxSnapshotBytes,
+                    timeoutMs: config.requestTimeoutMs,
+                    signal: s,
+                  }),
+              }
+            : {}),
+          frames: pic.frames,
+          seconds: pic.seconds,
+          timeoutMs: pic.timeoutMs,
+          thumbnailWidth: pic.thumbnailWidth,
+          thumbnailMaxBytes: pic.thumbnailMaxBytes,
+          ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
+          ...(thresholds ? { thresholds } : {}),
+          signal,
+        },
+        { framePool, ...(ffmpeg ? { spawn: ffmpeg.spawn } : {}) },
+      ),
   };
 }

@@ -48,7 +48,9 @@ export function socketError(err: NodeJS.ErrnoException, where: string, doing: st
 export function deadlineError(where: string, timeoutMs: number, connected: boolean, doing: string): ProbeError {
   return probeError(
     'timeout',
-    connected ? `no answer from ${where} within ${timeoutMs} ms (${doing}): it accepts TCP but does not answer` : `no TCP connection to ${where} within ${timeoutMs} ms (${doing})`,
+    connected
+      ? `no answer from ${where} within ${timeoutMs} ms (${doing}): it accepts TCP but does not answer`
+      : `no TCP connection to ${where} within ${timeoutMs} ms (${doing})`,
   );
 }
 

@@ -332,7 +332,13 @@ export class Fmp4Splitter {
         this.pending = [];
         const m = this.moof;
         this.moof = undefined;
-        out.push({ kind: 'fragment', data: fragment, keyframe: m.keyframe, sequence: m.sequence, ...(m.baseMediaDecodeTime !== undefined ? { baseMediaDecodeTime: m.baseMediaDecodeTime } : {}) });
+        out.push({
+          kind: 'fragment',
+          data: fragment,
+          keyframe: m.keyframe,
+          sequence: m.sequence,
+          ...(m.baseMediaDecodeTime !== undefined ? { baseMediaDecodeTime: m.baseMediaDecodeTime } : {}),
+        });
         return;
       }
       case 'mfra':

@@ -36,9 +36,7 @@ export interface KeyframeIntervalChange {
 }
 
 export type KeyframeIntervalOutcome =
-  | { action: 'changed'; change: KeyframeIntervalChange }
-  | { action: 'kept'; interval: KeyframeInterval }
-  | { action: 'skipped'; reason: string };
+  { action: 'changed'; change: KeyframeIntervalChange } | { action: 'kept'; interval: KeyframeInterval } | { action: 'skipped'; reason: string };
 
 export interface KeyframeIntervalKeeperOptions {
   /** web.maxKeyframeIntervalSec; 0 turns the keeper off (every call is 'skipped'). */

@@ -56,7 +56,8 @@ export function keyframeRequester(
     const { device, profile } = onvifStreamOf(db, cameraId, stream);
     const until = unsupportedUntil.get(device.id);
     if (until !== undefined) {
-      if (now() < until) throw new CameraRequestSkipped(`device ${device.id} does not support keyframe requests (asked again after ${new Date(until).toISOString()})`);
+      if (now() < until)
+        throw new CameraRequestSkipped(`device ${device.id} does not support keyframe requests (asked again after ${new Date(until).toISOString()})`);
       unsupportedUntil.delete(device.id);
     }
     await withDeviceDriver(openDriver, device, credentialsFor(device), timeoutMs, async (driver) => {

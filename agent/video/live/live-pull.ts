@@ -27,7 +27,19 @@ import type { LaunchFn, SupervisedProcess, SuperviseOptions } from '../../ffmpeg
 import { argsToMuxerOptions, chooseMode, mpeg1Options, mseArgs } from './args';
 import { launchMpeg1Muxer, type Mpeg1LaunchOptions } from './mpeg1-muxer';
 import { Pull } from './pull';
-import { LiveError, type JoinRequest, type LiveMessage, type LiveMode, type LiveSession, type LiveSource, type LiveStream, type LiveViewer, type PullInfo, type ResolveSource, type ViewerState } from './types';
+import {
+  LiveError,
+  type JoinRequest,
+  type LiveMessage,
+  type LiveMode,
+  type LiveSession,
+  type LiveSource,
+  type LiveStream,
+  type LiveViewer,
+  type PullInfo,
+  type ResolveSource,
+  type ViewerState,
+} from './types';
 import type { AgentConfig } from '../../config/schema';
 import type { Logger } from '../../../lib/log';
 import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
@@ -105,7 +117,10 @@ export class LivePulls {
     if (this.closed) throw new LiveError('closed', 'the live view is shutting down');
     const max = this.options.config.maxViewers;
     if (this.viewerCount >= max) {
-      throw new LiveError('too-many-viewers', `${this.viewerCount} live viewers already (web.maxViewers = ${max}): close another live page, or raise web.maxViewers (CAMGATE_WEB_MAX_VIEWERS) if the box can take it`);
+      throw new LiveError(
+        'too-many-viewers',
+        `${this.viewerCount} live viewers already (web.maxViewers = ${max}): close another live page, or raise web.maxViewers (CAMGATE_WEB_MAX_VIEWERS) if the box can take it`,
+      );
     }
     // Count the viewer now so that concurrent joins cannot overshoot maxViewers while resolving.
     this.viewerCount++;
@@ -249,7 +264,11 @@ export class LivePulls {
     }
     const logged = work.then(
       (result) => this.logger.debug({ ...log, ms: this.clock.now() - t0, result }, 'live pull: prepared'),
-      (err: unknown) => this.logger.warn({ ...log, ms: this.clock.now() - t0, err: err instanceof Error ? err.message : String(err) }, 'live pull: preparing the camera failed (the pull starts anyway)'),
+      (err: unknown) =>
+        this.logger.warn(
+          { ...log, ms: this.clock.now() - t0, err: err instanceof Error ? err.message : String(err) },
+          'live pull: preparing the camera failed (the pull starts anyway)',
+        ),
     );
     const limitMs = this.options.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS;
     return new Promise<void>((resolve) => {

@@ -104,7 +104,10 @@ export class Pull {
       out = this.splitter.push(chunk);
     } catch (err) {
       this.broken = true;
-      this.host.logger.warn({ camera: this.cameraId, stream: this.stream, err: (err as Error).message }, 'live pull: ffmpeg output is not fragmented MP4; waiting for the next run');
+      this.host.logger.warn(
+        { camera: this.cameraId, stream: this.stream, err: (err as Error).message },
+        'live pull: ffmpeg output is not fragmented MP4; waiting for the next run',
+      );
       if (!(err instanceof Fmp4Error)) throw err;
       return;
     }

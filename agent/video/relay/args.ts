@@ -71,7 +71,9 @@ const SECRET_PARAMS = /([?&;](?:passphrase|password|passwd|pass|pwd|secret|token
  * parameters (SRT passphrase, tokens) replaced by ********. The path (an RTMP stream key) stays:
  * the centre chose it and needs it to tell relays apart. */
 export function redactTarget(text: string): string {
-  return redactUrl(text).replace(/\/\/[^/@\s]*@/g, '//').replace(SECRET_PARAMS, '$1********');
+  return redactUrl(text)
+    .replace(/\/\/[^/@\s]*@/g, '//')
+    .replace(SECRET_PARAMS, '$1********');
 }
 
 /** Free text from ffmpeg or the supervisor (error lines quote URLs): credentials cut out. */
@@ -108,14 +110,20 @@ export function relayArgs(input: RelayArgsInput): string[] {
   const args = [
     '-nostdin',
     '-hide_banner',
-    '-loglevel', 'error',
+    '-loglevel',
+    'error',
     // input: the camera
-    '-rtsp_transport', 'tcp',
-    '-timeout', String(Math.max(1, Math.round(input.timeoutMs)) * 1000), // µs
-    '-protocol_whitelist', INPUT_PROTOCOL_WHITELIST,
-    '-i', input.inputUrl,
+    '-rtsp_transport',
+    'tcp',
+    '-timeout',
+    String(Math.max(1, Math.round(input.timeoutMs)) * 1000), // µs
+    '-protocol_whitelist',
+    INPUT_PROTOCOL_WHITELIST,
+    '-i',
+    input.inputUrl,
     // the first video stream, no audio (see the top of this file)
-    '-map', '0:v:0',
+    '-map',
+    '0:v:0',
     '-an',
   ];
   if (input.video.codec === 'copy') {
@@ -128,14 +136,22 @@ export function relayArgs(input: RelayArgsInput): string[] {
       args.push('-vf', `scale=-2:min(${v.height}\\,ih)`);
     }
     args.push(
-      '-c:v', 'libx264',
-      '-preset', 'veryfast',
-      '-tune', 'zerolatency',
-      '-pix_fmt', 'yuv420p',
-      '-g', String(Math.max(1, Math.round(v.gop))),
-      '-b:v', `${kbps}k`,
-      '-maxrate', `${kbps}k`,
-      '-bufsize', `${kbps * 2}k`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(Math.max(1, Math.round(v.gop))),
+      '-b:v',
+      `${kbps}k`,
+      '-maxrate',
+      `${kbps}k`,
+      '-bufsize',
+      `${kbps * 2}k`,
     );
   }
   args.push(...rule.muxer, input.target.trim());

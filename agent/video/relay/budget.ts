@@ -31,8 +31,7 @@ export function usedKbps(relays: readonly RelayUsage[]): number {
 }
 
 export type BudgetCheck =
-  | { ok: true; needKbps: number; usedKbps: number; budgetKbps: number }
-  | { ok: false; needKbps: number; usedKbps: number; budgetKbps: number; message: string };
+  { ok: true; needKbps: number; usedKbps: number; budgetKbps: number } | { ok: false; needKbps: number; usedKbps: number; budgetKbps: number; message: string };
 
 /** Whether one more relay of `needKbps` fits; budgetKbps 0 = no budget (always ok). */
 export function checkBudget(args: { needKbps: number; relays: readonly RelayUsage[]; budgetKbps: number }): BudgetCheck {

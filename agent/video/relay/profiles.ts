@@ -39,7 +39,7 @@ export interface RelayProfile {
 }
 
 export const RELAY_PROFILES: Readonly<Record<RelayProfileName, RelayProfile>> = {
-  copy: { name: 'copy', description: 'the camera\'s video unchanged; H.264 at source size when the target cannot carry the codec', video: 'copy' },
+  copy: { name: 'copy', description: "the camera's video unchanged; H.264 at source size when the target cannot carry the codec", video: 'copy' },
   h264: { name: 'h264', description: 'H.264 at the source size, capped at the source bitrate (else 4096 kbit/s)', video: 'h264' },
   'h264-720p': { name: 'h264-720p', description: 'H.264 scaled to 720 lines, 2000 kbit/s', video: 'h264', height: 720, capKbps: 2000 },
   'h264-480p': { name: 'h264-480p', description: 'H.264 scaled to 480 lines, 1000 kbit/s', video: 'h264', height: 480, capKbps: 1000 },

@@ -168,7 +168,8 @@ export class RelayManager {
     if (this.closed) throw new CommandError('not-available', 'relays are shutting down (the agent is stopping)');
     const stream: StreamName = req.stream ?? 'main';
     if (stream !== 'main' && stream !== 'sub') throw new CommandError('invalid-args', `stream must be main or sub, not ${JSON.stringify(stream)}`);
-    if (typeof req.target !== 'string' || req.target.trim() === '') throw new CommandError('invalid-args', 'target is required (rtsp://, rtmp://, rtmps:// or srt://)');
+    if (typeof req.target !== 'string' || req.target.trim() === '')
+      throw new CommandError('invalid-args', 'target is required (rtsp://, rtmp://, rtmps:// or srt://)');
     const target = req.target.trim();
     let scheme;
     try {
@@ -188,11 +189,17 @@ export class RelayManager {
     const existing = this.relays.get(target);
     if (existing) {
       if (existing.camera !== req.camera || existing.stream !== stream) {
-        throw new CommandError('busy', `target ${shownTarget} is taken by relay ${existing.streamId} (${existing.camera}/${existing.stream}); stop it first (cmd/stream-stop) or use another target`);
+        throw new CommandError(
+          'busy',
+          `target ${shownTarget} is taken by relay ${existing.streamId} (${existing.camera}/${existing.stream}); stop it first (cmd/stream-stop) or use another target`,
+        );
       }
       const wanted = req.profile ?? 'copy';
       if (wanted !== existing.profile) {
-        throw new CommandError('busy', `relay ${existing.streamId} already sends ${existing.camera}/${existing.stream} to ${shownTarget} with profile ${existing.profile}; stop it first to change the profile`);
+        throw new CommandError(
+          'busy',
+          `relay ${existing.streamId} already sends ${existing.camera}/${existing.stream} to ${shownTarget} with profile ${existing.profile}; stop it first to change the profile`,
+        );
       }
       existing.renewedAt = this.clock.now();
       this.armIdle(existing);
@@ -204,7 +211,10 @@ export class RelayManager {
     const need = expectedKbps(plan, sourceInfo(camera, stream), stream, this.relayConfig);
     const max = this.relayConfig.maxRelays;
     if (max > 0 && this.relays.size + this.stopping.size >= max) {
-      throw new CommandError('busy', `relay refused: ${this.relays.size} relay(s) already run, the limit is ${max} (video.relay.maxRelays); stop one (cmd/stream-stop) or raise the limit`);
+      throw new CommandError(
+        'busy',
+        `relay refused: ${this.relays.size} relay(s) already run, the limit is ${max} (video.relay.maxRelays); stop one (cmd/stream-stop) or raise the limit`,
+      );
     }
     const budget = checkBudget({ needKbps: need, relays: this.usages(), budgetKbps: this.relayConfig.budgetKbps });
     if (!budget.ok) throw new CommandError('over-budget', budget.message);
@@ -251,14 +261,23 @@ export class RelayManager {
     this.relays.set(target, relay);
     relay.unsubscribe = proc.onState((change) => this.onState(relay, change));
     this.armIdle(relay);
-    this.options.logger?.info({ streamId, camera: cameraId, stream, target: shownTarget, profile: plan.profile, mode: plan.mode, expectedKbps: need }, 'relay started');
-    this.emit(relay, 'stream-started', 'info', `relay ${streamId} started: ${cameraId}/${stream} → ${shownTarget} (${plan.mode}${plan.mode === 'transcode' ? `, profile ${plan.profile}` : ''})`, {
-      mode: plan.mode,
-      profile: plan.profile,
-      ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
-      expectedKbps: need,
-      idleTimeoutSec: this.relayConfig.idleTimeoutSec,
-    });
+    this.options.logger?.info(
+      { streamId, camera: cameraId, stream, target: shownTarget, profile: plan.profile, mode: plan.mode, expectedKbps: need },
+      'relay started',
+    );
+    this.emit(
+      relay,
+      'stream-started',
+      'info',
+      `relay ${streamId} started: ${cameraId}/${stream} → ${shownTarget} (${plan.mode}${plan.mode === 'transcode' ? `, profile ${plan.profile}` : ''})`,
+      {
+        mode: plan.mode,
+        profile: plan.profile,
+        ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
+        expectedKbps: need,
+        idleTimeoutSec: this.relayConfig.idleTimeoutSec,
+      },
+    );
     // A state change the supervisor made before we subscribed (a fake may start synchronously).
     const stats = proc.stats();
     if (stats.state !== 'starting') this.onState(relay, { from: 'starting', to: stats.state, stats, ...(stats.lastError ? { reason: stats.lastError } : {}) });
@@ -304,10 +323,16 @@ export class RelayManager {
     if (!camera) throw new CommandError('invalid-args', `unknown camera "${cameraId}" (camgate cameras list)`);
     const profile = profileOf(camera, stream);
     if (!profile) {
-      throw new CommandError('invalid-args', `camera "${cameraId}" has no ${stream} stream (the ledger lists ${camera.profiles.length} profile(s)${stream === 'sub' ? '; use stream main' : ''})`);
+      throw new CommandError(
+        'invalid-args',
+        `camera "${cameraId}" has no ${stream} stream (the ledger lists ${camera.profiles.length} profile(s)${stream === 'sub' ? '; use stream main' : ''})`,
+      );
     }
     if (!profile.streamUri) {
-      throw new CommandError('not-available', `camera "${cameraId}" has no stream URI for its ${stream} stream in the ledger (profile ${profile.token}); run discovery again or add the URI`);
+      throw new CommandError(
+        'not-available',
+        `camera "${cameraId}" has no stream URI for its ${stream} stream in the ledger (profile ${profile.token}); run discovery again or add the URI`,
+      );
     }
     return camera;
   }
@@ -333,12 +358,18 @@ export class RelayManager {
     relay.idleTimer = undefined;
     const sec = this.relayConfig.idleTimeoutSec;
     if (sec <= 0) return;
-    relay.idleTimer = this.clock.setTimeout(() => {
-      relay.idleTimer = undefined;
-      if (this.relays.get(relay.target) !== relay) return;
-      this.options.logger?.info({ streamId: relay.streamId, idleTimeoutSec: sec }, 'relay lease expired');
-      this.stopRelay(relay, 'idle-timeout').catch((err) => this.options.logger?.error({ err, streamId: relay.streamId }, 'relay: stop after idle timeout failed'));
-    }, sec * 1000, BACKGROUND);
+    relay.idleTimer = this.clock.setTimeout(
+      () => {
+        relay.idleTimer = undefined;
+        if (this.relays.get(relay.target) !== relay) return;
+        this.options.logger?.info({ streamId: relay.streamId, idleTimeoutSec: sec }, 'relay lease expired');
+        this.stopRelay(relay, 'idle-timeout').catch((err) =>
+          this.options.logger?.error({ err, streamId: relay.streamId }, 'relay: stop after idle timeout failed'),
+        );
+      },
+      sec * 1000,
+      BACKGROUND,
+    );
   }
 
   private expiresAt(relay: Relay): string | undefined {
@@ -419,10 +450,16 @@ export class RelayManager {
       relay.everRunning = true;
       relay.retrying = false;
       if (first || after) {
-        this.emit(relay, 'stream-running', 'info', `relay ${relay.streamId} ${first ? 'is sending' : 'is sending again'}: ${relay.camera}/${relay.stream} → ${relay.shownTarget}`, {
-          restarts: s.restarts,
-          again: !first,
-        });
+        this.emit(
+          relay,
+          'stream-running',
+          'info',
+          `relay ${relay.streamId} ${first ? 'is sending' : 'is sending again'}: ${relay.camera}/${relay.stream} → ${relay.shownTarget}`,
+          {
+            restarts: s.restarts,
+            again: !first,
+          },
+        );
       }
     } else if (change.to === 'retrying') {
       const why = scrubSecrets(change.reason ?? s.lastError ?? 'ffmpeg ended');

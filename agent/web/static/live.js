@@ -10,7 +10,9 @@
   var LIVE_EDGE_MAX_LAG = 0.5; // seconds behind the newest buffered frame before jumping ahead
   var KEEP_BEHIND = 3; // seconds of played video kept in the SourceBuffer
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var video = $('video');
   var canvas = $('canvas');
   var params = new URLSearchParams(location.search);
@@ -97,24 +99,32 @@
       ms = new MediaSource();
       objectUrl = URL.createObjectURL(ms);
       video.src = objectUrl;
-      ms.addEventListener('sourceopen', function () {
-        if (stopped) return;
-        try {
-          sb = ms.addSourceBuffer('video/mp4; codecs="' + codec + '"');
-        } catch (e) {
-          onFallback('MSE 不支持 ' + codec + ' / not supported: ' + e.message);
-          return;
-        }
-        sb.mode = 'sequence';
-        sb.addEventListener('updateend', pump);
-        pump();
-      }, { once: true });
+      ms.addEventListener(
+        'sourceopen',
+        function () {
+          if (stopped) return;
+          try {
+            sb = ms.addSourceBuffer('video/mp4; codecs="' + codec + '"');
+          } catch (e) {
+            onFallback('MSE 不支持 ' + codec + ' / not supported: ' + e.message);
+            return;
+          }
+          sb.mode = 'sequence';
+          sb.addEventListener('updateend', pump);
+          pump();
+        },
+        { once: true },
+      );
     }
 
     function teardownMedia() {
       sb = null;
       if (ms && ms.readyState === 'open') {
-        try { ms.endOfStream(); } catch (e) { /* ignore */ }
+        try {
+          ms.endOfStream();
+        } catch (e) {
+          /* ignore */
+        }
       }
       ms = null;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
@@ -139,7 +149,10 @@
       }
       if (video.paused) {
         var p = video.play();
-        if (p && p.catch) p.catch(function () { /* autoplay refused: the user clicks */ });
+        if (p && p.catch)
+          p.catch(function () {
+            /* autoplay refused: the user clicks */
+          });
       }
       if (!queue.length) return;
       try {
@@ -157,7 +170,11 @@
       if (stopped) return;
       if (typeof ev.data === 'string') {
         var m;
-        try { m = JSON.parse(ev.data); } catch (e) { return; }
+        try {
+          m = JSON.parse(ev.data);
+        } catch (e) {
+          return;
+        }
         if (m.type === 'init') {
           if (!mseCanPlay(m.codec)) {
             onFallback('浏览器不支持 ' + m.codec + ' / this browser cannot play ' + m.codec + ' with MSE');
@@ -185,7 +202,11 @@
       mode: 'mse',
       stop: function () {
         stopped = true;
-        try { ws.close(); } catch (e) { /* ignore */ }
+        try {
+          ws.close();
+        } catch (e) {
+          /* ignore */
+        }
         teardownMedia();
         video.removeAttribute('src');
         video.load();
@@ -205,11 +226,17 @@
       var settle = function (ok) {
         var waiting = jsmpegWaiting;
         jsmpegWaiting = null;
-        waiting.forEach(function (f) { f(ok && !!window.JSMpeg); });
+        waiting.forEach(function (f) {
+          f(ok && !!window.JSMpeg);
+        });
       };
       script.src = '/vendor/jsmpeg.min.js';
-      script.onload = function () { settle(true); };
-      script.onerror = function () { settle(false); };
+      script.onload = function () {
+        settle(true);
+      };
+      script.onerror = function () {
+        settle(false);
+      };
       document.body.appendChild(script);
     }
     jsmpegWaiting.push(done);
@@ -227,7 +254,12 @@
       mode: 'jsmpeg',
       stop: function () {
         stopped = true;
-        if (player) try { player.destroy(); } catch (e) { /* ignore */ }
+        if (player)
+          try {
+            player.destroy();
+          } catch (e) {
+            /* ignore */
+          }
       },
     };
   }
@@ -248,7 +280,9 @@
       preserveDrawingBuffer: true, // lets tests and snapshots read the canvas
       videoBufferSize: 1024 * 1024,
       reconnectInterval: 3,
-      onVideoDecode: function () { frameShown(); },
+      onVideoDecode: function () {
+        frameShown();
+      },
     });
   }
 
@@ -268,7 +302,8 @@
   /** The title and the list's highlight for the open camera (again once the list has come). */
   function showSelected(cameraId) {
     var cam = cameraById(cameraId);
-    $('title').textContent = (cam && cam.name ? cam.name + ' · ' : '') + cameraId + (cam ? ' · ' + cam.host : '') + ' · ' + (live.stream === 'main' ? '主码流 main' : '子码流 sub');
+    $('title').textContent =
+      (cam && cam.name ? cam.name + ' · ' : '') + cameraId + (cam ? ' · ' + cam.host : '') + ' · ' + (live.stream === 'main' ? '主码流 main' : '子码流 sub');
     var items = document.querySelectorAll('#cameras button');
     for (var j = 0; j < items.length; j++) items[j].classList.toggle('active', items[j].dataset.id === cameraId);
   }
@@ -303,8 +338,19 @@
       function (code, reason) {
         if (code === 4004) return status('找不到摄像机或码流 Camera or stream not found', true);
         var wait = code === 4029 ? 10 : 3;
-        status((code === 4029 ? '观看人数已满 Too many viewers' : '连接断开 Disconnected') + (reason ? ': ' + reason : '') + ' · ' + wait + ' 秒后重试 retrying in ' + wait + ' s', true);
-        retryTimer = setTimeout(function () { open(cameraId); }, wait * 1000);
+        status(
+          (code === 4029 ? '观看人数已满 Too many viewers' : '连接断开 Disconnected') +
+            (reason ? ': ' + reason : '') +
+            ' · ' +
+            wait +
+            ' 秒后重试 retrying in ' +
+            wait +
+            ' s',
+          true,
+        );
+        retryTimer = setTimeout(function () {
+          open(cameraId);
+        }, wait * 1000);
       },
     );
   }
@@ -316,7 +362,9 @@
     };
     video.requestVideoFrameCallback(onFrame);
   } else {
-    video.addEventListener('timeupdate', function () { if (live.mode === 'mse') frameShown(); });
+    video.addEventListener('timeupdate', function () {
+      if (live.mode === 'mse') frameShown();
+    });
   }
 
   function renderCameras(cameras) {
@@ -334,7 +382,7 @@
       var b = document.createElement('button');
       b.dataset.id = c.id;
       var title = document.createElement('span');
-      title.textContent = (c.name || c.id);
+      title.textContent = c.name || c.id;
       b.appendChild(title);
       if (c.health) {
         var h = document.createElement('span');
@@ -346,7 +394,8 @@
       var sub = document.createElement('span');
       sub.className = 'sub';
       var s = streamInfo(c, live.stream);
-      sub.textContent = c.host + (c.channel > 1 ? ' ch' + c.channel : '') + (s ? ' · ' + (s.codec || '?') + (s.width ? ' ' + s.width + '×' + s.height : '') : '');
+      sub.textContent =
+        c.host + (c.channel > 1 ? ' ch' + c.channel : '') + (s ? ' · ' + (s.codec || '?') + (s.width ? ' ' + s.width + '×' + s.height : '') : '');
       b.appendChild(sub);
       b.addEventListener('click', function () {
         var u = new URL(location.href);

@@ -31,7 +31,9 @@ const SOAP_NS =
   'xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:ter="http://www.onvif.org/ver10/error"';
 const envelope = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><s:Envelope ${SOAP_NS}><s:Body>${body}</s:Body></s:Envelope>`;
 const fault = (sub: string, reason: string) =>
-  envelope(`<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>${sub}</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en">${reason}</s:Text></s:Reason></s:Fault>`);
+  envelope(
+    `<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>${sub}</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en">${reason}</s:Text></s:Reason></s:Fault>`,
+  );
 
 function operationOf(body: string): string {
   const m = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body);
@@ -55,7 +57,9 @@ export function startFakeOnvif(opts: FakeOnvifOptions): Promise<FakeOnvif> {
     const created = /<(?:\w+:)?Created[^>]*>([^<]*)</.exec(body)?.[1] ?? '';
     const deviceNowMs = Date.now() + skew;
     wsseSeen.push({ created, deviceNowMs });
-    const expect = createHash('sha1').update(Buffer.concat([Buffer.from(nonce, 'base64'), Buffer.from(created), Buffer.from(password)])).digest('base64');
+    const expect = createHash('sha1')
+      .update(Buffer.concat([Buffer.from(nonce, 'base64'), Buffer.from(created), Buffer.from(password)]))
+      .digest('base64');
     // Real devices refuse a Created more than a few seconds off their own clock.
     return user === username && digest === expect && Math.abs(Date.parse(created) - deviceNowMs) < 5000;
   }
@@ -105,13 +109,17 @@ export function startFakeOnvif(opts: FakeOnvifOptions): Promise<FakeOnvif> {
             '</trt:GetProfilesResponse>',
         );
       case 'GetVideoSources':
-        return envelope('<trt:GetVideoSourcesResponse><trt:VideoSources token="VS1"><tt:Framerate>25</tt:Framerate></trt:VideoSources></trt:GetVideoSourcesResponse>');
+        return envelope(
+          '<trt:GetVideoSourcesResponse><trt:VideoSources token="VS1"><tt:Framerate>25</tt:Framerate></trt:VideoSources></trt:GetVideoSourcesResponse>',
+        );
       case 'GetStreamUri':
         return envelope(
           `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>\n   rtsp://admin:admin123@${shown}:554/live?ch=1&amp;sub=0\n  </tt:Uri><tt:InvalidAfterConnect>true</tt:InvalidAfterConnect><tt:InvalidAfterReboot>true</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`,
         );
       case 'GetScopes':
-        return envelope('<tds:GetScopesResponse><tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/name/Fake%20Cam</tt:ScopeItem></tds:Scopes></tds:GetScopesResponse>');
+        return envelope(
+          '<tds:GetScopesResponse><tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/name/Fake%20Cam</tt:ScopeItem></tds:Scopes></tds:GetScopesResponse>',
+        );
       case 'SetSystemDateAndTime':
         return envelope('<tds:SetSystemDateAndTimeResponse/>');
       case 'SystemReboot':
@@ -146,7 +154,9 @@ export function startFakeOnvif(opts: FakeOnvifOptions): Promise<FakeOnvif> {
             const nonce = randomBytes(8).toString('hex');
             nonces.add(nonce);
             res.writeHead(401, { 'WWW-Authenticate': `Digest qop="auth", realm="IP Camera", nonce="${nonce}", stale="FALSE"`, 'Content-Type': 'text/html' });
-            return res.end('<!DOCTYPE html><html><head><title>Document Error: Unauthorized</title></head><body><h2>Access Error: 401 -- Unauthorized</h2></body></html>');
+            return res.end(
+              '<!DOCTYPE html><html><head><title>Document Error: Unauthorized</title></head><body><h2>Access Error: 401 -- Unauthorized</h2></body></html>',
+            );
           }
         }
       }

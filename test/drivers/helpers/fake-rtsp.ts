@@ -61,7 +61,9 @@ export function startFakeRtsp(opts: FakeRtspOptions): Promise<FakeRtsp> {
           continue;
         }
         const reply = (status: string, headers: string[], body = '') =>
-          socket.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((h) => h + '\r\n').join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          socket.write(
+            `RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((h) => h + '\r\n').join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
         if (!authorized(method, authorization)) {
           const challenge = auth === 'basic' ? 'Basic realm="FakeCam"' : `Digest realm="FakeCam", nonce="${nonce}"`;
           reply('401 Unauthorized', [`WWW-Authenticate: ${challenge}`]);

@@ -17,11 +17,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < burst; i++, k++) {
       const mine = k;
       ps.push(
-        outbox
-          .enqueue({ topic: `camgate/v1/crash/${mine % 3}`, payload: { k: mine, pad: 'c'.repeat(mine % 200) }, dropClass: (mine % 3) })
-          .then(() => {
-            process.stdout.write(`${mine}\n`);
-          }),
+        outbox.enqueue({ topic: `camgate/v1/crash/${mine % 3}`, payload: { k: mine, pad: 'c'.repeat(mine % 200) }, dropClass: mine % 3 }).then(() => {
+          process.stdout.write(`${mine}\n`);
+        }),
       );
     }
     await Promise.all(ps);

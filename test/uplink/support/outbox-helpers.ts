@@ -21,9 +21,10 @@ export interface Truth {
 export function truth(file: string): Truth {
   const db = new Database(file, { readonly: true });
   try {
-    const row = db
-      .prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(payload)), 0) + COUNT(*) * ${ROW_OVERHEAD_BYTES} AS bytes FROM messages`)
-      .get() as { n: number; bytes: number };
+    const row = db.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(payload)), 0) + COUNT(*) * ${ROW_OVERHEAD_BYTES} AS bytes FROM messages`).get() as {
+      n: number;
+      bytes: number;
+    };
     const seqs = db.prepare('SELECT seq FROM messages ORDER BY seq').pluck().all() as number[];
     return { depth: row.n, bytes: row.bytes, seqs };
   } finally {

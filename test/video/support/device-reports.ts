@@ -10,6 +10,17 @@ export function deviceReport(host: string, driver: 'onvif' | 'rtsp', tokens: str
     url: driver === 'onvif' ? `http://${host}:80/onvif/device_service` : `rtsp://${host}:554/live`,
     identity: { manufacturer: 'Test', model: 'T1', serial: `S-${host}` },
     isNvr: false,
-    channels: [{ channel: 1, profiles: tokens.map((token, i) => ({ token, codec: 'H264', width: i === 0 ? 1920 : 640, height: i === 0 ? 1080 : 360, streamUri: `rtsp://${host}:554/${token}` })) }],
+    channels: [
+      {
+        channel: 1,
+        profiles: tokens.map((token, i) => ({
+          token,
+          codec: 'H264',
+          width: i === 0 ? 1920 : 640,
+          height: i === 0 ? 1080 : 360,
+          streamUri: `rtsp://${host}:554/${token}`,
+        })),
+      },
+    ],
   };
 }

@@ -43,7 +43,12 @@ async function supervisorMode(): Promise<void> {
     defaults: { stallTimeoutMs: 30_000, restartMinMs: 1000, restartMaxMs: 30_000 },
     logger: pino({ level: 'silent' }),
   });
-  const relay = sup.supervise({ label: 'orphan test relay', kind: 'relay', progress: 'pipe', args: () => [...SOURCE, '-c:v', 'mpeg1video', '-f', 'null', '-'] });
+  const relay = sup.supervise({
+    label: 'orphan test relay',
+    kind: 'relay',
+    progress: 'pipe',
+    args: () => [...SOURCE, '-c:v', 'mpeg1video', '-f', 'null', '-'],
+  });
   const live = sup.supervise({
     label: 'orphan test live',
     kind: 'live',
@@ -51,7 +56,9 @@ async function supervisorMode(): Promise<void> {
     args: () => [...SOURCE, '-c:v', 'mpeg1video', '-f', 'mpegts', 'pipe:1'],
     onStdout: () => undefined,
   });
-  const once = sup.spawnOnce('ffmpeg', ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...SOURCE, '-f', 'null', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const once = sup.spawnOnce('ffmpeg', ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...SOURCE, '-f', 'null', '-'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   once.stdout?.resume();
   once.stderr?.resume();
   const pids = await Promise.all([running(relay), running(live)]);
@@ -63,7 +70,10 @@ async function wrapperMode(): Promise<void> {
   if (!dir || !url) throw new Error('wrapper mode needs <dir> <rtsp-url>');
   const wrapper = writeFfmpegWrapper(dir, binary, { setprivPath });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Mpeg1Muxer = require('node-rtsp-stream/mpeg1muxer') as new (o: { ffmpegPath: string; url: string }) => NodeJS.EventEmitter & { stream: { pid?: number } };
+  const Mpeg1Muxer = require('node-rtsp-stream/mpeg1muxer') as new (o: {
+    ffmpegPath: string;
+    url: string;
+  }) => NodeJS.EventEmitter & { stream: { pid?: number } };
   const muxer = new Mpeg1Muxer({ ffmpegPath: wrapper, url });
   let stderr = '';
   muxer.on('ffmpegStderr', (d: Buffer) => {
