@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import type { Credentials, DeviceDriver, DeviceReport } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
 import type { DriversApi, DriverTarget, ProbeMatch } from '../../drivers/api';
-import { PLANTED, channel, report, runMain, tempDir } from './helpers';
+import { runMain } from './helpers';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
+import { PLANTED } from '../kit/secrets';
 
 interface FakeDevice {
   report: DeviceReport;

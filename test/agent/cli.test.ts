@@ -10,7 +10,10 @@ import { siteIdFromHostname } from '../../agent/cli/context';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { BIN, PLANTED, channel, report, runCli, tempDir } from './helpers';
+import { BIN, runCli } from './helpers';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
+import { PLANTED } from '../kit/secrets';
 
 function seed(dataDir: string): { single: string; nvr: string[] } {
   const db = openDatabase(dataDir);

@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { closest, coerceString, configSchemaDocument, envForPath, flagForPath, getPath, type FlagValue, type SchemaNode } from '../../lib/config';
 import { defaultsLayer } from '../../lib/config/layers';
 import { agentConfig } from '../../agent/config/spec';
-import { tempDir, PLANTED } from './helpers';
 import { ConfigError } from '../../lib/errors';
+import { tempDir } from '../kit/temp';
+import { PLANTED } from '../kit/secrets';
 
 const key = (path: string) => {
   const k = agentConfig.keys.find((x) => x.path === path);

@@ -8,8 +8,10 @@ import { decodeKey, keyFilePath, loadKey } from '../../agent/credentials/key';
 import { clearDeviceCredentials, getDeviceCredentials, setDeviceCredentials } from '../../agent/credentials/store';
 import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { PLANTED, report, tempDir } from './helpers';
 import { CamgateError } from '../../lib/errors';
+import { tempDir } from '../kit/temp';
+import { report } from '../kit/reports';
+import { PLANTED } from '../kit/secrets';
 
 test('AES-256-GCM: round trip, fresh nonce every time, wrong key refused clearly', () => {
   const key = randomBytes(32);

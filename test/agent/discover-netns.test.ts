@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { SimulatorOptions } from '../../scripts/sim/types';
 import { TestNetns } from '../sim/helpers';
-import { BIN, tempDir } from './helpers';
+import { BIN } from './helpers';
+import { tempDir } from '../kit/temp';
 
 const RANGE = '127.0.0.64/28';
 const SITE_LOGIN = { CAMGATE_USERNAME: 'admin', CAMGATE_PASSWORD: 'admin123' };

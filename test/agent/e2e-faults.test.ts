@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator } from '../../scripts/sim/index';
 import type { SimCameraSpec } from '../../scripts/sim/types';
-import { runCli, tempDir, type CliResult } from './helpers';
+import { runCli, type CliResult } from './helpers';
+import { tempDir } from '../kit/temp';
 
 const SITE_LOGIN = { CAMGATE_USERNAME: 'admin', CAMGATE_PASSWORD: 'admin123' };
 const TIMEOUT_MS = 8000;

@@ -6,7 +6,9 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../scripts/sim/index';
 import type { Simulator } from '../../scripts/sim/types';
-import { PLANTED, runCli, tempDir } from './helpers';
+import { runCli } from './helpers';
+import { tempDir } from '../kit/temp';
+import { PLANTED } from '../kit/secrets';
 
 const SITE_LOGIN = { CAMGATE_USERNAME: 'admin', CAMGATE_PASSWORD: 'admin123' };
 

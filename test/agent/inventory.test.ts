@@ -6,8 +6,9 @@ import { openDatabase } from '../../agent/inventory/open';
 import { latestVersion, MIGRATIONS, Migration } from '../../agent/inventory/migrations';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { applyLabelUpdates, getCamera, listCameras, listDevices, removeCamera, resolveCamera } from '../../agent/inventory/cameras';
-import { channel, report, tempDir } from './helpers';
 import { CamgateError, UsageError } from '../../lib/errors';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
 
 const now = new Date('2025-01-02T03:04:05.000Z');
 const later = new Date('2025-02-01T00:00:00.000Z');

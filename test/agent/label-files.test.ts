@@ -7,7 +7,8 @@ import { applyLabelUpdates, listCameras } from '../../agent/inventory/cameras';
 import { planImport } from '../../agent/labels/validate';
 import { labelsOf } from '../../agent/labels/merge';
 import type { Database } from 'better-sqlite3';
-import { channel, report, tempDir } from './helpers';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
 
 function snapshot(db: Database): string {
   return JSON.stringify([db.prepare('SELECT * FROM cameras ORDER BY id').all(), db.prepare('SELECT * FROM devices ORDER BY id').all()]);

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { chooseLogFormat, createLogger } from '../../lib/log';
 import type { LogFormat } from '../../lib/log';
 import { SecretScrubber } from '../../lib/redact';
-import { BIN, PLANTED, runCli, tempDir } from './helpers';
+import { BIN, runCli } from './helpers';
+import { tempDir } from '../kit/temp';
+import { PLANTED } from '../kit/secrets';
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 const HAS_ANSI = /\x1b\[[0-9;]*m/;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLANTED } from './helpers';
 import { redactText, redactUrl, SecretScrubber, stripUrlCredentials } from '../../lib/redact';
 import { createLogger } from '../../lib/log';
+import { PLANTED } from '../kit/secrets';
 
 test('URLs lose user:password@ and password-like parameters', () => {
   assert.equal(redactUrl('rtsp://admin:pw@10.0.0.5:554/Streaming/Channels/101'), 'rtsp://***@10.0.0.5:554/Streaming/Channels/101');

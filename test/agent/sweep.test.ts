@@ -6,8 +6,8 @@ import { NoMulticastInterfaceError } from '../../drivers/onvif/discovery';
 import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
 import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../drivers/api';
 import { addressFromMatch } from '../../agent/discovery/targets';
-import { report } from './helpers';
 import { CamgateError, UsageError } from '../../lib/errors';
+import { report } from '../kit/reports';
 
 const options = (o: Partial<SweepOptions> = {}): SweepOptions => ({
   ranges: [],

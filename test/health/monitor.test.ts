@@ -13,8 +13,8 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { HealthMonitor, HealthProbes, HealthConfig } from '../../agent/health/monitor';
 import type { PictureResult } from '../../agent/health/types';
-import { channel, report } from '../agent/helpers';
 import type { CameraStatus, EventBody } from '../../contract';
+import { channel, report } from '../kit/reports';
 
 function healthConfig(over: Partial<HealthConfig> = {}): HealthConfig {
   const base = agentConfig.load({ env: {} }).config.health;

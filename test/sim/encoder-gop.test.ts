@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { parseXml, type XmlElement } from '../../scripts/sim/xml';
-import { cameraById, soapCall, TRT, waitFor, type HttpResult } from './helpers';
+import { cameraById, soapCall, TRT, type HttpResult } from './helpers';
+import { eventually } from '../kit/wait';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
@@ -219,7 +220,7 @@ describe('simulator: keyframe interval (GovLength) and keyframe requests', () =>
     );
     assert.deepEqual([...govLengths(await getConfig(c, 'VideoEncoder_1_sub'), 'Configuration')], [['VideoEncoder_1_sub', 15]]);
 
-    const dropped = await waitFor(() => viewerClosed, 10_000);
+    const dropped = await eventually(() => viewerClosed, 10_000);
     if (!dropped) viewer.kill();
     assert.ok(dropped, 'the viewer of the old encoder was dropped');
     const seen = await viewer.done;

@@ -175,17 +175,6 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  return cond();
-}
-
 /**
  * A throwaway network namespace with only `lo`, multicast on and 224.0.0.0/4 routed to lo:
  * multicast never reaches a real NIC from here. With `multicast: false`, lo is only brought up

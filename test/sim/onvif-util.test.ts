@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import type { SimulatorOptions } from '../../scripts/sim/types';
-import { TestNetns, waitFor } from './helpers';
+import { TestNetns } from './helpers';
+import { eventually } from '../kit/wait';
 
 describe('simulator against onvif-util', () => {
   it('onvif-util finds, logs into and lists the profiles of a simulated camera', async () => {
@@ -28,7 +29,7 @@ describe('simulator against onvif-util', () => {
     server.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     server.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     try {
-      assert.ok(await waitFor(() => out.includes('READY'), 15_000), `simulator did not start in the namespace: ${err}`);
+      assert.ok(await eventually(() => out.includes('READY'), 15_000), `simulator did not start in the namespace: ${err}`);
       const r = await netns.exec(['onvif-util', '-u', 'admin', '-p', 'admin123', '127.67.0.2'], { input: 'get profiles\nget rtsp\nquit\n', timeoutMs: 20_000 });
       assert.equal(r.code, 0, `onvif-util exited ${r.code}/${r.signal}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /found host: 127\.67\.0\.2/);
@@ -40,7 +41,7 @@ describe('simulator against onvif-util', () => {
       assert.match(r.stdout, /rtsp:\/\/127\.67\.0\.2:554\/cam-127-67-0-2\/ch1\/main/);
     } finally {
       server.stdin.end();
-      await waitFor(() => server.exitCode !== null || server.signalCode !== null, 5000);
+      await eventually(() => server.exitCode !== null || server.signalCode !== null, 5000);
       await netns.destroy();
     }
   });

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { Simulator } from '../../scripts/sim/types';
 import { resolveCamera } from '../../scripts/sim/model';
-import { camCall, cameraById, connectCam, newCam, pidAlive, run, soapCall, TRT, waitFor, wsseHeader } from './helpers';
+import { camCall, cameraById, connectCam, newCam, pidAlive, run, soapCall, TRT, wsseHeader } from './helpers';
+import { eventually } from '../kit/wait';
 
 interface ProbedStream {
   codec_name?: string;
@@ -191,7 +192,7 @@ describe('simulator RTSP lifecycle and auth', () => {
     const [pid] = rtspChildren(process.pid);
     assert.ok(pid);
     await sim.stop();
-    assert.ok(await waitFor(() => !pidAlive(pid), 3000), `rtsp_server.py ${pid} still alive after stop()`);
+    assert.ok(await eventually(() => !pidAlive(pid), 3000), `rtsp_server.py ${pid} still alive after stop()`);
   });
 
   it('the RTSP server dies when its node parent is SIGKILLed', async () => {
@@ -210,13 +211,13 @@ describe('simulator RTSP lifecycle and auth', () => {
     let out = '';
     parent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     try {
-      assert.ok(await waitFor(() => out.includes('UP'), 20_000), `child never came up: ${out}`);
+      assert.ok(await eventually(() => out.includes('UP'), 20_000), `child never came up: ${out}`);
       const pids = [...out.matchAll(/CHILD (\d+)/g)].map((m) => Number(m[1]));
       assert.equal(pids.length, 1, out);
       const python = pids[0];
       assert.ok(pidAlive(python));
       parent.kill('SIGKILL');
-      assert.ok(await waitFor(() => !pidAlive(python), 5000), `rtsp_server.py ${python} outlived its parent`);
+      assert.ok(await eventually(() => !pidAlive(python), 5000), `rtsp_server.py ${python} outlived its parent`);
     } finally {
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     }

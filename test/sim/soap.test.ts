@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { descendant, parseXml, type XmlElement } from '../../scripts/sim/xml';
-import { camCall, cameraById, connectCam, httpRequest, newCam, sleep, soapCall, soapEnvelope, TDS, TRT, wsseHeader } from './helpers';
+import { camCall, cameraById, connectCam, httpRequest, newCam, soapCall, soapEnvelope, TDS, TRT, wsseHeader } from './helpers';
+import { sleep } from '../kit/wait';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 const HOUR = 3_600_000;

@@ -4,8 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Aedes } from 'aedes';
-import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, tempDir } from './helpers';
+import { broker, makeUplink, once, openTestOutbox } from './helpers';
 import { validatePayload, type PayloadKind } from '../../contract';
+import { tempDir } from '../kit/temp';
+import { recorder } from '../kit/mqtt';
+import { inventoryWith } from '../kit/reports';
 
 const SITE = 'emb-1';
 

@@ -10,11 +10,12 @@ import { listCameras } from '../../agent/inventory/cameras';
 import type { DeviceDriver, Credentials } from '../../drivers/types';
 import type { DriverTarget } from '../../drivers/api';
 import { DriverError } from '../../drivers/types';
-import { inventoryWith, tempDir } from './helpers';
-import { PLANTED } from '../agent/helpers';
 import { validatePayload } from '../../contract';
 import { FakeClock } from '../kit/clock';
 import { CommandError } from '../../contract';
+import { tempDir } from '../kit/temp';
+import { inventoryWith } from '../kit/reports';
+import { PLANTED } from '../kit/secrets';
 
 const SITE = 'v012';
 const req = (name: string, body: unknown, extra: Partial<IncomingCommand> = {}, site = SITE): IncomingCommand => ({

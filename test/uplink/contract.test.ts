@@ -9,8 +9,6 @@ import { describeConnectError, reconnectDelay, urlForAttempt } from '../../agent
 import { DropClass } from '../../agent/uplink/types';
 import { listCameras } from '../../agent/inventory/cameras';
 import { setDeviceCredentials } from '../../agent/credentials/store';
-import { inventoryWith, tempDir } from './helpers';
-import { PLANTED } from '../agent/helpers';
 import {
   isUnderSite,
   parseTopic,
@@ -31,6 +29,9 @@ import {
   validatePayload,
 } from '../../contract';
 import { markHistorical } from '../../agent/uplink/splice';
+import { tempDir } from '../kit/temp';
+import { inventoryWith } from '../kit/reports';
+import { PLANTED } from '../kit/secrets';
 
 test('topics: the fixed tree, built and parsed back', () => {
   const t = siteTopics('v012');

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { freePort, startMosquitto } from '../../scripts/peers/mosquitto';
-import { recorder, sleep, tempDir } from './helpers';
+import { tempDir } from '../kit/temp';
+import { sleep } from '../kit/wait';
+import { recorder } from '../kit/mqtt';
 
 const HARNESS = join(__dirname, 'harness-agent.js');
 const BIN = resolve(__dirname, '../../../bin/camgate.js');

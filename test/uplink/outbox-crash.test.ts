@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openOutbox } from '../../agent/uplink/outbox';
-import { prng, tempDir, truth } from './support/outbox-helpers';
+import { prng, truth } from './support/outbox-helpers';
+import { tempDir } from '../kit/temp';
 
 const CHILD = join(__dirname, 'support', 'outbox-crash-child.js');
 

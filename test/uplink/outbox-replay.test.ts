@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openOutbox, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { replay } from '../../agent/uplink/replay';
 import { DropClass, type OutboxMessage } from '../../agent/uplink/types';
-import { tempDir } from './support/outbox-helpers';
+import { tempDir } from '../kit/temp';
 
 async function filled(t: { after(fn: () => unknown): void }, n: number): Promise<SqliteOutbox> {
   const ob = openOutbox({ file: join(tempDir(t), 'outbox.db'), quotaBytes: 1e12 });

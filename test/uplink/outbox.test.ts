@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { DropClass, type DropReport, type OutboxInput } from '../../agent/uplink/types';
-import { prng, tempDir, truth } from './support/outbox-helpers';
+import { prng, truth } from './support/outbox-helpers';
 import { systemClock } from '../../lib/clock';
 import { markHistorical } from '../../agent/uplink/splice';
+import { tempDir } from '../kit/temp';
 
 const BIG = 1e12;
 

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { connect, ErrorWithReasonCode, MqttClient } from 'mqtt';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EXAMPLE_DIR, makePki, siteAcl, startMosquitto } from '../../scripts/peers/mosquitto';
-import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, sleep, tempDir } from './helpers';
+import { broker, makeUplink, once, openTestOutbox } from './helpers';
+import { tempDir } from '../kit/temp';
+import { sleep } from '../kit/wait';
+import { recorder } from '../kit/mqtt';
+import { inventoryWith } from '../kit/reports';
 
 const SITE = 'v012';
 

@@ -6,8 +6,12 @@ import { connect } from 'mqtt';
 import { startMosquitto, freePort } from '../../scripts/peers/mosquitto';
 import { DropClass } from '../../agent/uplink/types';
 import { CommandHandlers } from '../../agent/uplink/commands';
-import { broker, inventoryWith, makeUplink, once, openTestOutbox, recorder, Received, sleep, tempDir, type TestContext } from './helpers';
+import { broker, makeUplink, once, openTestOutbox, type TestContext } from './helpers';
 import { validatePayload, type PayloadKind } from '../../contract';
+import { tempDir } from '../kit/temp';
+import { sleep } from '../kit/wait';
+import { recorder, Received } from '../kit/mqtt';
+import { inventoryWith } from '../kit/reports';
 
 const SITE = 'v012';
 

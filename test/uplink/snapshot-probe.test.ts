@@ -15,10 +15,10 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { openDriver } from '../../drivers/index';
 import type { Credentials } from '../../drivers/types';
-import { tempDir } from './helpers';
-import { channel, report } from '../agent/helpers';
 import { validatePayload } from '../../contract';
 import { FakeClock } from '../kit/clock';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
 
 const SITE = 'v052';
 const LOGIN: Credentials = { username: 'admin', password: 'admin123' };

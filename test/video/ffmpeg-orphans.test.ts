@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_PYTHON, RtspServerProcess } from '../../scripts/sim/rtsp-manager';
-import { parentPid, pidGone, procField, sleep, waitFor } from './support/procs';
+import { parentPid, pidGone, procField } from './support/procs';
+import { sleep } from '../kit/wait';
+import { waitFor } from '../kit/wait';
 
 const CHILD = resolve(__dirname, 'support/ffmpeg-orphan-child.js');
 

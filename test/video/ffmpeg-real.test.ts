@@ -10,8 +10,9 @@ import { createLaunch } from '../../agent/ffmpeg/launch';
 import { locateFfmpeg } from '../../agent/ffmpeg/locate';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import type { StateChange, SupervisedProcess } from '../../agent/ffmpeg/types';
-import { silentLogger } from './support/ffmpeg-fakes';
-import { parentPid, pidGone, procField, waitFor } from './support/procs';
+import { parentPid, pidGone, procField } from './support/procs';
+import { silentLogger } from '../kit/logger';
+import { waitFor } from '../kit/wait';
 
 const binary = locateFfmpeg({ env: process.env });
 const SOURCE = ['-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25'];

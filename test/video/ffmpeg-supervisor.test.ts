@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FfmpegSupervisor, supervisorArgs, supervisorDefaults } from '../../agent/ffmpeg/supervisor';
 import type { StateChange, SuperviseOptions, SupervisedProcess } from '../../agent/ffmpeg/types';
-import { fakeLaunch, silentLogger, type FakeChild } from './support/ffmpeg-fakes';
+import { fakeLaunch, type FakeChild } from '../kit/ffmpeg';
 import { FakeClock, flush } from '../kit/clock';
+import { silentLogger } from '../kit/logger';
 
 const BINARY = { path: '/usr/bin/ffmpeg', source: 'path' as const };
 

@@ -26,9 +26,7 @@ import {
 import { UNSUPPORTED_RETRY_MS } from '../../agent/video/live/keyframe';
 import type { OpenDriver } from '../../agent/inventory/device-driver';
 import { LivePulls } from '../../agent/video/live/live-pull';
-import { deviceReport } from './support/device-reports';
-import { fakeSupervisor } from './support/live-fakes';
-import { waitFor } from '../web/helpers';
+import { fakeSupervisor } from '../kit/supervisor';
 import { startSimulator } from '../../scripts/sim/index';
 import type { RunningSimCamera, Simulator } from '../../scripts/sim/types';
 import { openDriver } from '../../drivers/index';
@@ -39,6 +37,8 @@ import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 import { clockReading } from '../kit/clock';
 import type { LiveMessage } from '../../agent/video/live/types';
+import { waitFor } from '../kit/wait';
+import { deviceReport } from '../kit/reports';
 
 const TT = 'http://www.onvif.org/ver10/schema';
 

@@ -24,11 +24,11 @@ import { LivePulls } from '../../agent/video/live/live-pull';
 import { Fmp4Splitter } from '../../agent/video/live/fmp4';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { inventorySource } from '../../agent/web/cameras';
-import { deviceReport } from './support/device-reports';
-import { fakeSupervisor, fragmentedMp4 } from './support/live-fakes';
+import { fakeSupervisor, fragmentedMp4 } from '../kit/supervisor';
 import { createLogger } from '../../lib/log';
 import { clockReading } from '../kit/clock';
 import type { LiveMessage, LiveStream, LiveViewer } from '../../agent/video/live/types';
+import { deviceReport } from '../kit/reports';
 
 const CREDS = { username: 'admin', password: 'admin123' };
 

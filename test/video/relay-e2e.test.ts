@@ -17,7 +17,6 @@ import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { locateFfmpeg } from '../../agent/ffmpeg/locate';
 import { RelayManager } from '../../agent/video/relay/relays';
 import { openDriver } from '../../drivers/index';
-import { channel, report, tempDir } from '../agent/helpers';
 import { probeRtmp, probeStream, startRtmpServer, startSrtListener } from '../../scripts/peers/media-server';
 import { startTcpProxy } from '../../scripts/peers/tcp-proxy';
 import { pidGone } from './support/procs';
@@ -25,6 +24,8 @@ import type { EventBody } from '../../contract';
 import type { AgentConfig } from '../../agent/config/schema';
 import { createLogger } from '../../lib/log';
 import { CommandError } from '../../contract';
+import { tempDir } from '../kit/temp';
+import { channel, report } from '../kit/reports';
 
 const USER = 'admin';
 const PASS = 'admin123';

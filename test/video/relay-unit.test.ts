@@ -19,10 +19,10 @@ import { checkBudget, expectedKbps, usedKbps } from '../../agent/video/relay/bud
 import { planRelay, relayProfile, RELAY_PROFILE_NAMES } from '../../agent/video/relay/profiles';
 import { RelayManager } from '../../agent/video/relay/relays';
 import { relayHandlers } from '../../agent/commands/relay';
-import { channel, report } from '../agent/helpers';
 import { validatePayload, type EventBody } from '../../contract';
 import type { AgentConfig } from '../../agent/config/schema';
 import { CommandError } from '../../contract';
+import { channel, report } from '../kit/reports';
 
 const CAM_URL = 'rtsp://admin:s%3Acret@127.81.1.2:554/ch1/main';
 

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { liveRig, waitFor } from './helpers';
+import { liveRig } from './helpers';
+import { waitFor } from '../kit/wait';
 
 // Browser-side code below runs in the page (page.evaluate); this project compiles without the DOM lib.
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
-import { liveRig, waitFor } from './helpers';
+import { liveRig } from './helpers';
 import { pidGone } from '../video/support/procs';
+import { waitFor } from '../kit/wait';
 
 interface Client {
   ws: WebSocket;

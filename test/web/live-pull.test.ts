@@ -6,7 +6,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Fmp4Splitter, type MediaFragment } from '../../agent/video/live/fmp4';
 import { LivePulls } from '../../agent/video/live/live-pull';
-import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../video/support/live-fakes';
+import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../kit/supervisor';
 import { createLogger } from '../../lib/log';
 import { FakeClock } from '../kit/clock';
 import { LiveError, type LiveMessage, type LiveSource, type LiveViewer } from '../../agent/video/live/types';

@@ -14,13 +14,15 @@ import { inventorySource } from '../../agent/web/cameras';
 import { startWebServer } from '../../agent/web/server';
 import { viewAuditEvent, type ViewAudit } from '../../agent/web/view-audit';
 import { type LivePulls } from '../../agent/video/live/live-pull';
-import { channel, report } from '../agent/helpers';
-import { tempDir, WEB_DEFAULTS, waitFor } from './helpers';
+import { WEB_DEFAULTS } from './helpers';
 import { validatePayload, eventPayload } from '../../contract';
 import { createLogger } from '../../lib/log';
 import { LiveError, type LiveViewer } from '../../agent/video/live/types';
 import { closeReason } from '../../agent/web/viewer';
 import { jsmpegPath, withoutJsmpegStylesheet } from '../../agent/web/assets';
+import { tempDir } from '../kit/temp';
+import { waitFor } from '../kit/wait';
+import { channel, report } from '../kit/reports';
 
 const PASSWORD = 'Pa55:word with 中文';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;

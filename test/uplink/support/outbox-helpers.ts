@@ -1,15 +1,6 @@
 // Helpers for the outbox tests: temp dirs and a second, read-only look at the database.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ROW_OVERHEAD_BYTES } from '../../../agent/uplink/outbox';
-
-export function tempDir(t: { after(fn: () => void): void }, prefix = 'camgate-outbox-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface Truth {
   depth: number;

@@ -38,16 +38,3 @@ export function parentPid(pid: number): number | undefined {
     return undefined;
   }
 }
-
-/** Polls `pred` every 50 ms until it holds; rejects after `limitMs` (a safety net, not a timing assertion). */
-export async function waitFor(pred: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > limitMs) throw new Error(`timed out after ${limitMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -4,10 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import pino from 'pino';
-import type { LaunchFn } from '../../../agent/ffmpeg/types';
-
-export const silentLogger = pino({ level: 'silent' });
+import type { LaunchFn } from '../../agent/ffmpeg/types';
 
 let fakePid = 40_000;
 

@@ -3,8 +3,8 @@
 // each process so a test can feed its stdout and drive its state.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import type { StateChange, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../../agent/ffmpeg/types';
-import { LIVE_MP4_OUTPUT_ARGS } from '../../../agent/video/live/args';
+import type { StateChange, SupervisedProcess, SupervisedState, SuperviseOptions } from '../../agent/ffmpeg/types';
+import { LIVE_MP4_OUTPUT_ARGS } from '../../agent/video/live/args';
 
 /** `seconds` of a 160x120@25 H.264 test picture (a keyframe every second) in the live pull's fMP4 settings. */
 export function fragmentedMp4(seconds: number): Buffer {
