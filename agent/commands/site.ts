@@ -208,7 +208,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     'camera-reboot': cameraReboot,
     'camera-set-time': cameraSetTime,
     'config-get': configGet,
-    // stream-start / stream-stop / stream-list: agent/video/relay/commands.ts (wired in agent.ts).
+    // stream-start / stream-stop / stream-list: agent/commands/relay.ts (wired in agent.ts).
   };
 }
 

@@ -1,4 +1,4 @@
-// Probe latency percentiles for the agent metrics (issue 4). PURE: no I/O, no timers.
+// Probe latency percentiles for the agent metrics. PURE: no I/O, no timers.
 //
 // One bounded window per probe kind ('reach', 'clock', 'describe', 'picture', 'diagnosisCpu', …):
 // the last `capacity` samples (a ring buffer, O(1) record), optionally also no older than

@@ -1,4 +1,4 @@
-// Contract between the parts of health monitoring (issue 4). Pure types.
+// Contract between the parts of health monitoring. Pure types.
 //   probes/    I/O: one check of one device or camera, each with a hard timeout → a ProbeResult
 //   picture/   ffmpeg frame grabs (I/O) and the picture diagnosis on small frames (pure)
 //   host/      host metrics (systeminformation) and the box's own alarms

@@ -1,4 +1,4 @@
-// The durable store-and-forward outbox (issue 3): every QoS 1 message goes through this SQLite
+// The durable store-and-forward outbox: every QoS 1 message goes through this SQLite
 // file before it is published, and leaves it only after the broker's PUBACK (the session calls
 // read()/ack(), usually through replay.ts).
 //
@@ -166,7 +166,7 @@ export function openOutbox(options: OutboxOptions): SqliteOutbox {
     db.pragma('journal_size_limit = 67108864');
     // better-sqlite3 builds SQLite with a 16 MB page cache per connection; a backlog read through
     // during a long broker outage would keep that much RSS for good. SQLite's own default (2 MB)
-    // is plenty for appending at one end and reading at the other (issue 4 RSS budget).
+    // is plenty for appending at one end and reading at the other (the agent's memory budget, docs/benchmarks.md).
     db.pragma(`cache_size = ${SQLITE_CACHE_KIB}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > OUTBOX_SCHEMA_VERSION) {

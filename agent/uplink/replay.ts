@@ -1,4 +1,4 @@
-// Bounded-window replay of the outbox (issue 3): reads committed messages oldest first, keeps at
+// Bounded-window replay of the outbox: reads committed messages oldest first, keeps at
 // most `window` publishes in flight, and acks the ones whose publish resolved (PUBACK) back to
 // the outbox in batches. The MQTT session injects `publish` (and decides there whether to mark a
 // message historical); the loop knows nothing about MQTT.

@@ -253,7 +253,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       queueQoSZero: false,
       // mqtt-packet's number cache is 65,536 two-byte Buffers built on the first packet: ~6 MB
       // of V8 heap kept for good (and marked by every full GC) to save a 2-byte allocation per
-      // packet id. The agent sends a few packets a second at most (docs/benchmarks.md, issue 4).
+      // packet id. The agent sends a few packets a second at most (docs/benchmarks.md).
       writeCache: false,
       ...(b.username !== undefined ? { username: b.username } : {}),
       ...(b.password !== undefined ? { password: b.password } : {}),

@@ -11,7 +11,7 @@ import { GuardedAgent, type ResponseHead } from './guarded-agent';
 import { bracketHost } from '../../lib/url';
 
 // The onvif package (with xml2js, xmlbuilder and sax: ~2 MB of RSS) is loaded on the first SOAP
-// client, not at start: the agent's health probes speak their own small SOAP (issue 4 RSS budget).
+// client, not at start: the agent's health probes speak their own small SOAP (the agent's memory budget, docs/benchmarks.md).
 let camClass: typeof CamClass | undefined;
 function loadCam(): typeof CamClass {
   camClass ??= (require('onvif') as typeof import('onvif')).Cam;

@@ -1,4 +1,4 @@
-// Benchmark (issue 2): discover and identify N simulated cameras by unicast range probe with
+// Benchmark: discover and identify N simulated cameras by unicast range probe with
 // the real CLI, then measure the agent's RSS with those cameras in its inventory.
 //
 //   npm run build && node dist/scripts/bench/discover.js [--count 256] [--subnet 127.60.0.0] [--timeout 3000]

@@ -1,4 +1,4 @@
-// Benchmark (issue 4): health monitoring of N simulated devices (mixed vendors, NVRs included).
+// Benchmark: health monitoring of N simulated devices (mixed vendors, NVRs included).
 //
 //   npm run build && node dist/scripts/bench/health.js [--count 256] [--subnet 127.66.0.0]
 //        [--sweeps 3] [--run-seconds 180] [--offline 10]

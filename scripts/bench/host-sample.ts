@@ -1,4 +1,4 @@
-// Benchmark (issue 4): what one HostSampler.sample() costs, and what the systeminformation calls
+// Benchmark: what one HostSampler.sample() costs, and what the systeminformation calls
 // it avoids would cost.
 //
 //   npx tsc -p tsconfig.json && node dist/scripts/bench/host-sample.js [options]

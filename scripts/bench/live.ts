@@ -1,4 +1,4 @@
-// Benchmark (issue 5): the live page in headless Chromium — first picture and camera-to-browser latency.
+// Benchmark: the live page in headless Chromium — first picture and camera-to-browser latency.
 //
 //   npm run build && node dist/scripts/bench/live.js [--rounds 10] [--seconds 30] [--stream sub|main]
 //       [--jsmpeg] [--json]

@@ -1,4 +1,4 @@
-// Benchmark (issue 3): the durable outbox and its replay to a real local Mosquitto.
+// Benchmark: the durable outbox and its replay to a real local Mosquitto.
 //
 //   npx tsc -p tsconfig.json && node dist/scripts/bench/outbox.js [options]
 //     --enqueue 200000      messages for the enqueue-rate runs

@@ -1,4 +1,4 @@
-// Benchmark (issue 4): a labelled set of synthetic camera clips made with ffmpeg filters, run
+// Benchmark: a labelled set of synthetic camera clips made with ffmpeg filters, run
 // through the real picture probe path (grab.ts on the file, then diagnose.ts), with precision
 // and recall per fault and the diagnosis CPU. Results and method: docs/benchmarks.md.
 //

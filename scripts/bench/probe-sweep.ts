@@ -1,4 +1,4 @@
-// Benchmark (issue 4): a full health sweep of N simulated devices: TCP reach + ONVIF clock per
+// Benchmark: a full health sweep of N simulated devices: TCP reach + ONVIF clock per
 // device, RTSP DESCRIBE of the main and the sub stream per camera (every channel of an NVR),
 // `--concurrency` probes in flight, `--rounds` sweeps. Target: 256 devices in under 5 s.
 //

@@ -1,4 +1,4 @@
-// Benchmark (issue 5): the copy relay's CPU against a bare `ffmpeg -c copy`, and 16 relays at once.
+// Benchmark: the copy relay's CPU against a bare `ffmpeg -c copy`, and 16 relays at once.
 //
 //   npm run build && node dist/scripts/bench/relay.js [--seconds 60] [--warmup 10] [--rounds 3]
 //       [--relays 16] [--cameras 1] [--part a|b|both] [--json]

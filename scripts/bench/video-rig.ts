@@ -1,4 +1,4 @@
-// Shared set-up of the issue 5 video benchmarks (relay.ts, live.ts): simulated cameras in an
+// Shared set-up of the video benchmarks (relay.ts, live.ts): simulated cameras in an
 // inventory, a Mosquitto broker (the centre's commands), `camgate run` as a child process (as
 // installed, so its CPU is its own: /proc/<pid>/stat), cmd/stream-* over MQTT, and /proc CPU
 // readers for the agent, its ffmpeg children and any other process.

@@ -19,7 +19,7 @@ export type SimFault =
   | 'huge' // answers with a response far over any sane size cap (e.g. 20 MB)
   | 'doctype' // SOAP with a DOCTYPE declaring entities (billion laughs)
   | 'not-onvif' // an ordinary web server on the HTTP port, and a non-ONVIF UDP answer on 3702
-  // Extensions (health probes, issue 4): the ONVIF side behaves; one other part of the device does not.
+  // Extensions (health probes): the ONVIF side behaves; one other part of the device does not.
   | 'rtsp-garbage' // stream URIs point to a TCP port on the device's address that answers RTSP with junk
   | 'rtsp-hang' // stream URIs point to a TCP port on the device's address that accepts and never answers
   | 'snapshot-huge' // the snapshot URL streams a 50 MB body that starts like a JPEG (no Content-Length)

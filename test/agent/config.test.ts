@@ -95,14 +95,14 @@ test('defaults match the brief', () => {
     'video',
     'web',
   ]);
-  // Video (issue 5): the live view on this box only, relays within a 20 Mbit/s budget.
+  // Video: the live view on this box only, relays within a 20 Mbit/s budget.
   assert.equal(config.web.host, '127.0.0.1');
   assert.equal(config.web.port, 8088);
   assert.equal(config.web.password, undefined);
   assert.equal(config.video.relay.budgetKbps, 20000);
   assert.equal(config.video.relay.maxRelays, 16);
   assert.equal(config.video.stallTimeoutSec, 10);
-  // Health (issue 4): reachability every 30 s, a picture every 10 min, clock sync off.
+  // Health: reachability every 30 s, a picture every 10 min, clock sync off.
   assert.equal(config.health.reachIntervalSec, 30);
   assert.equal(config.health.pictureIntervalSec, 600);
   assert.equal(config.health.picture.source, 'auto');

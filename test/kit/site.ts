@@ -21,6 +21,21 @@ import { tempDir, type TestContext } from './temp';
 /** The simulator's login (scripts/sim/README.md). */
 export const SIM_LOGIN = { username: 'admin', password: 'admin123' };
 
+/** Asks each simulated device for its report over ONVIF (as `camgate discover` does) and saves it;
+ * returns the camera id of each host's first channel. */
+export async function identifyInto(db: Database, hosts: string[]): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const host of hosts) {
+    const driver = openDriver({ kind: 'onvif', host, port: 80 }, SIM_LOGIN, { timeoutMs: 5000 });
+    try {
+      ids[host] = upsertDeviceReport(db, await driver.report(), { now: new Date() }).cameras[0].id;
+    } finally {
+      driver.close();
+    }
+  }
+  return ids;
+}
+
 export interface SiteOptions {
   site: string;
   /** Simulated cameras, identified over ONVIF and saved in the inventory (each test file owns its own /24 of 127.x). */
@@ -72,15 +87,10 @@ export async function startSite(t: TestContext, options: SiteOptions): Promise<S
   if (sim) cleanups.push(() => sim.stop());
   const db = openDatabase(dataDir);
   cleanups.push(() => db.close());
-  const ids: Record<string, string> = {};
-  for (const spec of options.cameras ?? []) {
-    const driver = openDriver({ kind: 'onvif', host: spec.host, port: 80 }, SIM_LOGIN, { timeoutMs: 5000 });
-    try {
-      ids[spec.host] = upsertDeviceReport(db, await driver.report(), { now: new Date() }).cameras[0].id;
-    } finally {
-      driver.close();
-    }
-  }
+  const ids = await identifyInto(
+    db,
+    (options.cameras ?? []).map((c) => c.host),
+  );
   for (const planted of options.planted ?? []) ids[planted.host] = upsertDeviceReport(db, planted, { now: new Date() }).cameras[0].id;
 
   const broker = options.broker === false ? undefined : await startMosquitto(options.broker ?? {});

@@ -7,8 +7,6 @@ import type { Database } from 'better-sqlite3';
 import { startSimulator } from '../../scripts/sim/index';
 import type { SimCameraSpec, Simulator } from '../../scripts/sim/types';
 import { openDatabase } from '../../agent/inventory/open';
-import { upsertDeviceReport } from '../../agent/inventory/upsert';
-import { openDriver } from '../../drivers/index';
 import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { writeFfmpegWrapper } from '../../agent/ffmpeg/launch';
 import { LivePulls } from '../../agent/video/live/live-pull';
@@ -16,6 +14,7 @@ import { inventorySource } from '../../agent/web/cameras';
 import { startWebServer, type RunningWebServer } from '../../agent/web/server';
 import type { AgentConfig } from '../../agent/config/schema';
 import { createLogger } from '../../lib/log';
+import { identifyInto } from '../kit/site';
 
 export interface TestContext {
   after(fn: () => unknown): void;
@@ -32,20 +31,6 @@ export const WEB_DEFAULTS: AgentConfig['web'] = {
   fallbackBitrateKbps: 1000,
   maxKeyframeIntervalSec: 0,
 };
-
-/** Inventory rows for simulated cameras (ONVIF report through the real driver). Returns camera ids by host. */
-export async function inventoryOf(db: Database, hosts: string[]): Promise<Record<string, string>> {
-  const ids: Record<string, string> = {};
-  for (const host of hosts) {
-    const d = openDriver({ kind: 'onvif', host, port: 80 }, { username: 'admin', password: 'admin123' }, { timeoutMs: 5000 });
-    try {
-      ids[host] = upsertDeviceReport(db, await d.report(), { now: new Date() }).cameras[0].id;
-    } finally {
-      d.close();
-    }
-  }
-  return ids;
-}
 
 export interface LiveRig {
   sim: Simulator;
@@ -78,7 +63,7 @@ export async function liveRig(
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 'data'));
   cleanups.push(() => db.close());
-  const ids = await inventoryOf(
+  const ids = await identifyInto(
     db,
     cameras.map((c) => c.host),
   );

@@ -1,4 +1,4 @@
-// The box's own alarms (issue 4): disk-low and temperature-high, with hysteresis. PURE.
+// The box's own alarms: disk-low and temperature-high, with hysteresis. PURE.
 //
 //   disk-low          free share of the data directory's file system < health.host.diskLowPercent;
 //                     clears (disk-ok) once it is ≥ 1.5 × the threshold (at most 100 %).

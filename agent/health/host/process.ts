@@ -1,4 +1,4 @@
-// This process's own CPU share and memory, for the agent metrics (issue 4). The budget is
+// This process's own CPU share and memory, for the agent metrics. The budget is
 // < 10 % of one core and < 100 MB RSS with 256 cameras: this is how the agent watches itself.
 // No child processes here (ffmpeg grabs are counted by their supervisor).
 

@@ -1,4 +1,4 @@
-// Host metrics of the box itself (issue 4): CPU, memory, the data directory's disk, CPU
+// Host metrics of the box itself: CPU, memory, the data directory's disk, CPU
 // temperature when the box has a sensor, network interfaces, uptime.
 //
 // Cost matters (the agent's budget is < 10 % of one core and < 100 MB RSS with 256 cameras), so
@@ -572,7 +572,7 @@ function clamp(x: number, lo: number, hi: number): number {
 /**
  * hwmon2 before hwmon10: the order of `a.localeCompare(b, 'en', { numeric: true })`. sysfs names
  * (lower-case letters, digits, '_', '-', '.') are compared here directly: the first localeCompare
- * with options builds an ICU collator, which costs ~3 MB of RSS for good (issue 4's budget). Any
+ * with options builds an ICU collator, which costs ~3 MB of RSS for good (the agent's memory budget). Any
  * other name still goes to localeCompare.
  */
 export function natural(a: string, b: string): number {

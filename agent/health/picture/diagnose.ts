@@ -14,7 +14,7 @@
 // Cost: everything but blur works on a grid sampled about every (height / 180) pixels (every 2nd
 // pixel of every 2nd row at 640×360: 57,600 samples a frame); blur needs full resolution. Up to
 // three frames (first, middle, last) are analysed fully, all frames are compared for frozen.
-// See docs/benchmarks.md (issue 4) for CPU figures and the labelled set the thresholds come from.
+// See docs/benchmarks.md for CPU figures and the labelled set the thresholds come from.
 import type { Diagnosis, Frame, PictureFault } from '../types';
 import { PICTURE_FAULTS } from '../types';
 

@@ -18,7 +18,7 @@
 // reaped before rejecting, so no process outlives the call. stdout is buffered only up to the
 // expected frame bytes; thumbnails only up to a fixed cap.
 //
-// Memory (issue 4: < 100 MB RSS with 256 cameras): the frames of a probe (~4.1 MB for 6) are
+// Memory (under 100 MB RSS with 256 cameras): the frames of a probe (~4.1 MB for 6) are
 // copied from the pipe's 64 KB chunks straight into one buffer of the expected size, taken from a
 // small pool that the caller gives back once the frames are diagnosed (GrabResult.release). No
 // chunk list, no Buffer.concat copy, no multi-megabyte malloc/free per probe: such blocks raise

@@ -17,7 +17,7 @@ import { withCredentials } from '../../../lib/url';
  */
 export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>, ffmpeg?: { spawn: SpawnFn }): HealthProbes {
   const pic = config.picture;
-  // The probes' frame buffers (~4 MB each) are reused, not allocated per probe (issue 4's RSS).
+  // The probes' frame buffers (~4 MB each) are reused, not allocated per probe (the agent's memory budget).
   const framePool = new FramePool();
   return {
     reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),

@@ -7,7 +7,7 @@
 //     else trun per-sample flags, else tfhd default flags, else trex defaults in moov).
 // The fragments are the exact bytes ffmpeg wrote: a browser appends them to a SourceBuffer as is.
 //
-// ffmpeg settings this is built for (see LIVE_MP4_OUTPUT_ARGS in live-pull.ts):
+// ffmpeg settings this is built for (see LIVE_MP4_OUTPUT_ARGS in args.ts):
 //   -c:v copy -an -f mp4 -movflags empty_moov+default_base_moof+frag_every_frame
 // empty_moov writes ftyp+moov before any sample (no moov at the end); default_base_moof makes each
 // fragment self-contained (MSE requires it), frag_every_frame writes one fragment per frame (a

@@ -1,4 +1,4 @@
-// Relays to the centre (issue 5): cmd/stream-start pulls a camera stream (RTSP over TCP) with
+// Relays to the centre: cmd/stream-start pulls a camera stream (RTSP over TCP) with
 // ffmpeg and pushes it to the centre's media server (RTSP, RTMP or SRT), as a copy or a
 // transcode (profiles.ts); cmd/stream-stop or an idle timeout ends it. Every ffmpeg runs under
 // the FfmpegSupervisor (injected here as `supervise`), which restarts it with backoff when the
