@@ -388,17 +388,14 @@ async function shrinkJpeg(
   for (const a of attempts) {
     if (o.deadline - o.clock.now() < MIN_SHRINK_MS) return undefined;
     const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-threads', '1', '-f', 'jpeg_pipe', '-i', 'pipe:0'];
+    // Flags and their values read in pairs.
+    // prettier-ignore
     args.push(
-      '-vf',
-      `scale=w=${a.w}:h='max(2,trunc(ow/dar/2+0.5)*2)':flags=area,format=yuvj420p`,
-      '-frames:v',
-      '1',
-      '-c:v',
-      'mjpeg',
-      '-q:v',
-      String(a.q),
-      '-f',
-      'image2pipe',
+      '-vf', `scale=w=${a.w}:h='max(2,trunc(ow/dar/2+0.5)*2)':flags=area,format=yuvj420p`,
+      '-frames:v', '1',
+      '-c:v', 'mjpeg',
+      '-q:v', String(a.q),
+      '-f', 'image2pipe',
       'pipe:1',
     );
     const r = await runFfmpeg({ ...o, args, stdin: jpeg, stdoutCap: 4 * maxBytes + 65536, withFd3: false });

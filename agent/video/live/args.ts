@@ -4,25 +4,22 @@ import type { InitSegment } from './fmp4';
 import type { LiveMode } from './types';
 import type { AgentConfig } from '../../config/schema';
 
-/** Output options of the MSE pull (after `-i url`). Exported for the tests (same bytes as production). */
+/** Output options of the MSE pull (after `-i url`), flags and their values in pairs. Exported for the tests (same bytes as production). */
+// prettier-ignore
 export const LIVE_MP4_OUTPUT_ARGS: readonly string[] = [
-  '-c:v',
-  'copy',
+  '-c:v', 'copy',
   '-an',
   '-sn',
   '-dn',
-  '-f',
-  'mp4',
+  '-f', 'mp4',
   // empty_moov: ftyp+moov first; default_base_moof: self-contained fragments (MSE needs it);
   // frag_every_frame: one fragment per frame, written as soon as the next frame gives its
   // duration, so a frame leaves ffmpeg one frame interval after it arrived (with 200 ms fragments
   // the first picture and every frame waited up to 200 ms more); keyframes start their own
   // fragment, where late joiners and dropped viewers start.
-  '-movflags',
-  'empty_moov+default_base_moof+frag_every_frame',
+  '-movflags', 'empty_moov+default_base_moof+frag_every_frame',
   // write each fragment to the pipe at once (no 32 kB AVIO buffering of a 50 kB/s sub stream).
-  '-flush_packets',
-  '1',
+  '-flush_packets', '1',
 ];
 
 /** Is this ledger codec H.264 (or unknown, which is tried as H.264)? */
@@ -61,18 +58,16 @@ export function chooseMode(asked: LiveMode | 'auto' | undefined, codec: string |
  * size; the pull then switches to probe 'full' for its next runs (see Pull.onMp4).
  */
 export function mseArgs(url: string, probe: 'fast' | 'full' = 'fast'): string[] {
+  // Flags and their values read in pairs.
+  // prettier-ignore
   return [
     '-hide_banner',
-    '-loglevel',
-    'error',
+    '-loglevel', 'error',
     ...(/^rtsps?:/i.test(url) ? ['-rtsp_transport', 'tcp'] : []),
-    '-fflags',
-    'nobuffer',
+    '-fflags', 'nobuffer',
     ...(probe === 'fast' ? ['-probesize', '32', '-analyzeduration', '0'] : ['-probesize', '500000', '-analyzeduration', '1000000']),
-    '-i',
-    url,
-    '-map',
-    '0:v:0',
+    '-i', url,
+    '-map', '0:v:0',
     ...LIVE_MP4_OUTPUT_ARGS,
     'pipe:1',
   ];

@@ -107,23 +107,19 @@ export interface RelayArgsInput {
 export function relayArgs(input: RelayArgsInput): string[] {
   const scheme = targetScheme(input.target);
   const rule = TARGETS[scheme];
+  // Flags and their values read in pairs.
+  // prettier-ignore
   const args = [
     '-nostdin',
     '-hide_banner',
-    '-loglevel',
-    'error',
+    '-loglevel', 'error',
     // input: the camera
-    '-rtsp_transport',
-    'tcp',
-    '-timeout',
-    String(Math.max(1, Math.round(input.timeoutMs)) * 1000), // µs
-    '-protocol_whitelist',
-    INPUT_PROTOCOL_WHITELIST,
-    '-i',
-    input.inputUrl,
+    '-rtsp_transport', 'tcp',
+    '-timeout', String(Math.max(1, Math.round(input.timeoutMs)) * 1000), // µs
+    '-protocol_whitelist', INPUT_PROTOCOL_WHITELIST,
+    '-i', input.inputUrl,
     // the first video stream, no audio (see the top of this file)
-    '-map',
-    '0:v:0',
+    '-map', '0:v:0',
     '-an',
   ];
   if (input.video.codec === 'copy') {
@@ -135,23 +131,17 @@ export function relayArgs(input: RelayArgsInput): string[] {
       // -2: width follows the aspect ratio, rounded to even (x264 needs even sizes); never upscale.
       args.push('-vf', `scale=-2:min(${v.height}\\,ih)`);
     }
+    // Flags and their values read in pairs.
+    // prettier-ignore
     args.push(
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      String(Math.max(1, Math.round(v.gop))),
-      '-b:v',
-      `${kbps}k`,
-      '-maxrate',
-      `${kbps}k`,
-      '-bufsize',
-      `${kbps * 2}k`,
+      '-c:v', 'libx264',
+      '-preset', 'veryfast',
+      '-tune', 'zerolatency',
+      '-pix_fmt', 'yuv420p',
+      '-g', String(Math.max(1, Math.round(v.gop))),
+      '-b:v', `${kbps}k`,
+      '-maxrate', `${kbps}k`,
+      '-bufsize', `${kbps * 2}k`,
     );
   }
   args.push(...rule.muxer, input.target.trim());
