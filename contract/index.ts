@@ -2,6 +2,7 @@
 // command schemas with their TypeScript types, builders and validators. Imports nothing of the
 // agent's or the central's.
 export * from './envelope';
+export { SITE_ID_PATTERN } from './fields';
 export * from './topics';
 export * from './commands';
 export * from './payloads/state';

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Enum } from '../../lib/schema';
 import { LOG_FORMATS, LOG_LEVELS } from '../../lib/log';
+import { SITE_ID_PATTERN } from '../../contract';
 
 export const AgentConfigSchema = Type.Object(
   {
@@ -15,7 +16,7 @@ export const AgentConfigSchema = Type.Object(
           Type.String({
             description:
               "Site identifier, unique in the whole deployment; used in MQTT topics, so only letters, digits, '.', '_' and '-'. Required by `camgate run`.",
-            pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+            pattern: SITE_ID_PATTERN,
             'x-expected': "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it becomes part of MQTT topics)",
             'x-flag-alias': '--site',
             examples: ['zj-hz-xh-zt-v012'],
