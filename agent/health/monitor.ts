@@ -356,7 +356,9 @@ export class HealthMonitor {
     if (!entry || this.stopped) return;
     const c = this.options.config;
     const reschedule = (at: number, pending: boolean) => {
-      if (opts.force || c.streamIntervalSec <= 0) return;
+      // A forced run (sweepNow, the probe-now command) took the place of the waiting regular run
+      // (same key): a running monitor puts the regular run back, or the camera's checks stop for good.
+      if ((opts.force && !this.started) || c.streamIntervalSec <= 0) return;
       const next = pending ? at + c.confirmDelayMs : this.nextOnPhase(c.streamIntervalSec * 1000, entry.phase);
       this.scheduler.schedule(`stream:${cameraId}`, 'stream', next, (s) => this.runStreams(cameraId, s));
     };
@@ -382,7 +384,7 @@ export class HealthMonitor {
     if (!entry || this.stopped) return;
     const c = this.options.config;
     const reschedule = () => {
-      if (opts.force || c.pictureIntervalSec <= 0) return;
+      if ((opts.force && !this.started) || c.pictureIntervalSec <= 0) return;
       this.scheduler.schedule(`picture:${cameraId}`, 'picture', this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase), (s) =>
         this.runPicture(cameraId, s),
       );
