@@ -15,6 +15,7 @@ import type { LiveMessage, LiveSource, LiveViewer } from '../../agent/video/live
 import { fakeSupervisor, fragmentedMp4, type FakeProc } from '../kit/supervisor';
 import { createLogger } from '../../lib/log';
 import { FakeClock } from '../kit/clock';
+import { TS_PACKET, TsReader } from '../../agent/video/live/mpeg-ts';
 
 // --- GopCache alone ---------------------------------------------------------------------------
 
@@ -194,8 +195,6 @@ test('MSE pull: a late joiner gets the GOP so far while it is under the cap; pas
   assert.deepEqual(next.sequences(), seqs(k3));
 });
 
-const TS_PACKET = 188;
-
 /** `seconds` of MPEG-1 in MPEG-TS, 160x120@25, as the JSMpeg pull's ffmpeg encodes it (a sequence header every second). */
 function mpegTs(seconds: number): Buffer {
   const options = Object.entries(mpeg1Options({ fallbackWidth: 640, fallbackBitrateKbps: 1000 }, 25)).flatMap(([k, v]) => (v === '' ? [k] : [k, v]));
@@ -279,4 +278,54 @@ test('JSMpeg pull: a late joiner gets the GOP so far (from its PAT) while it is 
   assert.ok(under.tsBytes().equals(TS.subarray(g2)));
   assert.ok(over.tsBytes().equals(TS.subarray(g3)));
   assert.ok(next.tsBytes().equals(TS.subarray(g3)));
+});
+
+// --- TsReader: where a GOP may start ----------------------------------------------------------
+
+/** One 188-byte TS packet of `pid`; `sequenceHeader` puts an MPEG-1 sequence header start code in a payload that starts a PES. */
+function tsPacket(pid: number, sequenceHeader = false): Buffer {
+  const p = Buffer.alloc(TS_PACKET, 0xff);
+  p[0] = 0x47;
+  p[1] = (sequenceHeader ? 0x40 : 0) | ((pid >> 8) & 0x1f);
+  p[2] = pid & 0xff;
+  p[3] = 0x10;
+  if (sequenceHeader) Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0, 0, 0, 1, 0xb3]).copy(p, 4);
+  return p;
+}
+
+test('TsReader: a GOP starts at a sequence header only when the packets since the last PAT are all there', () => {
+  const cache = new GopCache(10 * TS_PACKET);
+  const reader = new TsReader(cache, 10 * TS_PACKET);
+  const PAT = tsPacket(0);
+  const PMT = tsPacket(0x1000);
+  const video = () => tsPacket(0x100);
+  const key = () => tsPacket(0x100, true);
+
+  // Joined mid-stream: a keyframe before any PAT starts nothing (a late joiner could not decode it).
+  assert.equal(reader.read(Buffer.concat([video(), key(), video()]))?.keyframe, true);
+  assert.equal(cache.started, false);
+
+  // PAT, PMT, keyframe: the GOP starts with the PAT.
+  assert.equal(reader.read(Buffer.concat([PAT, PMT, key(), video()]))?.keyframe, true);
+  assert.equal(cache.started, true);
+  assert.deepEqual(
+    cache.contents.map((u) => (u.kind === 'ts' ? u.data.length : 0)),
+    [2 * TS_PACKET, 2 * TS_PACKET],
+  );
+  assert.ok((cache.contents[0] as { data: Buffer }).data.subarray(0, TS_PACKET).equals(PAT));
+
+  // No PAT for longer than the cap: the lead is lost, so the next keyframe starts nothing...
+  reader.read(Buffer.concat(Array.from({ length: 12 }, video)));
+  assert.equal(cache.started, false);
+  reader.read(key());
+  assert.equal(cache.started, false);
+  // ...until a PAT comes again.
+  reader.read(Buffer.concat([PAT, PMT, key()]));
+  assert.equal(cache.started, true);
+
+  // A partial packet waits for its rest: the cache always starts on a packet boundary.
+  const reader2 = new TsReader(new GopCache(10 * TS_PACKET), 10 * TS_PACKET);
+  const bytes = Buffer.concat([PAT, PMT, key()]);
+  assert.equal(reader2.read(bytes.subarray(0, 100)), undefined);
+  assert.equal(reader2.read(bytes.subarray(100))?.batch.length, 3 * TS_PACKET);
 });

@@ -21,6 +21,9 @@ export class TsReader {
   /** Packets since the last PAT: the lead of the next GOP. */
   private sincePat: Buffer[] = [];
   private sincePatBytes = 0;
+  /** sincePat starts at a PAT (false before the first one and after it outgrew the cap): a GOP
+   * whose lead lacks the PAT and PMT cannot be decoded by a late joiner, so none is started. */
+  private leadFromPat = false;
 
   constructor(
     private readonly cache: GopCache,
@@ -31,6 +34,7 @@ export class TsReader {
     this.carry = Buffer.alloc(0);
     this.sincePat = [];
     this.sincePatBytes = 0;
+    this.leadFromPat = false;
   }
 
   /**
@@ -54,6 +58,7 @@ export class TsReader {
         // no PAT for a long time: nothing to start a cache from until the next one.
         this.sincePat = [];
         this.sincePatBytes = 0;
+        this.leadFromPat = false;
       }
       this.cache.add({ kind: 'ts', data: piece }, piece.length);
     };
@@ -64,14 +69,19 @@ export class TsReader {
         segStart = off;
         this.sincePat = [];
         this.sincePatBytes = 0;
+        this.leadFromPat = true;
       } else if (tsHasSequenceHeader(batch, off)) {
         pushRange(segStart, off);
         segStart = off;
         // The new GOP starts at the last PAT (the PMT follows it; JSMpeg needs both).
-        this.cache.start(
-          this.sincePat.map((d): Unit => ({ kind: 'ts', data: d })),
-          this.sincePatBytes,
-        );
+        if (this.leadFromPat) {
+          this.cache.start(
+            this.sincePat.map((d): Unit => ({ kind: 'ts', data: d })),
+            this.sincePatBytes,
+          );
+        } else {
+          this.cache.clear();
+        }
         keyframe = true;
       }
     }
