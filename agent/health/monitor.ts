@@ -343,7 +343,9 @@ export class HealthMonitor {
       }
     }
     if (reach.ok) this.rememberSeen(device, at, clock?.ok ? clock.offsetMs : null);
-    if (drifting && c.clock.autoSync && this.options.syncClock && record.driver === 'onvif' && at - device.lastSyncAt > CLOCK_SYNC_EVERY_MS) {
+    // Only a device that just told its time is set: one that does not answer now cannot be.
+    const answered = clock?.ok === true;
+    if (drifting && answered && c.clock.autoSync && this.options.syncClock && record.driver === 'onvif' && at - device.lastSyncAt > CLOCK_SYNC_EVERY_MS) {
       device.lastSyncAt = at;
       void this.syncClock(device, clock?.offsetMs ?? null);
     }

@@ -308,12 +308,13 @@ function autoSyncRig(t: { after(fn: () => void): void }, autoSync: boolean) {
   // Device clock offsets by host; a host not listed is 1.5 s off (under maxDriftMs).
   const offsets = new Map<string, number>([['127.0.0.81', 60_000]]);
   const syncs: Array<{ host: string; at: number }> = [];
+  const down = new Set<string>();
   const base = healthConfig();
   const config = healthConfig({ reachIntervalSec: 30, streamIntervalSec: 0, pictureIntervalSec: 0, clock: { ...base.clock, autoSync } });
   const monitor = new HealthMonitor({
     db,
     config,
-    probes: scriptedProbes(new Set(), calls, { offsetMs: (url) => offsets.get(new URL(url).hostname) ?? 1500 }),
+    probes: scriptedProbes(down, calls, { offsetMs: (url) => offsets.get(new URL(url).hostname) ?? 1500 }),
     sink: rec,
     clock,
     // Each camera takes the sync (or refuses it) and its clock keeps running off, as with a dead RTC battery.
@@ -323,7 +324,7 @@ function autoSyncRig(t: { after(fn: () => void): void }, autoSync: boolean) {
     },
   });
   t.after(() => monitor.stop());
-  return { db, clock, rec, calls, offsets, syncs, monitor, config };
+  return { db, clock, rec, calls, offsets, syncs, down, monitor, config };
 }
 
 test('clock autoSync: a device that keeps drifting is synced once an hour at most, each device on its own hour, with a clock-synced event each time', async (t) => {
@@ -410,6 +411,27 @@ test('clock autoSync off (the default): a drifting device is reported but never 
   assert.ok(!rec.events.some((e) => e.type === 'clock-synced'));
   // The drift itself was seen (three cameras, two devices), so nothing above holds for want of it.
   assert.equal(rec.events.filter((e) => e.type === 'clock-drift').length, 3);
+});
+
+test('clock autoSync: a drifting device that does not answer now is not synced; it is at its first answer', async (t) => {
+  const { clock, syncs, down, monitor } = autoSyncRig(t, true);
+  monitor.start();
+  await clock.advance(60_000);
+  assert.deepEqual(
+    syncs.map((s) => s.host),
+    ['127.0.0.81'],
+    'synced at its first check',
+  );
+  // Down from 30 min to 2 h: its hour passes while it does not answer.
+  await clock.advance(29 * 60_000);
+  down.add('127.0.0.81');
+  await clock.advance(90 * 60_000);
+  assert.equal(syncs.length, 1, 'no sync of a device that does not answer');
+  down.delete('127.0.0.81');
+  const back = clock.now();
+  await clock.advance(60_000);
+  assert.equal(syncs.length, 2, 'synced again once it answers');
+  assert.ok(syncs[1].at >= back && syncs[1].at <= back + 60_000);
 });
 
 /** Picture probes that hold (an ffmpeg running) until the test releases them; counts how many run at once. */
