@@ -189,6 +189,9 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   /** Publishes birth, state, meta and status again on the current connection (same bdSeq). */
   async rebirth(): Promise<number> {
     const conn = this.conn;
+    // A rebirth asked for in answer to the birth arrives while the connect burst is still going out
+    // (the command subscription comes first for that reason): it follows the burst.
+    if (conn && conn.connected && !conn.ready && !conn.closed) await new Promise<void>((resolve) => conn.readyWaiters.push(resolve));
     if (!conn || !conn.ready || conn.closed) throw new Error('not connected');
     await this.publishCurrentTruth(conn, 'rebirth');
     return conn.bdSeq;
