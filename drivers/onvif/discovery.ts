@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { DriverError } from '../types';
 import { buildProbe, parseProbeAnswer, PROBE_TYPES, type ProbeMatch } from './probe-message';
 import { selectIPv4Addresses, inSubnet, type LocalAddress } from './net-interfaces';
+import { systemClock, type Clock } from '../../lib/clock';
 
 export type { ProbeMatch } from './probe-message';
 
@@ -46,6 +47,8 @@ export interface ProbeOptions {
   maxAnswerBytes?: number;
   /** Probe types to send, one message each (default dn:NetworkVideoTransmitter and tds:Device). */
   types?: readonly string[];
+  /** Times the answer window and the pacing; default the system clock. */
+  clock?: Clock;
 }
 
 export interface ProbeStats {
@@ -89,11 +92,11 @@ function abortError(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException('probe aborted', 'AbortError');
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
+    const t = clock.setTimeout(done, ms);
     function done() {
-      clearTimeout(t);
+      clock.clearTimeout(t);
       signal?.removeEventListener('abort', done);
       resolve();
     }
@@ -139,7 +142,8 @@ export async function probe(options: ProbeOptions): Promise<ProbeMatch[]> {
 
 /** probe() plus debug counters (junk answers, send errors, duplicates). */
 export async function probeWithStats(options: ProbeOptions): Promise<{ matches: ProbeMatch[]; stats: ProbeStats }> {
-  const started = Date.now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
   const { signal, onProgress, onMatch } = options;
   const emit = (ev: ProbeProgress) => {
     try {
@@ -286,15 +290,15 @@ export async function probeWithStats(options: ProbeOptions): Promise<{ matches: 
         // Waiting for the send callbacks bounds what libuv queues to one batch.
         await Promise.all(sends);
         emit({ type: 'sent', sent: Math.min(i + batchSize, targets.length), total: targets.length });
-        if (i + batchSize < targets.length) await sleep(interval, signal);
+        if (i + batchSize < targets.length) await sleep(clock, interval, signal);
       }
     }
 
-    if (!signal?.aborted) await sleep(options.timeoutMs, signal);
+    if (!signal?.aborted) await sleep(clock, options.timeoutMs, signal);
     if (signal?.aborted) throw abortError(signal);
   } finally {
     closeAll();
   }
-  stats.elapsedMs = Date.now() - started;
+  stats.elapsedMs = clock.now() - started;
   return { matches: [...byUuid.values()], stats };
 }

@@ -1,5 +1,7 @@
 import net from 'node:net';
-// The CLI as installers use it: spawned `node bin/camgate.js` with a temp --data-dir.
+// The CLI as installers use it: spawned `node bin/camgate.js` with a temp --data-dir. The seeded
+// cameras sit in 127.76.0.0/16, which belongs to this file: `camgate run` probes them, and nothing
+// may leave the machine. Agents listen on a port the system picks (web.port 0), never a fixed one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,8 +21,8 @@ function seed(dataDir: string): { single: string; nvr: string[] } {
   const db = openDatabase(dataDir);
   try {
     const now = new Date('2025-01-01T00:00:00Z');
-    const single = upsertDeviceReport(db, report({ host: '10.0.0.5' }), { now }).cameras[0].id;
-    const host = '10.0.0.9';
+    const single = upsertDeviceReport(db, report({ host: '127.76.0.5' }), { now }).cameras[0].id;
+    const host = '127.76.0.9';
     const nvr = upsertDeviceReport(
       db,
       report({
@@ -82,10 +84,10 @@ test('config errors name the key, value and expectation; exit 2', async (t) => {
   const typo = await runCli(['config', 'check', '--config', file]);
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /discovery\.multicst \(.*c\.yaml:2\): unknown key; did you mean discovery\.multicast\?/);
-  const ranges = await runCli(['config', 'check', '--discovery.ranges', '10.0.0.1-10.0.0.x']);
+  const ranges = await runCli(['config', 'check', '--discovery.ranges', '127.76.1.1-127.76.1.x']);
   assert.equal(ranges.code, 2);
-  assert.match(ranges.stderr, /^camgate: config error: discovery\.ranges: .*10\.0\.0\.x/);
-  const good = await runCli(['config', 'check', '--discovery.ranges', '10.0.0.0/24', '--site', 'v1']);
+  assert.match(ranges.stderr, /^camgate: config error: discovery\.ranges: .*127\.76\.1\.x/);
+  const good = await runCli(['config', 'check', '--discovery.ranges', '127.76.1.0/24', '--site', 'v1']);
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stdout, /^config ok/);
   const flagBad = await runCli(['config', 'show', '--log-level', 'loud']);
@@ -140,7 +142,7 @@ test('cameras list/show: tables by default, JSON with --json, NVR channels separ
   const show = await runCli(['cameras', 'show', nvr[1], '--data-dir', dir]);
   assert.equal(show.code, 0);
   assert.match(show.stdout, /channel\s+│ 2 of NVR/);
-  assert.match(show.stdout, /rtsp:\/\/10\.0\.0\.9:554\/ch2\/main/);
+  assert.match(show.stdout, /rtsp:\/\/127\.76\.0\.9:554\/ch2\/main/);
 });
 
 test('cameras set: labels by id or name; bad values exit 2 listing every problem', async (t) => {
@@ -299,8 +301,9 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
 
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAMGATE_') && v !== undefined) env[k] = v;
-  // No site id anywhere: the embedded default is derived from the host name.
-  const child = spawn(process.execPath, [BIN, 'run', '--data-dir', dir], { env: { ...env, CAMGATE_PASSWORD: PLANTED } });
+  // No site id anywhere: the embedded default is derived from the host name. Only the port is
+  // set (the default 8088 is config.test's), so that runs beside this one cannot collide.
+  const child = spawn(process.execPath, [BIN, 'run', '--data-dir', dir], { env: { ...env, CAMGATE_PASSWORD: PLANTED, CAMGATE_WEB_PORT: '0' } });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -323,7 +326,8 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
   assert.equal(line.level, 30);
   // The embedded defaults serve the live view page on this box only.
   const web = JSON.parse(stderr.split('\n').find((l) => l.includes('live view page listening'))!);
-  assert.equal(web.url, 'http://127.0.0.1:8088/');
+  const url = /^http:\/\/127\.0\.0\.1:(\d+)\/$/.exec(web.url);
+  assert.ok(url && Number(url[1]) > 0, web.url);
   const page = await fetch(web.url);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<video|live\.js/);
@@ -333,7 +337,7 @@ test('run: logs "agent started" with site and camera count, stops cleanly on SIG
   // Counted once the agent has exited: every line it wrote is in.
   const listening = stderr.split('\n').filter((l) => l.includes('live view page listening'));
   assert.equal(listening.length, 1, listening.join('\n'));
-  assert.equal(JSON.parse(listening[0]).msg, 'live view page listening on http://127.0.0.1:8088/');
+  assert.equal(JSON.parse(listening[0]).msg, `live view page listening on ${web.url}`);
   assert.equal(stdout, '');
   assert.ok(!stderr.includes(PLANTED));
 });

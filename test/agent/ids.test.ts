@@ -64,3 +64,17 @@ test('camera ids: a plain camera shares its device id, NVR channels get -chNN', 
   assert.equal(deriveCameraId('cam-0123456789', 16, true), 'cam-0123456789-ch16');
   assert.equal(deriveCameraId('cam-0123456789', 128, true), 'cam-0123456789-ch128');
 });
+
+// The ids above are checked against each other; these are written out, so that any change to the
+// id scheme (key text, hash, length, prefix, normalisation) fails here: every ledger in the field
+// is keyed by these ids, and a new scheme would orphan its labels.
+test('pinned: a known identity has the same id in every release', () => {
+  const uuid = { ...base, endpointUuid: 'uuid:ABCDEF01-0000-1111-2222-333344445555', serial: 'S1', manufacturer: 'Acme', mac: '44:19:b6:00:00:01' };
+  assert.deepEqual(deriveDeviceId(uuid), { id: 'cam-a4e6b31d47', basis: 'uuid' });
+  assert.deepEqual(deriveDeviceId({ ...base, serial: 'SN123', manufacturer: 'Acme', mac: '44:19:b6:00:00:01' }), { id: 'cam-16cf3cd6ae', basis: 'serial' });
+  assert.deepEqual(deriveDeviceId({ ...base, mac: '44-19-B6-00-00-01' }), { id: 'cam-022f94f05c', basis: 'mac' });
+  const rtsp = { driver: 'rtsp' as const, host: '10.0.0.7', port: 554, url: 'rtsp://admin:pw@10.0.0.7/cam/realmonitor?channel=1&subtype=0' };
+  assert.deepEqual(deriveDeviceId(rtsp), { id: 'cam-683dc56250', basis: 'url' });
+  assert.deepEqual(deriveDeviceId(base), { id: 'cam-b52678ea93', basis: 'address' });
+  assert.equal(deriveCameraId('cam-a4e6b31d47', 3, true), 'cam-a4e6b31d47-ch03');
+});

@@ -121,6 +121,33 @@ test('upsert: a device at a new IP keeps its camera ids and labels; identity is 
   assert.equal(listDevices(db).length, 1);
 });
 
+// Written out rather than derived: the ids in every ledger in the field come from this path (what
+// a report says → identity → id), and a change anywhere along it would orphan their labels.
+test('upsert: a known identity gets the same camera ids in every release', (t) => {
+  const db = openDatabase(tempDir(t));
+  t.after(() => db.close());
+  const single = upsertDeviceReport(db, report({ host: '10.0.0.5', endpointUuid: 'urn:uuid:5f1c2d3e-0000-4000-8000-00000000c0de' }), { now });
+  assert.deepEqual(
+    single.cameras.map((c) => c.id),
+    ['cam-18a10f5750'],
+  );
+  const nvr = upsertDeviceReport(
+    db,
+    report({
+      host: '10.0.0.9',
+      endpointUuid: undefined,
+      identity: { manufacturer: 'Hikvision', model: 'DS-7608NI', serial: 'DS-7608NI-K2/8P0820200101CCRR123456789WCVU' },
+      isNvr: true,
+      channels: [channel(1, '10.0.0.9'), channel(2, '10.0.0.9')],
+    }),
+    { now },
+  );
+  assert.deepEqual(
+    nvr.cameras.map((c) => c.id),
+    ['cam-e97f804867-ch01', 'cam-e97f804867-ch02'],
+  );
+});
+
 test('upsert: found by serial or MAC when the device gives no UUID', (t) => {
   const db = openDatabase(tempDir(t));
   t.after(() => db.close());

@@ -1,13 +1,31 @@
+// The sweep's orchestration with fake drivers, on virtual time: its deadlines run on the
+// FakeClock in deps.clock, and so do the fake drivers' delays, so what is checked is when things
+// happen on that clock, exact and independent of how loaded the machine is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceDriver, DeviceReport, Credentials } from '../../drivers/types';
 import { DriverError } from '../../drivers/types';
 import { NoMulticastInterfaceError } from '../../drivers/onvif/discovery';
-import { oneLine, planProbe, sweep, SweepDeps, SweepOptions, SweepProgress, targetsFromMatches } from '../../agent/discovery/sweep';
+import { oneLine, planProbe, sweep as sweepNow, SweepDeps, SweepOptions, SweepProgress, SweepResult, targetsFromMatches } from '../../agent/discovery/sweep';
 import type { DriverTarget, ProbeMatch, ProbeOptions } from '../../drivers/api';
 import { addressFromMatch } from '../../agent/discovery/targets';
 import { CamgateError, UsageError } from '../../lib/errors';
 import { report } from '../kit/reports';
+import { FakeClock } from '../kit/clock';
+import { sleep } from '../../lib/clock';
+
+/** sweep() on the deps' FakeClock: virtual time moves in 5 ms steps until the sweep settles (each
+ * timer still runs at its exact due time). */
+function sweep(options: SweepOptions, deps: SweepDeps): Promise<SweepResult> {
+  const clock = deps.clock as FakeClock;
+  const work = sweepNow(options, deps);
+  let settled = false;
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return clock.until(() => settled, { stepMs: 5, what: 'the end of the sweep' }).then(() => work);
+}
 
 const options = (o: Partial<SweepOptions> = {}): SweepOptions => ({
   ranges: [],
@@ -38,7 +56,13 @@ interface FakeLog {
   maxInFlight: number;
 }
 
-function fakeDeps(matches: ProbeMatch[], behaviour: (host: string) => Behaviour, extra: Partial<SweepDeps> = {}): { deps: SweepDeps; log: FakeLog } {
+/** Fake drivers on `extra.clock` (a new FakeClock when not given), which also becomes deps.clock. */
+function fakeDeps(
+  matches: ProbeMatch[],
+  behaviour: (host: string) => Behaviour,
+  extra: Partial<SweepDeps> = {},
+): { deps: SweepDeps; log: FakeLog; clock: FakeClock } {
+  const clock = (extra.clock as FakeClock | undefined) ?? new FakeClock();
   const log: FakeLog = { probes: [], opened: [], closed: [], maxInFlight: 0 };
   let inFlight = 0;
   const deps: SweepDeps = {
@@ -57,7 +81,7 @@ function fakeDeps(matches: ProbeMatch[], behaviour: (host: string) => Behaviour,
           inFlight++;
           log.maxInFlight = Math.max(log.maxInFlight, inFlight);
           try {
-            await new Promise((r) => setTimeout(r, 20));
+            await sleep(clock, 20);
             const b = behaviour(host);
             if (b === 'auth') throw new DriverError('auth', `authentication failed for ${host}:80`, host);
             if (b === 'hang') await new Promise(() => undefined);
@@ -74,8 +98,9 @@ function fakeDeps(matches: ProbeMatch[], behaviour: (host: string) => Behaviour,
     },
     credentialsFor: () => ({ username: 'admin', password: 'pw' }),
     ...extra,
+    clock,
   };
-  return { deps, log };
+  return { deps, log, clock };
 }
 
 test('every device is identified; one bad device never stops the sweep', async () => {
@@ -114,11 +139,11 @@ test('identification respects the concurrency limit', async () => {
 
 test('a device that never answers is cut off at identifyTimeoutMs', async () => {
   const { deps, log } = fakeDeps([match('10.0.0.1'), match('10.0.0.2')], (h) => (h === '10.0.0.2' ? 'hang' : 'ok'));
-  const t0 = Date.now();
   const result = await sweep(options({ identifyTimeoutMs: 150 }), deps);
-  const elapsed = Date.now() - t0;
-  assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  // Over when the hung one's deadline comes, not later.
+  assert.equal(result.durationMs, 150);
   const hung = result.outcomes.find((o) => o.target.host === '10.0.0.2')!;
+  assert.equal(hung.durationMs, 150);
   assert.equal(hung.error?.code, 'timeout');
   assert.match(hung.error.message, /did not finish within 150 ms/);
   assert.ok(log.closed.includes('10.0.0.2'));
@@ -193,18 +218,18 @@ test('progress events go to the callback in order', async () => {
 
 // --- the overall deadline (discover --timeout) ---
 
-/** A probe that, like the real one, collects answers for its whole window (or until aborted).
- * `answerAt` (ms after the probe started, per match): hand each match to onMatch then, as the
- * real probe does when the answer arrives; omitted: onMatch is never called (an older driver). */
-function windowedProbe(matches: ProbeMatch[], log: ProbeOptions[] = [], answerAt?: (m: ProbeMatch, i: number) => number): SweepDeps['probe'] {
+/** A probe that, like the real one, collects answers for its whole window (or until aborted), on
+ * `clock`. `answerAt` (ms after the probe started, per match): hand each match to onMatch then,
+ * as the real probe does when the answer arrives; omitted: onMatch is never called (an older driver). */
+function windowedProbe(clock: FakeClock, matches: ProbeMatch[], log: ProbeOptions[] = [], answerAt?: (m: ProbeMatch, i: number) => number): SweepDeps['probe'] {
   return (o) => {
     log.push(o);
     return new Promise((resolve, reject) => {
-      const timers = answerAt ? matches.map((m, i) => setTimeout(() => o.onMatch?.(m), answerAt(m, i))) : [];
-      const t = setTimeout(() => resolve(matches), o.timeoutMs);
+      const timers = answerAt ? matches.map((m, i) => clock.setTimeout(() => o.onMatch?.(m), answerAt(m, i))) : [];
+      const t = clock.setTimeout(() => resolve(matches), o.timeoutMs);
       o.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        timers.forEach(clearTimeout);
+        clock.clearTimeout(t);
+        timers.forEach((x) => clock.clearTimeout(x));
         reject(new Error('probe aborted'));
       });
     });
@@ -233,15 +258,17 @@ test('the overall deadline bounds probe + identification; devices it stops are r
   const probes: ProbeOptions[] = [];
   const events: SweepProgress[] = [];
   // Every device answers at once, as unicast answers do: identification starts right away.
+  const clock = new FakeClock();
   const { deps, log } = fakeDeps([], behaviour, {
+    clock,
     probe: windowedProbe(
+      clock,
       hosts.map((h) => match(h)),
       probes,
       () => 0,
     ),
     onProgress: (e) => events.push(e),
   });
-  const t0 = Date.now();
   const result = await sweep(
     options({
       timeoutMs: 600,
@@ -253,9 +280,8 @@ test('the overall deadline bounds probe + identification; devices it stops are r
     }),
     deps,
   );
-  const elapsed = Date.now() - t0;
-  // Behaviour, not performance: done at the deadline, not at identifyTimeoutMs (60 s).
-  assert.ok(elapsed >= 550 && elapsed < 600 + 1000, `took ${elapsed} ms`);
+  // Done at the deadline, not at identifyTimeoutMs (60 s).
+  assert.equal(result.durationMs, 600);
   assert.equal(probes[0].timeoutMs, 450, 'the probe window is three quarters of the budget (below the 5000 ms cap)');
   assert.equal(result.probeWindowMs, 450);
   assert.equal(result.outcomes.length, 4, 'no device dropped');
@@ -303,8 +329,8 @@ test('a budget already spent: every device is reported as timeout, none is opene
     { deviceId: 'cam-aaaaaaaaaa', host: '10.0.4.1', port: 80 },
     { deviceId: 'cam-bbbbbbbbbb', host: '10.0.4.2', port: 80 },
   ];
-  const { deps, log } = fakeDeps([], () => 'ok');
-  const result = await sweep(options({ multicast: false, known, timeoutMs: 500, startedAt: Date.now() - 1000 }), deps);
+  const { deps, log, clock } = fakeDeps([], () => 'ok');
+  const result = await sweep(options({ multicast: false, known, timeoutMs: 500, startedAt: clock.now() - 1000 }), deps);
   assert.deepEqual(
     result.outcomes.map((o) => [o.address, o.error?.code, o.error?.deadline]),
     [
@@ -318,7 +344,7 @@ test('a budget already spent: every device is reported as timeout, none is opene
 test('a probe that overruns the overall deadline is aborted and reported, not waited for', async () => {
   let aborted = false;
   // 10.0.7.1 answered and is being identified (it hangs) when the probe has to be given up.
-  const { deps, log } = fakeDeps([], (h) => (h === '10.0.7.1' ? 'hang' : 'ok'), {
+  const { deps, log, clock } = fakeDeps([], (h) => (h === '10.0.7.1' ? 'hang' : 'ok'), {
     probe: (o) =>
       new Promise((_, reject) => {
         o.onMatch?.(match('10.0.7.1'));
@@ -328,12 +354,16 @@ test('a probe that overruns the overall deadline is aborted and reported, not wa
         });
       }),
   });
-  const t0 = Date.now();
+  const t0 = clock.now();
+  let failedAfter = NaN;
   await assert.rejects(
-    sweep(options({ timeoutMs: 300, identifyTimeoutMs: 60_000 }), deps),
+    sweep(options({ timeoutMs: 300, identifyTimeoutMs: 60_000 }), deps).catch((err: unknown) => {
+      failedAfter = clock.now() - t0;
+      throw err;
+    }),
     (err: Error) => err instanceof CamgateError && /WS-Discovery probe did not finish/.test(err.message),
   );
-  assert.ok(Date.now() - t0 < 300 + 1000);
+  assert.equal(failedAfter, 300, 'given up at the overall deadline');
   assert.ok(aborted, 'the probe was told to stop');
   assert.equal(log.opened.length, 1);
   assert.ok(log.closed.includes('10.0.7.1'), 'the identification under way was stopped, its driver closed');
@@ -341,17 +371,26 @@ test('a probe that overruns the overall deadline is aborted and reported, not wa
 
 test("a probe that fails after devices answered: identifications under way are stopped, the error is the probe's", async () => {
   const events: string[] = [];
+  const clock = new FakeClock();
   const { deps, log } = fakeDeps([], (h) => (h === '10.0.7.2' ? 'hang' : 'ok'), {
+    clock,
     probe: async (o) => {
       o.onMatch?.(match('10.0.7.2'));
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(clock, 50);
       throw new DriverError('unreachable', 'no usable IPv4 interface');
     },
     onProgress: (e) => events.push(e.type),
   });
-  const t0 = Date.now();
-  await assert.rejects(sweep(options({ identifyTimeoutMs: 60_000 }), deps), /no usable IPv4 interface/);
-  assert.ok(Date.now() - t0 < 500, 'not waiting for the hung identification');
+  const t0 = clock.now();
+  let failedAfter = NaN;
+  await assert.rejects(
+    sweep(options({ identifyTimeoutMs: 60_000 }), deps).catch((err: unknown) => {
+      failedAfter = clock.now() - t0;
+      throw err;
+    }),
+    /no usable IPv4 interface/,
+  );
+  assert.equal(failedAfter, 50, 'not waiting for the hung identification');
   assert.equal(log.opened.length, 1);
   assert.ok(log.closed.includes('10.0.7.2'), 'its driver was closed');
   assert.deepEqual(events, ['probe-start'], 'no progress after the failure');
@@ -446,21 +485,24 @@ test('identification starts as answers arrive, before the probe has ended', asyn
   const probeEnd: number[] = [];
   const opened: number[] = [];
   const hosts = ['10.0.8.1', '10.0.8.2', '10.0.8.3'];
-  const t0 = Date.now();
+  const clock = new FakeClock();
+  const t0 = clock.now();
   const probes: ProbeOptions[] = [];
-  const base = fakeDeps([], () => 'ok');
+  const base = fakeDeps([], () => 'ok', { clock });
   const { deps } = fakeDeps([], () => 'ok', {
+    clock,
     probe: async (o) => {
       const matches = await windowedProbe(
+        clock,
         hosts.map((h) => match(h)),
         probes,
         (_, i) => i * 30,
       )(o);
-      probeEnd.push(Date.now() - t0);
+      probeEnd.push(clock.now() - t0);
       return matches;
     },
     openDriver: (t, c, o) => {
-      opened.push(Date.now() - t0);
+      opened.push(clock.now() - t0);
       return base.deps.openDriver(t, c, o);
     },
     onProgress: (e) => events.push(e),
@@ -473,6 +515,7 @@ test('identification starts as answers arrive, before the probe has ended', asyn
     opened.every((t) => t < probeEnd[0] - 200),
     `opened at ${opened} ms, probe ended at ${probeEnd[0]} ms`,
   );
+  assert.deepEqual([opened, probeEnd], [[0, 30, 60], [400]], 'each opened as its answer came');
   // The events: identified while probing (total growing, flagged), then the probe's end.
   const types = events.map((e) => e.type);
   assert.deepEqual(types, ['probe-start', 'identified', 'identified', 'identified', 'probe-done', 'identify-start']);
@@ -509,10 +552,12 @@ test('a later duplicate answer does not start a second identification', async ()
     match('10.0.9.2', ''),
     match('10.0.9.3'),
   ];
+  const clock = new FakeClock();
   const { deps, log } = fakeDeps([], () => 'ok', {
+    clock,
     probe: async (o) => {
       for (const m of answers) o.onMatch?.(m);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(clock, 50);
       // The driver's own list, handed over again at the end: nothing new in it.
       return answers;
     },
@@ -546,18 +591,20 @@ test('added devices that did not answer are identified once the probe has ended;
   ];
   const openedAt = new Map<string, number>();
   let probeEndedAt = Infinity;
-  const t0 = Date.now();
-  const base = fakeDeps([], () => 'ok');
+  const clock = new FakeClock();
+  const t0 = clock.now();
+  const base = fakeDeps([], () => 'ok', { clock });
   const { deps } = fakeDeps([], () => 'ok', {
+    clock,
     probe: async (o) => {
-      const matches = await windowedProbe([match('10.0.10.11', 'urn:uuid:K1'), match('10.0.10.2', 'urn:uuid:k2')], [], () => 0)(o);
-      probeEndedAt = Date.now() - t0;
+      const matches = await windowedProbe(clock, [match('10.0.10.11', 'urn:uuid:K1'), match('10.0.10.2', 'urn:uuid:k2')], [], () => 0)(o);
+      probeEndedAt = clock.now() - t0;
       return matches;
     },
     openDriver: (t, c, o) => {
       if (t.kind === 'onvif') {
         assert.ok(!openedAt.has(t.host), `${t.host} opened twice`);
-        openedAt.set(t.host, Date.now() - t0);
+        openedAt.set(t.host, clock.now() - t0);
       }
       return base.deps.openDriver(t, c, o);
     },
@@ -582,15 +629,15 @@ test('pipelined: the overall deadline still bounds everything, including late an
   ];
   const answers = [match('10.0.11.1'), match('10.0.11.2'), match('10.0.11.3')];
   const events: SweepProgress[] = [];
+  const clock = new FakeClock();
   const { deps, log } = fakeDeps([], (h) => (h === '10.0.11.2' || h === '10.0.11.9' ? 'hang' : 'ok'), {
+    clock,
     // 10.0.11.3 answers at the very end of the 450 ms window.
-    probe: windowedProbe(answers, [], (_, i) => (i < 2 ? 0 : 420)),
+    probe: windowedProbe(clock, answers, [], (_, i) => (i < 2 ? 0 : 420)),
     onProgress: (e) => events.push(e),
   });
-  const t0 = Date.now();
   const result = await sweep(options({ timeoutMs: 600, probeTimeoutMs: 5000, identifyTimeoutMs: 60_000, concurrency: 4, known }), deps);
-  const elapsed = Date.now() - t0;
-  assert.ok(elapsed >= 550 && elapsed < 600 + 500, `took ${elapsed} ms`);
+  assert.equal(result.durationMs, 600);
   assert.equal(result.probeWindowMs, 450);
   const byHost = new Map(result.outcomes.map((o) => [o.target.host, o]));
   assert.ok(byHost.get('10.0.11.1')!.report);

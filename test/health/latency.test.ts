@@ -77,14 +77,13 @@ test('non-finite and negative values are ignored; reset forgets everything; snap
   assert.throws(() => new LatencyStats({ capacity: 0 }), /capacity/);
 });
 
-test('record is cheap: 1M records and a snapshot of 5 full kinds in well under a second', () => {
+// How fast record() and snapshot() are is measured by scripts/bench/latency-stats.ts, not here:
+// a time limit would fail on a loaded machine. What keeps them cheap is that nothing grows.
+test('1M records over 5 kinds keep the windows bounded: 1024 samples each', () => {
   const s = new LatencyStats();
   const kinds = ['reach', 'clock', 'describe', 'picture', 'diagnosisCpu'];
-  const t0 = process.hrtime.bigint();
   for (let i = 0; i < 1_000_000; i++) s.record(kinds[i % 5], (i * 37) % 1000);
   const snap = s.snapshot();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   assert.equal(Object.keys(snap).length, 5);
   assert.ok(Object.values(snap).every((k) => k.count === 1024));
-  assert.ok(ms < 1000, `${ms} ms`);
 });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { freePort, startMosquitto } from '../../scripts/peers/mosquitto';
 import { tempDir } from '../kit/temp';
 import { sleep } from '../kit/wait';
+import { seededRandom, testSeed } from '../kit/random';
 import { recorder } from '../kit/mqtt';
 
 const HARNESS = join(__dirname, 'harness-agent.js');
@@ -80,6 +81,10 @@ test('kill -9 loop: every event that entered the outbox is delivered; duplicates
   const site = 'kill-site';
   const sub = await recorder(t, mq.url, `camgate/v1/${site}/events`);
   const env = { HARNESS_DIR: dir, HARNESS_URL: mq.url, HARNESS_SITE: site, HARNESS_BURST: '5', HARNESS_TICK_MS: '10' };
+  // The kill moments are random but replayable: CAMGATE_TEST_SEED=<seed> repeats a failing run's.
+  const seed = testSeed();
+  t.diagnostic(`seed ${seed} (replay with CAMGATE_TEST_SEED=${seed})`);
+  const random = seededRandom(seed);
   const committed = new Map<number, number>(); // n → seq
   let committedOffline = 0;
   const kills = 12;
@@ -94,7 +99,10 @@ test('kill -9 loop: every event that entered the outbox is delivered; duplicates
     const p = run(HARNESS, [], { ...env, HARNESS_PRODUCE: '1', ...(offline ? { HARNESS_URL: deadUrl } : {}) }, t);
     // Kill at a random moment: some before the connection is up, most while publishing (and replaying what the last kill left).
     if (i % 3 === 2) await p.waitLine((l) => l.startsWith('connected'));
-    const delay = 50 + Math.floor(Math.random() * 700);
+    // A run without a broker is there to leave events in the outbox: its kill moment counts from
+    // when it produces, not from its start (which a loaded machine can stretch past any delay).
+    if (offline) await p.waitLine((l) => l === 'producing');
+    const delay = 50 + Math.floor(random() * 700);
     killDelays.push(delay);
     await sleep(delay);
     p.child.kill('SIGKILL');

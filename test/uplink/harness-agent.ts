@@ -4,8 +4,9 @@
 // Environment: HARNESS_DIR (data dir), HARNESS_URL (broker), HARNESS_SITE, HARNESS_PRODUCE
 // ("1": produce, "0": only drain), HARNESS_BURST (events per tick), HARNESS_TICK_MS.
 // stdout, one line each (pipes are synchronous on Linux, so a line written before a SIGKILL
-// reaches the parent): "connected <bdSeq>", "committed <n> <seq>" once event n is durable in the
-// outbox, and "idle" when not producing and the outbox is empty.
+// reaches the parent): "producing" when the first burst goes to the outbox, "connected <bdSeq>",
+// "committed <n> <seq>" once event n is durable in the outbox, and "idle" when not producing and
+// the outbox is empty.
 //
 // The producer counter is persisted (HARNESS_DIR/counter, fsync'ed before event n is enqueued),
 // so n is unique across restarts even when a kill lands between the two.
@@ -62,11 +63,16 @@ uplink.start();
 
 let next = readCounter();
 if (produce) {
+  let started = false;
   setInterval(() => {
     // One fsync of the counter per burst, before any of the burst's events can enter the outbox.
     const first = next;
     next += burst;
     writeCounter(next);
+    if (!started) {
+      started = true;
+      out('producing');
+    }
     for (let n = first; n < next; n++) {
       uplink
         .event({ type: 'audit', severity: 'info', message: `event ${n}`, detail: { n } })
