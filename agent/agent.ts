@@ -38,7 +38,7 @@ import { keyframeRequester } from './video/live/keyframe';
 import { encoderChangedEvent, keyframeIntervalKeeper } from './video/live/keyframe-interval';
 import { videoMetrics, type VideoParts } from './video/metrics';
 import { startWebServer, type RunningWebServer } from './web/server';
-import { viewAuditEvent } from './web/view-audit';
+import { loginLockedEvent, viewAuditEvent } from './web/view-audit';
 import { checkWebBinding } from './web/auth';
 import { inventorySource } from './web/cameras';
 import type { EventBody } from '../contract';
@@ -312,6 +312,8 @@ function webStep(f: Foundation, video: VideoParts, health: () => HealthMonitor |
         healthOf: (id) => health()?.status(id)?.state,
         // Who viewed what (安全使用审核): an audit event when a watch starts and when it ends.
         audit: (view) => f.events.event(viewAuditEvent(view)),
+        // Password guessing: the lockout reaches the centre, not only the box's log.
+        onLoginLocked: (lock) => f.events.event(loginLockedEvent(lock)),
       }).then(
         (w) => {
           server = w;

@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AnyObject, CameraId, CameraIdField, DateTime, Enum, MessageIdField, SchemaVersionField, SiteIdField } from './fields';
 import type { ReplyErrorCode } from './payloads/reply';
+import { RELAY_TARGET_EXPECTED, RELAY_TARGET_PATTERN } from './relay-target';
 
 export const CommandRequestSchema = Type.Object(
   {
@@ -62,10 +63,12 @@ export const COMMAND_ARGS_SCHEMAS = {
       ...oneCamera,
       stream: Type.Optional(Enum(['main', 'sub'] as const, { description: "main = the camera's first ledger profile, sub = the second; default main." })),
       target: Type.String({
-        description: 'Push URL: rtsp://, rtmp://, rtmps:// or srt:// (srt: caller mode).',
+        description:
+          "Push URL: rtsp://, rtmp://, rtmps:// or srt://, printable ASCII only (no spaces, line breaks or control characters). Query: key=value parts only, each key once, no second '?'; srt:// only ffmpeg's SRT options (mode only caller: no listener or rendezvous), no fragment except in an srt:// query; the host in dotted decimal when it is an IPv4 address, never 0.0.0.0 or ::. The site may restrict hosts (video.relay.allowedHosts). docs/video.md, Source and target.",
         minLength: 8,
         maxLength: 2048,
-        pattern: '^[A-Za-z][A-Za-z0-9+.-]*://',
+        pattern: RELAY_TARGET_PATTERN,
+        'x-expected': RELAY_TARGET_EXPECTED,
       }),
       profile: Type.Optional(
         Enum(['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const, { description: 'copy (default), h264, h264-720p, h264-480p, h264-360p.' }),

@@ -5,6 +5,7 @@ export * from './envelope';
 export { SITE_ID_PATTERN } from './fields';
 export * from './topics';
 export * from './commands';
+export * from './relay-target';
 export * from './payloads/state';
 export * from './payloads/birth';
 export * from './payloads/meta';

@@ -17,17 +17,21 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
   return (errors ?? []).map((e) => {
     const where = e.instancePath || '(root)';
     if (e.keyword === 'additionalProperties') return `${where}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    // A pattern says little to whoever sent the value: the schema's words for it, when it has them.
+    const expected = (e.parentSchema as { 'x-expected'?: unknown } | undefined)?.['x-expected'];
+    if (e.keyword === 'pattern' && typeof expected === 'string') return `${where}: must be ${expected}`;
     return `${where}: ${e.message ?? e.keyword}`;
   });
 }
 
 /** Compiled validators, one per schema object. */
 export class ContractValidator {
-  private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
   private readonly compiled = new Map<TSchema, ValidateFunction>();
 
   constructor() {
     addFormats(this.ajv);
+    this.ajv.addKeyword({ keyword: 'x-expected' });
   }
 
   check(schema: TSchema, value: unknown): Validation {

@@ -475,6 +475,12 @@ export const AgentConfigSchema = Type.Object(
               maximum: 1000000,
             }),
             assumedSubKbps: Type.Integer({ description: 'The same for a sub stream, in kbit/s.', default: 1024, minimum: 1, maximum: 1000000 }),
+            allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+              description:
+                "Centre hosts relays may be sent to: host names (exactly as targets spell them; no DNS lookup), IPv4/IPv6 addresses and CIDR blocks. A stream-start to any other host is refused with invalid-args. Empty: any host (the broker's ACL decides who may command relays).",
+              default: [],
+              examples: [['media.county.example', '10.20.0.0/24']],
+            }),
           },
           { description: 'Relays to the centre (cmd/stream-start, cmd/stream-stop).', additionalProperties: false },
         ),
@@ -494,7 +500,55 @@ export const AgentConfigSchema = Type.Object(
         port: Type.Integer({ description: 'TCP port of the page.', default: 8088, minimum: 0, maximum: 65535 }),
         username: Type.String({ description: 'User name for the page (HTTP Basic), when web.password is set.', default: 'admin' }),
         password: Type.Optional(
-          Type.String({ description: 'Password for the page (HTTP Basic). Required when web.host is not a loopback address.', 'x-secret': true }),
+          Type.String({
+            description:
+              'Password for the page (HTTP Basic). Required when web.host is not a loopback address; on the LAN, set web.tls.cert and web.tls.key too, or the password and the session cookie cross the network in clear.',
+            'x-secret': true,
+          }),
+        ),
+        hostnames: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+          description:
+            "Names the page is opened by (the browser's Host header), besides the addresses it listens on and localhost: e.g. the box's DNS name. A request for any other name is refused (421): a page of another site that rebinds its DNS name to this box cannot read it.",
+          default: [],
+          examples: [['camgate-v012.local']],
+        }),
+        tls: Type.Object(
+          {
+            cert: Type.Optional(
+              Type.String({
+                description: 'Path of the PEM certificate (chain) of the page. With web.tls.key: the page is served over https and wss only.',
+                minLength: 1,
+              }),
+            ),
+            key: Type.Optional(Type.String({ description: 'Path of the PEM private key of web.tls.cert.', minLength: 1 })),
+          },
+          { description: 'HTTPS for the page: the password and the session cookie (then Secure) are encrypted on the LAN.', additionalProperties: false },
+        ),
+        login: Type.Object(
+          {
+            maxFailures: Type.Integer({
+              description:
+                'Wrong passwords in a row from one client (one IPv4 address, or one IPv6 /64) before it is locked out for web.login.lockoutSec (429 with Retry-After, even for the right password). The lockout is logged and sent as an audit event (action web-login-locked). A session cookie the page already holds keeps working.',
+              default: 10,
+              minimum: 1,
+              maximum: 1000,
+            }),
+            freeFailures: Type.Integer({
+              description:
+                'Wrong passwords in a row from one client before each further try must wait: 1 s after this many, doubling with each one more, up to 30 s. A try made before its wait is over is refused (429) without its password being looked at.',
+              default: 3,
+              minimum: 0,
+              maximum: 1000,
+            }),
+            lockoutSec: Type.Integer({
+              description:
+                'How long a locked-out client is refused (429 with Retry-After), in seconds; its count of wrong logins is forgotten after as long without one.',
+              default: 900,
+              minimum: 1,
+              maximum: 86400,
+            }),
+          },
+          { description: 'Password guessing on the page: backoff and lockout per client.', additionalProperties: false },
         ),
         lingerSec: Type.Integer({
           description: 'Seconds a camera pull stays up after its last viewer leaves (a page reload does not restart ffmpeg).',

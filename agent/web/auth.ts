@@ -1,13 +1,16 @@
 // Who may open the live view: HTTP Basic (web.username / web.password) when a password is set,
 // plus a session cookie set on an authenticated page load so the page's WebSockets are let in
 // (browsers do not reliably send Basic credentials on a WebSocket handshake). Without a password
-// the page is only allowed on a loopback address.
+// the page is only allowed on a loopback address. Wrong passwords are throttled per client
+// (login-guard.ts); a session cookie is 256 random bits, not worth guessing, and is not throttled.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import { CamgateError, EXIT_USAGE } from '../../lib/errors';
 import type { AgentConfig } from '../config/schema';
 import { systemClock, type Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/log';
+import { LoginGuard, type LoginLockout } from './login-guard';
 
 export const SESSION_COOKIE = 'camgate_live';
 
@@ -24,8 +27,14 @@ export function isLoopbackHost(host: string): boolean {
   return addr.range() === 'loopback';
 }
 
-/** Throws (naming the keys and the fix) when the page would be open to the LAN without a password. */
-export function checkWebBinding(config: Pick<AgentConfig['web'], 'host' | 'password'>): void {
+/** Throws (naming the keys and the fix) when the page would be open to the LAN without a password,
+ * or when only half of its TLS setting is given. */
+export function checkWebBinding(config: Pick<AgentConfig['web'], 'host' | 'password'> & { tls?: AgentConfig['web']['tls'] }): void {
+  const tls = config.tls ?? {};
+  if (Boolean(tls.cert) !== Boolean(tls.key)) {
+    const [given, missing] = tls.cert ? ['web.tls.cert', 'web.tls.key'] : ['web.tls.key', 'web.tls.cert'];
+    throw new CamgateError(`${given} is set but ${missing} is not: give both (the PEM certificate and its private key), or neither for plain http`, EXIT_USAGE);
+  }
   if (config.password) return;
   if (isLoopbackHost(config.host)) return;
   throw new CamgateError(
@@ -70,26 +79,79 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
+/** What a request may do: pass, or get 401 (no or wrong login) or 429 (too many wrong ones; wait). */
+export type AuthVerdict = { ok: true } | { ok: false; status: 401; retryAfterSec?: number } | { ok: false; status: 429; retryAfterSec: number };
+
+export interface WebAuthOptions {
+  config: Pick<AgentConfig['web'], 'username' | 'password'> & { login?: AgentConfig['web']['login'] };
+  clock?: Clock;
+  /** Session lifetime, ms. */
+  ttlMs?: number;
+  maxSessions?: number;
+  /** Cookies are marked Secure (the page is served over https). */
+  secure?: boolean;
+  logger?: Logger;
+  /** Told when a client is locked out (the agent sends an audit event). */
+  onLockout?: (lockout: LoginLockout) => void;
+}
+
 /** In-memory session tokens for the page's WebSockets (lost on restart: the page reloads through Basic again). */
 export class WebAuth {
   private readonly sessions = new Map<string, number>();
+  private readonly config: WebAuthOptions['config'];
+  private readonly clock: Clock;
+  private readonly ttlMs: number;
+  private readonly maxSessions: number;
+  private readonly guard: LoginGuard;
 
-  constructor(
-    private readonly config: Pick<AgentConfig['web'], 'username' | 'password'>,
-    private readonly ttlMs = 12 * 3600 * 1000,
-    private readonly maxSessions = 256,
-    private readonly clock: Clock = systemClock,
-  ) {}
+  constructor(private readonly options: WebAuthOptions) {
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.ttlMs = options.ttlMs ?? 12 * 3600 * 1000;
+    this.maxSessions = options.maxSessions ?? 256;
+    const login = options.config.login ?? { maxFailures: 10, freeFailures: 3, lockoutSec: 900 };
+    this.guard = new LoginGuard({ maxFailures: login.maxFailures, freeFailures: login.freeFailures, lockoutSec: login.lockoutSec, clock: this.clock });
+  }
 
   get required(): boolean {
     return Boolean(this.config.password);
   }
 
-  /** A request is allowed by Basic credentials, or (WebSockets, API calls of the page) by a live session cookie. */
-  allowed(req: IncomingMessage, { cookie }: { cookie: boolean }): boolean {
-    if (!this.required) return true;
-    if (checkBasic(req.headers.authorization, this.config.username, this.config.password!)) return true;
-    if (!cookie) return false;
+  /** A request is allowed by Basic credentials, or (WebSockets, API calls of the page) by a live
+   * session cookie. A wrong password counts against the client; a client that has to wait is
+   * refused without its password being looked at. */
+  check(req: IncomingMessage, { cookie }: { cookie: boolean }): AuthVerdict {
+    if (!this.required) return { ok: true };
+    if (cookie && this.hasSession(req)) return { ok: true };
+    const header = req.headers.authorization;
+    if (!header) return { ok: false, status: 401 };
+    const remote = req.socket.remoteAddress;
+    const gate = this.guard.gate(remote);
+    if (!gate.open) return { ok: false, status: 429, retryAfterSec: gate.retryAfterSec };
+    if (checkBasic(header, this.config.username, this.config.password!)) {
+      this.guard.succeeded(remote);
+      return { ok: true };
+    }
+    const counted = this.guard.failed(remote);
+    const { logger } = this.options;
+    if (counted.lockout) {
+      const lock = counted.lockout;
+      logger?.warn(
+        { remote: lock.remote, client: lock.client, failures: lock.failures, lockoutSec: lock.lockoutSec, until: new Date(lock.until).toISOString() },
+        `web: login locked for ${lock.client} after ${lock.failures} wrong passwords in a row; refused for ${lock.lockoutSec} s (web.login.maxFailures, web.login.lockoutSec)`,
+      );
+      try {
+        this.options.onLockout?.(lock);
+      } catch (err) {
+        logger?.error({ err, client: lock.client }, 'web: login lockout audit failed');
+      }
+      return { ok: false, status: 429, retryAfterSec: lock.lockoutSec };
+    }
+    logger?.info({ remote, client: counted.client, failures: counted.failures }, `web: wrong login from ${remote ?? 'unknown'} (${counted.failures} in a row)`);
+    return counted.retryAfterSec !== undefined ? { ok: false, status: 401, retryAfterSec: counted.retryAfterSec } : { ok: false, status: 401 };
+  }
+
+  private hasSession(req: IncomingMessage): boolean {
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
     const until = this.sessions.get(token);
@@ -108,6 +170,6 @@ export class WebAuth {
     while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value as string);
     const token = randomBytes(32).toString('base64url');
     this.sessions.set(token, t + this.ttlMs);
-    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}`;
+    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}${this.options.secure ? '; Secure' : ''}`;
   }
 }

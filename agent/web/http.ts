@@ -1,9 +1,16 @@
 // HTTP plumbing of the page: the security headers every answer carries, one way to send an
 // answer, the same-origin check of WebSocket handshakes, and a route table.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+/** Did the request come over TLS (the page served by https)? */
+export function overTls(req: IncomingMessage): boolean {
+  return (req.socket as Partial<TLSSocket>).encrypted === true;
+}
 
 export function securityHeaders(req: IncomingMessage): Record<string, string> {
   const host = req.headers.host && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : undefined;
+  const ws = overTls(req) ? 'wss' : 'ws';
   return {
     // WebSockets to this very host only; blob: for the MSE object URL; wasm for JSMpeg's decoder.
     'Content-Security-Policy': [
@@ -12,7 +19,7 @@ export function securityHeaders(req: IncomingMessage): Record<string, string> {
       "style-src 'self'",
       "img-src 'self' data:",
       "media-src 'self' blob:",
-      `connect-src 'self'${host ? ` ws://${host}` : ''}`,
+      `connect-src 'self'${host ? ` ${ws}://${host}` : ''}`,
       "base-uri 'none'",
       "form-action 'none'",
       "frame-ancestors 'none'",
@@ -32,12 +39,14 @@ export function send(req: IncomingMessage, res: ServerResponse, status: number, 
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** Is the WebSocket handshake from a page of this server (or from a non-browser client without Origin)? */
+/** Is the WebSocket handshake from a page of this server (or from a non-browser client without Origin)?
+ * Meaningful once the Host header itself has been checked (host-check.ts). */
 export function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   try {
-    return new URL(origin).host === req.headers.host;
+    const url = new URL(origin);
+    return url.host === req.headers.host && url.protocol === (overTls(req) ? 'https:' : 'http:');
   } catch {
     return false;
   }

@@ -6,17 +6,23 @@
 //   GET /api/cameras           cameras and their streams (codec, size) — never URIs or credentials
 //   WS  /live/<cameraId>?stream=sub|main&mode=mse|jsmpeg|auto   (the protocol: viewer.ts)
 //
-// Auth: HTTP Basic when web.password is set (and a session cookie for the page's WebSockets);
-// refused to start on a non-loopback web.host without a password. WebSocket handshakes from
-// another origin are refused (cross-site WebSocket hijacking).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// Auth: HTTP Basic when web.password is set (and a session cookie for the page's WebSockets),
+// wrong passwords throttled per client (login-guard.ts); refused to start on a non-loopback
+// web.host without a password. https and wss only when web.tls.cert/key are set. Every request
+// and handshake must name this page in its Host header (DNS rebinding, host-check.ts); WebSocket
+// handshakes from another origin are refused (cross-site WebSocket hijacking).
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LivePulls } from '../video/live/live-pull';
 import type { LiveMode } from '../video/live/types';
-import { checkWebBinding, WebAuth } from './auth';
+import { checkWebBinding, isLoopbackHost, WebAuth, type AuthVerdict } from './auth';
+import { HostCheck, hostOfHeader } from './host-check';
+import type { LoginLockout } from './login-guard';
 import { publicCameras } from './cameras';
 import { CONTENT_TYPES, loadJsmpeg, loadStatic, staticDir } from './assets';
 import { findRoute, sameOrigin, send, TEXT, type Route } from './http';
@@ -39,11 +45,13 @@ export interface WebServerOptions {
   /** Told when a viewer starts and stops watching a camera (the agent sends audit events:
    * who viewed what, the brief's 安全使用审核). */
   audit?: (view: ViewAudit) => void;
+  /** Told when a client is locked out after too many wrong passwords (the agent sends an audit event). */
+  onLoginLocked?: (lockout: LoginLockout) => void;
   clock?: Clock;
 }
 
 export interface RunningWebServer {
-  /** http://host:port/ (the actual port when web.port is 0). */
+  /** http://host:port/ or https://… (the actual port when web.port is 0). */
   url: string;
   port: number;
   /** Open live WebSockets. */
@@ -106,27 +114,101 @@ function routes(options: WebServerOptions, auth: WebAuth, files: Map<string, Buf
   ];
 }
 
+/** The certificate and key of web.tls, read now; errors name the key and the path. */
+function readTls(tls: AgentConfig['web']['tls']): { cert: Buffer; key: Buffer } | undefined {
+  if (!tls.cert || !tls.key) return undefined;
+  const read = (key: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new CamgateError(
+        `${key} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the path of a PEM file`,
+        EXIT_FAILURE,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+  return { cert: read('web.tls.cert', tls.cert), key: read('web.tls.key', tls.key) };
+}
+
+function makeServer(
+  tls: { cert: Buffer; key: Buffer } | undefined,
+  config: AgentConfig['web'],
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  if (!tls) return createServer(onRequest);
+  try {
+    return createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, onRequest);
+  } catch (err) {
+    throw new CamgateError(
+      `web.tls.cert ${config.tls.cert} and web.tls.key ${config.tls.key} do not make a TLS server (${(err as Error).message}): give a PEM certificate and its own private key`,
+      EXIT_FAILURE,
+      { cause: err },
+    );
+  }
+}
+
+const LOGIN_HEADERS = { 'WWW-Authenticate': 'Basic realm="camgate live view", charset="UTF-8"' };
+
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { config, pulls, logger } = options;
   checkWebBinding(config);
   const clock = options.clock ?? systemClock;
-  const auth = new WebAuth(config, undefined, undefined, clock);
+  const tls = readTls(config.tls);
+  if (!tls && config.password && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host },
+      `web: the page on ${config.host} is plain http: the password and the session cookie cross the network in clear; set web.tls.cert and web.tls.key`,
+    );
+  }
+  const auth = new WebAuth({ config, clock, secure: Boolean(tls), logger, ...(options.onLoginLocked ? { onLockout: options.onLoginLocked } : {}) });
   const table = routes(options, auth, loadStatic(options.staticDir ?? staticDir()));
   const sockets = new Set<Socket>();
   const live = new Set<WebSocket>();
+  let hosts: HostCheck | undefined; // set once listening (the address a port-0 or wildcard server got)
+
+  // A refused Host is logged once per name per 10 minutes (a rebinding page retries in a loop).
+  const hostLogged = new Map<string, number>();
+  const refusedHost = (req: IncomingMessage): void => {
+    const name = (hostOfHeader(req.headers.host) ?? String(req.headers.host ?? '(none)')).slice(0, 100);
+    const now = clock.now();
+    const last = hostLogged.get(name);
+    if (last !== undefined && now - last < 600_000) return;
+    if (hostLogged.size >= 256) hostLogged.clear();
+    hostLogged.set(name, now);
+    logger.warn(
+      { host: name, remote: req.socket.remoteAddress, origin: req.headers.origin },
+      `web: refused a request for host "${name}" (not an address of this page nor in web.hostnames; a DNS rebinding page, or a name to add to web.hostnames)`,
+    );
+  };
+  const hostRefusal = (req: IncomingMessage): string =>
+    `this page is not served under the name ${JSON.stringify(hostOfHeader(req.headers.host) ?? req.headers.host ?? '')}: open it by the box's address, or add the name to web.hostnames\n`;
+
+  const loginRefusal = (req: IncomingMessage, res: ServerResponse, verdict: Exclude<AuthVerdict, { ok: true }>): void => {
+    const retry: Record<string, string> = verdict.retryAfterSec !== undefined ? { 'Retry-After': String(verdict.retryAfterSec) } : {};
+    if (verdict.status === 429) {
+      return send(req, res, 429, `too many wrong logins from this address: try again in ${verdict.retryAfterSec} s / 登录失败次数过多\n`, TEXT, retry);
+    }
+    send(req, res, 401, 'authentication required / 需要登录\n', TEXT, { ...LOGIN_HEADERS, ...retry });
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!hosts?.allows(req.headers.host)) {
+      refusedHost(req);
+      return send(req, res, 421, hostRefusal(req), TEXT);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, 405, 'method not allowed\n', TEXT, { Allow: 'GET, HEAD' });
     const found = findRoute(table, new URL(req.url ?? '/', 'http://x').pathname);
     // Unknown paths need a login too: without one, nothing says which paths exist.
-    if (!auth.allowed(req, { cookie: (found?.route.login ?? 'session') === 'session' })) {
-      return send(req, res, 401, 'authentication required / 需要登录\n', TEXT, { 'WWW-Authenticate': 'Basic realm="camgate live view", charset="UTF-8"' });
-    }
+    const verdict = auth.check(req, { cookie: (found?.route.login ?? 'session') === 'session' });
+    if (!verdict.ok) return loginRefusal(req, res, verdict);
     if (!found) return send(req, res, 404, 'not found\n', TEXT);
     found.route.handle(req, res, found.rest);
   };
 
-  const server = createServer((req, res) => {
+  const server = makeServer(tls, config, (req, res) => {
     try {
       handle(req, res);
     } catch (err) {
@@ -149,16 +231,26 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   };
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const refuse = (status: number, text: string): void => {
-      socket.end(
-        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${status === 401 ? 'WWW-Authenticate: Basic realm="camgate live view"\r\n' : ''}\r\n`,
-      );
+    const refuse = (status: number, text: string, headers: Record<string, string> = {}): void => {
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
     };
+    if (!hosts?.allows(req.headers.host)) {
+      refusedHost(req);
+      return refuse(421, 'Misdirected Request');
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/live\/([^/]+)$/.exec(url.pathname);
     if (!m) return refuse(404, 'Not Found');
     if (!sameOrigin(req)) return refuse(403, 'Forbidden');
-    if (!auth.allowed(req, { cookie: true })) return refuse(401, 'Unauthorized');
+    const verdict = auth.check(req, { cookie: true });
+    if (!verdict.ok) {
+      const retry: Record<string, string> = verdict.retryAfterSec !== undefined ? { 'Retry-After': String(verdict.retryAfterSec) } : {};
+      if (verdict.status === 429) return refuse(429, 'Too Many Requests', retry);
+      return refuse(401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="camgate live view"', ...retry });
+    }
     let cameraId: string;
     try {
       cameraId = decodeURIComponent(m[1]);
@@ -197,9 +289,10 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     });
   });
   const addr = server.address() as AddressInfo;
+  hosts = new HostCheck({ listenAddress: addr.address, hostnames: config.hostnames });
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}/`;
-  logger.info({ url, auth: auth.required }, `live view page listening on ${url}`);
+  const url = `${tls ? 'https' : 'http'}://${host}:${addr.port}/`;
+  logger.info({ url, auth: auth.required, tls: Boolean(tls) }, `live view page listening on ${url}`);
   let closing: Promise<void> | undefined;
   return {
     url,

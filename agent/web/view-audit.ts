@@ -1,7 +1,9 @@
 // Who viewed what on the live page (the brief's 安全使用审核, audit of viewing): the server tells
 // when a viewer starts and stops watching a camera; the agent turns each into an `audit` event
-// that goes through the outbox like every other event (docs/mqtt.md).
+// that goes through the outbox like every other event (docs/mqtt.md). A client locked out after
+// too many wrong passwords is audited the same way.
 import type { EventBody } from '../../contract';
+import type { LoginLockout } from './login-guard';
 import type { LiveMode, LiveStream } from '../video/live/types';
 
 /** One viewer's watch of one camera, as audited. */
@@ -38,6 +40,24 @@ export function viewAuditEvent(view: ViewAudit): EventBody {
       remote: view.remote,
       startedAt: view.startedAt,
       ...(view.durationSec !== undefined ? { durationSec: view.durationSec } : {}),
+    },
+  };
+}
+
+/** The audit event of a login lockout on the page (action web-login-locked, severity warning). */
+export function loginLockedEvent(lock: LoginLockout): EventBody {
+  const until = new Date(lock.until).toISOString();
+  return {
+    type: 'audit',
+    severity: 'warning',
+    message: `live page login locked for ${lock.client} after ${lock.failures} wrong passwords in a row, until ${until} (password guessing?)`,
+    detail: {
+      action: 'web-login-locked',
+      client: lock.client,
+      remote: lock.remote,
+      failures: lock.failures,
+      lockoutSec: lock.lockoutSec,
+      until,
     },
   };
 }

@@ -46,8 +46,9 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A CA, a server certificate for 127.0.0.1 and localhost, and client certificates on demand. */
-export function makePki(dir: string, caName = 'camgate test CA'): Pki {
+/** A CA, a server certificate for `serverHosts` (IP addresses and DNS names; default 127.0.0.1 and
+ * localhost), and client certificates on demand. */
+export function makePki(dir: string, caName = 'camgate test CA', serverHosts: readonly string[] = ['127.0.0.1', 'localhost']): Pki {
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${caName}`, '-keyout', 'ca.key', '-out', 'ca.pem'], dir);
   const sign = (cn: string, fileBase: string, ext: string | undefined): KeyPair => {
     const base = fileBase.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -62,7 +63,8 @@ export function makePki(dir: string, caName = 'camgate test CA'): Pki {
     const keyFile = join(dir, `${base}.key`);
     return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
   };
-  const server = sign('127.0.0.1', 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const altNames = serverHosts.map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  const server = sign(serverHosts[0], 'server', `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
   const clients = new Map<string, KeyPair>();
   return {
     dir,

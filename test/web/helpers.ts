@@ -30,6 +30,9 @@ export const WEB_DEFAULTS: AgentConfig['web'] = {
   fallbackWidth: 640,
   fallbackBitrateKbps: 1000,
   maxKeyframeIntervalSec: 0,
+  hostnames: [],
+  tls: {},
+  login: { maxFailures: 10, freeFailures: 3, lockoutSec: 900 },
 };
 
 export interface LiveRig {

@@ -1,4 +1,7 @@
-import { redactUrl, splitUrl } from '../../../lib/url';
+import ipaddr from 'ipaddr.js';
+import { redactUrl } from '../../../lib/url';
+import { CamgateError, EXIT_USAGE } from '../../../lib/errors';
+import { parseRelayTarget, RELAY_TARGET_SCHEMES, RelayTargetError, type RelayTarget, type RelayTargetScheme } from '../../../contract';
 // ffmpeg arguments of one relay (camera → centre). Pure: no I/O, no clock; relays.ts calls it
 // before every run of the process (so the stream URI and the login are read fresh each time).
 //
@@ -19,10 +22,12 @@ import { redactUrl, splitUrl } from '../../../lib/url';
 //   srt://    SRT caller, MPEG-TS                      -f mpegts                     H.264, H.265
 // Classic FLV has no H.265 codec id (ffmpeg 5.1, which Debian bookworm ships, cannot write
 // "enhanced RTMP"), so an H.265 camera going to rtmp:// is transcoded to H.264 (profiles.ts).
-// The target URL is passed as given (an SRT passphrase or streamid in its query included); what
-// is logged or reported is redactTarget()'s form.
+// What a target may be (printable ASCII, SRT caller only, known query keys) is the contract's rule
+// (contract/relay-target.ts), checked before ffmpeg sees it; the site may also restrict the hosts
+// (video.relay.allowedHosts). The target URL is then passed as given (an SRT passphrase or
+// streamid in its query included); what is logged or reported is redactTarget()'s form.
 
-export type TargetScheme = 'rtsp' | 'rtmp' | 'rtmps' | 'srt';
+export type TargetScheme = RelayTargetScheme;
 
 export interface TargetRule {
   /** ffmpeg muxer and its options, in the order they go before the URL. */
@@ -41,29 +46,79 @@ export const TARGETS: Readonly<Record<TargetScheme, TargetRule>> = {
   srt: { muxer: ['-f', 'mpegts'], carries: ['H264', 'H265'], container: 'MPEG-TS (SRT)' },
 };
 
-export const TARGET_SCHEMES = Object.keys(TARGETS) as TargetScheme[];
+export const TARGET_SCHEMES: readonly TargetScheme[] = RELAY_TARGET_SCHEMES;
 
 /** Protocols ffmpeg may use for the camera input (nothing that reads files or other URLs). */
 export const INPUT_PROTOCOL_WHITELIST = 'rtsp,rtsps,tcp,tls,rtp,udp,srtp,crypto';
 
-export class TargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TargetError';
-  }
+/** The target's scheme, or a RelayTargetError naming what is wrong and the fix. */
+export function targetScheme(target: string): TargetScheme {
+  return parseRelayTarget(target).scheme;
 }
 
-/** The target's scheme, or a TargetError naming the accepted ones. */
-export function targetScheme(target: string): TargetScheme {
-  const parts = splitUrl(target.trim());
-  const accepted = TARGET_SCHEMES.map((s) => `${s}://`).join(', ');
-  if (!parts) throw new TargetError(`target ${JSON.stringify(redactTarget(target))} is not a URL; accepted: ${accepted}`);
-  if (!(TARGET_SCHEMES as string[]).includes(parts.scheme)) {
-    throw new TargetError(`target scheme "${parts.scheme}://" is not accepted; accepted: ${accepted}`);
-  }
-  if (parts.host === '') throw new TargetError(`target ${JSON.stringify(redactTarget(target))} has no host`);
-  return parts.scheme as TargetScheme;
+/** The centre hosts a site sends relays to (video.relay.allowedHosts); empty = any host. */
+export interface AllowedHosts {
+  /** The entries as configured, for messages. */
+  entries: readonly string[];
+  allows(host: string): boolean;
 }
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * Compiles video.relay.allowedHosts: host names (matched exactly, case-insensitive, as the target
+ * spells them: no DNS lookup, which ffmpeg would repeat and a resolver could answer differently),
+ * IPv4/IPv6 addresses and CIDR blocks. Throws naming the bad entry.
+ */
+export function allowedHosts(entries: readonly string[]): AllowedHosts {
+  const names = new Set<string>();
+  const ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = [];
+  entries.forEach((raw, i) => {
+    const entry = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '');
+    try {
+      if (entry.includes('/')) return void ranges.push(ipaddr.parseCIDR(entry));
+      if (ipaddr.IPv6.isValid(entry) || ipaddr.IPv4.isValidFourPartDecimal(entry)) {
+        const addr = ipaddr.parse(entry);
+        return void ranges.push([addr, addr.kind() === 'ipv4' ? 32 : 128]);
+      }
+    } catch {
+      // falls through to the message below
+    }
+    if (!entry.includes('/') && !/^[0-9.]+$/.test(entry) && HOST_NAME.test(entry)) return void names.add(entry);
+    throw new CamgateError(
+      `video.relay.allowedHosts[${i}] ${JSON.stringify(raw)} is not a host name, an IP address or a CIDR block (e.g. media.county.example, 10.20.0.5, 10.20.0.0/24)`,
+      EXIT_USAGE,
+    );
+  });
+  return {
+    entries,
+    allows(host) {
+      if (entries.length === 0) return true;
+      const h = host.toLowerCase();
+      if (names.has(h)) return true;
+      if (!ipaddr.isValid(h) || (h.includes('.') && !h.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(h))) return false;
+      let addr = ipaddr.parse(h);
+      if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+      return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+    },
+  };
+}
+
+/** A target checked by the contract's rule and the site's host allow-list; throws RelayTargetError. */
+export function checkTarget(target: string, hosts?: AllowedHosts): RelayTarget {
+  const parsed = parseRelayTarget(target);
+  if (hosts && !hosts.allows(parsed.host)) {
+    throw new RelayTargetError(
+      `target host ${parsed.host} is not a centre this site sends to (video.relay.allowedHosts: ${hosts.entries.join(', ')}); use one of those or add the host to the list`,
+    );
+  }
+  return parsed;
+}
+
+export { RelayTargetError };
 
 const SECRET_PARAMS = /([?&;](?:passphrase|password|passwd|pass|pwd|secret|token|key|auth|sign)=)[^&;#\s]*/gi;
 
@@ -105,7 +160,8 @@ export interface RelayArgsInput {
 
 /** ffmpeg arguments (without the supervisor's progress options, which it adds in front). */
 export function relayArgs(input: RelayArgsInput): string[] {
-  const scheme = targetScheme(input.target);
+  // Checked again here, right where the URL is handed over: nothing unchecked reaches ffmpeg.
+  const scheme = parseRelayTarget(input.target).scheme;
   const rule = TARGETS[scheme];
   // Flags and their values read in pairs.
   // prettier-ignore
@@ -144,6 +200,6 @@ export function relayArgs(input: RelayArgsInput): string[] {
       '-bufsize', `${kbps * 2}k`,
     );
   }
-  args.push(...rule.muxer, input.target.trim());
+  args.push(...rule.muxer, input.target);
   return args;
 }

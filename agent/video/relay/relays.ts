@@ -20,7 +20,7 @@ import type { CameraRecord, DeviceRecord } from '../../inventory/types';
 import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
 import type { Credentials } from '../../../drivers/types';
 import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
-import { redactTarget, relayArgs, scrubSecrets, TargetError, targetScheme } from './args';
+import { allowedHosts, checkTarget, redactTarget, RelayTargetError, relayArgs, scrubSecrets, type AllowedHosts } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
 import { planRelay, RelayProfileName, SourceInfo } from './profiles';
 import { normalizeCodec } from '../../../drivers/ids';
@@ -149,10 +149,13 @@ export class RelayManager {
   /** Targets whose ffmpeg is being stopped: a new start to the same target waits for it. */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly clock: Clock;
+  private readonly hosts: AllowedHosts;
   private closed = false;
 
+  /** Throws (a CamgateError naming the entry) when video.relay.allowedHosts holds a bad entry. */
   constructor(private readonly options: RelayManagerOptions) {
     this.clock = options.clock ?? systemClock;
+    this.hosts = allowedHosts(options.config.relay.allowedHosts);
   }
 
   private get relayConfig() {
@@ -168,14 +171,14 @@ export class RelayManager {
     if (this.closed) throw new CommandError('not-available', 'relays are shutting down (the agent is stopping)');
     const stream: StreamName = req.stream ?? 'main';
     if (stream !== 'main' && stream !== 'sub') throw new CommandError('invalid-args', `stream must be main or sub, not ${JSON.stringify(stream)}`);
-    if (typeof req.target !== 'string' || req.target.trim() === '')
+    if (typeof req.target !== 'string' || req.target === '')
       throw new CommandError('invalid-args', 'target is required (rtsp://, rtmp://, rtmps:// or srt://)');
-    const target = req.target.trim();
+    const target = req.target;
     let scheme;
     try {
-      scheme = targetScheme(target);
+      scheme = checkTarget(target, this.hosts).scheme;
     } catch (err) {
-      if (err instanceof TargetError) throw new CommandError('invalid-args', err.message);
+      if (err instanceof RelayTargetError) throw new CommandError('invalid-args', err.message);
       throw err;
     }
     const shownTarget = redactTarget(target);
