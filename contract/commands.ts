@@ -5,13 +5,23 @@ import { AnyObject, CameraId, CameraIdField, DateTime, Enum, MessageIdField, Sch
 import type { ReplyErrorCode } from './payloads/reply';
 import { RELAY_TARGET_EXPECTED, RELAY_TARGET_PATTERN } from './relay-target';
 
+/** Longest MQTT 5 correlation data a command may carry, bytes (echoed as a property and, as
+ * text or base64, as the reply's correlationId). */
+export const CORRELATION_DATA_MAX = 128;
+
 export const CommandRequestSchema = Type.Object(
   {
     schemaVersion: SchemaVersionField,
     messageId: MessageIdField,
     site: Type.Optional(SiteIdField),
     sentAt: Type.Optional(DateTime()),
-    replyTo: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Topic to reply on; must be under camgate/v1/{site}/.' })),
+    replyTo: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        description: 'Topic to reply on: camgate/v1/{site}/reply or a topic below it (camgate/v1/{site}/reply/{client}).',
+      }),
+    ),
     correlationId: Type.Optional(Type.String({ maxLength: 256 })),
     args: Type.Optional(AnyObject()),
   },

@@ -107,6 +107,25 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   }
 }
 
+/** Longest reply topic a request may ask for. */
+export const MAX_REPLY_TOPIC_LENGTH = 512;
+
+/**
+ * True when `topic` may carry a command's reply: camgate/v1/{site}/reply or a concrete topic
+ * below it, at most MAX_REPLY_TOPIC_LENGTH characters. Nothing else of the site's tree: a reply
+ * on cmd/… would be taken by the agent as a command (it subscribes there), and one on state,
+ * birth, events or a camera's topics would pass for the agent's own data.
+ */
+export function isReplyTopic(topic: string, site: string): boolean {
+  const reply = `${TOPIC_ROOT}/${site}/reply`;
+  return (
+    typeof topic === 'string' &&
+    topic.length <= MAX_REPLY_TOPIC_LENGTH &&
+    (topic === reply || (topic.startsWith(reply + '/') && topic.length > reply.length + 1)) &&
+    !/[+#\u0000]/.test(topic)
+  );
+}
+
 /** True when `topic` is a concrete topic (no wildcard) under this site's prefix. */
 export function isUnderSite(topic: string, site: string): boolean {
   const prefix = `${TOPIC_ROOT}/${site}/`;

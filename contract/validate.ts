@@ -1,11 +1,18 @@
 // Validators of the contract: every payload kind, the command request envelope, each command's args.
 // Compiled on first use and kept (ajv compiles a schema once; validating is then cheap).
+// What they check comes from outside (a central's commands, a site's payloads): validation stops at
+// the first problem, and what the error quotes of the input is bounded, so a message built to
+// fail a million times costs one error.
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import type { PayloadKind } from './envelope';
 import { CommandRequestSchema, isCommandName } from './commands';
 import { COMMAND_SCHEMAS, PAYLOAD_SCHEMAS } from './schemas';
+import { clip } from '../lib/text';
+
+/** Longest problem line: a property name or an instance path quoted from the input is cut. */
+const PROBLEM_MAX = 200;
 
 export interface Validation {
   ok: boolean;
@@ -15,18 +22,21 @@ export interface Validation {
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
-    const where = e.instancePath || '(root)';
-    if (e.keyword === 'additionalProperties') return `${where}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    const where = clip(e.instancePath || '(root)', PROBLEM_MAX / 2);
+    if (e.keyword === 'additionalProperties')
+      return `${where}: unknown property ${JSON.stringify(clip((e.params as { additionalProperty: string }).additionalProperty, PROBLEM_MAX / 2))}`;
     // A pattern says little to whoever sent the value: the schema's words for it, when it has them.
     const expected = (e.parentSchema as { 'x-expected'?: unknown } | undefined)?.['x-expected'];
-    if (e.keyword === 'pattern' && typeof expected === 'string') return `${where}: must be ${expected}`;
-    return `${where}: ${e.message ?? e.keyword}`;
+    if (e.keyword === 'pattern' && typeof expected === 'string') return clip(`${where}: must be ${expected}`, PROBLEM_MAX);
+    return clip(`${where}: ${e.message ?? e.keyword}`, PROBLEM_MAX);
   });
 }
 
 /** Compiled validators, one per schema object. */
 export class ContractValidator {
-  private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  // allErrors off: ajv would otherwise build one error object per unknown key of a hostile `args`.
+  // verbose: the failing schema is kept with the error, for its x-expected words.
+  private readonly ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true });
   private readonly compiled = new Map<TSchema, ValidateFunction>();
 
   constructor() {

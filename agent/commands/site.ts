@@ -43,7 +43,8 @@ export interface UplinkHandlerDeps {
 
 /** What the commands need from the health monitor (agent/health/monitor.ts). */
 export interface HealthCommands {
-  sweepNow(cameraIds?: readonly string[], opts?: { streams?: boolean }): Promise<CameraStatus[]>;
+  /** `signal`: the caller stopped waiting; the sweep's own work is withdrawn (health/monitor.ts). */
+  sweepNow(cameraIds?: readonly string[], opts?: { streams?: boolean; signal?: AbortSignal }): Promise<CameraStatus[]>;
   thumbnail(cameraId: string): { jpeg: Buffer; takenAt: string } | undefined;
 }
 
@@ -53,8 +54,9 @@ function findCamera(db: Database, id: string): CameraRecord {
   return camera;
 }
 
-function withDriver<T>(deps: UplinkHandlerDeps, camera: CameraRecord, fn: (driver: DeviceDriver) => Promise<T>): Promise<T> {
-  return withDeviceDriver(deps.openDriver, camera.device, deps.credentialsFor(camera.device), deps.config.onvif.timeoutMs, fn);
+/** `fn` with the camera's device driver; the command's signal (aborted at its timeout) closes it. */
+function withDriver<T>(deps: UplinkHandlerDeps, camera: CameraRecord, signal: AbortSignal, fn: (driver: DeviceDriver) => Promise<T>): Promise<T> {
+  return withDeviceDriver(deps.openDriver, camera.device, deps.credentialsFor(camera.device), deps.config.onvif.timeoutMs, fn, signal);
 }
 
 export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
@@ -73,15 +75,15 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     };
   };
   const rebirth: CommandHandler = async () => ({ bdSeq: await deps.rebirth() });
-  const cameraReboot: CommandHandler = async (args) => {
+  const cameraReboot: CommandHandler = async (args, ctx) => {
     const camera = findCamera(deps.db, String(args.camera));
-    await withDriver(deps, camera, (d) => d.reboot());
+    await withDriver(deps, camera, ctx.signal, (d) => d.reboot());
     // An NVR channel's reboot is the NVR's: every channel on it goes down.
     return { camera: camera.id, device: camera.deviceId, affectedCameras: camerasOfDevice(deps.db, camera.deviceId) };
   };
-  const cameraSetTime: CommandHandler = async (args) => {
+  const cameraSetTime: CommandHandler = async (args, ctx) => {
     const camera = findCamera(deps.db, String(args.camera));
-    return withDriver(deps, camera, async (d) => {
+    return withDriver(deps, camera, ctx.signal, async (d) => {
       const before = await d.time();
       const setTo = now();
       await d.setTime(setTo);
@@ -105,7 +107,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     if (!uri && profile && camera.device.driver === 'onvif') {
       const token = profile.token;
       try {
-        uri = await withDriver(deps, camera, (d) => d.snapshotUri(token));
+        uri = await withDriver(deps, camera, ctx.signal, (d) => d.snapshotUri(token));
       } catch (err) {
         throw commandErrorOf(err, `asking ${label} for its snapshot URI`);
       }
@@ -153,7 +155,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
         (
           await deps.health.sweepNow(
             cameras.map((c) => c.id),
-            { streams: true },
+            { streams: true, signal: ctx.signal },
           )
         ).map((s) => [s.camera, s]),
       );
@@ -190,7 +192,7 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
         });
         return;
       }
-      const outcome = await probeDevice(deps, group[0]);
+      const outcome = await probeDevice(deps, group[0], ctx.signal);
       if (outcome.reachable)
         recordDeviceSeen(deps.db, group[0].deviceId, { at: now(), ...(outcome.clockOffsetMs !== null ? { clockOffsetMs: outcome.clockOffsetMs } : {}) });
       outcomes.set(group[0].deviceId, outcome);
@@ -220,10 +222,10 @@ interface ProbeOutcome {
 }
 
 /** ONVIF: GetSystemDateAndTime (open on every device, gives the clock offset). RTSP-only: DESCRIBE. */
-async function probeDevice(deps: UplinkHandlerDeps, camera: CameraRecord): Promise<ProbeOutcome> {
+async function probeDevice(deps: UplinkHandlerDeps, camera: CameraRecord, signal: AbortSignal): Promise<ProbeOutcome> {
   const started = performance.now();
   try {
-    return await withDriver(deps, camera, async (d) => {
+    return await withDriver(deps, camera, signal, async (d) => {
       if (camera.device.driver === 'rtsp') {
         await d.channels();
         return { reachable: true, latencyMs: Math.round(performance.now() - started), clockOffsetMs: null };

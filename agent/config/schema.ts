@@ -133,10 +133,25 @@ export const AgentConfigSchema = Type.Object(
           maximum: 86400,
         }),
         commandTimeoutMs: Type.Integer({
-          description: 'Longest a command from the central may run before it is answered with a timeout error, in milliseconds.',
+          description:
+            'Longest a command from the central may run before it is answered with a timeout error, in milliseconds. Its work is cancelled then (device requests aborted, queued probes dropped).',
           default: 30000,
           minimum: 100,
           maximum: 600000,
+        }),
+        commandMaxBytes: Type.Integer({
+          description:
+            'Largest command payload accepted, in bytes; a larger one is answered too-large without being parsed. Over MQTT 5 the agent also asks the broker (CONNECT maximum packet size) not to deliver packets above max(1 MiB, this + 64 KiB) at all: those are dropped by the broker and their sender gets no reply.',
+          default: 65536,
+          minimum: 1024,
+          maximum: 16777216,
+        }),
+        commandConcurrency: Type.Integer({
+          description:
+            'Commands of one name (probe-now, snapshot, ...) that may run at once; one more is answered busy at once instead of waiting, so a flood of commands cannot pile up work. A timed-out command counts until its cancelled work has ended.',
+          default: 4,
+          minimum: 1,
+          maximum: 256,
         }),
       },
       { description: 'Store-and-forward of what the agent reports upstream (see docs/mqtt.md).', additionalProperties: false },

@@ -12,7 +12,7 @@ import type { Credentials } from '../../drivers/types';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { listCameras, recordDeviceSeen } from '../inventory/cameras';
 import { CameraHealth, HealthOutput, HealthRules } from './state';
-import { Scheduler } from './scheduler';
+import { isCancelled, Scheduler } from './scheduler';
 import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { HealthStore } from './store';
 import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
@@ -207,10 +207,14 @@ export class HealthMonitor {
    * Checks the given cameras now (all when omitted): reachability + clock of their devices and,
    * with `streams`, DESCRIBE of their streams; resolves when done. Used by the probe-now
    * command and the sweep benchmark. Results go through the state machines like scheduled ones.
+   * Sweeps at the same time share their checks. When `signal` aborts (the caller stopped
+   * waiting) this resolves at once with what is known, and checks that run only for sweeps that
+   * gave up are withdrawn: not started, or cut short without their result counting.
    */
-  async sweepNow(cameraIds?: readonly string[], opts: { streams?: boolean; picture?: boolean } = {}): Promise<CameraStatus[]> {
+  async sweepNow(cameraIds?: readonly string[], opts: { streams?: boolean; picture?: boolean; signal?: AbortSignal } = {}): Promise<CameraStatus[]> {
     if (!this.started) this.refresh();
     const ids = cameraIds ?? [...this.cameras.keys()];
+    const { signal } = opts;
     const devices = new Set<string>();
     const now = this.clock.now();
     for (const id of ids) {
@@ -218,28 +222,18 @@ export class HealthMonitor {
       if (!e) continue;
       devices.add(e.record.deviceId);
     }
-    const done: Promise<void>[] = [];
-    const track = (key: string, kind: string, run: (signal: AbortSignal) => Promise<void>) =>
-      done.push(
-        new Promise<void>((resolve) =>
-          this.scheduler.schedule(key, kind, now, async (signal) => {
-            try {
-              await run(signal);
-            } finally {
-              resolve();
-            }
-          }),
-        ),
-      );
-    for (const d of devices) track(`reach:${d}`, 'reach', (s) => this.runReach(d, s));
-    await Promise.all(done.splice(0));
+    const statuses = () => ids.map((id) => this.cameras.get(id)?.health.status()).filter((s): s is CameraStatus => s !== undefined);
+    const request = (key: string, kind: string, run: (signal: AbortSignal) => Promise<void>) => this.scheduler.request(key, kind, now, run, signal);
+    await Promise.all([...devices].map((d) => request(`reach:${d}`, 'reach', (s) => this.runReach(d, s))));
+    if (signal?.aborted) return statuses();
+    const later: Promise<void>[] = [];
     for (const id of ids) {
       if (!this.cameras.has(id)) continue;
-      if (opts.streams) track(`stream:${id}`, 'stream', (s) => this.runStreams(id, s, { force: true }));
-      if (opts.picture) track(`picture:${id}`, 'picture', (s) => this.runPicture(id, s, { force: true }));
+      if (opts.streams) later.push(request(`stream:${id}`, 'stream', (s) => this.runStreams(id, s, { force: true })));
+      if (opts.picture) later.push(request(`picture:${id}`, 'picture', (s) => this.runPicture(id, s, { force: true })));
     }
-    await Promise.all(done);
-    return ids.map((id) => this.cameras.get(id)?.health.status()).filter((s): s is CameraStatus => s !== undefined);
+    await Promise.all(later);
+    return statuses();
   }
 
   // --- inventory -----------------------------------------------------------------------------
@@ -326,6 +320,11 @@ export class HealthMonitor {
       if (clock.ok && clock.latencyMs !== null) this.options.recordLatency?.('clock', clock.latencyMs);
     }
     if (this.stopped || !this.devices.has(deviceId)) return;
+    if (isCancelled(signal)) {
+      // Cut because the sweep that asked for it gave up: no verdict on the device, next regular check as planned.
+      this.scheduler.schedule(`reach:${deviceId}`, 'reach', this.nextOnPhase(c.reachIntervalSec * 1000, device.phase), (s) => this.runReach(deviceId, s));
+      return;
+    }
     const at = this.clock.now();
     let pending = false;
     let drifting = false;
@@ -374,8 +373,9 @@ export class HealthMonitor {
         this.options.probes.stream({ url: t.url, stream: t.stream, ...(credentials ? { credentials } : {}), timeoutMs: c.requestTimeoutMs, signal }),
       ),
     );
-    for (const check of checks) if (check.ok && check.latencyMs !== null) this.options.recordLatency?.('describe', check.latencyMs);
     if (this.stopped || !this.cameras.has(cameraId)) return;
+    if (isCancelled(signal)) return reschedule(this.clock.now(), false);
+    for (const check of checks) if (check.ok && check.latencyMs !== null) this.options.recordLatency?.('describe', check.latencyMs);
     const at = this.clock.now();
     this.publish(entry, entry.health.onStreams(checks, at), at);
     reschedule(at, entry.health.pending().streams);
@@ -415,8 +415,10 @@ export class HealthMonitor {
     try {
       result = await this.options.probes.picture({ camera: cameraId, ...source, ...(credentials ? { credentials } : {}), signal });
     } catch (err) {
-      // The probe rejects only when its run was cut (agent stopping, or the scheduler's guard).
+      // The probe rejects only when its run was cut (agent stopping, the scheduler's guard, or the
+      // sweep that asked for it gave up).
       if (this.stopped) return;
+      if (isCancelled(signal)) return reschedule();
       const message = err instanceof Error ? err.message : String(err);
       result = {
         ok: false,
@@ -432,6 +434,7 @@ export class HealthMonitor {
     if (result.latencyMs !== null && result.ok) this.options.recordLatency?.('picture', result.latencyMs);
     if (result.diagnosisCpuMs !== undefined) this.options.recordLatency?.('diagnosisCpu', result.diagnosisCpuMs);
     if (this.stopped || !this.cameras.has(cameraId)) return;
+    if (isCancelled(signal)) return reschedule();
     const at = this.clock.now();
     if (result.error?.code === 'ffmpeg-missing') this.warnOnce('ffmpeg-missing', result.error.message);
     if (result.thumbnail) {

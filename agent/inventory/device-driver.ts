@@ -22,18 +22,32 @@ export function targetOfDevice(device: DeviceRecord): DriverTarget {
   };
 }
 
-/** Runs `job` with a driver for the device (its own or the default login), closed afterwards. */
+/** Runs `job` with a driver for the device (its own or the default login), closed afterwards.
+ * When `signal` aborts the driver is closed at once, which ends its requests in flight (their
+ * connections with them), and this rejects with the signal's reason. */
 export async function withDeviceDriver<T>(
   openDriver: OpenDriver,
   device: DeviceRecord,
   credentials: Credentials | undefined,
   timeoutMs: number,
   job: (driver: DeviceDriver) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
+  if (signal?.aborted) throw signal.reason;
   const driver = openDriver(targetOfDevice(device), credentials, { timeoutMs });
+  let onAbort: (() => void) | undefined;
   try {
-    return await job(driver);
+    if (!signal) return await job(driver);
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => {
+        driver.close();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return await Promise.race([job(driver), aborted]);
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     driver.close();
   }
 }

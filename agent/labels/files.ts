@@ -9,6 +9,7 @@ import { FILE_COLUMN, formatLabel } from './fields';
 import { LABEL_FIELDS } from './merge';
 import type { ImportRow } from './validate';
 import { textOf } from '../../lib/redact';
+import { decodeUtf8, describeUtf8Problem } from '../../lib/text';
 
 export type LabelFileFormat = 'csv' | 'yaml';
 
@@ -39,6 +40,28 @@ export function detectFormat(text: string, fileName?: string): LabelFileFormat {
 function unknownColumnProblem(where: string, column: string): string {
   const hint = closest(column, KNOWN_COLUMNS);
   return `${where}: unknown column ${JSON.stringify(column)}${hint ? `; did you mean ${hint}?` : ''} (known: ${KNOWN_COLUMNS.join(', ')})`;
+}
+
+/**
+ * A cell a spreadsheet would take as a formula (OWASP "CSV injection"): one that starts with
+ * = + - or @ (after spaces), or with a tab or carriage return. Quotes before it count as part of
+ * the start, so escaping is reversible for any text. Plain numbers (-30.5) are data, not formulas.
+ */
+const FORMULA_START = /^'*(?:\s*[=+\-@]|[\t\r])/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function startsFormula(cell: string): boolean {
+  return FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell);
+}
+
+/** A cell for export: a leading ' makes spreadsheets show the text instead of running it. */
+export function escapeCsvCell(cell: string): string {
+  return startsFormula(cell) ? `'${cell}` : cell;
+}
+
+/** The inverse of escapeCsvCell: an exported file edited and imported gives back the same text. */
+export function unescapeCsvCell(cell: string): string {
+  return cell.startsWith("'") && startsFormula(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /** 1-based line on which each CSV record starts (empty lines skipped, quoted newlines followed). */
@@ -100,7 +123,7 @@ export function parseCsvLabels(text: string): ParsedLabelFile {
     const values: ImportRow['values'] = {};
     let id: string | null = null;
     header.forEach((column, i) => {
-      const cell = r.record[i] ?? '';
+      const cell = unescapeCsvCell(r.record[i] ?? '');
       if (column === 'id') id = cell;
       const field = FIELD_OF_COLUMN.get(column);
       if (field) values[field] = cell;
@@ -176,6 +199,21 @@ export function parseLabelFile(text: string, fileName?: string): ParsedLabelFile
   return detectFormat(text, fileName) === 'csv' ? parseCsvLabels(text) : parseYamlLabels(text);
 }
 
+/** A label file as read from disk: UTF-8 only, so a file saved in another encoding is refused
+ * with its line instead of turning its names into replacement characters. */
+export function parseLabelFileBytes(bytes: Buffer, fileName?: string): ParsedLabelFile {
+  const decoded = decodeUtf8(bytes);
+  if (decoded.ok) return parseLabelFile(decoded.text, fileName);
+  const head = bytes.subarray(0, decoded.problem.offset).toString('utf8');
+  return {
+    format: detectFormat(head, fileName),
+    rows: [],
+    problems: [
+      `line ${decoded.problem.line}: ${describeUtf8Problem(decoded.problem)}; save the file as UTF-8 (in Excel: Save As "CSV UTF-8 (Comma delimited)") and import it again`,
+    ],
+  };
+}
+
 function referenceValues(c: CameraRecord): Record<(typeof REFERENCE_COLUMNS)[number], string | number | null> {
   return {
     device: c.deviceId,
@@ -194,7 +232,7 @@ export function exportCsv(cameras: CameraRecord[]): string {
   const columns = ['id', ...LABEL_FIELDS.map((f) => FILE_COLUMN[f]), ...REFERENCE_COLUMNS];
   const rows = cameras.map((c) => {
     const ref = referenceValues(c);
-    return [c.id, ...LABEL_FIELDS.map((f) => formatLabel(c[f])), ...REFERENCE_COLUMNS.map((k) => (ref[k] === null ? '' : String(ref[k])))];
+    return [c.id, ...LABEL_FIELDS.map((f) => formatLabel(c[f])), ...REFERENCE_COLUMNS.map((k) => (ref[k] === null ? '' : String(ref[k])))].map(escapeCsvCell);
   });
   return stringifyCsv([columns, ...rows], { record_delimiter: '\n' });
 }

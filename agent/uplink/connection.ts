@@ -19,6 +19,19 @@ export interface BrokerSettings {
   connectTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** MQTT 5: the largest packet the broker may send us (CONNECT Maximum Packet Size). */
+  maximumPacketSize?: number;
+}
+
+/**
+ * The Maximum Packet Size the agent announces over MQTT 5: room for a command at the cap and its
+ * topic and properties, and at least 1 MiB, so a command somewhat over the cap still reaches the
+ * agent and gets its too-large reply, while a huge one is dropped by the broker before it
+ * crosses the site's uplink. The agent's own cap is checked either way (MQTT 3.1.1 has no such
+ * field, and a broker may ignore it).
+ */
+export function maximumPacketSize(commandMaxBytes: number): number {
+  return Math.max(1024 * 1024, commandMaxBytes + 64 * 1024);
 }
 
 function readPem(what: string, file: string | undefined): Buffer | undefined {
@@ -47,6 +60,7 @@ export function brokerSettings(config: AgentConfig, siteId: string): BrokerSetti
     connectTimeoutMs: b.connectTimeoutMs,
     reconnectMinMs: b.reconnectMinMs,
     reconnectMaxMs: b.reconnectMaxMs,
+    maximumPacketSize: maximumPacketSize(config.uplink.commandMaxBytes),
   };
 }
 

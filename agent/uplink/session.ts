@@ -26,9 +26,10 @@ import { replay } from './replay';
 import type { Outbox, OutboxInput, OutboxMessage } from './types';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 import { waitAtMost } from '../../lib/deadline';
-import { birthPayload, CameraStatus, direct, isoTime, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract';
+import { birthPayload, CameraStatus, direct, isoTime, isReplyTopic, metaPayload, statePayload, statusPayload, siteTopics, SiteTopics } from '../../contract';
 import type { Logger } from '../../lib/log';
 import { mapWithConcurrency } from '../../lib/concurrency';
+import { clip } from '../../lib/text';
 
 /** Current truth, read at every connect and rebirth. */
 export interface SessionSnapshot {
@@ -264,6 +265,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       ...(b.cert ? { cert: b.cert } : {}),
       ...(b.key ? { key: b.key } : {}),
       rejectUnauthorized: true,
+      ...(b.protocolVersion === 5 && b.maximumPacketSize ? { properties: { maximumPacketSize: b.maximumPacketSize } } : {}),
       will: { topic: this.topics.state, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
     };
   }
@@ -564,10 +566,16 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
         ...(props?.correlationData ? { correlationData: Buffer.from(props.correlationData) } : {}),
       });
     } catch (err) {
-      this.log?.error({ err, topic }, 'uplink: command dispatch failed');
+      this.log?.error({ error: clip(String((err as Error)?.message ?? err), 300), topic: clip(topic, 300) }, 'uplink: command dispatch failed');
       return;
     }
     if (!reply) return;
+    // The dispatcher's rule, checked where the publish happens: a reply anywhere else (cmd/…, which
+    // this client subscribes to, or the agent's own data topics) would be a forgery tool.
+    if (!isReplyTopic(reply.topic, this.options.site)) {
+      this.log?.error({ topic: clip(reply.topic, 300) }, 'uplink: a command reply addressed outside the reply topics was not sent');
+      return;
+    }
     if (conn.closed) {
       this.log?.warn({ topic: reply.topic }, 'uplink: connection closed before the command reply could be sent');
       return;

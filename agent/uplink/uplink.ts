@@ -56,6 +56,8 @@ export class Uplink {
       site: options.site,
       handlers,
       timeoutMs: options.uplink.commandTimeoutMs,
+      maxBytes: options.uplink.commandMaxBytes,
+      concurrency: options.uplink.commandConcurrency,
       clock: this.clock,
       ...(options.logger ? { logger: options.logger } : {}),
       audit: (entry) => void this.audit(entry),

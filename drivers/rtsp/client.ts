@@ -23,6 +23,8 @@ export interface RtspRequest {
   maxResponseBytes: number;
   /** "host:port" for messages. */
   device: string;
+  /** Aborting ends the request at once and closes its connection. */
+  signal?: AbortSignal;
 }
 
 const MAX_HEAD = 16 * 1024;
@@ -58,10 +60,12 @@ export function rtspRequest(req: RtspRequest): Promise<RtspResponse> {
     let bodyStart = 0;
     let bodyLength = 0;
     const socket = net.connect({ host: req.host, port: req.port });
+    const onAbort = () => finish(new DriverError('timeout', `RTSP ${req.method} to ${device} was cancelled`, device));
     const finish = (err: Error | null, res?: RtspResponse) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
       else resolve(res!);
@@ -73,6 +77,8 @@ export function rtspRequest(req: RtspRequest): Promise<RtspResponse> {
           : new DriverError('unreachable', `no TCP connection to ${device} within ${req.timeoutMs} ms`, device),
       );
     }, req.timeoutMs);
+    if (req.signal?.aborted) onAbort();
+    else req.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
       connected = true;
       const lines = [`${req.method} ${req.url} RTSP/1.0`, `CSeq: ${req.cseq}`, 'User-Agent: camgate'];

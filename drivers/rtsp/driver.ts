@@ -34,6 +34,8 @@ export interface RtspExchange {
   auth?: Authenticator;
   /** True once nothing more may be sent. */
   isClosed?: () => boolean;
+  /** Aborting ends the request in flight and closes its connection. */
+  signal?: AbortSignal;
 }
 
 /** One RTSP request, authenticating (Basic/Digest) on a 401 when credentials are known. */
@@ -50,6 +52,7 @@ export async function rtspExchange(ex: RtspExchange, method: string, headers: Re
       timeoutMs: ex.timeoutMs(),
       maxResponseBytes: ex.maxResponseBytes,
       device: ex.device,
+      ...(ex.signal ? { signal: ex.signal } : {}),
     });
   };
   let res = await send();
@@ -100,6 +103,8 @@ export class RtspDriver implements DeviceDriver {
   readonly device: string;
   private readonly exchange: RtspExchange;
   private closed = false;
+  /** Aborted by close(): a request in flight ends with the driver. */
+  private readonly closing = new AbortController();
 
   /** Throws TargetSpecError when the URL is not a valid rtsp:// URL. */
   constructor(options: RtspDriverOptions) {
@@ -114,6 +119,7 @@ export class RtspDriver implements DeviceDriver {
       maxResponseBytes: options.maxResponseBytes ?? 256 * 1024,
       cseq: 0,
       isClosed: () => this.closed,
+      signal: this.closing.signal,
     };
   }
 
@@ -178,5 +184,6 @@ export class RtspDriver implements DeviceDriver {
 
   close(): void {
     this.closed = true;
+    this.closing.abort();
   }
 }

@@ -7,6 +7,10 @@ import { closest } from './suggest';
 
 export type PlainObject = Record<string, unknown>;
 
+/** Names that reach an object's prototype when used as a key: never settings, refused in files
+ * (yaml-file.ts, with the line) and never followed when layers are merged. */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export interface Layer {
   values: PlainObject;
   /** Dotted path → source, for every leaf (and every unknown key) this layer sets. */
@@ -18,9 +22,10 @@ export function isPlainObject(v: unknown): v is PlainObject {
 }
 
 export function setPath(target: PlainObject, segments: string[], value: unknown): void {
+  if (segments.some((s) => UNSAFE_KEYS.has(s))) throw new Error(`not a configuration path: ${segments.join('.')}`);
   let node = target;
   for (const s of segments.slice(0, -1)) {
-    if (!isPlainObject(node[s])) node[s] = {};
+    if (!Object.hasOwn(node, s) || !isPlainObject(node[s])) node[s] = {};
     node = node[s] as PlainObject;
   }
   node[segments[segments.length - 1]] = value;
@@ -29,7 +34,7 @@ export function setPath(target: PlainObject, segments: string[], value: unknown)
 export function getPath(source: unknown, segments: string[]): unknown {
   let node = source;
   for (const s of segments) {
-    if (!isPlainObject(node)) return undefined;
+    if (!isPlainObject(node) || !Object.hasOwn(node, s)) return undefined;
     node = node[s];
   }
   return node;
@@ -121,7 +126,10 @@ export function flagLayer(flags: FlagValue[]): Layer {
 
 function mergeInto(target: PlainObject, source: PlainObject): void {
   for (const [name, value] of Object.entries(source)) {
-    if (isPlainObject(value) && isPlainObject(target[name])) mergeInto(target[name], value);
+    // target["__proto__"] is Object.prototype: merging into it would change every object.
+    if (UNSAFE_KEYS.has(name)) continue;
+    const current = Object.hasOwn(target, name) ? target[name] : undefined;
+    if (isPlainObject(value) && isPlainObject(current)) mergeInto(current, value);
     // Lists replace lists: a flag --discovery.ranges means "these ranges", not "these too".
     else target[name] = structuredClone(value);
   }

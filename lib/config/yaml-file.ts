@@ -1,17 +1,72 @@
 // Reads a YAML config file, keeping line numbers so errors can point at the line to fix.
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, Node as YamlNode } from 'yaml';
-import type { PlainObject } from './layers';
+// The file is outside input too (a copied example, a file edited over a remote shell, a path
+// pointed at the wrong thing): its size is capped before it is read, it must be UTF-8, and the
+// document's shape is checked before it becomes objects — no key that would reach
+// Object.prototype, no alias that contains itself, no alias bomb, no absurd nesting.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Node as YamlNode, type Document } from 'yaml';
+import { UNSAFE_KEYS, type PlainObject } from './layers';
+import { decodeUtf8, describeUtf8Problem } from '../text';
 
 export interface ParsedYaml {
   values: PlainObject;
   lineOf: (segments: string[]) => number | undefined;
 }
 
+/** Largest configuration file read: real ones are a few KiB. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+/** Aliases (*name) resolved per document at most, counting what they expand to (the yaml package's measure). */
+const MAX_ALIAS_COUNT = 100;
+/** Deepest nesting of mappings and lists (the schema needs four levels). */
+const MAX_DEPTH = 32;
+
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+
+/** Problems of the document's shape, as "FILE:LINE: problem" lines. */
+function shapeProblems(doc: Document.Parsed, lineCounter: LineCounter, file: string): string[] {
+  const problems: string[] = [];
+  const at = (node: { range?: [number, number, number] | null } | null | undefined) =>
+    node?.range ? `${file}:${lineCounter.linePos(node.range[0]).line}` : file;
+  const walk = (node: unknown, path: string[], ancestors: unknown[]): void => {
+    if (problems.length >= 20) return;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target && ancestors.includes(target)) {
+        problems.push(`${at(node)}: alias *${node.source} refers to a node that contains it (a loop); repeat the values instead`);
+      }
+      return;
+    }
+    if (!isMap(node) && !isSeq(node)) return;
+    if (ancestors.length >= MAX_DEPTH) {
+      problems.push(`${at(node)}: nested more than ${MAX_DEPTH} levels deep; a camgate config has a few levels (like "site:" then "id:")`);
+      return;
+    }
+    const inside = [...ancestors, node];
+    for (const item of node.items) {
+      if (isPair(item)) {
+        const key = isScalar(item.key) ? String(item.key.value) : undefined;
+        if (key !== undefined && UNSAFE_KEYS.has(key)) {
+          problems.push(
+            `${at(item.key as YamlNode)}: key ${JSON.stringify([...path, key].join('.'))} is not allowed (it is not a setting, and such a key could change how every object behaves)`,
+          );
+          continue;
+        }
+        walk(item.key, path, inside);
+        walk(item.value, key === undefined ? path : [...path, key], inside);
+      } else {
+        walk(item, path, inside);
+      }
+    }
+  };
+  walk(doc.contents, [], []);
+  return problems;
+}
+
 /** Parses YAML text; throws Error(lines) with "FILE:LINE: problem" for syntax errors. */
 export function parseYamlConfig(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  // merge: false: `<<` is an ordinary (unknown) key, not a way to splice aliases in.
+  const doc = parseDocument(text, { lineCounter, merge: false });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
@@ -19,7 +74,17 @@ export function parseYamlConfig(text: string, file: string): ParsedYaml {
     });
     throw new Error(lines.join('\n'));
   }
-  const values: unknown = doc.toJS() ?? {};
+  const problems = shapeProblems(doc, lineCounter, file);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  let values: unknown;
+  try {
+    values = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    const why = /alias count/i.test((err as Error).message)
+      ? `its aliases (*name) expand to too much data (more than ${MAX_ALIAS_COUNT} copies); write the values out instead`
+      : (err as Error).message;
+    throw new Error(`${file}: ${why}`, { cause: err });
+  }
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new Error(`${file}: expected a mapping of keys at the top level (like "site:" and "discovery:")`);
   }
@@ -39,14 +104,41 @@ export function parseYamlConfig(text: string, file: string): ParsedYaml {
   return { values: values as PlainObject, lineOf };
 }
 
-export function readYamlConfig(file: string): ParsedYaml {
-  let text: string;
+/** At most `max` + 1 bytes of the file: enough to tell it is too large without reading it all. */
+function readCapped(file: string, max: number): { bytes: Buffer; size: number } {
+  const fd = openSync(file, 'r');
   try {
-    text = readFileSync(file, 'utf8');
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size > max) return { bytes: Buffer.alloc(0), size: stat.size };
+    const buf = Buffer.alloc(max + 1);
+    let length = 0;
+    while (length < buf.length) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return { bytes: buf.subarray(0, length), size: length };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readYamlConfig(file: string): ParsedYaml {
+  let read: { bytes: Buffer; size: number };
+  try {
+    read = readCapped(file, CONFIG_MAX_BYTES);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new Error(`cannot read config file ${file}: ${why}`, { cause: err });
   }
-  return parseYamlConfig(text, file);
+  if (read.size > CONFIG_MAX_BYTES) {
+    const shown = read.bytes.length > CONFIG_MAX_BYTES ? `more than ${size(CONFIG_MAX_BYTES)}` : size(read.size);
+    throw new Error(`${file}: is ${shown}; a config file is at most ${size(CONFIG_MAX_BYTES)} (is --config pointing at the right file?)`);
+  }
+  const decoded = decodeUtf8(read.bytes);
+  if (!decoded.ok) {
+    throw new Error(`${file}:${decoded.problem.line}: ${describeUtf8Problem(decoded.problem)}; save the file as UTF-8 (other encodings are not read)`);
+  }
+  return parseYamlConfig(decoded.text, file);
 }

@@ -2,7 +2,7 @@
 // times, guard deadlines and slot hand-overs happen in a fixed order without sleeping.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Scheduler } from '../../agent/health/scheduler';
+import { RunCancelled, Scheduler } from '../../agent/health/scheduler';
 import { sleep } from '../../lib/clock';
 import { FakeClock } from '../kit/clock';
 
@@ -84,4 +84,60 @@ test('cancel drops a waiting job; a throwing job is reported and does not stop t
   s.stop();
   assert.deepEqual(runs, ['y']);
   assert.deepEqual(errors, ['boom']);
+});
+
+test('requests share one run of a key and resolve when it ends; a request joining a waiting regular run that is due later moves it earlier', async () => {
+  const clock = new FakeClock();
+  const s = new Scheduler({ clock, limits: { k: 4 }, guardMs: { k: 5000 } });
+  const runs: string[] = [];
+  s.schedule('a', 'k', clock.now() + 1000, async () => void runs.push('regular'));
+  const forced = async () => {
+    runs.push('forced');
+    await sleep(clock, 10);
+  };
+  const both = Promise.all([s.request('a', 'k', clock.now(), forced), s.request('a', 'k', clock.now(), forced)]);
+  await clock.advance(10);
+  await both;
+  assert.deepEqual(runs, ['forced']);
+  // The requested run took the regular one's place; what the run itself schedules comes next.
+  assert.equal(s.has('a'), false);
+  s.stop();
+});
+
+test('a request withdrawn before its run starts puts back the regular run it displaced; withdrawn while running, the run is cancelled (RunCancelled)', async () => {
+  const clock = new FakeClock();
+  const s = new Scheduler({ clock, limits: { k: 1 }, guardMs: { k: 5000 } });
+  const runs: string[] = [];
+  // The one slot is busy, so the request waits.
+  s.schedule('busy', 'k', clock.now(), () => sleep(clock, 100));
+  s.schedule('a', 'k', clock.now() + 1000, async () => void runs.push('regular'));
+  const gaveUp = new AbortController();
+  const waiting = s.request('a', 'k', clock.now(), async () => void runs.push('forced'), gaveUp.signal);
+  gaveUp.abort();
+  await waiting;
+  await clock.advance(1000);
+  assert.deepEqual(runs, ['regular'], 'the regular run came back at its own time');
+
+  let cancelled: unknown;
+  const stop = new AbortController();
+  const running = s.request(
+    'b',
+    'k',
+    clock.now(),
+    (signal) =>
+      new Promise<void>((resolve) =>
+        signal.addEventListener('abort', () => {
+          cancelled = signal.reason;
+          resolve();
+        }),
+      ),
+    stop.signal,
+  );
+  await clock.advance(1);
+  stop.abort();
+  await running;
+  await clock.advance(1);
+  assert.ok(cancelled instanceof RunCancelled, `aborted with ${String(cancelled)}`);
+  assert.deepEqual(s.inFlight(), { k: 0 });
+  s.stop();
 });

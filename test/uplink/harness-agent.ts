@@ -56,7 +56,15 @@ const uplink = new Uplink({
   outbox,
   bdSeq: FileBdSeqStore.inDataDir(dir),
   broker: { urls: [url], protocolVersion: 5, clientId: `camgate-${site}`, keepaliveSec: 10, connectTimeoutMs: 3000, reconnectMinMs: 50, reconnectMaxMs: 500 },
-  uplink: { outboxQuotaMb: 512, replayWindow: 16, replayMaxPerSec: 0, metricsIntervalSec: 0, commandTimeoutMs: 5000 },
+  uplink: {
+    outboxQuotaMb: 512,
+    replayWindow: 16,
+    replayMaxPerSec: 0,
+    metricsIntervalSec: 0,
+    commandTimeoutMs: 5000,
+    commandMaxBytes: 65536,
+    commandConcurrency: 4,
+  },
 });
 uplink.session.on('connected', (c) => out(`connected ${c.bdSeq}`));
 uplink.start();

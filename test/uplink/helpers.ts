@@ -30,7 +30,15 @@ export function broker(urls: string[], extra: Partial<BrokerSettings> = {}): Bro
   };
 }
 
-export const UPLINK_DEFAULTS = { outboxQuotaMb: 256, replayWindow: 32, replayMaxPerSec: 0, metricsIntervalSec: 0, commandTimeoutMs: 5000 };
+export const UPLINK_DEFAULTS = {
+  outboxQuotaMb: 256,
+  replayWindow: 32,
+  replayMaxPerSec: 0,
+  metricsIntervalSec: 0,
+  commandTimeoutMs: 5000,
+  commandMaxBytes: 65536,
+  commandConcurrency: 4,
+};
 
 export function makeUplink(
   t: TestContext,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { applyLabelUpdates, listCameras, resolveCamera } from '../../inventory/cameras';
 import { clearDeviceCredentials, setDeviceCredentials } from '../../credentials/store';
 import { FILE_COLUMN } from '../../labels/fields';
-import { exportLabels, LabelFileFormat, parseLabelFile } from '../../labels/files';
+import { exportLabels, LabelFileFormat, parseLabelFileBytes } from '../../labels/files';
 import { planImport, planSet, CameraState } from '../../labels/validate';
 import { labelsOf } from '../../labels/merge';
 import type { CameraRecord, LabelField } from '../../inventory/types';
@@ -87,13 +87,13 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, cmd) => {
         const file = cmd.processedArgs[0] as string;
-        let text: string;
+        let bytes: Buffer;
         try {
-          text = readFileSync(file, 'utf8');
+          bytes = readFileSync(file);
         } catch (err) {
           throw new CamgateError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 2);
         }
-        const parsed = parseLabelFile(text, file);
+        const parsed = parseLabelFileBytes(bytes, file);
         const headline = (n: number) => `${file}: ${n} problem${n === 1 ? '' : 's'}; nothing was imported:`;
         if (parsed.problems.length > 0)
           throw new ValidationError(

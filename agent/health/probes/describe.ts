@@ -92,6 +92,7 @@ export function checkStream(options: StreamCheckOptions): Promise<StreamCheck> {
     maxResponseBytes: options.maxResponseBytes ?? DESCRIBE_MAX_RESPONSE_BYTES,
     cseq: 0,
     isClosed: () => closed,
+    ...(signal ? { signal } : {}),
   };
   // The requests' own timeouts end at the deadline and know whether TCP connected; this one,
   // a little later, is the backstop.
