@@ -110,5 +110,5 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
 /** True when `topic` is a concrete topic (no wildcard) under this site's prefix. */
 export function isUnderSite(topic: string, site: string): boolean {
   const prefix = `${TOPIC_ROOT}/${site}/`;
-  return typeof topic === 'string' && topic.startsWith(prefix) && topic.length > prefix.length && !/[+#\u0000]/.test(topic);
+  return typeof topic === 'string' && topic.startsWith(prefix) && topic.length > prefix.length && !/[+#\0]/.test(topic);
 }

@@ -47,7 +47,7 @@ export function safeEqual(a: string, b: string): boolean {
 /** Checks an `Authorization: Basic …` header against the configured user and password. */
 export function checkBasic(header: string | undefined, username: string, password: string): boolean {
   if (!header) return false;
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  const m = /^Basic\s+([A-Z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return false;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -91,7 +91,7 @@ export class WebAuth {
     if (checkBasic(req.headers.authorization, this.config.username, this.config.password!)) return true;
     if (!cookie) return false;
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    if (!token || !/^[\w-]{43}$/.test(token)) return false;
     const until = this.sessions.get(token);
     if (until === undefined) return false;
     if (until < this.clock.now()) {

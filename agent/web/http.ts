@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function securityHeaders(req: IncomingMessage): Record<string, string> {
-  const host = req.headers.host && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : undefined;
+  const host = req.headers.host && /^[A-Z0-9.:[\]-]+$/i.test(req.headers.host) ? req.headers.host : undefined;
   return {
     // WebSockets to this very host only; blob: for the MSE object URL; wasm for JSMpeg's decoder.
     'Content-Security-Policy': [
