@@ -81,8 +81,10 @@ export interface RelayTarget {
 }
 
 const ACCEPTED = RELAY_TARGET_SCHEMES.map((s) => `${s}://`).join(', ');
+// The JSON Schema's own pattern (schemas take no flags, hence [Rr]; !-~ is printable ASCII).
+// eslint-disable-next-line regexp/use-ignore-case, regexp/no-obscure-range
 const PATTERN = new RegExp(RELAY_TARGET_PATTERN);
-const QUERY_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+const QUERY_KEY = /^[\w.-]{1,64}$/;
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 
 /** The target without user:password@ and with a cut-off tail, for messages about a bad target. */
@@ -117,10 +119,10 @@ function canonicalHost(host: string): string {
 
 /** All labels numeric (inet_aton forms such as 127.1, 0x7f.0.0.1, 2130706433, 0177.0.0.1)? */
 function numericV4(host: string): boolean {
-  return host.split('.').every((label) => /^(?:0x[0-9a-f]*|[0-9]+)$/i.test(label));
+  return host.split('.').every((label) => /^(?:0x[0-9a-f]*|\d+)$/i.test(label));
 }
 
-const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /**
  * Parses and checks a relay target; throws RelayTargetError naming what is wrong and the fix.
@@ -131,7 +133,7 @@ export function parseRelayTarget(text: string): RelayTarget {
   const bad = badCharacter(text);
   if (bad) throw new RelayTargetError(`target ${shown(text)} holds ${bad}: a target must be printable ASCII with no spaces or line breaks`);
   if (!PATTERN.test(text)) {
-    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+    const m = /^([A-Z][A-Z0-9+.-]*):\/\//i.exec(text);
     if (m) throw new RelayTargetError(`target scheme "${m[1].toLowerCase()}://" is not accepted; accepted: ${ACCEPTED}`);
     throw new RelayTargetError(`target ${shown(text)} is not a URL; accepted: ${ACCEPTED}`);
   }

@@ -122,12 +122,12 @@ export function isReplyTopic(topic: string, site: string): boolean {
     typeof topic === 'string' &&
     topic.length <= MAX_REPLY_TOPIC_LENGTH &&
     (topic === reply || (topic.startsWith(reply + '/') && topic.length > reply.length + 1)) &&
-    !/[+#\u0000]/.test(topic)
+    !/[+#\0]/.test(topic)
   );
 }
 
 /** True when `topic` is a concrete topic (no wildcard) under this site's prefix. */
 export function isUnderSite(topic: string, site: string): boolean {
   const prefix = `${TOPIC_ROOT}/${site}/`;
-  return typeof topic === 'string' && topic.startsWith(prefix) && topic.length > prefix.length && !/[+#\u0000]/.test(topic);
+  return typeof topic === 'string' && topic.startsWith(prefix) && topic.length > prefix.length && !/[+#\0]/.test(topic);
 }

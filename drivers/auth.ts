@@ -10,18 +10,21 @@ export interface Challenge {
 
 /** Parse one WWW-Authenticate value: `Digest realm="x", nonce="y", qop="auth"`. */
 export function parseChallenge(value: string): Challenge | undefined {
-  const m = /^\s*(Basic|Digest)\b\s*(.*)$/is.exec(value);
+  const m = /^\s*(Basic|Digest)\b/i.exec(value);
   if (!m) return undefined;
+  const rest = value.slice(m[0].length);
   const params: Record<string, string> = {};
-  const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (let p = re.exec(m[2]); p; p = re.exec(m[2])) params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+  // A name starts only where no name character stands before it: tried from inside a long run
+  // of name characters, the expression would scan the rest of the run from every position.
+  const re = /(?<![\w-])([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (let p = re.exec(rest); p; p = re.exec(rest)) params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
   return { scheme: m[1].toLowerCase() as 'basic' | 'digest', params };
 }
 
 /** Pick the strongest challenge we support: Digest SHA-256, Digest MD5, then Basic. */
 export function chooseChallenge(values: string[]): Challenge | undefined {
   const all = values.map(parseChallenge).filter((c): c is Challenge => !!c);
-  const digest = all.filter((c) => c.scheme === 'digest' && /^(md5|sha-256)?$/i.test(c.params.algorithm ?? ''));
+  const digest = all.filter((c) => c.scheme === 'digest' && /^(?:md5|sha-256)?$/i.test(c.params.algorithm ?? ''));
   return digest.find((c) => /sha-256/i.test(c.params.algorithm ?? '')) ?? digest[0] ?? all.find((c) => c.scheme === 'basic');
 }
 

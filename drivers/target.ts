@@ -19,7 +19,7 @@ export interface RtspTarget {
 
 export type DeviceTarget = OnvifTarget | RtspTarget;
 
-const HOSTNAME_RE = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?(?:\.[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?)*\.?$/i;
 
 function checkHost(host: string, input: string, bracketed: boolean): void {
   if (bracketed) {

@@ -33,6 +33,10 @@ export interface MediaProfile {
   streamUri?: string;
   /** HTTP snapshot URI, same rules as streamUri. */
   snapshotUri?: string;
+  /** What identification noted about this profile, for people, each naming the profile: why it
+   * has no stream URI (none given, the call failed, or a URI refused as not rtsp/rtsps), why a
+   * snapshot URI was refused. Printable single lines. */
+  notes?: string[];
 }
 
 /** One picture source: a camera, or one channel of an NVR. Each becomes one camera in the ledger. */

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import pino, { Logger } from 'pino';
 import { CamgateError } from './errors';
 import { redactUrlsInText, SecretScrubber } from './redact';
+import { jsonTerminalSafe, terminalSafe } from './text';
 
 export type { Logger };
 
@@ -90,7 +91,25 @@ function prettyWriter(write: LineWriter, colors: boolean): LineWriter {
     },
   });
   const pretty = PinoPretty({ destination: sink, colorize: colors, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' });
-  return (line) => void pretty.write(line);
+  return (line) => void pretty.write(printableValues(line));
+}
+
+/** A JSON line with every string in it terminal-safe: pino-pretty prints the decoded strings
+ * (a device's ESC, JSON-escaped in the line, would reach the terminal raw). */
+function printableValues(line: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return terminalSafe(line);
+  }
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return terminalSafe(v);
+    if (Array.isArray(v)) return v.map(clean);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [terminalSafe(k), clean(x)]));
+    return v;
+  };
+  return JSON.stringify(clean(value)) + '\n';
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -99,7 +118,8 @@ export function createLogger(options: LoggerOptions): Logger {
   // Last line of defence: every line passes through the scrubber as it leaves, pretty ones once
   // rendered (the scrubber knows each secret raw and JSON-escaped, as either format shows it).
   const write: LineWriter = (text) => void target.write(scrubber ? scrubber.scrub(text) : text);
-  const stream = { write: options.format === 'pretty' ? prettyWriter(write, options.colors ?? false) : write };
+  // JSON lines keep their values; the C1 characters JSON leaves raw become \u escapes.
+  const stream = { write: options.format === 'pretty' ? prettyWriter(write, options.colors ?? false) : (line: string) => write(jsonTerminalSafe(line)) };
   return pino(
     {
       level: options.level,

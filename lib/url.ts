@@ -12,13 +12,14 @@ export interface UrlParts {
   rest: string;
 }
 
-const URL_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
+const URL_HEAD = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i;
 
 /** Split "scheme://[userinfo@]host[:port]/rest"; undefined when it is not of that shape. */
 export function splitUrl(url: string): UrlParts | undefined {
-  const m = URL_RE.exec(url);
+  const m = URL_HEAD.exec(url);
   if (!m) return undefined;
-  const [, scheme, authority, rest] = m;
+  const [head, scheme, authority] = m;
+  const rest = url.slice(head.length);
   const at = authority.lastIndexOf('@');
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
   const hostport = at >= 0 ? authority.slice(at + 1) : authority;

@@ -1,5 +1,6 @@
 // Per-command resources, created lazily and closed once: effective config, logger, inventory
-// database, credential key. Also the only way commands print, so output is always scrubbed.
+// database, credential key. Also the only way commands print, so output is always scrubbed and
+// never carries a raw control character (device text can hold terminal escape sequences).
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { Database } from 'better-sqlite3';
@@ -13,6 +14,7 @@ import { deviceOrSiteCredentials, hasAnyCredentials, KeyProvider, siteDefaultCre
 import { configFlagValues } from './config-flags';
 import type { CliIo } from './io';
 import { SecretScrubber } from '../../lib/redact';
+import { terminalSafe, trimEndChar } from '../../lib/text';
 import { chooseLogFormat, createLogger, Logger } from '../../lib/log';
 
 export class CommandContext {
@@ -95,12 +97,12 @@ export class CommandContext {
   }
 
   out(text: string): void {
-    this.io.stdout.write(this.scrubber.scrub(text));
+    this.io.stdout.write(terminalSafe(this.scrubber.scrub(text)));
   }
 
   /** Progress and notes for people: stderr, so stdout stays clean for --json and exports. */
   note(text: string): void {
-    this.io.stderr.write(this.scrubber.scrub(text.endsWith('\n') ? text : text + '\n'));
+    this.io.stderr.write(terminalSafe(this.scrubber.scrub(text.endsWith('\n') ? text : text + '\n')));
   }
 
   warn(text: string): void {
@@ -126,6 +128,6 @@ export class CommandContext {
 
 /** Site ids go into MQTT topics: keep only letters, digits, '.', '_' and '-'. */
 export function siteIdFromHostname(hostname: string): string {
-  const cleaned = hostname.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  const cleaned = trimEndChar(hostname.replace(/[^\w.-]+/g, '-').replace(/^-+/, ''), '-');
   return cleaned || 'camgate-site';
 }

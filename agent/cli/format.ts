@@ -1,11 +1,22 @@
 // How cameras, devices and discovery results look to people and scripts. Views never carry
-// credentials; URIs are shown redacted.
+// credentials; URIs are shown redacted. What a device said about itself (names, models,
+// firmware, notes) is shown as one printable line each (lib/text.ts): no escape sequence, no
+// line break that would let a device forge lines of our output.
 import type { DeviceReport } from '../../drivers/types';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
 import type { SweepOutcome } from '../discovery/sweep';
 import type { UpsertResult } from '../inventory/upsert';
 import { orDash, table } from './output';
 import { redactUrl } from '../../lib/redact';
+import { printableLine } from '../../lib/text';
+
+/** A device-supplied value in a table cell or line: one printable line, at most this long. */
+const DEVICE_VALUE_MAX_CHARS = 256;
+
+/** A device-supplied value as shown; '-' when absent. */
+export function deviceValue(value: string | number | null | undefined): string {
+  return orDash(typeof value === 'string' ? printableLine(value, DEVICE_VALUE_MAX_CHARS) : value);
+}
 
 export function formatOffset(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
@@ -15,7 +26,7 @@ export function formatOffset(ms: number | null | undefined): string {
 }
 
 export function formatProfile(p: StoredProfile): string {
-  const parts = [p.codec ?? '?'];
+  const parts = [p.codec ? deviceValue(p.codec) : '?'];
   if (p.width && p.height) parts.push(`${p.width}x${p.height}`);
   if (p.fps) parts.push(`${p.fps}fps`);
   return parts.join(' ');
@@ -47,7 +58,7 @@ export function cameraListTable(cameras: CameraRecord[]): string {
       orDash(c.name),
       orDash(c.class),
       `${c.device.host}:${c.device.port}`,
-      [c.device.manufacturer, c.device.model].filter(Boolean).join(' ') || '-',
+      deviceValue([c.device.manufacturer, c.device.model].filter(Boolean).join(' ')),
       c.channel,
       c.latitude !== null ? `${c.latitude}, ${c.longitude}` : '-',
       orDash(c.region),
@@ -60,8 +71,15 @@ export function profilesTable(rows: Array<{ camera?: string; channel: number; pr
   const out: Array<Array<string | number>> = [];
   for (const r of rows) {
     for (const p of r.profiles) {
-      const uris = [p.streamUri ? redactUrl(p.streamUri) : '-', p.snapshotUri ? `snapshot: ${redactUrl(p.snapshotUri)}` : ''].filter(Boolean).join('\n');
-      out.push([...(r.camera !== undefined ? [r.camera] : []), r.channel, p.name ?? p.token, formatProfile(p), uris]);
+      const uris = [
+        p.streamUri ? deviceValue(redactUrl(p.streamUri)) : '-',
+        p.snapshotUri ? `snapshot: ${deviceValue(redactUrl(p.snapshotUri))}` : '',
+        // Why a URI is missing (refused, not given, the call failed): the notes name the profile.
+        ...(p.notes ?? []).map((n) => `note: ${deviceValue(n)}`),
+      ]
+        .filter(Boolean)
+        .join('\n');
+      out.push([...(r.camera !== undefined ? [r.camera] : []), r.channel, deviceValue(p.name ?? p.token), formatProfile(p), uris]);
     }
   }
   const head = [...(rows.some((r) => r.camera !== undefined) ? ['CAMERA'] : []), 'CH', 'PROFILE', 'VIDEO', 'STREAM URI'];
@@ -70,7 +88,7 @@ export function profilesTable(rows: Array<{ camera?: string; channel: number; pr
 
 export function identityLine(r: DeviceReport): string {
   const i = r.identity;
-  return [`serial: ${orDash(i.serial)}`, `hardware id: ${orDash(i.hardwareId)}`, `MAC: ${orDash(i.mac)}`].join('   ');
+  return [`serial: ${deviceValue(i.serial)}`, `hardware id: ${deviceValue(i.hardwareId)}`, `MAC: ${deviceValue(i.mac)}`].join('   ');
 }
 
 /** Advice for the error codes an installer can do something about. */
@@ -93,8 +111,8 @@ export function errorHint(outcome: SweepOutcome): string {
 export function sweepOutcomeText(o: SweepOutcome, saved?: UpsertResult): string {
   if (!o.report) return `✗ ${o.address}  ${o.error?.message ?? 'failed'}${errorHint(o)}\n`;
   const r = o.report;
-  const title = [r.identity.manufacturer, r.identity.model].filter(Boolean).join(' ') || (r.driver === 'rtsp' ? 'RTSP stream' : 'unknown model');
-  const fw = r.identity.firmware ? `, firmware ${r.identity.firmware}` : '';
+  const title = deviceValue([r.identity.manufacturer, r.identity.model].filter(Boolean).join(' ') || (r.driver === 'rtsp' ? 'RTSP stream' : 'unknown model'));
+  const fw = r.identity.firmware ? `, firmware ${deviceValue(r.identity.firmware)}` : '';
   const kind = r.isNvr ? `, NVR with ${r.channels.length} channels` : '';
   let savedText = '';
   if (saved) {
@@ -103,7 +121,7 @@ export function sweepOutcomeText(o: SweepOutcome, saved?: UpsertResult): string 
   const lines = [
     `✓ ${o.address}  ${title}${fw}${kind}${savedText}`,
     `  ${identityLine(r)}`,
-    `  endpoint: ${orDash(r.endpointUuid)}   clock offset: ${formatOffset(r.clock?.offsetMs !== undefined ? Math.round(r.clock.offsetMs) : undefined)}`,
+    `  endpoint: ${deviceValue(r.endpointUuid)}   clock offset: ${formatOffset(r.clock?.offsetMs !== undefined ? Math.round(r.clock.offsetMs) : undefined)}`,
   ];
   const cameraIdOf = (channel: number) => saved?.cameras.find((c) => c.channel === channel)?.id;
   const rows = r.channels.map((ch) => ({ camera: saved ? orDash(cameraIdOf(ch.channel)) : undefined, channel: ch.channel, profiles: ch.profiles }));

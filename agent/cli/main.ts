@@ -17,6 +17,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerRun } from './commands/run';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/errors';
 import { redactText } from '../../lib/redact';
+import { terminalSafe } from '../../lib/text';
 import { CAMGATE_VERSION } from '../../lib/version';
 
 export function processIo(): CliIo {
@@ -34,7 +35,7 @@ export function processIo(): CliIo {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         rl.question(question, (answer) => {
           rl.close();
-          resolve(/^y(es)?$/i.test(answer.trim()));
+          resolve(/^y(?:es)?$/i.test(answer.trim()));
         });
       }),
     waitForStop: (cancel?: AbortSignal) =>
@@ -132,7 +133,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     const code = err instanceof CamgateError ? err.exitCode : EXIT_FAILURE;
     const message = err instanceof Error ? err.message : String(err);
-    const scrub = (text: string) => redactText(text, state.ctx?.scrubber);
+    const scrub = (text: string) => terminalSafe(redactText(text, state.ctx?.scrubber));
     for (const line of message.split('\n')) io.stderr.write(scrub(`camgate: ${line}`) + '\n');
     if (wantsStack(argv, io) && err instanceof Error && err.stack) io.stderr.write(scrub(err.stack) + '\n');
     return code;

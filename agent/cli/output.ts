@@ -1,6 +1,7 @@
 // Text output helpers: tables for people, JSON for scripts. Everything printed passes the
 // context's scrubber (see context.ts), so a secret cannot reach the terminal by accident.
 import Table from 'cli-table3';
+import { jsonTerminalSafe } from '../../lib/text';
 
 /** Borders without a rule between every row: dense lists stay readable on an 80-column terminal. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
@@ -18,8 +19,9 @@ export function keyValueTable(rows: Array<[string, string | number | null | unde
   return t.toString() + '\n';
 }
 
+/** JSON for scripts; DEL and C1 characters (which JSON.stringify leaves raw) as \u escapes. */
 export function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
+  return jsonTerminalSafe(JSON.stringify(value, null, 2)) + '\n';
 }
 
 export function orDash(value: string | number | null | undefined): string {

@@ -17,8 +17,8 @@ export function keyFilePath(dataDir: string): string {
 /** Hex (64 digits) or base64 (standard or URL-safe) text → 32-byte key; undefined when neither fits. */
 export function decodeKey(text: string): Buffer | undefined {
   const t = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) {
+  if (/^[0-9a-f]{64}$/i.test(t)) return Buffer.from(t, 'hex');
+  if (/^[\w+/-]+={0,2}$/.test(t)) {
     const b = Buffer.from(t, 'base64');
     if (b.length === KEY_BYTES) return b;
   }

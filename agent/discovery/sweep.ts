@@ -13,6 +13,7 @@ import { DEFAULT_DEVICE_PATH } from '../../drivers/onvif/driver';
 import { hostOf } from '../../drivers/onvif/probe-target';
 import { CamgateError, UsageError } from '../../lib/errors';
 import { redactUrlsInText } from '../../lib/redact';
+import { printableLine } from '../../lib/text';
 import { DeadlineError, withDeadline } from '../../lib/deadline';
 import { systemClock, type Clock } from '../../lib/clock';
 import { normalizeEndpointUuid } from '../../drivers/ids';
@@ -212,12 +213,7 @@ const MAX_MESSAGE_CHARS = 400;
 
 /** Error messages quote what devices sent: keep them one printable line of sane length. */
 export function oneLine(message: string): string {
-  const flat = message
-    .replace(/\s+/g, ' ')
-
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .trim();
-  return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…` : flat;
+  return printableLine(message, MAX_MESSAGE_CHARS);
 }
 
 interface Budget {

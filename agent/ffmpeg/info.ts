@@ -129,7 +129,7 @@ export function parseProtocols(text: string): { input: Set<string>; output: Set<
     const line = raw.trim();
     if (/^input:$/i.test(line)) into = input;
     else if (/^output:$/i.test(line)) into = output;
-    else if (into && /^[a-z0-9_]+$/i.test(line)) into.add(line);
+    else if (into && /^\w+$/.test(line)) into.add(line);
   }
   return { input, output };
 }

@@ -134,8 +134,8 @@ export class TailBuffer {
 function meaningfulLines(tail: string): string[] {
   return tail
     .split(/\r?\n/)
-    .map((l) => l.replace(/^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+/i, '').trim())
-    .filter((l) => l !== '' && !/^conversion failed!?$/i.test(l) && !/^exiting normally/i.test(l) && !/^(frame|size)=\s*\d/.test(l));
+    .map((l) => l.replace(/^(?:\[[^\]]*@ 0x[0-9a-f]+\]\s*)+/i, '').trim())
+    .filter((l) => l !== '' && !/^conversion failed!?$/i.test(l) && !/^exiting normally/i.test(l) && !/^(?:frame|size)=\s*\d/.test(l));
 }
 
 /**
@@ -152,7 +152,7 @@ export function classifyFfmpegStderr(tail: string): string | undefined {
     .slice(0, 200);
   const why = (reason: string): string => (last.toLowerCase().includes(reason.toLowerCase()) ? reason : `${reason} (${last})`);
 
-  if (/\b401\b|unauthori[sz]ed|authorization failed|authentication failed|auth(entication)? required/.test(s)) {
+  if (/\b401\b|unauthori[sz]ed|authorization failed|authentication failed|auth(?:entication)? required/.test(s)) {
     return why('authentication failed: wrong user name or password (401)');
   }
   if (/unknown encoder|encoder not found|unknown decoder|decoder .* not found/.test(s)) return why('this ffmpeg lacks a needed codec (run camgate doctor)');

@@ -24,7 +24,7 @@ export function meaningfulSerial(value: string | undefined): string | undefined 
   const s = value?.trim();
   if (!s) return undefined;
   if (/^(.)\1*$/.test(s)) return undefined; // "0000000", "FFFF"
-  if (/^(n\/?a|none|null|unknown|default|serial|serialnumber|123456789?|0123456789)$/i.test(s)) return undefined;
+  if (/^(?:n\/?a|none|null|unknown|default|serial|serialnumber|123456789?|0123456789)$/i.test(s)) return undefined;
   return s;
 }
 

@@ -110,6 +110,7 @@ export function storedProfile(p: MediaProfile): StoredProfile {
   if (p.videoSourceToken !== undefined) out.videoSourceToken = String(p.videoSourceToken);
   if (p.streamUri) out.streamUri = stripUrlCredentials(p.streamUri);
   if (p.snapshotUri) out.snapshotUri = stripUrlCredentials(p.snapshotUri);
+  if (p.notes && p.notes.length > 0) out.notes = p.notes.map((n) => String(n));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // scalars). Every problem says what is wrong and how to fix it. Pure.
 import type { CameraClass, CameraLabels, LabelField } from '../inventory/types';
 import { parseRegion } from './region';
+import { trimEndChar } from '../../lib/text';
 
 /** Column names in import/export files, in file order. */
 export const FILE_COLUMN: Record<LabelField, string> = {
@@ -42,8 +43,8 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 function parseCoordinate(text: string, limit: number, example: string): ParseResult<number> {
   const expected = `must be a number from -${limit} to ${limit} in decimal degrees, e.g. ${example}`;
   if (/^[+-]?\d+,\d+$/.test(text)) return bad(`${expected} (use a dot as the decimal separator)`);
-  if (/[°'"′″NSEWnsew]/.test(text)) return bad(`${expected} (convert degrees/minutes/seconds to decimal degrees)`);
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return bad(expected);
+  if (/[°'"′″NSEW]/i.test(text)) return bad(`${expected} (convert degrees/minutes/seconds to decimal degrees)`);
+  if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(text)) return bad(expected);
   const value = Number(text);
   if (!Number.isFinite(value) || Math.abs(value) > limit) return bad(expected);
   // -0 would export as "0" and compare unequal on the next import.
@@ -98,11 +99,13 @@ export function parseLabel<F extends LabelField>(field: F, raw: string | null): 
       if (long) return r(bad(`level "${long.slice(0, 20)}..." is longer than ${REGION_PART_MAX} characters`));
       if (CONTROL.test(text) || /[\r\n]/.test(text)) return r(bad('must be a single line without control characters'));
       // Normalised form: spaces around "/" dropped, trailing empty levels removed.
-      const normal = text
-        .split('/')
-        .map((s) => s.trim())
-        .join('/')
-        .replace(/\/+$/, '');
+      const normal = trimEndChar(
+        text
+          .split('/')
+          .map((s) => s.trim())
+          .join('/'),
+        '/',
+      );
       return r(ok(normal === '' ? null : normal));
     }
     case 'owner':

@@ -7,7 +7,7 @@ import type { CameraRecord, LabelField } from '../inventory/types';
 import { closest } from '../../lib/config';
 import { FILE_COLUMN, formatLabel } from './fields';
 import { LABEL_FIELDS } from './merge';
-import type { ImportRow } from './validate';
+import { describeValue, type ImportRow } from './validate';
 import { textOf } from '../../lib/redact';
 import { decodeUtf8, describeUtf8Problem } from '../../lib/text';
 
@@ -34,12 +34,12 @@ export function detectFormat(text: string, fileName?: string): LabelFileFormat {
     .replace(/^\uFEFF/, '')
     .split(/\r?\n/)
     .find((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  return first !== undefined && /^(cameras\s*:|-(\s|$)|---)/.test(first.trim()) ? 'yaml' : 'csv';
+  return first !== undefined && /^(?:cameras\s*:|-(?:\s|$)|---)/.test(first.trim()) ? 'yaml' : 'csv';
 }
 
 function unknownColumnProblem(where: string, column: string): string {
   const hint = closest(column, KNOWN_COLUMNS);
-  return `${where}: unknown column ${JSON.stringify(column)}${hint ? `; did you mean ${hint}?` : ''} (known: ${KNOWN_COLUMNS.join(', ')})`;
+  return `${where}: unknown column ${describeValue(column)}${hint ? `; did you mean ${hint}?` : ''} (known: ${KNOWN_COLUMNS.join(', ')})`;
 }
 
 /**
@@ -48,7 +48,7 @@ function unknownColumnProblem(where: string, column: string): string {
  * the start, so escaping is reversible for any text. Plain numbers (-30.5) are data, not formulas.
  */
 const FORMULA_START = /^'*(?:\s*[=+\-@]|[\t\r])/;
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 
 function startsFormula(cell: string): boolean {
   return FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell);
@@ -107,7 +107,7 @@ export function parseCsvLabels(text: string): ParsedLabelFile {
   const problems: string[] = [];
   const seen = new Set<string>();
   header.forEach((column) => {
-    if (seen.has(column)) problems.push(`line ${startLine(records[0])}: column ${JSON.stringify(column)} appears twice`);
+    if (seen.has(column)) problems.push(`line ${startLine(records[0])}: column ${describeValue(column)} appears twice`);
     seen.add(column);
     if (!KNOWN_COLUMNS.includes(column)) problems.push(unknownColumnProblem(`line ${startLine(records[0])}`, column));
   });

@@ -4,6 +4,7 @@
 import type { CameraLabels, LabelField, LabelPatch } from '../inventory/types';
 import { FILE_COLUMN, FLAG, parseLabel } from './fields';
 import { applyPatch, LABEL_FIELDS, labelsOf } from './merge';
+import { clip } from '../../lib/text';
 
 export interface CameraState {
   id: string;
@@ -16,10 +17,14 @@ export interface PlannedUpdate {
 }
 
 /** Names that look like generated ids would make `cameras set <id|name>` ambiguous. */
-const ID_LIKE = /^cam-[0-9a-f]{10}(-ch\d+)?(-\d+)?$/;
+const ID_LIKE = /^cam-[0-9a-f]{10}(?:-ch\d+)?(?:-\d+)?$/;
 
+/** How much of a value a problem quotes: enough to find it in the file. */
+const QUOTED_VALUE_MAX_CHARS = 120;
+
+/** A value as a problem quotes it: cut first (a cell may be megabytes), then JSON-quoted. */
 export function describeValue(raw: string | null): string {
-  return raw === null ? '(empty)' : JSON.stringify(raw);
+  return raw === null ? '(empty)' : JSON.stringify(clip(raw, QUOTED_VALUE_MAX_CHARS));
 }
 
 /** Problems in a camera's resulting labels that no single value shows. */
@@ -86,7 +91,7 @@ export function planImport(rows: ImportRow[], cameras: CameraState[]): { updates
     const id = row.id.trim();
     const camera = byId.get(id);
     if (!camera) {
-      problems.push(`${at}: id ${JSON.stringify(id)}: no such camera; check the id against \`camgate cameras list\``);
+      problems.push(`${at}: id ${describeValue(id)}: no such camera; check the id against \`camgate cameras list\``);
       continue;
     }
     if (firstLineOf.has(id)) {

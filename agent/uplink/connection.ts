@@ -102,7 +102,7 @@ export function describeConnectError(err: unknown, url: string): string {
     if (code === 'CERT_HAS_EXPIRED') return `${url}: TLS: the broker's certificate has expired`;
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${url}: TLS: the broker's certificate does not name this host (${detail})`;
     if (code.includes('CERTIFICATE_REQUIRED')) return `${url}: TLS: the broker requires a client certificate; set broker.cert and broker.key`;
-    if (/ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|DECRYPT_ERROR)/.test(code)) return `${url}: TLS: the broker rejected this site's client certificate (${code})`;
+    if (/ALERT_(?:BAD_CERTIFICATE|UNKNOWN_CA|DECRYPT_ERROR)/.test(code)) return `${url}: TLS: the broker rejected this site's client certificate (${code})`;
     if (code === 'ECONNREFUSED') return `${url}: connection refused (is the broker running and listening there?)`;
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host name not found`;
     if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${url}: broker unreachable (${code})`;

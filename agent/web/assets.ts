@@ -29,7 +29,7 @@ export function loadStatic(dir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (!/^[A-Za-z0-9._-]+$/.test(name) || !statSync(p).isFile() || !CONTENT_TYPES[extname(name)]) continue;
+    if (!/^[\w.-]+$/.test(name) || !statSync(p).isFile() || !CONTENT_TYPES[extname(name)]) continue;
     files.set(name, readFileSync(p));
   }
   return files;

@@ -56,7 +56,7 @@ export function safeEqual(a: string, b: string): boolean {
 /** Checks an `Authorization: Basic …` header against the configured user and password. */
 export function checkBasic(header: string | undefined, username: string, password: string): boolean {
   if (!header) return false;
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  const m = /^Basic\s+([A-Z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return false;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -153,7 +153,7 @@ export class WebAuth {
 
   private hasSession(req: IncomingMessage): boolean {
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
+    if (!token || !/^[\w-]{43}$/.test(token)) return false;
     const until = this.sessions.get(token);
     if (until === undefined) return false;
     if (until < this.clock.now()) {

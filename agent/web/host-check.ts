@@ -20,14 +20,20 @@ export interface HostCheckOptions {
 /** The host part of a Host header, lower case, IPv6 without brackets, without a trailing dot; undefined when malformed. */
 export function hostOfHeader(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(header);
+  const m = /^(?:\[([0-9A-F:.]+)\]|([\w.-]+))(?::\d{1,5})?$/i.exec(header);
   if (!m) return undefined;
   if (m[1] !== undefined) return ipaddr.IPv6.isValid(m[1]) ? ipaddr.parse(m[1]).toString() : undefined;
   return m[2].toLowerCase().replace(/\.$/, '');
 }
 
+/** An IPv6 zone id ("%eth0") cut off (a loop-free cut: a pattern would be quadratic on "%%%…"). */
+export function withoutZone(address: string): string {
+  const at = address.indexOf('%');
+  return at < 0 ? address : address.slice(0, at);
+}
+
 function canonicalIp(text: string): string | undefined {
-  const t = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const t = withoutZone(text.replace(/^\[|\]$/g, ''));
   if (ipaddr.IPv6.isValid(t)) {
     const v6 = ipaddr.IPv6.parse(t);
     return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toString();

@@ -9,7 +9,7 @@ export function overTls(req: IncomingMessage): boolean {
 }
 
 export function securityHeaders(req: IncomingMessage): Record<string, string> {
-  const host = req.headers.host && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : undefined;
+  const host = req.headers.host && /^[A-Z0-9.:[\]-]+$/i.test(req.headers.host) ? req.headers.host : undefined;
   const ws = overTls(req) ? 'wss' : 'ws';
   return {
     // WebSockets to this very host only; blob: for the MSE object URL; wasm for JSMpeg's decoder.

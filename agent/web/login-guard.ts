@@ -6,6 +6,7 @@
 // injected Clock.
 import ipaddr from 'ipaddr.js';
 import type { Clock } from '../../lib/clock';
+import { withoutZone } from './host-check';
 
 /** Longest wait between two tries before the lockout, ms. */
 export const MAX_BACKOFF_MS = 30_000;
@@ -44,7 +45,7 @@ interface ClientState {
 
 /** The unit a client is counted in: IPv4 address, IPv6 /64 (IPv4-mapped IPv6 as IPv4). */
 export function clientOf(remote: string | undefined): string {
-  const addr = (remote ?? '').replace(/%.*$/, '');
+  const addr = withoutZone(remote ?? '');
   if (!ipaddr.isValid(addr)) return addr || 'unknown';
   let parsed = ipaddr.parse(addr);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();

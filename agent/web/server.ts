@@ -59,7 +59,7 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
-const CAMERA_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const CAMERA_ID = /^[\w.:-]{1,128}$/;
 
 /** The page's routes (GET and HEAD). */
 function routes(options: WebServerOptions, auth: WebAuth, files: Map<string, Buffer>): Route[] {

@@ -3,7 +3,7 @@
 import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, KeyframeInterval, MediaProfile } from '../types';
 import { DriverError } from '../types';
 import { escapeXml, type XmlElement } from '../xml';
-import { rewriteDeviceUri } from '../uri';
+import { checkDeviceUri } from '../uri';
 import { SoapClient, NS, type OnvifService } from './soap-client';
 import { normalizeEndpointUuid } from '../ids';
 import { encoderConfigurationOf, readKeyframeInterval, setKeyframeIntervalBody, type MediaVersion } from './encoder';
@@ -21,6 +21,7 @@ import {
   parseVideoSources,
 } from './parse';
 import { bracketHost } from '../../lib/url';
+import { deviceField, printableLine } from '../../lib/text';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
@@ -52,6 +53,18 @@ function isOptionalFailure(err: unknown): boolean {
 
 function pixels(p: MediaProfile): number {
   return (p.width ?? 0) * (p.height ?? 0);
+}
+
+/** A profile as notes name it: `"Main Stream" (token main)`. */
+function profileLabel(p: MediaProfile): string {
+  const token = printableLine(p.token, 64);
+  return p.name ? `${JSON.stringify(printableLine(p.name, 64))} (token ${token})` : `token ${token}`;
+}
+
+/** What fetchUri found: the URI, or why there is none (undefined: the device has none to give). */
+interface FetchedUri {
+  uri?: string;
+  problem?: string;
 }
 
 export class OnvifDriver implements DeviceDriver {
@@ -249,16 +262,24 @@ export class OnvifDriver implements DeviceDriver {
       // Main stream first: largest resolution; stable sort keeps device order for ties.
       ch.profiles.sort((a, b) => pixels(b) - pixels(a));
       for (const p of ch.profiles) {
+        // Why a profile has no stream URI is kept with it (cameras show prints it); a missing
+        // snapshot URI is normal and only noted when the device's answer was refused.
+        const notes: string[] = [];
         const stream = await this.fetchUri('GetStreamUri', p.token, true);
-        if (stream) p.streamUri = stream;
+        if (stream.uri) p.streamUri = stream.uri;
+        else notes.push(`profile ${profileLabel(p)} has no stream URI: ${stream.problem ?? 'the device reported none'}`);
         const snapshot = await this.fetchUri('GetSnapshotUri', p.token, true);
-        if (snapshot) p.snapshotUri = snapshot;
+        if (snapshot.uri) p.snapshotUri = snapshot.uri;
+        else if (snapshot.problem && !snapshot.tolerated) notes.push(`profile ${profileLabel(p)} has no snapshot URI: ${snapshot.problem}`);
+        if (notes.length > 0) p.notes = notes;
       }
     }
     return channels;
   }
 
-  private async fetchUri(op: 'GetStreamUri' | 'GetSnapshotUri', token: string, optional: boolean): Promise<string | undefined> {
+  /** The URI of one profile. `optional`: a failed call or a refused answer is returned as a
+   * problem (`tolerated` when the call failed in a way devices commonly do), not thrown. */
+  private async fetchUri(op: 'GetStreamUri' | 'GetSnapshotUri', token: string, optional: boolean): Promise<FetchedUri & { tolerated?: boolean }> {
     const { service, ns } = this.mediaService();
     const t = escapeXml(token);
     let body: string;
@@ -276,26 +297,34 @@ export class OnvifDriver implements DeviceDriver {
     } catch (err) {
       // Snapshots are extra: some firmwares restrict GetSnapshotUri to administrators.
       const tolerated = isOptionalFailure(err) || (op === 'GetSnapshotUri' && this.client.isAuthError(err));
-      if (optional && tolerated) return undefined;
+      if (optional && tolerated) return { problem: `${op} failed: ${(err as Error).message}`, tolerated: true };
       throw err;
     }
-    // Never follow the host the device reports (private, NATed, 169.254.x, IPv6 link-local).
-    const uri = raw === undefined ? undefined : rewriteDeviceUri(raw, this.host);
-    if (uri === undefined && !optional) {
-      throw new DriverError('malformed', `${this.device} returned no usable URI for profile ${token} (${op})`, this.device);
+    // Never follow the host the device reports (private, NATed, 169.254.x, IPv6 link-local), nor
+    // a scheme the agent does not use for this kind of URI (file://, ftp://...).
+    const checked: FetchedUri & { tolerated?: boolean } =
+      raw === undefined
+        ? { problem: `the device answered ${op} without a URI`, tolerated: true }
+        : checkDeviceUri(raw, this.host, op === 'GetStreamUri' ? 'stream' : 'snapshot');
+    if (checked.uri === undefined && !optional) {
+      throw new DriverError(
+        'malformed',
+        `${this.device} returned no usable URI for profile ${printableLine(token, 64)} (${op}): ${checked.problem}`,
+        this.device,
+      );
     }
-    return uri;
+    return checked;
   }
 
   /** Fetched anew on every call: Dahua marks URIs InvalidAfterConnect. */
   async streamUri(profileToken: string): Promise<string> {
     await this.connect();
-    return (await this.fetchUri('GetStreamUri', profileToken, false))!;
+    return (await this.fetchUri('GetStreamUri', profileToken, false)).uri!;
   }
 
   async snapshotUri(profileToken: string): Promise<string | undefined> {
     await this.connect();
-    return this.fetchUri('GetSnapshotUri', profileToken, true);
+    return (await this.fetchUri('GetSnapshotUri', profileToken, true)).uri;
   }
 
   /** SetSynchronizationPoint (Media1, or Media2 on a Media2-only device): the encoder of this
@@ -426,7 +455,7 @@ export class OnvifDriver implements DeviceDriver {
     };
     if (endpointUuid) report.endpointUuid = endpointUuid;
     if (this.lastClock) report.clock = this.lastClock;
-    if (scopes && scopes.length > 0) report.scopes = scopes;
+    if (scopes && scopes.length > 0) report.scopes = scopes.map(deviceField);
     return report;
   }
 

@@ -1,14 +1,15 @@
 // Readers for ONVIF response elements (the child of the SOAP Body), from our safe XML tree.
-// Every identity value stays the string the device sent.
+// Every identity value stays the string the device sent, cut to DEVICE_FIELD_MAX_CHARS.
 import type { ClockReading, DeviceIdentity, MediaProfile } from '../types';
 import { type XmlElement, attr, child, childText, childrenNamed, descendant, descendants, textOf } from '../xml';
 import { normalizeCodec, normalizeMac } from '../ids';
+import { deviceField } from '../../lib/text';
 
 export function parseDeviceInformation(resp: XmlElement): DeviceIdentity {
   const id: DeviceIdentity = {};
   const set = (key: keyof DeviceIdentity, element: string) => {
     const v = childText(resp, element);
-    if (v !== undefined) id[key] = v;
+    if (v !== undefined) id[key] = deviceField(v);
   };
   set('manufacturer', 'Manufacturer');
   set('model', 'Model');
@@ -90,7 +91,7 @@ export function parseCapabilities(resp: XmlElement): Record<string, string> {
 
 /** A positive whole number from device text ("15", "3.000000"), rounded; undefined otherwise. */
 export function positiveInt(text: string | undefined): number | undefined {
-  if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined;
+  if (text === undefined || !/^\d+(?:\.\d+)?$/.test(text)) return undefined;
   const n = Math.round(Number(text));
   return n > 0 ? n : undefined;
 }
@@ -128,7 +129,7 @@ export function parseProfiles(resp: XmlElement): MediaProfile[] {
     if (!vsc && !enc) continue;
     const profile: MediaProfile = { token };
     const name = childText(p, 'Name');
-    if (name) profile.name = name;
+    if (name) profile.name = deviceField(name);
     const source = childText(vsc, 'SourceToken');
     if (source) profile.videoSourceToken = source;
     Object.assign(profile, encoderFields(enc));

@@ -9,12 +9,36 @@ import { DriverError, type Credentials } from '../types';
 import { parseXml, soapBody, soapFault, type XmlElement } from '../xml';
 import { GuardedAgent, type ResponseHead } from './guarded-agent';
 import { bracketHost } from '../../lib/url';
+import { printableLine } from '../../lib/text';
+
+// Device text quoted in messages is cut to these before anything else reads it (soapFault() cuts
+// fault reasons, parseXml() the parser's words).
+const TRANSPORT_MESSAGE_MAX_CHARS = 256;
+const CONTENT_TYPE_MAX_CHARS = 128;
+const ELEMENT_NAME_MAX_CHARS = 128;
 
 // The onvif package (with xml2js, xmlbuilder and sax: ~2 MB of RSS) is loaded on the first SOAP
 // client, not at start: the agent's health probes speak their own small SOAP (the agent's memory budget, docs/benchmarks.md).
 let camClass: typeof CamClass | undefined;
+
+type ParseSoapString = (xml: string, callback: (err: Error | null, data: unknown, xml: string, statusCode?: number) => void, statusCode?: number) => void;
+
+/** The package's own parse of every answer, which we never use: the raw text goes back as it came. */
+const passThrough: ParseSoapString = (xml, callback, statusCode) => callback(null, null, xml, statusCode);
+
 function loadCam(): typeof CamClass {
-  camClass ??= (require('onvif') as typeof import('onvif')).Cam;
+  if (camClass) return camClass;
+  // The package runs every answer through its parseSOAPString before handing it back: first
+  // xml.replace(/xmlns([^=]*?)=(".*?")/g, ''), quadratic on what a device sends (a 2 MB answer of
+  // "xmlns" keeps the event loop busy for minutes), then xml2js. We parse the raw XML ourselves
+  // (interpret()), so that step is replaced before cam.js takes its reference to it; a cam.js
+  // loaded earlier (with the original) is loaded afresh. Parts of the package loaded after this
+  // get the pass-through too: we use nothing of it but the transport.
+  const utils = require('onvif/lib/utils') as { parseSOAPString: ParseSoapString };
+  utils.parseSOAPString = passThrough;
+  const camPath = require.resolve('onvif/lib/cam');
+  if (require.cache[camPath]) delete require.cache[camPath];
+  camClass = (require('onvif/lib/cam') as typeof import('onvif')).Cam;
   return camClass;
 }
 
@@ -257,7 +281,7 @@ export class SoapClient {
     const code = (err as NodeJS.ErrnoException).code;
     const d = this.device;
     if (code === 'ECONNREFUSED') return new DriverError('unreachable', `${d} refused the connection (nothing listening on that port?)`, d, { cause: err });
-    if (code && /^(EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EADDRNOTAVAIL|ENETDOWN|EHOSTDOWN)$/.test(code)) {
+    if (code && /^(?:EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EADDRNOTAVAIL|ENETDOWN|EHOSTDOWN)$/.test(code)) {
       return new DriverError('unreachable', `${d} is unreachable (${code})`, d, { cause: err });
     }
     if (err.message === 'Network timeout' || code === 'ETIMEDOUT') {
@@ -268,8 +292,9 @@ export class SoapClient {
     if (code === 'ECONNRESET' || code === 'EPIPE' || err.message === 'socket hang up') {
       return new DriverError('malformed', `${d} closed the connection during ${operation}`, d, { cause: err });
     }
-    if (/^Digest authentication/.test(err.message)) return new AuthRejected(err.message);
-    return new DriverError('malformed', `${operation} on ${d} failed: ${err.message}`, d, { cause: err });
+    const what = printableLine(err.message, TRANSPORT_MESSAGE_MAX_CHARS);
+    if (/^Digest authentication/.test(what)) return new AuthRejected(what);
+    return new DriverError('malformed', `${operation} on ${d} failed: ${what}`, d, { cause: err });
   }
 
   private interpret(
@@ -285,9 +310,9 @@ export class SoapClient {
     if (err && (xml === undefined || xml === null)) throw this.transportError(err, operation, connected);
     if (statusCode === 401 || statusCode === 403) throw new AuthRejected(`HTTP ${statusCode}`);
     const text = xml ?? '';
-    const contentType = head?.contentType ?? 'unknown content type';
+    const contentType = printableLine(head?.contentType ?? 'unknown content type', CONTENT_TYPE_MAX_CHARS);
     const notOnvif = () => new DriverError('not-onvif', `${d} is not an ONVIF device (HTTP ${statusCode ?? '?'} ${contentType})`, d);
-    if (/html/.test(contentType) || /^\s*(<!doctype html|<html)/i.test(text)) throw notOnvif();
+    if (/html/.test(contentType) || /^\s*(?:<!doctype html|<html)/i.test(text)) throw notOnvif();
     if (text.trim() === '') {
       throw new DriverError('malformed', `${d} sent an empty response to ${operation} (HTTP ${statusCode ?? '?'})`, d);
     }
@@ -314,7 +339,7 @@ export class SoapClient {
     const response = body.children[0];
     if (!response) throw new DriverError('malformed', `${d} sent an empty SOAP body for ${operation}`, d);
     if (response.name !== `${operation}Response`) {
-      throw new DriverError('malformed', `${d} answered ${operation} with ${response.name}`, d);
+      throw new DriverError('malformed', `${d} answered ${operation} with ${printableLine(response.name, ELEMENT_NAME_MAX_CHARS)}`, d);
     }
     return response;
   }

@@ -7,6 +7,7 @@ import { Authenticator, chooseChallenge } from '../auth';
 import { header, rtspRequest, type RtspResponse } from './client';
 import { parseSdpVideo, type SdpVideo } from './sdp';
 import { bracketHost } from '../../lib/url';
+import { printableLine } from '../../lib/text';
 
 export const RTSP_PROFILE_TOKEN = 'rtsp';
 
@@ -90,7 +91,7 @@ export async function describeVideo(ex: RtspExchange, sendOptions = true): Promi
   const sdp = res.body.toString('utf8');
   const type = header(res, 'content-type') ?? '';
   if (!/application\/sdp/i.test(type) && !/^v=0/m.test(sdp)) {
-    throw new DriverError('malformed', `${ex.device} answered DESCRIBE without an SDP (Content-Type ${type || 'none'})`, ex.device);
+    throw new DriverError('malformed', `${ex.device} answered DESCRIBE without an SDP (Content-Type ${printableLine(type, 128) || 'none'})`, ex.device);
   }
   const video = parseSdpVideo(sdp);
   if (!video) throw new DriverError('unsupported', `${ex.device}: the stream at ${ex.target.url} has no video`, ex.device);

@@ -13,7 +13,7 @@ export interface SdpVideo {
 }
 
 function decodeB64(s: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/=_-]+$/.test(s)) return undefined;
+  if (!/^[\w+/=-]+$/.test(s)) return undefined;
   const buf = Buffer.from(s, 'base64');
   return buf.length > 0 ? buf : undefined;
 }
@@ -49,7 +49,7 @@ export function parseSdpVideo(sdp: string): SdpVideo | undefined {
     if (!inVideo) continue;
     let m = /^a=rtpmap:(\d+)\s+([^/\s]+)/.exec(line);
     if (m) rtpmap[m[1]] = m[2].toUpperCase();
-    m = /^a=fmtp:(\d+)\s+(.*)$/.exec(line);
+    m = /^a=fmtp:(\d+)\s(.*)/.exec(line);
     if (m) fmtp[m[1]] = fmtpParams(m[2]);
     m = /^a=framerate:\s*([\d.]+)/.exec(line);
     if (m && Number(m[1]) > 0) video.fps = Math.round(Number(m[1]));

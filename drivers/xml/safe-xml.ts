@@ -3,6 +3,10 @@
 // parser failure into a DriverError so callers never see a foreign exception type.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DriverError } from '../types';
+import { printableLine } from '../../lib/text';
+
+/** The parser's own words about a document quote the document (a tag name can be megabytes). */
+const PARSER_MESSAGE_MAX_CHARS = 256;
 
 /** One element, addressed by its local name: `s:Body`, `env:Body` and `SOAP-ENV:Body` all become `Body`. */
 export interface XmlElement {
@@ -25,7 +29,7 @@ export const DEFAULT_MAX_XML_BYTES = 2 * 1024 * 1024;
 
 // XML names are case-sensitive, but we refuse case-insensitively: a lower-case "<!doctype" is
 // never legitimate in SOAP, and refusing costs nothing.
-const DTD_MARKER = /<!\s*(DOCTYPE|ENTITY)/i;
+const DTD_MARKER = /<!\s*(?:DOCTYPE|ENTITY)/i;
 
 /** True when the text declares a DTD or entities, i.e. something we never let a parser see. */
 export function hasUnsafeDeclaration(text: string): boolean {
@@ -64,12 +68,13 @@ export function parseXml(text: string, options: ParseXmlOptions = {}): XmlElemen
     const valid = XMLValidator.validate(text);
     if (valid !== true) {
       const e = valid.err;
-      throw new DriverError('malformed', `XML${from(options.source)} is not well-formed (line ${e.line}: ${e.msg})`, options.source);
+      const what = printableLine(e.msg, PARSER_MESSAGE_MAX_CHARS);
+      throw new DriverError('malformed', `XML${from(options.source)} is not well-formed (line ${e.line}: ${what})`, options.source);
     }
     raw = parser.parse(text);
   } catch (err) {
     if (err instanceof DriverError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = printableLine(err instanceof Error ? err.message : String(err), PARSER_MESSAGE_MAX_CHARS);
     throw new DriverError('malformed', `XML${from(options.source)} could not be parsed: ${msg}`, options.source, { cause: err });
   }
   const roots = convert(raw).filter((el) => !el.name.startsWith('?'));

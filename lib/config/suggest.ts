@@ -21,14 +21,17 @@ export function closest(input: string, candidates: string[]): string | undefined
   const n = norm(input);
   let best: string | undefined;
   let bestScore = Infinity;
+  // Accept up to a third of the word changed (at least 2 edits): enough for typos and case slips.
+  const limit = Math.max(2, Math.floor(n.length / 3));
   for (const c of candidates) {
-    const score = editDistance(n, norm(c));
+    const other = norm(c);
+    // The length difference alone exceeds the limit: skip the distance (quadratic in the input's length).
+    if (Math.abs(n.length - other.length) > limit) continue;
+    const score = editDistance(n, other);
     if (score < bestScore) {
       best = c;
       bestScore = score;
     }
   }
-  // Accept up to a third of the word changed (at least 2 edits): enough for typos and case slips.
-  const limit = Math.max(2, Math.floor(n.length / 3));
   return bestScore <= limit ? best : undefined;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { listCameras, resolveCamera, removeCamera } from '../../inventory/cameras';
 import type { Wrap } from '../action';
-import { cameraListTable, formatOffset, profilesTable, publicCamera } from '../format';
+import { cameraListTable, deviceValue, formatOffset, profilesTable, publicCamera } from '../format';
 import { json, keyValueTable } from '../output';
 import { UsageError } from '../../../lib/errors';
 
@@ -47,13 +47,13 @@ export function registerCameraQueries(cameras: Command, wrap: Wrap): void {
             ['notes', c.notes],
             ['channel', `${c.channel}${d.isNvr ? ` of NVR ${d.id}` : ''}`],
             ['address', `${d.host}:${d.port} (${d.driver})`],
-            ['manufacturer', d.manufacturer],
-            ['model', d.model],
-            ['firmware', d.firmware],
-            ['serial', d.serial],
-            ['hardware id', d.hardwareId],
-            ['MAC', d.mac],
-            ['endpoint', d.endpointUuid],
+            ['manufacturer', deviceValue(d.manufacturer)],
+            ['model', deviceValue(d.model)],
+            ['firmware', deviceValue(d.firmware)],
+            ['serial', deviceValue(d.serial)],
+            ['hardware id', deviceValue(d.hardwareId)],
+            ['MAC', deviceValue(d.mac)],
+            ['endpoint', deviceValue(d.endpointUuid)],
             ['clock offset', formatOffset(d.clockOffsetMs)],
             ['credentials', credentials],
             ['id from', d.idBasis === 'address' ? 'address (the id changes if the device moves)' : d.idBasis],

@@ -180,10 +180,10 @@ interface NicInfo {
 
 /** Interfaces never reported: loopback and container/VM/traffic-shaping plumbing. */
 const EXCLUDED_NIC =
-  /^(lo\d*$|veth|docker\d|br-[0-9a-f]{6,}|virbr|vnet\d|cni\d|flannel|cali|vxlan|kube-|cilium|weave|lxcbr|lxc|ifb\d|dummy|tunl\d|sit\d|ip6tnl|ip_vti|ip6_vti|gre\d|gretap|erspan|ip6gre|nlmon|bonding_masters$)/;
+  /^(?:lo\d*$|veth|docker\d|br-[0-9a-f]{6,}|virbr|vnet\d|cni\d|flannel|cali|vxlan|kube-|cilium|weave|lxcbr|lxc|ifb\d|dummy|tunl\d|sit\d|ip6tnl|ip_vti|ip6_vti|gre\d|gretap|erspan|ip6gre|nlmon|bonding_masters$)/;
 
-const CPU_HWMON_CHIP = /^(coretemp|k10temp|zenpower|cpu|soc|.*cpu[_-]?thermal|.*soc[_-]?thermal)/i;
-const CPU_HWMON_LABEL = /^(package id|physical id|tctl|tdie|tccd|core \d|cpu)/i;
+const CPU_HWMON_CHIP = /^(?:coretemp|k10temp|zenpower|cpu|soc|.*cpu[_-]?thermal|.*soc[_-]?thermal)/i;
+const CPU_HWMON_LABEL = /^(?:package id|physical id|tctl|tdie|tccd|core \d|cpu)/i;
 const CPU_ZONE = /cpu|soc|x86_pkg_temp|core|package/i;
 const NOT_CPU_ZONE = /gpu|ddr|dram|mem|npu|vpu|battery|bat\d|charger|wifi|wlan|iwlwifi|ath|mt7|nvme|disk|pch|skin|usb|modem|pmic|camera/i;
 

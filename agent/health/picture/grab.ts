@@ -193,7 +193,7 @@ export function classifyFfmpegError(stderr: string, images: boolean): ProbeError
   if (/timed out|timeout/.test(s)) return 'timeout';
   if (images) return 'not-an-image';
   if (/matches no streams|does not contain any stream|no video stream/.test(s)) return 'no-frames';
-  if (/\b(400|403|404|405|451|454|461|500|503)\b|method \w+ failed|invalid data found|nonmatching transport|unsupported transport|end of file/.test(s))
+  if (/\b(?:400|403|404|405|451|454|461|500|503)\b|method \w+ failed|invalid data found|nonmatching transport|unsupported transport|end of file/.test(s))
     return 'bad-answer';
   return 'failed';
 }
@@ -433,7 +433,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     }
   } else if (typeof req.input === 'string') {
     if (req.input.trim() === '') throw new PictureProbeError('not-available', 'picture probe: no stream URL or file given');
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(req.input)?.[1]?.toLowerCase();
+    const scheme = /^([A-Z][A-Z0-9+.-]*):/i.exec(req.input)?.[1]?.toLowerCase();
     if (scheme && scheme.length > 1 && !['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
       throw new PictureProbeError('not-available', `picture probe of ${what}: unsupported stream URL scheme "${scheme}" (rtsp, rtsps, http, https)`);
     }

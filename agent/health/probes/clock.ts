@@ -13,6 +13,7 @@ import type { ClockResult, ProbeError } from '../types';
 import { bounded, cancelledError, deadlineError, hostPort, probeError, since, socketError } from './reach';
 import { redactUrl } from '../../../lib/url';
 import { systemClock, type Clock } from '../../../lib/clock';
+import { printableLine } from '../../../lib/text';
 
 export interface ClockOptions {
   /** ONVIF device service URL, e.g. http://192.168.1.64/onvif/device_service (no credentials). */
@@ -149,7 +150,7 @@ function interpret(answer: Answer, where: string, cap: number, before: number, a
   if (status === 401 || status === 403) {
     return failed(probeError('auth', `${where} wants credentials even for ${DOING} (HTTP ${status})`));
   }
-  if (/html/i.test(contentType) || /^\s*(<!doctype html|<html)/i.test(text)) return bad('answered with a web page, not ONVIF SOAP');
+  if (/html/i.test(contentType) || /^\s*(?:<!doctype html|<html)/i.test(text)) return bad('answered with a web page, not ONVIF SOAP');
   if (text.trim() === '') return bad('empty answer');
   let root;
   try {
@@ -186,6 +187,5 @@ function interpret(answer: Answer, where: string, cap: number, before: number, a
 }
 
 function oneLine(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > 160 ? `${t.slice(0, 157)}...` : t;
+  return printableLine(text, 160);
 }

@@ -29,7 +29,7 @@ export function probeError(code: ProbeErrorCode, message: string): ProbeError {
   return { code, message };
 }
 
-const UNREACHABLE = /^(EHOSTUNREACH|ENETUNREACH|ENETDOWN|EHOSTDOWN|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/;
+const UNREACHABLE = /^(?:EHOSTUNREACH|ENETUNREACH|ENETDOWN|EHOSTDOWN|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/;
 
 /** A socket error (connect or later) as a ProbeError about `where` ("host:port"). */
 export function socketError(err: NodeJS.ErrnoException, where: string, doing: string): ProbeError {

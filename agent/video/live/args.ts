@@ -25,7 +25,7 @@ export const LIVE_MP4_OUTPUT_ARGS: readonly string[] = [
 /** Is this ledger codec H.264 (or unknown, which is tried as H.264)? */
 export function isH264(codec: string | undefined): boolean {
   if (codec === undefined || codec === '') return true;
-  return /^(h\.?264|avc1?)$/i.test(codec.trim());
+  return /^(?:h\.?264|avc1?)$/i.test(codec.trim());
 }
 
 /**
@@ -34,7 +34,7 @@ export function isH264(codec: string | undefined): boolean {
  */
 export function learnedVideo(init: InitSegment): boolean {
   if (init.codec === '' || init.width === 0 || init.height === 0) return false;
-  if (/^(mp4a|opus|ac-3|ec-3|alaw|ulaw|\.mp3)$/i.test(init.codec)) return false;
+  if (/^(?:mp4a|opus|ac-3|ec-3|alaw|ulaw|\.mp3)$/i.test(init.codec)) return false;
   return init.codec !== 'avc1';
 }
 
