@@ -7,19 +7,32 @@ import { redactUrl as withoutUserinfo } from './url';
 
 export const REDACTED = '***';
 
-/** Names of URL parameters that carry secrets (case-insensitive). Some DVRs put them in the path. */
-const SECRET_PARAM = /([?&;/](?:password|passwd|pwd|pass|auth|token|key|secret|sig|signature)=)([^&;/#\s]*)/gi;
+/**
+ * Names of URL parameters that carry secrets (case-insensitive): logins (some DVRs put them in
+ * the path), tokens and signatures, the SRT passphrase. A value runs to the next & or whitespace
+ * or quote: not to a / # ; + or :, which a passphrase may hold.
+ */
+const SECRET_PARAM = /([?&;/](?:password|passwd|pwd|pass|passphrase|auth|token|access_token|key|apikey|api_key|secret|sig|signature|sign)=)([^&\s"'<>]*)/gi;
+
+/** An SRT streamid is free text ("#!::r=live/x,s=<session>,u=<user>"), often with a session key
+ * in it: masked wherever a URL is logged or shown (the relay's target in replies keeps it: the
+ * centre chose it and tells its streams apart by it). Its value runs to the next & or whitespace. */
+const STREAMID_PARAM = /([?&;]streamid=)([^&\s"'<>]*)/gi;
 
 /**
  * rtsp://admin:pw@10.0.0.5/Streaming?password=x → rtsp://***@10.0.0.5/Streaming?password=***
  * Works on strings that are not valid URLs too (a regex fallback), because device answers are not.
  */
 export function redactUrl(url: string): string {
-  return maskSecretParams(url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string) => `${scheme}${REDACTED}@`));
+  return maskSecretParams(url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string) => `${scheme}${REDACTED}@`)).replace(
+    STREAMID_PARAM,
+    (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`),
+  );
 }
 
-function maskSecretParams(url: string): string {
-  return url.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`));
+/** Secret-looking parameters (SECRET_PARAM) of the URLs in `text` replaced by `mask`; the rest as it is. */
+export function maskSecretParams(text: string, mask: string = REDACTED): string {
+  return text.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${mask}`));
 }
 
 /** For storage: the URL with user:password@ removed entirely (the drivers' rule) and
@@ -28,9 +41,25 @@ export function stripUrlCredentials(url: string): string {
   return maskSecretParams(withoutUserinfo(url));
 }
 
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+
 /** Redacts every URL inside free text (error messages, device answers). */
 export function redactUrlsInText(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+  return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+}
+
+/**
+ * What every log line goes through (lib/log), whatever field the text sits in: in each URL the
+ * password of a user:password@ (the user name stays: it tells which login was used), the
+ * secret-looking parameters and an SRT streamid are masked.
+ */
+export function scrubLogText(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) =>
+    maskSecretParams(url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*):[^/@\s]*@/i, `$1:${REDACTED}@`)).replace(
+      STREAMID_PARAM,
+      (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`),
+    ),
+  );
 }
 
 /** Shortest secret we scrub from free text: shorter ones would garble every log line. */

@@ -1,4 +1,5 @@
 import { redactUrl, splitUrl } from '../../../lib/url';
+import { maskSecretParams } from '../../../lib/redact';
 // ffmpeg arguments of one relay (camera → centre). Pure: no I/O, no clock; relays.ts calls it
 // before every run of the process (so the stream URI and the login are read fresh each time).
 //
@@ -65,20 +66,17 @@ export function targetScheme(target: string): TargetScheme {
   return parts.scheme as TargetScheme;
 }
 
-const SECRET_PARAMS = /([?&;](?:passphrase|password|passwd|pass|pwd|secret|token|key|auth|sign)=)[^&;#\s]*/gi;
-
-/** A target (or any text holding URLs) safe to log and report: no user:password@, secret query
- * parameters (SRT passphrase, tokens) replaced by ********. The path (an RTMP stream key) stays:
- * the centre chose it and needs it to tell relays apart. */
+/** A target (or any text holding URLs) safe to report: no user:password@, secret query
+ * parameters (SRT passphrase, tokens: lib/redact's list) replaced by ********. The path (an RTMP
+ * stream key) and an SRT streamid stay: the centre chose them and needs them to tell relays
+ * apart. Logs mask the streamid too (lib/log). */
 export function redactTarget(text: string): string {
-  return redactUrl(text)
-    .replace(/\/\/[^/@\s]*@/g, '//')
-    .replace(SECRET_PARAMS, '$1********');
+  return maskSecretParams(redactUrl(text).replace(/\/\/[^/@\s]*@/g, '//'), '********');
 }
 
 /** Free text from ffmpeg or the supervisor (error lines quote URLs): credentials cut out. */
 export function scrubSecrets(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/g, '//').replace(SECRET_PARAMS, '$1********');
+  return maskSecretParams(text.replace(/\/\/[^/@\s]*@/g, '//'), '********');
 }
 
 /** What relays.ts and profiles.ts decide; the args follow from it. */
@@ -95,7 +93,7 @@ export type VideoPlan =
     };
 
 export interface RelayArgsInput {
-  /** Camera stream URL with credentials (withCredentials); never logged. */
+  /** What ffmpeg opens for the camera: its URL, or the RTSP gate's link when it needs a login (CameraInput). */
   inputUrl: string;
   /** Socket timeout of the RTSP input, ms (video.connectTimeoutMs). */
   timeoutMs: number;
