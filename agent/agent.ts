@@ -13,6 +13,8 @@ import { loadKey } from './credentials/key';
 import { deviceOrSiteCredentials, KeyProvider, siteDefaultCredentials } from './credentials/store';
 import { loadDrivers, DriversApi } from '../drivers/api';
 import type { Credentials } from '../drivers/types';
+import { RtspGate } from '../drivers/rtsp/gate';
+import type { CameraInput } from './ffmpeg/types';
 import { FileBdSeqStore } from './uplink/bdseq';
 import { brokerSettings } from './uplink/connection';
 import { openOutbox, SqliteOutbox } from './uplink/outbox';
@@ -100,6 +102,10 @@ interface Foundation {
   clock: Clock;
   credentialsFor(device: DeviceRecord): Credentials | undefined;
   openDriver: UplinkHandlerDeps['openDriver'];
+  /** The loopback RTSP gate every ffmpeg reaches a camera with a login through (listens from the first such input on; stopped last). */
+  gate: RtspGate;
+  /** What ffmpeg opens for a camera stream: its URL, or a gate link once the gate listens. */
+  input: CameraInput;
   /** Events for the uplink, from parts made before it (it is bound once made). */
   events: { event(body: EventBody, observedAt?: Date): void };
 }
@@ -111,14 +117,30 @@ function foundation(deps: AgentDeps, siteId: string, uplink: () => Uplink | unde
   const siteDefault = siteDefaultCredentials(config.cameras);
   let drivers = deps.drivers;
   const clock = deps.clock ?? systemClock;
+  const gate = new RtspGate({
+    connectTimeoutMs: config.video.connectTimeoutMs,
+    onRefused: (r) => logger.warn({ user: r.label, device: r.device, problem: 'basic-auth-refused' }, `${r.label}: ${r.message}`),
+  });
+  let listening: Promise<void> | undefined;
   return {
     config,
     siteId,
     db,
     logger,
     clock,
-    credentialsFor: (device) => deviceOrSiteCredentials(db, device.hasCredentials ? device.id : undefined, keys, siteDefault),
+    credentialsFor: (device) => deviceOrSiteCredentials(db, device.id, keys, siteDefault),
     openDriver: (target, credentials, options) => (drivers ??= loadDrivers()).openDriver(target, credentials, options),
+    gate,
+    input: async (source) => {
+      if (source.credentials) {
+        listening ??= gate.listen().catch((err: Error) => {
+          listening = undefined;
+          throw new Error(`the agent's RTSP gate cannot listen on 127.0.0.1: ${err.message}`);
+        });
+        await listening;
+      }
+      return gate.input(source);
+    },
     events: {
       event: (body, observedAt = new Date(clock.now())) => {
         const target = uplink();
@@ -156,6 +178,7 @@ function videoStep(f: Foundation, binary: LocatedFfmpeg): Step & { video: VideoP
     db,
     config: config.video,
     credentialsFor,
+    input: f.input,
     supervise,
     sink: { event: async (body, at) => f.events.event(body, at) },
     logger: logger.child({ component: 'relay' }),
@@ -164,6 +187,7 @@ function videoStep(f: Foundation, binary: LocatedFfmpeg): Step & { video: VideoP
   const pulls = new LivePulls({
     supervise,
     resolve: inventorySource(db, credentialsFor),
+    input: f.input,
     // ONVIF SetSynchronizationPoint at the start of a pull: the first picture need not wait a GOP.
     requestKeyframe: keyframeRequester(db, credentialsFor, openDriver, config.onvif.timeoutMs, {
       clock,
@@ -280,7 +304,7 @@ function healthStep(
   const health = new HealthMonitor({
     db,
     config: config.health,
-    probes: probes ?? defaultHealthProbes(config.health, config.health.diagnosis, video ? { spawn: video.supervisor.spawnOnce } : undefined),
+    probes: probes ?? defaultHealthProbes(config.health, config.health.diagnosis, { ...(video ? { spawn: video.supervisor.spawnOnce } : {}), input: f.input }),
     sink: uplink,
     credentialsFor,
     syncClock: (device, signal) =>
@@ -384,7 +408,9 @@ export function startAgent(deps: AgentDeps): RunningAgent {
   const running: { web?: RunningWebServer } = {};
   const web = config.web.enabled && video ? webStep(f, video.video, () => health, running) : undefined;
 
-  const steps: Step[] = [outbox, uplinkPart, ...(video ? [video] : []), boxPart, ...(healthPart ? [healthPart] : []), ...(web ? [web] : [])];
+  // The gate stops last: every ffmpeg reading a camera through it is gone by then.
+  const gate: Step = { name: 'rtsp-gate', stop: () => f.gate.close() };
+  const steps: Step[] = [gate, outbox, uplinkPart, ...(video ? [video] : []), boxPart, ...(healthPart ? [healthPart] : []), ...(web ? [web] : [])];
   const started = steps.map((step) => Promise.resolve(step.start?.()));
   const ready = Promise.all(started).then(() => undefined);
   logger.info(

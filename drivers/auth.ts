@@ -1,5 +1,11 @@
 // HTTP and RTSP authentication (same scheme on both): Basic (RFC 2617 §2) and Digest
-// (RFC 2617 §3, MD5 or SHA-256, qop=auth). Used by the RTSP driver and the snapshot fetcher.
+// (RFC 2617 §3, MD5 or SHA-256, qop=auth). Used by the RTSP driver, the RTSP gate ffmpeg goes
+// through, and the snapshot fetcher.
+//
+// The one rule on Basic: any device on the LAN can answer 401 with `WWW-Authenticate: Basic` and
+// so collect the login in cleartext (base64). Digest is always preferred, and a device that
+// offers only Basic gets the password only when the login says so (Credentials.allowBasic: the
+// installer's per-device setting); otherwise it is refused with basicRefusedMessage().
 import { createHash, randomBytes } from 'node:crypto';
 import type { Credentials } from './types';
 
@@ -21,11 +27,43 @@ export function parseChallenge(value: string): Challenge | undefined {
   return { scheme: m[1].toLowerCase() as 'basic' | 'digest', params };
 }
 
-/** Pick the strongest challenge we support: Digest SHA-256, Digest MD5, then Basic. */
-export function chooseChallenge(values: string[]): Challenge | undefined {
+/** Pick the strongest challenge we may answer: Digest SHA-256, Digest MD5, then Basic only when
+ * `policy.allowBasic`. Undefined when none is left (see pickChallenge for why). */
+export function chooseChallenge(values: string[], policy: { allowBasic?: boolean }): Challenge | undefined {
+  const choice = pickChallenge(values, policy);
+  return typeof choice === 'string' ? undefined : choice;
+}
+
+/** The strongest challenge we may answer, or why there is none: 'basic-refused' when the device
+ * offers Basic (and nothing we speak better) but the login does not allow Basic, 'unsupported'
+ * when it offers only schemes we do not speak. */
+export function pickChallenge(values: string[], policy: { allowBasic?: boolean }): Challenge | 'basic-refused' | 'unsupported' {
   const all = values.map(parseChallenge).filter((c): c is Challenge => !!c);
   const digest = all.filter((c) => c.scheme === 'digest' && /^(?:md5|sha-256)?$/i.test(c.params.algorithm ?? ''));
-  return digest.find((c) => /sha-256/i.test(c.params.algorithm ?? '')) ?? digest[0] ?? all.find((c) => c.scheme === 'basic');
+  const best = digest.find((c) => /sha-256/i.test(c.params.algorithm ?? '')) ?? digest[0];
+  if (best) return best;
+  const basic = all.find((c) => c.scheme === 'basic');
+  if (!basic) return 'unsupported';
+  return policy.allowBasic === true ? basic : 'basic-refused';
+}
+
+/** What the RTSP gate answers ffmpeg (as its 401 reason phrase, which ffmpeg prints) when it
+ * refused Basic: the classifiers of ffmpeg's messages look for it. */
+export const BASIC_REFUSED_REASON = 'Unauthorized - the camera asks for Basic auth, camgate refused to send the password in cleartext';
+
+/** Tells whether a text (an ffmpeg line, an error message) reports a Basic refusal. */
+export function isBasicRefusal(text: string): boolean {
+  return text.includes(BASIC_REFUSED_REASON) || text.includes(BASIC_REFUSED_SAID);
+}
+
+const BASIC_REFUSED_SAID = 'asks for Basic authentication (the password in cleartext): not sent';
+
+/** The one message for a refused Basic challenge; `where` names the device or URL. */
+export function basicRefusedMessage(where: string): string {
+  return (
+    `${where} ${BASIC_REFUSED_SAID}. camgate answers Digest only, unless Basic is allowed for this device; ` +
+    'if the camera really cannot do Digest and the network to it is trusted: camgate cameras set <camera> --allow-basic-auth'
+  );
 }
 
 export class Authenticator {
@@ -35,10 +73,16 @@ export class Authenticator {
     private readonly challenge: Challenge,
   ) {}
 
+  get scheme(): Challenge['scheme'] {
+    return this.challenge.scheme;
+  }
+
   /** `cnonce` is only passed by tests that check a known answer. */
   header(method: string, uri: string, cnonce: string = randomBytes(8).toString('hex')): string {
     const { username, password } = this.credentials;
     if (this.challenge.scheme === 'basic') {
+      // The last guard: whoever made this Authenticator, Basic leaves only when allowed.
+      if (this.credentials.allowBasic !== true) throw new Error('Basic authentication is not allowed for this login');
       return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
     }
     const p = this.challenge.params;

@@ -1,12 +1,13 @@
 // A small HTTP GET for camera snapshots: one hard deadline over the whole exchange, a size cap,
-// and the camera's login by HTTP Digest (MD5, qop=auth or none) or Basic, whichever the 401
-// challenge offers. No redirects, no keep-alive. Every failure is an HttpFetchError with a code.
-import { Authenticator, chooseChallenge } from './auth';
+// and the camera's login by HTTP Digest (MD5/SHA-256, qop=auth or none), or Basic only when the
+// login allows it (drivers/auth.ts). No redirects, no keep-alive. Every failure is an
+// HttpFetchError with a code.
+import { Authenticator, basicRefusedMessage, pickChallenge } from './auth';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Credentials } from './types';
 
-export type HttpFetchErrorCode = 'auth' | 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'bad-url';
+export type HttpFetchErrorCode = 'auth' | 'basic-auth-refused' | 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'bad-url';
 
 export class HttpFetchError extends Error {
   constructor(
@@ -56,8 +57,10 @@ export async function httpGet(url: string, options: HttpFetchOptions): Promise<H
   let res = await once(parsed, undefined, deadline, options, where);
   if (res.status === 401) {
     if (!options.credentials) throw new HttpFetchError('auth', `authentication required by ${where} and no login is configured`);
-    const authorization = authorizationFor(challenges(res.rawHeaders), options.credentials, 'GET', parsed.pathname + parsed.search);
-    if (!authorization) throw new HttpFetchError('auth', `${where} asks for an authentication scheme this agent does not speak`);
+    const challenge = pickChallenge(challenges(res.rawHeaders), options.credentials);
+    if (challenge === 'basic-refused') throw new HttpFetchError('basic-auth-refused', basicRefusedMessage(where));
+    if (challenge === 'unsupported') throw new HttpFetchError('auth', `${where} asks for an authentication scheme this agent does not speak`);
+    const authorization = new Authenticator(options.credentials, challenge).header('GET', parsed.pathname + parsed.search);
     res = await once(parsed, authorization, deadline, options, where);
     if (res.status === 401) throw new HttpFetchError('auth', `authentication failed for ${where}`);
   }
@@ -124,9 +127,9 @@ function challenges(rawHeaders: string[]): string[] {
   return out;
 }
 
-/** The Authorization header for the strongest challenge we can answer (Digest SHA-256, Digest
- * MD5, then Basic), or undefined when none is supported. */
+/** The Authorization header for the strongest challenge we may answer (Digest SHA-256, Digest
+ * MD5, then Basic when `creds.allowBasic`), or undefined when none is left. */
 export function authorizationFor(values: string[], creds: Credentials, method: string, uri: string, cnonce?: string): string | undefined {
-  const challenge = chooseChallenge(values);
-  return challenge ? new Authenticator(creds, challenge).header(method, uri, cnonce) : undefined;
+  const challenge = pickChallenge(values, creds);
+  return typeof challenge === 'string' ? undefined : new Authenticator(creds, challenge).header(method, uri, cnonce);
 }

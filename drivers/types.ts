@@ -4,6 +4,12 @@
 export interface Credentials {
   username: string;
   password: string;
+  /**
+   * Answer a Basic challenge with this login, i.e. send the password in cleartext. Off unless the
+   * installer allowed it for the device (`camgate cameras set <camera> --allow-basic-auth`): any
+   * device on the LAN can ask for Basic, so a device that offers nothing else is refused.
+   */
+  allowBasic?: boolean;
 }
 
 /** What the device says about itself. Every field is a string, exactly as the device sent it
@@ -130,6 +136,7 @@ export interface KeyframeInterval {
 
 export type DriverErrorCode =
   | 'auth' // wrong credentials: "authentication failed for <device>"
+  | 'basic-auth-refused' // the device asks for Basic (cleartext password), not allowed for it
   | 'unreachable' // refused, no route, DNS
   | 'timeout' // accepted TCP but no answer in time
   | 'not-onvif' // something answered, but not ONVIF SOAP

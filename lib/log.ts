@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import pino, { Logger } from 'pino';
 import { CamgateError } from './errors';
-import { redactUrlsInText, SecretScrubber } from './redact';
+import { redactUrlsInText, scrubLogText, SecretScrubber } from './redact';
 import { jsonTerminalSafe, terminalSafe } from './text';
 
 export type { Logger };
@@ -115,9 +115,14 @@ function printableValues(line: string): string {
 export function createLogger(options: LoggerOptions): Logger {
   const target = options.destination ?? process.stderr;
   const scrubber = options.scrubber;
-  // Last line of defence: every line passes through the scrubber as it leaves, pretty ones once
-  // rendered (the scrubber knows each secret raw and JSON-escaped, as either format shows it).
-  const write: LineWriter = (text) => void target.write(scrubber ? scrubber.scrub(text) : text);
+  // Last line of defence: every line passes through the same scrubbing as it leaves, pretty ones
+  // once rendered, whatever field a secret sits in (msg, reason, err, a nested object): URLs lose
+  // their logins and secret-looking parameters (an SRT passphrase quoted by ffmpeg), and the
+  // scrubber erases the secrets this process knows, raw and JSON-escaped as either format shows them.
+  const write: LineWriter = (text) => {
+    const out = scrubLogText(text);
+    target.write(scrubber ? scrubber.scrub(out) : out);
+  };
   // JSON lines keep their values; the C1 characters JSON leaves raw become \u escapes.
   const stream = { write: options.format === 'pretty' ? prettyWriter(write, options.colors ?? false) : (line: string) => write(jsonTerminalSafe(line)) };
   return pino(

@@ -7,8 +7,17 @@ import { redactUrl as withoutUserinfo } from './url';
 
 export const REDACTED = '***';
 
-/** Names of URL parameters that carry secrets (case-insensitive). Some DVRs put them in the path. */
-const SECRET_PARAM = /([?&;/](?:password|passwd|pwd|pass|auth|token|key|secret|sig|signature)=)([^&;/#\s]*)/gi;
+/**
+ * Names of URL parameters that carry secrets (case-insensitive): logins (some DVRs put them in
+ * the path), tokens and signatures, the SRT passphrase. A value runs to the next & or whitespace
+ * or quote: not to a / # ; + or :, which a passphrase may hold.
+ */
+const SECRET_PARAM = /([?&;/](?:password|passwd|pwd|pass|passphrase|auth|token|access_token|key|apikey|api_key|secret|sig|signature|sign)=)([^&\s"'<>]*)/gi;
+
+/** An SRT streamid is free text ("#!::r=live/x,s=<session>,u=<user>"), often with a session key
+ * in it: masked wherever a URL is logged or shown (the relay's target in replies keeps it: the
+ * centre chose it and tells its streams apart by it). Its value runs to the next & or whitespace. */
+const STREAMID_PARAM = /([?&;]streamid=)([^&\s"'<>]*)/gi;
 
 /** Where an authority ends: the path, query or fragment, or the end of a URL inside text. */
 const AUTHORITY_END = /[/?#\s"'<>]/g;
@@ -64,8 +73,14 @@ function maskUserinfo(text: string, meter?: ScanMeter): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-function maskSecretParams(url: string): string {
-  return url.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`));
+/** Secret-looking parameters (SECRET_PARAM) of the URLs in `text` replaced by `mask`; the rest as it is. */
+export function maskSecretParams(text: string, mask: string = REDACTED): string {
+  return text.replace(SECRET_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${mask}`));
+}
+
+/** An SRT streamid's value masked (STREAMID_PARAM). */
+function maskStreamId(text: string): string {
+  return text.replace(STREAMID_PARAM, (_m, name: string, value: string) => (value === '' ? name : `${name}${REDACTED}`));
 }
 
 /**
@@ -103,7 +118,7 @@ function urlSpans(text: string, meter?: ScanMeter): Array<[number, number]> {
  * Works on strings that are not valid URLs too, because device answers are not.
  */
 export function redactUrl(url: string): string {
-  return maskSecretParams(maskUserinfo(url));
+  return maskStreamId(maskSecretParams(maskUserinfo(url)));
 }
 
 /** For storage: the URL with user:password@ removed entirely (the drivers' rule) and
@@ -115,14 +130,37 @@ export function stripUrlCredentials(url: string): string {
 /** Redacts every URL inside free text (error messages, device answers), in time linear in its
  * length whatever the text: the logger and every error path run it on what devices send. */
 export function redactUrlsInText(text: string, meter?: ScanMeter): string {
-  const masked = maskUserinfo(text, meter);
+  return eachUrl(maskUserinfo(text, meter), (url) => maskStreamId(maskSecretParams(url)), meter);
+}
+
+/** `text` with every URL in it (urlSpans) replaced by `fn` of it. */
+function eachUrl(text: string, fn: (url: string) => string, meter?: ScanMeter): string {
   let out = '';
   let copied = 0;
-  for (const [s, e] of urlSpans(masked, meter)) {
-    out += masked.slice(copied, s) + maskSecretParams(masked.slice(s, e));
+  for (const [s, e] of urlSpans(text, meter)) {
+    out += text.slice(copied, s) + fn(text.slice(s, e));
     copied = e;
   }
-  return copied === 0 ? masked : out + masked.slice(copied);
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * What every log line goes through (lib/log), whatever field the text sits in: in each URL the
+ * password of a user:password@ (the user name stays: it tells which login was used), the
+ * secret-looking parameters and an SRT streamid are masked. Linear, like redactUrlsInText.
+ */
+export function scrubLogText(text: string): string {
+  return eachUrl(text, (url) => maskStreamId(maskSecretParams(maskPassword(url))));
+}
+
+/** In one URL, the password of its user:password@ replaced (the user name kept). */
+function maskPassword(url: string): string {
+  const start = url.indexOf('://') + 3;
+  const end = nextOf(AUTHORITY_END, url, start);
+  const at = url.slice(start, end).lastIndexOf('@');
+  if (at < 0) return url;
+  const colon = url.slice(start, start + at).indexOf(':');
+  return colon < 0 ? url : `${url.slice(0, start + colon + 1)}${REDACTED}${url.slice(start + at)}`;
 }
 
 /** Shortest secret we scrub from free text: shorter ones would garble every log line. */

@@ -65,8 +65,10 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^/@\s]*@/g, '//');
 }
 
-/** The URL with `user:password@` set (percent-encoded), for clients that only take credentials
- * in the URL (ffmpeg). Never log the result; redactUrl() undoes it. Unparseable: unchanged. */
+/** The URL with `user:password@` set (percent-encoded). Never log the result (redactUrl() undoes
+ * it), and never give it to a process: its arguments are readable by every local user. The
+ * agent's ffmpeg reaches cameras with a login through the RTSP gate (drivers/rtsp/gate.ts).
+ * Unparseable: unchanged. */
 export function withCredentials(url: string, credentials: { username: string; password: string }): string {
   const parts = splitUrl(url);
   if (!parts) return url;

@@ -5,7 +5,7 @@
 import type { DeviceReport } from '../../drivers/types';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
 import type { SweepOutcome } from '../discovery/sweep';
-import type { UpsertResult } from '../inventory/upsert';
+import type { PendingMove, UpsertResult } from '../inventory/upsert';
 import { orDash, table } from './output';
 import { redactUrl } from '../../lib/redact';
 import { printableLine } from '../../lib/text';
@@ -40,14 +40,25 @@ export function publicProfile(p: StoredProfile): StoredProfile {
   };
 }
 
-/** A camera as `cameras list/show --json` prints it. */
-export function publicCamera(c: CameraRecord) {
+/** A camera as `cameras list/show --json` prints it; `pendingMove`: its device's, if any. */
+export function publicCamera(c: CameraRecord, pendingMove?: PendingMove) {
   const { device, profiles, ...rest } = c;
   return {
     ...rest,
     profiles: profiles.map(publicProfile),
     device: { ...device, url: redactUrl(device.url) },
+    pendingMove: pendingMove ?? null,
   };
+}
+
+/** One pending move in words, with what to do about it. */
+export function pendingMoveText(m: PendingMove): string {
+  const who = [m.manufacturer, m.model].filter(Boolean).join(' ');
+  return (
+    `device ${m.deviceId} (recorded at ${m.from}): a device at ${m.to}${who ? ` (${who})` : ''} claims its identity (same ${m.matched.join(', ') || 'identity'}), ` +
+    `seen ${m.lastSeen.replace(/\.\d+Z$/, 'Z')}; nothing was changed and its login is not sent there. ` +
+    `If the camera really moved: camgate cameras confirm-move ${m.deviceId}; if not: camgate cameras discard-move ${m.deviceId}`
+  );
 }
 
 export function cameraListTable(cameras: CameraRecord[]): string {
@@ -115,7 +126,10 @@ export function sweepOutcomeText(o: SweepOutcome, saved?: UpsertResult): string 
   const fw = r.identity.firmware ? `, firmware ${deviceValue(r.identity.firmware)}` : '';
   const kind = r.isNvr ? `, NVR with ${r.channels.length} channels` : '';
   let savedText = '';
-  if (saved) {
+  if (saved?.pendingMove) {
+    const m = saved.pendingMove;
+    savedText = `  → NOT saved: claims the identity of ${m.deviceId} (same ${m.matched.join(', ')}), recorded at ${m.from}; pending until an installer confirms: camgate cameras confirm-move ${m.deviceId}`;
+  } else if (saved) {
     savedText = `  → ${saved.deviceId}${saved.created ? ' (new)' : ''}${saved.movedFrom ? ` (moved from ${saved.movedFrom})` : ''}`;
   }
   const lines = [
@@ -136,7 +150,7 @@ export function publicOutcome(o: SweepOutcome, saved?: UpsertResult) {
     address: o.address,
     source: o.target.source,
     ok: true,
-    ...(saved ? { deviceId: saved.deviceId, created: saved.created, movedFrom: saved.movedFrom ?? null } : {}),
+    ...(saved ? { deviceId: saved.deviceId, created: saved.created, movedFrom: saved.movedFrom ?? null, pendingMove: saved.pendingMove ?? null } : {}),
     driver: r.driver,
     host: r.host,
     port: r.port,

@@ -11,6 +11,7 @@ import type { CliIo } from './io';
 import { registerCameraQueries } from './commands/cameras';
 import { registerCameraLabels } from './commands/cameras-labels';
 import { registerCameraAdd } from './commands/cameras-add';
+import { registerCameraMoves } from './commands/cameras-moves';
 import { registerConfig } from './commands/config';
 import { registerDiscover } from './commands/discover';
 import { registerDoctor } from './commands/doctor';
@@ -103,10 +104,11 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
 
   registerRun(program, wrap);
   registerDiscover(program, wrap);
-  const cameras = program.command('cameras').description('the camera inventory: list, show, add, label, import, export, remove');
+  const cameras = program.command('cameras').description('the camera inventory: list, show, add, label, import, export, remove, confirm-move, discard-move');
   registerCameraQueries(cameras, wrap);
   registerCameraAdd(cameras, wrap);
   registerCameraLabels(cameras, wrap);
+  registerCameraMoves(cameras, wrap);
   registerConfig(program, wrap);
   registerDoctor(program, wrap);
   return program;

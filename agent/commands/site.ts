@@ -246,7 +246,14 @@ async function probeDevice(deps: UplinkHandlerDeps, camera: CameraRecord, signal
   }
 }
 
-const FETCH_CODES: Record<string, ReplyErrorCode> = { auth: 'auth', unreachable: 'unreachable', timeout: 'timeout', 'too-large': 'too-large' };
+// A refused Basic challenge is an auth problem to the centre; the message says which and what to do.
+const FETCH_CODES: Record<string, ReplyErrorCode> = {
+  auth: 'auth',
+  'basic-auth-refused': 'auth',
+  unreachable: 'unreachable',
+  timeout: 'timeout',
+  'too-large': 'too-large',
+};
 
 /** A fetch or driver failure as an error reply naming what was being done. */
 function commandErrorOf(err: unknown, doing: string): CommandError {

@@ -461,7 +461,8 @@ export const AgentConfigSchema = Type.Object(
         }),
         restartMaxMs: Type.Integer({ description: 'Longest restart delay, in milliseconds.', default: 30000, minimum: 1000, maximum: 3600000 }),
         connectTimeoutMs: Type.Integer({
-          description: "ffmpeg's socket timeout when pulling a camera, in milliseconds: a camera that stops sending fails the process after this long.",
+          description:
+            "ffmpeg's socket timeout when pulling a camera, in milliseconds: a camera that stops sending fails the process after this long. Also how long the agent's RTSP gate (through which ffmpeg reaches a camera with a login) waits for a TCP connection to the camera.",
           default: 5000,
           minimum: 500,
           maximum: 120000,

@@ -44,6 +44,16 @@ export function setDeviceCredentials(db: Database, deviceId: string, credentials
   })();
 }
 
+/** Seals a login into a credentials row of its own (for a pending move: upsert.ts setPendingMoveCredential); returns its id. */
+export function storeCredentials(db: Database, credentials: Credentials, key: KeyProvider): number {
+  const sealed = seal(key('write'), JSON.stringify({ username: credentials.username, password: credentials.password }));
+  const now = new Date().toISOString();
+  const info = db
+    .prepare('INSERT INTO credentials (key_fingerprint, nonce, ciphertext, tag, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(sealed.keyFingerprint, sealed.nonce, sealed.ciphertext, sealed.tag, now, now);
+  return Number(info.lastInsertRowid);
+}
+
 export function clearDeviceCredentials(db: Database, deviceId: string): void {
   db.transaction(() => {
     const device = db.prepare('SELECT credential_id FROM devices WHERE id = ?').get(deviceId) as { credential_id: number | null } | undefined;
@@ -70,12 +80,30 @@ export function siteDefaultCredentials(cameras: { username?: string; password?: 
   return { username: username ?? '', password: password ?? '' };
 }
 
-/** A device's own stored credentials, else the site default. */
+/** Whether an installer allowed Basic auth (the password in cleartext) for this device. */
+export function basicAuthAllowed(db: Database, deviceId: string): boolean {
+  const row = db.prepare('SELECT allow_basic_auth FROM devices WHERE id = ?').get(deviceId) as { allow_basic_auth: number } | undefined;
+  return row?.allow_basic_auth === 1;
+}
+
+export function setBasicAuthAllowed(db: Database, deviceId: string, allowed: boolean): void {
+  const r = db.prepare('UPDATE devices SET allow_basic_auth = ? WHERE id = ?').run(allowed ? 1 : 0, deviceId);
+  if (r.changes === 0) throw new CamgateError(`no device with id "${deviceId}"`);
+}
+
+/**
+ * The login to use with a device: its own stored credentials, else the site default, carrying
+ * the device's Basic setting (allowBasic only when an installer allowed it for this device;
+ * drivers/auth.ts refuses Basic otherwise). Undefined when there is no login at all.
+ */
 export function deviceOrSiteCredentials(
   db: Database,
   deviceId: string | undefined,
   key: KeyProvider,
   siteDefault: Credentials | undefined,
 ): Credentials | undefined {
-  return (deviceId ? getDeviceCredentials(db, deviceId, key) : undefined) ?? siteDefault;
+  const login = (deviceId ? getDeviceCredentials(db, deviceId, key) : undefined) ?? siteDefault;
+  if (!login) return undefined;
+  const allowBasic = deviceId !== undefined && basicAuthAllowed(db, deviceId);
+  return { username: login.username, password: login.password, ...(allowBasic ? { allowBasic: true } : {}) };
 }

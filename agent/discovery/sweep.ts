@@ -34,7 +34,8 @@ export interface SweepTarget {
   scopes?: string[];
   /** 'probe': answered WS-Discovery; 'added': in the inventory by hand, identified regardless. */
   source: 'probe' | 'added';
-  /** Inventory id, when the device is already known. */
+  /** Inventory id of the known device this answer names (by address or endpoint UUID). A claim
+   * only: its stored login is sent solely to the address it is recorded at (discover.ts). */
   deviceId?: string;
 }
 

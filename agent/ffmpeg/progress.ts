@@ -1,4 +1,5 @@
 import { redactUrlsInText } from '../../lib/redact';
+import { basicRefusedMessage, isBasicRefusal } from '../../drivers/auth';
 // Pure parsers of what ffmpeg prints: the `-progress` key=value blocks (fd 3 for relays) and the
 // stderr tail (the reason a run failed, in words). No I/O here; the supervisor feeds them.
 //
@@ -152,6 +153,7 @@ export function classifyFfmpegStderr(tail: string): string | undefined {
     .slice(0, 200);
   const why = (reason: string): string => (last.toLowerCase().includes(reason.toLowerCase()) ? reason : `${reason} (${last})`);
 
+  if (isBasicRefusal(tail)) return basicRefusedMessage('the camera');
   if (/\b401\b|unauthori[sz]ed|authorization failed|authentication failed|auth(?:entication)? required/.test(s)) {
     return why('authentication failed: wrong user name or password (401)');
   }

@@ -154,6 +154,8 @@ class Supervised implements SupervisedProcess {
   private window: Array<[number, number]> = [];
   private readonly parser = new ProgressParser();
   private readonly stderr = new TailBuffer(STDERR_TAIL_BYTES);
+  /** The current run's input (after -i). */
+  private input?: string;
 
   constructor(
     readonly id: string,
@@ -226,6 +228,8 @@ class Supervised implements SupervisedProcess {
       return;
     }
     if (this.final || this.stopping || run !== this.run) return;
+    const i = args.indexOf('-i');
+    this.input = i >= 0 ? args[i + 1] : undefined;
     const progress = this.options.progress;
     const stdio: SpawnOptions['stdio'] = progress === 'pipe' ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
     let child: ChildProcess;
@@ -386,7 +390,9 @@ class Supervised implements SupervisedProcess {
       return;
     }
     if (this.final || run !== this.run) return;
-    const said = classifyFfmpegStderr(this.stderr.value);
+    // ffmpeg names its input: a camera reached through the RTSP gate by a one-use link, which means nothing to people.
+    const tail = this.input && /^rtsp:\/\/127\.0\.0\.1:/.test(this.input) ? this.stderr.value.split(this.input).join('the camera stream') : this.stderr.value;
+    const said = classifyFfmpegStderr(tail);
     const reason = this.stallReason ? (said ? `${this.stallReason} (ffmpeg said: ${said})` : this.stallReason) : said ? `${said} [${exit}]` : exit;
     this.lastError = redactUrlsInText(reason);
     const now = this.host.clock.now();

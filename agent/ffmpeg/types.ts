@@ -3,6 +3,17 @@
 // (agent/health/picture). Every ffmpeg process the agent runs is started through one
 // FfmpegSupervisor, so it is counted, reported and never outlives the agent.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import type { GateSource } from '../../drivers/rtsp/gate';
+
+export type { GateSource };
+
+/**
+ * The URL an ffmpeg opens for a camera stream: the camera's own URL when it needs no login, else
+ * a one-connection link of the agent's RTSP gate (drivers/rtsp/gate.ts), which logs in for it.
+ * No ffmpeg ever holds a login: its arguments are readable by every local user (ps), and ffmpeg
+ * would answer a Basic challenge with whatever login its URL carries.
+ */
+export type CameraInput = (source: GateSource) => Promise<string>;
 
 /** Where the ffmpeg binary came from (locate.ts), in the order they are tried. */
 export type FfmpegSource = 'config' | 'env' | 'ffmpeg-static' | 'path';

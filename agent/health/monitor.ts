@@ -15,7 +15,7 @@ import { CameraHealth, HealthOutput, HealthRules } from './state';
 import { isCancelled, Scheduler } from './scheduler';
 import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
 import { HealthStore } from './store';
-import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from './types';
+import type { ClockResult, PictureFault, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
 import type { CameraStatus, EventBody, MetricsSample } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../../lib/log';
@@ -376,6 +376,10 @@ export class HealthMonitor {
     if (this.stopped || !this.cameras.has(cameraId)) return;
     if (isCancelled(signal)) return reschedule(this.clock.now(), false);
     for (const check of checks) if (check.ok && check.latencyMs !== null) this.options.recordLatency?.('describe', check.latencyMs);
+    this.noteBasicRefusal(
+      entry,
+      checks.map((c) => c.error),
+    );
     const at = this.clock.now();
     this.publish(entry, entry.health.onStreams(checks, at), at);
     reschedule(at, entry.health.pending().streams);
@@ -437,6 +441,7 @@ export class HealthMonitor {
     if (isCancelled(signal)) return reschedule();
     const at = this.clock.now();
     if (result.error?.code === 'ffmpeg-missing') this.warnOnce('ffmpeg-missing', result.error.message);
+    this.noteBasicRefusal(entry, [result.error]);
     if (result.thumbnail) {
       try {
         this.store.saveThumbnail(cameraId, result.thumbnail, new Date(at));
@@ -533,6 +538,28 @@ export class HealthMonitor {
     } catch (err) {
       this.options.logger?.warn({ err, device: device.record.id }, 'health: last-seen not saved');
     }
+  }
+
+  /**
+   * A camera that asks for Basic auth got no password (drivers/auth.ts): one warning per camera
+   * until its checks stop being refused (the status reason says it at every check).
+   */
+  private noteBasicRefusal(entry: CameraEntry, errors: Array<ProbeError | undefined>): void {
+    const key = `basic-auth-refused:${entry.record.id}`;
+    // The probes do not know the camera's id; their advice names it as <camera>.
+    for (const e of errors) if (e?.code === 'basic-auth-refused') e.message = e.message.split('<camera>').join(entry.record.id);
+    const refused = errors.find((e) => e?.code === 'basic-auth-refused');
+    if (!refused) {
+      if (errors.some((e) => e === undefined)) this.warned.delete(key);
+      return;
+    }
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    const d = entry.record.device;
+    this.options.logger?.warn(
+      { camera: entry.record.id, device: `${d.host}:${d.port}`, problem: 'basic-auth-refused' },
+      `${entry.record.id}: ${refused.message}`,
+    );
   }
 
   private readonly warned = new Set<string>();

@@ -12,6 +12,7 @@ export type ProbeErrorCode =
   | 'unreachable' // no route / host unreachable / network down
   | 'timeout' // no answer within the probe's hard timeout (includes "accepts TCP, never answers")
   | 'auth' // credentials rejected
+  | 'basic-auth-refused' // the device asks for Basic auth (cleartext password), not allowed for it: nothing sent
   | 'bad-answer' // answered, but not what the protocol says (garbage RTSP/SOAP, truncated)
   | 'too-large' // answer over the size cap (a 50 MB "JPEG")
   | 'not-an-image' // snapshot bytes that are not a decodable picture

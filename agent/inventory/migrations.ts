@@ -94,6 +94,33 @@ export const MIGRATIONS: Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'device logins: Basic auth per device, pending moves',
+    up: `
+      -- Whether the device's login may be sent as HTTP/RTSP Basic (cleartext): off unless an
+      -- installer allowed it for this device (camgate cameras set <camera> --allow-basic-auth).
+      ALTER TABLE devices ADD COLUMN allow_basic_auth INTEGER NOT NULL DEFAULT 0 CHECK (allow_basic_auth IN (0, 1));
+
+      -- A device that claims the identity (endpoint UUID, serial, MAC) of a known one from another
+      -- address: its report waits here until an installer confirms the move
+      -- (camgate cameras confirm-move); the device's record and login stay where they were.
+      CREATE TABLE pending_moves (
+        device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        -- The DeviceReport as identification found it at the new address (JSON, no credentials).
+        report TEXT NOT NULL,
+        -- Which identity facts matched, e.g. "serial" or "uuid, mac".
+        matched TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('discovered', 'added')),
+        -- A login given with \`cameras add\` for the new address: applied when the move is confirmed.
+        credential_id INTEGER REFERENCES credentials(id) ON DELETE SET NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: Migration[] = MIGRATIONS): number {

@@ -24,6 +24,7 @@ export interface DeviceRow {
   first_seen: string;
   last_seen: string;
   credential_id: number | null;
+  allow_basic_auth: number;
 }
 
 export interface CameraRow {
@@ -79,6 +80,7 @@ export function toDeviceRecord(row: DeviceRow): DeviceRecord {
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     hasCredentials: row.credential_id !== null,
+    allowBasicAuth: row.allow_basic_auth === 1,
   };
 }
 
@@ -123,7 +125,8 @@ export const CAMERA_JOIN_COLUMNS = `c.*, d.id AS d_id, d.driver AS d_driver, d.s
   d.port AS d_port, d.url AS d_url, d.endpoint_uuid AS d_endpoint_uuid, d.manufacturer AS d_manufacturer,
   d.model AS d_model, d.firmware AS d_firmware, d.serial AS d_serial, d.hardware_id AS d_hardware_id, d.mac AS d_mac,
   d.is_nvr AS d_is_nvr, d.clock_offset_ms AS d_clock_offset_ms, d.scopes AS d_scopes, d.id_basis AS d_id_basis,
-  d.first_seen AS d_first_seen, d.last_seen AS d_last_seen, d.credential_id AS d_credential_id`;
+  d.first_seen AS d_first_seen, d.last_seen AS d_last_seen, d.credential_id AS d_credential_id,
+  d.allow_basic_auth AS d_allow_basic_auth`;
 
 export function fromJoinedRow(row: Record<string, unknown>): CameraRecord {
   const device: Record<string, unknown> = {};

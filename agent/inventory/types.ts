@@ -46,6 +46,8 @@ export interface DeviceRecord {
   lastSeen: string;
   /** Whether the device has its own stored credentials (never the credentials themselves). */
   hasCredentials: boolean;
+  /** Whether its login may be sent as Basic (cleartext) when it asks for nothing better; off by default. */
+  allowBasicAuth: boolean;
 }
 
 /** Which of a camera's profiles is its main stream and which its sub stream (rows.ts decides). */

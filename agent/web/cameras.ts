@@ -1,11 +1,10 @@
 // The inventory as the live page sees it (no URIs, no credentials: stream URIs name the camera's
-// address and would carry passwords once credentials are added), and the source resolver the
-// live pulls use (the URI with credentials, server side only).
+// address), and the source resolver the live pulls use (the URI and the login, server side only;
+// the login goes to the RTSP gate, never into ffmpeg's arguments).
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
 import { getCamera, listCameras, profileOf } from '../inventory/cameras';
 import type { DeviceRecord } from '../inventory/types';
-import { withCredentials } from '../../lib/url';
 import type { LiveSource, LiveStream, ResolveSource } from '../video/live/types';
 
 export interface PublicStream {
@@ -50,7 +49,7 @@ export function publicCameras(db: Database, healthOf?: (cameraId: string) => str
   });
 }
 
-/** ResolveSource from the inventory: the profile's stream URI with the device's (or the default) credentials. */
+/** ResolveSource from the inventory: the profile's stream URI and the device's (or the default) login. */
 export function inventorySource(db: Database, credentialsFor: (device: DeviceRecord) => Credentials | undefined): ResolveSource {
   return (cameraId, stream): LiveSource | undefined => {
     const camera = getCamera(db, cameraId);
@@ -59,7 +58,8 @@ export function inventorySource(db: Database, credentialsFor: (device: DeviceRec
     if (!p?.streamUri) return undefined;
     const creds = credentialsFor(camera.device);
     return {
-      url: creds ? withCredentials(p.streamUri, creds) : p.streamUri,
+      url: p.streamUri,
+      ...(creds ? { credentials: creds } : {}),
       ...(p.codec ? { codec: p.codec } : {}),
       ...(p.width ? { width: p.width } : {}),
       ...(p.height ? { height: p.height } : {}),

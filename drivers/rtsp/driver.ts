@@ -3,7 +3,7 @@
 import type { ChannelReport, ClockReading, Credentials, DeviceDriver, DeviceIdentity, DeviceReport, MediaProfile } from '../types';
 import { DriverError } from '../types';
 import { parseRtspUrl, type ParsedRtspUrl } from '../target';
-import { Authenticator, chooseChallenge } from '../auth';
+import { Authenticator, basicRefusedMessage, pickChallenge } from '../auth';
 import { header, rtspRequest, type RtspResponse } from './client';
 import { parseSdpVideo, type SdpVideo } from './sdp';
 import { bracketHost } from '../../lib/url';
@@ -39,7 +39,8 @@ export interface RtspExchange {
   signal?: AbortSignal;
 }
 
-/** One RTSP request, authenticating (Basic/Digest) on a 401 when credentials are known. */
+/** One RTSP request, authenticating on a 401 when credentials are known: Digest, or Basic only
+ * when the login allows it (drivers/auth.ts). */
 export async function rtspExchange(ex: RtspExchange, method: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
   const send = () => {
     if (ex.isClosed?.()) throw new DriverError('unreachable', `driver for ${ex.device} is closed`, ex.device);
@@ -66,8 +67,9 @@ export async function rtspExchange(ex: RtspExchange, method: string, headers: Re
         ex.device,
       );
     if (!ex.credentials) throw authFailed();
-    const challenge = chooseChallenge(res.headers['www-authenticate'] ?? []);
-    if (!challenge) throw new DriverError('auth', `${ex.device} asks for an authentication scheme we do not support`, ex.device);
+    const challenge = pickChallenge(res.headers['www-authenticate'] ?? [], ex.credentials);
+    if (challenge === 'basic-refused') throw new DriverError('basic-auth-refused', basicRefusedMessage(ex.device), ex.device);
+    if (challenge === 'unsupported') throw new DriverError('auth', `${ex.device} asks for an authentication scheme we do not support`, ex.device);
     // A 401 with a fresh challenge after we already authenticated means a stale nonce once,
     // a wrong password otherwise: retry exactly once with the new challenge.
     ex.auth = new Authenticator(ex.credentials, challenge);

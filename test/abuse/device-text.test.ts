@@ -1,4 +1,4 @@
-// Hostile devices against the paths their text takes (docs/security-notes/device-text.md): a
+// Hostile devices against the paths their text takes (docs/security.md): a
 // camera answering megabytes of SOAP fault (redaction, and the onvif package's own namespace
 // regex, were quadratic on it: the agent froze), terminal escape sequences in everything a device
 // names, and stream URIs of other protocols. As an attacker meets it: the real CLI and the real

@@ -32,7 +32,7 @@ async function discover(dir: string, range: string, extra: string[] = [], env: R
   return { ...r, out };
 }
 
-test('discover → label → export → import → IP change, against simulated cameras', async (t) => {
+test('discover → label → export → import → IP change (confirmed), against simulated cameras', async (t) => {
   const dir = tempDir(t);
   let sim: Simulator | undefined = await startSimulator({
     cameras: [
@@ -113,7 +113,16 @@ test('discover → label → export → import → IP change, against simulated 
   assert.equal(moved.code, 0, moved.stderr);
   assert.equal(moved.out!.devices.length, 1);
   assert.equal(moved.out!.devices[0].deviceId, cam.deviceId);
-  assert.equal((moved.out!.devices[0] as unknown as { movedFrom: string }).movedFrom, '127.41.0.2:80');
+  // A known identity at a new address is a claim until an installer confirms it (any device can claim one).
+  assert.deepEqual((moved.out!.devices[0] as unknown as { pendingMove: unknown }).pendingMove, {
+    deviceId: cam.deviceId,
+    from: '127.41.0.2:80',
+    to: '127.41.0.4:80',
+    matched: ['uuid', 'serial', 'mac'],
+  });
+  const confirmed = await runCli(['cameras', 'confirm-move', cameraId, '--yes', '--json', '--data-dir', dir]);
+  assert.equal(confirmed.code, 0, confirmed.stderr);
+  assert.equal((JSON.parse(confirmed.stdout) as { from: string }).from, '127.41.0.2:80');
   const after = JSON.parse((await runCli(['cameras', 'show', cameraId, '--json', '--data-dir', dir])).stdout);
   assert.equal(after.name, '长坞村口');
   assert.equal(after.latitude, 30.1234);

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/inventory/open';
 import { latestVersion, MIGRATIONS, Migration } from '../../agent/inventory/migrations';
-import { upsertDeviceReport } from '../../agent/inventory/upsert';
+import { confirmMove, discardMove, pendingMoveOf, pendingMoves, setPendingMoveCredential, upsertDeviceReport } from '../../agent/inventory/upsert';
+import { getDeviceCredentials, setDeviceCredentials, storeCredentials } from '../../agent/credentials/store';
 import { applyLabelUpdates, getCamera, listCameras, listDevices, removeCamera, resolveCamera } from '../../agent/inventory/cameras';
 import { CamgateError, UsageError } from '../../lib/errors';
 import { tempDir } from '../kit/temp';
@@ -66,7 +67,7 @@ test('migrations: a failing migration rolls back entirely and names itself', (t)
   assert.equal((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, next - 1);
 });
 
-test('upsert: a device at a new IP keeps its camera ids and labels; identity is refreshed', (t) => {
+test('upsert: a device at a new IP (a pending move until an installer confirms it) keeps its camera ids and labels; identity is refreshed', (t) => {
   const db = openDatabase(tempDir(t));
   t.after(() => db.close());
   const first = upsertDeviceReport(db, report({ host: '10.0.0.5' }), { now });
@@ -93,7 +94,7 @@ test('upsert: a device at a new IP keeps its camera ids and labels; identity is 
     now,
   );
 
-  const moved = upsertDeviceReport(
+  const claimed = upsertDeviceReport(
     db,
     report({
       host: '10.0.0.77',
@@ -102,6 +103,10 @@ test('upsert: a device at a new IP keeps its camera ids and labels; identity is 
     }),
     { now: later },
   );
+  // Only a claim until an installer confirms it: the record stays where it was.
+  assert.deepEqual(claimed.pendingMove, { deviceId: first.deviceId, from: '10.0.0.5:80', to: '10.0.0.77:80', matched: ['uuid', 'serial'] });
+  assert.equal(getCamera(db, cameraId)!.device.host, '10.0.0.5');
+  const moved = confirmMove(db, first.deviceId, later);
   assert.equal(moved.created, false);
   assert.equal(moved.deviceId, first.deviceId);
   assert.equal(moved.movedFrom, '10.0.0.5:80');
@@ -279,4 +284,48 @@ test('remove: the last camera of a device removes the device too', (t) => {
   assert.deepEqual(removeCamera(db, r.cameras[1].id), { removedDevice: r.deviceId });
   assert.equal(listDevices(db).length, 0);
   assert.throws(() => removeCamera(db, 'cam-nope'), UsageError);
+});
+
+test('pending moves: a login given with the claim waits sealed and applies only on confirmation; discard forgets both; a taken address is refused', (t) => {
+  const db = openDatabase(tempDir(t));
+  t.after(() => db.close());
+  const key = () => Buffer.alloc(32, 7);
+  const first = upsertDeviceReport(db, report({ host: '10.0.0.5' }), { now });
+  setDeviceCredentials(db, first.deviceId, { username: 'admin', password: 'own-pw' }, key);
+  const claim = upsertDeviceReport(db, report({ host: '10.0.0.9' }), { now: later, source: 'added' });
+  assert.equal(claim.pendingMove?.to, '10.0.0.9:80');
+  setPendingMoveCredential(db, first.deviceId, storeCredentials(db, { username: 'admin', password: 'typed-for-new' }, key));
+  // Until confirmed the device keeps its own login and address.
+  assert.equal(getDeviceCredentials(db, first.deviceId, key)?.password, 'own-pw');
+  assert.deepEqual(
+    pendingMoves(db).map((m) => [m.deviceId, m.from, m.to, m.hasLogin, m.source]),
+    [[first.deviceId, '10.0.0.5:80', '10.0.0.9:80', true, 'added']],
+  );
+  // A claim from yet another address replaces the first, and its login (never confirmed) is dropped.
+  upsertDeviceReport(db, report({ host: '10.0.0.10' }), { now: later });
+  assert.equal(pendingMoveOf(db, first.deviceId)?.hasLogin, false);
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM credentials').get() as { n: number }).n, 1);
+  discardMove(db, first.deviceId);
+  assert.equal(pendingMoves(db).length, 0);
+  assert.throws(() => confirmMove(db, first.deviceId, later), /no pending move/);
+
+  // Confirmed with a login: it becomes the device's own, the old one goes.
+  upsertDeviceReport(db, report({ host: '10.0.0.9' }), { now: later, source: 'added' });
+  setPendingMoveCredential(db, first.deviceId, storeCredentials(db, { username: 'admin', password: 'typed-for-new' }, key));
+  const moved = confirmMove(db, first.deviceId, later);
+  assert.equal(moved.movedFrom, '10.0.0.5:80');
+  assert.equal(getDeviceCredentials(db, first.deviceId, key)?.password, 'typed-for-new');
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM credentials').get() as { n: number }).n, 1);
+
+  // Another device took the claimed address meanwhile: confirming would make one camera twice.
+  const other = upsertDeviceReport(
+    db,
+    report({ host: '10.0.0.20', endpointUuid: 'urn:uuid:99999999-2222-3333-4444-555555555555', identity: { serial: 'SN9', mac: '44:19:b6:00:00:99' } }),
+    { now },
+  );
+  upsertDeviceReport(db, report({ host: '10.0.0.20' }), { now: later });
+  assert.throws(
+    () => confirmMove(db, first.deviceId, later),
+    (err: Error) => err instanceof UsageError && err.message.includes(other.deviceId),
+  );
 });

@@ -54,10 +54,10 @@ test('SDP: first video stream codec and size; audio ignored', () => {
 });
 
 test('RTSP auth: challenge choice and RFC 2617 digest response', () => {
-  const c = chooseChallenge(['Basic realm="cam"', 'Digest realm="IP Camera(12345)", nonce="abc", stale="FALSE"']);
+  const c = chooseChallenge(['Basic realm="cam"', 'Digest realm="IP Camera(12345)", nonce="abc", stale="FALSE"'], { allowBasic: true });
   assert.equal(c?.scheme, 'digest');
-  assert.equal(chooseChallenge(['Basic realm="x"'])?.scheme, 'basic');
-  assert.equal(chooseChallenge(['Negotiate xyz']), undefined);
+  assert.equal(chooseChallenge(['Basic realm="x"'], { allowBasic: true })?.scheme, 'basic');
+  assert.equal(chooseChallenge(['Negotiate xyz'], { allowBasic: true }), undefined);
   // RFC 2617 §3.5 example, no qop (RFC 2069 compatible form).
   const ch = parseChallenge('Digest realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"')!;
   const h = new Authenticator({ username: 'Mufasa', password: 'Circle Of Life' }, ch).header('GET', '/dir/index.html');
@@ -66,7 +66,7 @@ test('RTSP auth: challenge choice and RFC 2617 digest response', () => {
   const expected = createHash('md5').update(`${ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:${ha2}`).digest('hex');
   assert.match(h, new RegExp(`response="${expected}"`));
   assert.equal(
-    new Authenticator({ username: 'admin', password: 'x:y' }, parseChallenge('Basic realm="r"')!).header('DESCRIBE', 'rtsp://h/'),
+    new Authenticator({ username: 'admin', password: 'x:y', allowBasic: true }, parseChallenge('Basic realm="r"')!).header('DESCRIBE', 'rtsp://h/'),
     `Basic ${Buffer.from('admin:x:y').toString('base64')}`,
   );
 });

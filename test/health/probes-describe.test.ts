@@ -186,8 +186,9 @@ describe('health probe: RTSP DESCRIBE', () => {
         authorization = /Authorization:\s*([^\r\n]+)/i.exec(d.toString('latin1'))?.[1] ?? '';
       }),
     );
+    // A Basic camera, allowed Basic by its installer (the password goes in cleartext).
     const probe = (password: string) =>
-      checkStream({ url: 'rtsp://127.72.3.22/live', stream: 'main', credentials: { username: 'admin', password }, timeoutMs: PATIENT_MS });
+      checkStream({ url: 'rtsp://127.72.3.22/live', stream: 'main', credentials: { username: 'admin', password, allowBasic: true }, timeoutMs: PATIENT_MS });
     assert.equal((await probe('admin123')).codec, 'H264');
     assert.deepEqual(seen.splice(0), ['DESCRIBE -', 'DESCRIBE good']);
     assert.equal((await probe('admin123')).ok, true);

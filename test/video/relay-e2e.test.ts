@@ -17,6 +17,7 @@ import { FfmpegSupervisor } from '../../agent/ffmpeg/supervisor';
 import { locateFfmpeg } from '../../agent/ffmpeg/locate';
 import { RelayManager } from '../../agent/video/relay/relays';
 import { openDriver } from '../../drivers/index';
+import { RtspGate, type GateSource } from '../../drivers/rtsp/gate';
 import { probeRtmp, probeStream, startRtmpServer, startSrtListener } from '../../scripts/peers/media-server';
 import { startTcpProxy } from '../../scripts/peers/tcp-proxy';
 import { pidGone } from './support/procs';
@@ -112,11 +113,17 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
   const video: AgentConfig['video'] = { ...base, connectTimeoutMs: 5000, relay: { ...base.relay, idleTimeoutSec: 0, budgetKbps: 20000, maxRelays: 16 } };
   const supervisor = new FfmpegSupervisor({ binary, defaults: { stallTimeoutMs: 10_000, restartMinMs: 300, restartMaxMs: 1500 }, logger });
   t.after(() => supervisor.stopAll());
+  // The agent's RTSP gate: ffmpeg reaches the cameras (RTSP Digest) through it.
+  const gate = new RtspGate({ connectTimeoutMs: 5000 });
+  await gate.listen();
+  t.after(() => gate.close());
+  const input = async (source: GateSource) => gate.input(source);
   const events: EventBody[] = [];
   const manager = new RelayManager({
     db,
     config: video,
     credentialsFor: () => ({ username: USER, password: PASS }),
+    input,
     supervise: (o) => supervisor.supervise(o),
     sink: { event: async (body) => void events.push(body) },
     logger,
@@ -216,6 +223,7 @@ test('relays to the centre: copy and transcode to RTMP and SRT, leases, limits, 
       db,
       config: { ...video, relay: { ...video.relay, budgetKbps: 3000, maxRelays: 1 } },
       credentialsFor: () => ({ username: USER, password: PASS }),
+      input,
       supervise: (o) => supervisor.supervise(o),
       logger,
     });

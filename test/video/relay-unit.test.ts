@@ -13,7 +13,7 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { FakeClock } from '../kit/clock';
 import { CommandDispatcher } from '../../agent/uplink/commands';
-import type { StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/ffmpeg/types';
+import type { GateSource, StateChange, SupervisedProcess, SupervisedState, SupervisedStats, SuperviseOptions } from '../../agent/ffmpeg/types';
 import { INPUT_PROTOCOL_WHITELIST, redactTarget, relayArgs, scrubSecrets, TARGETS, targetScheme } from '../../agent/video/relay/args';
 import { checkBudget, expectedKbps, usedKbps } from '../../agent/video/relay/budget';
 import { planRelay, relayProfile, RELAY_PROFILE_NAMES } from '../../agent/video/relay/profiles';
@@ -170,6 +170,7 @@ class FakeProcess implements SupervisedProcess {
   lastError?: string;
   stopCalls = 0;
   builtArgs: readonly string[] = [];
+  built: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(c: StateChange) => void>();
   constructor(
     id: number,
@@ -249,13 +250,19 @@ function harness(t: { after(fn: () => void): void }, relay: Partial<AgentConfig[
   const procs: FakeProcess[] = [];
   const events: EventBody[] = [];
   let n = 0;
+  const inputs: GateSource[] = [];
   const manager = new RelayManager({
     db,
     config: videoConfig(relay),
     credentialsFor: () => ({ username: 'admin', password: 'pa:ss' }),
+    // The agent's RTSP gate hands out a link per run; here a recognisable stand-in.
+    input: async (source) => {
+      inputs.push(source);
+      return `rtsp://127.0.0.1:1/link${inputs.length}${new URL(source.url).pathname}`;
+    },
     supervise: (options) => {
       const p = new FakeProcess(procs.length + 1, options);
-      p.builtArgs = options.args() as readonly string[];
+      p.built = Promise.resolve(options.args()).then((a) => void (p.builtArgs = a));
       procs.push(p);
       return p;
     },
@@ -264,10 +271,10 @@ function harness(t: { after(fn: () => void): void }, relay: Partial<AgentConfig[
     newId: () => `r${++n}`,
   });
   const types = () => events.map((e) => e.type);
-  return { db, ids, clock, procs, events, types, manager };
+  return { db, ids, clock, procs, events, types, manager, inputs };
 }
 
-test('manager: start builds the args from the ledger with credentials, replies with the plan, events follow the supervisor', async (t) => {
+test('manager: start builds the args from the ledger, the login through the RTSP gate, replies with the plan, events follow the supervisor', async (t) => {
   const h = harness(t, { idleTimeoutSec: 600 });
   const r = await h.manager.start({ camera: h.ids[0], target: 'rtmp://user:pw@127.0.0.1:1935/live/a' });
   assert.deepEqual(
@@ -290,7 +297,13 @@ test('manager: start builds the args from the ledger with credentials, replies w
   assert.equal(p.options.kind, 'relay');
   assert.equal(p.options.progress, 'pipe');
   assert.ok(!p.label.includes('pw@'), p.label);
-  assert.equal(after([...p.builtArgs], '-i'), 'rtsp://admin:pa%3Ass@127.81.1.2:554/ch1/main');
+  await p.built;
+  // The login goes to the gate, never into ffmpeg's arguments.
+  assert.deepEqual(h.inputs, [
+    { url: 'rtsp://127.81.1.2:554/ch1/main', credentials: { username: 'admin', password: 'pa:ss' }, label: `relay r1 ${h.ids[0]}/main` },
+  ]);
+  assert.equal(after([...p.builtArgs], '-i'), 'rtsp://127.0.0.1:1/link1/ch1/main');
+  assert.ok(!p.builtArgs.some((a) => a.includes('pa:ss') || a.includes('pa%3Ass')), 'no password in the arguments');
   assert.equal(p.builtArgs[p.builtArgs.length - 1], 'rtmp://user:pw@127.0.0.1:1935/live/a', 'ffmpeg gets the target as given');
   assert.deepEqual(h.types(), ['stream-started']);
 

@@ -231,7 +231,15 @@ test('web: routes; /api/cameras has streams with codec and size but no URI and n
   const { db } = await setup(t);
   const resolve = inventorySource(db, () => ({ username: 'u', password: 'p@ss' }));
   const id = (db.prepare('SELECT id FROM cameras').get() as { id: string }).id;
-  assert.deepEqual(resolve(id, 'main'), { url: 'rtsp://u:p%40ss@127.82.1.2:554/main', codec: 'H265', width: 2560, height: 1440, fps: 25 });
+  // The login travels beside the URL, for the RTSP gate: never inside the URL ffmpeg gets.
+  assert.deepEqual(resolve(id, 'main'), {
+    url: 'rtsp://127.82.1.2:554/main',
+    credentials: { username: 'u', password: 'p@ss' },
+    codec: 'H265',
+    width: 2560,
+    height: 1440,
+    fps: 25,
+  });
   assert.equal(resolve('nope', 'sub'), undefined);
 });
 

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import type { Credentials, DeviceReport } from '../../../drivers/types';
 import { applyLabelUpdates, listCameras } from '../../inventory/cameras';
-import { upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
-import { setDeviceCredentials } from '../../credentials/store';
+import { setPendingMoveCredential, upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
+import { setBasicAuthAllowed, setDeviceCredentials, storeCredentials } from '../../credentials/store';
 import { planSet } from '../../labels/validate';
 import { labelsOf } from '../../labels/merge';
 import type { DriverTarget } from '../../../drivers/api';
@@ -45,9 +45,10 @@ async function planTarget(ctx: CommandContext, kind: string, spec: string): Prom
   throw new UsageError(`unknown kind ${JSON.stringify(kind)}: use \`cameras add onvif HOST[:PORT]\` or \`cameras add rtsp URL\``);
 }
 
-async function identify(ctx: CommandContext, plan: AddPlan): Promise<DeviceReport> {
+async function identify(ctx: CommandContext, plan: AddPlan, allowBasic: boolean): Promise<DeviceReport> {
   const timeoutMs = ctx.config.onvif.timeoutMs;
-  const credentials = plan.ownLogin ?? ctx.siteCredentials();
+  const login = plan.ownLogin ?? ctx.siteCredentials();
+  const credentials = login && allowBasic ? { ...login, allowBasic: true } : login;
   ctx.logger.debug({ address: plan.address, kind: plan.target.kind, credentials }, 'identifying device');
   const driver = ctx.io.drivers().openDriver(plan.target, credentials, { timeoutMs });
   try {
@@ -72,17 +73,27 @@ export function registerCameraAdd(cameras: Command, wrap: Wrap): void {
     .argument('<kind>', 'onvif or rtsp')
     .argument('<address>', 'HOST[:PORT] for onvif, rtsp://host[:port]/path for rtsp')
     .option('--name <name>', 'name of the camera (single cameras only; name NVR channels with `cameras set`)')
+    .option(
+      '--allow-basic-auth',
+      'send its login as Basic (the password in cleartext) if it asks for nothing better; only for a camera that cannot do Digest, on a trusted network',
+    )
     .option('--json', 'print JSON')
     .action(
       wrap(async (ctx, cmd) => {
         const [kind, spec] = cmd.processedArgs as [string, string];
-        const opts = cmd.opts<{ name?: string; json?: boolean }>();
+        const opts = cmd.opts<{ name?: string; json?: boolean; allowBasicAuth?: boolean }>();
         const plan = await planTarget(ctx, kind, spec);
         const db = ctx.inventory;
-        const report = await identify(ctx, plan);
+        const report = await identify(ctx, plan, opts.allowBasicAuth === true);
         const saved = db.transaction((): UpsertResult => {
           const result = upsertDeviceReport(db, report, { now: new Date(), source: 'added' });
+          if (result.pendingMove) {
+            // A claim on a known camera's identity: the login typed for the new address waits with it.
+            if (plan.ownLogin) setPendingMoveCredential(db, result.deviceId, storeCredentials(db, plan.ownLogin, ctx.keyProvider));
+            return result;
+          }
           if (plan.ownLogin) setDeviceCredentials(db, result.deviceId, plan.ownLogin, ctx.keyProvider);
+          if (opts.allowBasicAuth) setBasicAuthAllowed(db, result.deviceId, true);
           if (opts.name !== undefined) {
             if (result.cameras.length !== 1) {
               throw new UsageError(
@@ -103,7 +114,17 @@ export function registerCameraAdd(cameras: Command, wrap: Wrap): void {
           durationMs: 0,
         };
         if (opts.json) ctx.out(json(publicOutcome(outcome, saved)));
-        else {
+        else if (saved.pendingMove) {
+          const m = saved.pendingMove;
+          const notApplied = [opts.name !== undefined ? '--name' : '', opts.allowBasicAuth ? '--allow-basic-auth' : ''].filter(Boolean);
+          ctx.out(sweepOutcomeText(outcome, saved));
+          ctx.out(
+            `${plan.address} claims to be ${m.deviceId} (same ${m.matched.join(', ')}), which is recorded at ${m.from}: saved as a pending move, nothing else changed` +
+              `${plan.ownLogin ? '; the login given waits with it (encrypted)' : ''}. ` +
+              `If the camera really moved: camgate cameras confirm-move ${m.deviceId}` +
+              `${notApplied.length > 0 ? `, then camgate cameras set ${m.deviceId} with ${notApplied.join(' ')} (not applied to a pending move)` : ''}\n`,
+          );
+        } else {
           ctx.out(sweepOutcomeText(outcome, saved));
           ctx.out(`${saved.created ? 'added' : 'updated'} ${saved.cameras.map((c) => c.id).join(', ')}${plan.ownLogin ? '; login stored encrypted' : ''}\n`);
         }

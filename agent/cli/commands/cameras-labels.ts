@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { applyLabelUpdates, listCameras, resolveCamera } from '../../inventory/cameras';
-import { clearDeviceCredentials, setDeviceCredentials } from '../../credentials/store';
+import { clearDeviceCredentials, setBasicAuthAllowed, setDeviceCredentials } from '../../credentials/store';
 import { FILE_COLUMN } from '../../labels/fields';
 import { exportLabels, LabelFileFormat, parseLabelFileBytes } from '../../labels/files';
 import { planImport, planSet, CameraState } from '../../labels/validate';
@@ -40,7 +40,12 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
     .command('set')
     .description('set labels of one camera (by id or name); --username/--password store the device login, encrypted')
     .argument('<camera>', 'camera id or name')
-    .option('--clear-credentials', "forget the device's own login (the site default applies again)");
+    .option('--clear-credentials', "forget the device's own login (the site default applies again)")
+    .option(
+      '--allow-basic-auth',
+      'send its login as Basic (the password in cleartext) when the camera asks for nothing better; only for a camera that cannot do Digest, on a trusted network',
+    )
+    .option('--no-allow-basic-auth', 'refuse Basic again for this device (the default: Digest only)');
   for (const [, flags, help] of SET_OPTIONS) set.option(flags, help);
   set.action(
     wrap(async (ctx, cmd) => {
@@ -53,8 +58,11 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
       }
       const login = deviceLoginFlags(ctx);
       const wantsLogin = login !== undefined;
-      if (Object.keys(raw).length === 0 && !wantsLogin && !opts.clearCredentials) {
-        throw new UsageError(`nothing to set: give at least one of ${SET_OPTIONS.map(([, f]) => f.split(' ')[0]).join(', ')}, --username/--password`);
+      const basic = opts.allowBasicAuth as boolean | undefined;
+      if (Object.keys(raw).length === 0 && !wantsLogin && !opts.clearCredentials && basic === undefined) {
+        throw new UsageError(
+          `nothing to set: give at least one of ${SET_OPTIONS.map(([, f]) => f.split(' ')[0]).join(', ')}, --username/--password, --[no-]allow-basic-auth`,
+        );
       }
       if (wantsLogin && opts.clearCredentials) throw new UsageError('--clear-credentials cannot be combined with --username/--password');
       const plan = planSet(camera.id, raw, states(listCameras(ctx.inventory)));
@@ -74,6 +82,14 @@ export function registerCameraLabels(cameras: Command, wrap: Wrap): void {
       if (opts.clearCredentials) {
         clearDeviceCredentials(ctx.inventory, camera.deviceId);
         done.push(`login of device ${camera.deviceId} cleared`);
+      }
+      if (basic !== undefined) {
+        setBasicAuthAllowed(ctx.inventory, camera.deviceId, basic);
+        done.push(
+          basic
+            ? `Basic auth allowed for device ${camera.deviceId} (its password goes in cleartext to it when it asks for Basic)`
+            : `Basic auth refused for device ${camera.deviceId} (Digest only)`,
+        );
       }
       ctx.out(done.length > 0 ? `updated ${camera.id}: ${done.join('; ')}\n` : `${camera.id}: no change\n`);
       return 0;

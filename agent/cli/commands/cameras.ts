@@ -1,8 +1,9 @@
 // camgate cameras list | show | remove
 import type { Command } from 'commander';
 import { listCameras, resolveCamera, removeCamera } from '../../inventory/cameras';
+import { pendingMoveOf, pendingMoves } from '../../inventory/upsert';
 import type { Wrap } from '../action';
-import { cameraListTable, deviceValue, formatOffset, profilesTable, publicCamera } from '../format';
+import { cameraListTable, deviceValue, formatOffset, pendingMoveText, profilesTable, publicCamera } from '../format';
 import { json, keyValueTable } from '../output';
 import { UsageError } from '../../../lib/errors';
 
@@ -14,9 +15,14 @@ export function registerCameraQueries(cameras: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, cmd) => {
         const all = listCameras(ctx.inventory);
-        if (cmd.opts().json) ctx.out(json(all.map(publicCamera)));
+        const moves = pendingMoves(ctx.inventory);
+        const moveOf = new Map(moves.map((m) => [m.deviceId, m]));
+        if (cmd.opts().json) ctx.out(json(all.map((c) => publicCamera(c, moveOf.get(c.deviceId)))));
         else if (all.length === 0) ctx.out('no cameras yet: run `camgate discover` or `camgate cameras add`\n');
-        else ctx.out(cameraListTable(all));
+        else {
+          ctx.out(cameraListTable(all));
+          if (moves.length > 0) ctx.out(`\npending moves (${moves.length}), not applied:\n${moves.map((m) => `  ${pendingMoveText(m)}\n`).join('')}`);
+        }
         return 0;
       }),
     );
@@ -29,8 +35,9 @@ export function registerCameraQueries(cameras: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, cmd) => {
         const c = resolveCamera(ctx.inventory, cmd.processedArgs[0] as string);
+        const move = pendingMoveOf(ctx.inventory, c.deviceId);
         if (cmd.opts().json) {
-          ctx.out(json(publicCamera(c)));
+          ctx.out(json(publicCamera(c, move)));
           return 0;
         }
         const d = c.device;
@@ -56,6 +63,8 @@ export function registerCameraQueries(cameras: Command, wrap: Wrap): void {
             ['endpoint', deviceValue(d.endpointUuid)],
             ['clock offset', formatOffset(d.clockOffsetMs)],
             ['credentials', credentials],
+            ['basic auth', d.allowBasicAuth ? 'allowed: the login goes in cleartext to a camera that asks for Basic' : 'refused (Digest only)'],
+            ['pending move', move ? pendingMoveText(move) : null],
             ['id from', d.idBasis === 'address' ? 'address (the id changes if the device moves)' : d.idBasis],
             ['first seen', d.firstSeen],
             ['last seen', d.lastSeen],

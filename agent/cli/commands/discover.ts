@@ -5,7 +5,7 @@
 // devices still unidentified then are reported as 'timeout' and everything identified before is saved.
 import type { Command } from 'commander';
 import { splitList } from '../../../lib/config';
-import { listDevices } from '../../inventory/cameras';
+import { getDevice, listDevices } from '../../inventory/cameras';
 import { findDevice, upsertDeviceReport, UpsertResult } from '../../inventory/upsert';
 import { sweep, SweepOutcome, SweepProgress, SweepTarget, KnownDevice } from '../../discovery/sweep';
 import type { Wrap } from '../action';
@@ -121,10 +121,15 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
             expandTargets: (s, o) => drivers.expandTargets(s, o),
             openDriver: (t, c, o) => drivers.openDriver(t, c, o),
             credentialsFor: (target: SweepTarget) => {
-              let deviceId = target.deviceId;
-              if (!deviceId && target.endpointUuid) {
-                deviceId = findDevice(db, { driver: 'onvif', endpointUuid: target.endpointUuid, host: target.host, port: target.port })?.id;
-              }
+              const claimed = target.deviceId
+                ? getDevice(db, target.deviceId)
+                : target.endpointUuid
+                  ? findDevice(db, { driver: 'onvif', endpointUuid: target.endpointUuid, host: target.host, port: target.port })
+                  : undefined;
+              // A device's stored login goes only to the address it is recorded at: an answer that
+              // claims its identity from elsewhere gets the site default, as any new device does
+              // (and is saved as a pending move at most).
+              const deviceId = claimed && claimed.host === target.host && claimed.port === target.port ? claimed.id : undefined;
               const credentials = ctx.credentialsForDevice(deviceId);
               // The credentials object is censored by the logger's redact paths; its presence is what matters here.
               ctx.logger.debug({ address: `${target.host}:${target.port}`, deviceId, credentials }, 'identifying device');
@@ -159,6 +164,7 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
           failed,
           saved: saved.size,
           newDevices: [...saved.values()].filter((s) => s.created).length,
+          pendingMoves: [...saved.values()].filter((s) => s.pendingMove).length,
           durationMs: result.durationMs,
           warnings: result.warnings,
         };
@@ -166,7 +172,8 @@ export function registerDiscover(program: Command, wrap: Wrap): void {
           ctx.out(json({ devices: result.outcomes.map((o) => publicOutcome(o, saved.get(o))), summary }));
         } else {
           for (const o of result.outcomes) ctx.out(sweepOutcomeText(o, saved.get(o)) + '\n');
-          const savedText = opts.save ? `; saved ${summary.saved} (${summary.newDevices} new)` : '; not saved (--no-save)';
+          const moves = summary.pendingMoves > 0 ? `, ${summary.pendingMoves} pending move(s) to confirm or discard (camgate cameras list)` : '';
+          const savedText = opts.save ? `; saved ${summary.saved} (${summary.newDevices} new${moves})` : '; not saved (--no-save)';
           const cutText = result.cutOff > 0 ? ` (${result.cutOff} stopped by the overall ${timeoutMs} ms timeout)` : '';
           // The warning itself went out before the device list, where it scrolls away.
           const warningText = result.warnings.some((w) => w.code === 'no-multicast-interface') ? '; no multicast probe (see the warning)' : '';

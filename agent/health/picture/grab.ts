@@ -122,6 +122,7 @@ export interface GrabDeps {
 }
 
 import { imageKind, type ImageKind } from './image-kind';
+import { basicRefusedMessage, isBasicRefusal } from '../../../drivers/auth';
 import { redactUrl } from '../../../lib/url';
 import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
 export { imageKind, type ImageKind };
@@ -186,6 +187,8 @@ export function buildArgs(req: GrabRequest, kind?: ImageKind): string[] {
 
 /** Maps ffmpeg's stderr (and the kind of input) to a ProbeErrorCode. */
 export function classifyFfmpegError(stderr: string, images: boolean): ProbeErrorCode {
+  // The RTSP gate's refusal is a 401 too: told apart first.
+  if (isBasicRefusal(stderr)) return 'basic-auth-refused';
   const s = stderr.toLowerCase();
   if (/\b401\b|unauthori[sz]ed|authorization failed/.test(s)) return 'auth';
   if (/connection refused/.test(s)) return 'refused';
@@ -480,7 +483,10 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     ) {
       throw new PictureProbeError('timeout', `picture probe of ${what}: no answer within ${socketTimeoutMs(req.timeoutMs)} ms`);
     }
-    const detail = stderrSummary(run.stderr) || (run.signal ? `ffmpeg killed by ${run.signal}` : `ffmpeg exit code ${run.code}`);
+    if (code === 'basic-auth-refused') throw new PictureProbeError(code, `picture probe of ${what}: ${basicRefusedMessage('the camera')}`);
+    // ffmpeg names its input; an RTSP gate link (the agent's, for a camera with a login) means nothing to people.
+    const said = typeof req.input === 'string' && req.label ? run.stderr.split(req.input).join(req.label) : run.stderr;
+    const detail = stderrSummary(said) || (run.signal ? `ffmpeg killed by ${run.signal}` : `ffmpeg exit code ${run.code}`);
     throw new PictureProbeError(code, `picture probe of ${what}: ${detail}`);
   }
   if (count === 0) {

@@ -15,8 +15,11 @@ import type { PictureResult, ProbeError, ProbeErrorCode } from '../types';
 import { sleep, systemClock, type Clock } from '../../../lib/clock';
 
 export interface PictureProbeRequest {
-  /** Stream to watch (rtsp://…, credentials included; they never appear in messages). */
+  /** Stream to watch (rtsp://…, without a login: see streamInput). */
   streamUrl?: string;
+  /** Instead of streamUrl: what ffmpeg opens, asked for right before the grab (the agent's RTSP
+   * gate hands out a link per run, for a camera with a login). A rejection fails the stream. */
+  streamInput?: () => Promise<string>;
   /** Fetches one snapshot; rejects with an error whose `.code` is a ProbeErrorCode (e.g. 'too-large'). */
   fetchSnapshot?: (signal: AbortSignal) => Promise<Buffer>;
   /** Frames per probe (stream: spread over `seconds`; snapshots: this many fetches). */
@@ -42,6 +45,7 @@ const CODES: ReadonlySet<string> = new Set<ProbeErrorCode>([
   'unreachable',
   'timeout',
   'auth',
+  'basic-auth-refused',
   'bad-answer',
   'too-large',
   'not-an-image',
@@ -87,7 +91,7 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
     error,
   });
 
-  if (!req.streamUrl && !req.fetchSnapshot) {
+  if (!req.streamUrl && !req.streamInput && !req.fetchSnapshot) {
     return fail({ code: 'not-available', message: `picture probe of ${name}: no stream or snapshot URI known` });
   }
   const common = {
@@ -101,9 +105,10 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
 
   let grabbed: GrabResult | undefined;
   let streamError: ProbeError | undefined;
-  if (req.streamUrl) {
+  if (req.streamUrl || req.streamInput) {
     try {
-      grabbed = await grab({ ...common, input: req.streamUrl, timeoutMs: deadline - now(), label: req.label ? `${req.label} (stream)` : undefined }, deps);
+      const input = req.streamInput ? await req.streamInput() : req.streamUrl!;
+      grabbed = await grab({ ...common, input, timeoutMs: deadline - now(), label: req.label ? `${req.label} (stream)` : undefined }, deps);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason;
       streamError = toProbeError(err, `picture probe of ${name}: stream failed`);

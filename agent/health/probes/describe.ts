@@ -38,19 +38,21 @@ const DEADLINE_GRACE_MS = 25;
  * (the exchange retries once with the fresh challenge). Entries are dropped on an auth failure
  * and when the password given differs from the one they were made with.
  */
-const authCache = new Map<string, { auth: Authenticator; password: string }>();
+const authCache = new Map<string, { auth: Authenticator; password: string; allowBasic: boolean }>();
 const AUTH_CACHE_MAX = 4096;
 
 function cachedAuth(key: string, creds: Credentials | undefined): Authenticator | undefined {
   const hit = authCache.get(key);
   if (!hit || !creds || hit.password !== creds.password) return undefined;
+  // Basic sent up front is the password in cleartext: only while the device still allows it.
+  if (hit.auth.scheme === 'basic' && (creds.allowBasic !== true || !hit.allowBasic)) return undefined;
   return hit.auth;
 }
 
 function rememberAuth(key: string, auth: Authenticator | undefined, creds: Credentials | undefined): void {
   authCache.delete(key);
   if (!auth || !creds) return;
-  authCache.set(key, { auth, password: creds.password });
+  authCache.set(key, { auth, password: creds.password, allowBasic: creds.allowBasic === true });
   if (authCache.size > AUTH_CACHE_MAX) authCache.delete(authCache.keys().next().value!);
 }
 
@@ -115,7 +117,7 @@ export function checkStream(options: StreamCheckOptions): Promise<StreamCheck> {
           });
         },
         (err: unknown) => {
-          if (err instanceof DriverError && err.code === 'auth') authCache.delete(cacheKey);
+          if (err instanceof DriverError && (err.code === 'auth' || err.code === 'basic-auth-refused')) authCache.delete(cacheKey);
           finish(failed(classify(err, device), since(t0)));
         },
       );
@@ -134,6 +136,8 @@ function classify(err: unknown, device: string): ProbeError {
     switch (err.code) {
       case 'auth':
         return 'auth';
+      case 'basic-auth-refused':
+        return 'basic-auth-refused';
       case 'timeout':
         return 'timeout';
       case 'malformed':

@@ -8,26 +8,39 @@ import { checkReach } from './reach';
 import { checkClock } from './clock';
 import { checkStream } from './describe';
 import { fetchSnapshot } from './snapshot';
-import type { SpawnFn } from '../../ffmpeg/types';
-import { withCredentials } from '../../../lib/url';
+import type { CameraInput, SpawnFn } from '../../ffmpeg/types';
+
+/** Without a gate: a stream that needs a login is not grabbed (its login would go into ffmpeg's arguments). */
+const noLoginInput: CameraInput = async (source) => {
+  if (source.credentials)
+    throw Object.assign(new Error(`${source.label}: the camera needs a login and no RTSP gate was given to log in for ffmpeg`), { code: 'failed' });
+  return source.url;
+};
 
 /**
- * `ffmpeg`: how picture probes start ffmpeg — in the agent, the supervisor's spawnOnce (its
+ * `ffmpeg.spawn`: how picture probes start ffmpeg — in the agent, the supervisor's spawnOnce (its
  * ffmpeg, counted, killed with the agent); default node's spawn of health.picture.ffmpegPath.
+ * `ffmpeg.input`: what ffmpeg opens for a camera stream — in the agent, its RTSP gate (the login
+ * never goes into ffmpeg's arguments); default: streams without a login only.
  */
-export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<DiagnosisThresholds>, ffmpeg?: { spawn: SpawnFn }): HealthProbes {
+export function defaultHealthProbes(
+  config: HealthConfig,
+  thresholds?: Partial<DiagnosisThresholds>,
+  ffmpeg?: { spawn?: SpawnFn; input?: CameraInput },
+): HealthProbes {
   const pic = config.picture;
   // The probes' frame buffers (~4 MB each) are reused, not allocated per probe (the agent's memory budget).
   const framePool = new FramePool();
+  const input = ffmpeg?.input ?? noLoginInput;
   return {
     reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),
     clock: (deviceUrl, { timeoutMs, signal }) => checkClock({ deviceUrl, timeoutMs, signal }),
     stream: (args) => checkStream(args),
-    picture: ({ camera, streamUrl, snapshotUrl, credentials, signal }) =>
+    picture: async ({ camera, streamUrl, snapshotUrl, credentials, signal }) =>
       probePicture(
         {
           label: camera,
-          ...(streamUrl ? { streamUrl: credentials ? withCredentials(streamUrl, credentials) : streamUrl } : {}),
+          ...(streamUrl ? { streamInput: () => input({ url: streamUrl, ...(credentials ? { credentials } : {}), label: `picture probe ${camera}` }) } : {}),
           ...(snapshotUrl
             ? {
                 fetchSnapshot: (s: AbortSignal) =>
@@ -49,7 +62,7 @@ export function defaultHealthProbes(config: HealthConfig, thresholds?: Partial<D
           ...(thresholds ? { thresholds } : {}),
           signal,
         },
-        { framePool, ...(ffmpeg ? { spawn: ffmpeg.spawn } : {}) },
+        { framePool, ...(ffmpeg?.spawn ? { spawn: ffmpeg.spawn } : {}) },
       ),
   };
 }

@@ -66,6 +66,8 @@ function toSnapshotError(err: unknown, where: string, password: string | undefin
   switch (err.code) {
     case 'auth':
       return new SnapshotError('auth', message);
+    case 'basic-auth-refused':
+      return new SnapshotError('basic-auth-refused', message);
     case 'timeout':
       return new SnapshotError('timeout', message);
     case 'too-large':

@@ -23,7 +23,7 @@
 // fragment yet; JSMpeg at the run's first output (an H.265 camera joined mid-GOP decodes to
 // smeared frames until its next keyframe). At most once per run; failures are logged at debug.
 import type { ChildProcess } from 'node:child_process';
-import type { LaunchFn, SupervisedProcess, SuperviseOptions } from '../../ffmpeg/types';
+import type { CameraInput, LaunchFn, SupervisedProcess, SuperviseOptions } from '../../ffmpeg/types';
 import { argsToMuxerOptions, chooseMode, mpeg1Options, mseArgs } from './args';
 import { launchMpeg1Muxer, type Mpeg1LaunchOptions } from './mpeg1-muxer';
 import { Pull } from './pull';
@@ -48,6 +48,11 @@ export interface LivePullsOptions {
   /** FfmpegSupervisor#supervise (bound). */
   supervise: (options: SuperviseOptions) => SupervisedProcess;
   resolve: ResolveSource;
+  /**
+   * What ffmpeg opens for a source (the agent's RTSP gate: a camera's login never goes into
+   * ffmpeg's arguments). Default: the source's URL, and a source with a login is refused.
+   */
+  input?: CameraInput;
   config: Pick<AgentConfig['web'], 'lingerSec' | 'maxViewers' | 'fallbackWidth' | 'fallbackBitrateKbps'>;
   /**
    * ffmpeg for Mpeg1Muxer (JSMpeg pulls): the pdeathsig wrapper from writeFfmpegWrapper() (it adds
@@ -78,6 +83,12 @@ export interface LivePullsOptions {
   logger: Logger;
   clock?: Clock;
 }
+
+/** Without a gate: a source that needs a login cannot be pulled (its login would go into ffmpeg's arguments). */
+const noLoginInput: CameraInput = async (source) => {
+  if (source.credentials) throw new LiveError('not-found', `${source.label}: the camera needs a login and no RTSP gate was given to log in for ffmpeg`);
+  return source.url;
+};
 
 const DEFAULT_SLOW_BYTES = 2 * 1024 * 1024;
 const DEFAULT_MAX_GOP_BYTES = 8 * 1024 * 1024;
@@ -206,6 +217,11 @@ export class LivePulls {
       return s;
     };
     const label = `live ${cameraId}/${stream} ${mode}`;
+    const input = opts.input ?? noLoginInput;
+    const inputUrl = async (): Promise<string> => {
+      const s = await resolveSource();
+      return input({ url: s.url, ...(s.credentials ? { credentials: s.credentials } : {}), label });
+    };
     let launch: LaunchFn | undefined;
     if (mode === 'jsmpeg') {
       const mpeg1Launch = opts.mpeg1Launch ?? launchMpeg1Muxer;
@@ -219,7 +235,7 @@ export class LivePulls {
       mode === 'mse'
         ? async () => {
             await prepared;
-            return mseArgs((await resolveSource()).url, pull.probe);
+            return mseArgs(await inputUrl(), pull.probe);
           }
         : async () => {
             await prepared;
@@ -227,7 +243,7 @@ export class LivePulls {
             const flat: string[] = [];
             for (const [k, v] of Object.entries(mpeg1Options(opts.config, source.fps))) flat.push(k, ...(v === '' ? [] : [v]));
             // The logical command; the launcher hands url and options to Mpeg1Muxer, which adds `-f mpegts -codec:v mpeg1video` and `-`.
-            return ['-i', source.url, '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flat, '-'];
+            return ['-i', await inputUrl(), '-f', 'mpegts', '-codec:v', 'mpeg1video', ...flat, '-'];
           };
     const proc = opts.supervise({
       label,

@@ -1,5 +1,6 @@
 // What the live view's pulls and their viewers exchange: modes, sources, messages, sessions.
 import type { SupervisedState } from '../../ffmpeg/types';
+import type { Credentials } from '../../../drivers/types';
 import type { InitSegment, MediaFragment } from './fmp4';
 import { CamgateError } from '../../../lib/errors';
 
@@ -8,8 +9,10 @@ export type LiveMode = 'mse' | 'jsmpeg';
 
 /** What a pull plays: resolved from the inventory (see cameraSource in agent/web/cameras.ts). */
 export interface LiveSource {
-  /** RTSP URL with credentials (never logged, never sent to a browser). */
+  /** The camera's RTSP URL, without credentials (never sent to a browser). */
   url: string;
+  /** The camera's login: handed to the RTSP gate (LivePullsOptions.input), never to ffmpeg. */
+  credentials?: Credentials;
   /** Profile codec from the ledger: "H264", "H265", … (undefined: unknown, tried as H.264). */
   codec?: string;
   width?: number;

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { redactUrl } from '../../../lib/url';
+import { maskSecretParams } from '../../../lib/redact';
 import { CamgateError, EXIT_USAGE } from '../../../lib/errors';
 import { parseRelayTarget, RELAY_TARGET_SCHEMES, RelayTargetError, type RelayTarget, type RelayTargetScheme } from '../../../contract';
 // ffmpeg arguments of one relay (camera → centre). Pure: no I/O, no clock; relays.ts calls it
@@ -120,20 +121,17 @@ export function checkTarget(target: string, hosts?: AllowedHosts): RelayTarget {
 
 export { RelayTargetError };
 
-const SECRET_PARAMS = /([?&;](?:passphrase|password|passwd|pass|pwd|secret|token|key|auth|sign)=)[^&;#\s]*/gi;
-
-/** A target (or any text holding URLs) safe to log and report: no user:password@, secret query
- * parameters (SRT passphrase, tokens) replaced by ********. The path (an RTMP stream key) stays:
- * the centre chose it and needs it to tell relays apart. */
+/** A target (or any text holding URLs) safe to report: no user:password@, secret query
+ * parameters (SRT passphrase, tokens: lib/redact's list) replaced by ********. The path (an RTMP
+ * stream key) and an SRT streamid stay: the centre chose them and needs them to tell relays
+ * apart. Logs mask the streamid too (lib/log). */
 export function redactTarget(text: string): string {
-  return redactUrl(text)
-    .replace(/\/\/[^/@\s]*@/g, '//')
-    .replace(SECRET_PARAMS, '$1********');
+  return maskSecretParams(redactUrl(text).replace(/\/\/[^/@\s]*@/g, '//'), '********');
 }
 
 /** Free text from ffmpeg or the supervisor (error lines quote URLs): credentials cut out. */
 export function scrubSecrets(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/g, '//').replace(SECRET_PARAMS, '$1********');
+  return maskSecretParams(text.replace(/\/\/[^/@\s]*@/g, '//'), '********');
 }
 
 /** What relays.ts and profiles.ts decide; the args follow from it. */
@@ -150,7 +148,7 @@ export type VideoPlan =
     };
 
 export interface RelayArgsInput {
-  /** Camera stream URL with credentials (withCredentials); never logged. */
+  /** What ffmpeg opens for the camera: its URL, or the RTSP gate's link when it needs a login (CameraInput). */
   inputUrl: string;
   /** Socket timeout of the RTSP input, ms (video.connectTimeoutMs). */
   timeoutMs: number;

@@ -19,14 +19,13 @@ import { getCamera } from '../../inventory/cameras';
 import type { CameraRecord, DeviceRecord } from '../../inventory/types';
 import { BACKGROUND, systemClock, type Clock } from '../../../lib/clock';
 import type { Credentials } from '../../../drivers/types';
-import type { SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
+import type { CameraInput, SupervisedProcess, SupervisedState, SuperviseOptions, StateChange } from '../../ffmpeg/types';
 import { allowedHosts, checkTarget, redactTarget, RelayTargetError, relayArgs, scrubSecrets, type AllowedHosts } from './args';
 import { checkBudget, expectedKbps, usedKbps } from './budget';
 import { planRelay, RelayProfileName, SourceInfo } from './profiles';
 import { normalizeCodec } from '../../../drivers/ids';
 import type { EventBody } from '../../../contract';
 import type { AgentConfig } from '../../config/schema';
-import { withCredentials } from '../../../lib/url';
 import type { Logger } from '../../../lib/log';
 import { CommandError } from '../../../contract';
 
@@ -43,6 +42,8 @@ export interface RelayManagerOptions {
   config: AgentConfig['video'];
   /** Login for a device's streams (stored or the site default). */
   credentialsFor(device: DeviceRecord): Credentials | undefined;
+  /** What ffmpeg opens for the camera (the agent's RTSP gate: the login never goes into ffmpeg's arguments). */
+  input: CameraInput;
   /** FfmpegSupervisor.supervise (a fake in unit tests). */
   supervise(options: SuperviseOptions): SupervisedProcess;
   sink?: RelaySink;
@@ -234,11 +235,12 @@ export class RelayManager {
         progress: 'pipe',
         // Read the ledger and the login before every run: a URI or password changed by discovery
         // or the installer applies at the next restart.
-        args: () => {
+        args: async () => {
           const cam = this.cameraStream(cameraId, stream);
           const uri = profileOf(cam, stream)?.streamUri as string;
           const creds = this.options.credentialsFor(cam.device);
-          return relayArgs({ inputUrl: creds ? withCredentials(uri, creds) : uri, timeoutMs, target, video: plan.video });
+          const inputUrl = await this.options.input({ url: uri, ...(creds ? { credentials: creds } : {}), label: `relay ${streamId} ${cameraId}/${stream}` });
+          return relayArgs({ inputUrl, timeoutMs, target, video: plan.video });
         },
       });
     } catch (err) {
