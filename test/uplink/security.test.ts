@@ -136,6 +136,9 @@ test("ACL: the broker refuses a site writing under another site's prefix (MQTT 5
     ['camgate/v1/v012/state', true],
     ['camgate/v1/v012/events', false],
     ['camgate/v1/v012/cmd/camera-reboot', false],
+    // A site's own login cannot command the site: only the central writes commands.
+    ['camgate/v1/v013/cmd/rebirth', false],
+    ['camgate/v1/v013/anything-else', false],
   ] as const) {
     const refused = await forbidden(topic, retain);
     // MQTT 5: PUBACK reason code 0x87 (not authorized); the PUBACK precedes any disconnect on the wire.
@@ -161,7 +164,9 @@ test("ACL: the broker refuses a site writing under another site's prefix (MQTT 5
   await owner.publishAsync('camgate/v1/v012/events', JSON.stringify({ marker: true }), { qos: 1 });
   await central.waitFor((m) => m.topic === 'camgate/v1/v012/events' && m.json.marker === true);
   await sleep(200);
-  const forged = central.messages.filter((m) => m.topic.startsWith('camgate/v1/v012/') && (m.json.forged === true || m.topic.includes('/cmd/')));
+  const forged = central.messages.filter(
+    (m) => (m.topic.startsWith('camgate/v1/v012/') && (m.json.forged === true || m.topic.includes('/cmd/'))) || (m.topic.startsWith('camgate/v1/v013/') && m.json.forged === true),
+  );
   assert.deepEqual(
     forged.map((m) => m.topic),
     [],
