@@ -165,7 +165,9 @@ test("ACL: the broker refuses a site writing under another site's prefix (MQTT 5
   await central.waitFor((m) => m.topic === 'camgate/v1/v012/events' && m.json.marker === true);
   await sleep(200);
   const forged = central.messages.filter(
-    (m) => (m.topic.startsWith('camgate/v1/v012/') && (m.json.forged === true || m.topic.includes('/cmd/'))) || (m.topic.startsWith('camgate/v1/v013/') && m.json.forged === true),
+    (m) =>
+      (m.topic.startsWith('camgate/v1/v012/') && (m.json.forged === true || m.topic.includes('/cmd/'))) ||
+      (m.topic.startsWith('camgate/v1/v013/') && m.json.forged === true),
   );
   assert.deepEqual(
     forged.map((m) => m.topic),
