@@ -188,34 +188,15 @@ function upsertCameras(db: Database, deviceId: string, report: DeviceReport, now
 
 /** The device's row updated from a report (address included). */
 function applyReport(db: Database, existing: DeviceRow, report: DeviceReport, now: string, source: 'discovered' | 'added'): UpsertResult {
-  const identity = identityOf(report);
   db.prepare(
-    `UPDATE devices SET driver = ?, host = ?, port = ?, url = ?,
-       endpoint_uuid = COALESCE(?, endpoint_uuid), manufacturer = COALESCE(?, manufacturer), model = COALESCE(?, model),
-       firmware = COALESCE(?, firmware), serial = COALESCE(?, serial), hardware_id = COALESCE(?, hardware_id),
-       mac = COALESCE(?, mac), is_nvr = ?, clock_offset_ms = COALESCE(?, clock_offset_ms),
-       scopes = COALESCE(?, scopes), last_seen = ?,
-       source = CASE WHEN source = 'added' THEN 'added' ELSE ? END
-     WHERE id = ?`,
-  ).run(
-    report.driver,
-    report.host,
-    report.port,
-    stripUrlCredentials(report.url),
-    identity.endpoint_uuid,
-    identity.manufacturer,
-    identity.model,
-    identity.firmware,
-    identity.serial,
-    identity.hardware_id,
-    identity.mac,
-    report.isNvr ? 1 : 0,
-    report.clock ? Math.round(report.clock.offsetMs) : null,
-    report.scopes ? JSON.stringify(report.scopes.map(String)) : null,
-    now,
-    source,
-    existing.id,
-  );
+    `UPDATE devices SET driver = @driver, host = @host, port = @port, url = @url,
+       endpoint_uuid = COALESCE(@endpoint_uuid, endpoint_uuid), manufacturer = COALESCE(@manufacturer, manufacturer),
+       model = COALESCE(@model, model), firmware = COALESCE(@firmware, firmware), serial = COALESCE(@serial, serial),
+       hardware_id = COALESCE(@hardware_id, hardware_id), mac = COALESCE(@mac, mac), is_nvr = @is_nvr,
+       clock_offset_ms = COALESCE(@clock_offset_ms, clock_offset_ms), scopes = COALESCE(@scopes, scopes), last_seen = @now,
+       source = CASE WHEN source = 'added' THEN 'added' ELSE @source END
+     WHERE id = @id`,
+  ).run({ ...deviceColumns(report), now, source, id: existing.id });
   const moved = existing.host !== report.host || existing.port !== report.port;
   return {
     deviceId: existing.id,
@@ -226,8 +207,14 @@ function applyReport(db: Database, existing: DeviceRow, report: DeviceReport, no
   };
 }
 
-function identityOf(report: DeviceReport) {
+/** The devices columns a report sets (named as the statements' parameters); scopes null when the
+ * report has none (an update keeps the stored ones). */
+function deviceColumns(report: DeviceReport) {
   return {
+    driver: report.driver,
+    host: report.host,
+    port: report.port,
+    url: stripUrlCredentials(report.url),
     endpoint_uuid: normalizeEndpointUuid(report.endpointUuid) ?? null,
     manufacturer: text(report.identity.manufacturer),
     model: text(report.identity.model),
@@ -235,6 +222,9 @@ function identityOf(report: DeviceReport) {
     serial: text(report.identity.serial),
     hardware_id: text(report.identity.hardwareId),
     mac: normalizeMac(report.identity.mac) ?? text(report.identity.mac),
+    is_nvr: report.isNvr ? 1 : 0,
+    clock_offset_ms: report.clock ? Math.round(report.clock.offsetMs) : null,
+    scopes: report.scopes ? JSON.stringify(report.scopes.map(String)) : null,
   };
 }
 
@@ -291,33 +281,14 @@ export function upsertDeviceReport(db: Database, report: DeviceReport, options: 
       }
       return applyReport(db, existing, report, now, source);
     }
-    const identity = identityOf(report);
     const { id, basis } = newDeviceId(db, facts);
+    const columns = deviceColumns(report);
     db.prepare(
       `INSERT INTO devices (id, driver, source, host, port, url, endpoint_uuid, manufacturer, model, firmware, serial,
          hardware_id, mac, is_nvr, clock_offset_ms, scopes, id_basis, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      report.driver,
-      source,
-      report.host,
-      report.port,
-      stripUrlCredentials(report.url),
-      identity.endpoint_uuid,
-      identity.manufacturer,
-      identity.model,
-      identity.firmware,
-      identity.serial,
-      identity.hardware_id,
-      identity.mac,
-      report.isNvr ? 1 : 0,
-      report.clock ? Math.round(report.clock.offsetMs) : null,
-      report.scopes ? JSON.stringify(report.scopes.map(String)) : '[]',
-      basis,
-      now,
-      now,
-    );
+       VALUES (@id, @driver, @source, @host, @port, @url, @endpoint_uuid, @manufacturer, @model, @firmware, @serial,
+         @hardware_id, @mac, @is_nvr, @clock_offset_ms, @scopes, @id_basis, @now, @now)`,
+    ).run({ ...columns, scopes: columns.scopes ?? '[]', id, source, id_basis: basis, now });
     return { deviceId: id, created: true, idBasis: basis, cameras: upsertCameras(db, id, report, now) };
   });
   return run();
