@@ -11,7 +11,7 @@ import type { AgentConfig } from '../config/schema';
 import { openDatabase } from '../inventory/open';
 import { loadKey } from '../credentials/key';
 import { deviceOrSiteCredentials, hasAnyCredentials, KeyProvider, siteDefaultCredentials } from '../credentials/store';
-import { configFlagValues } from './config-flags';
+import { configFlagValues } from '../../lib/config/flags';
 import type { CliIo } from './io';
 import { SecretScrubber } from '../../lib/redact';
 import { terminalSafe, trimEndChar } from '../../lib/text';

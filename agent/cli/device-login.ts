@@ -1,7 +1,7 @@
 // On `cameras add` and `cameras set`, --username/--password name the device's own login (stored
 // encrypted), not the site default they mean on other commands.
 import type { Credentials } from '../../drivers/types';
-import { flagGiven } from './config-flags';
+import { flagGiven } from '../../lib/config/flags';
 import type { CommandContext } from './context';
 import { UsageError } from '../../lib/errors';
 

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadDrivers } from '../../drivers/api';
 import type { CommandBody, Wrap } from './action';
-import { addConfigOptions } from './config-flags';
+import { addConfigOptions } from '../../lib/config/flags';
+import { agentConfig } from '../config/spec';
 import { CommandContext } from './context';
 import type { CliIo } from './io';
 import { registerCameraQueries } from './commands/cameras';
@@ -20,6 +21,7 @@ import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/error
 import { redactText } from '../../lib/redact';
 import { terminalSafe } from '../../lib/text';
 import { CAMGATE_VERSION } from '../../lib/version';
+import { waitForStopSignal } from '../../lib/signals';
 
 export function processIo(): CliIo {
   let stdin: string | undefined;
@@ -39,24 +41,7 @@ export function processIo(): CliIo {
           resolve(/^y(?:es)?$/i.test(answer.trim()));
         });
       }),
-    waitForStop: (cancel?: AbortSignal) =>
-      new Promise((resolve) => {
-        // Signal handlers alone do not keep Node running: hold the event loop open until a signal
-        // (or until the caller gives up waiting: a start-up failure must let the process exit).
-        const keepAlive = setInterval(() => undefined, 1 << 30);
-        const stop = (signal: NodeJS.Signals | 'cancelled') => {
-          clearInterval(keepAlive);
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          cancel?.removeEventListener('abort', onAbort);
-          resolve(signal);
-        };
-        const onAbort = () => stop('cancelled');
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        if (cancel?.aborted) stop('cancelled');
-        else cancel?.addEventListener('abort', onAbort);
-      }),
+    waitForStop: waitForStopSignal,
     drivers: loadDrivers,
   };
 }
@@ -87,7 +72,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
       outputError: (s, write) => write(`camgate: ${s.replace(/^error: /, '')}`),
     })
     .addHelpText('after', HELP_FOOTER);
-  addConfigOptions(program);
+  addConfigOptions(program, agentConfig);
 
   const wrap: Wrap =
     (body: CommandBody) =>

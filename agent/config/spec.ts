@@ -7,6 +7,6 @@ export const agentConfig = new ConfigSpec(AgentConfigSchema, {
   prefix: 'CAMGATE_',
   // Variables of ours that are not config keys: the config file and the credential key.
   nonKeys: ['CAMGATE_CONFIG', 'CAMGATE_SECRET_KEY'],
-  // The test suites' own switches.
-  ignored: ['CAMGATE_TEST'],
+  // The test suites' own switches, and the central's variables (an all-in-one box has both).
+  ignored: ['CAMGATE_TEST', 'CAMGATE_CENTRAL_'],
 });

@@ -1,8 +1,7 @@
-// Broker connection settings: config → mqtt.js options (TLS files read here, with errors that
-// name the key), the reconnect schedule (exponential backoff with jitter, failover across the
-// configured URLs), and connect errors rewritten into one clear line for logs and tests.
-import { readFileSync } from 'node:fs';
+// The agent's broker connection settings, from its config (TLS files read through lib/mqtt, with
+// errors that name the key).
 import { CamgateError } from '../../lib/errors';
+import { readPem } from '../../lib/mqtt';
 import type { AgentConfig } from '../config/schema';
 
 export interface BrokerSettings {
@@ -34,15 +33,6 @@ export function maximumPacketSize(commandMaxBytes: number): number {
   return Math.max(1024 * 1024, commandMaxBytes + 64 * 1024);
 }
 
-function readPem(what: string, file: string | undefined): Buffer | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new CamgateError(`${what} = ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 /** Settings from the effective config; throws CamgateError for unreadable PEM files or half a client certificate. */
 export function brokerSettings(config: AgentConfig, siteId: string): BrokerSettings {
   const b = config.broker;
@@ -62,62 +52,4 @@ export function brokerSettings(config: AgentConfig, siteId: string): BrokerSetti
     reconnectMaxMs: b.reconnectMaxMs,
     maximumPacketSize: maximumPacketSize(config.uplink.commandMaxBytes),
   };
-}
-
-/**
- * Delay before connection attempt number `attempt` (0 = the first, made at once). Attempts walk
- * the URL list in order (failover); within one pass the next URL is tried after `minMs`, and each
- * full pass over the list doubles the wait, up to `maxMs`. Every delay is jittered to between
- * half and all of its value, so a thousand sites that lost the broker together do not return in
- * lockstep.
- */
-export function reconnectDelay(attempt: number, urlCount: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  if (attempt <= 0) return 0;
-  const n = Math.max(1, urlCount);
-  const base = attempt % n !== 0 ? minMs : Math.min(maxMs, minMs * 2 ** Math.min(30, Math.floor(attempt / n)));
-  return Math.round(base / 2 + (random() * base) / 2);
-}
-
-/** Which URL attempt number `attempt` uses. */
-export function urlForAttempt(urls: readonly string[], attempt: number): string {
-  return urls[attempt % urls.length];
-}
-
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_SIGNATURE_FAILURE',
-]);
-
-/** One line that says what went wrong and which setting to look at. */
-export function describeConnectError(err: unknown, url: string): string {
-  const e = err as (Error & { code?: string | number; reason?: string }) | undefined;
-  const code = e?.code;
-  const detail = e?.message ?? String(err);
-  if (typeof code === 'string') {
-    if (TLS_TRUST_CODES.has(code)) return `${url}: TLS: the broker's certificate is not trusted (${code}); check broker.ca`;
-    if (code === 'CERT_HAS_EXPIRED') return `${url}: TLS: the broker's certificate has expired`;
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${url}: TLS: the broker's certificate does not name this host (${detail})`;
-    if (code.includes('CERTIFICATE_REQUIRED')) return `${url}: TLS: the broker requires a client certificate; set broker.cert and broker.key`;
-    if (/ALERT_(?:BAD_CERTIFICATE|UNKNOWN_CA|DECRYPT_ERROR)/.test(code)) return `${url}: TLS: the broker rejected this site's client certificate (${code})`;
-    if (code === 'ECONNREFUSED') return `${url}: connection refused (is the broker running and listening there?)`;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host name not found`;
-    if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${url}: broker unreachable (${code})`;
-    if (code === 'ECONNRESET' || code === 'EPIPE')
-      return `${url}: the broker closed the connection during setup (${code}); with TLS this often means a client certificate is missing or refused`;
-  }
-  if (typeof code === 'number') {
-    // CONNACK return codes (3.1.1: 1-5) and reason codes (MQTT 5: >= 0x80).
-    if (code === 4 || code === 0x86) return `${url}: the broker refused the login: bad user name or password (check broker.username / broker.password)`;
-    if (code === 5 || code === 0x87) return `${url}: the broker refused the login: not authorized`;
-    if (code === 1 || code === 0x84) return `${url}: the broker does not support this MQTT protocol version (try broker.protocolVersion 4)`;
-    if (code === 2 || code === 0x85) return `${url}: the broker refused the client id`;
-    if (code === 3 || code === 0x88) return `${url}: the broker is unavailable`;
-    return `${url}: the broker refused the connection (reason code ${code}: ${detail})`;
-  }
-  if (/connack timeout|connect timeout/i.test(detail)) return `${url}: no CONNACK within the connect timeout (broker.connectTimeoutMs)`;
-  return `${url}: ${detail}`;
 }

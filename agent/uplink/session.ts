@@ -19,7 +19,7 @@ import { connect, IClientOptions, IClientPublishOptions, IPublishPacket, MqttCli
 import type { CameraRecord } from '../inventory/types';
 import type { BdSeqStore } from './bdseq';
 import type { CommandReply, IncomingCommand } from './commands';
-import { BrokerSettings, describeConnectError, reconnectDelay, urlForAttempt } from './connection';
+import { BrokerSettings } from './connection';
 import { markHistorical, payloadWithSeq } from './splice';
 import { cameraMetaRecord, summarizeCamera } from './payloads';
 import { replay } from './replay';
@@ -30,6 +30,7 @@ import { birthPayload, CameraStatus, direct, isoTime, isReplyTopic, metaPayload,
 import type { Logger } from '../../lib/log';
 import { mapWithConcurrency } from '../../lib/concurrency';
 import { clip } from '../../lib/text';
+import { describeConnectError, reconnectDelay, urlForAttempt } from '../../lib/mqtt';
 
 /** Current truth, read at every connect and rebirth. */
 export interface SessionSnapshot {

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cameraMetaRecord, dropEvent, statusFromInventory, summarizeCamera } from '../../agent/uplink/payloads';
-import { describeConnectError, reconnectDelay, urlForAttempt } from '../../agent/uplink/connection';
 import { DropClass } from '../../agent/uplink/types';
 import { listCameras } from '../../agent/inventory/cameras';
 import { setDeviceCredentials } from '../../agent/credentials/store';
@@ -32,6 +31,7 @@ import { markHistorical } from '../../agent/uplink/splice';
 import { tempDir } from '../kit/temp';
 import { inventoryWith } from '../kit/reports';
 import { PLANTED } from '../kit/secrets';
+import { describeConnectError, reconnectDelay, urlForAttempt } from '../../lib/mqtt';
 
 test('topics: the fixed tree, built and parsed back', () => {
   const t = siteTopics('v012');

@@ -1,10 +1,14 @@
-// Commander options generated from the config schema: one per key (--discovery.timeout-ms),
-// plus the friendly aliases (--site, --broker, --username, --password, --log-level).
+// Commander options generated from a config schema: one per key (--discovery.timeout-ms), plus
+// the friendly aliases its schema names (x-flag-alias: --site, --broker, --db, --log-level).
 import { Command, Option } from 'commander';
-import type { ConfigKey, FlagValue } from '../../lib/config';
-import { agentConfig } from '../config/spec';
+import type { TSchema } from '@sinclair/typebox';
+import type { ConfigKey } from './keys';
+import type { FlagValue } from './layers';
+import type { ConfigSpec } from './spec';
 
-export const CONFIG_FLAG_GROUP = 'Config keys (each also a CAMGATE_* variable; see `camgate config keys`):';
+export function configFlagGroup(spec: ConfigSpec<TSchema>): string {
+  return `Config keys (each also a ${spec.env.prefix}* variable; see \`camgate config keys\`):`;
+}
 
 /** Lists may be repeated (--discovery.ranges A --discovery.ranges B) or comma-separated. */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -38,9 +42,10 @@ function makeOption(flag: string, key: ConfigKey, description: string): Option {
   return option;
 }
 
-export function addConfigOptions(program: Command): void {
+export function addConfigOptions(program: Command, spec: ConfigSpec<TSchema>): void {
   const list: Binding[] = [];
-  for (const key of agentConfig.keys) {
+  const group = configFlagGroup(spec);
+  for (const key of spec.keys) {
     if (key.flagAlias && key.flagAlias !== key.flag) {
       let text = key.description.split('. ')[0].replace(/\.$/, '');
       if (key.secret) text += ' (visible in process lists: prefer the environment; "-" reads it from stdin)';
@@ -49,7 +54,7 @@ export function addConfigOptions(program: Command): void {
       list.push({ key, option: alias });
     }
     const defaultText = key.default !== undefined ? ` (default: ${JSON.stringify(key.default)})` : '';
-    const generated = makeOption(key.flag, key, `${key.env}${defaultText}`).helpGroup(CONFIG_FLAG_GROUP);
+    const generated = makeOption(key.flag, key, `${key.env}${defaultText}`).helpGroup(group);
     program.addOption(generated);
     list.push({ key, option: generated });
   }

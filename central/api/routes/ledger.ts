@@ -1,0 +1,127 @@
+// Sites and cameras as the central knows them now.
+import { Type } from '@sinclair/typebox';
+import { getCamera, listCameras, listSites } from '../../ledger/queries';
+import type { Api, ApiDeps } from '../types';
+import { Nullable } from '../../../lib/schema';
+import { ErrorSchema } from './schemas';
+
+const StateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')], {
+  description: 'online (status online or degraded), offline, or unknown (no status yet, or the site gave no sign of life within staleAfterSec).',
+});
+
+const SiteSchema = Type.Object({
+  site: Type.String(),
+  name: Nullable(Type.String()),
+  version: Nullable(Type.String({ description: 'Agent version from the latest birth.' })),
+  connection: Type.String({ description: 'online, offline or unknown, from state messages and the Will.' }),
+  connectionSince: Nullable(Type.String({ format: 'date-time' })),
+  lastObserved: Type.String({ format: 'date-time', description: 'observedAt of the latest message of the site.' }),
+  alive: Type.Boolean({ description: 'A message observed within staleAfterSec.' }),
+  cameras: Type.Integer(),
+});
+
+const CameraSchema = Type.Object({
+  site: Type.String(),
+  camera: Type.String(),
+  name: Nullable(Type.String()),
+  class: Nullable(Type.Integer({ minimum: 1, maximum: 3 })),
+  region: Nullable(Type.String()),
+  owner: Nullable(Type.String()),
+  latitude: Nullable(Type.Number()),
+  longitude: Nullable(Type.Number()),
+  manufacturer: Nullable(Type.String()),
+  model: Nullable(Type.String()),
+  firmware: Nullable(Type.String()),
+  serial: Nullable(Type.String()),
+  mainHeight: Nullable(Type.Integer()),
+  state: StateSchema,
+  status: Nullable(Type.String({ description: 'The latest status as sent: online, degraded, offline, unknown.' })),
+  statusAt: Nullable(Type.String({ format: 'date-time' })),
+  picture: Nullable(Type.String({ description: 'ok, fault, or none (no picture check).' })),
+  faults: Type.Array(Type.String()),
+  reason: Nullable(Type.String()),
+  firstSeen: Type.String({ format: 'date-time' }),
+  removedAt: Nullable(Type.String({ format: 'date-time' })),
+});
+
+const CameraQuerySchema = Type.Object(
+  {
+    site: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    state: Type.Optional(StateSchema),
+    fault: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'A picture fault (black, frozen, blurred, occluded, colour-cast, no-video, no-picture) or any.',
+      }),
+    ),
+    class: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })),
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'A region path; regions below it are included.' })),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    text: Type.Optional(Type.String({ maxLength: 128, description: 'Part of the camera id, name, site, model or serial (case-insensitive).' })),
+    removed: Type.Optional(Type.Boolean({ description: 'Include removed cameras.', default: false })),
+    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
+  const staleAfterMs = deps.config.staleAfterSec * 1000;
+
+  app.get(
+    '/api/sites',
+    { schema: { summary: 'Every site with its connection and camera count', tags: ['ledger'], response: { 200: Type.Array(SiteSchema) } } },
+    () => listSites(deps.db, deps.clock.now(), staleAfterMs),
+  );
+
+  app.get(
+    '/api/cameras',
+    {
+      schema: {
+        summary: 'Cameras, filtered',
+        tags: ['ledger'],
+        querystring: CameraQuerySchema,
+        response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(CameraSchema) }), 400: ErrorSchema },
+      },
+    },
+    (request) => {
+      const q = request.query;
+      return listCameras(
+        deps.db,
+        {
+          site: q.site,
+          state: q.state,
+          fault: q.fault,
+          class: q.class,
+          region: q.region,
+          owner: q.owner,
+          text: q.text,
+          includeRemoved: q.removed,
+          limit: q.limit,
+          offset: q.offset,
+        },
+        deps.clock.now(),
+        staleAfterMs,
+      );
+    },
+  );
+
+  app.get(
+    '/api/cameras/:site/:camera',
+    {
+      schema: {
+        summary: 'One camera, with its latest meta as the agent sent it',
+        tags: ['ledger'],
+        params: Type.Object({ site: Type.String({ minLength: 1, maxLength: 128 }), camera: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: Type.Intersect([CameraSchema, Type.Object({ meta: Type.Unknown() })]), 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { site, camera } = request.params;
+      const found = await getCamera(deps.db, site, camera, deps.clock.now(), staleAfterMs);
+      if (!found) return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
+      return found;
+    },
+  );
+}

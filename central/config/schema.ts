@@ -1,0 +1,155 @@
+// The central service's configuration, described once (as the agent's is): every key with its
+// type, bounds, default and documentation; CAMGATE_CENTRAL_* variables and flags come from it.
+import { Type, type Static } from '@sinclair/typebox';
+import { Enum } from '../../lib/schema';
+import { LOG_FORMATS, LOG_LEVELS } from '../../lib/log';
+
+const Percent = (description: string, fallback?: number) =>
+  fallback === undefined
+    ? Type.Optional(Type.Number({ description, minimum: 0, maximum: 100 }))
+    : Type.Number({ description, minimum: 0, maximum: 100, default: fallback });
+
+export const CentralConfigSchema = Type.Object(
+  {
+    broker: Type.Object(
+      {
+        urls: Type.Array(
+          Type.String({ pattern: '^(mqtt|mqtts|ws|wss)://[^\\s/]+', 'x-expected': 'a broker URL such as mqtt://host:1883 or mqtts://host:8883' }),
+          { description: 'Broker URLs, tried in order (mqtt://, mqtts://, ws://, wss://).', default: [], 'x-flag-alias': '--broker' },
+        ),
+        username: Type.Optional(Type.String({ description: "MQTT username of the central (the ACL's central account)." })),
+        password: Type.Optional(
+          Type.String({ description: 'MQTT password of the central. Prefer CAMGATE_CENTRAL_BROKER_PASSWORD over the flag.', 'x-secret': true }),
+        ),
+        ca: Type.Optional(Type.String({ description: 'PEM file of the CA(s) to trust for mqtts:// and wss://.', minLength: 1 })),
+        cert: Type.Optional(Type.String({ description: "PEM file of the central's client certificate (mutual TLS).", minLength: 1 })),
+        key: Type.Optional(Type.String({ description: 'PEM file of the private key of the client certificate.', minLength: 1 })),
+        protocolVersion: Enum([4, 5] as const, {
+          type: 'integer',
+          description: 'MQTT protocol: 5 (default; shared subscriptions, packet size limits) or 4 (3.1.1, e.g. the embedded broker).',
+          default: 5,
+        }),
+        clientId: Type.Optional(
+          Type.String({
+            description:
+              'MQTT client id, which names the persistent session the broker keeps for this instance while it is down; default camgate-central-<host name>-<http.port>. Each instance needs its own.',
+            maxLength: 128,
+            minLength: 1,
+          }),
+        ),
+        sessionExpirySec: Type.Integer({
+          description:
+            'How long the broker keeps queueing QoS 1 messages for this instance while it is down (MQTT 5 session expiry; with 3.1.1 the session never expires). Raise the broker’s max_queued_messages to match (config/mosquitto).',
+          default: 86400,
+          minimum: 0,
+          maximum: 4294967295,
+        }),
+        shareGroup: Type.String({
+          description:
+            'Shared subscription group ($share/<group>/…): several central instances with the same group split the sites’ live messages between them. Empty: every instance gets every message.',
+          default: 'camgate-central',
+          maxLength: 64,
+          pattern: '^[A-Za-z0-9._-]*$',
+        }),
+        keepaliveSec: Type.Integer({ description: 'MQTT keep-alive, seconds.', default: 30, minimum: 5, maximum: 3600 }),
+        reconnectMs: Type.Integer({ description: 'Wait between connection attempts, milliseconds.', default: 2000, minimum: 100, maximum: 600000 }),
+      },
+      { description: 'The broker the sites report to.', additionalProperties: false },
+    ),
+    db: Type.String({
+      description: 'Where the central keeps everything: a SQLite file (the default, WAL) or a postgres:// URL (several instances share it).',
+      default: './central.db',
+      minLength: 1,
+      'x-flag-alias': '--db',
+    }),
+    http: Type.Object(
+      {
+        host: Type.String({ description: 'Address the HTTP API listens on. 127.0.0.1 = this machine only.', default: '127.0.0.1' }),
+        port: Type.Integer({ description: 'TCP port of the HTTP API.', default: 8090, minimum: 0, maximum: 65535, 'x-flag-alias': '--http-port' }),
+      },
+      { description: 'The HTTP API (docs/api.md).', additionalProperties: false },
+    ),
+    staleAfterSec: Type.Integer({
+      description:
+        "A site's cameras are unknown (not offline) when no message of the site was observed in the last this many seconds: a box that lost power is unknown; a replayed backlog fills its outage in. Larger than the agents' metrics interval (60 s).",
+      default: 180,
+      minimum: 10,
+      maximum: 86400,
+    }),
+    timezone: Type.String({
+      description: 'Time zone of the days the figures and reports are computed for (IANA name).',
+      default: 'Asia/Shanghai',
+      minLength: 1,
+    }),
+    hdMinHeight: Type.Integer({ description: 'A camera is HD when its main stream has at least this many lines.', default: 1080, minimum: 1, maximum: 10000 }),
+    targets: Type.Object(
+      {
+        online: Type.Object(
+          {
+            class1: Percent('Online rate target of class-1 points (key public areas), percent.', 98),
+            class2: Percent('Online rate target of class-2 points (important parts of industries), percent.', 95),
+            class3: Percent('Online rate target of class-3 points (social units, compounds), percent; unset = none.'),
+          },
+          { description: 'Online rate (在线率) targets.', additionalProperties: false },
+        ),
+        intact: Type.Object(
+          {
+            class1: Percent('Intact rate target of class-1 points, percent.', 98),
+            class2: Percent('Intact rate target of class-2 points, percent.', 95),
+            class3: Percent('Intact rate target of class-3 points, percent; unset = none.'),
+          },
+          { description: 'Intact rate (完好率) targets.', additionalProperties: false },
+        ),
+        geoLabelled: Type.Object(
+          {
+            class1: Percent('Geo-labelled rate target of class-1 points, percent.', 100),
+            class2: Percent('Geo-labelled rate target of class-2 points, percent; unset = none.'),
+            class3: Percent('Geo-labelled rate target of class-3 points, percent; unset = none.'),
+          },
+          { description: 'Geo-labelled rate (经纬度标注率) targets.', additionalProperties: false },
+        ),
+      },
+      { description: 'The programme’s targets; every figure says whether it meets its target.', additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        maxPayloadBytes: Type.Integer({
+          description: 'A message larger than this is refused unread (counted per site and reason).',
+          default: 1048576,
+          minimum: 1024,
+          maximum: 67108864,
+        }),
+        batchMax: Type.Integer({ description: 'Messages written in one database transaction at most.', default: 500, minimum: 1, maximum: 100000 }),
+        queueMax: Type.Integer({
+          description:
+            'Messages received and not yet written, at most. Beyond it (the database is slow or down) the central leaves the broker, which queues for its session, and comes back when half of them are written.',
+          default: 20000,
+          minimum: 100,
+          maximum: 10000000,
+        }),
+      },
+      { description: 'Taking in what the sites publish.', additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Enum(LOG_LEVELS, { type: 'string', description: 'Least severe level written.', default: 'info', 'x-flag-alias': '--log-level' }),
+        format: Enum(LOG_FORMATS, {
+          type: 'string',
+          description: 'auto: readable on a terminal, JSON lines otherwise; json or pretty force one.',
+          default: 'auto',
+          'x-flag-alias': '--log-format',
+        }),
+      },
+      { description: 'Logging on stderr.', additionalProperties: false },
+    ),
+  },
+  {
+    $id: 'https://camgate.local/schema/central-config.json',
+    title: 'camgate central configuration',
+    description:
+      'Configuration of the camgate central service. Sources, lowest to highest precedence: these defaults < the YAML file given with --config (or CAMGATE_CENTRAL_CONFIG) < CAMGATE_CENTRAL_* environment variables < command-line flags.',
+    additionalProperties: false,
+  },
+);
+
+export type CentralConfig = Static<typeof CentralConfigSchema>;

@@ -1,0 +1,380 @@
+// Takes in what the sites publish: one MQTT connection to the broker, every message classified
+// (classify.ts) and queued, the queue written in batches (writer.ts), one transaction each.
+//
+// Subscriptions. The low-volume retained topics (state, meta) are subscribed by every instance,
+// without sharing: retained messages are never sent to a shared subscription, and every instance
+// needs the whole ledger at start (writes are idempotent, so the copies cost nothing but a
+// duplicate check). The busy topics (status, events, metrics, birth) go through an MQTT 5 shared
+// subscription ($share/<group>/…), so several instances split them. After each connect a
+// non-shared status subscription is held until the retained statuses have arrived, so a fresh
+// instance knows every camera's current state at once.
+//
+// Delivery. The session is persistent (a stable client id, clean: false): while the central is
+// down the broker queues its QoS 1 messages, and nothing the sites sent in the meantime is lost.
+// mqtt.js acknowledges a message when it is queued here (acknowledging after the commit would
+// serialise the stream to one message per transaction); a central killed mid-batch loses at most
+// what it had queued, and the retained state/meta/status restore every current value at the next
+// start. When the database is slow or down the queue fills; past ingest.queueMax the central
+// leaves the broker (which then queues for its session) and returns when half is written.
+import { hostname } from 'node:os';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { TOPIC_ROOT } from '../../contract';
+import type { Clock, TimerHandle } from '../../lib/clock';
+import type { Logger } from '../../lib/log';
+import { LogLimiter } from '../../lib/log-limiter';
+import { describeConnectError, readPem } from '../../lib/mqtt';
+import { clip } from '../../lib/text';
+import { CamgateError } from '../../lib/errors';
+import type { CentralConfig } from '../config/schema';
+import { classify, type Accepted, type Refused } from './classify';
+import type { IngestWriter, Received } from './writer';
+
+export const FILTERS = {
+  state: `${TOPIC_ROOT}/+/state`,
+  meta: `${TOPIC_ROOT}/+/cameras/+/meta`,
+  status: `${TOPIC_ROOT}/+/cameras/+/status`,
+  birth: `${TOPIC_ROOT}/+/birth`,
+  events: `${TOPIC_ROOT}/+/events`,
+  metrics: `${TOPIC_ROOT}/+/metrics`,
+};
+
+/** A retained status snapshot is complete when none came for this long (or after SNAPSHOT_MAX_MS). */
+const SNAPSHOT_QUIET_MS = 2000;
+const SNAPSHOT_MAX_MS = 60_000;
+/** MQTT 5 subscription identifier of the snapshot subscription: its copies of live messages are dropped (the shared one brings those). */
+const SNAPSHOT_SUBSCRIPTION_ID = 1;
+/** Deadlocks and serialisation failures between instances sharing PostgreSQL: the batch is retried. */
+const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
+const MAX_BATCH_RETRIES = 5;
+
+export interface IngestStats {
+  connected: boolean;
+  /** Left the broker because the queue is full. */
+  paused: boolean;
+  received: number;
+  written: number;
+  duplicates: number;
+  refused: number;
+  queued: number;
+  batches: number;
+  /** Messages that could not be written although the database answered (a defect: logged as errors). */
+  failed: number;
+}
+
+export interface IngestOptions {
+  config: CentralConfig;
+  writer: IngestWriter;
+  clock: Clock;
+  log: Logger;
+  /** mqtt.js connect, replaceable in tests. */
+  connect?: typeof connect;
+}
+
+export function defaultClientId(config: CentralConfig): string {
+  return config.broker.clientId ?? `camgate-central-${hostname()}-${config.http.port}`.slice(0, 128);
+}
+
+function serversOf(urls: readonly string[]): NonNullable<IClientOptions['servers']> {
+  return urls.map((u) => {
+    const url = new URL(u);
+    const protocol = url.protocol.slice(0, -1) as 'mqtt' | 'mqtts' | 'ws' | 'wss';
+    const port = url.port ? Number(url.port) : protocol === 'mqtts' ? 8883 : protocol === 'ws' ? 80 : protocol === 'wss' ? 443 : 1883;
+    return { host: url.hostname, port, protocol };
+  });
+}
+
+/** mqtt.js options of the central's connection; throws CamgateError for unusable settings. */
+export function clientOptions(config: CentralConfig): IClientOptions {
+  const b = config.broker;
+  if (b.urls.length === 0) throw new CamgateError('no broker: set broker.urls (--broker mqtt://host:1883)', 2);
+  if ((b.cert && !b.key) || (!b.cert && b.key)) throw new CamgateError('broker.cert and broker.key go together (mutual TLS needs both)', 2);
+  const ca = readPem('broker.ca', b.ca);
+  const cert = readPem('broker.cert', b.cert);
+  const key = readPem('broker.key', b.key);
+  return {
+    servers: serversOf(b.urls),
+    protocolVersion: b.protocolVersion,
+    clientId: defaultClientId(config),
+    clean: false,
+    ...(b.protocolVersion === 5
+      ? { properties: { sessionExpiryInterval: b.sessionExpirySec, maximumPacketSize: config.ingest.maxPayloadBytes + 64 * 1024 } }
+      : {}),
+    keepalive: b.keepaliveSec,
+    reconnectPeriod: b.reconnectMs,
+    connectTimeout: 10_000,
+    resubscribe: false,
+    ...(b.username !== undefined ? { username: b.username } : {}),
+    ...(b.password !== undefined ? { password: b.password } : {}),
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    rejectUnauthorized: true,
+  };
+}
+
+type Queued = Received;
+
+function siteAndCamera(m: Accepted): string {
+  return 'camera' in m ? `${m.site}\u0000${m.camera}` : `${m.site}\u0000`;
+}
+
+/** Did this message come through that subscription alone? */
+function onlyThrough(packet: IPublishPacket, subscriptionId: number): boolean {
+  const ids = packet.properties?.subscriptionIdentifier;
+  if (ids === undefined) return false;
+  return Array.isArray(ids) ? ids.length > 0 && ids.every((id) => id === subscriptionId) : ids === subscriptionId;
+}
+
+export class Ingest {
+  private client: MqttClient | undefined;
+  private readonly queue: Queued[] = [];
+  private readonly refusals = new Map<string, { refused: Refused; at: number; count: number }>();
+  private readonly limiter: LogLimiter;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+  private paused = false;
+  private connected = false;
+  private snapshotTimer: TimerHandle = undefined;
+  private snapshotStarted = 0;
+  private lastRetainedStatus = 0;
+  private dbDownSince: number | undefined;
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly counts = { received: 0, written: 0, duplicates: 0, refused: 0, batches: 0, failed: 0 };
+  private readonly shared: boolean;
+
+  constructor(private readonly options: IngestOptions) {
+    this.limiter = new LogLimiter(options.clock);
+    const b = options.config.broker;
+    this.shared = b.protocolVersion === 5 && b.shareGroup !== '';
+  }
+
+  stats(): IngestStats {
+    return { connected: this.connected, paused: this.paused, queued: this.queue.length, ...this.counts };
+  }
+
+  /** Connects (and keeps reconnecting); returns at once: the API serves while the broker is away. */
+  start(): void {
+    const opts = clientOptions(this.options.config);
+    const client = (this.options.connect ?? connect)(opts);
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.connected = true;
+      this.options.log.info({ sessionPresent: connack.sessionPresent, clientId: opts.clientId }, 'ingest: connected to the broker');
+      this.subscribe(client);
+    });
+    client.on('close', () => {
+      if (this.connected && !this.stopped && !this.paused) this.options.log.warn('ingest: disconnected from the broker; reconnecting');
+      this.connected = false;
+      this.endSnapshot(client, false);
+    });
+    client.on('error', (err) => {
+      const url = this.options.config.broker.urls.join(', ');
+      const code = (err as { code?: unknown }).code;
+      const key = `connect:${typeof code === 'string' || typeof code === 'number' ? code : err.message}`;
+      const gate = this.limiter.allow(key);
+      if (gate.write) this.options.log.warn({ suppressed: gate.suppressed || undefined }, `ingest: ${describeConnectError(err, url)}`);
+    });
+    client.on('message', (topic, payload, packet) => this.take(topic, payload, packet));
+  }
+
+  /** Resolves once every message received so far is written (or refused). */
+  async drained(): Promise<void> {
+    if (this.queue.length === 0 && !this.flushing && this.refusals.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Leaves the broker and writes what is queued. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    if (client) {
+      this.endSnapshot(client, false);
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    }
+    await this.flushing;
+    if (this.queue.length > 0 || this.refusals.size > 0) await this.flush();
+  }
+
+  private subscribe(client: MqttClient): void {
+    const share = (filter: string) => (this.shared ? `$share/${this.options.config.broker.shareGroup}/${filter}` : filter);
+    const subscriptions: Record<string, { qos: 1 }> = {
+      [FILTERS.state]: { qos: 1 },
+      [FILTERS.meta]: { qos: 1 },
+      [share(FILTERS.status)]: { qos: 1 },
+      [share(FILTERS.birth)]: { qos: 1 },
+      [share(FILTERS.events)]: { qos: 1 },
+      [share(FILTERS.metrics)]: { qos: 1 },
+    };
+    client.subscribe(subscriptions, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos > 2);
+      if (err || refused.length > 0) {
+        this.options.log.error(
+          { err: err?.message, refused: refused.map((g) => g.topic) },
+          'ingest: the broker refused a subscription (does the ACL give the central read access to camgate/v1/#, and $share/# for shared subscriptions?)',
+        );
+      }
+    });
+    if (this.shared) this.startSnapshot(client);
+  }
+
+  private startSnapshot(client: MqttClient): void {
+    this.snapshotStarted = this.options.clock.now();
+    this.lastRetainedStatus = this.snapshotStarted;
+    client.subscribe(FILTERS.status, { qos: 1, properties: { subscriptionIdentifier: SNAPSHOT_SUBSCRIPTION_ID } }, () => this.checkSnapshot(client));
+  }
+
+  private checkSnapshot(client: MqttClient): void {
+    const now = this.options.clock.now();
+    if (now - this.lastRetainedStatus >= SNAPSHOT_QUIET_MS || now - this.snapshotStarted >= SNAPSHOT_MAX_MS) {
+      this.endSnapshot(client, true);
+      return;
+    }
+    this.snapshotTimer = this.options.clock.setTimeout(() => this.checkSnapshot(client), 250, { background: true });
+  }
+
+  private endSnapshot(client: MqttClient, unsubscribe: boolean): void {
+    if (this.snapshotTimer !== undefined) this.options.clock.clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    if (unsubscribe && client.connected) client.unsubscribe(FILTERS.status);
+  }
+
+  private take(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (!packet.retain && onlyThrough(packet, SNAPSHOT_SUBSCRIPTION_ID)) return;
+    const receivedAt = this.options.clock.now();
+    this.counts.received++;
+    if (packet.retain && topic.endsWith('/status')) this.lastRetainedStatus = receivedAt;
+    const result = classify(topic, payload, this.options.config.ingest.maxPayloadBytes);
+    if (!result.ok) {
+      this.noteRefused(result.refused, receivedAt);
+    } else if (result.message) {
+      this.queue.push({ message: result.message, receivedAt, retained: packet.retain });
+      if (this.queue.length >= this.options.config.ingest.queueMax) this.pause();
+    } else {
+      return;
+    }
+    this.scheduleFlush();
+  }
+
+  private noteRefused(refused: Refused, at: number): void {
+    this.counts.refused++;
+    const key = `${refused.site}\u0000${refused.reason}`;
+    const known = this.refusals.get(key);
+    if (known) {
+      known.count++;
+      known.refused = refused;
+      known.at = at;
+    } else if (this.refusals.size < 10_000) {
+      this.refusals.set(key, { refused, at, count: 1 });
+    }
+    const gate = this.limiter.allow(key);
+    if (gate.write) {
+      this.options.log.warn(
+        { site: clip(refused.site, 64), reason: refused.reason, suppressed: gate.suppressed || undefined },
+        `ingest: refused a message: ${clip(refused.detail, 400)}`,
+      );
+    }
+  }
+
+  private pause(): void {
+    if (this.paused || !this.client) return;
+    this.paused = true;
+    this.options.log.warn(
+      { queued: this.queue.length },
+      'ingest: the database is behind (ingest.queueMax); leaving the broker, which queues for this session, until it catches up',
+    );
+    this.client.end(false);
+  }
+
+  private resumeIfPaused(): void {
+    if (!this.paused || this.stopped || this.queue.length > this.options.config.ingest.queueMax / 2) return;
+    this.paused = false;
+    this.options.log.info({ queued: this.queue.length }, 'ingest: caught up; back to the broker');
+    this.client?.reconnect();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    // One turn of the event loop first, so the messages of one socket read form one batch.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0 || this.refusals.size > 0) {
+        await this.writeRefusals();
+        if (this.queue.length === 0) continue;
+        const batch = this.queue.splice(0, this.options.config.ingest.batchMax);
+        // One lock order for every instance (site, then camera): order does not matter to the writer.
+        batch.sort((a, b) => (siteAndCamera(a.message) < siteAndCamera(b.message) ? -1 : siteAndCamera(a.message) > siteAndCamera(b.message) ? 1 : 0));
+        const ok = await this.writeBatch(batch);
+        if (!ok) {
+          this.queue.unshift(...batch);
+          await this.waitForDatabase();
+          if (this.stopped && this.dbDownSince !== undefined) return;
+        }
+        this.resumeIfPaused();
+      }
+    } finally {
+      this.flushing = undefined;
+      if (this.queue.length === 0 && this.refusals.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+      else if (!this.stopped) this.scheduleFlush();
+    }
+  }
+
+  private async writeRefusals(): Promise<void> {
+    if (this.refusals.size === 0) return;
+    const items = [...this.refusals.values()];
+    this.refusals.clear();
+    try {
+      await this.options.writer.refuse(items);
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'ingest: could not count refused messages');
+    }
+  }
+
+  /** Writes a batch; false when the database did not answer (the batch is to be kept and retried). */
+  private async writeBatch(batch: Queued[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.options.writer.write(batch);
+        this.counts.batches++;
+        this.counts.written += result.written;
+        this.counts.duplicates += result.duplicates;
+        if (this.dbDownSince !== undefined) {
+          this.options.log.info({ downMs: this.options.clock.now() - this.dbDownSince }, 'ingest: the database answers again');
+          this.dbDownSince = undefined;
+        }
+        return true;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < MAX_BATCH_RETRIES) continue;
+        if (!(await this.options.writer.ping())) {
+          if (this.dbDownSince === undefined) {
+            this.dbDownSince = this.options.clock.now();
+            this.options.log.error(
+              { err: (err as Error).message, queued: this.queue.length + batch.length },
+              'ingest: the database does not answer; keeping the messages and retrying',
+            );
+          }
+          return false;
+        }
+        if (batch.length === 1) {
+          this.counts.failed++;
+          this.options.log.error(
+            { err: (err as Error).message, kind: batch[0].message.kind, site: batch[0].message.site },
+            'ingest: a message could not be written; it is dropped',
+          );
+          return true;
+        }
+        // The database answers, so one message is at fault: write them one by one to find it.
+        for (const one of batch) await this.writeBatch([one]);
+        return true;
+      }
+    }
+  }
+
+  private async waitForDatabase(): Promise<void> {
+    const delay = Math.min(30_000, this.options.config.broker.reconnectMs);
+    await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, delay));
+  }
+}

@@ -1,0 +1,221 @@
+// Reading the ledger as stored: sites and cameras with their current state. A camera's current
+// state follows the figures' rule (docs/metrics.md): unknown when its site has given no sign of
+// life within central.staleAfterSec, or before its first status; degraded counts as online.
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { CentralTables } from '../store/schema';
+
+export type CurrentState = 'online' | 'offline' | 'unknown';
+
+export interface SiteView {
+  site: string;
+  name: string | null;
+  version: string | null;
+  connection: string;
+  connectionSince: string | null;
+  lastObserved: string;
+  alive: boolean;
+  cameras: number;
+}
+
+export interface CameraView {
+  site: string;
+  camera: string;
+  name: string | null;
+  class: number | null;
+  region: string | null;
+  owner: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  mainHeight: number | null;
+  /** online | offline | unknown (the figures' state now). */
+  state: CurrentState;
+  /** The latest status as the agent sent it (online, degraded, offline, unknown), null before the first. */
+  status: string | null;
+  statusAt: string | null;
+  /** ok | fault | none (no picture check in the latest status), null before the first status. */
+  picture: string | null;
+  faults: string[];
+  reason: string | null;
+  firstSeen: string;
+  removedAt: string | null;
+}
+
+export interface CameraFilter {
+  site?: string;
+  state?: CurrentState;
+  /** A picture fault name (black, frozen, no-picture …), or 'any'. */
+  fault?: string;
+  class?: number;
+  /** A region path: that region and every region below it. */
+  region?: string;
+  owner?: string;
+  /** Part of the camera id, name, site, model or serial. */
+  text?: string;
+  includeRemoved?: boolean;
+  limit: number;
+  offset: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** A LIKE pattern that matches `text` literally (\ escapes). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function currentState(status: string | null, siteLastObserved: number, now: number, staleAfterMs: number): CurrentState {
+  if (now - siteLastObserved > staleAfterMs) return 'unknown';
+  if (status === 'online' || status === 'degraded') return 'online';
+  if (status === 'offline') return 'offline';
+  return 'unknown';
+}
+
+export async function listSites(db: Kysely<CentralTables>, now: number, staleAfterMs: number): Promise<SiteView[]> {
+  const rows = await db
+    .selectFrom('sites')
+    .leftJoin('cameras', (j) => j.onRef('cameras.site_id', '=', 'sites.site_id').on('cameras.removed_at', 'is', null))
+    .select(['sites.site_id', 'sites.name', 'sites.version', 'sites.connection', 'sites.connection_since', 'sites.last_observed'])
+    .select((eb) => eb.fn.count<number>('cameras.camera_id').as('cameras'))
+    .groupBy(['sites.site_id', 'sites.name', 'sites.version', 'sites.connection', 'sites.connection_since', 'sites.last_observed'])
+    .orderBy('sites.site_id')
+    .execute();
+  return rows.map((r) => ({
+    site: r.site_id,
+    name: r.name,
+    version: r.version,
+    connection: r.connection,
+    connectionSince: iso(r.connection_since),
+    lastObserved: iso(r.last_observed) ?? '',
+    alive: now - r.last_observed <= staleAfterMs,
+    cameras: Number(r.cameras),
+  }));
+}
+
+type CameraQuery = SelectQueryBuilder<CentralTables, 'cameras' | 'sites', object>;
+
+function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs: number): CameraQuery {
+  if (!f.includeRemoved) q = q.where('cameras.removed_at', 'is', null);
+  if (f.site !== undefined) q = q.where('cameras.site_id', '=', f.site);
+  if (f.class !== undefined) q = q.where('cameras.class', '=', f.class);
+  if (f.owner !== undefined) q = q.where('cameras.owner', '=', f.owner);
+  if (f.region !== undefined) {
+    let region = f.region;
+    while (region.endsWith('/')) region = region.slice(0, -1);
+    q = q.where((eb) => eb.or([eb('cameras.region', '=', region), eb('cameras.region', 'like', sql<string>`${likeLiteral(region) + '/%'} escape '\\'`)]));
+  }
+  if (f.text !== undefined && f.text !== '') {
+    const pattern = `%${likeLiteral(f.text.toLowerCase())}%`;
+    const like = (column: 'cameras.camera_id' | 'cameras.name' | 'cameras.site_id' | 'cameras.model' | 'cameras.serial') =>
+      sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+    q = q.where((eb) => eb.or([like('cameras.camera_id'), like('cameras.name'), like('cameras.site_id'), like('cameras.model'), like('cameras.serial')]));
+  }
+  if (f.fault !== undefined) {
+    q =
+      f.fault === 'any'
+        ? q.where('cameras.picture', '=', 'fault')
+        : q.where('cameras.faults', 'like', sql<string>`${`%${likeLiteral(JSON.stringify(f.fault))}%`} escape '\\'`);
+  }
+  if (f.state !== undefined) {
+    const fresh = now - staleAfterMs;
+    if (f.state === 'unknown') {
+      q = q.where((eb) =>
+        eb.or([eb('sites.last_observed', '<', fresh), eb('cameras.state', 'is', null), eb('cameras.state', 'not in', ['online', 'degraded', 'offline'])]),
+      );
+    } else {
+      q = q.where('sites.last_observed', '>=', fresh).where('cameras.state', 'in', f.state === 'online' ? ['online', 'degraded'] : ['offline']);
+    }
+  }
+  return q;
+}
+
+export async function listCameras(
+  db: Kysely<CentralTables>,
+  filter: CameraFilter,
+  now: number,
+  staleAfterMs: number,
+): Promise<{ total: number; items: CameraView[] }> {
+  const base = db.selectFrom('cameras').innerJoin('sites', 'sites.site_id', 'cameras.site_id') as unknown as CameraQuery;
+  const filtered = applyFilter(base, filter, now, staleAfterMs);
+  const total = await filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await filtered
+    .selectAll('cameras')
+    .select('sites.last_observed as site_last_observed')
+    .orderBy('cameras.site_id')
+    .orderBy('cameras.camera_id')
+    .limit(filter.limit)
+    .offset(filter.offset)
+    .execute();
+  return { total: Number(total.n), items: rows.map((r) => cameraView(r as CameraRowWithSite, now, staleAfterMs)) };
+}
+
+type CameraRowWithSite = CentralTables['cameras'] & { site_last_observed: number };
+
+function cameraView(r: CameraRowWithSite, now: number, staleAfterMs: number): CameraView {
+  return {
+    site: r.site_id,
+    camera: r.camera_id,
+    name: r.name,
+    class: r.class,
+    region: r.region,
+    owner: r.owner,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    manufacturer: r.manufacturer,
+    model: r.model,
+    firmware: r.firmware,
+    serial: r.serial,
+    mainHeight: r.main_height,
+    state: r.removed_at !== null ? 'unknown' : currentState(r.state, r.site_last_observed, now, staleAfterMs),
+    status: r.state,
+    statusAt: iso(r.status_at),
+    picture: r.picture,
+    faults: r.faults ? (JSON.parse(r.faults) as string[]) : [],
+    reason: r.reason,
+    firstSeen: iso(r.first_meta_at) ?? '',
+    removedAt: iso(r.removed_at),
+  };
+}
+
+export async function getCamera(
+  db: Kysely<CentralTables>,
+  site: string,
+  camera: string,
+  now: number,
+  staleAfterMs: number,
+): Promise<(CameraView & { meta: unknown }) | undefined> {
+  const row = await db
+    .selectFrom('cameras')
+    .innerJoin('sites', 'sites.site_id', 'cameras.site_id')
+    .selectAll('cameras')
+    .select('sites.last_observed as site_last_observed')
+    .where('cameras.site_id', '=', site)
+    .where('cameras.camera_id', '=', camera)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { ...cameraView(row, now, staleAfterMs), meta: JSON.parse(row.meta) as unknown };
+}
+
+export interface RejectView {
+  site: string;
+  reason: string;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  example: string;
+}
+
+export async function listRejects(db: Kysely<CentralTables>): Promise<RejectView[]> {
+  const rows = await db.selectFrom('ingest_rejects').selectAll().orderBy('last_at', 'desc').limit(1000).execute();
+  return rows.map((r) => ({
+    site: r.site_id,
+    reason: r.reason,
+    count: r.count,
+    firstAt: iso(r.first_at) ?? '',
+    lastAt: iso(r.last_at) ?? '',
+    example: r.example,
+  }));
+}

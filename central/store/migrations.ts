@@ -1,0 +1,135 @@
+// The central's schema, as migrations written once with Kysely's schema builder: the same steps
+// create the same tables in SQLite and in PostgreSQL. Append new migrations; never edit one that
+// has shipped (a database remembers which it ran).
+import { Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Epoch milliseconds: bigint, as PostgreSQL's integer is 32 bits. */
+const MS = 'bigint';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-ingest': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sites')
+        .addColumn('site_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text')
+        .addColumn('first_seen', MS, (c) => c.notNull())
+        .addColumn('last_observed', MS, (c) => c.notNull())
+        .addColumn('boot_id', 'text')
+        .addColumn('bd_seq', 'integer')
+        .addColumn('version', 'text')
+        .addColumn('connection', 'text', (c) => c.notNull().defaultTo('unknown'))
+        .addColumn('connection_since', MS)
+        .addColumn('roster', 'text')
+        .execute();
+      await db.schema
+        .createTable('site_evidence')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('start_ms', MS, (c) => c.notNull())
+        .addColumn('end_ms', MS, (c) => c.notNull())
+        .addPrimaryKeyConstraint('site_evidence_pk', ['site_id', 'start_ms'])
+        .execute();
+      await db.schema
+        .createTable('cameras')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('first_meta_at', MS, (c) => c.notNull())
+        .addColumn('removed_at', MS)
+        .addColumn('meta_at', MS, (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('class', 'integer')
+        .addColumn('latitude', 'double precision')
+        .addColumn('longitude', 'double precision')
+        .addColumn('region', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('manufacturer', 'text')
+        .addColumn('model', 'text')
+        .addColumn('firmware', 'text')
+        .addColumn('serial', 'text')
+        .addColumn('main_height', 'integer')
+        .addColumn('meta', 'text', (c) => c.notNull())
+        .addColumn('state', 'text')
+        .addColumn('status_at', MS)
+        .addColumn('picture', 'text')
+        .addColumn('faults', 'text')
+        .addColumn('reason', 'text')
+        .addPrimaryKeyConstraint('cameras_pk', ['site_id', 'camera_id'])
+        .execute();
+      await db.schema.createIndex('cameras_region').on('cameras').column('region').execute();
+      await db.schema
+        .createTable('camera_lifetimes')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('start_ms', MS, (c) => c.notNull())
+        .addColumn('end_ms', MS)
+        .addPrimaryKeyConstraint('camera_lifetimes_pk', ['site_id', 'camera_id', 'start_ms'])
+        .execute();
+      await db.schema
+        .createTable('meta_history')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('class', 'integer')
+        .addColumn('region', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('has_coordinates', 'integer', (c) => c.notNull())
+        .addColumn('main_height', 'integer')
+        .addPrimaryKeyConstraint('meta_history_pk', ['site_id', 'camera_id', 'at', 'message_id'])
+        .execute();
+      await db.schema
+        .createTable('status_points')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('picture', 'text', (c) => c.notNull())
+        .addColumn('faults', 'text')
+        .addColumn('reason', 'text')
+        .addPrimaryKeyConstraint('status_points_pk', ['site_id', 'camera_id', 'at', 'message_id'])
+        .execute();
+      await db.schema
+        .createTable('events')
+        .addColumn('message_id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text')
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('historical', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_site_at').on('events').columns(['site_id', 'at']).execute();
+      await db.schema
+        .createTable('messages_seen')
+        .addColumn('message_id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('received_at', MS, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('metrics_latest')
+        .addColumn('site_id', 'text', (c) => c.primaryKey())
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ingest_rejects')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('first_at', MS, (c) => c.notNull())
+        .addColumn('last_at', MS, (c) => c.notNull())
+        .addColumn('example', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ingest_rejects_pk', ['site_id', 'reason'])
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

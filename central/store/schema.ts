@@ -1,0 +1,134 @@
+// The central's tables as Kysely sees them. Times are epoch milliseconds (bigint in PostgreSQL,
+// INTEGER in SQLite); flags are 0/1 integers and documents JSON text, so one set of queries
+// serves both databases.
+
+export interface SitesTable {
+  site_id: string;
+  name: string | null;
+  first_seen: number;
+  /** Latest observedAt of any message of the site. */
+  last_observed: number;
+  boot_id: string | null;
+  bd_seq: number | null;
+  version: string | null;
+  /** online | offline | unknown: from state messages and the Will. */
+  connection: string;
+  connection_since: number | null;
+  /** The latest birth's camera roster (JSON). */
+  roster: string | null;
+}
+
+/** Merged intervals [start_ms, end_ms) in which the site gave evidence of life. */
+export interface SiteEvidenceTable {
+  site_id: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+export interface CamerasTable {
+  site_id: string;
+  camera_id: string;
+  first_meta_at: number;
+  removed_at: number | null;
+  meta_at: number;
+  name: string | null;
+  class: number | null;
+  latitude: number | null;
+  longitude: number | null;
+  region: string | null;
+  owner: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  main_height: number | null;
+  /** The latest meta payload (JSON). */
+  meta: string;
+  state: string | null;
+  status_at: number | null;
+  picture: string | null;
+  faults: string | null;
+  reason: string | null;
+}
+
+/** When a camera was counted: from a first meta until its removal (again after a re-add). */
+export interface CameraLifetimesTable {
+  site_id: string;
+  camera_id: string;
+  start_ms: number;
+  end_ms: number | null;
+}
+
+/** What groups a camera belonged to, and when (one row per meta received). */
+export interface MetaHistoryTable {
+  site_id: string;
+  camera_id: string;
+  at: number;
+  message_id: string;
+  class: number | null;
+  region: string | null;
+  owner: string | null;
+  has_coordinates: number;
+  main_height: number | null;
+}
+
+export interface StatusPointsTable {
+  site_id: string;
+  camera_id: string;
+  at: number;
+  message_id: string;
+  seq: number | null;
+  state: string;
+  /** ok | fault | none */
+  picture: string;
+  faults: string | null;
+  reason: string | null;
+}
+
+export interface EventsTable {
+  message_id: string;
+  site_id: string;
+  camera_id: string | null;
+  at: number;
+  type: string;
+  severity: string;
+  message: string;
+  detail: string;
+  historical: number;
+}
+
+/** Every message taken in, by id: a message delivered twice counts once. */
+export interface MessagesSeenTable {
+  message_id: string;
+  site_id: string;
+  kind: string;
+  received_at: number;
+}
+
+export interface MetricsLatestTable {
+  site_id: string;
+  at: number;
+  payload: string;
+}
+
+export interface IngestRejectsTable {
+  site_id: string;
+  reason: string;
+  count: number;
+  first_at: number;
+  last_at: number;
+  example: string;
+}
+
+export interface CentralTables {
+  sites: SitesTable;
+  site_evidence: SiteEvidenceTable;
+  cameras: CamerasTable;
+  camera_lifetimes: CameraLifetimesTable;
+  meta_history: MetaHistoryTable;
+  status_points: StatusPointsTable;
+  events: EventsTable;
+  messages_seen: MessagesSeenTable;
+  metrics_latest: MetricsLatestTable;
+  ingest_rejects: IngestRejectsTable;
+}
