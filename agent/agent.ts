@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { countCameras } from './inventory/cameras';
+import { LedgerWatch } from './inventory/changes';
 import { loadKey } from './credentials/key';
 import { deviceOrSiteCredentials, KeyProvider, siteDefaultCredentials } from './credentials/store';
 import { loadDrivers, DriversApi } from '../drivers/api';
@@ -20,7 +21,7 @@ import { brokerSettings } from './uplink/connection';
 import { openOutbox, SqliteOutbox } from './uplink/outbox';
 import { Uplink } from './uplink/uplink';
 import { notAvailable, type CommandHandlers } from './uplink/commands';
-import type { MetricsExtras } from './uplink/payloads';
+import { cameraRemovedEvent, type MetricsExtras } from './uplink/payloads';
 import { agentHandlers, UplinkHandlerDeps } from './commands/site';
 import { relayHandlers } from './commands/relay';
 import type { DeviceRecord } from './inventory/types';
@@ -319,6 +320,26 @@ function healthStep(
   return { name: 'health', health, start: () => health.start(), stop: () => health.stop() };
 }
 
+/** Ledger changes made while the agent runs (the CLI writes from another process): changed and new
+ * cameras' metas reach the centre within seconds, a removal is announced (a durable event, the
+ * retained meta and status cleared), and the health monitor picks new cameras up at once. */
+function ledgerStep(f: Foundation, uplink: Uplink, health: () => HealthMonitor | undefined): Step & { ledger: LedgerWatch } {
+  const { db, logger, clock } = f;
+  const ledger = new LedgerWatch({
+    db,
+    sink: {
+      connected: () => uplink.session.status().connected,
+      metaChanged: (id) => uplink.metaChanged(id),
+      cameraRemoved: (removal) => uplink.event(cameraRemovedEvent(removal), removal.removedAt),
+      clearRetained: (id) => uplink.clearCamera(id),
+    },
+    onChange: () => health()?.refresh(),
+    logger: logger.child({ component: 'ledger' }),
+    clock,
+  });
+  return { name: 'ledger', ledger, start: () => ledger.start(), stop: () => ledger.stop() };
+}
+
 /** The live view page. It needs ffmpeg; a page that cannot listen is logged loudly and the agent
  * runs on without it (an unattended box keeps monitoring and reporting). */
 function webStep(f: Foundation, video: VideoParts, health: () => HealthMonitor | undefined, running: { web?: RunningWebServer }): Step {
@@ -404,13 +425,14 @@ export function startAgent(deps: AgentDeps): RunningAgent {
   box = boxPart.box;
   const healthPart = config.health.enabled ? healthStep(f, uplink, video?.video, deps.healthProbes, latency) : undefined;
   health = healthPart?.health;
+  const ledgerPart = ledgerStep(f, uplink, () => health);
   if (config.web.enabled && !video) logger.warn('live view page not started: it needs ffmpeg (camgate doctor)');
   const running: { web?: RunningWebServer } = {};
   const web = config.web.enabled && video ? webStep(f, video.video, () => health, running) : undefined;
 
   // The gate stops last: every ffmpeg reading a camera through it is gone by then.
   const gate: Step = { name: 'rtsp-gate', stop: () => f.gate.close() };
-  const steps: Step[] = [gate, outbox, uplinkPart, ...(video ? [video] : []), boxPart, ...(healthPart ? [healthPart] : []), ...(web ? [web] : [])];
+  const steps: Step[] = [gate, outbox, uplinkPart, ...(video ? [video] : []), boxPart, ...(healthPart ? [healthPart] : []), ledgerPart, ...(web ? [web] : [])];
   const started = steps.map((step) => Promise.resolve(step.start?.()));
   const ready = Promise.all(started).then(() => undefined);
   logger.info(

@@ -126,7 +126,8 @@ export class HealthMonitor {
     this.started = true;
     this.refresh();
     const c = this.options.config;
-    // Cameras added or removed by `camgate cameras ...` while the agent runs are picked up here.
+    // The ledger watch (agent.ts) calls refresh() within seconds of a change made with
+    // `camgate cameras ...` while the agent runs; this loop is the fallback.
     const refreshEvery = Math.min(c.reachIntervalSec, 60) * 1000;
     const refreshLoop = () => {
       this.refreshTimer = this.clock.setTimeout(

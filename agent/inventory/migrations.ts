@@ -121,6 +121,59 @@ export const MIGRATIONS: Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'ledger changes: what the running agent must publish',
+    up: `
+      -- The CLI writes the ledger from another process while the agent runs. Triggers record every
+      -- change of what a camera's meta shows, whoever makes it, so the agent finds them with one
+      -- indexed read (agent/inventory/changes.ts) instead of comparing the whole ledger. The agent
+      -- removes the rows it has handled. AUTOINCREMENT: a seq is never reused after that.
+      CREATE TABLE camera_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        camera_id TEXT NOT NULL
+      ) STRICT;
+
+      -- Removed cameras until the agent has announced them (a camera-removed event in its outbox)
+      -- and cleared their retained meta at the broker: a removal made while the agent was stopped,
+      -- or while the broker was away, is still announced later. A camera added again is no
+      -- longer removed.
+      CREATE TABLE removed_cameras (
+        camera_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        name TEXT,
+        removed_at TEXT NOT NULL,
+        announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
+        cleared INTEGER NOT NULL DEFAULT 0 CHECK (cleared IN (0, 1))
+      ) STRICT;
+
+      CREATE TRIGGER cameras_changes_insert AFTER INSERT ON cameras BEGIN
+        INSERT INTO camera_changes (camera_id) VALUES (new.id);
+        DELETE FROM removed_cameras WHERE camera_id = new.id;
+      END;
+      CREATE TRIGGER cameras_changes_update AFTER UPDATE ON cameras BEGIN
+        INSERT INTO camera_changes (camera_id) VALUES (new.id);
+      END;
+      -- Also fires for the cameras a device's deletion cascades to.
+      CREATE TRIGGER cameras_changes_delete AFTER DELETE ON cameras BEGIN
+        INSERT INTO camera_changes (camera_id) VALUES (old.id);
+        INSERT OR REPLACE INTO removed_cameras (camera_id, device_id, name, removed_at)
+          VALUES (old.id, old.device_id, old.name, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+      END;
+      -- Only what a meta shows of the device: last_seen and clock_offset_ms move with every health
+      -- check and travel in the status; a new login for a device that had one changes nothing.
+      CREATE TRIGGER devices_changes_update AFTER UPDATE ON devices
+      WHEN old.driver IS NOT new.driver OR old.source IS NOT new.source OR old.host IS NOT new.host
+        OR old.port IS NOT new.port OR old.url IS NOT new.url OR old.endpoint_uuid IS NOT new.endpoint_uuid
+        OR old.manufacturer IS NOT new.manufacturer OR old.model IS NOT new.model OR old.firmware IS NOT new.firmware
+        OR old.serial IS NOT new.serial OR old.hardware_id IS NOT new.hardware_id OR old.mac IS NOT new.mac
+        OR old.is_nvr IS NOT new.is_nvr OR old.scopes IS NOT new.scopes
+        OR (old.credential_id IS NULL) IS NOT (new.credential_id IS NULL)
+      BEGIN
+        INSERT INTO camera_changes (camera_id) SELECT id FROM cameras WHERE device_id = new.id;
+      END;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: Migration[] = MIGRATIONS): number {

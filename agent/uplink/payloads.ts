@@ -1,7 +1,8 @@
 // The agent's side of the contract's payloads: inventory records and outbox reports turned into
 // the contract's bodies (contract/ builds the envelopes and holds the schemas).
-import type { CameraMeta, CameraStatus, CameraSummary, EventBody, MetricsSample, OutboxDropClass } from '../../contract';
+import type { CameraMeta, CameraRemovedDetail, CameraStatus, CameraSummary, EventBody, MetricsSample, OutboxDropClass } from '../../contract';
 import type { CameraRecord, StoredProfile } from '../inventory/types';
+import type { CameraRemoval } from '../inventory/changes';
 import { DropClass, DropReport } from './types';
 import { redactUrl } from '../../lib/url';
 
@@ -88,6 +89,18 @@ export function dropEvent(report: DropReport): EventBody {
     severity: lost ? 'alarm' : 'warning',
     message: `outbox over its disk quota: dropped ${total} message(s) (${dropped.map((d) => `${d.count} ${d.class}`).join(', ')})`,
     detail: { reason: report.reason, total, dropped },
+  };
+}
+
+/** The event that tells the centre a camera left the site's ledger (its retained meta is cleared too). */
+export function cameraRemovedEvent(removal: CameraRemoval): EventBody {
+  const detail: CameraRemovedDetail = { removedAt: removal.removedAt, deviceId: removal.deviceId, name: removal.name };
+  return {
+    type: 'camera-removed',
+    severity: 'info',
+    camera: removal.cameraId,
+    message: `camera ${removal.cameraId}${removal.name ? ` (${removal.name})` : ''} removed from the site's ledger`,
+    detail,
   };
 }
 

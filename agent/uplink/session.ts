@@ -6,7 +6,9 @@
 //   2. birth (bdSeq persisted and incremented once per connection; the Will carries it too);
 //   3. state online (retained), then meta and status of every camera (retained), rebuilt from
 //      current truth and published directly, not through the outbox: they are regenerated at
-//      every connect, so a stored copy could only be older;
+//      every connect, so a stored copy could only be older; the retained meta and status of
+//      cameras removed from the ledger but not yet cleared at the broker are cleared first (an
+//      empty retained payload);
 //   4. the outbox backlog (everything committed before this connection), oldest first, marked
 //      `historical: true` and never retained, through replay.ts with a bounded window.
 //
@@ -37,6 +39,8 @@ export interface SessionSnapshot {
   siteName?: string;
   cameras: CameraRecord[];
   statuses: CameraStatus[];
+  /** Cameras removed from the ledger whose retained meta and status may still be at the broker. */
+  removed?: string[];
 }
 
 export interface CommandSink {
@@ -51,6 +55,8 @@ export interface SessionOptions {
   version: string;
   bootId: string;
   snapshot(): SessionSnapshot;
+  /** A snapshot's truth is at the broker (every publish of the connect burst or rebirth acknowledged). */
+  truthPublished?(snapshot: SessionSnapshot): void;
   commands?: CommandSink;
   /** QoS 1 publishes in flight during replay and the connect-time burst. Default 64. */
   replayWindow?: number;
@@ -166,14 +172,23 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
   }
 
   /** Publishes directly (QoS 1, not through the outbox) when connected; false when not connected or refused. */
-  async publishDirect(topic: string, payload: object, opts: { retain?: boolean; correlationData?: Buffer } = {}): Promise<boolean> {
+  publishDirect(topic: string, payload: object, opts: { retain?: boolean; correlationData?: Buffer } = {}): Promise<boolean> {
+    return this.sendDirect(topic, JSON.stringify(payload), opts);
+  }
+
+  /** Removes the broker's retained message on `topic` (an empty retained publish, QoS 1) when connected. */
+  clearRetained(topic: string): Promise<boolean> {
+    return this.sendDirect(topic, '', { retain: true });
+  }
+
+  private async sendDirect(topic: string, body: string, opts: { retain?: boolean; correlationData?: Buffer }): Promise<boolean> {
     const conn = this.conn;
     if (!conn || !conn.ready || conn.closed) return false;
     try {
       await this.publish(
         conn,
         topic,
-        JSON.stringify(payload),
+        body,
         {
           qos: 1,
           retain: !!opts.retain,
@@ -389,7 +404,7 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     this.backlogDone = this.runBacklog(conn);
   }
 
-  /** Birth, state online, then meta and status of every camera, in that order on the wire. */
+  /** Birth, state online, then the removed cameras' meta and status cleared and meta and status of every camera. */
   private async publishCurrentTruth(conn: Connection, reason: 'connect' | 'rebirth'): Promise<void> {
     const site = this.options.site;
     const snap = this.options.snapshot();
@@ -408,6 +423,11 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
       { topic: this.topics.birth, payload: JSON.stringify(birth), retain: false },
       { topic: this.topics.state, payload: JSON.stringify(statePayload(site, 'online', { bdSeq: conn.bdSeq, observedAt: at })), retain: true },
     ];
+    const present = new Set(snap.cameras.map((c) => c.id));
+    for (const id of snap.removed ?? []) {
+      if (present.has(id)) continue;
+      messages.push({ topic: this.topics.cameraMeta(id), payload: '', retain: true }, { topic: this.topics.cameraStatus(id), payload: '', retain: true });
+    }
     for (const camera of snap.cameras) {
       messages.push({
         topic: this.topics.cameraMeta(camera.id),
@@ -429,6 +449,12 @@ export class UplinkSession extends EventEmitter<SessionEvents> {
     await mapWithConcurrency(rest, window, async (m) => {
       if (!conn.closed) await this.publish(conn, m.topic, m.payload, { qos: 1, retain: m.retain }, null);
     });
+    if (conn.closed) return;
+    try {
+      this.options.truthPublished?.(snap);
+    } catch (err) {
+      this.log?.warn({ err }, 'uplink: could not record what the connect burst published');
+    }
   }
 
   // --- publishing --------------------------------------------------------------------------

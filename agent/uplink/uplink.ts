@@ -6,11 +6,12 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { listCameras, getCamera } from '../inventory/cameras';
+import { markRemovals, removalsToClear } from '../inventory/changes';
 import type { BdSeqStore } from './bdseq';
 import { AuditEntry, CommandDispatcher, CommandHandlers } from './commands';
 import type { BrokerSettings } from './connection';
 import { cameraMetaRecord, dropEvent, MetricsExtras, statusFromInventory } from './payloads';
-import { UplinkSession } from './session';
+import { UplinkSession, type SessionSnapshot } from './session';
 import { BACKGROUND, systemClock, type Clock, type TimerHandle } from '../../lib/clock';
 import { DropClass, Outbox } from './types';
 import { CameraStatus, EventBody, eventPayload, isoTime, metaPayload, MetricsSample, metricsPayload, statusPayload, direct } from '../../contract';
@@ -70,6 +71,8 @@ export class Uplink {
       version: options.version,
       bootId: this.bootId,
       snapshot: () => this.snapshot(),
+      // The burst cleared the retained metas of removed cameras: the ledger watch need not.
+      truthPublished: (snap) => markRemovals(options.db, snap.removed ?? [], 'cleared'),
       commands: this.dispatcher,
       replayWindow: options.uplink.replayWindow,
       replayMaxPerSec: options.uplink.replayMaxPerSec,
@@ -112,11 +115,13 @@ export class Uplink {
     await this.session.stop();
   }
 
-  /** Current truth for the connect-time burst: every camera's meta, and its latest status. */
-  snapshot() {
+  /** Current truth for the connect-time burst: every camera's meta, and its latest status; the
+   * removed cameras whose retained meta is still to be cleared. */
+  snapshot(): SessionSnapshot {
     const cameras = listCameras(this.options.db);
     const statuses = cameras.map((c) => this.statuses.get(c.id) ?? statusFromInventory(c));
-    return { ...(this.options.siteName ? { siteName: this.options.siteName } : {}), cameras, statuses };
+    const removed = removalsToClear(this.options.db);
+    return { ...(this.options.siteName ? { siteName: this.options.siteName } : {}), cameras, statuses, ...(removed.length > 0 ? { removed } : {}) };
   }
 
   /** A transition or alarm: durable, QoS 1, on camgate/v1/{site}/events. Resolves with its seq once durable. */
@@ -174,6 +179,18 @@ export class Uplink {
       direct(metaPayload(this.options.site, cameraMetaRecord(camera), isoTime(this.now()))),
       { retain: true },
     );
+  }
+
+  /**
+   * A camera left the ledger: its retained meta and status are cleared now if connected (true
+   * once the broker acknowledged both). When not, false: the next connect clears them (the
+   * snapshot lists the removed cameras not cleared yet).
+   */
+  async clearCamera(cameraId: string): Promise<boolean> {
+    this.statuses.delete(cameraId);
+    const topics = this.session.topics;
+    const cleared = await Promise.all([this.session.clearRetained(topics.cameraMeta(cameraId)), this.session.clearRetained(topics.cameraStatus(cameraId))]);
+    return cleared.every(Boolean);
   }
 
   sampleMetrics(): MetricsSample {

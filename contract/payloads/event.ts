@@ -1,6 +1,6 @@
 // camgate/v1/{site}/events: QoS 1 through the outbox; transitions, alarms and audit records.
 import { Type, type Static } from '@sinclair/typebox';
-import { AnyObject, CameraIdField, Enum, envelopeFields } from '../fields';
+import { AnyObject, CameraIdField, DateTime, Enum, envelopeFields, Nullable } from '../fields';
 import { envelope, type Moment, type Unsequenced } from '../envelope';
 
 export const EVENT_TYPES = [
@@ -28,6 +28,7 @@ export const EVENT_TYPES = [
   'disk-low',
   'audit',
   'outbox-drop',
+  'camera-removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -55,6 +56,14 @@ export const OutboxDropDetailSchema = Type.Object({
 });
 export type OutboxDropDetail = Static<typeof OutboxDropDetailSchema>;
 
+/** A camera taken out of the site's ledger (camgate cameras remove): its retained meta is cleared too. */
+export const CameraRemovedDetailSchema = Type.Object({
+  removedAt: DateTime({ description: 'When it was removed from the ledger (also the observedAt).' }),
+  deviceId: Type.String({ description: 'The device the camera was a channel of.' }),
+  name: Nullable(Type.String(), { description: 'Its name when it was removed.' }),
+});
+export type CameraRemovedDetail = Static<typeof CameraRemovedDetailSchema>;
+
 export const EventPayloadSchema = Type.Object(
   {
     ...envelopeFields('event', 'outbox'),
@@ -68,7 +77,13 @@ export const EventPayloadSchema = Type.Object(
     title: 'camgate/v1/{site}/events',
     description: 'QoS 1, through the outbox: transitions and alarms.',
     additionalProperties: false,
-    allOf: [{ if: { properties: { type: { const: 'outbox-drop' } } }, then: { properties: { detail: OutboxDropDetailSchema } } }],
+    allOf: [
+      { if: { properties: { type: { const: 'outbox-drop' } } }, then: { properties: { detail: OutboxDropDetailSchema } } },
+      {
+        if: { properties: { type: { const: 'camera-removed' } } },
+        then: { required: ['camera'], properties: { camera: CameraIdField, detail: CameraRemovedDetailSchema } },
+      },
+    ],
   },
 );
 export type EventPayload = Static<typeof EventPayloadSchema>;

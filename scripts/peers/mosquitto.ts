@@ -85,6 +85,8 @@ export function makePki(dir: string, caName = 'camgate test CA', serverHosts: re
 // --- broker ------------------------------------------------------------------------------
 
 export interface MosquittoOptions {
+  /** Listen on this port instead of a free one: a broker started again where clients knew the last one. */
+  port?: number;
   /** user → password; written with mosquitto_passwd. Without it (and without mTLS) anonymous clients are allowed. */
   passwords?: Record<string, string>;
   /** Serve TLS (mqtts) with a generated PKI instead of plain MQTT. */
@@ -153,7 +155,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 }
 
 async function launch(dir: string, options: MosquittoOptions): Promise<Mosquitto> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const lines = [
     `listener ${port} 127.0.0.1`,
     'persistence false',
