@@ -1,7 +1,7 @@
 // What one MQTT message from a site is, or why it is refused: pure, no I/O. Every payload is
 // checked against the contract's schema; one whose `site` differs from its topic's is refused the
 // same way; an empty payload on a camera's meta topic is the agent clearing its retained meta (the
-// camera was removed). Nothing here throws on any input.
+// camera was removed; its status is cleared too). Nothing here throws on any input.
 import {
   parseTopic,
   validatePayload,
@@ -50,6 +50,8 @@ export function classify(topic: string, payload: Buffer, maxBytes: number): Clas
   if (payload.length > maxBytes)
     return { ok: false, refused: { site, reason: 'too-large', detail: `${payload.length} bytes on ${topic} (limit ingest.maxPayloadBytes = ${maxBytes})` } };
   if (parsed.kind === 'meta' && payload.length === 0) return { ok: true, message: { kind: 'meta-cleared', site, camera: parsed.camera } };
+  // A removed camera's retained status cleared with it: nothing to take in (the meta says it all).
+  if (parsed.kind === 'status' && payload.length === 0) return { ok: true, message: undefined };
   let value: unknown;
   try {
     value = JSON.parse(payload.toString('utf8'));

@@ -183,7 +183,7 @@ export class IngestWriter {
           })
           .onConflict((oc) => oc.column('message_id').doNothing())
           .execute();
-        if ((p.type as string) === 'camera-removed' && p.camera) await this.removeCamera(tx, m.site, p.camera, at, true);
+        if (p.type === 'camera-removed' && p.camera) await this.removeCamera(tx, m.site, p.camera, at, true);
         return;
       }
       case 'metrics': {

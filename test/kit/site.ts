@@ -48,6 +48,8 @@ export interface SiteOptions {
   deps?: Partial<Omit<AgentDeps, 'config' | 'db' | 'logger'>>;
   /** false: no broker at all (the agent keeps everything in its outbox). */
   broker?: false | MosquittoOptions;
+  /** A broker other sites (and a central) use too; the test stops it. */
+  sharedBroker?: Mosquitto;
   logger?: Logger;
   /** Start the agent now (default); false: the test calls rig.startAgent() itself. */
   startAgent?: boolean;
@@ -93,8 +95,8 @@ export async function startSite(t: TestContext, options: SiteOptions): Promise<S
   );
   for (const planted of options.planted ?? []) ids[planted.host] = upsertDeviceReport(db, planted, { now: new Date() }).cameras[0].id;
 
-  const broker = options.broker === false ? undefined : await startMosquitto(options.broker ?? {});
-  if (broker) cleanups.push(() => broker.stop());
+  const broker = options.sharedBroker ?? (options.broker === false ? undefined : await startMosquitto(options.broker ?? {}));
+  if (broker && !options.sharedBroker) cleanups.push(() => broker.stop());
   const centre = broker ? await recorder({ after: (fn) => cleanups.push(fn) }, broker.url, `camgate/v1/${options.site}/#`) : undefined;
 
   const { config } = agentConfig.load({
