@@ -3,7 +3,8 @@
 // (config, inventory, credentials, labels, the ffmpeg supervisor), then the features (discovery,
 // health, video, uplink), then the faces that serve them to the outside (MQTT commands, the web
 // page), and the composition root and CLI on top. The agent and the central never import each
-// other. Production code never imports tests or scripts.
+// other; box/ (the all-in-one program) composes both. Production code never imports tests or
+// scripts, except that the box ships the camera simulator for its demo.
 
 const FEATURES = 'agent/(discovery|health|video|uplink)/';
 const CORE = 'agent/(config|inventory|credentials|labels|ffmpeg)/';
@@ -54,6 +55,20 @@ module.exports = {
       comment: 'What ships never imports tests, benchmarks or the simulator.',
       from: { path: '^(lib|contract|drivers|agent|central)/' },
       to: { path: '^(test|scripts)/' },
+    },
+    {
+      name: 'box-on-top',
+      severity: 'error',
+      comment: 'box/ (the all-in-one program) composes the agent and the central: nothing ships that imports it.',
+      from: { path: '^(lib|contract|drivers|agent|central|scripts)/' },
+      to: { path: '^box/' },
+    },
+    {
+      name: 'box-ships-only-the-simulator',
+      severity: 'error',
+      comment: 'The box ships the camera simulator for --demo, and nothing else of scripts/ or test/.',
+      from: { path: '^box/' },
+      to: { path: '^(test/|scripts/(?!sim/))' },
     },
     {
       name: 'scripts-not-tests',

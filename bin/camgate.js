@@ -5,20 +5,22 @@
 // (GC, compiling) instead of four, each with its own malloc arena (~1.5 MB RSS each); the box has
 // two cores. `node bin/camgate.js` bypasses them.
 // Thin launcher: the agent's CLI lives in agent/cli, the central's in central/cli (`camgate
-// central …`), both compiled to dist/ by `npm run build`.
-const central = process.argv[2] === 'central';
-const entry = central ? '../dist/central/cli/main.js' : '../dist/agent/cli/main.js';
+// central …`), the all-in-one box's in box/cli (`camgate start`, and `camgate` alone, as the
+// packaged program runs by default), all compiled to dist/ by `npm run build`.
+const first = process.argv[2];
+const program = first === 'central' ? 'central' : first === 'start' || first === undefined ? 'box' : 'agent';
+const entry = { agent: '../dist/agent/cli/main.js', central: '../dist/central/cli/main.js', box: '../dist/box/cli.js' }[program];
 let main;
 try {
   ({ main } = require(entry));
 } catch (err) {
-  if (err && err.code === 'MODULE_NOT_FOUND' && /dist[\\/](agent|central)[\\/]cli[\\/]main\.js/.test(String(err.message))) {
+  if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(entry.slice(3).replace(/\//g, require('node:path').sep))) {
     console.error('camgate: not built yet. Run `npm run build` in the checkout first (or `npm start`).');
     process.exit(2);
   }
   throw err;
 }
-main(central ? process.argv.slice(3) : process.argv).then(
+main(program === 'agent' ? process.argv : process.argv.slice(3)).then(
   (code) => {
     process.exitCode = typeof code === 'number' ? code : 0;
   },
