@@ -115,7 +115,12 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       const dataDir = resolve(o.dataDir);
       const brokerPort = o.brokerPort !== undefined ? port(o.brokerPort, '--broker-port') : o.demo ? 0 : 1883;
       const central = centralConfig.load({
-        env: { CAMGATE_CENTRAL_DB: join(dataDir, 'central.db'), ...io.env, CAMGATE_CENTRAL_HTTP_PORT: String(port(o.httpPort, '--http-port')) },
+        env: {
+          CAMGATE_CENTRAL_DB: join(dataDir, 'central.db'),
+          CAMGATE_CENTRAL_FIGURES_TODAY_REFRESH_SEC: '10',
+          ...io.env,
+          CAMGATE_CENTRAL_HTTP_PORT: String(port(o.httpPort, '--http-port')),
+        },
       });
       scrubber.add(...centralConfig.secretValues(central.config));
       const level = (o.logLevel ?? central.config.log.level) as typeof central.config.log.level;

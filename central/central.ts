@@ -1,6 +1,6 @@
 // The central service: the one place that wires its parts. The database opens (and migrates)
 // first, then the writer ingest writes through, then ingest (the broker connection), then the
-// HTTP API. They stop in the reverse order: the API stops answering, ingest leaves the broker and
+// figures' refresher, then the HTTP API. They stop in the reverse order: the API stops answering, ingest leaves the broker and
 // writes what it had queued, the database closes last.
 import type { connect } from 'mqtt';
 import { systemClock, type Clock } from '../lib/clock';
@@ -8,6 +8,9 @@ import type { Logger } from '../lib/log';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
+import { CamgateError, EXIT_USAGE } from '../lib/errors';
+import { checkTimeZone, dayOf } from './figures/days';
+import { FiguresRefresher } from './figures/refresher';
 import { Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
@@ -25,6 +28,7 @@ export interface CentralDeps {
 export interface RunningCentral {
   db: CentralDb;
   ingest: Ingest | undefined;
+  figures: FiguresRefresher;
   api: Api;
   /** Where the API listens: http://host:port. */
   url: string;
@@ -39,13 +43,34 @@ async function openDatabase(deps: CentralDeps): Promise<CentralDb> {
 
 function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock): Ingest | undefined {
   if (deps.ingest === false) return undefined;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000 });
+  const zone = deps.config.timezone;
+  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: (ms) => dayOf(ms, zone) });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;
 }
 
-async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undefined, clock: Clock): Promise<{ api: Api; url: string }> {
+function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRefresher {
+  const refresher = new FiguresRefresher({
+    db: db.db,
+    clock,
+    log: deps.logger.child({ part: 'figures' }),
+    timezone: deps.config.timezone,
+    settleMs: deps.config.staleAfterSec * 1000,
+    everyMs: deps.config.figures.refreshSec * 1000,
+    todayEveryMs: deps.config.figures.todayRefreshSec * 1000,
+  });
+  refresher.start();
+  return refresher;
+}
+
+async function startApi(
+  deps: CentralDeps,
+  db: CentralDb,
+  ingest: Ingest | undefined,
+  figures: FiguresRefresher,
+  clock: Clock,
+): Promise<{ api: Api; url: string }> {
   const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
   const api = await createApi({
     config: deps.config,
@@ -54,6 +79,7 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
     clock,
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
+    refreshFigures: () => figures.refresh(),
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -61,25 +87,32 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
 }
 
 export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
+  const zoneProblem = checkTimeZone(deps.config.timezone);
+  if (zoneProblem) throw new CamgateError(`central.timezone: ${zoneProblem}; set central.timezone (CAMGATE_CENTRAL_TIMEZONE) to one`, EXIT_USAGE);
   const clock = deps.clock ?? systemClock;
   const db = await openDatabase(deps);
   let ingest: Ingest | undefined;
+  let figures: FiguresRefresher | undefined;
   try {
     ingest = startIngest(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, clock);
+    figures = startFigures(deps, db, clock);
+    const { api, url } = await startApi(deps, db, ingest, figures, clock);
     return {
       db,
       ingest,
+      figures,
       api,
       url,
       async stop() {
         await api.close();
         await ingest?.stop();
+        await figures?.stop();
         await db.close();
       },
     };
   } catch (err) {
     await ingest?.stop();
+    await figures?.stop();
     await db.close();
     throw err;
   }

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
+import { registerFiguresRoutes } from './routes/figures';
 import { registerLedgerRoutes } from './routes/ledger';
 import { registerServiceRoutes } from './routes/service';
 
@@ -32,9 +33,13 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     if (err.validation) {
       const where = err.validationContext ?? 'request';
       const first = err.validation[0];
-      const name = first?.instancePath
-        ? first.instancePath.replace(/^\//, '').replace(/\//g, '.')
-        : ((first?.params as { missingProperty?: string } | undefined)?.missingProperty ?? '');
+      const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+      if (params?.additionalProperty !== undefined) {
+        return reply
+          .code(400)
+          .send({ error: 'bad-request', message: `${where} ${params.additionalProperty}: not a parameter of this endpoint (see /api/openapi.json)` });
+      }
+      const name = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (params?.missingProperty ?? '');
       return reply.code(400).send({ error: 'bad-request', message: `${where}${name ? ` ${name}` : ''}: ${first?.message ?? err.message}` });
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
@@ -49,6 +54,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
 
   registerServiceRoutes(app, deps);
   registerLedgerRoutes(app, deps);
+  registerFiguresRoutes(app, deps);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();

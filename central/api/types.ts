@@ -15,6 +15,8 @@ export interface ApiDeps {
   clock: Clock;
   log: Logger;
   ingestStats(): IngestStats;
+  /** Measures what is stale now (the figures' refresher round), for a caller that needs current figures. */
+  refreshFigures?(): Promise<unknown>;
 }
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any

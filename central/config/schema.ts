@@ -81,6 +81,24 @@ export const CentralConfigSchema = Type.Object(
       default: 'Asia/Shanghai',
       minLength: 1,
     }),
+    figures: Type.Object(
+      {
+        refreshSec: Type.Integer({
+          description:
+            'Seconds between rounds that measure days again when something late changed them (a replayed backlog, a status delivered twice), and days that ended.',
+          default: 60,
+          minimum: 1,
+          maximum: 3600,
+        }),
+        todayRefreshSec: Type.Integer({
+          description: "Today's figures are measured again at most this often (a city's 20,000 cameras take a few seconds).",
+          default: 300,
+          minimum: 1,
+          maximum: 86400,
+        }),
+      },
+      { description: 'How the figures (docs/metrics.md) are kept current.', additionalProperties: false },
+    ),
     hdMinHeight: Type.Integer({ description: 'A camera is HD when its main stream has at least this many lines.', default: 1080, minimum: 1, maximum: 10000 }),
     targets: Type.Object(
       {

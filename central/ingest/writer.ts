@@ -7,7 +7,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CentralTables } from '../store/schema';
 import { largerOf, smallerOf } from '../store/sql';
 import type { Accepted, Refused } from './classify';
-import { mergeEvidence, type Interval } from './evidence';
+import { union, type Interval } from '../../lib/intervals';
+import { markDirty } from '../figures/store';
 
 type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
 
@@ -35,6 +36,8 @@ export interface WriteResult {
 export interface WriterOptions {
   /** central.staleAfterSec in ms: a message observed at x is evidence of the site's life over [x, x + this]. */
   staleAfterMs: number;
+  /** The local day of an instant: every site day a message touches is marked for its figures to be measured again. */
+  dayOf?: (ms: number) => string;
 }
 
 function observedAt(m: Accepted): number | undefined {
@@ -66,6 +69,11 @@ export class IngestWriter {
       let written = 0;
       let duplicates = 0;
       const evidence = new Map<string, number[]>();
+      const touched = new Map<string, { site: string; day: string }>();
+      const touch = (site: string, ms: number) => {
+        const day = this.options.dayOf?.(ms);
+        if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
+      };
       for (const r of batch) {
         const id = messageIdOf(r.message);
         if (id !== undefined && !(await this.firstTime(tx, id, r))) {
@@ -75,14 +83,17 @@ export class IngestWriter {
         await this.touchSite(tx, r);
         await this.apply(tx, r);
         const at = observedAt(r.message);
+        touch(r.message.site, at ?? r.receivedAt);
         if (at !== undefined && isEvidence(r.message)) {
           const list = evidence.get(r.message.site) ?? [];
           list.push(at);
           evidence.set(r.message.site, list);
+          touch(r.message.site, at + this.options.staleAfterMs);
         }
         written++;
       }
       for (const [site, times] of evidence) await this.addEvidence(tx, site, times);
+      await markDirty(tx, [...touched.values()]);
       return { written, duplicates };
     });
   }
@@ -376,7 +387,7 @@ export class IngestWriter {
 
   /** Merges the evidence of these observedAt times into the site's stored intervals. */
   private async addEvidence(tx: Tx, site: string, times: number[]): Promise<void> {
-    const added: Interval[] = mergeEvidence(
+    const added: Interval[] = union(
       [],
       times.map((t) => ({ start: t, end: t + this.options.staleAfterMs })),
     );
@@ -389,7 +400,7 @@ export class IngestWriter {
         .where('end_ms', '>=', interval.start)
         .execute();
       if (overlapping.length === 1 && overlapping[0].start_ms <= interval.start && overlapping[0].end_ms >= interval.end) continue;
-      const merged = mergeEvidence(
+      const merged = union(
         overlapping.map((o) => ({ start: o.start_ms, end: o.end_ms })),
         [interval],
       );

@@ -1,6 +1,7 @@
 // Reading the ledger as stored: sites and cameras with their current state. A camera's current
 // state follows the figures' rule (docs/metrics.md): unknown when its site has given no sign of
 // life within central.staleAfterSec, or before its first status; degraded counts as online.
+import { normaliseRegion } from './regions';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { CentralTables } from '../store/schema';
 
@@ -103,8 +104,7 @@ function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs:
   if (f.class !== undefined) q = q.where('cameras.class', '=', f.class);
   if (f.owner !== undefined) q = q.where('cameras.owner', '=', f.owner);
   if (f.region !== undefined) {
-    let region = f.region;
-    while (region.endsWith('/')) region = region.slice(0, -1);
+    const region = normaliseRegion(f.region);
     q = q.where((eb) => eb.or([eb('cameras.region', '=', region), eb('cameras.region', 'like', sql<string>`${likeLiteral(region) + '/%'} escape '\\'`)]));
   }
   if (f.text !== undefined && f.text !== '') {

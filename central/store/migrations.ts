@@ -128,6 +128,45 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002-figures': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('camera_days')
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('counted_ms', MS, (c) => c.notNull())
+        .addColumn('known_ms', MS, (c) => c.notNull())
+        .addColumn('online_ms', MS, (c) => c.notNull())
+        .addColumn('offline_ms', MS, (c) => c.notNull())
+        .addColumn('intact_known_ms', MS, (c) => c.notNull())
+        .addColumn('intact_ms', MS, (c) => c.notNull())
+        .addColumn('fault_ms', MS, (c) => c.notNull())
+        .addColumn('causes', 'text', (c) => c.notNull())
+        .addColumn('class', 'integer')
+        .addColumn('region', 'text')
+        .addColumn('owner', 'text')
+        .addColumn('has_coordinates', 'integer', (c) => c.notNull())
+        .addColumn('main_height', 'integer')
+        .addColumn('present_at_end', 'integer', (c) => c.notNull())
+        .addColumn('carry', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('camera_days_pk', ['day', 'site_id', 'camera_id'])
+        .execute();
+      await db.schema.createIndex('camera_days_camera').on('camera_days').columns(['site_id', 'camera_id', 'day']).execute();
+      await db.schema
+        .createTable('figures_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('computed_through', MS, (c) => c.notNull())
+        .addColumn('computed_at', MS, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('figures_dirty')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('figures_dirty_pk', ['site_id', 'day'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -120,6 +120,45 @@ export interface IngestRejectsTable {
   example: string;
 }
 
+/** One camera's measured day (central/figures): durations in ms, the groups of its latest meta by
+ * the day's end, and the status carried into the next day. */
+export interface CameraDaysTable {
+  day: string;
+  site_id: string;
+  camera_id: string;
+  counted_ms: number;
+  known_ms: number;
+  online_ms: number;
+  offline_ms: number;
+  intact_known_ms: number;
+  intact_ms: number;
+  fault_ms: number;
+  /** Known time not intact by cause (JSON: {offline: ms, black: ms, …}). */
+  causes: string;
+  class: number | null;
+  region: string | null;
+  owner: string | null;
+  has_coordinates: number;
+  main_height: number | null;
+  /** Counted at the end of the day (or of what has passed of today). */
+  present_at_end: number;
+  /** What the next day starts from (JSON): a change makes the next day's figures stale. */
+  carry: string;
+}
+
+/** Which local days have figures, computed up to when. */
+export interface FiguresDaysTable {
+  day: string;
+  computed_through: number;
+  computed_at: number;
+}
+
+/** Site days whose figures are stale: something observed in them was written after they were computed. */
+export interface FiguresDirtyTable {
+  site_id: string;
+  day: string;
+}
+
 export interface CentralTables {
   sites: SitesTable;
   site_evidence: SiteEvidenceTable;
@@ -131,4 +170,7 @@ export interface CentralTables {
   messages_seen: MessagesSeenTable;
   metrics_latest: MetricsLatestTable;
   ingest_rejects: IngestRejectsTable;
+  camera_days: CameraDaysTable;
+  figures_days: FiguresDaysTable;
+  figures_dirty: FiguresDirtyTable;
 }

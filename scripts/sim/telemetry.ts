@@ -7,6 +7,7 @@ import {
   birthPayload,
   eventPayload,
   metaPayload,
+  metricsPayload,
   siteTopics,
   statePayload,
   statusPayload,
@@ -161,6 +162,38 @@ export class SimulatedSite {
 
   event(body: EventBody, at: number, historical = false): TelemetryMessage {
     return message(this.topics.events, withSeq(eventPayload(this.site, body, at), historical), false);
+  }
+
+  /** A metrics sample, as the agent sends every minute: the steady evidence that the site lives. */
+  metrics(at: number, options: { historical?: boolean; diskFreePercent?: number; outboxDropped?: number } = {}): TelemetryMessage {
+    const body = metricsPayload(
+      this.site,
+      {
+        host: {
+          loadAvg1: 0.3,
+          memTotalBytes: 2 ** 31,
+          memFreeBytes: 2 ** 30,
+          uptimeSec: 3600,
+          cpus: 2,
+          ...(options.diskFreePercent !== undefined
+            ? {
+                disk: {
+                  path: '/var/lib/camgate',
+                  mount: '/',
+                  sizeBytes: 64 * 2 ** 30,
+                  freeBytes: Math.round((64 * 2 ** 30 * options.diskFreePercent) / 100),
+                  freePercent: options.diskFreePercent,
+                },
+              }
+            : {}),
+        },
+        agent: { rssBytes: 90 * 2 ** 20, heapUsedBytes: 30 * 2 ** 20, uptimeSec: 3600, cameras: this.cameras.length },
+        outbox: { depth: 0, bytes: 0, oldestSeq: null, newestSeq: null, droppedTotal: options.outboxDropped ?? 0 },
+        uplink: { connected: true, bdSeq: this.bdSeq, connects: 1, url: null },
+      },
+      at,
+    );
+    return message(this.topics.metrics, withSeq(body, options.historical), false);
   }
 
   /** The Will the broker publishes when the box goes silent. */

@@ -119,7 +119,8 @@ function runInTerminal(command: string, env: Record<string, string>, logFile?: s
   const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.resume();
   const readLog = () => (logFile ? readFileOr(logFile) : '');
-  return runUntilReady(child, child.stdout, readLog, () => child.stdin.end('\x03'));
+  // Ctrl-C only: closing script's input as well would hang up the terminal, racing the agent's own stop.
+  return runUntilReady(child, child.stdout, readLog, () => child.stdin.write('\x03'));
 }
 
 function readFileOr(file: string): string {
@@ -164,7 +165,7 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
   const args = agentArgs(dir, port);
 
   const onTerminal = await runInTerminal(shellQuote([process.execPath, ...args]), cleanEnv());
-  assert.equal(onTerminal.code, 0, onTerminal.output);
+  assert.equal(onTerminal.code, 0, `exit code ${onTerminal.code}: ${onTerminal.output}`);
   assert.match(onTerminal.output, /\x1b\[32mINFO\x1b\[39m/, 'coloured levels on an xterm');
   const shown = onTerminal.output.replace(ANSI, '').replace(/\r/g, '');
   const heads = shown.split('\n').filter((l) => PRETTY_HEAD.test(l.replace(/^\^C/, '')));
@@ -188,7 +189,7 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
   // The same command with stderr into a file: JSON, though stdout is still the terminal.
   const logFile = join(dir, 'agent.log');
   const redirected = await runInTerminal(`${shellQuote([process.execPath, ...args])} 2>${shellQuote([logFile])}`, cleanEnv(), logFile);
-  assert.equal(redirected.code, 0, redirected.output);
+  assert.equal(redirected.code, 0, `exit code ${redirected.code}: ${redirected.output}`);
   assertJsonLines(readFileSync(logFile, 'utf8'), 'stderr redirected to a file');
 
   // The same command with stderr piped (a service manager, a collector): JSON.
@@ -199,7 +200,7 @@ test('camgate run on a terminal prints readable coloured lines; with stderr pipe
     () => '',
     () => piped.kill('SIGTERM'),
   );
-  assert.equal(pipedRun.code, 0, pipedRun.output);
+  assert.equal(pipedRun.code, 0, `exit code ${pipedRun.code}: ${pipedRun.output}`);
   assertJsonLines(pipedRun.output, 'stderr piped');
 });
 
@@ -209,7 +210,7 @@ test('log.format forces either way: json on a terminal (--log-format), pretty in
   const args = agentArgs(dir, port);
 
   const json = await runInTerminal(shellQuote([process.execPath, ...args, '--log-format', 'json']), cleanEnv());
-  assert.equal(json.code, 0, json.output);
+  assert.equal(json.code, 0, `exit code ${json.code}: ${json.output}`);
   assertJsonLines(json.output, 'json forced on a terminal');
 
   const piped = spawn(process.execPath, args, { env: cleanEnv({ CAMGATE_LOG_FORMAT: 'pretty' }), stdio: ['ignore', 'ignore', 'pipe'] });
@@ -219,7 +220,7 @@ test('log.format forces either way: json on a terminal (--log-format), pretty in
     () => '',
     () => piped.kill('SIGTERM'),
   );
-  assert.equal(pretty.code, 0, pretty.output);
+  assert.equal(pretty.code, 0, `exit code ${pretty.code}: ${pretty.output}`);
   assert.equal(HAS_ANSI.test(pretty.output), false, 'colour codes in a pipe');
   const heads = pretty.output.split('\n').filter((l) => PRETTY_HEAD.test(l));
   assert.ok(

@@ -72,6 +72,18 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     sites.map((s) => `${s.site} ${s.connection}`),
     ['guali online', 'liangzhu online', 'yuqian online'],
   );
+  // Today's figures (measured every 10 s on the box): every camera counted, the five without coordinates missing from the geo-labelled count.
+  const withoutCoordinates = planned.filter((c) => c.at === null).length;
+  const figures = await waitFor(
+    async () => {
+      const f = (await (await fetch(`${api}/api/figures`)).json()) as { total: { cameras: number; atEnd: { cameras: number; geoLabelled: number } } };
+      return f.total.atEnd.cameras === planned.length ? f : false;
+    },
+    "today's figures with every demo camera",
+    60_000,
+  );
+  assert.equal(figures.total.cameras, planned.length);
+  assert.equal(figures.total.atEnd.geoLabelled, planned.length - withoutCoordinates);
 
   io.stop();
   assert.equal(await running, 0);

@@ -19,3 +19,14 @@ export function testSeed(env: Record<string, string | undefined> = process.env):
   if (given !== undefined && /^\d+$/.test(given)) return Number(given) >>> 0;
   return Math.floor(Math.random() * 2 ** 32);
 }
+
+/** A copy of `items` in an order the seed decides (Fisher–Yates). */
+export function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+// Figures for any range of local days, from the measured days: each camera's durations summed
+// over the range and its groups taken from its last measured day in it, then pooled by camera,
+// site, class, region or owner.
+import type { Kysely } from 'kysely';
+import type { CentralTables } from '../store/schema';
+import type { CentralConfig } from '../config/schema';
+import { addDays, dayBounds } from './days';
+import { inRegion, normaliseRegion, regionLevels } from '../ledger/regions';
+import { Pool, type CameraTotals, type Figure } from './pool';
+
+export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner'] as const;
+export type GroupBy = (typeof GROUP_BYS)[number];
+
+export interface FiguresQuery {
+  from: string;
+  to: string;
+  groupBy: GroupBy;
+  /** Only cameras in this region path (and below). */
+  region?: string;
+  site?: string;
+  class?: number;
+  owner?: string;
+  /** Sum each camera's known time not intact by cause (offline, black, frozen, …). */
+  withCauses?: boolean;
+}
+
+export interface Group {
+  key: string;
+  figure: Figure;
+  /** When grouped by camera: its durations by cause. */
+  causes?: Record<string, number>;
+}
+
+export interface FiguresResult {
+  period: { from: string; to: string; timezone: string; start: string; end: string };
+  /** The oldest computation among the days of the range (ISO), or null when none has figures yet. */
+  computedAt: string | null;
+  /** How far the last day is computed (ISO): for today, the time it was last measured. */
+  computedThrough: string | null;
+  /** Days of the range without figures yet. */
+  daysMissing: string[];
+  total: Figure;
+  groups: Group[];
+}
+
+type FigureConfig = Pick<CentralConfig, 'targets' | 'hdMinHeight' | 'timezone'>;
+
+/** Each camera's totals over [from, to] (days), its groups from its last day in the range. */
+export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>): Promise<CameraTotals[]> {
+  const sums = db
+    .selectFrom('camera_days')
+    .select(['site_id', 'camera_id'])
+    .select((eb) => [
+      eb.fn.max('day').as('last_day'),
+      eb.fn.sum<number>('counted_ms').as('counted'),
+      eb.fn.sum<number>('known_ms').as('known'),
+      eb.fn.sum<number>('online_ms').as('online'),
+      eb.fn.sum<number>('offline_ms').as('offline'),
+      eb.fn.sum<number>('intact_known_ms').as('intact_known'),
+      eb.fn.sum<number>('intact_ms').as('intact'),
+      eb.fn.sum<number>('fault_ms').as('fault'),
+    ])
+    .where('day', '>=', q.from)
+    .where('day', '<=', q.to)
+    .$if(q.site !== undefined, (x) => x.where('site_id', '=', q.site as string))
+    .groupBy(['site_id', 'camera_id'])
+    .as('t');
+  const rows = await db
+    .selectFrom(sums)
+    .innerJoin('camera_days as d', (j) => j.onRef('d.site_id', '=', 't.site_id').onRef('d.camera_id', '=', 't.camera_id').onRef('d.day', '=', 't.last_day'))
+    .select([
+      't.site_id',
+      't.camera_id',
+      't.last_day',
+      't.counted',
+      't.known',
+      't.online',
+      't.offline',
+      't.intact_known',
+      't.intact',
+      't.fault',
+      'd.class',
+      'd.region',
+      'd.owner',
+      'd.has_coordinates',
+      'd.main_height',
+      'd.present_at_end',
+    ])
+    .execute();
+  const region = q.region === undefined ? undefined : normaliseRegion(q.region);
+  const totals: CameraTotals[] = [];
+  for (const r of rows) {
+    if (region !== undefined && !inRegion(r.region, region)) continue;
+    if (q.class !== undefined && r.class !== q.class) continue;
+    if (q.owner !== undefined && r.owner !== q.owner) continue;
+    totals.push({
+      site: r.site_id,
+      camera: r.camera_id,
+      countedMs: Number(r.counted),
+      knownMs: Number(r.known),
+      onlineMs: Number(r.online),
+      offlineMs: Number(r.offline),
+      intactKnownMs: Number(r.intact_known),
+      intactMs: Number(r.intact),
+      faultMs: Number(r.fault),
+      class: r.class,
+      region: r.region,
+      owner: r.owner,
+      hasCoordinates: r.has_coordinates === 1,
+      mainHeight: r.main_height,
+      // Counted at the range's end only if its last day is the range's last measured day.
+      presentAtEnd: r.present_at_end === 1 && r.last_day === q.to,
+    });
+  }
+  if (q.withCauses && totals.length > 0) await addCauses(db, q, totals);
+  return totals;
+}
+
+async function addCauses(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, totals: CameraTotals[]): Promise<void> {
+  for (const t of totals) t.causes = {};
+  const byKey = new Map(totals.map((t) => [`${t.site}\u0000${t.camera}`, t]));
+  const rows = await db
+    .selectFrom('camera_days')
+    .select(['site_id', 'camera_id', 'causes'])
+    .where('day', '>=', q.from)
+    .where('day', '<=', q.to)
+    .where('causes', '!=', '{}')
+    .$if(q.site !== undefined, (x) => x.where('site_id', '=', q.site as string))
+    .execute();
+  for (const r of rows) {
+    const t = byKey.get(`${r.site_id}\u0000${r.camera_id}`);
+    if (!t) continue;
+    const causes = t.causes as Record<string, number>;
+    for (const [cause, ms] of Object.entries(JSON.parse(r.causes) as Record<string, number>)) causes[cause] = (causes[cause] ?? 0) + ms;
+  }
+}
+
+/** The key(s) a camera is pooled under. */
+function groupKeys(c: CameraTotals, groupBy: GroupBy, regionPrefix: string): string[] {
+  switch (groupBy) {
+    case 'none':
+      return [];
+    case 'camera':
+      return [`${c.site}/${c.camera}`];
+    case 'site':
+      return [c.site];
+    case 'class':
+      return [c.class === null ? 'unclassified' : String(c.class)];
+    case 'owner':
+      return [c.owner ?? ''];
+    case 'region': {
+      // The level just below the prefix; a camera of the prefix region itself is its own group.
+      const depth = regionPrefix === '' ? 1 : regionPrefix.split('/').length + 1;
+      const levels = regionLevels(c.region);
+      return [levels[Math.min(depth, levels.length) - 1] ?? ''];
+    }
+  }
+}
+
+export function poolTotals(totals: readonly CameraTotals[], groupBy: GroupBy, regionPrefix: string, config: FigureConfig): { total: Figure; groups: Group[] } {
+  const all = new Pool();
+  const groups = new Map<string, Pool>();
+  for (const c of totals) {
+    all.add(c);
+    for (const k of groupKeys(c, groupBy, regionPrefix)) {
+      let pool = groups.get(k);
+      if (!pool) groups.set(k, (pool = new Pool()));
+      pool.add(c);
+    }
+  }
+  const out: Group[] = [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, pool]) => {
+      const group: Group = { key, figure: pool.figure(config.targets, config.hdMinHeight) };
+      if (groupBy === 'camera' && pool.members[0].causes) group.causes = msToSeconds(pool.members[0].causes);
+      return group;
+    });
+  return { total: all.figure(config.targets, config.hdMinHeight), groups: out };
+}
+
+function msToSeconds(causes: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(causes).map(([k, v]) => [k, Math.round(v / 1000)]));
+}
+
+export function periodOf(from: string, to: string, timezone: string): FiguresResult['period'] {
+  return { from, to, timezone, start: new Date(dayBounds(from, timezone).start).toISOString(), end: new Date(dayBounds(to, timezone).end).toISOString() };
+}
+
+export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
+  const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
+  const computed = await db
+    .selectFrom('figures_days')
+    .select(['day', 'computed_at', 'computed_through'])
+    .where('day', '>=', q.from)
+    .where('day', '<=', q.to)
+    .orderBy('day')
+    .execute();
+  const have = new Set(computed.map((c) => c.day));
+  const daysMissing: string[] = [];
+  for (let d = q.from; d <= q.to; d = addDays(d, 1)) if (!have.has(d)) daysMissing.push(d);
+  const last = computed[computed.length - 1];
+  const oldest = computed.reduce<number | null>((m, c) => (m === null || c.computed_at < m ? c.computed_at : m), null);
+  return {
+    period: periodOf(q.from, q.to, config.timezone),
+    computedAt: oldest === null ? null : new Date(oldest).toISOString(),
+    computedThrough: last ? new Date(last.computed_through).toISOString() : null,
+    daysMissing,
+    ...poolTotals(totals, q.groupBy, normaliseRegion(q.region ?? ''), config),
+  };
+}
+
+/** Every region path at every level, with the figures of the cameras in it. */
+export async function regionTree(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, config: FigureConfig) {
+  const totals = await cameraTotals(db, q);
+  const pools = new Map<string, Pool>();
+  for (const c of totals) {
+    for (const level of regionLevels(c.region)) {
+      let pool = pools.get(level);
+      if (!pool) pools.set(level, (pool = new Pool()));
+      pool.add(c);
+    }
+  }
+  return [...pools.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([region, pool]) => {
+      const parts = region.split('/');
+      return {
+        region,
+        name: parts[parts.length - 1],
+        depth: parts.length,
+        parent: parts.length > 1 ? parts.slice(0, -1).join('/') : null,
+        figure: pool.figure(config.targets, config.hdMinHeight),
+      };
+    });
+}
