@@ -1,10 +1,16 @@
 // The central service: the one place that wires its parts. The database opens (and migrates)
-// first, then the writer ingest writes through, then ingest (the broker connection), then the
-// HTTP API. They stop in the reverse order: the API stops answering, ingest leaves the broker and
-// writes what it had queued, the database closes last.
+// first, then the writer ingest writes through, then ingest (the broker connection) with the
+// command client and the live views riding on it, then the HTTP API. They stop in the reverse
+// order: the API stops answering, commands waiting for replies give up, ingest leaves the broker
+// and writes what it had queued, the database closes last.
 import type { connect } from 'mqtt';
 import { systemClock, type Clock } from '../lib/clock';
+import { CamgateError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { noAudit, type Audit } from './audit';
+import { CommandClient } from './commands/client';
+import { LiveViews } from './live/views';
+import { mediaProblems } from './live/templates';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
@@ -20,11 +26,15 @@ export interface CentralDeps {
   connect?: typeof connect;
   /** false: no broker connection (an API over an existing database). */
   ingest?: boolean;
+  /** Where commands and live views are audited; default nowhere. */
+  audit?: Audit;
 }
 
 export interface RunningCentral {
   db: CentralDb;
   ingest: Ingest | undefined;
+  commands: CommandClient | undefined;
+  live: LiveViews | undefined;
   api: Api;
   /** Where the API listens: http://host:port. */
   url: string;
@@ -45,7 +55,38 @@ function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock): Ingest | u
   return ingest;
 }
 
-async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undefined, clock: Clock): Promise<{ api: Api; url: string }> {
+interface Messaging {
+  commands: CommandClient;
+  live: LiveViews;
+}
+
+function startMessaging(deps: CentralDeps, ingest: Ingest, clock: Clock): Messaging {
+  const log = deps.logger.child({ part: 'commands' });
+  const commands = new CommandClient({
+    broker: ingest,
+    clock,
+    log,
+    timeoutMs: deps.config.commands.timeoutMs,
+    slowTimeoutMs: deps.config.commands.slowTimeoutMs,
+  });
+  commands.start();
+  const live = new LiveViews({
+    media: deps.config.media,
+    clock,
+    log: deps.logger.child({ part: 'live' }),
+    audit: deps.audit ?? noAudit,
+    send: (site, name, args) => commands.send(site, name, args),
+  });
+  return { commands, live };
+}
+
+async function startApi(
+  deps: CentralDeps,
+  db: CentralDb,
+  ingest: Ingest | undefined,
+  messaging: Messaging | undefined,
+  clock: Clock,
+): Promise<{ api: Api; url: string }> {
   const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
   const api = await createApi({
     config: deps.config,
@@ -54,6 +95,8 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
     clock,
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
+    ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
+    audit: deps.audit ?? noAudit,
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -62,23 +105,34 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
 
 export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   const clock = deps.clock ?? systemClock;
+  const problems = mediaProblems(deps.config.media);
+  if (problems.length > 0) throw new CamgateError(`central: ${problems.join('; ')}`, 2);
   const db = await openDatabase(deps);
   let ingest: Ingest | undefined;
+  let messaging: Messaging | undefined;
   try {
     ingest = startIngest(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, clock);
+    messaging = ingest ? startMessaging(deps, ingest, clock) : undefined;
+    const { api, url } = await startApi(deps, db, ingest, messaging, clock);
     return {
       db,
       ingest,
+      commands: messaging?.commands,
+      live: messaging?.live,
       api,
       url,
       async stop() {
+        // Requests waiting for a reply answer 503 at once, so closing the API does not wait for them.
+        messaging?.live.stop();
+        messaging?.commands.stop();
         await api.close();
         await ingest?.stop();
         await db.close();
       },
     };
   } catch (err) {
+    messaging?.live.stop();
+    messaging?.commands.stop();
     await ingest?.stop();
     await db.close();
     throw err;
