@@ -1,10 +1,17 @@
 // The central service: the one place that wires its parts. The database opens (and migrates)
-// first, then the writer ingest writes through, then ingest (the broker connection), then the
-// figures' refresher, then the HTTP API. They stop in the reverse order: the API stops answering, ingest leaves the broker and
-// writes what it had queued, the database closes last.
+// The central service: the one place that wires its parts. The database opens (and migrates)
+// first, then the writer ingest writes through, then ingest (the broker connection) with the
+// command client and the live views riding on it, then the figures' refresher, then the HTTP API.
+// They stop in the reverse order: the API stops answering, commands waiting for replies give up,
+// ingest leaves the broker and writes what it had queued, the refresher finishes its round, the
+// database closes last.
 import type { connect } from 'mqtt';
 import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
+import { noAudit, type Audit } from './audit';
+import { CommandClient } from './commands/client';
+import { LiveViews } from './live/views';
+import { mediaProblems } from './live/templates';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
@@ -23,12 +30,16 @@ export interface CentralDeps {
   connect?: typeof connect;
   /** false: no broker connection (an API over an existing database). */
   ingest?: boolean;
+  /** Where commands and live views are audited; default nowhere. */
+  audit?: Audit;
 }
 
 export interface RunningCentral {
   db: CentralDb;
   ingest: Ingest | undefined;
   figures: FiguresRefresher;
+  commands: CommandClient | undefined;
+  live: LiveViews | undefined;
   api: Api;
   /** Where the API listens: http://host:port. */
   url: string;
@@ -64,10 +75,36 @@ function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRe
   return refresher;
 }
 
+interface Messaging {
+  commands: CommandClient;
+  live: LiveViews;
+}
+
+function startMessaging(deps: CentralDeps, ingest: Ingest, clock: Clock): Messaging {
+  const log = deps.logger.child({ part: 'commands' });
+  const commands = new CommandClient({
+    broker: ingest,
+    clock,
+    log,
+    timeoutMs: deps.config.commands.timeoutMs,
+    slowTimeoutMs: deps.config.commands.slowTimeoutMs,
+  });
+  commands.start();
+  const live = new LiveViews({
+    media: deps.config.media,
+    clock,
+    log: deps.logger.child({ part: 'live' }),
+    audit: deps.audit ?? noAudit,
+    send: (site, name, args) => commands.send(site, name, args),
+  });
+  return { commands, live };
+}
+
 async function startApi(
   deps: CentralDeps,
   db: CentralDb,
   ingest: Ingest | undefined,
+  messaging: Messaging | undefined,
   figures: FiguresRefresher,
   clock: Clock,
 ): Promise<{ api: Api; url: string }> {
@@ -80,6 +117,8 @@ async function startApi(
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
     refreshFigures: () => figures.refresh(),
+    ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
+    audit: deps.audit ?? noAudit,
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -90,20 +129,29 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   const zoneProblem = checkTimeZone(deps.config.timezone);
   if (zoneProblem) throw new CamgateError(`central.timezone: ${zoneProblem}; set central.timezone (CAMGATE_CENTRAL_TIMEZONE) to one`, EXIT_USAGE);
   const clock = deps.clock ?? systemClock;
+  const problems = mediaProblems(deps.config.media);
+  if (problems.length > 0) throw new CamgateError(`central: ${problems.join('; ')}`, EXIT_USAGE);
   const db = await openDatabase(deps);
   let ingest: Ingest | undefined;
   let figures: FiguresRefresher | undefined;
+  let messaging: Messaging | undefined;
   try {
     ingest = startIngest(deps, db, clock);
+    messaging = ingest ? startMessaging(deps, ingest, clock) : undefined;
     figures = startFigures(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, figures, clock);
+    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock);
     return {
       db,
       ingest,
       figures,
+      commands: messaging?.commands,
+      live: messaging?.live,
       api,
       url,
       async stop() {
+        // Requests waiting for a reply answer 503 at once, so closing the API does not wait for them.
+        messaging?.live.stop();
+        messaging?.commands.stop();
         await api.close();
         await ingest?.stop();
         await figures?.stop();
@@ -111,6 +159,8 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
       },
     };
   } catch (err) {
+    messaging?.live.stop();
+    messaging?.commands.stop();
     await ingest?.stop();
     await figures?.stop();
     await db.close();

@@ -72,3 +72,15 @@ export function describeConnectError(err: unknown, url: string): string {
   if (/connack timeout|connect timeout/i.test(detail)) return `${url}: no CONNACK within the connect timeout (broker.connectTimeoutMs)`;
   return `${url}: ${detail}`;
 }
+
+/** Does `topic` match the subscription filter `filter` (MQTT wildcards + and #)? */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

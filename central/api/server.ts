@@ -7,7 +7,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
 import { registerFiguresRoutes } from './routes/figures';
+import { registerCommandRoutes } from './routes/commands';
 import { registerLedgerRoutes } from './routes/ledger';
+import { registerLiveRoutes } from './routes/live';
 import { registerServiceRoutes } from './routes/service';
 
 export async function createApi(deps: ApiDeps): Promise<Api> {
@@ -55,6 +57,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registerServiceRoutes(app, deps);
   registerLedgerRoutes(app, deps);
   registerFiguresRoutes(app, deps);
+  registerCommandRoutes(app, deps);
+  registerLiveRoutes(app, deps);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();

@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import type { CentralConfig } from '../config/schema';
+import type { Audit } from '../audit';
+import type { CommandClient } from '../commands/client';
 import type { IngestStats } from '../ingest/subscriber';
+import type { LiveViews } from '../live/views';
 import type { CentralTables } from '../store/schema';
 
 export interface ApiDeps {
@@ -17,6 +20,12 @@ export interface ApiDeps {
   ingestStats(): IngestStats;
   /** Measures what is stale now (the figures' refresher round), for a caller that needs current figures. */
   refreshFigures?(): Promise<unknown>;
+  /** Sends commands to sites; absent when the central runs without a broker connection. */
+  commands?: CommandClient;
+  /** Live views from the centre; absent without a broker connection. */
+  live?: LiveViews;
+  /** Called once per command and per live view start and end; default: nothing. */
+  audit?: Audit;
 }
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any

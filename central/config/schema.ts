@@ -1,8 +1,38 @@
 // The central service's configuration, described once (as the agent's is): every key with its
 // type, bounds, default and documentation; CAMGATE_CENTRAL_* variables and flags come from it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Enum } from '../../lib/schema';
+import { Dictionary, Enum } from '../../lib/schema';
 import { LOG_FORMATS, LOG_LEVELS } from '../../lib/log';
+
+/** The relay profiles of cmd/stream-start (docs/video.md, Profiles). */
+export const RELAY_PROFILES = ['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const;
+
+const MediaServerSchema = Type.Object(
+  {
+    name: Type.String({ description: 'A name for logs, audits and answers.', minLength: 1, maxLength: 64 }),
+    sites: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { description: 'Site ids this server takes (most specific: wins over regions).' }),
+    ),
+    regions: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+        description:
+          "Region path prefixes (a camera's region, e.g. 浙江省/杭州市); the longest matching prefix wins. No sites and no regions: the default server.",
+      }),
+    ),
+    push: Type.String({
+      description:
+        'Push URL template the agent relays to (rtmp://, rtmps://, rtsp://, srt://); placeholders {site} {camera} {stream} {key}; must hold {key} (a fresh random stream key per relay). docs/live-view.md.',
+      minLength: 8,
+      maxLength: 1024,
+    }),
+    play: Dictionary(Type.String({ minLength: 8, maxLength: 2048 }), {
+      description: 'Play URL templates by name (hls, flv, webrtc, …), with the same placeholders; each must hold {key}.',
+      minProperties: 1,
+    }),
+    transcode: Type.Optional(Enum(RELAY_PROFILES, { type: 'string', description: 'Relay profile for this server; default media.transcode.' })),
+  },
+  { additionalProperties: false },
+);
 
 const Percent = (description: string, fallback?: number) =>
   fallback === undefined
@@ -147,6 +177,49 @@ export const CentralConfigSchema = Type.Object(
         }),
       },
       { description: 'Taking in what the sites publish.', additionalProperties: false },
+    ),
+    commands: Type.Object(
+      {
+        timeoutMs: Type.Integer({
+          description: 'How long the API waits for a site to answer a command before it answers 504.',
+          default: 15000,
+          minimum: 1000,
+          maximum: 600000,
+        }),
+        slowTimeoutMs: Type.Integer({
+          description:
+            "The same for the commands that wait on cameras (snapshot, probe-now, camera-reboot): longer than the agents' uplink.commandTimeoutMs (30 s), so their own timeout reply arrives first.",
+          default: 35000,
+          minimum: 1000,
+          maximum: 600000,
+        }),
+      },
+      { description: 'Commands from the API to the sites (docs/central.md, Commands).', additionalProperties: false },
+    ),
+    media: Type.Object(
+      {
+        servers: Type.Array(MediaServerSchema, {
+          description: "The centre's media servers the sites relay live video to, chosen per site or region (docs/live-view.md). Set in the config file.",
+          default: [],
+        }),
+        transcode: Enum(RELAY_PROFILES, {
+          type: 'string',
+          description: "Default relay profile of a live view (copy keeps the camera's video).",
+          default: 'copy',
+        }),
+        stream: Enum(['main', 'sub'] as const, {
+          type: 'string',
+          description: 'Camera stream a live view asks for when the request names none.',
+          default: 'sub',
+        }),
+        leaseSec: Type.Integer({
+          description: 'A viewer lease not renewed for this long ends; the relay stops when its last viewer has gone.',
+          default: 60,
+          minimum: 5,
+          maximum: 3600,
+        }),
+      },
+      { description: 'Live view from the centre (docs/live-view.md).', additionalProperties: false },
     ),
     log: Type.Object(
       {

@@ -22,7 +22,7 @@ import { TOPIC_ROOT } from '../../contract';
 import type { Clock, TimerHandle } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import { LogLimiter } from '../../lib/log-limiter';
-import { describeConnectError, readPem } from '../../lib/mqtt';
+import { describeConnectError, readPem, topicMatchesFilter } from '../../lib/mqtt';
 import { clip } from '../../lib/text';
 import { CamgateError } from '../../lib/errors';
 import type { CentralConfig } from '../config/schema';
@@ -59,6 +59,20 @@ export interface IngestStats {
   batches: number;
   /** Messages that could not be written although the database answered (a defect: logged as errors). */
   failed: number;
+}
+
+/** A subscription of another part of the central on this connection (command replies). */
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+
+/** What another part of the central may do with the broker connection ingest holds. */
+export interface BrokerSeam {
+  readonly protocolVersion: 4 | 5;
+  /** This instance's MQTT client id (unique per instance). */
+  readonly clientId: string;
+  /** Publishes at QoS 1; rejects at once while the central is not connected (nothing is queued for later). */
+  publish(topic: string, payload: string, properties?: { responseTopic?: string; correlationData?: Buffer }): Promise<void>;
+  /** Subscribes `filter` (QoS 1, not shared) now and after every reconnect; its messages go to `handler`, not to ingest. */
+  subscribe(filter: string, handler: MessageHandler): void;
 }
 
 export interface IngestOptions {
@@ -125,8 +139,9 @@ function onlyThrough(packet: IPublishPacket, subscriptionId: number): boolean {
   return Array.isArray(ids) ? ids.length > 0 && ids.every((id) => id === subscriptionId) : ids === subscriptionId;
 }
 
-export class Ingest {
+export class Ingest implements BrokerSeam {
   private client: MqttClient | undefined;
+  private readonly routes: Array<{ filter: string; handler: MessageHandler }> = [];
   private readonly queue: Queued[] = [];
   private readonly refusals = new Map<string, { refused: Refused; at: number; count: number }>();
   private readonly limiter: LogLimiter;
@@ -148,6 +163,34 @@ export class Ingest {
     this.shared = b.protocolVersion === 5 && b.shareGroup !== '';
   }
 
+  get protocolVersion(): 4 | 5 {
+    return this.options.config.broker.protocolVersion;
+  }
+
+  get clientId(): string {
+    return defaultClientId(this.options.config);
+  }
+
+  async publish(topic: string, payload: string, properties?: { responseTopic?: string; correlationData?: Buffer }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) throw new Error('the central is not connected to the broker now (GET /api/health shows ingest.connected)');
+    const props = this.protocolVersion === 5 && properties ? { properties } : {};
+    await client.publishAsync(topic, payload, { qos: 1, ...props });
+  }
+
+  subscribe(filter: string, handler: MessageHandler): void {
+    this.routes.push({ filter, handler });
+    if (this.client && this.connected) this.subscribeRoute(this.client, filter);
+  }
+
+  private subscribeRoute(client: MqttClient, filter: string): void {
+    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      if (err || (granted ?? []).some((g) => g.qos > 2)) {
+        this.options.log.error({ err: err?.message, filter }, 'ingest: the broker refused a subscription (does the ACL let the central read it?)');
+      }
+    });
+  }
+
   stats(): IngestStats {
     return { connected: this.connected, paused: this.paused, queued: this.queue.length, ...this.counts };
   }
@@ -160,7 +203,7 @@ export class Ingest {
     client.on('connect', (connack) => {
       this.connected = true;
       this.options.log.info({ sessionPresent: connack.sessionPresent, clientId: opts.clientId }, 'ingest: connected to the broker');
-      this.subscribe(client);
+      this.subscribeAll(client);
     });
     client.on('close', () => {
       if (this.connected && !this.stopped && !this.paused) this.options.log.warn('ingest: disconnected from the broker; reconnecting');
@@ -195,7 +238,7 @@ export class Ingest {
     if (this.queue.length > 0 || this.refusals.size > 0) await this.flush();
   }
 
-  private subscribe(client: MqttClient): void {
+  private subscribeAll(client: MqttClient): void {
     const share = (filter: string) => (this.shared ? `$share/${this.options.config.broker.shareGroup}/${filter}` : filter);
     const subscriptions: Record<string, { qos: 1 }> = {
       [FILTERS.state]: { qos: 1 },
@@ -215,6 +258,7 @@ export class Ingest {
       }
     });
     if (this.shared) this.startSnapshot(client);
+    for (const route of this.routes) this.subscribeRoute(client, route.filter);
   }
 
   private startSnapshot(client: MqttClient): void {
@@ -239,6 +283,11 @@ export class Ingest {
   }
 
   private take(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const route = this.routes.find((r) => topicMatchesFilter(r.filter, topic));
+    if (route) {
+      route.handler(topic, payload, packet);
+      return;
+    }
     if (!packet.retain && onlyThrough(packet, SNAPSHOT_SUBSCRIPTION_ID)) return;
     const receivedAt = this.options.clock.now();
     this.counts.received++;

@@ -219,3 +219,8 @@ export async function listRejects(db: Kysely<CentralTables>): Promise<RejectView
     example: r.example,
   }));
 }
+
+/** A site's connection as its state messages and Will left it (online, offline, unknown), or undefined for a site never heard of. */
+export async function getSiteConnection(db: Kysely<CentralTables>, site: string): Promise<{ connection: string } | undefined> {
+  return db.selectFrom('sites').select('connection').where('site_id', '=', site).executeTakeFirst();
+}

@@ -2,7 +2,8 @@
 //  - an RTMP server: Debian's nginx-light + libnginx-mod-rtmp, `application live { live on; }`,
 //    config, pid, logs and temp paths in a temp dir, one process (master_process off) under
 //    `setpriv --pdeathsig KILL` so a crashed test never leaves it behind; stopped by PID.
-//    Pull a pushed stream with rtmp://HOST:PORT/live/KEY and `-rtmp_live live`.
+//    Pull a pushed stream with rtmp://HOST:PORT/live/KEY and `-rtmp_live live`. With `hls: true`
+//    it also writes HLS (1 s fragments) and serves it over HTTP: http://HOST:HTTPPORT/hls/KEY.m3u8.
 //  - an SRT listener: `ffmpeg -i 'srt://HOST:PORT?mode=listener' -c copy -f mpegts FILE`; the relay
 //    pushes MPEG-TS to srt://HOST:PORT?mode=caller (any codec, H.265 too).
 // probeStream() (ffprobe) tells what arrived: codec, size, and how many frames with moving
@@ -68,15 +69,22 @@ export interface RtmpServer {
   pid: number;
   /** rtmp://host:port/live/<key> */
   url(key: string): string;
+  /** With hls: the HTTP port serving /hls/. */
+  httpPort?: number;
+  /** With hls: http://host:httpPort/hls/<key>.m3u8 */
+  hlsUrl(key: string): string;
   /** nginx's error log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startRtmpServer(options: { host?: string; port?: number; startTimeoutMs?: number } = {}): Promise<RtmpServer> {
+export async function startRtmpServer(options: { host?: string; port?: number; startTimeoutMs?: number; hls?: boolean } = {}): Promise<RtmpServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freeTcpPort(host));
+  const httpPort = options.hls ? await freeTcpPort(host) : undefined;
   const dir = mkdtempSync(join(os.tmpdir(), 'camgate-rtmp-'));
+  const hls = options.hls ? `hls on; hls_path ${join(dir, 'hls')}; hls_fragment 1s; hls_playlist_length 6s; hls_cleanup on;` : '';
+  const temp = (name: string) => join(dir, name);
   const errorLog = join(dir, 'error.log');
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
@@ -88,7 +96,14 @@ export async function startRtmpServer(options: { host?: string; port?: number; s
       `error_log ${errorLog} info;`,
       `pid ${join(dir, 'nginx.pid')};`,
       'events { worker_connections 256; }',
-      `rtmp { server { listen ${host}:${port}; chunk_size 4096; application live { live on; record off; } } }`,
+      `rtmp { server { listen ${host}:${port}; chunk_size 4096; application live { live on; record off; ${hls} } } }`,
+      ...(httpPort !== undefined
+        ? [
+            `http { access_log off; client_body_temp_path ${temp('body')}; proxy_temp_path ${temp('proxy')}; fastcgi_temp_path ${temp('fastcgi')}; uwsgi_temp_path ${temp('uwsgi')}; scgi_temp_path ${temp('scgi')};`,
+            `  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }`,
+            `  server { listen ${host}:${httpPort}; location /hls/ { root ${dir}; add_header Cache-Control no-cache; } } }`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
@@ -123,6 +138,11 @@ export async function startRtmpServer(options: { host?: string; port?: number; s
     port,
     pid: child.pid as number,
     url: (key: string) => `rtmp://${host}:${port}/live/${key}`,
+    ...(httpPort !== undefined ? { httpPort } : {}),
+    hlsUrl: (key: string) => {
+      if (httpPort === undefined) throw new Error('this RTMP server was started without hls: true');
+      return `http://${host}:${httpPort}/hls/${key}.m3u8`;
+    },
     log,
     async stop() {
       await stopChild(child, 'SIGTERM');

@@ -2,8 +2,9 @@
 // value gets (the loader is the agent's, lib/config; these check the central's schema through it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { centralConfig } from '../../central/config/spec';
 import { configSchemaDocument } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
@@ -37,5 +38,35 @@ test('CAMGATE_CENTRAL_* variables set keys; the agent’s CAMGATE_* do not leak 
   assert.throws(
     () => centralConfig.load({ env: { CAMGATE_CENTRAL_BROKER_URLS: 'http://broker' } }),
     (err: unknown) => err instanceof ConfigError && /broker\.urls/.test(err.message) && /mqtt:\/\/host:1883/.test(err.message),
+  );
+});
+
+test('media servers come from the config file: a list of servers with push and play templates', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'camgate-central-media-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'central.yaml');
+  writeFileSync(
+    file,
+    [
+      'media:',
+      '  transcode: h264-720p',
+      '  servers:',
+      '    - name: county',
+      '      regions: [浙江省/杭州市]',
+      '      push: rtmp://media.county:1935/live/{key}',
+      '      play: { hls: "http://media.county:8080/hls/{key}.m3u8" }',
+      '',
+    ].join('\n'),
+  );
+  const { config } = centralConfig.load({ file, env: {} });
+  assert.equal(config.media.transcode, 'h264-720p');
+  assert.equal(config.media.leaseSec, 60);
+  assert.deepEqual(config.media.servers, [
+    { name: 'county', regions: ['浙江省/杭州市'], push: 'rtmp://media.county:1935/live/{key}', play: { hls: 'http://media.county:8080/hls/{key}.m3u8' } },
+  ]);
+  writeFileSync(file, ['media:', '  servers:', '    - name: county', '      push: rtmp://media.county/live/{key}', '      play: {}', ''].join('\n'));
+  assert.throws(
+    () => centralConfig.load({ file, env: {} }),
+    (err: unknown) => err instanceof ConfigError && /media\.servers/.test(err.message),
   );
 });
