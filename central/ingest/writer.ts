@@ -9,7 +9,7 @@ import { largerOf, smallerOf } from '../store/sql';
 import type { Accepted, Refused } from './classify';
 import { mergeEvidence, type Interval } from './evidence';
 
-type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
+export type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
 
 export interface Received {
   message: Accepted;
@@ -32,9 +32,23 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** What one batch's follower does inside the batch's transaction. */
+export interface FollowedBatch {
+  /** After a message was applied (duplicates are not). */
+  collect(tx: Tx, r: Received): Promise<void>;
+  /** After the batch's last write, before it commits. */
+  finish(tx: Tx): Promise<void>;
+}
+
+/** Something that follows every batch in its transaction (the alarms: central/alarms/store.ts). */
+export interface BatchFollower {
+  batch(): FollowedBatch;
+}
+
 export interface WriterOptions {
   /** central.staleAfterSec in ms: a message observed at x is evidence of the site's life over [x, x + this]. */
   staleAfterMs: number;
+  follower?: BatchFollower;
 }
 
 function observedAt(m: Accepted): number | undefined {
@@ -66,6 +80,7 @@ export class IngestWriter {
       let written = 0;
       let duplicates = 0;
       const evidence = new Map<string, number[]>();
+      const followed = this.options.follower?.batch();
       for (const r of batch) {
         const id = messageIdOf(r.message);
         if (id !== undefined && !(await this.firstTime(tx, id, r))) {
@@ -74,6 +89,7 @@ export class IngestWriter {
         }
         await this.touchSite(tx, r);
         await this.apply(tx, r);
+        await followed?.collect(tx, r);
         const at = observedAt(r.message);
         if (at !== undefined && isEvidence(r.message)) {
           const list = evidence.get(r.message.site) ?? [];
@@ -83,6 +99,7 @@ export class IngestWriter {
         written++;
       }
       for (const [site, times] of evidence) await this.addEvidence(tx, site, times);
+      await followed?.finish(tx);
       return { written, duplicates };
     });
   }
