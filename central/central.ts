@@ -8,6 +8,9 @@ import type { Logger } from '../lib/log';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
+import { AlarmStore } from './alarms/store';
+import { SilenceCheck } from './alarms/silence';
+import type { AuditEntry } from './api/types';
 import { Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
@@ -20,11 +23,14 @@ export interface CentralDeps {
   connect?: typeof connect;
   /** false: no broker connection (an API over an existing database). */
   ingest?: boolean;
+  /** Where acknowledgements and other audited acts go (default: nowhere). */
+  audit?: (entry: AuditEntry) => void | Promise<void>;
 }
 
 export interface RunningCentral {
   db: CentralDb;
   ingest: Ingest | undefined;
+  silence: SilenceCheck | undefined;
   api: Api;
   /** Where the API listens: http://host:port. */
   url: string;
@@ -37,12 +43,36 @@ async function openDatabase(deps: CentralDeps): Promise<CentralDb> {
   return db;
 }
 
-function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock): Ingest | undefined {
+function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
+  const { kinds, diskLowPercent } = deps.config.alarms;
+  return new AlarmStore({ dialect: db.dialect, kinds: new Set(kinds), diskLowPercent });
+}
+
+function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000 });
+  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, follower: alarms });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;
+}
+
+/** Sites gone silent get their site-offline alarm (only with ingest: without it all is silent). */
+function startSilenceCheck(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore, ingest: Ingest | undefined): SilenceCheck | undefined {
+  if (!ingest || !deps.config.alarms.kinds.includes('site-offline')) return undefined;
+  const check = new SilenceCheck({
+    db: db.db,
+    store: alarms,
+    clock,
+    log: deps.logger.child({ part: 'alarms' }),
+    staleAfterMs: deps.config.staleAfterSec * 1000,
+    intervalMs: deps.config.alarms.checkIntervalSec * 1000,
+    listening: () => {
+      const s = ingest.stats();
+      return s.connected && !s.paused;
+    },
+  });
+  check.start();
+  return check;
 }
 
 async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undefined, clock: Clock): Promise<{ api: Api; url: string }> {
@@ -54,6 +84,7 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
     clock,
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
+    ...(deps.audit ? { audit: deps.audit } : {}),
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -64,21 +95,27 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   const clock = deps.clock ?? systemClock;
   const db = await openDatabase(deps);
   let ingest: Ingest | undefined;
+  let silence: SilenceCheck | undefined;
   try {
-    ingest = startIngest(deps, db, clock);
+    const alarms = alarmStore(deps, db);
+    ingest = startIngest(deps, db, clock, alarms);
+    silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     const { api, url } = await startApi(deps, db, ingest, clock);
     return {
       db,
       ingest,
+      silence,
       api,
       url,
       async stop() {
         await api.close();
+        await silence?.stop();
         await ingest?.stop();
         await db.close();
       },
     };
   } catch (err) {
+    await silence?.stop();
     await ingest?.stop();
     await db.close();
     throw err;

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
+import { registerAlarmRoutes } from './routes/alarms';
 import { registerLedgerRoutes } from './routes/ledger';
 import { registerServiceRoutes } from './routes/service';
 
@@ -49,6 +50,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
 
   registerServiceRoutes(app, deps);
   registerLedgerRoutes(app, deps);
+  registerAlarmRoutes(app, deps);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();
