@@ -7,9 +7,11 @@ export interface AuditEntry {
   at: number;
   /** Who asked (the API user's name), null when no user is known (no login, or the central itself: a lease that ran out). */
   actor: string | null;
-  action: 'command' | 'live-view-start' | 'live-view-end';
+  action: 'command' | 'live-view-start' | 'live-view-end' | 'alarm-ack';
   site: string;
   camera?: string;
+  /** What it was done to when not a command's site or camera, e.g. alarm:<id>. */
+  target?: string;
   /** command: the command name; live views: stream-start / stream-stop as sent, when one was. */
   command?: string;
   ok: boolean;

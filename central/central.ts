@@ -18,6 +18,8 @@ import type { Api } from './api/types';
 import { CamgateError, EXIT_USAGE } from '../lib/errors';
 import { checkTimeZone, dayOf } from './figures/days';
 import { FiguresRefresher } from './figures/refresher';
+import { AlarmStore } from './alarms/store';
+import { SilenceCheck } from './alarms/silence';
 import { Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
@@ -40,6 +42,7 @@ export interface RunningCentral {
   figures: FiguresRefresher;
   commands: CommandClient | undefined;
   live: LiveViews | undefined;
+  silence: SilenceCheck | undefined;
   api: Api;
   /** Where the API listens: http://host:port. */
   url: string;
@@ -52,13 +55,37 @@ async function openDatabase(deps: CentralDeps): Promise<CentralDb> {
   return db;
 }
 
-function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock): Ingest | undefined {
+function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
+  const { kinds, diskLowPercent } = deps.config.alarms;
+  return new AlarmStore({ dialect: db.dialect, kinds: new Set(kinds), diskLowPercent });
+}
+
+function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
   const zone = deps.config.timezone;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: (ms) => dayOf(ms, zone) });
+  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: (ms) => dayOf(ms, zone), follower: alarms });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;
+}
+
+/** Sites gone silent get their site-offline alarm (only with ingest: without it all is silent). */
+function startSilenceCheck(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore, ingest: Ingest | undefined): SilenceCheck | undefined {
+  if (!ingest || !deps.config.alarms.kinds.includes('site-offline')) return undefined;
+  const check = new SilenceCheck({
+    db: db.db,
+    store: alarms,
+    clock,
+    log: deps.logger.child({ part: 'alarms' }),
+    staleAfterMs: deps.config.staleAfterSec * 1000,
+    intervalMs: deps.config.alarms.checkIntervalSec * 1000,
+    listening: () => {
+      const s = ingest.stats();
+      return s.connected && !s.paused;
+    },
+  });
+  check.start();
+  return check;
 }
 
 function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRefresher {
@@ -135,9 +162,12 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   let ingest: Ingest | undefined;
   let figures: FiguresRefresher | undefined;
   let messaging: Messaging | undefined;
+  let silence: SilenceCheck | undefined;
   try {
-    ingest = startIngest(deps, db, clock);
+    const alarms = alarmStore(deps, db);
+    ingest = startIngest(deps, db, clock, alarms);
     messaging = ingest ? startMessaging(deps, ingest, clock) : undefined;
+    silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     figures = startFigures(deps, db, clock);
     const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock);
     return {
@@ -146,6 +176,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
       figures,
       commands: messaging?.commands,
       live: messaging?.live,
+      silence,
       api,
       url,
       async stop() {
@@ -153,6 +184,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
         messaging?.live.stop();
         messaging?.commands.stop();
         await api.close();
+        await silence?.stop();
         await ingest?.stop();
         await figures?.stop();
         await db.close();
@@ -161,6 +193,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   } catch (err) {
     messaging?.live.stop();
     messaging?.commands.stop();
+    await silence?.stop();
     await ingest?.stop();
     await figures?.stop();
     await db.close();

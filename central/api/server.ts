@@ -8,6 +8,7 @@ import type { Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
 import { registerFiguresRoutes } from './routes/figures';
 import { registerCommandRoutes } from './routes/commands';
+import { registerAlarmRoutes } from './routes/alarms';
 import { registerLedgerRoutes } from './routes/ledger';
 import { registerLiveRoutes } from './routes/live';
 import { registerServiceRoutes } from './routes/service';
@@ -59,6 +60,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registerFiguresRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerLiveRoutes(app, deps);
+  registerAlarmRoutes(app, deps);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();

@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Dictionary, Enum } from '../../lib/schema';
 import { LOG_FORMATS, LOG_LEVELS } from '../../lib/log';
+import { ALARM_KINDS } from '../alarms/rules';
 
 /** The relay profiles of cmd/stream-start (docs/video.md, Profiles). */
 export const RELAY_PROFILES = ['copy', 'h264', 'h264-720p', 'h264-480p', 'h264-360p'] as const;
@@ -158,6 +159,23 @@ export const CentralConfigSchema = Type.Object(
         ),
       },
       { description: 'The programme’s targets; every figure says whether it meets its target.', additionalProperties: false },
+    ),
+    alarms: Type.Object(
+      {
+        kinds: Type.Array(Enum(ALARM_KINDS, { type: 'string' }), {
+          description: `The alarms raised (docs/alarms.md): ${ALARM_KINDS.join(', ')}. Alarms of a kind switched off stay as they were.`,
+          default: [...ALARM_KINDS],
+          uniqueItems: true,
+        }),
+        diskLowPercent: Percent("disk-low: a site's data disk with less than this share free, percent.", 10),
+        checkIntervalSec: Type.Integer({
+          description: 'How often sites silent for staleAfterSec are looked for (site-offline without a Will: a box that lost power), seconds.',
+          default: 30,
+          minimum: 1,
+          maximum: 3600,
+        }),
+      },
+      { description: 'Alarms of the duty desk, raised and cleared from what ingest takes in.', additionalProperties: false },
     ),
     ingest: Type.Object(
       {

@@ -10,7 +10,7 @@ import type { Accepted, Refused } from './classify';
 import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
 
-type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
+export type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
 
 export interface Received {
   message: Accepted;
@@ -33,11 +33,25 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** What one batch's follower does inside the batch's transaction. */
+export interface FollowedBatch {
+  /** After a message was applied (duplicates are not). */
+  collect(tx: Tx, r: Received): Promise<void>;
+  /** After the batch's last write, before it commits. */
+  finish(tx: Tx): Promise<void>;
+}
+
+/** Something that follows every batch in its transaction (the alarms: central/alarms/store.ts). */
+export interface BatchFollower {
+  batch(): FollowedBatch;
+}
+
 export interface WriterOptions {
   /** central.staleAfterSec in ms: a message observed at x is evidence of the site's life over [x, x + this]. */
   staleAfterMs: number;
   /** The local day of an instant: every site day a message touches is marked for its figures to be measured again. */
   dayOf?: (ms: number) => string;
+  follower?: BatchFollower;
 }
 
 function observedAt(m: Accepted): number | undefined {
@@ -74,6 +88,7 @@ export class IngestWriter {
         const day = this.options.dayOf?.(ms);
         if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
       };
+      const followed = this.options.follower?.batch();
       for (const r of batch) {
         const id = messageIdOf(r.message);
         if (id !== undefined && !(await this.firstTime(tx, id, r))) {
@@ -82,6 +97,7 @@ export class IngestWriter {
         }
         await this.touchSite(tx, r);
         await this.apply(tx, r);
+        await followed?.collect(tx, r);
         const at = observedAt(r.message);
         touch(r.message.site, at ?? r.receivedAt);
         if (at !== undefined && isEvidence(r.message)) {
@@ -94,6 +110,7 @@ export class IngestWriter {
       }
       for (const [site, times] of evidence) await this.addEvidence(tx, site, times);
       await markDirty(tx, [...touched.values()]);
+      await followed?.finish(tx);
       return { written, duplicates };
     });
   }

@@ -1,8 +1,7 @@
 // Reading the ledger as stored: sites and cameras with their current state. A camera's current
 // state follows the figures' rule (docs/metrics.md): unknown when its site has given no sign of
 // life within central.staleAfterSec, or before its first status; degraded counts as online.
-import { normaliseRegion } from './regions';
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { CentralTables } from '../store/schema';
 
 export type CurrentState = 'online' | 'offline' | 'unknown';
@@ -68,6 +67,13 @@ export function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** A region path and every region below it, on a column that holds region paths. */
+export function regionOrBelow(column: string, region: string): RawBuilder<boolean> {
+  let path = region;
+  while (path.endsWith('/')) path = path.slice(0, -1);
+  return sql<boolean>`(${sql.ref(column)} = ${path} or ${sql.ref(column)} like ${likeLiteral(path) + '/%'} escape '\\')`;
+}
+
 export function currentState(status: string | null, siteLastObserved: number, now: number, staleAfterMs: number): CurrentState {
   if (now - siteLastObserved > staleAfterMs) return 'unknown';
   if (status === 'online' || status === 'degraded') return 'online';
@@ -103,10 +109,7 @@ function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs:
   if (f.site !== undefined) q = q.where('cameras.site_id', '=', f.site);
   if (f.class !== undefined) q = q.where('cameras.class', '=', f.class);
   if (f.owner !== undefined) q = q.where('cameras.owner', '=', f.owner);
-  if (f.region !== undefined) {
-    const region = normaliseRegion(f.region);
-    q = q.where((eb) => eb.or([eb('cameras.region', '=', region), eb('cameras.region', 'like', sql<string>`${likeLiteral(region) + '/%'} escape '\\'`)]));
-  }
+  if (f.region !== undefined) q = q.where(regionOrBelow('cameras.region', f.region));
   if (f.text !== undefined && f.text !== '') {
     const pattern = `%${likeLiteral(f.text.toLowerCase())}%`;
     const like = (column: 'cameras.camera_id' | 'cameras.name' | 'cameras.site_id' | 'cameras.model' | 'cameras.serial') =>

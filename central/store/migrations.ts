@@ -1,7 +1,7 @@
 // The central's schema, as migrations written once with Kysely's schema builder: the same steps
 // create the same tables in SQLite and in PostgreSQL. Append new migrations; never edit one that
 // has shipped (a database remembers which it ran).
-import { Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, sql, type Migration, type MigrationProvider } from 'kysely';
 
 /** Epoch milliseconds: bigint, as PostgreSQL's integer is 32 bits. */
 const MS = 'bigint';
@@ -164,6 +164,49 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('site_id', 'text', (c) => c.notNull())
         .addColumn('day', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('figures_dirty_pk', ['site_id', 'day'])
+        .execute();
+    },
+  },
+  '0004-alarms': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alarms')
+        .addColumn('alarm_id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        // '' for an alarm of the site itself: NULLs would never collide in the unique index below.
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('opened_at', MS, (c) => c.notNull())
+        .addColumn('opened_by', 'text', (c) => c.notNull())
+        .addColumn('last_fault_at', MS, (c) => c.notNull())
+        .addColumn('ok_before', MS)
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('historical', 'integer', (c) => c.notNull())
+        .addColumn('acked_at', MS)
+        .addColumn('acked_by', 'text')
+        .addColumn('ack_note', 'text')
+        .addColumn('cleared_at', MS)
+        .addColumn('cleared_by', 'text')
+        .execute();
+      // One alarm not cleared per (site, camera, kind), whichever instance opens it.
+      await db.schema
+        .createIndex('alarms_one_open')
+        .unique()
+        .on('alarms')
+        .columns(['site_id', 'camera_id', 'kind'])
+        .where(sql<boolean>`cleared_at is null`)
+        .execute();
+      await db.schema.createIndex('alarms_key').on('alarms').columns(['site_id', 'camera_id', 'kind', 'opened_at']).execute();
+      await db.schema.createIndex('alarms_newest').on('alarms').columns(['opened_at', 'alarm_id']).execute();
+      await db.schema
+        .createTable('alarm_latest')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('camera_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('at', MS)
+        .addColumn('fault', 'integer')
+        .addColumn('ok_since', MS)
+        .addPrimaryKeyConstraint('alarm_latest_pk', ['site_id', 'camera_id', 'kind'])
         .execute();
     },
   },

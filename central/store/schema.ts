@@ -159,6 +159,42 @@ export interface FiguresDirtyTable {
   day: string;
 }
 
+/** An alarm of the duty desk (docs/alarms.md): open, acknowledged, cleared. */
+export interface AlarmsTable {
+  alarm_id: string;
+  site_id: string;
+  /** '' for an alarm of the site itself. */
+  camera_id: string;
+  kind: string;
+  /** observedAt of the first fault of the period. */
+  opened_at: number;
+  opened_by: string;
+  last_fault_at: number;
+  /** Latest all-clear known before it opened (a late fault after it belongs to this alarm). */
+  ok_before: number | null;
+  /** Facts of the fault (JSON). */
+  detail: string;
+  /** Opened from replayed data after the fact: it was already over when the central learned of it. */
+  historical: number;
+  acked_at: number | null;
+  acked_by: string | null;
+  ack_note: string | null;
+  cleared_at: number | null;
+  cleared_by: string | null;
+}
+
+/** The latest observation of each (site, camera, kind): the one that decides its alarm. Its row is
+ * also the lock two instances take before deciding. */
+export interface AlarmLatestTable {
+  site_id: string;
+  camera_id: string;
+  kind: string;
+  /** null until the first observation (the row may be created only to be locked). */
+  at: number | null;
+  fault: number | null;
+  ok_since: number | null;
+}
+
 export interface CentralTables {
   sites: SitesTable;
   site_evidence: SiteEvidenceTable;
@@ -173,4 +209,6 @@ export interface CentralTables {
   camera_days: CameraDaysTable;
   figures_days: FiguresDaysTable;
   figures_dirty: FiguresDirtyTable;
+  alarms: AlarmsTable;
+  alarm_latest: AlarmLatestTable;
 }

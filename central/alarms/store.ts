@@ -1,0 +1,171 @@
+// Alarms kept in the central's database: the observations of a written batch applied inside the
+// ingest writer's transaction, key by key in one order (site, camera, kind). Each key's
+// alarm_latest row is locked first (SELECT … FOR UPDATE on PostgreSQL; SQLite has one writer), so
+// two instances sharing a database decide one key one after the other and never open it twice;
+// the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
+import { randomUUID } from 'node:crypto';
+import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
+import type { Dialect } from '../store/open';
+import type { CentralTables } from '../store/schema';
+import { CAMERA_KINDS, observe, type KeyedObservation, type ObserveOptions } from './observe';
+import { apply, type AlarmKind, type KeyState, type Observation, type Period } from './rules';
+
+export interface AlarmSettings extends ObserveOptions {
+  dialect: Dialect;
+}
+
+function keyOf(o: KeyedObservation): string {
+  return `${o.site}\u0000${o.camera}\u0000${o.kind}`;
+}
+
+function periodOf(row: CentralTables['alarms']): Period {
+  return {
+    id: row.alarm_id,
+    openedAt: row.opened_at,
+    openedBy: row.opened_by,
+    lastFaultAt: row.last_fault_at,
+    clearedAt: row.cleared_at,
+    clearedBy: row.cleared_by,
+    okBefore: row.ok_before,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+    historical: row.historical === 1,
+  };
+}
+
+function columnsOf(p: Period) {
+  return {
+    opened_at: p.openedAt,
+    opened_by: p.openedBy,
+    last_fault_at: p.lastFaultAt,
+    ok_before: p.okBefore,
+    detail: JSON.stringify(p.detail),
+    historical: p.historical ? 1 : 0,
+    cleared_at: p.clearedAt,
+    cleared_by: p.clearedBy,
+  };
+}
+
+export class AlarmStore implements BatchFollower {
+  constructor(
+    private readonly settings: AlarmSettings,
+    private readonly newId: () => string = randomUUID,
+  ) {}
+
+  /** The alarms' part of one ingest batch: observations collected message by message, applied at its end. */
+  batch(): FollowedBatch {
+    const observations: KeyedObservation[] = [];
+    return {
+      collect: async (tx, r) => {
+        observations.push(...(await this.observationsOf(tx, r)));
+      },
+      finish: (tx) => this.record(tx, observations),
+    };
+  }
+
+  /** Applies observations (any order, any keys) in one transaction the caller holds. */
+  async record(tx: Tx, observations: readonly KeyedObservation[]): Promise<void> {
+    const byKey = new Map<string, KeyedObservation[]>();
+    for (const o of observations) {
+      const list = byKey.get(keyOf(o)) ?? [];
+      list.push(o);
+      byKey.set(keyOf(o), list);
+    }
+    for (const key of [...byKey.keys()].sort()) {
+      const list = byKey.get(key)!;
+      const { site, camera, kind } = list[0];
+      const ordered = list.map((o) => o.observation).sort((a, b) => a.at - b.at || Number(a.fault) - Number(b.fault));
+      await this.recordKey(tx, site, camera, kind, ordered);
+    }
+  }
+
+  /** What the writer made of one message, as observations. */
+  private async observationsOf(tx: Tx, r: Received): Promise<KeyedObservation[]> {
+    const m = r.message;
+    const kinds = this.settings.kinds;
+    switch (m.kind) {
+      case 'status':
+      case 'metrics':
+      case 'event': {
+        const out = observe(m, this.settings);
+        if (m.kind === 'event' && m.payload.type === 'camera-removed' && m.payload.camera) out.push(...(await this.removal(tx, m.site, m.payload.camera)));
+        return out;
+      }
+      case 'meta-cleared':
+        return this.removal(tx, m.site, m.camera);
+      case 'state': {
+        if (!kinds.has('site-offline')) return [];
+        // The site's connection as the writer decided it (the Will's time, the bdSeq rule).
+        const site = await tx.selectFrom('sites').select(['connection', 'connection_since']).where('site_id', '=', m.site).executeTakeFirst();
+        if (!site || site.connection_since === null || site.connection === 'unknown') return [];
+        const offline = site.connection === 'offline';
+        const why = m.payload.state === 'offline' && m.payload.reason ? ` (${m.payload.reason})` : '';
+        return [
+          {
+            site: m.site,
+            camera: '',
+            kind: 'site-offline',
+            observation: { at: site.connection_since, fault: offline, evidence: `state ${site.connection}${offline ? why : ''}` },
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private async removal(tx: Tx, site: string, camera: string): Promise<KeyedObservation[]> {
+    const row = await tx.selectFrom('cameras').select('removed_at').where('site_id', '=', site).where('camera_id', '=', camera).executeTakeFirst();
+    if (!row || row.removed_at === null) return [];
+    const at = row.removed_at;
+    return CAMERA_KINDS.filter((k) => this.settings.kinds.has(k)).map((kind) => ({
+      site,
+      camera,
+      kind,
+      observation: { at, fault: false, evidence: 'camera removed', removal: true },
+    }));
+  }
+
+  private async recordKey(tx: Tx, site: string, camera: string, kind: AlarmKind, observations: Observation[]): Promise<void> {
+    const key = { site_id: site, camera_id: camera, kind };
+    await tx
+      .insertInto('alarm_latest')
+      .values({ ...key, at: null, fault: null, ok_since: null })
+      .onConflict((oc) => oc.columns(['site_id', 'camera_id', 'kind']).doNothing())
+      .execute();
+    let latestQuery = tx.selectFrom('alarm_latest').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
+    if (this.settings.dialect === 'postgres') latestQuery = latestQuery.forUpdate();
+    const latestRow = await latestQuery.executeTakeFirstOrThrow();
+    const earliest = observations[0].at;
+    const ofKey = () => tx.selectFrom('alarms').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
+    const before = await ofKey().where('opened_at', '<=', earliest).orderBy('opened_at', 'desc').limit(1).execute();
+    const after = await ofKey().where('opened_at', '>', earliest).orderBy('opened_at').execute();
+    const loaded = [...before, ...after].map(periodOf);
+    let state: KeyState = {
+      latest: latestRow.at === null ? null : { at: latestRow.at, fault: latestRow.fault === 1, okSince: latestRow.ok_since },
+      periods: loaded,
+    };
+    for (const o of observations) state = apply(state, o).state;
+
+    const stored = new Map(loaded.map((p) => [p.id, JSON.stringify(columnsOf(p))]));
+    for (const p of state.periods) {
+      if (p.id === undefined) {
+        await tx
+          .insertInto('alarms')
+          .values({ alarm_id: this.newId(), ...key, ...columnsOf(p), acked_at: null, acked_by: null, ack_note: null })
+          .execute();
+      } else if (stored.get(p.id) !== JSON.stringify(columnsOf(p))) {
+        await tx.updateTable('alarms').set(columnsOf(p)).where('alarm_id', '=', p.id).execute();
+      }
+    }
+    const latest = state.latest;
+    if (latest) {
+      await tx
+        .updateTable('alarm_latest')
+        .set({ at: latest.at, fault: latest.fault ? 1 : 0, ok_since: latest.okSince })
+        .where('site_id', '=', site)
+        .where('camera_id', '=', camera)
+        .where('kind', '=', kind)
+        .execute();
+    }
+  }
+}
