@@ -5,6 +5,7 @@
 import type { connect } from 'mqtt';
 import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
+import { AuditLog } from './audit/log';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
@@ -26,6 +27,8 @@ export interface RunningCentral {
   db: CentralDb;
   ingest: Ingest | undefined;
   api: Api;
+  /** The audit log every feature records into. */
+  audit: AuditLog;
   /** Where the API listens: http://host:port. */
   url: string;
   stop(): Promise<void>;
@@ -45,7 +48,7 @@ function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock): Ingest | u
   return ingest;
 }
 
-async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undefined, clock: Clock): Promise<{ api: Api; url: string }> {
+async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undefined, clock: Clock, audit: AuditLog): Promise<{ api: Api; url: string }> {
   const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
   const api = await createApi({
     config: deps.config,
@@ -54,6 +57,7 @@ async function startApi(deps: CentralDeps, db: CentralDb, ingest: Ingest | undef
     clock,
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
+    audit,
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -66,11 +70,13 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   let ingest: Ingest | undefined;
   try {
     ingest = startIngest(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, clock);
+    const audit = new AuditLog(db.db, clock);
+    const { api, url } = await startApi(deps, db, ingest, clock, audit);
     return {
       db,
       ingest,
       api,
+      audit,
       url,
       async stop() {
         await api.close();

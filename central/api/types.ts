@@ -4,6 +4,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
+import type { AuditLog } from '../audit/log';
+import type { LoginThrottle } from '../auth/throttle';
+import type { SessionStore } from '../auth/sessions';
+import type { TokenStore } from '../auth/tokens';
 import type { CentralConfig } from '../config/schema';
 import type { IngestStats } from '../ingest/subscriber';
 import type { CentralTables } from '../store/schema';
@@ -15,6 +19,17 @@ export interface ApiDeps {
   clock: Clock;
   log: Logger;
   ingestStats(): IngestStats;
+  /** The one audit log of the central (other features record into it too). */
+  audit: AuditLog;
+}
+
+/** What the access routes (login, users, tokens) use beside the service's parts. */
+export interface AccessDeps extends ApiDeps {
+  sessions: SessionStore;
+  tokens: TokenStore;
+  throttle: LoginThrottle;
+  /** Does any user exist? (Until one does, the API answers 503.) */
+  hasUsers(): Promise<boolean>;
 }
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
