@@ -6,8 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { join } from 'node:path';
 import { main, type BoxCliIo } from '../../box/cli';
 import { DEMO_SITES } from '../../box/demo';
+import { ensureFirstAdmin } from '../../central/auth/users';
+import { openCentralDb } from '../../central/store/open';
+import { systemClock } from '../../lib/clock';
+import { loginClient } from '../kit/api';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
@@ -49,11 +54,17 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     () => io.err(),
   );
   assert.match(io.err(), /site guali +live view http:\/\/127\.0\.0\.1:\d+\//);
+  // The first admin, made as the box's demo makes it (the box's central shares its database file).
+  const db = await openCentralDb(join(dir, 'central.db'));
+  const first = await ensureFirstAdmin(db.db, systemClock);
+  await db.close();
+  assert.ok(first, 'a fresh box has no user yet');
+  const admin = await loginClient(api, first.username, first.password);
 
   const planned = DEMO_SITES.flatMap((s) => s.cameras.map((c) => ({ site: s.id, ...c })));
   const list = await waitFor(
     async () => {
-      const l = (await (await fetch(`${api}/api/cameras?limit=100`)).json()) as CameraList;
+      const l = (await admin.get<CameraList>('/api/cameras?limit=100')).body;
       const settled = l.items.every((c) => c.state === 'offline' || (c.state === 'online' && c.picture !== null && c.picture !== 'none'));
       return l.total === planned.length && settled ? l : false;
     },
@@ -67,7 +78,7 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     if (!camera.offline) assert.equal(seen.picture === 'fault', camera.picture !== undefined, `${camera.name}: picture ${JSON.stringify(seen.faults)}`);
     assert.equal(seen.latitude === null, camera.at === null, `${camera.name}: coordinates`);
   }
-  const sites = (await (await fetch(`${api}/api/sites`)).json()) as Array<{ site: string; connection: string }>;
+  const sites = (await admin.get<Array<{ site: string; connection: string }>>('/api/sites')).body;
   assert.deepEqual(
     sites.map((s) => `${s.site} ${s.connection}`),
     ['guali online', 'liangzhu online', 'yuqian online'],
