@@ -9,7 +9,7 @@ import { CamgateError, UsageError } from '../../lib/errors';
 import { terminalSafe } from '../../lib/text';
 import { AuditLog } from '../audit/log';
 import { TokenStore } from '../auth/tokens';
-import { createUser, getUser, listUsers, normalizeScope, removeUser, updateUser, UserInputError } from '../auth/users';
+import { countUsers, createUser, getUser, listUsers, normalizeScope, removeUser, updateUser, UserInputError } from '../auth/users';
 import { passwordProblem } from '../auth/password';
 import { isRole, roleAtLeast, ROLES, type Role } from '../auth/roles';
 import { scopeWithin } from '../ledger/scope';
@@ -207,7 +207,7 @@ export async function firstAdminAtStart(
   db: CentralDb,
   ctx: { io: UserCliIo; clock: Clock; stdinIsTTY: boolean; log: { error(msg: string): void; info(msg: string): void } },
 ): Promise<void> {
-  if ((await listUsers(db.db)).length > 0) return;
+  if ((await countUsers(db.db)) > 0) return;
   if (!ctx.stdinIsTTY) {
     ctx.log.error(
       'no user of the HTTP API exists: the API answers 503 until one does (ingest goes on). Create the first admin: camgate central user add <name> --role admin (with the same --db or --config)',
