@@ -1,13 +1,18 @@
 // camgate start: the all-in-one box (an embedded broker, the central, the site agent) from one
 // command; `--demo` runs three simulated township sites instead of this box's own cameras.
 // main(argv) returns the exit code and never calls process.exit, so tests run it in-process.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { agentConfig } from '../agent/config/spec';
 import { siteIdFromHostname } from '../agent/cli/context';
 import { openDatabase } from '../agent/inventory/open';
+import { ensureFirstAdmin } from '../central/auth/users';
+import { promptHidden } from '../central/cli/prompt';
+import { firstAdminAtStart, type UserCliIo } from '../central/cli/users';
 import { centralConfig } from '../central/config/spec';
+import { systemClock } from '../lib/clock';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../lib/errors';
 import { chooseLogFormat, createLogger, type Logger } from '../lib/log';
 import { redactText, SecretScrubber } from '../lib/redact';
@@ -17,9 +22,7 @@ import { CAMGATE_VERSION } from '../lib/version';
 import { startBox, type BoxSite, type RunningBox } from './box';
 import { startDemo, type RunningDemo } from './demo';
 
-export interface BoxCliIo {
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
+export interface BoxCliIo extends UserCliIo {
   env: Record<string, string | undefined>;
   stderrIsTTY: boolean;
   stderrHasColors: boolean;
@@ -33,6 +36,9 @@ export function processIo(): BoxCliIo {
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
     stderrHasColors: process.stderr.isTTY === true && process.stderr.hasColors(),
+    stdinIsTTY: process.stdin.isTTY === true,
+    readStdinLine: () => Promise.resolve(readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? ''),
+    promptSecret: (question) => promptHidden(question, process.stdin, process.stderr),
     waitForStop: waitForStopSignal,
   };
 }
@@ -77,9 +83,17 @@ async function prepareSites(o: BoxOptions, io: BoxCliIo, logger: Logger, scrubbe
   return { sites: [{ config, db: openDatabase(config.dataDir) }] };
 }
 
-function summary(box: RunningBox, sites: BoxSite[], demo: RunningDemo | undefined): string {
+/** The demo's first admin: made with a generated password on a fresh data dir, shown once. */
+function loginLine(first: { username: string; password: string } | undefined, dataDir: string): string {
+  return first
+    ? `  admin login   ${first.username} / ${first.password}  (shown this once; change it: camgate central user passwd ${first.username} --db ${join(dataDir, 'central.db')})`
+    : '  admin login   the one made at the first start in this data dir';
+}
+
+function summary(box: RunningBox, sites: BoxSite[], demo: RunningDemo | undefined, login: string): string {
   const lines = ['', `camgate ${CAMGATE_VERSION} all-in-one box is running${demo ? ' (demo: three simulated sites)' : ''}:`];
   lines.push(`  central API   ${box.central.url}/api  (OpenAPI: ${box.central.url}/api/openapi.json)`);
+  lines.push(login);
   for (const [i, agent] of box.agents.entries()) {
     const site = sites[i].config.site.id ?? '';
     lines.push(`  site ${site.padEnd(9)}${agent.web ? `live view ${agent.web.url}` : '(live view off)'}`);
@@ -148,7 +162,19 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
         throw err;
       }
       await Promise.all(box.agents.map((a) => a.ready));
-      io.stderr.write(summary(box, sites, demo));
+      // No default password: the demo makes one and shows it; a real box asks on a terminal, or says how.
+      let login: string;
+      if (demo) login = loginLine(await ensureFirstAdmin(box.central.db.db, systemClock), dataDir);
+      else {
+        await firstAdminAtStart(box.central.db, {
+          io,
+          clock: systemClock,
+          stdinIsTTY: io.stdinIsTTY && io.stderrIsTTY,
+          log: { error: (m) => logger.error(m), info: (m) => logger.info(m) },
+        });
+        login = '  admin login   the users of camgate central user list (POST /api/login)';
+      }
+      io.stderr.write(summary(box, sites, demo, login));
       const signal = await stopRequested;
       logger.info({ signal }, 'box: stopping');
       await box.stop(signal);

@@ -8,10 +8,10 @@
 import type { connect } from 'mqtt';
 import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
-import { noAudit, type Audit } from './audit';
 import { CommandClient } from './commands/client';
 import { LiveViews } from './live/views';
 import { mediaProblems } from './live/templates';
+import { AuditLog } from './audit/log';
 import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
@@ -32,8 +32,6 @@ export interface CentralDeps {
   connect?: typeof connect;
   /** false: no broker connection (an API over an existing database). */
   ingest?: boolean;
-  /** Where commands and live views are audited; default nowhere. */
-  audit?: Audit;
 }
 
 export interface RunningCentral {
@@ -44,6 +42,8 @@ export interface RunningCentral {
   live: LiveViews | undefined;
   silence: SilenceCheck | undefined;
   api: Api;
+  /** The audit log every feature records into. */
+  audit: AuditLog;
   /** Where the API listens: http://host:port. */
   url: string;
   stop(): Promise<void>;
@@ -107,7 +107,7 @@ interface Messaging {
   live: LiveViews;
 }
 
-function startMessaging(deps: CentralDeps, ingest: Ingest, clock: Clock): Messaging {
+function startMessaging(deps: CentralDeps, ingest: Ingest, clock: Clock, audit: AuditLog): Messaging {
   const log = deps.logger.child({ part: 'commands' });
   const commands = new CommandClient({
     broker: ingest,
@@ -121,7 +121,7 @@ function startMessaging(deps: CentralDeps, ingest: Ingest, clock: Clock): Messag
     media: deps.config.media,
     clock,
     log: deps.logger.child({ part: 'live' }),
-    audit: deps.audit ?? noAudit,
+    audit: (entry) => void audit.record(entry),
     send: (site, name, args) => commands.send(site, name, args),
   });
   return { commands, live };
@@ -134,6 +134,7 @@ async function startApi(
   messaging: Messaging | undefined,
   figures: FiguresRefresher,
   clock: Clock,
+  audit: AuditLog,
 ): Promise<{ api: Api; url: string }> {
   const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
   const api = await createApi({
@@ -145,7 +146,7 @@ async function startApi(
     ingestStats: () => ingest?.stats() ?? idle,
     refreshFigures: () => figures.refresh(),
     ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
-    audit: deps.audit ?? noAudit,
+    audit,
   });
   const url = await api.listen({ host: deps.config.http.host, port: deps.config.http.port });
   deps.logger.info({ url }, 'central: API listening');
@@ -164,12 +165,13 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   let messaging: Messaging | undefined;
   let silence: SilenceCheck | undefined;
   try {
+    const audit = new AuditLog(db.db, clock);
     const alarms = alarmStore(deps, db);
     ingest = startIngest(deps, db, clock, alarms);
-    messaging = ingest ? startMessaging(deps, ingest, clock) : undefined;
+    messaging = ingest ? startMessaging(deps, ingest, clock, audit) : undefined;
     silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     figures = startFigures(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock);
+    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit);
     return {
       db,
       ingest,
@@ -178,6 +180,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
       live: messaging?.live,
       silence,
       api,
+      audit,
       url,
       async stop() {
         // Requests waiting for a reply answer 503 at once, so closing the API does not wait for them.

@@ -10,7 +10,7 @@ import { CamgateError, EXIT_USAGE } from '../../lib/errors';
 import type { AgentConfig } from '../config/schema';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
-import { LoginGuard, type LoginLockout } from './login-guard';
+import { LoginGuard, type LoginLockout } from '../../lib/login-guard';
 
 export const SESSION_COOKIE = 'camgate_live';
 

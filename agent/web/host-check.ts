@@ -7,6 +7,7 @@
 // port honestly.
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
+import { withoutZone } from '../../lib/login-guard';
 
 export interface HostCheckOptions {
   /** The address the server listens on (web.host after listen: an IP literal, maybe 0.0.0.0 or ::). */
@@ -24,12 +25,6 @@ export function hostOfHeader(header: string | undefined): string | undefined {
   if (!m) return undefined;
   if (m[1] !== undefined) return ipaddr.IPv6.isValid(m[1]) ? ipaddr.parse(m[1]).toString() : undefined;
   return m[2].toLowerCase().replace(/\.$/, '');
-}
-
-/** An IPv6 zone id ("%eth0") cut off (a loop-free cut: a pattern would be quadratic on "%%%…"). */
-export function withoutZone(address: string): string {
-  const at = address.indexOf('%');
-  return at < 0 ? address : address.slice(0, at);
 }
 
 function canonicalIp(text: string): string | undefined {

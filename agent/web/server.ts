@@ -22,7 +22,7 @@ import type { LivePulls } from '../video/live/live-pull';
 import type { LiveMode } from '../video/live/types';
 import { checkWebBinding, isLoopbackHost, WebAuth, type AuthVerdict } from './auth';
 import { HostCheck, hostOfHeader } from './host-check';
-import type { LoginLockout } from './login-guard';
+import type { LoginLockout } from '../../lib/login-guard';
 import { publicCameras } from './cameras';
 import { CONTENT_TYPES, loadJsmpeg, loadStatic, staticDir } from './assets';
 import { findRoute, sameOrigin, send, TEXT, type Route } from './http';

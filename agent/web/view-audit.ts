@@ -3,7 +3,7 @@
 // that goes through the outbox like every other event (docs/mqtt.md). A client locked out after
 // too many wrong passwords is audited the same way.
 import type { EventBody } from '../../contract';
-import type { LoginLockout } from './login-guard';
+import type { LoginLockout } from '../../lib/login-guard';
 import type { LiveMode, LiveStream } from '../video/live/types';
 
 /** One viewer's watch of one camera, as audited. */

@@ -1,7 +1,7 @@
 // Reading and acknowledging alarms: the duty desk's list (newest first, a cursor to page on), one
 // alarm, and the acknowledgement (who, when, a note), which never clears it.
-import { sql, type Kysely } from 'kysely';
-import { regionOrBelow } from '../ledger/queries';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { cameraInScope, EVERYWHERE, regionUnder, siteInScope, type RegionScope } from '../ledger/scope';
 import type { CentralTables } from '../store/schema';
 import { alarmState, type AlarmKind, type AlarmState } from './rules';
 
@@ -32,6 +32,8 @@ export interface AlarmFilter {
   /** A camera id; '' is not allowed (site alarms: kind site-offline, disk-low, outbox-dropping). */
   camera?: string;
   region?: string;
+  /** The caller's region scope: alarms of cameras (or sites) outside it are not there. */
+  scope: RegionScope;
   /** Alarms in force at some time in [from, to): opened before `to`, not cleared before `from`. */
   from?: number;
   to?: number;
@@ -106,10 +108,12 @@ export async function listAlarms(db: Kysely<CentralTables>, f: AlarmFilter): Pro
           .select(sql`1`.as('one'))
           .whereRef('cameras.site_id', '=', 'alarms.site_id')
           .where((eb) => eb.or([eb('alarms.camera_id', '=', ''), eb('cameras.camera_id', '=', eb.ref('alarms.camera_id'))]))
-          .where(regionOrBelow('cameras.region', region)),
+          .where(regionUnder('cameras.region', region)),
       ),
     );
   }
+  const scope = f.scope;
+  if (scope !== EVERYWHERE) q = q.where((eb) => inScope(eb, scope));
   if (f.to !== undefined) q = q.where('opened_at', '<', f.to);
   if (f.from !== undefined) {
     const from = f.from;
@@ -129,15 +133,36 @@ export async function listAlarms(db: Kysely<CentralTables>, f: AlarmFilter): Pro
   return { items: items.map(view), next: rows.length > f.limit && last ? encodeCursor({ openedAt: last.opened_at, id: last.alarm_id }) : null };
 }
 
-export async function getAlarm(db: Kysely<CentralTables>, id: string): Promise<AlarmView | undefined> {
-  const row = await db.selectFrom('alarms').selectAll().where('alarm_id', '=', id).executeTakeFirst();
+/** A camera's alarm when its camera is in scope; a site's when the site is. */
+function inScope(eb: ExpressionBuilder<CentralTables, 'alarms'>, scope: RegionScope) {
+  return eb.or([
+    eb.and([eb('alarms.camera_id', '!=', ''), cameraInScope('alarms.site_id', 'alarms.camera_id', scope)]),
+    eb.and([eb('alarms.camera_id', '=', ''), siteInScope('alarms.site_id', scope)]),
+  ]);
+}
+
+export async function getAlarm(db: Kysely<CentralTables>, id: string, scope: RegionScope): Promise<AlarmView | undefined> {
+  const row = await db
+    .selectFrom('alarms')
+    .selectAll()
+    .where('alarm_id', '=', id)
+    .$if(scope !== EVERYWHERE, (q) => q.where((eb) => inScope(eb, scope)))
+    .executeTakeFirst();
   return row ? view(row) : undefined;
 }
 
 export type AckResult = { ok: true; alarm: AlarmView } | { ok: false; why: 'not-found' | 'cleared' | 'acknowledged'; alarm?: AlarmView };
 
 /** Acknowledges an alarm not cleared and not yet acknowledged; the first acknowledgement stands. */
-export async function acknowledgeAlarm(db: Kysely<CentralTables>, id: string, by: string, note: string | null, at: number): Promise<AckResult> {
+export async function acknowledgeAlarm(
+  db: Kysely<CentralTables>,
+  id: string,
+  by: string,
+  note: string | null,
+  at: number,
+  scope: RegionScope,
+): Promise<AckResult> {
+  if (!(await getAlarm(db, id, scope))) return { ok: false, why: 'not-found' };
   const res = await db
     .updateTable('alarms')
     .set({ acked_at: at, acked_by: by, ack_note: note })
@@ -145,7 +170,7 @@ export async function acknowledgeAlarm(db: Kysely<CentralTables>, id: string, by
     .where('cleared_at', 'is', null)
     .where('acked_at', 'is', null)
     .executeTakeFirst();
-  const alarm = await getAlarm(db, id);
+  const alarm = await getAlarm(db, id, scope);
   if (Number(res.numUpdatedRows) > 0 && alarm) return { ok: true, alarm };
   if (!alarm) return { ok: false, why: 'not-found' };
   return { ok: false, why: alarm.state === 'cleared' ? 'cleared' : 'acknowledged', alarm };

@@ -1,9 +1,8 @@
-// Who made a request, for the audit: the user an authentication layer put on the request, or null
-// while the API has no logins.
+// Who made a request, for the audit and for acknowledgements: the caller the guard put on the
+// request (a user, or a token of one), and the address it came from.
+import type { Actor } from '../audit/log';
+import { actorName, type Caller } from './guard';
 
-/** The request's user name (request.user?.username), or null. Takes any request object. */
-export function actorOf(request: object): string | null {
-  return (request as { user?: { username?: unknown } }).user?.username === undefined
-    ? null
-    : String((request as { user: { username: unknown } }).user.username);
+export function actorOf(request: { caller?: Caller | undefined; ip: string }): Actor {
+  return { name: request.caller ? actorName(request.caller) : 'anonymous', address: request.ip };
 }

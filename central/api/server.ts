@@ -1,17 +1,47 @@
 // The central's HTTP API: Fastify, every route's input and output described by a TypeBox schema
 // (validated on the way in, serialised on the way out) and gathered into the OpenAPI document at
-// /api/openapi.json. Errors are JSON with a message that names the parameter and the fix.
+// /api/openapi.json. Errors are JSON with a message that names the parameter and the fix. Every
+// route declares the role it needs (guard.ts); only /api/health, /api/login and the OpenAPI
+// document are public.
 import Fastify, { type FastifyError } from 'fastify';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Api, ApiDeps } from './types';
+import type { AccessDeps, Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
 import { registerFiguresRoutes } from './routes/figures';
 import { registerCommandRoutes } from './routes/commands';
 import { registerAlarmRoutes } from './routes/alarms';
+import { SESSION_COOKIE, SessionStore } from '../auth/sessions';
+import { LoginThrottle } from '../auth/throttle';
+import { TokenStore } from '../auth/tokens';
+import { countUsers } from '../auth/users';
+import { ApiError } from './errors';
+import { installGuard } from './guard';
+import { registerAuditRoutes } from './routes/audit';
 import { registerLedgerRoutes } from './routes/ledger';
 import { registerLiveRoutes } from './routes/live';
 import { registerServiceRoutes } from './routes/service';
+import { registerSessionRoutes } from './routes/session';
+import { registerTokenRoutes } from './routes/tokens';
+import { registerUserRoutes } from './routes/users';
+
+/** Once a user exists the answer stays yes (the last admin cannot be removed), so it is asked until then only. */
+function usersExist(deps: ApiDeps): () => Promise<boolean> {
+  let known = false;
+  return async () => (known ||= (await countUsers(deps.db)) > 0);
+}
+
+function accessDeps(deps: ApiDeps): AccessDeps {
+  const auth = deps.config.auth;
+  return {
+    ...deps,
+    sessions: new SessionStore(deps.db, deps.clock, { idleMs: auth.sessionIdleMin * 60_000, maxMs: auth.sessionMaxHours * 3_600_000 }),
+    tokens: new TokenStore(deps.db, deps.clock),
+    throttle: new LoginThrottle({ ...auth.login, clock: deps.clock }),
+    hasUsers: usersExist(deps),
+  };
+}
 
 export async function createApi(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
@@ -27,10 +57,21 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
       info: {
         title: 'camgate central API',
         version: CAMGATE_VERSION,
-        description: 'Sites, cameras, figures, reports, alarms and commands of a camgate central service (docs/api.md).',
+        description:
+          'Sites, cameras, figures, reports, alarms and commands of a camgate central service (docs/api.md). Every route but /api/health, /api/login and this document needs a login session (POST /api/login sets its cookie) or an API token (docs/access.md).',
       },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/login (HttpOnly, SameSite=Strict).' },
+          token: { type: 'http', scheme: 'bearer', description: 'An API token (cg_…) from POST /api/tokens or camgate central token create.' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
     },
   });
+  await app.register(cookie);
+  const access = accessDeps(deps);
+  installGuard(app, access);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
@@ -45,6 +86,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
       const name = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (params?.missingProperty ?? '');
       return reply.code(400).send({ error: 'bad-request', message: `${where}${name ? ` ${name}` : ''}: ${first?.message ?? err.message}` });
     }
+    if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.error, message: err.message });
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) deps.log.error({ err: err.message, url: request.url }, 'api: request failed');
     return reply
@@ -56,13 +98,17 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   );
 
   registerServiceRoutes(app, deps);
+  registerSessionRoutes(app, access);
+  registerUserRoutes(app, access);
+  registerTokenRoutes(app, access);
+  registerAuditRoutes(app, deps);
   registerLedgerRoutes(app, deps);
   registerFiguresRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerLiveRoutes(app, deps);
   registerAlarmRoutes(app, deps);
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/api/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, () => app.swagger());
   await app.ready();
   return app;
 }

@@ -4,8 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
+import type { AuditLog } from '../audit/log';
+import type { LoginThrottle } from '../auth/throttle';
+import type { SessionStore } from '../auth/sessions';
+import type { TokenStore } from '../auth/tokens';
 import type { CentralConfig } from '../config/schema';
-import type { Audit } from '../audit';
 import type { CommandClient } from '../commands/client';
 import type { IngestStats } from '../ingest/subscriber';
 import type { LiveViews } from '../live/views';
@@ -24,8 +27,17 @@ export interface ApiDeps {
   commands?: CommandClient;
   /** Live views from the centre; absent without a broker connection. */
   live?: LiveViews;
-  /** Called once per command and per live view start and end; default: nothing. */
-  audit?: Audit;
+  /** The one audit log of the central (other features record into it too). */
+  audit: AuditLog;
+}
+
+/** What the access routes (login, users, tokens) use beside the service's parts. */
+export interface AccessDeps extends ApiDeps {
+  sessions: SessionStore;
+  tokens: TokenStore;
+  throttle: LoginThrottle;
+  /** Does any user exist? (Until one does, the API answers 503.) */
+  hasUsers(): Promise<boolean>;
 }
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any

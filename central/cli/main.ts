@@ -1,9 +1,11 @@
 // camgate central: the central service's command line. main(argv) returns the exit code (0 ok,
 // 1 runtime failure, 2 usage or validation error) and never calls process.exit, so tests run it
 // in-process.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addConfigOptions, configFlagValues } from '../../lib/config/flags';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/errors';
+import { systemClock } from '../../lib/clock';
 import { chooseLogFormat, createLogger } from '../../lib/log';
 import { redactText, SecretScrubber } from '../../lib/redact';
 import { waitForStopSignal } from '../../lib/signals';
@@ -11,8 +13,10 @@ import { terminalSafe } from '../../lib/text';
 import { CAMGATE_VERSION } from '../../lib/version';
 import { startCentral, type CentralDeps } from '../central';
 import { centralConfig } from '../config/spec';
+import { promptHidden } from './prompt';
+import { addUserCommands, firstAdminAtStart, type UserCliIo } from './users';
 
-export interface CentralCliIo {
+export interface CentralCliIo extends UserCliIo {
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
   env: Record<string, string | undefined>;
@@ -29,6 +33,9 @@ export function processIo(): CentralCliIo {
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
     stderrHasColors: process.stderr.isTTY === true && process.stderr.hasColors(),
+    stdinIsTTY: process.stdin.isTTY === true,
+    readStdinLine: () => Promise.resolve(readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? ''),
+    promptSecret: (question) => promptHidden(question, process.stdin, process.stderr),
     waitForStop: waitForStopSignal,
   };
 }
@@ -64,10 +71,15 @@ export async function main(argv: string[], io: CentralCliIo = processIo(), optio
     })
     .addHelpText('after', HELP_FOOTER);
   addConfigOptions(program, centralConfig);
-  program.action(async () => {
+  const load = () => {
     const file = (program.opts().config as string | undefined) ?? (io.env.CAMGATE_CENTRAL_CONFIG || undefined);
     const loaded = centralConfig.load({ file, env: io.env, flags: configFlagValues(program) });
     scrubber.add(...centralConfig.secretValues(loaded.config));
+    return loaded;
+  };
+  addUserCommands(program, { io, loadConfig: () => load().config, clock: options.deps?.clock });
+  program.action(async () => {
+    const loaded = load();
     const logger = createLogger({
       level: loaded.config.log.level,
       format: chooseLogFormat(loaded.config.log.format, io.stderrIsTTY),
@@ -85,6 +97,13 @@ export async function main(argv: string[], io: CentralCliIo = processIo(), optio
       giveUp.abort();
       throw err;
     }
+    // Ingest runs meanwhile: a missing first admin keeps only the API shut.
+    await firstAdminAtStart(central.db, {
+      io,
+      clock: options.deps?.clock ?? systemClock,
+      stdinIsTTY: io.stdinIsTTY && io.stderrIsTTY,
+      log: { error: (m) => logger.error(m), info: (m) => logger.info(m) },
+    });
     const signal = await stopRequested;
     logger.info({ signal }, 'central: stopping');
     await central.stop();

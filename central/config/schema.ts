@@ -100,6 +100,51 @@ export const CentralConfigSchema = Type.Object(
       },
       { description: 'The HTTP API (docs/api.md).', additionalProperties: false },
     ),
+    auth: Type.Object(
+      {
+        sessionIdleMin: Type.Integer({
+          description: 'A login session ends after this many minutes without a request.',
+          default: 30,
+          minimum: 1,
+          maximum: 10080,
+        }),
+        sessionMaxHours: Type.Integer({
+          description: 'A login session ends this many hours after the login, whatever happens (log in again).',
+          default: 12,
+          minimum: 1,
+          maximum: 8760,
+        }),
+        secureCookie: Type.Boolean({
+          description:
+            'Mark the session cookie Secure (sent over https only) even when the request came over plain http: set it when a TLS proxy in front of the API talks http to it.',
+          default: false,
+        }),
+        login: Type.Object(
+          {
+            freeFailures: Type.Integer({
+              description: 'Wrong passwords from one address, or for one user name, before each further try must wait (1 s, doubling, up to 30 s).',
+              default: 3,
+              minimum: 1,
+              maximum: 100,
+            }),
+            maxFailures: Type.Integer({
+              description: 'Wrong passwords in a row from one address, or for one user name, before logins from it (for it) are refused for lockoutSec.',
+              default: 10,
+              minimum: 1,
+              maximum: 1000,
+            }),
+            lockoutSec: Type.Integer({
+              description: 'How long a locked-out address or user name is refused, seconds (counted in memory: a restart forgets).',
+              default: 900,
+              minimum: 1,
+              maximum: 86400,
+            }),
+          },
+          { description: 'Password guessing at POST /api/login (answered 429 with Retry-After).', additionalProperties: false },
+        ),
+      },
+      { description: 'Users, sessions and API tokens of the HTTP API (docs/access.md).', additionalProperties: false },
+    ),
     staleAfterSec: Type.Integer({
       description:
         "A site's cameras are unknown (not offline) when no message of the site was observed in the last this many seconds: a box that lost power is unknown; a replayed backlog fills its outage in. Larger than the agents' metrics interval (60 s).",

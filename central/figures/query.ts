@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { CentralTables } from '../store/schema';
 import type { CentralConfig } from '../config/schema';
 import { addDays, dayBounds } from './days';
-import { inRegion, normaliseRegion, regionLevels } from '../ledger/regions';
+import { EVERYWHERE, regionLevels, regionWithin, trimRegion, type RegionScope } from '../ledger/scope';
 import { Pool, type CameraTotals, type Figure } from './pool';
 
 export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner'] as const;
@@ -22,6 +22,8 @@ export interface FiguresQuery {
   owner?: string;
   /** Sum each camera's known time not intact by cause (offline, black, frozen, …). */
   withCauses?: boolean;
+  /** The caller's region scope: cameras outside it are not counted. */
+  scope?: RegionScope;
 }
 
 export interface Group {
@@ -87,10 +89,12 @@ export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQue
       'd.present_at_end',
     ])
     .execute();
-  const region = q.region === undefined ? undefined : normaliseRegion(q.region);
+  const region = q.region === undefined ? undefined : trimRegion(q.region);
+  const scope = q.scope ?? EVERYWHERE;
   const totals: CameraTotals[] = [];
   for (const r of rows) {
-    if (region !== undefined && !inRegion(r.region, region)) continue;
+    if (!regionWithin(r.region, scope)) continue;
+    if (region !== undefined && region !== '' && !regionWithin(r.region, region)) continue;
     if (q.class !== undefined && r.class !== q.class) continue;
     if (q.owner !== undefined && r.owner !== q.owner) continue;
     totals.push({
@@ -205,7 +209,7 @@ export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, con
     computedAt: oldest === null ? null : new Date(oldest).toISOString(),
     computedThrough: last ? new Date(last.computed_through).toISOString() : null,
     daysMissing,
-    ...poolTotals(totals, q.groupBy, normaliseRegion(q.region ?? ''), config),
+    ...poolTotals(totals, q.groupBy, trimRegion(q.region ?? ''), config),
   };
 }
 
@@ -215,6 +219,8 @@ export async function regionTree(db: Kysely<CentralTables>, q: Omit<FiguresQuery
   const pools = new Map<string, Pool>();
   for (const c of totals) {
     for (const level of regionLevels(c.region)) {
+      // Levels above the caller's scope would show its part as if it were the whole.
+      if (!regionWithin(level, q.scope ?? EVERYWHERE)) continue;
       let pool = pools.get(level);
       if (!pool) pools.set(level, (pool = new Pool()));
       pool.add(c);

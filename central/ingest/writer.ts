@@ -4,6 +4,7 @@
 // without changing its current state; an older meta joins the meta history). Nothing assumes the
 // messages of a site arrive in order: several central instances may split them between them.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { recordSiteAudit } from '../audit/log';
 import type { CentralTables } from '../store/schema';
 import { largerOf, smallerOf } from '../store/sql';
 import type { Accepted, Refused } from './classify';
@@ -212,6 +213,8 @@ export class IngestWriter {
           .onConflict((oc) => oc.column('message_id').doNothing())
           .execute();
         if (p.type === 'camera-removed' && p.camera) await this.removeCamera(tx, m.site, p.camera, at, true);
+        // A site's own audit records (who watched what on its page) join the central's audit log.
+        if (p.type === 'audit') await recordSiteAudit(tx, m.site, p);
         return;
       }
       case 'metrics': {

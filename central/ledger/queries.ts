@@ -1,8 +1,12 @@
 // Reading the ledger as stored: sites and cameras with their current state. A camera's current
 // state follows the figures' rule (docs/metrics.md): unknown when its site has given no sign of
 // life within central.staleAfterSec, or before its first status; degraded counts as online.
-import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+// Every query takes the caller's region scope (scope.ts): what lies outside it is not there.
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { CentralTables } from '../store/schema';
+import { likeLiteral, regionInScope, regionUnder, siteInScope, type RegionScope } from './scope';
+
+export { likeLiteral } from './scope';
 
 export type CurrentState = 'online' | 'offline' | 'unknown';
 
@@ -62,18 +66,6 @@ export interface CameraFilter {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** A LIKE pattern that matches `text` literally (\ escapes). */
-export function likeLiteral(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** A region path and every region below it, on a column that holds region paths. */
-export function regionOrBelow(column: string, region: string): RawBuilder<boolean> {
-  let path = region;
-  while (path.endsWith('/')) path = path.slice(0, -1);
-  return sql<boolean>`(${sql.ref(column)} = ${path} or ${sql.ref(column)} like ${likeLiteral(path) + '/%'} escape '\\')`;
-}
-
 export function currentState(status: string | null, siteLastObserved: number, now: number, staleAfterMs: number): CurrentState {
   if (now - siteLastObserved > staleAfterMs) return 'unknown';
   if (status === 'online' || status === 'degraded') return 'online';
@@ -81,10 +73,14 @@ export function currentState(status: string | null, siteLastObserved: number, no
   return 'unknown';
 }
 
-export async function listSites(db: Kysely<CentralTables>, now: number, staleAfterMs: number): Promise<SiteView[]> {
+/** Sites with at least one camera in `scope`; each counts its cameras in scope. */
+export async function listSites(db: Kysely<CentralTables>, now: number, staleAfterMs: number, scope: RegionScope): Promise<SiteView[]> {
   const rows = await db
     .selectFrom('sites')
-    .leftJoin('cameras', (j) => j.onRef('cameras.site_id', '=', 'sites.site_id').on('cameras.removed_at', 'is', null))
+    .leftJoin('cameras', (j) =>
+      j.onRef('cameras.site_id', '=', 'sites.site_id').on('cameras.removed_at', 'is', null).on(regionInScope('cameras.region', scope)),
+    )
+    .where(siteInScope('sites.site_id', scope))
     .select(['sites.site_id', 'sites.name', 'sites.version', 'sites.connection', 'sites.connection_since', 'sites.last_observed'])
     .select((eb) => eb.fn.count<number>('cameras.camera_id').as('cameras'))
     .groupBy(['sites.site_id', 'sites.name', 'sites.version', 'sites.connection', 'sites.connection_since', 'sites.last_observed'])
@@ -104,12 +100,13 @@ export async function listSites(db: Kysely<CentralTables>, now: number, staleAft
 
 type CameraQuery = SelectQueryBuilder<CentralTables, 'cameras' | 'sites', object>;
 
-function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs: number): CameraQuery {
+function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs: number, scope: RegionScope): CameraQuery {
+  q = q.where(regionInScope('cameras.region', scope));
   if (!f.includeRemoved) q = q.where('cameras.removed_at', 'is', null);
   if (f.site !== undefined) q = q.where('cameras.site_id', '=', f.site);
   if (f.class !== undefined) q = q.where('cameras.class', '=', f.class);
   if (f.owner !== undefined) q = q.where('cameras.owner', '=', f.owner);
-  if (f.region !== undefined) q = q.where(regionOrBelow('cameras.region', f.region));
+  if (f.region !== undefined) q = q.where(regionUnder('cameras.region', f.region));
   if (f.text !== undefined && f.text !== '') {
     const pattern = `%${likeLiteral(f.text.toLowerCase())}%`;
     const like = (column: 'cameras.camera_id' | 'cameras.name' | 'cameras.site_id' | 'cameras.model' | 'cameras.serial') =>
@@ -140,9 +137,10 @@ export async function listCameras(
   filter: CameraFilter,
   now: number,
   staleAfterMs: number,
+  scope: RegionScope,
 ): Promise<{ total: number; items: CameraView[] }> {
   const base = db.selectFrom('cameras').innerJoin('sites', 'sites.site_id', 'cameras.site_id') as unknown as CameraQuery;
-  const filtered = applyFilter(base, filter, now, staleAfterMs);
+  const filtered = applyFilter(base, filter, now, staleAfterMs, scope);
   const total = await filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await filtered
     .selectAll('cameras')
@@ -189,6 +187,7 @@ export async function getCamera(
   camera: string,
   now: number,
   staleAfterMs: number,
+  scope: RegionScope,
 ): Promise<(CameraView & { meta: unknown }) | undefined> {
   const row = await db
     .selectFrom('cameras')
@@ -197,6 +196,7 @@ export async function getCamera(
     .select('sites.last_observed as site_last_observed')
     .where('cameras.site_id', '=', site)
     .where('cameras.camera_id', '=', camera)
+    .where(regionInScope('cameras.region', scope))
     .executeTakeFirst();
   if (!row) return undefined;
   return { ...cameraView(row, now, staleAfterMs), meta: JSON.parse(row.meta) as unknown };
@@ -211,8 +211,15 @@ export interface RejectView {
   example: string;
 }
 
-export async function listRejects(db: Kysely<CentralTables>): Promise<RejectView[]> {
-  const rows = await db.selectFrom('ingest_rejects').selectAll().orderBy('last_at', 'desc').limit(1000).execute();
+/** Refusals of sites in `scope` (a refusal of a site with no camera yet: only for EVERYWHERE). */
+export async function listRejects(db: Kysely<CentralTables>, scope: RegionScope): Promise<RejectView[]> {
+  const rows = await db
+    .selectFrom('ingest_rejects')
+    .selectAll()
+    .where(siteInScope('ingest_rejects.site_id', scope))
+    .orderBy('last_at', 'desc')
+    .limit(1000)
+    .execute();
   return rows.map((r) => ({
     site: r.site_id,
     reason: r.reason,
@@ -223,7 +230,7 @@ export async function listRejects(db: Kysely<CentralTables>): Promise<RejectView
   }));
 }
 
-/** A site's connection as its state messages and Will left it (online, offline, unknown), or undefined for a site never heard of. */
-export async function getSiteConnection(db: Kysely<CentralTables>, site: string): Promise<{ connection: string } | undefined> {
-  return db.selectFrom('sites').select('connection').where('site_id', '=', site).executeTakeFirst();
+/** A site's connection as its state messages and Will left it (online, offline, unknown), or undefined for a site never heard of (or out of `scope`). */
+export async function getSiteConnection(db: Kysely<CentralTables>, site: string, scope: RegionScope): Promise<{ connection: string } | undefined> {
+  return db.selectFrom('sites').select('connection').where('site_id', '=', site).where(siteInScope('sites.site_id', scope)).executeTakeFirst();
 }

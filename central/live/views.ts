@@ -11,7 +11,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
-import type { Audit } from '../audit';
+import type { Actor, Audit } from '../audit/log';
 import { commandOutcome, type HttpOutcome } from '../commands/outcome';
 import type { Settled } from '../commands/pending';
 import { chooseServer, renderServer, type MediaConfig, type MediaServer, type RenderedRelay } from './templates';
@@ -36,7 +36,7 @@ export interface JoinRequest {
   /** The camera's region path (from the ledger), for choosing the media server. */
   region: string | null;
   stream?: 'main' | 'sub';
-  actor: string | null;
+  actor: Actor | null;
 }
 
 interface Started {
@@ -66,7 +66,7 @@ interface Relay {
 interface Lease {
   id: string;
   relay: Relay;
-  actor: string | null;
+  actor: Actor | null;
   startedAt: number;
   expiresAt: number;
   timer: TimerHandle;
@@ -74,6 +74,11 @@ interface Lease {
 
 const relayId = (site: string, camera: string, stream: string) => `${site}\u0000${camera}\u0000${stream}`;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Who the audit names: the viewer, or the central itself (a lease that ran out). */
+function auditedActor(actor: Actor | null): { actor: string; address: string | null } {
+  return actor ? { actor: actor.name, address: actor.address } : { actor: 'central', address: null };
+}
 
 export class LiveViews {
   private readonly relays = new Map<string, Relay>();
@@ -152,7 +157,7 @@ export class LiveViews {
   }
 
   /** A viewer leaves (or its lease ran out); the last one stops the relay. */
-  async leave(site: string, camera: string, leaseId: string, actor: string | null, reason = 'requested'): Promise<HttpOutcome> {
+  async leave(site: string, camera: string, leaseId: string, actor: Actor | null, reason = 'requested'): Promise<HttpOutcome> {
     const lease = this.leaseOf(site, camera, leaseId);
     if (!lease) return this.noLease(site, camera, leaseId);
     const relay = lease.relay;
@@ -165,13 +170,13 @@ export class LiveViews {
     if (last) stop = await this.stopRelay(relay);
     this.options.audit({
       at: now,
-      actor,
+      ...auditedActor(actor),
       action: 'live-view-end',
       site,
       camera,
-      ...(last ? { command: 'stream-stop' } : {}),
-      ok: true,
+      outcome: 'ok',
       detail: {
+        ...(last ? { command: 'stream-stop' } : {}),
         lease: lease.id,
         stream: relay.stream,
         server: relay.server.name,
@@ -210,7 +215,7 @@ export class LiveViews {
     };
   }
 
-  private addLease(relay: Relay, actor: string | null): Record<string, unknown> {
+  private addLease(relay: Relay, actor: Actor | null): Record<string, unknown> {
     const now = this.options.clock.now();
     const lease: Lease = { id: this.newLease(), relay, actor, startedAt: now, expiresAt: now, timer: undefined };
     this.arm(lease);
@@ -218,13 +223,12 @@ export class LiveViews {
     relay.leases.add(lease.id);
     this.options.audit({
       at: now,
-      actor,
+      ...auditedActor(actor),
       action: 'live-view-start',
       site: relay.site,
       camera: relay.camera,
-      ok: true,
-      status: 200,
-      detail: { lease: lease.id, stream: relay.stream, server: relay.server.name, viewers: relay.leases.size, streamId: relay.started?.streamId },
+      outcome: 'ok',
+      detail: { status: 200, lease: lease.id, stream: relay.stream, server: relay.server.name, viewers: relay.leases.size, streamId: relay.started?.streamId },
     });
     return this.describe(lease);
   }
@@ -264,7 +268,7 @@ export class LiveViews {
   }
 
   /** Sends stream-start; undefined when the relay runs, else the answer for the viewer. */
-  private async startRelay(relay: Relay, actor: string | null): Promise<HttpOutcome | undefined> {
+  private async startRelay(relay: Relay, actor: Actor | null): Promise<HttpOutcome | undefined> {
     const outcome = commandOutcome(
       relay.site,
       'stream-start',
@@ -276,14 +280,12 @@ export class LiveViews {
       relay.gone = true;
       this.options.audit({
         at: this.options.clock.now(),
-        actor,
+        ...auditedActor(actor),
         action: 'live-view-start',
         site: relay.site,
         camera: relay.camera,
-        command: 'stream-start',
-        ok: false,
-        status: outcome.status,
-        detail: { stream: relay.stream, server: relay.server.name, error: outcome.body.message },
+        outcome: 'failed',
+        detail: { command: 'stream-start', status: outcome.status, stream: relay.stream, server: relay.server.name, error: outcome.body.message },
       });
       return outcome;
     }

@@ -167,6 +167,61 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003-auth': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('username', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', MS, (c) => c.notNull())
+        .addColumn('updated_at', MS, (c) => c.notNull())
+        .addColumn('password_changed_at', MS, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('created_at', MS, (c) => c.notNull())
+        .addColumn('last_seen', MS, (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_username').on('sessions').column('username').execute();
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('secret_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('role', 'text')
+        .addColumn('scope', 'text')
+        .addColumn('created_at', MS, (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('expires_at', MS)
+        .addColumn('last_used_at', MS)
+        .addColumn('revoked_at', MS)
+        .execute();
+      await db.schema.createIndex('api_tokens_username').on('api_tokens').column('username').execute();
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('address', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text')
+        .addColumn('camera_id', 'text')
+        .addColumn('scope', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_at').on('audit').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_site_at').on('audit').columns(['site_id', 'at']).execute();
+    },
+  },
   '0004-alarms': {
     async up(db: Kysely<unknown>) {
       await db.schema

@@ -195,6 +195,66 @@ export interface AlarmLatestTable {
   ok_since: number | null;
 }
 
+/** A person (or an account other systems' tokens belong to) of the HTTP API. */
+export interface UsersTable {
+  username: string;
+  /** viewer | operator | admin */
+  role: string;
+  /** Region path prefix the user sees ('' = everything). */
+  scope: string;
+  /** scrypt$N$r$p$salt$hash (central/auth/password.ts). */
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}
+
+/** A login session: only the SHA-256 of its cookie value is kept. */
+export interface SessionsTable {
+  id_hash: string;
+  username: string;
+  created_at: number;
+  last_seen: number;
+  address: string;
+}
+
+/** An API token of another system: only the SHA-256 of its secret is kept. */
+export interface ApiTokensTable {
+  id: string;
+  secret_hash: string;
+  name: string;
+  /** The user it acts for (its role and scope at most). */
+  username: string;
+  /** A narrower role than the user's, or null (the user's). */
+  role: string | null;
+  /** A narrower scope than the user's, or null (the user's). */
+  scope: string | null;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Who did what, from where, when (central/audit). */
+export interface AuditTable {
+  id: string;
+  at: number;
+  /** central (this service) | site (an agent's own audit event) */
+  origin: string;
+  actor: string;
+  address: string | null;
+  action: string;
+  site_id: string | null;
+  camera_id: string | null;
+  /** The region a record without a site concerns (the user's scope), for scoped readers. */
+  scope: string | null;
+  /** ok | denied | failed */
+  outcome: string;
+  detail: string;
+}
+
 export interface CentralTables {
   sites: SitesTable;
   site_evidence: SiteEvidenceTable;
@@ -211,4 +271,8 @@ export interface CentralTables {
   figures_dirty: FiguresDirtyTable;
   alarms: AlarmsTable;
   alarm_latest: AlarmLatestTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit: AuditTable;
 }

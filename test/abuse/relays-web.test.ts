@@ -26,7 +26,7 @@ import { openDatabase } from '../../agent/inventory/open';
 import { upsertDeviceReport } from '../../agent/inventory/upsert';
 import { startWebServer } from '../../agent/web/server';
 import { WebAuth, type AuthVerdict } from '../../agent/web/auth';
-import { clientOf, LoginGuard, type LoginLockout } from '../../agent/web/login-guard';
+import { clientOf, LoginGuard, type LoginLockout } from '../../lib/login-guard';
 import { loginLockedEvent } from '../../agent/web/view-audit';
 import { allowedHosts, checkTarget } from '../../agent/video/relay/args';
 import { eventPayload, parseRelayTarget, RelayTargetError, validateCommandArgs, validatePayload } from '../../contract';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { main, type BoxCliIo } from '../../box/cli';
 import { DEMO_SITES } from '../../box/demo';
+import { loginClient } from '../kit/api';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
@@ -22,6 +23,9 @@ function captureIo(): BoxCliIo & { out: () => string; err: () => string; stop():
     env: { CAMGATE_CENTRAL_LOG_LEVEL: 'warn' },
     stderrIsTTY: false,
     stderrHasColors: false,
+    stdinIsTTY: false,
+    readStdinLine: () => Promise.resolve(''),
+    promptSecret: () => Promise.reject(new Error('no terminal in this test')),
     waitForStop: () => stopped,
     out: () => out,
     err: () => err,
@@ -49,11 +53,16 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     () => io.err(),
   );
   assert.match(io.err(), /site guali +live view http:\/\/127\.0\.0\.1:\d+\//);
+  // The demo's first admin, its generated password shown once in the summary.
+  const first = /admin login +(\S+) \/ (\S+) +\(shown this once/.exec(io.err());
+  assert.ok(first, `the summary shows the first admin's login: ${io.err()}`);
+  assert.ok(first[2].length >= 16, 'a generated password, not a default one');
+  const admin = await loginClient(api, first[1], first[2]);
 
   const planned = DEMO_SITES.flatMap((s) => s.cameras.map((c) => ({ site: s.id, ...c })));
   const list = await waitFor(
     async () => {
-      const l = (await (await fetch(`${api}/api/cameras?limit=100`)).json()) as CameraList;
+      const l = (await admin.get<CameraList>('/api/cameras?limit=100')).body;
       const settled = l.items.every((c) => c.state === 'offline' || (c.state === 'online' && c.picture !== null && c.picture !== 'none'));
       return l.total === planned.length && settled ? l : false;
     },
@@ -67,7 +76,7 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     if (!camera.offline) assert.equal(seen.picture === 'fault', camera.picture !== undefined, `${camera.name}: picture ${JSON.stringify(seen.faults)}`);
     assert.equal(seen.latitude === null, camera.at === null, `${camera.name}: coordinates`);
   }
-  const sites = (await (await fetch(`${api}/api/sites`)).json()) as Array<{ site: string; connection: string }>;
+  const sites = (await admin.get<Array<{ site: string; connection: string }>>('/api/sites')).body;
   assert.deepEqual(
     sites.map((s) => `${s.site} ${s.connection}`),
     ['guali online', 'liangzhu online', 'yuqian online'],
@@ -76,7 +85,7 @@ test('camgate start --demo: three simulated sites reach the central with the fau
   const withoutCoordinates = planned.filter((c) => c.at === null).length;
   const figures = await waitFor(
     async () => {
-      const f = (await (await fetch(`${api}/api/figures`)).json()) as { total: { cameras: number; atEnd: { cameras: number; geoLabelled: number } } };
+      const f = (await admin.get<{ total: { cameras: number; atEnd: { cameras: number; geoLabelled: number } } }>('/api/figures')).body;
       return f.total.atEnd.cameras === planned.length ? f : false;
     },
     "today's figures with every demo camera",

@@ -63,7 +63,7 @@ function rig(db: CentralDb) {
   const store = new AlarmStore({ dialect: db.dialect, kinds: new Set(ALARM_KINDS), diskLowPercent: 10 });
   const writer = new IngestWriter(db.db, { staleAfterMs: STALE_MS, follower: store });
   const alarms = async (filter: Partial<Parameters<typeof listAlarms>[1]> = {}): Promise<AlarmView[]> =>
-    (await listAlarms(db.db, { limit: 1000, ...filter })).items;
+    (await listAlarms(db.db, { limit: 1000, scope: '', ...filter })).items;
   return { store, writer, alarms };
 }
 
@@ -83,10 +83,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     assert.deepEqual(summary(opened), ['c1', 'camera-offline', 'open', iso(min(5)), null]);
     assert.match(opened.openedBy, /status offline: no answer/);
 
-    const ack = await acknowledgeAlarm(db.db, opened.id, 'duty-1', 'sent a technician', min(6));
+    const ack = await acknowledgeAlarm(db.db, opened.id, 'duty-1', 'sent a technician', min(6), '');
     assert.ok(ack.ok);
     assert.equal(ack.alarm.state, 'acknowledged');
-    const again = await acknowledgeAlarm(db.db, opened.id, 'duty-2', null, min(7));
+    const again = await acknowledgeAlarm(db.db, opened.id, 'duty-2', null, min(7), '');
     assert.deepEqual([again.ok, !again.ok && again.why], [false, 'acknowledged']);
     // Still offline: the same alarm, acknowledged.
     await writer.write(received(site.status('c1', 'offline', min(8))));
@@ -97,7 +97,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     assert.deepEqual(summary(cleared), ['c1', 'camera-offline', 'cleared', iso(min(5)), iso(min(10))]);
     assert.deepEqual([cleared.acknowledgedBy, cleared.note, cleared.acknowledgedAt], ['duty-1', 'sent a technician', iso(min(6))]);
     assert.equal(cleared.clearedBy, 'status online');
-    const late = await acknowledgeAlarm(db.db, cleared.id, 'duty-2', null, min(11));
+    const late = await acknowledgeAlarm(db.db, cleared.id, 'duty-2', null, min(11), '');
     assert.deepEqual([late.ok, !late.ok && late.why], [false, 'cleared']);
 
     await writer.write(received(site.status('c1', 'offline', min(20))));
@@ -110,9 +110,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     assert.equal((await alarms({ state: 'cleared' })).length, 1);
     assert.equal((await alarms({ camera: 'c2' })).length, 0);
     assert.equal((await alarms({ from: min(11), to: min(19) })).length, 0, 'nothing in force between the two');
-    const page1 = await listAlarms(db.db, { limit: 1 });
+    const page1 = await listAlarms(db.db, { limit: 1, scope: '' });
     assert.ok(page1.next);
-    const page2 = await listAlarms(db.db, { limit: 1, cursor: { openedAt: min(20), id: page1.items[0].id } });
+    const page2 = await listAlarms(db.db, { limit: 1, scope: '', cursor: { openedAt: min(20), id: page1.items[0].id } });
     assert.deepEqual(
       page2.items.map((a) => a.openedAt),
       [iso(min(5))],

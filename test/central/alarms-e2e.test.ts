@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'mqtt';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { SimulatedSite } from '../../scripts/sim/telemetry';
-import type { AuditEntry } from '../../central/audit';
-import { publisher, startTestCentral, type TestCentral } from '../kit/central';
+import { publisher, startTestCentral, type TestCentral, auditTrail } from '../kit/central';
 import { waitFor } from '../kit/wait';
 
 interface Alarm {
@@ -36,11 +35,9 @@ test(
   async (t) => {
     const broker = await startMosquitto();
     t.after(() => broker.stop());
-    const audited: AuditEntry[] = [];
     const central = await startTestCentral(t, {
       brokerUrl: broker.url,
       env: { CAMGATE_CENTRAL_STALE_AFTER_SEC: '10', CAMGATE_CENTRAL_ALARMS_CHECK_INTERVAL_SEC: '1' },
-      deps: { audit: (e) => void audited.push(e) },
     });
     await waitFor(() => central.ingest!.stats().connected, 'central connected');
     const pub = await publisher(t, broker.url);
@@ -63,20 +60,17 @@ test(
     );
 
     // Acknowledged: audited, still active.
-    const ack = await fetch(`${central.url}/api/alarms/${opened.id}/ack`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ note: 'technician on the way' }),
-    });
+    const ack = await central.request<Alarm>('POST', `/api/alarms/${opened.id}/ack`, { note: 'technician on the way' });
     assert.equal(ack.status, 200);
-    assert.equal(((await ack.json()) as Alarm).state, 'acknowledged');
+    assert.equal(ack.body.state, 'acknowledged');
+    const admin = central.admin!.username;
     assert.deepEqual(
-      audited.map((e) => [e.action, e.actor, e.target, e.detail?.note]),
-      [['alarm-ack', 'anonymous', `alarm:${opened.id}`, 'technician on the way']],
+      (await auditTrail(central)).filter((e) => e.action === 'alarm-ack').map((e) => [e.action, e.actor, e.detail.alarm, e.detail.note, e.camera]),
+      [['alarm-ack', admin, opened.id, 'technician on the way', 'cam-1']],
     );
-    const twice = await fetch(`${central.url}/api/alarms/${opened.id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const twice = await central.request<{ message: string }>('POST', `/api/alarms/${opened.id}/ack`, {});
     assert.equal(twice.status, 409);
-    assert.match(((await twice.json()) as { message: string }).message, /already acknowledged by anonymous/);
+    assert.match(twice.body.message, new RegExp(`already acknowledged by ${admin}`));
     const unknown = await central.get<{ error: string; message: string }>('/api/alarms/nope');
     assert.equal(unknown.status, 404);
     const badCursor = await central.get<{ error: string; message: string }>('/api/alarms?cursor=zzz');
@@ -89,7 +83,7 @@ test(
       const res = await central.get<Alarm>(`/api/alarms/${opened.id}`);
       return res.body.state === 'cleared' ? res.body : false;
     }, 'the all-clear');
-    assert.deepEqual([cleared.clearedAt, cleared.acknowledgedBy, cleared.note], [new Date(t0 + 2000).toISOString(), 'anonymous', 'technician on the way']);
+    assert.deepEqual([cleared.clearedAt, cleared.acknowledgedBy, cleared.note], [new Date(t0 + 2000).toISOString(), admin, 'technician on the way']);
 
     // A box whose connection dies without a clean disconnect: the broker publishes its Will.
     const lost = new SimulatedSite('town-lost', [{ camera: 'cam-9' }]);

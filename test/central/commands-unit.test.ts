@@ -10,7 +10,7 @@ import { commandOutcome, siteGate } from '../../central/commands/outcome';
 import { argsProblem, instanceSegment } from '../../central/commands/client';
 import { chooseServer, mediaProblems, regionWithin, renderServer, type MediaConfig, type MediaServer } from '../../central/live/templates';
 import { LiveViews, type LiveCommand } from '../../central/live/views';
-import type { AuditEntry } from '../../central/audit';
+import type { AuditEntry } from '../../central/audit/log';
 import type { ReplyPayload } from '../../contract';
 
 function reply(site: string, command: string, ok: boolean, extra: Partial<ReplyPayload> = {}): ReplyPayload {
@@ -175,8 +175,8 @@ test('live views: viewers share one relay; the agent lease is renewed every thir
   const audits: AuditEntry[] = [];
   const live = views(clock, agent.send, audits);
   const [a, b] = await Promise.all([
-    live.join({ site: 'v1', camera: 'c1', region: null, actor: 'ann' }),
-    live.join({ site: 'v1', camera: 'c1', region: null, actor: 'bob' }),
+    live.join({ site: 'v1', camera: 'c1', region: null, actor: { name: 'ann', address: '127.0.0.1' } }),
+    live.join({ site: 'v1', camera: 'c1', region: null, actor: { name: 'bob', address: '127.0.0.1' } }),
   ]);
   assert.deepEqual([a.status, b.status], [200, 200]);
   assert.deepEqual(
@@ -196,9 +196,9 @@ test('live views: viewers share one relay; the agent lease is renewed every thir
   assert.equal(agent.sent.filter((s) => s.name === 'stream-start').length, 4);
   assert.equal(live.renew('v1', 'c2', 'lease-1').status, 404, "a lease is its camera's only");
 
-  const left = await live.leave('v1', 'c1', 'lease-1', 'ann');
+  const left = await live.leave('v1', 'c1', 'lease-1', { name: 'ann', address: '127.0.0.1' });
   assert.equal(left.body.relayStopped, false);
-  const last = await live.leave('v1', 'c1', 'lease-2', 'bob');
+  const last = await live.leave('v1', 'c1', 'lease-2', { name: 'bob', address: '127.0.0.1' });
   assert.equal(last.body.relayStopped, true);
   assert.deepEqual(agent.sent.at(-1), { name: 'stream-stop', args: { streamId: 's-1' } });
   await clock.advance(120_000);
@@ -230,20 +230,20 @@ test('live views: a lease not renewed runs out and stops the relay; a failed sta
     ['stream-start', 'stream-stop'],
     'idle timeout 0 at the agent: never renewed; stopped when the lease ran out',
   );
-  assert.equal(audits.at(-1)?.detail.reason, 'lease-expired');
-  assert.equal(audits.at(-1)?.actor, null);
+  assert.equal(audits.at(-1)?.detail?.reason, 'lease-expired');
+  assert.equal(audits.at(-1)?.actor, 'central');
 
   const refusing = scriptedAgent(() => ({
     kind: 'reply',
     reply: reply('v1', 'stream-start', false, { error: { code: 'over-budget', message: 'needs 4096 kbit/s' } }),
   }));
   const failing = views(clock, refusing.send, audits);
-  const failed = await failing.join({ site: 'v1', camera: 'c1', region: null, actor: 'ann' });
+  const failed = await failing.join({ site: 'v1', camera: 'c1', region: null, actor: { name: 'ann', address: '127.0.0.1' } });
   assert.equal(failed.status, 502);
   assert.equal(failed.body.code, 'over-budget');
   assert.equal(failing.viewers('v1', 'c1', 'sub'), 0);
   assert.equal(clock.count, 0);
-  assert.deepEqual([audits.at(-1)?.action, audits.at(-1)?.ok, audits.at(-1)?.status], ['live-view-start', false, 502]);
+  assert.deepEqual([audits.at(-1)?.action, audits.at(-1)?.outcome, audits.at(-1)?.detail?.status], ['live-view-start', 'failed', 502]);
 
   const none = new LiveViews({
     media: { transcode: 'copy', stream: 'sub', leaseSec: 60, servers: [] },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { measureCamera, type StatusPoint } from '../../central/figures/timeline';
 import { addDays, dayBounds, dayOf, daysBetween, previousPeriod } from '../../central/figures/days';
 import { Pool, type CameraTotals } from '../../central/figures/pool';
-import { regionLevels } from '../../central/ledger/regions';
+import { regionLevels } from '../../central/ledger/scope';
 import { intersect, union } from '../../lib/intervals';
 
 const H = 3_600_000;

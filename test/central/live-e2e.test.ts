@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { probeStream, startRtmpServer } from '../../scripts/peers/media-server';
 import { startSite } from '../kit/site';
-import { centralTestConfig, startTestCentral } from '../kit/central';
+import { auditTrail, centralTestConfig, startTestCentral, type TestCentral } from '../kit/central';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
-import type { AuditEntry } from '../../central/audit';
 
 interface LeaseAnswer {
   lease: string;
@@ -25,14 +24,19 @@ interface LeaseAnswer {
   relay: { streamId: string; idleTimeoutSec: number } | null;
 }
 
-async function post<T>(url: string, body: unknown = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-async function del<T>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method: 'DELETE' });
-  return { status: res.status, body: (await res.json()) as T };
+/** Requests as the central's first admin (its login session). */
+function viewer(central: TestCentral) {
+  const cookie = central.as!.options.cookie!;
+  return {
+    async post<T>(url: string, body: unknown = {}): Promise<{ status: number; body: T }> {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as T };
+    },
+    async del<T>(url: string): Promise<{ status: number; body: T }> {
+      const res = await fetch(url, { method: 'DELETE', headers: { cookie } });
+      return { status: res.status, body: (await res.json()) as T };
+    },
+  };
 }
 
 test('live view from the centre: two viewers share one relay to nginx-rtmp, HLS segments play, the last to leave stops it', { timeout: 180_000 }, async (t) => {
@@ -43,8 +47,7 @@ test('live view from the centre: two viewers share one relay to nginx-rtmp, HLS 
   const media = await startRtmpServer({ hls: true });
   t.after(() => media.stop());
 
-  const audits: AuditEntry[] = [];
-  const options = { brokerUrl: broker.url, deps: { audit: (e: AuditEntry) => audits.push(e) } };
+  const options = { brokerUrl: broker.url };
   const base = centralTestConfig(options, t);
   const config = {
     ...base,
@@ -60,6 +63,7 @@ test('live view from the centre: two viewers share one relay to nginx-rtmp, HLS 
     },
   };
   const central = await startTestCentral(t, options, config);
+  const { post, del } = viewer(central);
   const rig = await startSite(t, {
     site,
     sharedBroker: broker,
@@ -134,12 +138,12 @@ test('live view from the centre: two viewers share one relay to nginx-rtmp, HLS 
   assert.equal(gone.status, 404);
 
   assert.deepEqual(
-    audits.filter((a) => a.action !== 'command').map((a) => [a.action, a.ok, a.command ?? null]),
+    (await auditTrail(central)).filter((a) => a.action.startsWith('live-view')).map((a) => [a.action, a.outcome, a.detail.command ?? null, a.actor]),
     [
-      ['live-view-start', true, null],
-      ['live-view-start', true, null],
-      ['live-view-end', true, null],
-      ['live-view-end', true, 'stream-stop'],
+      ['live-view-start', 'ok', null, central.admin!.username],
+      ['live-view-start', 'ok', null, central.admin!.username],
+      ['live-view-end', 'ok', null, central.admin!.username],
+      ['live-view-end', 'ok', 'stream-stop', central.admin!.username],
     ],
   );
 });

@@ -5,6 +5,7 @@ import { Enum, Nullable } from '../../../lib/schema';
 import { acknowledgeAlarm, decodeCursor, getAlarm, listAlarms, type AlarmFilter } from '../../alarms/queries';
 import { ALARM_KINDS, ALARM_STATES } from '../../alarms/rules';
 import { actorOf } from '../actor';
+import { callerOf } from '../guard';
 import type { Api, ApiDeps } from '../types';
 import { ErrorSchema } from './schemas';
 
@@ -76,6 +77,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/alarms',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Alarms, newest first, filtered',
         tags: ['alarms'],
@@ -94,6 +96,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
         site: q.site,
         camera: q.camera,
         region: q.region,
+        scope: callerOf(request).scope,
         from,
         to,
         limit: q.limit,
@@ -105,6 +108,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/alarms/:id',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'One alarm',
         tags: ['alarms'],
@@ -113,7 +117,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const alarm = await getAlarm(deps.db, request.params.id);
+      const alarm = await getAlarm(deps.db, request.params.id, callerOf(request).scope);
       if (!alarm) return reply.code(404).send({ error: 'not-found', message: `no alarm ${request.params.id} (GET /api/alarms lists them)` });
       return alarm;
     },
@@ -122,6 +126,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
   app.post(
     '/api/alarms/:id/ack',
     {
+      config: { role: 'operator' },
       schema: {
         summary: 'Acknowledge an alarm: someone is on it (it stays until the all-clear); audited',
         tags: ['alarms'],
@@ -134,10 +139,10 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const actor = actorOf(request) ?? 'anonymous';
+      const actor = actorOf(request);
       const note = request.body.note ?? null;
       const at = deps.clock.now();
-      const result = await acknowledgeAlarm(deps.db, request.params.id, actor, note, at);
+      const result = await acknowledgeAlarm(deps.db, request.params.id, actor.name, note, at, callerOf(request).scope);
       if (!result.ok) {
         if (result.why === 'not-found')
           return reply.code(404).send({ error: 'not-found', message: `no alarm ${request.params.id} (GET /api/alarms lists them)` });
@@ -148,15 +153,15 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
         return reply.code(409).send({ error: 'conflict', message });
       }
       const a = result.alarm;
-      deps.audit?.({
+      await deps.audit.record({
         action: 'alarm-ack',
-        actor,
+        actor: actor.name,
+        address: actor.address,
         at,
         site: a.site,
         ...(a.camera ? { camera: a.camera } : {}),
-        target: `alarm:${a.id}`,
-        ok: true,
-        detail: { kind: a.kind, note },
+        outcome: 'ok',
+        detail: { alarm: a.id, kind: a.kind, note },
       });
       return a;
     },
@@ -165,6 +170,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/cameras/:site/:camera/alarms',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: "One camera's alarms, newest first",
         tags: ['alarms'],
@@ -177,6 +183,7 @@ export function registerAlarmRoutes(app: Api, deps: ApiDeps): void {
       listAlarms(deps.db, {
         site: request.params.site,
         camera: request.params.camera,
+        scope: callerOf(request).scope,
         state: request.query.state,
         limit: request.query.limit,
         cursor: cursorOf(request.query.cursor),

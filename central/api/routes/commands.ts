@@ -5,11 +5,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AnyObject } from '../../../lib/schema';
-import { noAudit } from '../../audit';
 import { API_COMMANDS, argsProblem, isApiCommand, timeoutKeyOf, type ApiCommand } from '../../commands/client';
 import { commandOutcome, siteGate, type HttpOutcome } from '../../commands/outcome';
 import { getCamera, getSiteConnection } from '../../ledger/queries';
 import { actorOf } from '../actor';
+import type { Actor } from '../../audit/log';
+import { callerOf } from '../guard';
+import { EVERYWHERE, type RegionScope } from '../../ledger/scope';
 import type { Api, ApiDeps } from '../types';
 
 export const CommandErrorSchema = Type.Object(
@@ -50,26 +52,32 @@ export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> 
   if (request.body === undefined || request.body === null) request.body = {};
 }
 
+/** The caller of a guarded route, for the audit and its scope. */
+function who(request: Parameters<typeof callerOf>[0] & Parameters<typeof actorOf>[0]): { actor: Actor; scope: RegionScope } {
+  return { actor: actorOf(request), scope: callerOf(request).scope };
+}
+
 /** Gate, send, answer and audit one command: the one path every command route takes. */
 export async function runCommand(
   deps: ApiDeps,
-  actor: string | null,
+  caller: { actor: Actor; scope: RegionScope },
   site: string,
   name: ApiCommand,
   args: Record<string, unknown>,
   query: { force: boolean; timeoutMs?: number },
 ): Promise<HttpOutcome> {
-  const outcome = await decide(deps, site, name, args, query);
-  (deps.audit ?? noAudit)({
+  const outcome = await decide(deps, caller.scope, site, name, args, query);
+  await deps.audit.record({
     at: deps.clock.now(),
-    actor,
+    actor: caller.actor.name,
+    address: caller.actor.address,
     action: 'command',
     site,
     ...(typeof args.camera === 'string' ? { camera: args.camera } : {}),
-    command: name,
-    ok: outcome.status === 200,
-    status: outcome.status,
+    outcome: outcome.status === 200 ? 'ok' : 'failed',
     detail: {
+      command: name,
+      status: outcome.status,
       args: name === 'stream-start' ? { ...args, target: '(set)' } : args,
       ...(outcome.status !== 200 ? { error: outcome.body.error, message: outcome.body.message } : {}),
     },
@@ -79,6 +87,7 @@ export async function runCommand(
 
 async function decide(
   deps: ApiDeps,
+  scope: RegionScope,
   site: string,
   name: ApiCommand,
   args: Record<string, unknown>,
@@ -86,8 +95,17 @@ async function decide(
 ): Promise<HttpOutcome> {
   const problem = argsProblem(name, args);
   if (problem) return { status: 400, body: { error: 'bad-request', message: `body ${problem}` } };
-  const gate = siteGate(site, await getSiteConnection(deps.db, site), query.force);
+  const gate = siteGate(site, await getSiteConnection(deps.db, site, scope), query.force);
   if (gate) return gate;
+  // A scoped caller commands only cameras in its scope; for the rest the agent's ledger (which may
+  // know a camera the central has not heard of yet) decides.
+  if (
+    scope !== EVERYWHERE &&
+    typeof args.camera === 'string' &&
+    !(await getCamera(deps.db, site, args.camera, deps.clock.now(), deps.config.staleAfterSec * 1000, scope))
+  ) {
+    return { status: 404, body: { error: 'not-found', message: `no camera ${args.camera} at site ${site} (GET /api/cameras lists them)` } };
+  }
   if (!deps.commands) return { status: 503, body: { error: 'unavailable', message: 'this central runs without a broker connection: it cannot send commands' } };
   const settled = await deps.commands.send(site, name, args, query.timeoutMs !== undefined ? { timeoutMs: query.timeoutMs } : {});
   return commandOutcome(site, name, settled, query.timeoutMs !== undefined ? 'the request’s timeoutMs' : timeoutKeyOf(name));
@@ -97,6 +115,7 @@ export function registerCommandRoutes(app: Api, deps: ApiDeps): void {
   app.post(
     '/api/sites/:site/commands/:name',
     {
+      config: { role: 'operator' },
       preValidation: emptyBodyAsObject,
       schema: {
         summary: 'Send a command to a site and answer its reply (docs/central.md, Commands)',
@@ -127,7 +146,7 @@ export function registerCommandRoutes(app: Api, deps: ApiDeps): void {
           message: `params name: unknown command ${JSON.stringify(name.slice(0, 64))}; the API sends ${API_COMMANDS.join(', ')}`,
         });
       }
-      const outcome = await runCommand(deps, actorOf(request), site, name, request.body.args ?? {}, request.query);
+      const outcome = await runCommand(deps, who(request), site, name, request.body.args ?? {}, request.query);
       return reply.code(outcome.status).send(outcome.body as never);
     },
   );
@@ -136,6 +155,7 @@ export function registerCommandRoutes(app: Api, deps: ApiDeps): void {
     app.get(
       `/api/cameras/:site/:camera/${name}`,
       {
+        config: { role: 'viewer' },
         schema: {
           summary:
             name === 'snapshot'
@@ -162,11 +182,11 @@ export function registerCommandRoutes(app: Api, deps: ApiDeps): void {
       async (request, reply) => {
         const { site, camera } = request.params;
         const query = request.query as { force: boolean; timeoutMs?: number; profile?: string };
-        if (!(await getCamera(deps.db, site, camera, deps.clock.now(), deps.config.staleAfterSec * 1000))) {
+        if (!(await getCamera(deps.db, site, camera, deps.clock.now(), deps.config.staleAfterSec * 1000, callerOf(request).scope))) {
           return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
         }
         const args = { camera, ...(query.profile !== undefined ? { profile: query.profile } : {}) };
-        const outcome = await runCommand(deps, actorOf(request), site, name, args, query);
+        const outcome = await runCommand(deps, who(request), site, name, args, query);
         if (outcome.status !== 200) return reply.code(outcome.status).send(outcome.body as never);
         const result = outcome.body.result as { base64?: unknown; contentType?: unknown };
         if (typeof result.base64 !== 'string') {

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from '../../../lib/schema';
 import { dayOf, daysBetween, isDay } from '../../figures/days';
 import { figuresFor, GROUP_BYS, periodOf, regionTree } from '../../figures/query';
+import { callerOf } from '../guard';
 import type { Api, ApiDeps } from '../types';
 import { ErrorSchema } from './schemas';
 
@@ -141,6 +142,7 @@ export function registerFiguresRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/figures',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Figures for a range of days',
         description:
@@ -154,13 +156,14 @@ export function registerFiguresRoutes(app: Api, deps: ApiDeps): void {
       const range = rangeOf(request.query, today());
       if ('error' in range) return reply.code(400).send({ error: 'bad-request', message: range.error });
       const { groupBy, region, site, owner } = request.query;
-      return figuresFor(deps.db, { ...range, groupBy, region, site, owner, class: request.query.class }, config);
+      return figuresFor(deps.db, { ...range, groupBy, region, site, owner, class: request.query.class, scope: callerOf(request).scope }, config);
     },
   );
 
   app.get(
     '/api/regions',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'The region tree with figures',
         description: 'Every region path at every level (浙江省, 浙江省/杭州市, …) with the figures of the cameras in it and below it.',
@@ -172,7 +175,7 @@ export function registerFiguresRoutes(app: Api, deps: ApiDeps): void {
     async (request, reply) => {
       const range = rangeOf(request.query, today());
       if ('error' in range) return reply.code(400).send({ error: 'bad-request', message: range.error });
-      const regions = await regionTree(deps.db, { ...range, region: request.query.region }, config);
+      const regions = await regionTree(deps.db, { ...range, region: request.query.region, scope: callerOf(request).scope }, config);
       return { period: periodOf(range.from, range.to, config.timezone), regions };
     },
   );

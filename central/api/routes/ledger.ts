@@ -4,6 +4,7 @@ import { getCamera, listCameras, listSites } from '../../ledger/queries';
 import type { Api, ApiDeps } from '../types';
 import { Nullable } from '../../../lib/schema';
 import { ErrorSchema } from './schemas';
+import { callerOf } from '../guard';
 
 const StateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')], {
   description: 'online (status online or degraded), offline, or unknown (no status yet, or the site gave no sign of life within staleAfterSec).',
@@ -71,13 +72,17 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
 
   app.get(
     '/api/sites',
-    { schema: { summary: 'Every site with its connection and camera count', tags: ['ledger'], response: { 200: Type.Array(SiteSchema) } } },
-    () => listSites(deps.db, deps.clock.now(), staleAfterMs),
+    {
+      config: { role: 'viewer' },
+      schema: { summary: 'Every site (in scope) with its connection and camera count', tags: ['ledger'], response: { 200: Type.Array(SiteSchema) } },
+    },
+    (request) => listSites(deps.db, deps.clock.now(), staleAfterMs, callerOf(request).scope),
   );
 
   app.get(
     '/api/cameras',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Cameras, filtered',
         tags: ['ledger'],
@@ -103,6 +108,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
         },
         deps.clock.now(),
         staleAfterMs,
+        callerOf(request).scope,
       );
     },
   );
@@ -110,6 +116,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/cameras/:site/:camera',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'One camera, with its latest meta as the agent sent it',
         tags: ['ledger'],
@@ -119,7 +126,8 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const { site, camera } = request.params;
-      const found = await getCamera(deps.db, site, camera, deps.clock.now(), staleAfterMs);
+      // Outside the caller's scope it is answered as missing: its existence is not told.
+      const found = await getCamera(deps.db, site, camera, deps.clock.now(), staleAfterMs, callerOf(request).scope);
       if (!found) return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
       return found;
     },

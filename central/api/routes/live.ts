@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { getCamera, getSiteConnection } from '../../ledger/queries';
 import { siteGate } from '../../commands/outcome';
 import { actorOf } from '../actor';
+import { callerOf } from '../guard';
 import type { Api, ApiDeps } from '../types';
 import { CommandErrorSchema, emptyBodyAsObject } from './commands';
 
@@ -45,6 +46,7 @@ export function registerLiveRoutes(app: Api, deps: ApiDeps): void {
   app.post(
     '/api/cameras/:site/:camera/live',
     {
+      config: { role: 'viewer' },
       preValidation: emptyBodyAsObject,
       schema: {
         summary: 'Watch a camera live: the site relays it to the media server; answers the play URLs and a viewer lease',
@@ -72,10 +74,11 @@ export function registerLiveRoutes(app: Api, deps: ApiDeps): void {
         const again = live.rejoin(site, camera, request.body.lease);
         return reply.code(again.status).send(again.body as never);
       }
-      const found = await getCamera(deps.db, site, camera, deps.clock.now(), deps.config.staleAfterSec * 1000);
+      const scope = callerOf(request).scope;
+      const found = await getCamera(deps.db, site, camera, deps.clock.now(), deps.config.staleAfterSec * 1000, scope);
       if (!found || found.removedAt !== null)
         return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
-      const gate = siteGate(site, await getSiteConnection(deps.db, site), request.query.force);
+      const gate = siteGate(site, await getSiteConnection(deps.db, site, scope), request.query.force);
       if (gate) return reply.code(gate.status).send(gate.body as never);
       const outcome = await live.join({ site, camera, region: found.region, stream: request.body.stream, actor: actorOf(request) });
       return reply.code(outcome.status).send(outcome.body as never);
@@ -85,6 +88,7 @@ export function registerLiveRoutes(app: Api, deps: ApiDeps): void {
   app.post(
     '/api/cameras/:site/:camera/live/:lease/renew',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Keep watching: extends the viewer lease by media.leaseSec',
         tags: ['live'],
@@ -106,6 +110,7 @@ export function registerLiveRoutes(app: Api, deps: ApiDeps): void {
   app.delete(
     '/api/cameras/:site/:camera/live/:lease',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Stop watching; the last viewer of a camera stream stops its relay (cmd/stream-stop)',
         tags: ['live'],

@@ -1,7 +1,9 @@
-// The service itself: is it up, what has ingest done, which messages were refused.
+// The service itself: is it up (public, and saying nothing else), what has ingest done, which
+// messages were refused.
 import { Type } from '@sinclair/typebox';
 import { CAMGATE_VERSION } from '../../../lib/version';
 import { listRejects } from '../../ledger/queries';
+import { callerOf } from '../guard';
 import type { Api, ApiDeps } from '../types';
 
 const IngestStatsSchema = Type.Object({
@@ -20,8 +22,22 @@ export function registerServiceRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/health',
     {
+      config: { role: 'public' },
       schema: {
-        summary: 'Is the service up; what ingest has done since start',
+        summary: 'Is the service up (for load balancers and monitors: no version, no figures)',
+        tags: ['service'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/api/service',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'Version, database, what ingest has done since start',
         tags: ['service'],
         response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String(), database: Type.String(), ingest: IngestStatsSchema }) },
       },
@@ -32,6 +48,7 @@ export function registerServiceRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/ingest/rejects',
     {
+      config: { role: 'viewer' },
       schema: {
         summary: 'Messages refused at ingest, counted per site and reason, with the latest example',
         tags: ['service'],
@@ -49,6 +66,6 @@ export function registerServiceRoutes(app: Api, deps: ApiDeps): void {
         },
       },
     },
-    () => listRejects(deps.db),
+    (request) => listRejects(deps.db, callerOf(request).scope),
   );
 }

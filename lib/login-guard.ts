@@ -1,12 +1,12 @@
-// Password guessing on the page: each client (one IPv4 address, or one IPv6 /64, since a host on
-// the LAN picks any address of its /64 at will) gets web.login.freeFailures wrong passwords for
-// free, then has to wait before each further try (1 s, doubling, up to 30 s), and after
-// web.login.maxFailures wrong passwords in a row is refused for web.login.lockoutSec. A try made too early is refused without
-// looking at the password, so the rate of guesses is bounded whatever the client sends. All on the
-// injected Clock.
+// Password guessing, counted in memory: each client (one IPv4 address, or one IPv6 /64, since a
+// host on the LAN picks any address of its /64 at will; or any other key a caller counts by, such
+// as a user name) gets `freeFailures` wrong passwords for free, then has to wait before each
+// further try (1 s, doubling, up to 30 s), and after `maxFailures` wrong passwords in a row is
+// refused for `lockoutSec`. A try made too early is refused without looking at the password, so the
+// rate of guesses is bounded whatever the client sends. All on the injected Clock. Used by the
+// agent's live page (web.login.*) and the central's API login (auth.login.*).
 import ipaddr from 'ipaddr.js';
-import type { Clock } from '../../lib/clock';
-import { withoutZone } from './host-check';
+import type { Clock } from './clock';
 
 /** Longest wait between two tries before the lockout, ms. */
 export const MAX_BACKOFF_MS = 30_000;
@@ -19,6 +19,8 @@ export interface LoginGuardOptions {
   clock: Clock;
   /** Clients remembered at once; the oldest are forgotten beyond it. */
   maxClients?: number;
+  /** What a try is counted by; default clientOf (the address's IPv4 or IPv6 /64). */
+  keyOf?: (remote: string | undefined) => string;
 }
 
 /** May the client try a password now? */
@@ -43,6 +45,12 @@ interface ClientState {
   locked: boolean;
 }
 
+/** An IPv6 zone id ("%eth0") cut off (a loop-free cut: a pattern would be quadratic on "%%%…"). */
+export function withoutZone(address: string): string {
+  const at = address.indexOf('%');
+  return at < 0 ? address : address.slice(0, at);
+}
+
 /** The unit a client is counted in: IPv4 address, IPv6 /64 (IPv4-mapped IPv6 as IPv4). */
 export function clientOf(remote: string | undefined): string {
   const addr = withoutZone(remote ?? '');
@@ -57,9 +65,11 @@ export function clientOf(remote: string | undefined): string {
 export class LoginGuard {
   private readonly clients = new Map<string, ClientState>();
   private readonly maxClients: number;
+  private readonly keyOf: (remote: string | undefined) => string;
 
   constructor(private readonly options: LoginGuardOptions) {
     this.maxClients = options.maxClients ?? 10_000;
+    this.keyOf = options.keyOf ?? clientOf;
   }
 
   private get lockoutMs(): number {
@@ -79,7 +89,7 @@ export class LoginGuard {
   }
 
   gate(remote: string | undefined): LoginGate {
-    const s = this.state(clientOf(remote));
+    const s = this.state(this.keyOf(remote));
     const now = this.options.clock.now();
     if (!s || now >= s.notBefore) return { open: true };
     return { open: false, locked: s.locked, retryAfterSec: Math.max(1, Math.ceil((s.notBefore - now) / 1000)) };
@@ -87,7 +97,7 @@ export class LoginGuard {
 
   /** A wrong password from `remote`: counts it; returns the lockout when this one starts it. */
   failed(remote: string | undefined): { client: string; failures: number; retryAfterSec?: number; lockout?: LoginLockout } {
-    const client = clientOf(remote);
+    const client = this.keyOf(remote);
     const now = this.options.clock.now();
     const s = this.state(client) ?? { failures: 0, lastFailure: now, notBefore: now, locked: false };
     s.failures += 1;
@@ -114,7 +124,7 @@ export class LoginGuard {
 
   /** The right password: the client's count starts over. */
   succeeded(remote: string | undefined): void {
-    this.clients.delete(clientOf(remote));
+    this.clients.delete(this.keyOf(remote));
   }
 
   /** Clients with wrong passwords on record (for tests and figures). */
