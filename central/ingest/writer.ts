@@ -6,7 +6,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
 import type { CentralTables } from '../store/schema';
-import { largerOf, smallerOf } from '../store/sql';
+import { largerOf, largerOfKnown, smallerOf, smallerOfKnown } from '../store/sql';
 import type { Accepted, Refused } from './classify';
 import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
@@ -229,9 +229,44 @@ export class IngestWriter {
               .where('metrics_latest.at', '<=', at),
           )
           .execute();
+        await this.addHourlyMetrics(tx, m.site, at, m.payload);
         return;
       }
     }
+  }
+
+  /** Folds a sample into its hour: the worst of each value (maxima of load, minima of what is free). */
+  private async addHourlyMetrics(tx: Tx, site: string, at: number, p: Extract<Accepted, { kind: 'metrics' }>['payload']): Promise<void> {
+    const hour = at - (at % 3_600_000);
+    const row = {
+      load_avg_max: p.host.loadAvg1,
+      cpu_percent_max: p.host.cpuLoadPercent ?? null,
+      mem_free_min: p.host.memAvailableBytes ?? p.host.memFreeBytes,
+      disk_free_percent_min: p.host.disk?.freePercent ?? null,
+      temperature_max: p.host.temperatureC ?? null,
+      agent_rss_max: p.agent.rssBytes,
+      outbox_depth_max: p.outbox?.depth ?? null,
+      outbox_dropped_max: p.outbox?.droppedTotal ?? null,
+      cameras_offline_max: p.health?.offline ?? null,
+    };
+    await tx
+      .insertInto('metrics_hourly')
+      .values({ site_id: site, hour, samples: 1, ...row })
+      .onConflict((oc) =>
+        oc.columns(['site_id', 'hour']).doUpdateSet((eb) => ({
+          samples: eb('metrics_hourly.samples', '+', 1),
+          load_avg_max: largerOfKnown('metrics_hourly.load_avg_max', row.load_avg_max),
+          cpu_percent_max: largerOfKnown('metrics_hourly.cpu_percent_max', row.cpu_percent_max),
+          mem_free_min: smallerOfKnown('metrics_hourly.mem_free_min', row.mem_free_min),
+          disk_free_percent_min: smallerOfKnown('metrics_hourly.disk_free_percent_min', row.disk_free_percent_min),
+          temperature_max: largerOfKnown('metrics_hourly.temperature_max', row.temperature_max),
+          agent_rss_max: largerOfKnown('metrics_hourly.agent_rss_max', row.agent_rss_max),
+          outbox_depth_max: largerOfKnown('metrics_hourly.outbox_depth_max', row.outbox_depth_max),
+          outbox_dropped_max: largerOfKnown('metrics_hourly.outbox_dropped_max', row.outbox_dropped_max),
+          cameras_offline_max: largerOfKnown('metrics_hourly.cameras_offline_max', row.cameras_offline_max),
+        })),
+      )
+      .execute();
   }
 
   private async applyState(tx: Tx, m: Extract<Accepted, { kind: 'state' }>, r: Received): Promise<void> {
@@ -248,6 +283,12 @@ export class IngestWriter {
     // The Will is written at connect time: its death is when the broker published it, or, when it
     // comes retained (the central was away then), after the site's last sign of life.
     const since = p.state === 'offline' && p.reason === 'will' ? (r.retained && site ? site.last_observed : r.receivedAt) : Date.parse(p.observedAt);
+    // A late change joins the timeline without changing the current connection.
+    await tx
+      .insertInto('site_connections')
+      .values({ site_id: m.site, at: since, connection: p.state, reason: p.reason ?? null, bd_seq: p.bdSeq })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     if (site?.connection_since !== null && site?.connection_since !== undefined && since < site.connection_since) return;
     await tx
       .updateTable('sites')

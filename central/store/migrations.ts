@@ -265,6 +265,35 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-history': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('site_connections')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('at', MS, (c) => c.notNull())
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('bd_seq', 'integer')
+        .addPrimaryKeyConstraint('site_connections_pk', ['site_id', 'at', 'connection'])
+        .execute();
+      await db.schema
+        .createTable('metrics_hourly')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('hour', MS, (c) => c.notNull())
+        .addColumn('samples', 'integer', (c) => c.notNull())
+        .addColumn('load_avg_max', 'double precision')
+        .addColumn('cpu_percent_max', 'double precision')
+        .addColumn('mem_free_min', MS)
+        .addColumn('disk_free_percent_min', 'double precision')
+        .addColumn('temperature_max', 'double precision')
+        .addColumn('agent_rss_max', MS)
+        .addColumn('outbox_depth_max', MS)
+        .addColumn('outbox_dropped_max', MS)
+        .addColumn('cameras_offline_max', 'integer')
+        .addPrimaryKeyConstraint('metrics_hourly_pk', ['site_id', 'hour'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

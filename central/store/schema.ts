@@ -255,6 +255,32 @@ export interface AuditTable {
   detail: string;
 }
 
+/** Each site's connection timeline: every state change and Will the central applied. */
+export interface SiteConnectionsTable {
+  site_id: string;
+  at: number;
+  connection: string;
+  reason: string | null;
+  bd_seq: number | null;
+}
+
+/** Each site's metrics downsampled to hours: the worst value of each hour (the latest sample is metrics_latest). */
+export interface MetricsHourlyTable {
+  site_id: string;
+  /** The hour's start, epoch ms (UTC hours). */
+  hour: number;
+  samples: number;
+  load_avg_max: number | null;
+  cpu_percent_max: number | null;
+  mem_free_min: number | null;
+  disk_free_percent_min: number | null;
+  temperature_max: number | null;
+  agent_rss_max: number | null;
+  outbox_depth_max: number | null;
+  outbox_dropped_max: number | null;
+  cameras_offline_max: number | null;
+}
+
 export interface CentralTables {
   sites: SitesTable;
   site_evidence: SiteEvidenceTable;
@@ -267,6 +293,8 @@ export interface CentralTables {
   metrics_latest: MetricsLatestTable;
   ingest_rejects: IngestRejectsTable;
   camera_days: CameraDaysTable;
+  site_connections: SiteConnectionsTable;
+  metrics_hourly: MetricsHourlyTable;
   figures_days: FiguresDaysTable;
   figures_dirty: FiguresDirtyTable;
   alarms: AlarmsTable;

@@ -10,3 +10,13 @@ export function smallerOf(column: string, value: number): RawBuilder<number> {
 export function largerOf(column: string, value: number): RawBuilder<number> {
   return sql<number>`case when ${sql.ref(column)} > ${value} then ${sql.ref(column)} else ${value} end`;
 }
+
+/** largerOf, or the column unchanged when there is no value. */
+export function largerOfKnown(column: string, value: number | null | undefined): RawBuilder<number> {
+  return value === null || value === undefined ? sql<number>`${sql.ref(column)}` : largerOf(column, value);
+}
+
+/** smallerOf, or the column unchanged when there is no value. */
+export function smallerOfKnown(column: string, value: number | null | undefined): RawBuilder<number> {
+  return value === null || value === undefined ? sql<number>`${sql.ref(column)}` : smallerOf(column, value);
+}

@@ -116,7 +116,12 @@ function runUntilReady(child: ReturnType<typeof spawn>, shown: NodeJS.ReadableSt
 
 /** `camgate run` under a pseudo-terminal, stopped with Ctrl-C typed at it, as a person would. */
 function runInTerminal(command: string, env: Record<string, string>, logFile?: string): Promise<AgentRun> {
-  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // `exec`: no shell stays between the terminal and the agent to take the Ctrl-C and exit 130 itself
+  // (which shell `script` starts depends on SHELL, and shells differ in how they pass SIGINT on).
+  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', `exec ${command}`, '/dev/null'], {
+    env: { ...env, SHELL: '/bin/sh' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stderr.resume();
   const readLog = () => (logFile ? readFileOr(logFile) : '');
   // Ctrl-C only: closing script's input as well would hang up the terminal, racing the agent's own stop.

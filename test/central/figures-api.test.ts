@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock, type Clock } from '../../lib/clock';
+import { createUser } from '../../central/auth/users';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import { at, D, EXPECTED_DAY, LINPING, scenario, YUHANG } from '../kit/figures-day';
@@ -90,6 +91,56 @@ test('figures API: a hand-computed day through Mosquitto, ingest and the refresh
       [YUHANG, 2],
     ],
   );
+
+  // The raw material: c1's timeline of the day (the backlog's statuses in it) and south's history.
+  const timeline = await central.get<{
+    initial: { state: string } | null;
+    points: Array<{ at: string; state: string }>;
+    counted: Array<{ from: string; to: string | null }>;
+    evidence: Array<{ from: string; to: string }>;
+  }>(`/api/cameras/north/c1/timeline?from=${D}&to=${D}`);
+  assert.equal(timeline.status, 200, JSON.stringify(timeline.body));
+  assert.equal(timeline.body.initial?.state, 'online');
+  assert.deepEqual(
+    timeline.body.points.map((p) => [p.at, p.state]),
+    [
+      [new Date(at(3, 30)).toISOString(), 'offline'],
+      [new Date(at(4)).toISOString(), 'online'],
+      [new Date(at(23)).toISOString(), 'offline'],
+    ],
+  );
+  assert.equal(timeline.body.evidence.length, 1, 'the backlog filled the outage in');
+  const history = await central.get<{ connections: Array<{ connection: string; reason: string | null }>; metrics: Array<{ hour: string; samples: number }> }>(
+    `/api/sites/south/history?from=2026-11-30&to=2026-12-03`,
+  );
+  assert.equal(history.status, 200, JSON.stringify(history.body));
+  assert.deepEqual(
+    history.body.connections.map((c) => [c.connection, c.reason]),
+    [
+      ['online', null],
+      ['offline', 'will'],
+    ],
+  );
+  assert.equal(history.body.metrics.find((m) => m.hour === new Date(at(5)).toISOString())?.samples, 30, 'a sample every two minutes');
+  assert.equal((await central.get(`/api/sites/south/history?from=${D}&to=2026-11-30`)).status, 400);
+
+  // A viewer of one county sees only its cameras' figures, and nothing of the others.
+  await createUser(central.db.db, clock, { username: 'linping-viewer', role: 'viewer', scope: LINPING, password: 'linping-pass-2026' });
+  const county = await central.login('linping-viewer', 'linping-pass-2026');
+  const scoped = await county.get<FiguresBody>(`/api/figures?from=${D}&to=${D}&groupBy=camera`);
+  assert.deepEqual(
+    scoped.body.groups.map((g) => g.key),
+    ['north/c2', 'south/s1'],
+  );
+  assert.equal(scoped.body.total.cameras, 2);
+  const scopedRegions = await county.get<{ regions: Array<{ region: string }> }>(`/api/regions?from=${D}&to=${D}`);
+  assert.deepEqual(
+    scopedRegions.body.regions.map((r) => r.region),
+    [LINPING],
+    'no level above its scope (it would show its part as the whole)',
+  );
+  assert.equal((await county.get(`/api/cameras/north/c1/timeline?from=${D}`)).status, 404);
+  assert.equal((await county.get('/api/sites/north/history')).status, 200, 'north has a camera in its county');
 
   for (const [query, fragment] of [
     ['from=2026-13-01', 'from'],

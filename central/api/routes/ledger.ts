@@ -4,6 +4,8 @@ import { getCamera, listCameras, listSites } from '../../ledger/queries';
 import type { Api, ApiDeps } from '../types';
 import { Nullable } from '../../../lib/schema';
 import { ErrorSchema } from './schemas';
+import { cameraTimeline, HISTORY_MAX_MS, siteHistory } from '../../ledger/history';
+import { dayBounds, isDay } from '../../figures/days';
 import { callerOf } from '../guard';
 
 const StateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')], {
@@ -132,4 +134,75 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
       return found;
     },
   );
+
+  const span = (q: { from?: string; to?: string }): { from: number; to: number } | string => {
+    const to = q.to === undefined ? deps.clock.now() : instantOf(q.to, deps.config.timezone, 'end');
+    const from = q.from === undefined ? (typeof to === 'number' ? to - 86_400_000 : to) : instantOf(q.from, deps.config.timezone, 'start');
+    if (typeof from === 'string') return `querystring from: ${from}`;
+    if (typeof to === 'string') return `querystring to: ${to}`;
+    if (from >= to) return 'querystring from: must be before to';
+    if (to - from > HISTORY_MAX_MS) return 'querystring from..to: at most a year at a time';
+    return { from, to };
+  };
+  const SpanQuery = Type.Object(
+    {
+      from: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its start); default 24 h before `to`.' })),
+      to: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its end, included); default now.' })),
+    },
+    { additionalProperties: false },
+  );
+  const Name = Type.String({ minLength: 1, maxLength: 128 });
+
+  app.get(
+    '/api/sites/:site/history',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: "A site's connection timeline (states, Wills) and its hourly metrics (the worst value of each hour)",
+        tags: ['ledger'],
+        params: Type.Object({ site: Name }),
+        querystring: SpanQuery,
+        response: { 200: Type.Unknown(), 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const range = span(request.query);
+      if (typeof range === 'string') return reply.code(400).send({ error: 'bad-request', message: range });
+      const found = await siteHistory(deps.db, request.params.site, range.from, range.to, callerOf(request).scope);
+      if (!found) return reply.code(404).send({ error: 'not-found', message: `no site ${request.params.site} (GET /api/sites lists them)` });
+      return found;
+    },
+  );
+
+  app.get(
+    '/api/cameras/:site/:camera/timeline',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: "One camera's statuses over a span, when it was counted and when its site gave evidence of life (docs/metrics.md)",
+        tags: ['ledger'],
+        params: Type.Object({ site: Name, camera: Name }),
+        querystring: SpanQuery,
+        response: { 200: Type.Unknown(), 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const range = span(request.query);
+      if (typeof range === 'string') return reply.code(400).send({ error: 'bad-request', message: range });
+      const { site, camera } = request.params;
+      const found = await cameraTimeline(deps.db, site, camera, range.from, range.to, callerOf(request).scope);
+      if (!found) return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
+      return found;
+    },
+  );
+}
+
+/** An instant from an ISO date-time, or a local day's start or end; or why not. */
+export function instantOf(text: string, zone: string, edge: 'start' | 'end'): number | string {
+  if (isDay(text)) {
+    const bounds = dayBounds(text, zone);
+    return edge === 'start' ? bounds.start : bounds.end;
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(ms) ? `"${text}" is neither an ISO date-time (2026-12-01T08:00:00+08:00) nor a day (2026-12-01)` : ms;
 }

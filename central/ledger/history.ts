@@ -1,0 +1,130 @@
+// What happened over time, for one site or one camera: the site's connection timeline and its
+// hourly metrics; the camera's statuses, when it was counted, and when its site gave evidence of
+// life — the raw material of its figures (docs/metrics.md), in the caller's scope.
+import type { Kysely } from 'kysely';
+import type { CentralTables } from '../store/schema';
+import { cameraInScope, siteInScope, type RegionScope } from './scope';
+
+/** The longest span one request reads: a year. */
+export const HISTORY_MAX_MS = 366 * 86_400_000;
+/** Status points in one answer at most (a flapping camera over a year has more: ask for less). */
+export const TIMELINE_MAX_POINTS = 20_000;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function parseList(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function siteHistory(db: Kysely<CentralTables>, site: string, from: number, to: number, scope: RegionScope) {
+  const known = await db.selectFrom('sites').select('site_id').where('site_id', '=', site).where(siteInScope('sites.site_id', scope)).executeTakeFirst();
+  if (!known) return undefined;
+  const connections = await db
+    .selectFrom('site_connections')
+    .selectAll()
+    .where('site_id', '=', site)
+    .where('at', '>=', from)
+    .where('at', '<', to)
+    .orderBy('at')
+    .limit(10_000)
+    .execute();
+  const metrics = await db
+    .selectFrom('metrics_hourly')
+    .selectAll()
+    .where('site_id', '=', site)
+    .where('hour', '>=', from - (from % 3_600_000))
+    .where('hour', '<', to)
+    .orderBy('hour')
+    .limit(10_000)
+    .execute();
+  return {
+    site,
+    connections: connections.map((c) => ({ at: iso(c.at) as string, connection: c.connection, reason: c.reason, bdSeq: c.bd_seq })),
+    metrics: metrics.map((m) => ({
+      hour: iso(m.hour) as string,
+      samples: m.samples,
+      loadAvgMax: m.load_avg_max,
+      cpuPercentMax: m.cpu_percent_max,
+      memFreeMinBytes: m.mem_free_min,
+      diskFreePercentMin: m.disk_free_percent_min,
+      temperatureMaxC: m.temperature_max,
+      agentRssMaxBytes: m.agent_rss_max,
+      outboxDepthMax: m.outbox_depth_max,
+      outboxDroppedMax: m.outbox_dropped_max,
+      camerasOfflineMax: m.cameras_offline_max,
+    })),
+  };
+}
+
+export async function cameraTimeline(db: Kysely<CentralTables>, site: string, camera: string, from: number, to: number, scope: RegionScope) {
+  const known = await db
+    .selectFrom('cameras')
+    .select('camera_id')
+    .where('site_id', '=', site)
+    .where('camera_id', '=', camera)
+    .where(cameraInScope('cameras.site_id', 'cameras.camera_id', scope))
+    .executeTakeFirst();
+  if (!known) return undefined;
+  const points = await db
+    .selectFrom('status_points')
+    .select(['at', 'state', 'picture', 'faults', 'reason'])
+    .where('site_id', '=', site)
+    .where('camera_id', '=', camera)
+    .where('at', '>=', from)
+    .where('at', '<', to)
+    .orderBy('at')
+    .limit(TIMELINE_MAX_POINTS + 1)
+    .execute();
+  const before = await db
+    .selectFrom('status_points')
+    .select(['at', 'state', 'picture', 'faults', 'reason'])
+    .where('site_id', '=', site)
+    .where('camera_id', '=', camera)
+    .where('at', '<', from)
+    .orderBy('at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const lifetimes = await db
+    .selectFrom('camera_lifetimes')
+    .select(['start_ms', 'end_ms'])
+    .where('site_id', '=', site)
+    .where('camera_id', '=', camera)
+    .where('start_ms', '<', to)
+    .where((eb) => eb.or([eb('end_ms', 'is', null), eb('end_ms', '>', from)]))
+    .orderBy('start_ms')
+    .execute();
+  const evidence = await db
+    .selectFrom('site_evidence')
+    .select(['start_ms', 'end_ms'])
+    .where('site_id', '=', site)
+    .where('start_ms', '<', to)
+    .where('end_ms', '>', from)
+    .orderBy('start_ms')
+    .limit(10_000)
+    .execute();
+  const point = (p: { at: number; state: string; picture: string; faults: string | null; reason: string | null }) => ({
+    at: iso(p.at) as string,
+    state: p.state,
+    picture: p.picture,
+    faults: parseList(p.faults),
+    reason: p.reason,
+  });
+  return {
+    site,
+    camera,
+    from: iso(from) as string,
+    to: iso(to) as string,
+    /** The status in force at `from`. */
+    initial: before ? point(before) : null,
+    points: points.slice(0, TIMELINE_MAX_POINTS).map(point),
+    truncated: points.length > TIMELINE_MAX_POINTS,
+    counted: lifetimes.map((l) => ({ from: iso(l.start_ms) as string, to: iso(l.end_ms) })),
+    evidence: evidence.map((e) => ({ from: iso(e.start_ms) as string, to: iso(e.end_ms) as string })),
+  };
+}
