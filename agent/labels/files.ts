@@ -10,6 +10,7 @@ import { LABEL_FIELDS } from './merge';
 import { describeValue, type ImportRow } from './validate';
 import { textOf } from '../../lib/redact';
 import { decodeUtf8, describeUtf8Problem } from '../../lib/text';
+import { escapeCsvCell, unescapeCsvCell } from '../../lib/csv-cell';
 
 export type LabelFileFormat = 'csv' | 'yaml';
 
@@ -40,28 +41,6 @@ export function detectFormat(text: string, fileName?: string): LabelFileFormat {
 function unknownColumnProblem(where: string, column: string): string {
   const hint = closest(column, KNOWN_COLUMNS);
   return `${where}: unknown column ${describeValue(column)}${hint ? `; did you mean ${hint}?` : ''} (known: ${KNOWN_COLUMNS.join(', ')})`;
-}
-
-/**
- * A cell a spreadsheet would take as a formula (OWASP "CSV injection"): one that starts with
- * = + - or @ (after spaces), or with a tab or carriage return. Quotes before it count as part of
- * the start, so escaping is reversible for any text. Plain numbers (-30.5) are data, not formulas.
- */
-const FORMULA_START = /^'*(?:\s*[=+\-@]|[\t\r])/;
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
-
-function startsFormula(cell: string): boolean {
-  return FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell);
-}
-
-/** A cell for export: a leading ' makes spreadsheets show the text instead of running it. */
-export function escapeCsvCell(cell: string): string {
-  return startsFormula(cell) ? `'${cell}` : cell;
-}
-
-/** The inverse of escapeCsvCell: an exported file edited and imported gives back the same text. */
-export function unescapeCsvCell(cell: string): string {
-  return cell.startsWith("'") && startsFormula(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /** 1-based line on which each CSV record starts (empty lines skipped, quoted newlines followed). */

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AccessDeps, Api, ApiDeps } from './types';
 import { CAMGATE_VERSION } from '../../lib/version';
 import { registerFiguresRoutes } from './routes/figures';
+import { registerReportRoutes } from './routes/reports';
 import { registerCommandRoutes } from './routes/commands';
 import { registerAlarmRoutes } from './routes/alarms';
 import { SESSION_COOKIE, SessionStore } from '../auth/sessions';
@@ -77,14 +78,16 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     if (err.validation) {
       const where = err.validationContext ?? 'request';
       const first = err.validation[0];
-      const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+      const params = first?.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] } | undefined;
       if (params?.additionalProperty !== undefined) {
         return reply
           .code(400)
           .send({ error: 'bad-request', message: `${where} ${params.additionalProperty}: not a parameter of this endpoint (see /api/openapi.json)` });
       }
       const name = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (params?.missingProperty ?? '');
-      return reply.code(400).send({ error: 'bad-request', message: `${where}${name ? ` ${name}` : ''}: ${first?.message ?? err.message}` });
+      // An enum's message alone does not say what to write instead.
+      const allowed = params?.allowedValues ? `: use one of ${params.allowedValues.join(', ')}` : '';
+      return reply.code(400).send({ error: 'bad-request', message: `${where}${name ? ` ${name}` : ''}: ${first?.message ?? err.message}${allowed}` });
     }
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: err.error, message: err.message });
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
@@ -104,6 +107,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registerAuditRoutes(app, deps);
   registerLedgerRoutes(app, deps);
   registerFiguresRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerLiveRoutes(app, deps);
   registerAlarmRoutes(app, deps);

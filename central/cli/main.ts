@@ -14,10 +14,11 @@ import { CAMGATE_VERSION } from '../../lib/version';
 import { startCentral, type CentralDeps } from '../central';
 import { centralConfig } from '../config/spec';
 import { promptHidden } from './prompt';
+import { addReportCommands, type ReportCliIo } from './reports';
 import { addUserCommands, firstAdminAtStart, type UserCliIo } from './users';
 
-export interface CentralCliIo extends UserCliIo {
-  stdout: { write(chunk: string): unknown };
+export interface CentralCliIo extends UserCliIo, ReportCliIo {
+  stdout: { write(chunk: string | Uint8Array): unknown };
   stderr: { write(chunk: string): unknown };
   env: Record<string, string | undefined>;
   stderrIsTTY: boolean;
@@ -30,6 +31,7 @@ export function processIo(): CentralCliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdoutIsTTY: process.stdout.isTTY === true,
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
     stderrHasColors: process.stderr.isTTY === true && process.stderr.hasColors(),
@@ -78,6 +80,7 @@ export async function main(argv: string[], io: CentralCliIo = processIo(), optio
     return loaded;
   };
   addUserCommands(program, { io, loadConfig: () => load().config, clock: options.deps?.clock });
+  addReportCommands(program, { io, loadConfig: () => load().config, clock: options.deps?.clock });
   program.action(async () => {
     const loaded = load();
     const logger = createLogger({

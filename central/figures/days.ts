@@ -48,3 +48,16 @@ export function previousPeriod(from: string, to: string): { from: string; to: st
   const length = daysBetween(from, to).length;
   return { from: addDays(from, -length), to: addDays(from, -1) };
 }
+
+/** The Monday–Sunday week that contains `day` (offices in China count weeks from Monday). */
+export function weekOf(day: string): { from: string; to: string } {
+  const date = DateTime.fromISO(day, { zone: 'UTC' });
+  const monday = date.minus({ days: date.weekday - 1 });
+  return { from: monday.toISODate() as string, to: monday.plus({ days: 6 }).toISODate() as string };
+}
+
+/** The calendar month that contains `day`, first to last day. */
+export function monthOf(day: string): { from: string; to: string } {
+  const date = DateTime.fromISO(day, { zone: 'UTC' });
+  return { from: date.startOf('month').toISODate() as string, to: date.endOf('month').toISODate() as string };
+}

@@ -33,19 +33,24 @@ export interface Group {
   causes?: Record<string, number>;
 }
 
-export interface FiguresResult {
-  period: { from: string; to: string; timezone: string; start: string; end: string };
+/** How far the days of [from, to] are measured: the oldest measurement among them, how far the
+ * last one goes, and the days without figures. */
+export interface ComputedState {
   /** The oldest computation among the days of the range (ISO), or null when none has figures yet. */
   computedAt: string | null;
   /** How far the last day is computed (ISO): for today, the time it was last measured. */
   computedThrough: string | null;
   /** Days of the range without figures yet. */
   daysMissing: string[];
+}
+
+export interface FiguresResult extends ComputedState {
+  period: { from: string; to: string; timezone: string; start: string; end: string };
   total: Figure;
   groups: Group[];
 }
 
-type FigureConfig = Pick<CentralConfig, 'targets' | 'hdMinHeight' | 'timezone'>;
+export type FigureConfig = Pick<CentralConfig, 'targets' | 'hdMinHeight' | 'timezone'>;
 
 /** Each camera's totals over [from, to] (days), its groups from its last day in the range. */
 export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>): Promise<CameraTotals[]> {
@@ -190,25 +195,31 @@ export function periodOf(from: string, to: string, timezone: string): FiguresRes
   return { from, to, timezone, start: new Date(dayBounds(from, timezone).start).toISOString(), end: new Date(dayBounds(to, timezone).end).toISOString() };
 }
 
-export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
-  const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
+export async function computedState(db: Kysely<CentralTables>, from: string, to: string): Promise<ComputedState> {
   const computed = await db
     .selectFrom('figures_days')
     .select(['day', 'computed_at', 'computed_through'])
-    .where('day', '>=', q.from)
-    .where('day', '<=', q.to)
+    .where('day', '>=', from)
+    .where('day', '<=', to)
     .orderBy('day')
     .execute();
   const have = new Set(computed.map((c) => c.day));
   const daysMissing: string[] = [];
-  for (let d = q.from; d <= q.to; d = addDays(d, 1)) if (!have.has(d)) daysMissing.push(d);
+  for (let d = from; d <= to; d = addDays(d, 1)) if (!have.has(d)) daysMissing.push(d);
   const last = computed[computed.length - 1];
   const oldest = computed.reduce<number | null>((m, c) => (m === null || c.computed_at < m ? c.computed_at : m), null);
   return {
-    period: periodOf(q.from, q.to, config.timezone),
     computedAt: oldest === null ? null : new Date(oldest).toISOString(),
     computedThrough: last ? new Date(last.computed_through).toISOString() : null,
     daysMissing,
+  };
+}
+
+export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
+  const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
+  return {
+    period: periodOf(q.from, q.to, config.timezone),
+    ...(await computedState(db, q.from, q.to)),
     ...poolTotals(totals, q.groupBy, trimRegion(q.region ?? ''), config),
   };
 }

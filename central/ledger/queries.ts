@@ -234,3 +234,24 @@ export async function listRejects(db: Kysely<CentralTables>, scope: RegionScope)
 export async function getSiteConnection(db: Kysely<CentralTables>, site: string, scope: RegionScope): Promise<{ connection: string } | undefined> {
   return db.selectFrom('sites').select('connection').where('site_id', '=', site).where(siteInScope('sites.site_id', scope)).executeTakeFirst();
 }
+
+export interface LedgerNames {
+  /** Site id → its name (null when the site never gave one). */
+  sites: Map<string, string | null>;
+  /** `site/camera` → the camera's name. */
+  cameras: Map<string, string | null>;
+}
+
+/** The names of these sites and of their cameras, as the ledger holds them now, for listings
+ * that name what they count (reports); sites are looked up a few hundred at a time. */
+export async function ledgerNames(db: Kysely<CentralTables>, sites: readonly string[]): Promise<LedgerNames> {
+  const names: LedgerNames = { sites: new Map(), cameras: new Map() };
+  const unique = [...new Set(sites)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    for (const s of await db.selectFrom('sites').select(['site_id', 'name']).where('site_id', 'in', chunk).execute()) names.sites.set(s.site_id, s.name);
+    const cameras = await db.selectFrom('cameras').select(['site_id', 'camera_id', 'name']).where('site_id', 'in', chunk).execute();
+    for (const c of cameras) names.cameras.set(`${c.site_id}/${c.camera_id}`, c.name);
+  }
+  return names;
+}

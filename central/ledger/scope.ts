@@ -28,11 +28,16 @@ export function trimRegion(path: string): string {
 
 /** Why `text` is not a usable scope (undefined: it is); said so that the caller can fix it. */
 export function scopeProblem(text: string): string | undefined {
-  const scope = trimRegion(text);
-  if (scope.length > MAX_REGION_LENGTH) return `a region scope is at most ${MAX_REGION_LENGTH} characters`;
-  if (scope.startsWith('/')) return `a region scope does not start with '/': write 浙江省/杭州市, or '' for everything`;
-  if (scope.split('/').some((part) => part.trim() === '' && scope !== '')) return `a region scope has no empty parts ('a//b'): write 浙江省/杭州市`;
-  if (/[\u0000-\u001f\u007f]/.test(scope)) return 'a region scope has no control characters';
+  return regionPathProblem(text, 'a region scope');
+}
+
+/** Why `text` is not a region path (undefined: it is), `noun` naming what it is for ('a region'). */
+export function regionPathProblem(text: string, noun: string): string | undefined {
+  const path = trimRegion(text);
+  if (path.length > MAX_REGION_LENGTH) return `${noun} is at most ${MAX_REGION_LENGTH} characters`;
+  if (path.startsWith('/')) return `${noun} does not start with '/': write 浙江省/杭州市, or '' for everything`;
+  if (path.split('/').some((part) => part.trim() === '' && path !== '')) return `${noun} has no empty parts ('a//b'): write 浙江省/杭州市`;
+  if (/[\u0000-\u001f\u007f]/.test(path)) return `${noun} has no control characters`;
   return undefined;
 }
 
