@@ -9,7 +9,7 @@ import { Pool, type CameraTotals, type Figure } from '../figures/pool';
 import { periodOf, poolTotals, type ComputedState, type FigureConfig } from '../figures/query';
 import type { LedgerNames } from '../ledger/queries';
 import { regionLevels } from '../ledger/scope';
-import { CAUSE_ORDER, COUNT_NAMES, RATE_NAMES, type CountKey, type RateKey, type TargetKind } from './labels';
+import { CAUSE_ORDER, COUNT_NAMES, localTime, RATE_NAMES, type CountKey, type RateKey, type TargetKind } from './labels';
 import { describeRuns, dayRuns, KIND_NAMES, periodLabel, type Bilingual, type DayRange, type PeriodProgress, type ReportKind } from './period';
 
 export interface ClassTarget {
@@ -335,8 +335,9 @@ function notesFor(input: ReportInput, hasPrevious: boolean, cameras: number): Bi
       en: `You asked for ${input.askedRegion}; your scope is ${input.region}, so this report covers it alone.`,
     });
   }
+  const zone = input.config.timezone;
   if (progress.partial) {
-    const until = computed.computedThrough ?? progress.through;
+    const until = computed.computedThrough === null ? progress.through : localTime(computed.computedThrough, zone);
     notes.push({
       zh: `本期尚未结束：数据截至 ${until}，期末数据会继续变化。`,
       en: `The period is not over: figures through ${until}; they will change until it ends.`,
@@ -356,8 +357,8 @@ function notesFor(input: ReportInput, hasPrevious: boolean, cameras: number): Bi
     notes.push({ zh: '上期没有统计数据，不计算环比变化。', en: 'The previous period has no figures: no change (Δ) is given.' });
   }
   notes.push({
-    zh: `数据计算于 ${computed.computedAt ?? '—'}；迟到的补传数据仍可能改变已过去的日期。`,
-    en: `Figures measured at ${computed.computedAt ?? '—'}; a late backlog can still change a past day.`,
+    zh: `数据计算于 ${localTime(computed.computedAt, zone)}；迟到的补传数据仍可能改变已过去的日期。`,
+    en: `Figures measured at ${localTime(computed.computedAt, zone)}; a late backlog can still change a past day.`,
   });
   return notes;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Report } from './assemble';
 import type { Bilingual } from './period';
+import { localTime } from './labels';
 import { headingLines, reportSections, valueText, type Cell, type CellKind, type Section } from './sections';
 
 const STYLE = `
@@ -22,7 +23,7 @@ table { border-collapse: collapse; width: 100%; }
 table.meta th { text-align: left; font-weight: normal; color: #333; padding: 1pt 8pt 1pt 0; width: 30%; vertical-align: top; }
 table.meta td { padding: 1pt 0; }
 table.data { font-size: 7.8pt; }
-table.data th, table.data td { border: 0.5pt solid #98a3b0; padding: 1.5pt 2.5pt; vertical-align: top; overflow-wrap: anywhere; }
+table.data th, table.data td { border: 0.5pt solid #98a3b0; padding: 1.5pt 2.5pt; vertical-align: top; word-break: keep-all; overflow-wrap: break-word; }
 table.data thead th { background: #e4eaf2; text-align: left; font-weight: bold; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
@@ -71,7 +72,7 @@ export function renderHtml(report: Report): string {
     .map((line) => `<tr><th>${heading(line.name)}</th><td>${escapeHtml(line.value)}</td></tr>`)
     .join('\n');
   const notice = report.period.partial
-    ? `<p class="notice">本期尚未结束，数据截至 ${escapeHtml(report.computedThrough ?? report.period.through)} <span class="en">The period is not over: these figures will change.</span></p>`
+    ? `<p class="notice">本期尚未结束，数据截至 ${escapeHtml(localTime(report.computedThrough, report.period.timezone))} <span class="en">The period is not over: these figures will change.</span></p>`
     : '';
   const notes = report.notes.map((n) => `<li>${escapeHtml(n.zh)}<br><span class="en">${escapeHtml(n.en)}</span></li>`).join('\n');
   return `<!doctype html>
@@ -97,7 +98,7 @@ ${meta}
 ${notes}
 </ul></section>
 ${reportSections(report).map(sectionHtml).join('\n')}
-<footer>camgate central · ${escapeHtml(report.generatedAt)}</footer>
+<footer>camgate central · ${escapeHtml(localTime(report.generatedAt, report.period.timezone))}</footer>
 </main>
 </body>
 </html>

@@ -1,5 +1,6 @@
 // What the reports call things, in Chinese with English beside, and how they write numbers in
 // text (CSV, HTML): one place, so every format says the same.
+import { DateTime } from 'luxon';
 import type { Bilingual } from './period';
 
 export const RATE_NAMES = {
@@ -90,4 +91,9 @@ export function durationText(seconds: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** An instant (ISO) as local time in `zone` with its offset ("2026-11-24 06:00:00 +08:00"); "—" for none. */
+export function localTime(iso: string | null, zone: string): string {
+  return iso === null ? '—' : DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ');
 }

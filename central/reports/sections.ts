@@ -3,7 +3,7 @@
 // its bilingual header and the kind of value it holds, each cell marked when it is below its
 // target. CSV, XLSX and HTML write these same tables, each in its own way.
 import type { Report } from './assemble';
-import { both, causeName, className, CLASS_NAMES, countDeltaText, durationText, percentText, pointsText, RATE_NAMES, TARGET_NAMES } from './labels';
+import { both, causeName, className, CLASS_NAMES, countDeltaText, durationText, localTime, percentText, pointsText, RATE_NAMES, TARGET_NAMES } from './labels';
 import { describeRuns, dayRuns, KIND_NAMES, type Bilingual } from './period';
 
 /** How a column's values are written: text as is; percent a 0–1 rate; points a change in
@@ -66,11 +66,11 @@ export function headingLines(report: Report): HeadingLine[] {
     { name: { zh: '统计周期', en: 'period' }, value: `${p.from} – ${p.to} (${p.timezone})` },
     {
       name: { zh: '数据截至', en: 'figures through' },
-      value: p.partial ? `${p.through}，本期未结束 period not over (${report.computedThrough ?? '—'})` : p.through,
+      value: p.partial ? `${p.through}（本期未结束 period not over; ${localTime(report.computedThrough, p.timezone)}）` : p.through,
     },
     { name: { zh: '对比上期', en: 'compared with' }, value: `${report.previousPeriod.from} – ${report.previousPeriod.to}` },
-    { name: { zh: '数据计算于', en: 'computed at' }, value: report.computedAt ?? '—' },
-    { name: { zh: '报告生成于', en: 'generated at' }, value: report.generatedAt },
+    { name: { zh: '数据计算于', en: 'computed at' }, value: localTime(report.computedAt, p.timezone) },
+    { name: { zh: '报告生成于', en: 'generated at' }, value: localTime(report.generatedAt, p.timezone) },
     { name: RATE_NAMES.coverage, value: percentText(report.coverage) || '—' },
     {
       name: { zh: '缺少数据的日期', en: 'days missing figures' },
@@ -82,6 +82,13 @@ export function headingLines(report: Report): HeadingLine[] {
 
 function targetsText(targets: Report['summary']['rates'][number]['targets']): string {
   return targets.map((t) => `${CLASS_NAMES[t.class].zh} ${t.target}%`).join(' / ');
+}
+
+/** A camera's region below the report's own ('仓前街道' in a report of 余杭区), whole otherwise. */
+function regionBelow(region: string | null, reportRegion: string): string {
+  if (region === null) return '';
+  if (reportRegion === '' || !region.startsWith(`${reportRegion}/`)) return region;
+  return region.slice(reportRegion.length + 1);
 }
 
 function siteText(site: string, name: string | null): string {
@@ -133,7 +140,7 @@ export function reportSections(report: Report): Section[] {
   }
   const counts: Section = {
     key: 'counts',
-    name: { zh: '点位数量（期末）', en: 'Cameras at the period’s end' },
+    name: { zh: '点位数量（期末）', en: "Cameras at the period's end" },
     columns: [col('项目', 'item', 'text'), col('本期', 'this period', 'integer'), col('上期', 'previous', 'integer'), col('变化', 'Δ', 'delta')],
     rows: report.summary.counts.map((c) => [{ value: both(c.name) }, { value: c.value }, { value: c.previous }, { value: c.delta }]),
     empty: { zh: '无', en: 'none' },
@@ -177,7 +184,7 @@ export function reportSections(report: Report): Section[] {
   };
   const belowTarget: Section = {
     key: 'belowTarget',
-    name: { zh: '未达标点位', en: 'Cameras below their class’s target' },
+    name: { zh: '未达标点位', en: "Cameras below their class's target" },
     columns: [
       col('站点', 'site', 'text'),
       col('点位', 'camera', 'text'),
@@ -199,7 +206,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.camera },
       { value: c.name ?? '' },
       { value: both(CLASS_NAMES[c.class]) },
-      { value: c.region ?? '' },
+      { value: regionBelow(c.region, report.region.path) },
       { value: c.onlineRate, below: c.misses.includes('online') },
       { value: c.targets.online === null ? '' : `${c.targets.online}%` },
       { value: c.intactRate, below: c.misses.includes('intact') },
@@ -210,7 +217,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.cause === null ? '' : both(causeName(c.cause)) },
       { value: causesText(c.causes) },
     ]),
-    empty: { zh: '全部点位达标', en: 'every camera meets its class’s targets' },
+    empty: { zh: '全部点位达标', en: "every camera meets its class's targets" },
   };
   const withoutCoordinates: Section = {
     key: 'withoutCoordinates',
@@ -228,7 +235,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.camera },
       { value: c.name ?? '' },
       { value: both(className(c.class)) },
-      { value: c.region ?? '' },
+      { value: regionBelow(c.region, report.region.path) },
       { value: YES_NO(c.againstTarget), below: c.againstTarget },
     ]),
     empty: { zh: '全部点位已标注', en: 'every camera has coordinates' },

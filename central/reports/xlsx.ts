@@ -5,7 +5,7 @@
 // below their target are red; columns are as wide as their text (a Chinese character counts two).
 import { Workbook, type Worksheet } from 'exceljs';
 import type { Report } from './assemble';
-import { both } from './labels';
+import { both, localTime } from './labels';
 import { headingLines, reportSections, type CellKind, type Section } from './sections';
 
 const SHEET_NAMES: Record<Section['key'] | 'overview', string> = {
@@ -45,7 +45,7 @@ function widthOf(value: string | number | null, kind: CellKind): number {
 }
 
 function computedLine(report: Report): string {
-  return `数据计算于 computed at ${report.computedAt ?? '—'} · 报告生成于 generated at ${report.generatedAt} · ${report.period.from} – ${report.period.to}${report.period.partial ? ' · 本期未结束 period not over' : ''}`;
+  return `数据计算于 computed at ${localTime(report.computedAt, report.period.timezone)} · 报告生成于 generated at ${localTime(report.generatedAt, report.period.timezone)} · ${report.period.from} – ${report.period.to}${report.period.partial ? ' · 本期未结束 period not over' : ''}`;
 }
 
 function addTop(sheet: Worksheet, report: Report, columns: number): void {
