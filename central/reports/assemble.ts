@@ -115,7 +115,8 @@ export interface Report {
   coverage: number | null;
   notes: Bilingual[];
   summary: { figure: Figure; previous: Figure | null; rates: RateLine[]; counts: CountLine[] };
-  ranking: { by: 'region' | 'site'; rows: RankingRow[] };
+  /** The regions one level below `within` (or its sites), ranked. */
+  ranking: { by: 'region' | 'site'; within: string; rows: RankingRow[] };
   belowTarget: CameraBelowTarget[];
   withoutCoordinates: CameraWithoutCoordinates[];
 }
@@ -226,8 +227,22 @@ function missedTargets(figure: Figure): TargetKind[] {
   return (['online', 'intact', 'geoLabelled'] as const).filter((k) => figure.targets[k].met === false);
 }
 
-/** The regions one level below `region` when any camera lies deeper than it, else its sites;
- * ranked by online rate, then intact rate (highest first), then name. */
+/** The level a ranking compares: the regions one level below `region`, passing down through
+ * levels that hold a single region (a report of everything a city sees would rank its one
+ * province otherwise), or the sites when no camera lies below. */
+export function rankingLevel(current: readonly CameraTotals[], region: string, config: FigureConfig): { by: 'region' | 'site'; within: string } {
+  let within = region;
+  for (;;) {
+    const depth = within === '' ? 0 : within.split('/').length;
+    if (!current.some((c) => regionLevels(c.region).length > depth)) return { by: 'site', within };
+    const groups = poolTotals(current, 'region', within, config).groups;
+    if (groups.length !== 1 || groups[0].key === within || groups[0].key === '') return { by: 'region', within };
+    within = groups[0].key;
+  }
+}
+
+/** The regions (or sites) of the ranking level, by online rate, then intact rate (highest
+ * first), then name, each with its change against the previous period and the targets it misses. */
 export function rankGroups(
   current: readonly CameraTotals[],
   previous: readonly CameraTotals[],
@@ -235,16 +250,15 @@ export function rankGroups(
   names: Pick<LedgerNames, 'sites'>,
   config: FigureConfig,
 ): Report['ranking'] {
-  const depth = region === '' ? 0 : region.split('/').length;
-  const by = current.some((c) => regionLevels(c.region).length > depth) ? 'region' : 'site';
-  const before = new Map(poolTotals(previous, by, region, config).groups.map((g) => [g.key, g.figure]));
+  const { by, within } = rankingLevel(current, region, config);
+  const before = new Map(poolTotals(previous, by, within, config).groups.map((g) => [g.key, g.figure]));
   const nameOf = (key: string): string => {
     if (by === 'site') return names.sites.get(key) ?? key;
     if (key === '') return '未设区域 no region';
     // Cameras of the region itself, beside those of the regions below it.
-    return key === region ? `${lastPart(key)}（本级 itself）` : lastPart(key);
+    return key === within ? `${lastPart(key)}（本级 itself）` : lastPart(key);
   };
-  const rows = poolTotals(current, by, region, config)
+  const rows = poolTotals(current, by, within, config)
     .groups.map((g) => {
       const prior = before.get(g.key) ?? null;
       return {
@@ -266,7 +280,7 @@ export function rankGroups(
         (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
   rows.forEach((row, i) => (row.rank = i + 1));
-  return { by, rows };
+  return { by, within, rows };
 }
 
 /** Cameras whose own online or intact rate is below their class's target (classes without a

@@ -99,7 +99,7 @@ function causesText(causes: Record<string, number>): string {
   return Object.entries(causes)
     .filter(([, s]) => s > 0)
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
-    .map(([cause, s]) => `${causeName(cause).zh} ${cause} ${Math.round((s / 3600) * 100) / 100}h`)
+    .map(([cause, s]) => `${causeName(cause).zh} ${cause} ${durationText(s)}`)
     .join('; ');
 }
 
@@ -148,7 +148,10 @@ export function reportSections(report: Report): Section[] {
   const bySite = report.ranking.by === 'site';
   const ranking: Section = {
     key: 'ranking',
-    name: bySite ? { zh: '站点排名', en: 'Ranking of the sites' } : { zh: '下级区域排名', en: 'Ranking of the regions below' },
+    name: {
+      zh: `${bySite ? '站点排名' : '下级区域排名'}${report.ranking.within === report.region.path ? '' : `（${report.ranking.within}）`}`,
+      en: `${bySite ? 'Ranking of the sites' : 'Ranking of the regions below'}${report.ranking.within === report.region.path ? '' : ` (${report.ranking.within})`}`,
+    },
     columns: [
       col('排名', 'rank', 'integer'),
       bySite ? col('站点', 'site', 'text') : col('区域', 'region', 'text'),

@@ -13,14 +13,12 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { Workbook } from 'exceljs';
 import { chromium } from 'playwright-core';
-import { systemClock, type Clock } from '../../lib/clock';
+import { systemClock } from '../../lib/clock';
 import { createUser } from '../../central/auth/users';
 import type { Report } from '../../central/reports/assemble';
-import { startMosquitto } from '../../scripts/peers/mosquitto';
-import { publisher, startTestCentral, type TestCentral } from '../kit/central';
+import type { TestCentral } from '../kit/central';
 import { testDatabase } from '../kit/postgres';
-import { at, CANGQIAN, D1, D2, D3, EXPECTED, LIANGZHU, LINPING, NOW, REPORT_ENV, reportDays, YUHANG } from '../kit/report-days';
-import { waitFor } from '../kit/wait';
+import { at, CANGQIAN, D1, D2, D3, EXPECTED, filledCentral, LIANGZHU, LINPING, NOW, YUHANG } from '../kit/report-days';
 
 // Browser-side code below runs in the page (page.evaluate); this project compiles without the DOM lib.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31,30 +29,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-firs
 
 function near(actual: number | null | undefined, expected: number, what: string): void {
   assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
-}
-
-/** A filled central: the three days published, taken in and measured on the standing clock. */
-async function filledCentral(t: TestContext, db?: string): Promise<TestCentral> {
-  const broker = await startMosquitto();
-  t.after(() => broker.stop());
-  const clock: Clock = { ...systemClock, now: () => NOW };
-  const central = await startTestCentral(t, { brokerUrl: broker.url, db, env: REPORT_ENV, deps: { clock } });
-  await waitFor(() => central.ingest!.stats().connected, 'central connected');
-  const pub = await publisher(t, broker.url);
-  const messages = reportDays();
-  await pub.send(messages);
-  await waitFor(
-    () => {
-      const s = central.ingest!.stats();
-      return s.written + s.duplicates >= messages.length && s.queued === 0;
-    },
-    `${messages.length} messages taken in`,
-    30_000,
-    () => JSON.stringify(central.ingest!.stats()),
-  );
-  const round = await central.figures.refresh();
-  assert.deepEqual(round.days, [D1, D2, D3], 'every day since the first camera measured, today through NOW');
-  return central;
 }
 
 /** A raw GET with the admin's session: the body as bytes, whatever its type. */
@@ -119,7 +93,7 @@ function checkDaily(report: Report): void {
     ],
   );
   // The two townships, 仓前 at 95.83% ahead of 良渚 at 75%.
-  assert.equal(report.ranking.by, 'region');
+  assert.deepEqual([report.ranking.by, report.ranking.within], ['region', YUHANG]);
   assert.deepEqual(
     report.ranking.rows.map((r) => [r.rank, r.key, r.name, r.belowTarget]),
     [
@@ -333,6 +307,7 @@ async function checkScopeAndRefusals(central: TestCentral): Promise<void> {
   assert.equal(own.status, 200);
   assert.equal(own.body.region.path, LINPING);
   assert.equal(own.body.summary.figure.cameras, 1);
+  assert.deepEqual([own.body.ranking.by, own.body.ranking.rows.map((r) => r.key)], ['site', ['linping']]);
   assert.deepEqual(
     own.body.withoutCoordinates.map((c) => [c.camera, c.againstTarget]),
     [['lp1', true]],
@@ -348,8 +323,8 @@ async function checkScopeAndRefusals(central: TestCentral): Promise<void> {
     [200, 0, 0, 0, 0],
   );
   assert.deepEqual(
-    { ...outside.body, region: null, title: null, generatedAt: null, notes: outside.body.notes.length },
-    { ...nowhere.body, region: null, title: null, generatedAt: null, notes: nowhere.body.notes.length },
+    { ...outside.body, region: null, title: null, generatedAt: null, notes: outside.body.notes.length, ranking: { ...outside.body.ranking, within: null } },
+    { ...nowhere.body, region: null, title: null, generatedAt: null, notes: nowhere.body.notes.length, ranking: { ...nowhere.body.ranking, within: null } },
     'outside the scope reads exactly like a region that does not exist',
   );
 

@@ -126,9 +126,17 @@ test('ranking: the regions one level down by pooled online rate, their change in
   assert.deepEqual(linping.belowTarget, [], 'its class-3 camera has no target; its class-1 one is at 100%');
   assert.equal(ranking.rows[2].figure.onlineRate, null);
 
+  // Asked for everything: the single province and the single city are passed through to where it branches.
+  const everything = rankGroups(current, previous, '', NO_NAMES, CONFIG);
+  assert.deepEqual([everything.by, everything.within], ['region', R]);
+  assert.deepEqual(
+    everything.rows.map((r) => [r.key, r.delta.onlineRate]),
+    ranking.rows.map((r) => [r.key, r.delta.onlineRate]),
+  );
+
   const inCounty = current.filter((c) => c.region?.startsWith(`${R}/临平区`));
   const bySite = rankGroups(inCounty, [], `${R}/临平区`, { sites: new Map([['south', '临平南站']]) }, CONFIG);
-  assert.equal(bySite.by, 'site', 'no camera lies below 临平区: its sites are ranked');
+  assert.deepEqual([bySite.by, bySite.within], ['site', `${R}/临平区`], 'no camera lies below 临平区: its sites are ranked');
   assert.deepEqual(
     bySite.rows.map((r) => [r.rank, r.key, r.name]),
     [[1, 'south', '临平南站']],
@@ -242,10 +250,14 @@ test('a whole report: rates with targets and their change in points; no change w
       ['hd', 2, 1],
     ],
   );
-  assert.equal(report.ranking.by, 'region', 'its cameras lie in a township below it');
+  assert.deepEqual(
+    [report.ranking.by, report.ranking.within],
+    ['site', `${R}/良渚街道`],
+    'its cameras all lie in one township: the ranking passes down to it, and to its sites',
+  );
   assert.deepEqual(
     report.ranking.rows.map((r) => [r.key, r.belowTarget]),
-    [[`${R}/良渚街道`, ['online', 'intact']]],
+    [['north', ['online', 'intact']]],
   );
   assert.match(report.notes.map((n) => n.en).join('\n'), /not over/);
   assert.match(report.notes.map((n) => n.en).join('\n'), /1 day\(s\) have no figures \(2026-11-30\)/);

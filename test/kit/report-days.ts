@@ -9,8 +9,14 @@
 //
 // Regions: 余杭区 has two townships, 仓前街道 (cq1 class 1, cq2 class 2 without coordinates, 720
 // lines) and 良渚街道 (lz1 class 1, lz2 class 3); 临平区 has lp1 (class 1, no coordinates).
+import assert from 'node:assert/strict';
 import { dayBounds } from '../../central/figures/days';
+import { systemClock, type Clock } from '../../lib/clock';
+import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { SimulatedSite, type TelemetryMessage } from '../../scripts/sim/telemetry';
+import { publisher, startTestCentral, type TestCentral } from './central';
+import type { TestContext } from './temp';
+import { waitFor } from './wait';
 
 export const ZONE = 'Asia/Shanghai';
 export const D1 = '2026-11-22';
@@ -80,3 +86,27 @@ export const EXPECTED = {
   cangqian: { d2: { online: DAY - 7200 + DAY, intact: DAY - 7200 + DAY }, d1: { online: 2 * DAY } },
   liangzhu: { d2: { online: DAY + DAY - 43_200, intact: DAY - 1800 + DAY - 43_200 }, d1: { online: DAY - 3600 + DAY } },
 };
+
+/** A filled central: the three days published, taken in and measured on the standing clock. */
+export async function filledCentral(t: TestContext, db?: string): Promise<TestCentral> {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const clock: Clock = { ...systemClock, now: () => NOW };
+  const central = await startTestCentral(t, { brokerUrl: broker.url, db, env: REPORT_ENV, deps: { clock } });
+  await waitFor(() => central.ingest!.stats().connected, 'central connected');
+  const pub = await publisher(t, broker.url);
+  const messages = reportDays();
+  await pub.send(messages);
+  await waitFor(
+    () => {
+      const s = central.ingest!.stats();
+      return s.written + s.duplicates >= messages.length && s.queued === 0;
+    },
+    `${messages.length} messages taken in`,
+    30_000,
+    () => JSON.stringify(central.ingest!.stats()),
+  );
+  const round = await central.figures.refresh();
+  assert.deepEqual(round.days, [D1, D2, D3], 'every day since the first camera measured, today through NOW');
+  return central;
+}

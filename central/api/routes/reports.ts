@@ -89,7 +89,8 @@ export const ReportSchema = Type.Object(
       counts: Type.Array(CountLineSchema),
     }),
     ranking: Type.Object({
-      by: Enum(['region', 'site'] as const, { type: 'string', description: 'The regions one level below, or the sites when the region has none.' }),
+      by: Enum(['region', 'site'] as const, { type: 'string', description: 'The regions one level below `within`, or its sites when it has none.' }),
+      within: Type.String({ description: "The region whose parts are ranked: the report's own, or the first level below it that holds more than one region." }),
       rows: Type.Array(
         Type.Object({
           rank: Type.Integer({ minimum: 1, description: 'By online rate, then intact rate, highest first.' }),
