@@ -1,4 +1,4 @@
-// A report as one printable HTML page: A4 with print CSS, Chinese headings with English beside,
+// A report as one printable HTML page: A4 landscape (the tables of cameras are wide) with print CSS, Chinese headings with English beside,
 // cells below their target marked (red, and ▼ so a black-and-white print shows it too), the
 // header row of every table repeated on each printed page. Nothing external and no script: its
 // one stylesheet is inline and allowed by its hash in the Content-Security-Policy sent with it
@@ -10,19 +10,20 @@ import { localTime } from './labels';
 import { headingLines, reportSections, valueText, type Cell, type CellKind, type Section } from './sections';
 
 const STYLE = `
-@page { size: A4; margin: 14mm 11mm 14mm; }
+@page { size: A4 landscape; margin: 12mm 12mm 13mm; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #fff; color: #111; font-size: 9.5pt; line-height: 1.35;
   font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
-main { max-width: 188mm; margin: 0 auto; padding: 8mm 0 10mm; }
+main { max-width: 273mm; margin: 0 auto; padding: 8mm 0 10mm; }
 h1 { font-size: 16pt; margin: 0; color: #14325a; }
 .subtitle { margin: 1pt 0 8pt; color: #444; }
 h2 { font-size: 11.5pt; margin: 13pt 0 4pt; padding-bottom: 2pt; color: #14325a; border-bottom: 1.5pt solid #14325a; break-after: avoid; }
 .en { font-weight: normal; color: #555; font-size: 0.85em; }
 table { border-collapse: collapse; width: 100%; }
-table.meta th { text-align: left; font-weight: normal; color: #333; padding: 1pt 8pt 1pt 0; width: 30%; vertical-align: top; }
+table.meta { width: auto; }
+table.meta th { text-align: left; font-weight: normal; color: #333; padding: 1pt 16pt 1pt 0; vertical-align: top; }
 table.meta td { padding: 1pt 0; }
-table.data { font-size: 7.8pt; }
+table.data { font-size: 8pt; }
 table.data th, table.data td { border: 0.5pt solid #98a3b0; padding: 1.5pt 2.5pt; vertical-align: top; word-break: keep-all; overflow-wrap: break-word; }
 table.data thead th { background: #e4eaf2; text-align: left; font-weight: bold; }
 thead { display: table-header-group; }

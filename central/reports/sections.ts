@@ -84,7 +84,8 @@ function targetsText(targets: Report['summary']['rates'][number]['targets']): st
   return targets.map((t) => `${CLASS_NAMES[t.class].zh} ${t.target}%`).join(' / ');
 }
 
-/** A camera's region below the report's own ('仓前街道' in a report of 余杭区), whole otherwise. */
+/** A camera's region below the region its report ranks within ('仓前街道' in a report of 余杭区),
+ * whole otherwise. */
 function regionBelow(region: string | null, reportRegion: string): string {
   if (region === null) return '';
   if (reportRegion === '' || !region.startsWith(`${reportRegion}/`)) return region;
@@ -209,7 +210,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.camera },
       { value: c.name ?? '' },
       { value: both(CLASS_NAMES[c.class]) },
-      { value: regionBelow(c.region, report.region.path) },
+      { value: regionBelow(c.region, report.ranking.within) },
       { value: c.onlineRate, below: c.misses.includes('online') },
       { value: c.targets.online === null ? '' : `${c.targets.online}%` },
       { value: c.intactRate, below: c.misses.includes('intact') },
@@ -238,7 +239,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.camera },
       { value: c.name ?? '' },
       { value: both(className(c.class)) },
-      { value: regionBelow(c.region, report.region.path) },
+      { value: regionBelow(c.region, report.ranking.within) },
       { value: YES_NO(c.againstTarget), below: c.againstTarget },
     ]),
     empty: { zh: '全部点位已标注', en: 'every camera has coordinates' },

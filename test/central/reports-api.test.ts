@@ -199,7 +199,7 @@ async function checkFormats(t: TestContext, central: TestCentral, engine: string
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
   t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 820, height: 1160 } });
+  const context = await browser.newContext({ viewport: { width: 1123, height: 794 } });
   const [name, value] = (central.as?.options.cookie ?? '').split('=');
   await context.addCookies([{ name, value, url: central.url }]);
   const page = await context.newPage();
@@ -241,7 +241,7 @@ async function checkFormats(t: TestContext, central: TestCentral, engine: string
   const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
   assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
   const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
-  assert.ok(pages >= 1 && pages <= 3, `the day's report prints on one to three A4 pages: ${pages}`);
+  assert.ok(pages >= 1 && pages <= 3, `the day's report prints on one to three landscape A4 pages: ${pages}`);
   // CAMGATE_TEST_SHOTS=dir keeps what the browser made, to look at.
   const shots = process.env.CAMGATE_TEST_SHOTS;
   if (shots) {
