@@ -3,7 +3,7 @@
 // measured and does not measure on its own: a day without figures is named on stderr with the
 // way to get it (a running central measures it within figures.refreshSec; --measure measures it
 // now, the same idempotent round the service runs, safe beside a running central).
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Argument, Option, type Command } from 'commander';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -15,7 +15,7 @@ import { FiguresRefresher } from '../figures/refresher';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../reports/formats';
 import { buildReport, ReportInputError } from '../reports/load';
 import { describeRuns, dayRuns, REPORT_KINDS, type ReportKind } from '../reports/period';
-import { openCentralDb } from '../store/open';
+import { isPostgresUrl, openCentralDb } from '../store/open';
 
 export interface ReportCliIo {
   stdout: { write(chunk: string | Uint8Array): unknown };
@@ -69,18 +69,28 @@ export function addReportCommands(program: Command, ctx: ReportCliContext): void
   program
     .command('report')
     .description("a report from the central's database: daily statistics, weekly bulletin (Monday–Sunday), monthly analysis (docs/reports.md)")
-    .addArgument(new Argument('<kind>', 'daily | weekly | monthly').choices(REPORT_KINDS))
+    .addArgument(new Argument('<kind>', 'which report').choices(REPORT_KINDS))
     .option('--day <day>', 'a day in the period, YYYY-MM-DD in central.timezone (default: yesterday)')
     .option('--region <path>', 'a region path, e.g. 浙江省/杭州市/余杭区 (default: everything)')
-    .addOption(new Option('--format <format>', "default: --out's extension, else csv").choices(REPORT_FORMATS))
+    .addOption(new Option('--format <format>', "what to write (default: --out's extension, else csv)").choices(REPORT_FORMATS))
     .option('--out <file>', 'write the report to this file (default: stdout)')
     .option('--measure', 'measure the days that have no figures yet before reporting (what a running central does within a minute)')
+    .addHelpText(
+      'after',
+      `
+Reads the database the service uses: give --db or --config as to camgate central.
+  camgate central report weekly --day 2026-11-23 --region 浙江省/杭州市/余杭区 --out week.xlsx --db ./central.db`,
+    )
     .action(async (kind: ReportKind, o: ReportOptions) => {
       const format = chooseFormat(o.format, o.out);
       if (format === 'xlsx' && o.out === undefined && io.stdoutIsTTY) {
         throw new UsageError('an XLSX report is a binary file, not for a terminal: write it with --out FILE.xlsx (or redirect stdout to a file)');
       }
       const config = ctx.loadConfig();
+      // Opening a SQLite path that is not there would make an empty database and report no cameras.
+      if (!isPostgresUrl(config.db) && config.db !== ':memory:' && !existsSync(config.db)) {
+        throw new UsageError(`--db ${config.db}: no such database: give the one camgate central runs with (--db or --config)`);
+      }
       const clock = ctx.clock ?? systemClock;
       const db = await openCentralDb(config.db);
       let rendered;

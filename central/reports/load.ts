@@ -51,7 +51,7 @@ export function defaultReportDay(now: number, timezone: string): string {
 
 export async function buildReport(db: Kysely<CentralTables>, request: ReportRequest, config: FigureConfig, now: number): Promise<Report> {
   const today = dayOf(now, config.timezone);
-  const day = request.day ?? addDays(today, -1);
+  const day = request.day ?? defaultReportDay(now, config.timezone);
   if (!isDay(day)) throw new ReportInputError('day', `${JSON.stringify(day)} is not a calendar day: write YYYY-MM-DD, e.g. ${addDays(today, -1)}`);
   if (request.region !== undefined) {
     const problem = regionPathProblem(request.region, 'a region');

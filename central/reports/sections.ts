@@ -105,6 +105,8 @@ function causesText(causes: Record<string, number>): string {
 }
 
 export function reportSections(report: Report): Section[] {
+  const noCameras = { zh: '本期没有点位', en: 'no cameras in this period' };
+  const counted = report.summary.figure.cameras > 0;
   const rates: Section = {
     key: 'rates',
     name: { zh: '主要指标', en: 'Rates against targets' },
@@ -184,7 +186,7 @@ export function reportSections(report: Report): Section[] {
         { value: r.belowTarget.map((k) => both(TARGET_NAMES[k])).join('; '), below: r.belowTarget.length > 0 },
       ];
     }),
-    empty: { zh: '本期没有点位', en: 'no cameras in this period' },
+    empty: noCameras,
   };
   const belowTarget: Section = {
     key: 'belowTarget',
@@ -221,7 +223,7 @@ export function reportSections(report: Report): Section[] {
       { value: c.cause === null ? '' : both(causeName(c.cause)) },
       { value: causesText(c.causes) },
     ]),
-    empty: { zh: '全部点位达标', en: "every camera meets its class's targets" },
+    empty: counted ? { zh: '全部点位达标', en: "every camera meets its class's targets" } : noCameras,
   };
   const withoutCoordinates: Section = {
     key: 'withoutCoordinates',
@@ -242,7 +244,7 @@ export function reportSections(report: Report): Section[] {
       { value: regionBelow(c.region, report.ranking.within) },
       { value: YES_NO(c.againstTarget), below: c.againstTarget },
     ]),
-    empty: { zh: '全部点位已标注', en: 'every camera has coordinates' },
+    empty: counted ? { zh: '全部点位已标注', en: 'every camera has coordinates' } : noCameras,
   };
   return [rates, counts, ranking, belowTarget, withoutCoordinates];
 }

@@ -76,13 +76,15 @@ test('camgate central report: the numbers of the API, files and pipes, missing d
     [['report', 'daily', '--format', 'xlsx', '--out', join(dir, 'a.csv')], /ends in \.csv but --format is xlsx: make them agree/],
     [['report', 'daily', '--day', D2, '--out', join(dir, 'no', 'such', 'dir.csv')], /--out .*dir\.csv: cannot write it \(ENOENT\): check the folder exists/],
     [['report', 'monthly', '--day', '2099-01-01'], /--day: 2099-01-01 is in a period that has not begun/],
+    [['report', 'daily', '--db', join(dir, 'typo.db')], /--db .*typo\.db: no such database: give the one camgate central runs with/],
   ] as const) {
-    const run = await camgate([...args, '--db', db]);
+    const run = await camgate((args as readonly string[]).includes('--db') ? [...args] : [...args, '--db', db]);
     assert.equal(run.code, 2, `${args.join(' ')}: ${run.err}`);
     assert.match(run.err, fragment, args.join(' '));
     assert.equal(run.out.length, 0, `${args.join(' ')} wrote nothing to stdout`);
   }
   assert.equal(existsSync(join(dir, 'a.csv')), false);
+  assert.equal(existsSync(join(dir, 'typo.db')), false, 'no empty database made for a mistyped path');
 
   // XLSX to a terminal: refused before anything is read.
   let stderr = '';
