@@ -16,7 +16,7 @@ import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
 import { CamgateError, EXIT_USAGE } from '../lib/errors';
-import { checkTimeZone, dayOf } from './figures/days';
+import { checkTimeZone, dayFinder } from './figures/days';
 import { FiguresRefresher } from './figures/refresher';
 import { AlarmStore } from './alarms/store';
 import { SilenceCheck } from './alarms/silence';
@@ -63,7 +63,7 @@ function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
 function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
   const zone = deps.config.timezone;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: (ms) => dayOf(ms, zone), follower: alarms });
+  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: dayFinder(zone), follower: alarms });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;
