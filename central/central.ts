@@ -98,7 +98,6 @@ function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRe
     everyMs: deps.config.figures.refreshSec * 1000,
     todayEveryMs: deps.config.figures.todayRefreshSec * 1000,
   });
-  refresher.start();
   return refresher;
 }
 
@@ -172,6 +171,9 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
     silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     figures = startFigures(deps, db, clock);
     const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit);
+    // Measuring starts once the API listens: a first round over a month of history without
+    // figures takes a while, and the API must not wait for it to start.
+    figures.start();
     return {
       db,
       ingest,
