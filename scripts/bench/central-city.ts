@@ -173,7 +173,14 @@ function makeCity(args: Args, monthStart: number, now: number): CitySite[] {
       const start = monthStart + Math.floor(rand() * (now - monthStart - 10 * HOUR));
       silent.push({ start, end: start + Math.floor((1 + rand() * 5) * HOUR) });
     }
-    sites.push({ sim: new SimulatedSite(`city-${String(s).padStart(4, '0')}`, cameras.map((c) => c.label)), cameras, silent });
+    sites.push({
+      sim: new SimulatedSite(
+        `city-${String(s).padStart(4, '0')}`,
+        cameras.map((c) => c.label),
+      ),
+      cameras,
+      silent,
+    });
   }
   return sites;
 }
@@ -348,7 +355,11 @@ async function timeRequests(what: string, n: number, once: () => Promise<number>
 }
 
 async function login(url: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const cookie = res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
@@ -406,7 +417,8 @@ async function runCity(kind: 'sqlite' | 'postgres', args: Args, dir: string): Pr
     } finally {
       await db.close();
     }
-    if (kind === 'sqlite') written.dbMb = round1(['', '-wal'].map((s) => (existsSync(target + s) ? statSync(target + s).size : 0)).reduce((a, b) => a + b, 0) / 1048576);
+    if (kind === 'sqlite')
+      written.dbMb = round1(['', '-wal'].map((s) => (existsSync(target + s) ? statSync(target + s).size : 0)).reduce((a, b) => a + b, 0) / 1048576);
     console.log(
       `${kind}: wrote ${written.cameras} cameras (announced through the writer in ${written.announceMs} ms), ${written.statusPoints} status points, ${written.evidence} evidence intervals in ${written.ms} ms` +
         (written.dbMb !== undefined ? `; file ${written.dbMb} MB` : ''),
@@ -427,7 +439,9 @@ async function runCity(kind: 'sqlite' | 'postgres', args: Args, dir: string): Pr
       // The first round started with the central: every day of the month has no figures yet.
       const first = await central.call<{ round: { days: string[]; ms: number }; peak: Memory }>({ type: 'refresh' });
       const month = { ms: first.round.ms, days: first.round.days.length, peak: first.peak };
-      console.log(`  whole month: ${month.days} days measured in ${month.ms} ms (${Math.round(month.ms / month.days)} ms a day); peak RSS ${month.peak.rssMb} MB, heap ${month.peak.heapUsedMb} MB`);
+      console.log(
+        `  whole month: ${month.days} days measured in ${month.ms} ms (${Math.round(month.ms / month.days)} ms a day); peak RSS ${month.peak.rssMb} MB, heap ${month.peak.heapUsedMb} MB`,
+      );
       const day: DbResult['day'] = [];
       for (const d of [addDays(today, -1), addDays(today, -10), addDays(today, -args.days)]) {
         const r = await central.call<{ round: { days: string[]; ms: number }; peak: Memory }>({ type: 'refresh', forget: [d] });

@@ -137,7 +137,15 @@ function streamMessage(sites: SimulatedSite[], i: number, at: number): Telemetry
   const kind = i % 10;
   if (kind === 0) {
     const offline = i % 20 === 0;
-    return site.event({ type: offline ? 'camera-offline' : 'camera-online', severity: offline ? 'alarm' : 'info', camera, message: `${camera} ${offline ? 'offline' : 'online'}` }, at);
+    return site.event(
+      {
+        type: offline ? 'camera-offline' : 'camera-online',
+        severity: offline ? 'alarm' : 'info',
+        camera,
+        message: `${camera} ${offline ? 'offline' : 'online'}`,
+      },
+      at,
+    );
   }
   if (kind <= 2) return site.metrics(at, { diskFreePercent: 40 });
   const r = i % 50;
@@ -152,7 +160,12 @@ function streamMessage(sites: SimulatedSite[], i: number, at: number): Telemetry
 type PublisherRequest = { type: 'setup' } | { type: 'build'; n: number } | { type: 'go' } | { type: 'exit' };
 
 async function publisherMain(url: string, index: number, publishers: number, sites: number, cameras: number, window: number): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, clean: true, reconnectPeriod: 0, clientId: `bench-pub-${index}-${randomBytes(3).toString('hex')}` });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clean: true,
+    reconnectPeriod: 0,
+    clientId: `bench-pub-${index}-${randomBytes(3).toString('hex')}`,
+  });
   const mine = sitesOf(index, publishers, sites, cameras);
   let stream: TelemetryMessage[] = [];
   const send = (messages: TelemetryMessage[]) =>
@@ -222,7 +235,12 @@ async function publisherMain(url: string, index: number, publishers: number, sit
 // Bare subscriber process: the central's subscriptions, counting
 
 async function bareMain(url: string): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, clean: true, reconnectPeriod: 0, clientId: `bench-bare-${randomBytes(3).toString('hex')}` });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clean: true,
+    reconnectPeriod: 0,
+    clientId: `bench-bare-${randomBytes(3).toString('hex')}`,
+  });
   let count = 0;
   client.on('message', () => {
     count++;

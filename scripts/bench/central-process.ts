@@ -55,7 +55,11 @@ async function childMain(): Promise<void> {
   let peak: Memory = memoryNow();
   const sample = () => {
     const m = memoryNow();
-    peak = { rssMb: Math.max(peak.rssMb, m.rssMb), heapUsedMb: Math.max(peak.heapUsedMb, m.heapUsedMb), heapTotalMb: Math.max(peak.heapTotalMb, m.heapTotalMb) };
+    peak = {
+      rssMb: Math.max(peak.rssMb, m.rssMb),
+      heapUsedMb: Math.max(peak.heapUsedMb, m.heapUsedMb),
+      heapTotalMb: Math.max(peak.heapTotalMb, m.heapTotalMb),
+    };
   };
   const sampler = setInterval(sample, 20);
 

@@ -15,7 +15,12 @@ test('dayFinder answers dayOf for instants in any order, across midnights and DS
   for (const zone of ['Asia/Shanghai', 'Europe/Berlin', 'America/New_York']) {
     const find = dayFinder(zone);
     // Around the spring and autumn changes of 2026 and a plain month, jumping back and forth.
-    const anchors = [Date.parse('2026-03-08T00:00:00Z'), Date.parse('2026-03-29T00:00:00Z'), Date.parse('2026-10-25T00:00:00Z'), Date.parse('2026-12-01T00:00:00Z')];
+    const anchors = [
+      Date.parse('2026-03-08T00:00:00Z'),
+      Date.parse('2026-03-29T00:00:00Z'),
+      Date.parse('2026-10-25T00:00:00Z'),
+      Date.parse('2026-12-01T00:00:00Z'),
+    ];
     for (let i = 0; i < 5000; i++) {
       const ms = anchors[i % anchors.length] + Math.floor((random() - 0.3) * 4 * 86_400_000);
       assert.equal(find(ms), dayOf(ms, zone), `${zone} at ${new Date(ms).toISOString()} (seed ${seed})`);
