@@ -16,7 +16,7 @@ import type { CentralConfig } from './config/schema';
 import { createApi } from './api/server';
 import type { Api } from './api/types';
 import { CamgateError, EXIT_USAGE } from '../lib/errors';
-import { checkTimeZone, dayOf } from './figures/days';
+import { checkTimeZone, dayFinder } from './figures/days';
 import { FiguresRefresher } from './figures/refresher';
 import { AlarmStore } from './alarms/store';
 import { SilenceCheck } from './alarms/silence';
@@ -63,7 +63,7 @@ function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
 function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
   const zone = deps.config.timezone;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: (ms) => dayOf(ms, zone), follower: alarms });
+  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: dayFinder(zone), follower: alarms });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;
@@ -98,7 +98,6 @@ function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRe
     everyMs: deps.config.figures.refreshSec * 1000,
     todayEveryMs: deps.config.figures.todayRefreshSec * 1000,
   });
-  refresher.start();
   return refresher;
 }
 
@@ -172,6 +171,9 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
     silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     figures = startFigures(deps, db, clock);
     const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit);
+    // Measuring starts once the API listens: a first round over a month of history without
+    // figures takes a while, and the API must not wait for it to start.
+    figures.start();
     return {
       db,
       ingest,

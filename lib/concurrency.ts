@@ -14,3 +14,12 @@ export async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (i
   await Promise.all(workers);
   return results;
 }
+
+/**
+ * Resolves after the event loop has had a turn (timers, sockets). A long run of queries on a
+ * synchronous driver (better-sqlite3 under Kysely) resolves each promise in a microtask and would
+ * otherwise hold the process until it ends: await this between its steps.
+ */
+export function letEventLoopRun(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -8,7 +8,33 @@ import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/write
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
 import { CAMERA_KINDS, observe, type KeyedObservation, type ObserveOptions } from './observe';
-import { apply, type AlarmKind, type KeyState, type Observation, type Period } from './rules';
+import { apply, type AlarmKind, type KeyState, type Latest, type Observation, type Period } from './rules';
+
+/** Keys read or written by one statement at most (3 to 6 parameters each, far below either database's limit). */
+const KEYS_PER_STATEMENT = 300;
+
+function inChunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Observations that only say again that all is well: all-clears newer than a latest all-clear.
+ * The key has no open alarm then (an all-clear newer than every fault cleared it), and each
+ * decision is a plain note (rules.ts: decide), so the periods need not be read: only the latest
+ * moves. Most of a city's statuses are this.
+ */
+function onlyNewAllClears(latest: Latest | null, ordered: readonly Observation[]): boolean {
+  return latest !== null && !latest.fault && ordered.every((o) => !o.fault && !o.removal) && ordered[0].at > latest.at;
+}
+
+/** The latest after such all-clears: what rules.ts's apply makes of them without periods. */
+function quietLatest(latest: Latest | null, ordered: readonly Observation[]): Latest | null {
+  let state: KeyState = { latest, periods: [] };
+  for (const o of ordered) state = apply(state, o).state;
+  return state.latest;
+}
 
 export interface AlarmSettings extends ObserveOptions {
   dialect: Dialect;
@@ -70,12 +96,66 @@ export class AlarmStore implements BatchFollower {
       list.push(o);
       byKey.set(keyOf(o), list);
     }
-    for (const key of [...byKey.keys()].sort()) {
-      const list = byKey.get(key)!;
+    if (byKey.size === 0) return;
+    const keys = [...byKey.keys()].sort().map((k) => {
+      const list = byKey.get(k)!;
       const { site, camera, kind } = list[0];
       const ordered = list.map((o) => o.observation).sort((a, b) => a.at - b.at || Number(a.fault) - Number(b.fault));
-      await this.recordKey(tx, site, camera, kind, ordered);
+      return { k, site, camera, kind, ordered };
+    });
+    const latestRows = await this.lockLatest(tx, keys);
+    const written: Array<CentralTables['alarm_latest']> = [];
+    for (const { k, site, camera, kind, ordered } of keys) {
+      const row = latestRows.get(k);
+      const latest: Latest | null = row && row.at !== null ? { at: row.at, fault: row.fault === 1, okSince: row.ok_since } : null;
+      const next = onlyNewAllClears(latest, ordered) ? quietLatest(latest, ordered) : await this.recordKey(tx, site, camera, kind, latest, ordered);
+      if (next) written.push({ site_id: site, camera_id: camera, kind, at: next.at, fault: next.fault ? 1 : 0, ok_since: next.okSince });
     }
+    for (const chunk of inChunks(written, KEYS_PER_STATEMENT)) {
+      await tx
+        .insertInto('alarm_latest')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['site_id', 'camera_id', 'kind']).doUpdateSet((eb) => ({
+            at: eb.ref('excluded.at'),
+            fault: eb.ref('excluded.fault'),
+            ok_since: eb.ref('excluded.ok_since'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /**
+   * The alarm_latest rows of these keys (sorted), created first where missing so that they can be
+   * locked: on PostgreSQL they are locked in key order (FOR UPDATE after the ORDER BY), the one
+   * order every instance takes them in.
+   */
+  private async lockLatest(tx: Tx, keys: ReadonlyArray<{ site: string; camera: string; kind: string }>): Promise<Map<string, CentralTables['alarm_latest']>> {
+    const rows = new Map<string, CentralTables['alarm_latest']>();
+    for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
+      await tx
+        .insertInto('alarm_latest')
+        .values(chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, at: null, fault: null, ok_since: null })))
+        .onConflict((oc) => oc.columns(['site_id', 'camera_id', 'kind']).doNothing())
+        .execute();
+      let query = tx
+        .selectFrom('alarm_latest')
+        .selectAll()
+        .where(({ eb, refTuple, tuple }) =>
+          eb(
+            refTuple('site_id', 'camera_id', 'kind'),
+            'in',
+            chunk.map((k) => tuple(k.site, k.camera, k.kind)),
+          ),
+        )
+        .orderBy('site_id')
+        .orderBy('camera_id')
+        .orderBy('kind');
+      if (this.settings.dialect === 'postgres') query = query.forUpdate();
+      for (const r of await query.execute()) rows.set(`${r.site_id}\u0000${r.camera_id}\u0000${r.kind}`, r);
+    }
+    return rows;
   }
 
   /** What the writer made of one message, as observations. */
@@ -125,25 +205,15 @@ export class AlarmStore implements BatchFollower {
     }));
   }
 
-  private async recordKey(tx: Tx, site: string, camera: string, kind: AlarmKind, observations: Observation[]): Promise<void> {
+  /** A key's alarm periods under these observations; answers its latest observation after them. */
+  private async recordKey(tx: Tx, site: string, camera: string, kind: AlarmKind, latest: Latest | null, observations: Observation[]): Promise<Latest | null> {
     const key = { site_id: site, camera_id: camera, kind };
-    await tx
-      .insertInto('alarm_latest')
-      .values({ ...key, at: null, fault: null, ok_since: null })
-      .onConflict((oc) => oc.columns(['site_id', 'camera_id', 'kind']).doNothing())
-      .execute();
-    let latestQuery = tx.selectFrom('alarm_latest').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
-    if (this.settings.dialect === 'postgres') latestQuery = latestQuery.forUpdate();
-    const latestRow = await latestQuery.executeTakeFirstOrThrow();
     const earliest = observations[0].at;
     const ofKey = () => tx.selectFrom('alarms').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
     const before = await ofKey().where('opened_at', '<=', earliest).orderBy('opened_at', 'desc').limit(1).execute();
     const after = await ofKey().where('opened_at', '>', earliest).orderBy('opened_at').execute();
     const loaded = [...before, ...after].map(periodOf);
-    let state: KeyState = {
-      latest: latestRow.at === null ? null : { at: latestRow.at, fault: latestRow.fault === 1, okSince: latestRow.ok_since },
-      periods: loaded,
-    };
+    let state: KeyState = { latest, periods: loaded };
     for (const o of observations) state = apply(state, o).state;
 
     const stored = new Map(loaded.map((p) => [p.id, JSON.stringify(columnsOf(p))]));
@@ -157,15 +227,6 @@ export class AlarmStore implements BatchFollower {
         await tx.updateTable('alarms').set(columnsOf(p)).where('alarm_id', '=', p.id).execute();
       }
     }
-    const latest = state.latest;
-    if (latest) {
-      await tx
-        .updateTable('alarm_latest')
-        .set({ at: latest.at, fault: latest.fault ? 1 : 0, ok_since: latest.okSince })
-        .where('site_id', '=', site)
-        .where('camera_id', '=', camera)
-        .where('kind', '=', kind)
-        .execute();
-    }
+    return state.latest;
   }
 }

@@ -20,6 +20,22 @@ export function dayOf(ms: number, zone: string): string {
   return DateTime.fromMillis(ms, { zone }).toISODate() as string;
 }
 
+/**
+ * dayOf for one zone, for a stream of instants that mostly fall on a few days (ingest marks two
+ * days a message): the bounds of the days last found are kept, so most instants are two
+ * comparisons instead of a time zone conversion (which cost ingest several percent of its CPU).
+ */
+export function dayFinder(zone: string): (ms: number) => string {
+  const known: Array<DayBounds & { day: string }> = [];
+  return (ms) => {
+    for (const d of known) if (ms >= d.start && ms < d.end) return d.day;
+    const day = dayOf(ms, zone);
+    known.unshift({ day, ...dayBounds(day, zone) });
+    if (known.length > 4) known.pop();
+    return day;
+  };
+}
+
 /** Is `day` a real calendar date written YYYY-MM-DD? */
 export function isDay(day: string): boolean {
   return DAY.test(day) && DateTime.fromISO(day, { zone: 'UTC' }).isValid;

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { CentralTables } from '../store/schema';
 import type { CentralConfig } from '../config/schema';
 import { addDays, dayBounds } from './days';
-import { EVERYWHERE, regionLevels, regionWithin, trimRegion, type RegionScope } from '../ledger/scope';
+import { EVERYWHERE, regionLevels, regionUnder, regionWithin, trimRegion, type RegionScope } from '../ledger/scope';
 import { Pool, type CameraTotals, type Figure } from './pool';
 
 export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner'] as const;
@@ -54,6 +54,7 @@ export type FigureConfig = Pick<CentralConfig, 'targets' | 'hdMinHeight' | 'time
 
 /** Each camera's totals over [from, to] (days), its groups from its last day in the range. */
 export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>): Promise<CameraTotals[]> {
+  const narrowedTo = [q.region === undefined ? '' : trimRegion(q.region), q.scope ?? EVERYWHERE].filter((r) => r !== '');
   const sums = db
     .selectFrom('camera_days')
     .select(['site_id', 'camera_id'])
@@ -70,6 +71,23 @@ export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQue
     .where('day', '>=', q.from)
     .where('day', '<=', q.to)
     .$if(q.site !== undefined, (x) => x.where('site_id', '=', q.site as string))
+    // Only the cameras that were in the region (and the caller's scope) on some day of the range
+    // are summed: a superset of those whose last day there is (the filter below decides), found
+    // in SQL so that one district's day does not read and sum the whole city's (bench:city).
+    .$if(narrowedTo.length > 0, (x) =>
+      x.where(({ eb, refTuple, selectFrom }) =>
+        eb(
+          refTuple('site_id', 'camera_id'),
+          'in',
+          selectFrom('camera_days as r')
+            .select(['r.site_id', 'r.camera_id'])
+            .where('r.day', '>=', q.from)
+            .where('r.day', '<=', q.to)
+            .where((w) => w.and(narrowedTo.map((region) => regionUnder('r.region', region))))
+            .$asTuple('site_id', 'camera_id'),
+        ),
+      ),
+    )
     .groupBy(['site_id', 'camera_id'])
     .as('t');
   const rows = await db

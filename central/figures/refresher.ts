@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock, TimerHandle } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
+import { letEventLoopRun } from '../../lib/concurrency';
 import type { CentralTables } from '../store/schema';
 import { addDays, dayBounds, dayOf, daysBetween } from './days';
 import { buildDayRows } from './day-rows';
@@ -97,6 +98,8 @@ export class FiguresRefresher {
         const due =
           !computed || (computed.through < bounds.end && now >= bounds.end + this.o.settleMs) || (day === today && now - computed.at >= this.o.todayEveryMs);
         if (!due) continue;
+        // With SQLite a month's round would otherwise hold the API, ingest and the broker's keep-alive until it ends.
+        await letEventLoopRun();
         for (const site of await this.measure(day, undefined, now)) handedOn.push({ day: addDays(day, 1), site });
         measured.add(day);
       }
@@ -117,6 +120,7 @@ export class FiguresRefresher {
       const sites = [...(pending.get(day) as Set<string>)];
       pending.delete(day);
       siteDays += sites.length;
+      await letEventLoopRun();
       for (const site of await this.measure(day, sites, now)) add(addDays(day, 1), site);
     }
     const ms = this.o.clock.now() - started;

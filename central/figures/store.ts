@@ -3,6 +3,7 @@
 // written back, and the marks ingest leaves on the site days it changed.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Interval } from '../../lib/intervals';
+import { letEventLoopRun } from '../../lib/concurrency';
 import type { CameraDaysTable, CentralTables } from '../store/schema';
 import type { StatusPoint } from './timeline';
 
@@ -97,6 +98,8 @@ async function loadSites(db: Db, bounds: Interval, sites: readonly string[] | un
   const siteIds = [...bySite.keys()];
 
   for (const list of inChunks(siteIds)) {
+    // A day of a city's sites is seconds of synchronous queries on SQLite: others get turns between chunks.
+    await letEventLoopRun();
     const evidence = await db
       .selectFrom('site_evidence')
       .select(['site_id', 'start_ms', 'end_ms'])

@@ -90,13 +90,14 @@ export class IngestWriter {
         if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
       };
       const followed = this.options.follower?.batch();
+      const sitesSpan = new Map<string, { first: number; last: number }>();
       for (const r of batch) {
         const id = messageIdOf(r.message);
         if (id !== undefined && !(await this.firstTime(tx, id, r))) {
           duplicates++;
           continue;
         }
-        await this.touchSite(tx, r);
+        await this.touchSite(tx, r, sitesSpan);
         await this.apply(tx, r);
         await followed?.collect(tx, r);
         const at = observedAt(r.message);
@@ -148,8 +149,17 @@ export class IngestWriter {
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  private async touchSite(tx: Tx, r: Received): Promise<void> {
+  /**
+   * The site's first and latest observation moved to include this message's. `span` holds, per
+   * site, the times this transaction already wrote: a time inside it would change neither (the
+   * row's first_seen is at most its start, last_observed at least its end), so it is not written
+   * again (one upsert a message was a seventh of ingest's CPU).
+   */
+  private async touchSite(tx: Tx, r: Received, span: Map<string, { first: number; last: number }>): Promise<void> {
     const at = observedAt(r.message) ?? r.receivedAt;
+    const known = span.get(r.message.site);
+    if (known && at >= known.first && at <= known.last) return;
+    span.set(r.message.site, known ? { first: Math.min(known.first, at), last: Math.max(known.last, at) } : { first: at, last: at });
     await tx
       .insertInto('sites')
       .values({

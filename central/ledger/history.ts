@@ -43,8 +43,11 @@ export async function siteHistory(db: Kysely<CentralTables>, site: string, from:
     .orderBy('hour')
     .limit(10_000)
     .execute();
+  const latest = await db.selectFrom('metrics_latest').select(['at', 'payload']).where('site_id', '=', site).executeTakeFirst();
   return {
     site,
+    /** The latest metrics message as the agent sent it. */
+    latestMetrics: latest ? (JSON.parse(latest.payload) as Record<string, unknown>) : null,
     connections: connections.map((c) => ({ at: iso(c.at) as string, connection: c.connection, reason: c.reason, bdSeq: c.bd_seq })),
     metrics: metrics.map((m) => ({
       hour: iso(m.hour) as string,

@@ -8,6 +8,7 @@ import { Pool, types as pgTypes } from 'pg';
 import { CamgateError } from '../../lib/errors';
 import { redactUrl } from '../../lib/url';
 import { migrationProvider } from './migrations';
+import { withStatementCache } from './sqlite-statements';
 import type { CentralTables } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -79,7 +80,7 @@ export async function openCentralDb(target: string): Promise<CentralDb> {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<CentralTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<CentralTables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();

@@ -28,7 +28,9 @@ interface DiscoveredDevice {
 
 async function discover(dir: string, range: string, extra: string[] = [], env: Record<string, string> = SITE_LOGIN) {
   const r = await runCli(['discover', '--range', range, '--no-multicast', '--json', '--timeout', '2000', '--data-dir', dir, ...extra], { env });
-  const out = r.stdout ? (JSON.parse(r.stdout) as { devices: DiscoveredDevice[]; summary: { identified: number; failed: number; saved: number } }) : undefined;
+  // A run that printed no JSON failed before its report: its stderr says why.
+  assert.ok(r.stdout, `camgate discover printed nothing on stdout (exit ${r.code}): ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { devices: DiscoveredDevice[]; summary: { identified: number; failed: number; saved: number } };
   return { ...r, out };
 }
 
@@ -45,9 +47,9 @@ test('discover → label → export → import → IP change (confirmed), agains
 
   const first = await discover(dir, '127.41.0.2-127.41.0.4');
   assert.equal(first.code, 0, first.stderr);
-  assert.equal(first.out!.summary.identified, 2);
-  assert.equal(first.out!.summary.saved, 2);
-  const cam = first.out!.devices.find((d) => d.host === '127.41.0.2')!;
+  assert.equal(first.out.summary.identified, 2);
+  assert.equal(first.out.summary.saved, 2);
+  const cam = first.out.devices.find((d) => d.host === '127.41.0.2')!;
   const spec = sim.cameras[0].spec;
   assert.equal(cam.firmware, spec.firmware);
   assert.equal(typeof cam.firmware, 'string');
@@ -55,7 +57,7 @@ test('discover → label → export → import → IP change (confirmed), agains
   assert.equal(cam.endpointUuid, `urn:uuid:${spec.uuid}`);
   assert.ok(Math.abs(cam.clockOffsetMs - 90_000) < 5_000, `clock offset ${cam.clockOffsetMs}`);
   assert.ok(cam.channels[0].profiles[0].streamUri.startsWith('rtsp://127.41.0.2'));
-  const nvr = first.out!.devices.find((d) => d.host === '127.41.0.3')!;
+  const nvr = first.out.devices.find((d) => d.host === '127.41.0.3')!;
   assert.equal(nvr.isNvr, true);
   assert.equal(nvr.channels.length, 2);
   assert.match(first.stderr, /probing: unicast to 3 address\(es\)/);
@@ -111,10 +113,10 @@ test('discover → label → export → import → IP change (confirmed), agains
   });
   const moved = await discover(dir, '127.41.0.2-127.41.0.4');
   assert.equal(moved.code, 0, moved.stderr);
-  assert.equal(moved.out!.devices.length, 1);
-  assert.equal(moved.out!.devices[0].deviceId, cam.deviceId);
+  assert.equal(moved.out.devices.length, 1);
+  assert.equal(moved.out.devices[0].deviceId, cam.deviceId);
   // A known identity at a new address is a claim until an installer confirms it (any device can claim one).
-  assert.deepEqual((moved.out!.devices[0] as unknown as { pendingMove: unknown }).pendingMove, {
+  assert.deepEqual((moved.out.devices[0] as unknown as { pendingMove: unknown }).pendingMove, {
     deviceId: cam.deviceId,
     from: '127.41.0.2:80',
     to: '127.41.0.4:80',
@@ -142,7 +144,7 @@ test('a device login is stored encrypted and never shows in output, logs or the 
   const failing = await discover(dir, '127.41.0.12-127.41.0.13', ['--log-level', 'debug']);
   outputs.push(failing.stdout, failing.stderr);
   assert.equal(failing.code, 1);
-  const denied = failing.out!.devices.find((d) => d.address === '127.41.0.13:80') as unknown as { ok: boolean; error: { code: string } };
+  const denied = failing.out.devices.find((d) => d.address === '127.41.0.13:80') as unknown as { ok: boolean; error: { code: string } };
   assert.equal(denied.ok, false);
   assert.equal(denied.error.code, 'auth');
 
@@ -157,7 +159,7 @@ test('a device login is stored encrypted and never shows in output, logs or the 
   const again = await discover(dir, '127.41.0.12-127.41.0.13', ['--log-level', 'debug']);
   outputs.push(again.stdout, again.stderr);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(again.out!.summary.identified, 2);
+  assert.equal(again.out.summary.identified, 2);
   assert.match(again.stderr, /"msg":"identifying device"/);
   assert.match(again.stderr, /"credentials":"\[redacted\]"/);
 

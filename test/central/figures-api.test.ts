@@ -110,9 +110,11 @@ test('figures API: a hand-computed day through Mosquitto, ingest and the refresh
     ],
   );
   assert.equal(timeline.body.evidence.length, 1, 'the backlog filled the outage in');
-  const history = await central.get<{ connections: Array<{ connection: string; reason: string | null }>; metrics: Array<{ hour: string; samples: number }> }>(
-    `/api/sites/south/history?from=2026-11-30&to=2026-12-03`,
-  );
+  const history = await central.get<{
+    latestMetrics: { observedAt: string } | null;
+    connections: Array<{ connection: string; reason: string | null }>;
+    metrics: Array<{ hour: string; samples: number }>;
+  }>(`/api/sites/south/history?from=2026-11-30&to=2026-12-03`);
   assert.equal(history.status, 200, JSON.stringify(history.body));
   assert.deepEqual(
     history.body.connections.map((c) => [c.connection, c.reason]),
@@ -122,6 +124,7 @@ test('figures API: a hand-computed day through Mosquitto, ingest and the refresh
     ],
   );
   assert.equal(history.body.metrics.find((m) => m.hour === new Date(at(5)).toISOString())?.samples, 30, 'a sample every two minutes');
+  assert.equal(history.body.latestMetrics?.observedAt, new Date(at(10)).toISOString(), 'the latest sample, whatever order they came in');
   assert.equal((await central.get(`/api/sites/south/history?from=${D}&to=2026-11-30`)).status, 400);
 
   // A viewer of one county sees only its cameras' figures, and nothing of the others.

@@ -69,6 +69,58 @@ const CameraQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+const NullableNumber = (description: string) => Nullable(Type.Number({ description }));
+const SiteHistorySchema = Type.Object({
+  site: Type.String(),
+  latestMetrics: Nullable(
+    Type.Record(Type.String(), Type.Unknown(), { description: "The site's latest metrics message as its agent sent it (docs/mqtt.md, metrics)." }),
+  ),
+  connections: Type.Array(
+    Type.Object({
+      at: Type.String({ format: 'date-time' }),
+      connection: Type.String({ description: 'online or offline.' }),
+      reason: Nullable(Type.String({ description: 'Why: the state message, or the Will (the broker lost the connection).' })),
+      bdSeq: Nullable(Type.Integer({ description: "The agent's connection number (Sparkplug's bdSeq)." })),
+    }),
+  ),
+  metrics: Type.Array(
+    Type.Object({
+      hour: Type.String({ format: 'date-time', description: 'Start of the hour.' }),
+      samples: Type.Integer(),
+      loadAvgMax: NullableNumber('The highest 1-minute load average of the hour.'),
+      cpuPercentMax: NullableNumber('The highest CPU use of the hour, percent.'),
+      memFreeMinBytes: NullableNumber('The least free memory of the hour.'),
+      diskFreePercentMin: NullableNumber('The least free disk of the hour, percent.'),
+      temperatureMaxC: NullableNumber('The highest temperature of the hour.'),
+      agentRssMaxBytes: NullableNumber("The agent's highest resident memory of the hour."),
+      outboxDepthMax: NullableNumber('The deepest outbox of the hour (messages waiting for the uplink).'),
+      outboxDroppedMax: NullableNumber('Messages the outbox had dropped under its quota, the highest count of the hour.'),
+      camerasOfflineMax: NullableNumber('The most cameras offline at once in the hour.'),
+    }),
+    { description: 'The worst value of each hour, oldest first.' },
+  ),
+});
+
+const TimelinePointSchema = Type.Object({
+  at: Type.String({ format: 'date-time', description: 'observedAt of the status.' }),
+  state: Type.String({ description: 'online, degraded, offline or unknown, as sent.' }),
+  picture: Type.String({ description: 'ok, fault, or none (no picture check).' }),
+  faults: Type.Array(Type.String()),
+  reason: Nullable(Type.String()),
+});
+const Span = Type.Object({ from: Type.String({ format: 'date-time' }), to: Nullable(Type.String({ format: 'date-time' })) });
+const CameraTimelineSchema = Type.Object({
+  site: Type.String(),
+  camera: Type.String(),
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  initial: Nullable(TimelinePointSchema, { description: 'The status in force at `from`.' }),
+  points: Type.Array(TimelinePointSchema),
+  truncated: Type.Boolean({ description: 'More statuses than one answer holds: ask for a shorter span.' }),
+  counted: Type.Array(Span, { description: 'When the camera was counted: from its first meta to its removal (to null: still counted).' }),
+  evidence: Type.Array(Span, { description: "When its site gave evidence of life; outside these the camera's state is unknown." }),
+});
+
 export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
   const staleAfterMs = deps.config.staleAfterSec * 1000;
 
@@ -162,7 +214,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
         tags: ['ledger'],
         params: Type.Object({ site: Name }),
         querystring: SpanQuery,
-        response: { 200: Type.Unknown(), 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: SiteHistorySchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request, reply) => {
@@ -183,7 +235,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
         tags: ['ledger'],
         params: Type.Object({ site: Name, camera: Name }),
         querystring: SpanQuery,
-        response: { 200: Type.Unknown(), 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: CameraTimelineSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request, reply) => {
