@@ -48,18 +48,15 @@ function computedLine(report: Report): string {
   return `数据计算于 computed at ${localTime(report.computedAt, report.period.timezone)} · 报告生成于 generated at ${localTime(report.generatedAt, report.period.timezone)} · ${report.period.from} – ${report.period.to}${report.period.partial ? ' · 本期未结束 period not over' : ''}`;
 }
 
-function addTop(sheet: Worksheet, report: Report, columns: number): void {
+function addTop(sheet: Worksheet, report: Report): void {
+  // Not merged: a long line in a merged range is cut at its edge; alone it runs on over the empty
+  // cells beside it, and the columns keep the widths of their tables.
   const title = sheet.addRow([`${report.title.zh}  ${report.title.en}`]);
   title.font = { bold: true, size: 14 };
   title.height = 22;
   const line = sheet.addRow([computedLine(report)]);
   line.font = { size: 9, color: { argb: 'FF555555' } };
   sheet.addRow([]);
-  // The two top lines span the table, so they neither widen its first column nor get cut off.
-  if (columns > 1) {
-    sheet.mergeCells(1, 1, 1, columns);
-    sheet.mergeCells(2, 1, 2, columns);
-  }
 }
 
 function newSheet(workbook: Workbook, name: string, frozenRows: number): Worksheet {
@@ -71,7 +68,7 @@ function newSheet(workbook: Workbook, name: string, frozenRows: number): Workshe
 
 function addOverview(workbook: Workbook, report: Report): void {
   const sheet = newSheet(workbook, SHEET_NAMES.overview, TOP_ROWS);
-  addTop(sheet, report, 2);
+  addTop(sheet, report);
   for (const line of headingLines(report)) sheet.addRow([both(line.name), line.value]);
   sheet.addRow([]);
   for (const note of report.notes) {
@@ -85,7 +82,7 @@ function addOverview(workbook: Workbook, report: Report): void {
 
 function addSection(workbook: Workbook, report: Report, section: Section): void {
   const sheet = newSheet(workbook, SHEET_NAMES[section.key], TOP_ROWS + 1);
-  addTop(sheet, report, section.columns.length);
+  addTop(sheet, report);
   const header = sheet.addRow(section.columns.map((c) => `${c.name.zh}\n${c.name.en}`));
   header.font = { bold: true };
   header.height = 30;
