@@ -27,7 +27,7 @@ const RateLineSchema = Type.Object({
   deltaPoints: Points('value − previous'),
   targets: Type.Array(
     Type.Object({
-      class: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+      class: Enum([1, 2, 3] as const, { type: 'integer' }),
       target: Type.Number({ description: 'Percent.' }),
       rate: Rate("The pooled rate of the class's cameras"),
       met: Nullable(Type.Boolean()),
@@ -105,7 +105,7 @@ export const ReportSchema = Type.Object(
     belowTarget: Type.Array(
       Type.Object({
         ...CameraRef,
-        class: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+        class: Enum([1, 2, 3] as const, { type: 'integer' }),
         onlineRate: Rate('Its online rate'),
         intactRate: Rate('Its intact rate'),
         targets: Type.Object({ online: Nullable(Type.Number()), intact: Nullable(Type.Number()) }, { description: "Its class's targets, percent." }),
