@@ -8,6 +8,24 @@ import { diagnose, judge, type DiagnosisThresholds } from '../../agent/health/pi
 import { grabFrames, ffmpegBinary } from '../../agent/health/picture/grab';
 import { PICTURE_FAULTS, type PictureFault } from '../../agent/health/types';
 
+/** Fonts of the OSD and the NVR cards (fonts-dejavu-core, installed with ffmpeg's fontconfig). */
+export const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+export const FONT_MONO = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
+export const FONT_BOLD = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
+
+// ---- what a camera adds to any picture -----------------------------------------------------------
+
+const hex2 = (v: number): string =>
+  Math.max(0, Math.min(255, Math.round(v)))
+    .toString(16)
+    .padStart(2, '0');
+export const rgbHex = (r: number, g: number, b: number): string => `0x${hex2(r)}${hex2(g)}${hex2(b)}`;
+
+/** Camera sensor noise (temporal), amplitude in 8-bit levels. */
+export function sensorNoise(amplitude: number): string {
+  return amplitude > 0 ? `,noise=c0s=${Math.round(amplitude)}:c0f=t+u:c1s=${Math.round(amplitude / 2)}:c1f=t+u:c2s=${Math.round(amplitude / 2)}:c2f=t+u` : '';
+}
+
 export type ClipClass = 'normal' | PictureFault;
 export const CLIP_CLASSES: readonly ClipClass[] = ['normal', ...PICTURE_FAULTS];
 

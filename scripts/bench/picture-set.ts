@@ -26,16 +26,27 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
 import type { PictureFault } from '../../agent/health/types';
-import { CLIP_CLASSES, Rng, evaluate, formatReport, pool, prng, runFfmpeg, scoresCsv, type ClipClass } from './picture-eval';
+import {
+  CLIP_CLASSES,
+  FONT,
+  rgbHex,
+  sensorNoise,
+  FONT_BOLD,
+  FONT_MONO,
+  Rng,
+  evaluate,
+  formatReport,
+  pool,
+  prng,
+  runFfmpeg,
+  scoresCsv,
+  type ClipClass,
+} from './picture-eval';
 
 export const NORMAL_KINDS = ['mandelbrot', 'testsrc2', 'life', 'cellauto', 'smpte-scroll', 'noisy-texture', 'night', 'osd-clock'] as const;
 export type NormalKind = (typeof NORMAL_KINDS)[number];
 const BASE_KINDS = ['mandelbrot', 'testsrc2', 'life', 'cellauto', 'smpte-scroll'] as const;
 type BaseKind = (typeof BASE_KINDS)[number];
-
-const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-const FONT_MONO = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
-const FONT_BOLD = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 
 export interface ClipSpec {
   id: string;
@@ -58,12 +69,6 @@ export interface ClipSpec {
 export interface Clip extends ClipSpec {
   path: string;
 }
-
-const hex2 = (v: number): string =>
-  Math.max(0, Math.min(255, Math.round(v)))
-    .toString(16)
-    .padStart(2, '0');
-const rgbHex = (r: number, g: number, b: number): string => `0x${hex2(r)}${hex2(g)}${hex2(b)}`;
 
 // ---- scene building blocks ----------------------------------------------------------------------
 
@@ -135,11 +140,6 @@ function baseScene(ctx: Ctx, kind: BaseKind): { chain: string; desc: string } {
       return { chain, desc: 'scrolling SMPTE bars + time overlay (camera simulator)' };
     }
   }
-}
-
-/** Camera sensor noise (temporal), amplitude in 8-bit levels. */
-function sensorNoise(amplitude: number): string {
-  return amplitude > 0 ? `,noise=c0s=${Math.round(amplitude)}:c0f=t+u:c1s=${Math.round(amplitude / 2)}:c1f=t+u:c2s=${Math.round(amplitude / 2)}:c2f=t+u` : '';
 }
 
 /** A camera OSD: clock (ticking) and/or name, at the edges. */
