@@ -740,7 +740,7 @@ export function formatFieldReport(outcomes: readonly FieldOutcome[], meta: { see
     const mine = outcomes.filter((o) => o.part === part);
     if (mine.length === 0) continue;
     const e = summarise(mine);
-    lines.push(formatReport({ ...e, outcomes: [] }, `field-like set, ${part} part (seed ${meta.seed}, ${new Set(mine.map((o) => o.source)).size} sources)`));
+    lines.push(formatReport(e, `field-like set, ${part} part (seed ${meta.seed}, ${new Set(mine.map((o) => o.source)).size} sources)`, { misjudged: false }));
     lines.push('');
     lines.push('hard negatives (normal pictures): clips, clean, faults reported');
     for (const [kind, row] of hardNegativeTable(mine)) {

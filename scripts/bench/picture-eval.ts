@@ -242,7 +242,7 @@ export function rejudge(outcomes: readonly ClipOutcome[], thresholds: Partial<Di
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** The report of one evaluation under a title line (which set, which seed, which part). */
-export function formatReport(e: Evaluation, title: string): string {
+export function formatReport(e: Evaluation, title: string, opts: { misjudged?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`${title} (${e.clips} clips)`);
   lines.push('');
@@ -266,7 +266,7 @@ export function formatReport(e: Evaluation, title: string): string {
   lines.push(`diagnosis CPU per single frame: ${ms(e.cpuSingleFrameMs)}`);
   lines.push(`ffmpeg wall time per grab: ${ms(e.ffmpegMs)}`);
   lines.push(`thumbnail bytes: mean ${e.thumbnailBytes.mean.toFixed(0)}, max ${e.thumbnailBytes.max}`);
-  const wrong = e.outcomes.filter((o) => o.labels.join() !== o.detected.join());
+  const wrong = opts.misjudged === false ? [] : e.outcomes.filter((o) => o.labels.join() !== o.detected.join());
   if (wrong.length) {
     lines.push('');
     lines.push('misjudged clips:');
