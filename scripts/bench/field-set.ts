@@ -58,8 +58,8 @@ import {
 // ---- sources ------------------------------------------------------------------------------------
 
 /** Scene categories of the manifest: the split is stratified by them, and the normal pictures of
- * all but `day`, `indoor` and `video` are hard negatives of some fault. */
-export const SOURCE_CATEGORIES = ['day', 'indoor', 'foliage', 'night', 'mono', 'sunset', 'flat', 'soft', 'fog', 'colour', 'backlit', 'video'] as const;
+ * all but `day` and `indoor` are hard negatives of some fault. */
+export const SOURCE_CATEGORIES = ['day', 'indoor', 'foliage', 'night', 'mono', 'sunset', 'flat', 'soft', 'fog', 'colour', 'backlit'] as const;
 export type SourceCategory = (typeof SOURCE_CATEGORIES)[number];
 
 export interface Source {
@@ -125,20 +125,23 @@ export type Part = 'tuning' | 'held-out';
 export const TUNING_SHARE = 0.6;
 
 /**
- * Splits by source group, never by clip: within each category (of a group's first source), the
- * groups are sorted by name, shuffled with the seed, and the first round(0.6·n) go to tuning, the
- * rest to held-out; a category with two or more groups keeps at least one in each part. So no
- * held-out clip shows a scene any tuning clip shows.
+ * Splits by source group, never by clip: the groups are stratified — videos (the only real
+ * motion) form one stratum, photos one per category — and within a stratum sorted by name,
+ * shuffled with the seed, and the first round(0.6·n) go to tuning, the rest to held-out; a
+ * stratum with two or more groups keeps at least one in each part. So no held-out clip shows a
+ * scene any tuning clip shows, and both parts get every kind of scene.
  */
 export function splitSources(sources: readonly Source[], seed: number, share = TUNING_SHARE): Map<string, Part> {
   const rng = new Rng(prng(seed * 104729 + 3));
-  const byCategory = new Map<SourceCategory, string[]>();
-  for (const c of SOURCE_CATEGORIES) byCategory.set(c, []);
-  const firstCategory = new Map<string, SourceCategory>();
-  for (const s of sources) if (!firstCategory.has(s.group)) firstCategory.set(s.group, s.category);
-  for (const [group, category] of [...firstCategory].sort(([a], [b]) => a.localeCompare(b))) byCategory.get(category)!.push(group);
+  const stratumOf = new Map<string, string>();
+  for (const s of sources) {
+    // A group with a video in it is a video group (the night city: a photo and its video).
+    if (s.kind === 'video' || !stratumOf.has(s.group)) stratumOf.set(s.group, s.kind === 'video' ? 'video' : s.category);
+  }
+  const strata = new Map<string, string[]>();
+  for (const [group, stratum] of [...stratumOf].sort(([a], [b]) => a.localeCompare(b))) strata.set(stratum, [...(strata.get(stratum) ?? []), group]);
   const parts = new Map<string, Part>();
-  for (const groups of byCategory.values()) {
+  for (const [, groups] of [...strata].sort(([a], [b]) => a.localeCompare(b))) {
     for (let i = groups.length - 1; i > 0; i--) {
       const j = Math.floor(rng.next() * (i + 1));
       [groups[i], groups[j]] = [groups[j], groups[i]];
@@ -244,7 +247,7 @@ export interface FieldClipSpec {
   /** Fault and scene parameters, for the record. */
   params: Record<string, string | number | boolean>;
   desc: string;
-  /** ffmpeg inputs (after the prepared source, which is input 0 unless `card`). */
+  /** The occluding object (ffmpeg input 1, rendered once as an RGBA picture). */
   occluder?: OccluderShape & { anchor: string; rgb: [number, number, number]; alpha: number; texture: number; defocus: number; soft: number; sway: number };
   /** The filter_complex graph from [0:v] (or a lavfi source for cards) to [v]. */
   graph: string;
@@ -330,7 +333,6 @@ const TRANSFORMS_FOR: Record<SourceCategory, Transform[]> = {
   fog: ['still', 'ir-mono'],
   colour: ['still', 'ir-mono'],
   backlit: ['still', 'night'],
-  video: ['night', 'ir-mono', 'haze'],
 };
 
 const NIGHT_NOISE: [number, number] = [5, 12];
@@ -515,8 +517,7 @@ function faultGraph(ctx: ClipCtx, source: Source, fault: PictureFault): string {
 /** The videos: their length (s) and how many slots (normal, hard negative, 3 faults) each gives,
  * cut at different times; a photo gives one. The long real CCTV video gives the most. */
 const VIDEOS: Record<string, { seconds: number; slots: number }> = {
-  'cctv-pedestrians': { seconds: 79.5, slots: 5 },
-  'cockatoo-video': { seconds: 14, slots: 2 },
+  'cctv-pedestrians': { seconds: 79.5, slots: 6 },
   'city-night-video': { seconds: 7.6, slots: 1 },
 };
 
@@ -536,7 +537,8 @@ export function planFieldSet(opts: { sources: readonly Source[]; seed: number; s
     const slots = source.kind === 'video' ? video.slots : 1;
     for (let slot = 0; slot < slots; slot++) {
       const offset = source.kind === 'video' ? Number((((slot + rng.range(0.1, 0.9)) * Math.max(0, video.seconds - seconds - 0.2)) / slots).toFixed(2)) : 0;
-      const transforms = TRANSFORMS_FOR[source.category];
+      // A video's people and leaves move: it cannot be the still scene.
+      const transforms = TRANSFORMS_FOR[source.category].filter((t) => source.kind === 'photo' || t !== 'still');
       const transform = transforms[transformTurn++ % transforms.length];
       const classes: Array<{ cls: ClipClass; transform: Transform | null }> = [
         { cls: 'normal', transform: null },
