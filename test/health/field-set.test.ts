@@ -5,6 +5,7 @@
 // the diagnosis's accuracy on them: the baseline is in docs/benchmarks.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,37 @@ test('a handful of real clips, one of each class, decode through grabFrames as a
     [...CLIP_CLASSES],
   );
   for (const clip of clips) {
+    // The clip is what its record says: codec, picture size, frame rate, length, GOP.
+    const probe = JSON.parse(
+      execFileSync(
+        'ffprobe',
+        ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,nb_frames', '-of', 'json', clip.path],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ) as { streams: Array<{ codec_name: string; width: number; height: number; avg_frame_rate: string; nb_frames: string }> };
+    const [stream] = probe.streams;
+    assert.deepEqual(
+      [stream.codec_name, stream.width, stream.height, stream.avg_frame_rate, Number(stream.nb_frames)],
+      [clip.codec === 'h264' ? 'h264' : 'hevc', clip.width, clip.height, `${clip.fps}/1`, clip.fps * clip.seconds],
+      clip.id,
+    );
+    const keyframes = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', clip.path],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .split(/[\s,]+/) // one line per keyframe (side data may add an empty field)
+      .filter((t) => t !== '')
+      .map(Number);
+    assert.deepEqual(
+      keyframes,
+      [0, 2].filter((t) => t < clip.seconds),
+      `${clip.id}: a keyframe every 2 s`,
+    );
     const grab = await grabFrames({ input: clip.path, frames: 6, seconds: clip.seconds, timeoutMs: 30_000, label: clip.id });
     assert.equal(grab.frames.length, 6, clip.id);
     for (const f of grab.frames) assert.deepEqual([f.width, f.height, f.data.length], [640, 360, 640 * 360 * 3], clip.id);
