@@ -26,8 +26,7 @@
 // the sensor and ISP (exposure, flicker, white balance, a dying lamp, sensor noise that changes
 // every frame) → the OSD (a ticking clock, a name) → the encoder (which may repeat a frame) →
 // the cable (a lost or lifted colour channel on an analogue link, OSD included).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -615,7 +614,7 @@ async function preparePhoto(source: Source, width: number, height: number, dir: 
     ],
     dir,
   );
-  execFileSync('mv', [tmp, out]);
+  renameSync(tmp, out);
   return out;
 }
 
