@@ -11,10 +11,12 @@
 #  libnss3-tools           certutil: a test CA trusted by that browser (the page over TLS)
 #  nginx-light, libnginx-mod-rtmp  an RTMP media server acting as the centre in the relay tests
 #  postgresql              the central's PostgreSQL mode (tests make a database per run on 127.0.0.1:5432)
+#  lomiri-wallpapers-16.04  real photographs (16 MB, CC-BY/CC0) for the test of the field-like picture set's builder;
+#                          the whole set's sources are installed by scripts/picture-sources.sh (~1 GB, benchmark only)
 set -euo pipefail
 pkgs=(python3-gi-cairo ffmpeg gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
       gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools onvif-tools iproute2
-      mosquitto mosquitto-clients openssl nginx-light libnginx-mod-rtmp chromium fonts-wqy-microhei libnss3-tools postgresql)
+      mosquitto mosquitto-clients openssl nginx-light libnginx-mod-rtmp chromium fonts-wqy-microhei libnss3-tools postgresql lomiri-wallpapers-16.04)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSet, evaluate, formatReport, planSet, score, CLIP_CLASSES } from '../../scripts/bench/picture-set';
+import { buildSet, planSet } from '../../scripts/bench/picture-set';
+import { evaluate, formatReport, score, CLIP_CLASSES } from '../../scripts/bench/picture-eval';
 import { PICTURE_FAULTS } from '../../agent/health/types';
 
 const SEED = 6;
@@ -50,7 +51,7 @@ test('reduced labelled set (seed 6): precision and recall ≥ 0.95 for every fau
   const clips = await buildSet({ seed: SEED, perClass: PER_CLASS, dir, concurrency: 2 });
   assert.equal(clips.length, PER_CLASS * (PICTURE_FAULTS.length + 2));
   const e = await evaluate(clips, { frames: 6, seconds: 3, concurrency: 2 });
-  const report = formatReport(e, { seed: SEED, perClass: PER_CLASS });
+  const report = formatReport(e, `synthetic picture set: seed ${SEED}, ${PER_CLASS} clips per fault class`);
   t.diagnostic(report);
   for (const o of e.outcomes) assert.equal(o.frames, 6, `${o.id}: ${o.frames} frames grabbed`);
   for (const f of PICTURE_FAULTS) {
