@@ -82,6 +82,8 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAMGATE_') && v !== undefined) env[k] = v;
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
+  // A person's terminal: Node gives a terminal two colours only when CI is set (tty.getColorDepth).
+  delete env.CI;
   return { ...env, TERM: 'xterm-256color', CAMGATE_BROKER_PASSWORD: PLANTED, ...extra };
 }
 
