@@ -4,6 +4,7 @@
 // two instances sharing a database decide one key one after the other and never open it twice;
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
+import { inChunks } from '../../lib/chunks';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -12,12 +13,6 @@ import { apply, type AlarmKind, type KeyState, type Latest, type Observation, ty
 
 /** Keys read or written by one statement at most (3 to 6 parameters each, far below either database's limit). */
 const KEYS_PER_STATEMENT = 300;
-
-function inChunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /**
  * Observations that only say again that all is well: all-clears newer than a latest all-clear.
