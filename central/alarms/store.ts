@@ -5,6 +5,7 @@
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
 import { inChunks } from '../../lib/chunks';
+import { valuesTable } from '../store/sql';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -99,11 +100,18 @@ export class AlarmStore implements BatchFollower {
       return { k, site, camera, kind, ordered };
     });
     const latestRows = await this.lockLatest(tx, keys);
+    const latestOf = (k: string): Latest | null => {
+      const row = latestRows.get(k);
+      return row && row.at !== null ? { at: row.at, fault: row.fault === 1, okSince: row.ok_since } : null;
+    };
+    const loud = keys.filter(({ k, ordered }) => !onlyNewAllClears(latestOf(k), ordered));
+    const periods = await this.periodsOf(tx, loud);
     const written: Array<CentralTables['alarm_latest']> = [];
     for (const { k, site, camera, kind, ordered } of keys) {
-      const row = latestRows.get(k);
-      const latest: Latest | null = row && row.at !== null ? { at: row.at, fault: row.fault === 1, okSince: row.ok_since } : null;
-      const next = onlyNewAllClears(latest, ordered) ? quietLatest(latest, ordered) : await this.recordKey(tx, site, camera, kind, latest, ordered);
+      const latest = latestOf(k);
+      const next = onlyNewAllClears(latest, ordered)
+        ? quietLatest(latest, ordered)
+        : await this.recordKey(tx, site, camera, kind, latest, ordered, periods.get(k) ?? []);
       if (next) written.push({ site_id: site, camera_id: camera, kind, at: next.at, fault: next.fault ? 1 : 0, ok_since: next.okSince });
     }
     for (const chunk of inChunks(written, KEYS_PER_STATEMENT)) {
@@ -200,14 +208,74 @@ export class AlarmStore implements BatchFollower {
     }));
   }
 
-  /** A key's alarm periods under these observations; answers its latest observation after them. */
-  private async recordKey(tx: Tx, site: string, camera: string, kind: AlarmKind, latest: Latest | null, observations: Observation[]): Promise<Latest | null> {
+  /**
+   * The stored periods these keys' observations may change, per key, oldest first: the latest
+   * opened at or before the key's earliest observation, and every one opened after it. One
+   * statement per chunk of keys (it was two per key: most of a batch's keys, as statuses come
+   * out of order).
+   */
+  private async periodsOf(
+    tx: Tx,
+    keys: ReadonlyArray<{ k: string; site: string; camera: string; kind: string; ordered: readonly Observation[] }>,
+  ): Promise<Map<string, Period[]>> {
+    const out = new Map<string, Period[]>();
+    for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
+      const wanted = valuesTable(
+        chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, earliest: k.ordered[0].at })),
+        { site_id: 'text', camera_id: 'text', kind: 'text', earliest: 'bigint' },
+        'wanted',
+      );
+      const rows = await tx
+        .selectFrom('alarms')
+        .innerJoin(wanted, (join) =>
+          join.onRef('alarms.site_id', '=', 'wanted.site_id').onRef('alarms.camera_id', '=', 'wanted.camera_id').onRef('alarms.kind', '=', 'wanted.kind'),
+        )
+        .selectAll('alarms')
+        .select('wanted.earliest')
+        .where((eb) =>
+          eb.or([
+            eb('alarms.opened_at', '>', eb.ref('wanted.earliest')),
+            eb(
+              'alarms.opened_at',
+              '=',
+              eb
+                .selectFrom('alarms as before')
+                .select((b) => b.fn.max('before.opened_at').as('opened_at'))
+                .whereRef('before.site_id', '=', 'wanted.site_id')
+                .whereRef('before.camera_id', '=', 'wanted.camera_id')
+                .whereRef('before.kind', '=', 'wanted.kind')
+                .whereRef('before.opened_at', '<=', 'wanted.earliest'),
+            ),
+          ]),
+        )
+        .orderBy('alarms.site_id')
+        .orderBy('alarms.camera_id')
+        .orderBy('alarms.kind')
+        .orderBy('alarms.opened_at')
+        .execute();
+      for (const { earliest, ...row } of rows) {
+        const k = `${row.site_id}\u0000${row.camera_id}\u0000${row.kind}`;
+        const list = out.get(k) ?? [];
+        // Of periods opened at the same instant before the earliest observation, one (as LIMIT 1 took).
+        if (row.opened_at <= Number(earliest) && list.length > 0) list.pop();
+        list.push(periodOf(row));
+        out.set(k, list);
+      }
+    }
+    return out;
+  }
+
+  /** A key's alarm periods under these observations (`loaded`: periodsOf's); answers its latest observation after them. */
+  private async recordKey(
+    tx: Tx,
+    site: string,
+    camera: string,
+    kind: AlarmKind,
+    latest: Latest | null,
+    observations: Observation[],
+    loaded: Period[],
+  ): Promise<Latest | null> {
     const key = { site_id: site, camera_id: camera, kind };
-    const earliest = observations[0].at;
-    const ofKey = () => tx.selectFrom('alarms').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
-    const before = await ofKey().where('opened_at', '<=', earliest).orderBy('opened_at', 'desc').limit(1).execute();
-    const after = await ofKey().where('opened_at', '>', earliest).orderBy('opened_at').execute();
-    const loaded = [...before, ...after].map(periodOf);
     let state: KeyState = { latest, periods: loaded };
     for (const o of observations) state = apply(state, o).state;
 
