@@ -67,6 +67,27 @@ function columnsOf(p: Period) {
   };
 }
 
+/** A period's columns as it is updated (a type, not an interface: valuesTable takes it as a record). */
+type PeriodUpdate = { alarm_id: string } & ReturnType<typeof columnsOf>;
+
+const PERIOD_COLUMN_TYPES = {
+  alarm_id: 'text',
+  opened_at: 'bigint',
+  opened_by: 'text',
+  last_fault_at: 'bigint',
+  ok_before: 'bigint',
+  detail: 'text',
+  historical: 'bigint',
+  cleared_at: 'bigint',
+  cleared_by: 'text',
+} as const;
+
+/** The periods a batch opened and the stored ones it changed. */
+interface PeriodChanges {
+  inserted: Array<CentralTables['alarms']>;
+  updated: PeriodUpdate[];
+}
+
 export class AlarmStore implements BatchFollower {
   constructor(
     private readonly settings: AlarmSettings,
@@ -107,13 +128,15 @@ export class AlarmStore implements BatchFollower {
     const loud = keys.filter(({ k, ordered }) => !onlyNewAllClears(latestOf(k), ordered));
     const periods = await this.periodsOf(tx, loud);
     const written: Array<CentralTables['alarm_latest']> = [];
+    const changes: PeriodChanges = { inserted: [], updated: [] };
     for (const { k, site, camera, kind, ordered } of keys) {
       const latest = latestOf(k);
       const next = onlyNewAllClears(latest, ordered)
         ? quietLatest(latest, ordered)
-        : await this.recordKey(tx, site, camera, kind, latest, ordered, periods.get(k) ?? []);
+        : this.recordKey(site, camera, kind, latest, ordered, periods.get(k) ?? [], changes);
       if (next) written.push({ site_id: site, camera_id: camera, kind, at: next.at, fault: next.fault ? 1 : 0, ok_since: next.okSince });
     }
+    await this.writePeriods(tx, changes);
     for (const chunk of inChunks(written, KEYS_PER_STATEMENT)) {
       await tx
         .insertInto('alarm_latest')
@@ -265,31 +288,57 @@ export class AlarmStore implements BatchFollower {
     return out;
   }
 
-  /** A key's alarm periods under these observations (`loaded`: periodsOf's); answers its latest observation after them. */
-  private async recordKey(
-    tx: Tx,
+  /** A key's alarm periods under these observations (`loaded`: periodsOf's), the changed ones added to `changes`; answers its latest observation after them. */
+  private recordKey(
     site: string,
     camera: string,
     kind: AlarmKind,
     latest: Latest | null,
     observations: Observation[],
     loaded: Period[],
-  ): Promise<Latest | null> {
+    changes: PeriodChanges,
+  ): Latest | null {
     const key = { site_id: site, camera_id: camera, kind };
     let state: KeyState = { latest, periods: loaded };
     for (const o of observations) state = apply(state, o).state;
 
     const stored = new Map(loaded.map((p) => [p.id, JSON.stringify(columnsOf(p))]));
     for (const p of state.periods) {
-      if (p.id === undefined) {
-        await tx
-          .insertInto('alarms')
-          .values({ alarm_id: this.newId(), ...key, ...columnsOf(p), acked_at: null, acked_by: null, ack_note: null })
-          .execute();
-      } else if (stored.get(p.id) !== JSON.stringify(columnsOf(p))) {
-        await tx.updateTable('alarms').set(columnsOf(p)).where('alarm_id', '=', p.id).execute();
-      }
+      if (p.id === undefined) changes.inserted.push({ alarm_id: this.newId(), ...key, ...columnsOf(p), acked_at: null, acked_by: null, ack_note: null });
+      else if (stored.get(p.id) !== JSON.stringify(columnsOf(p))) changes.updated.push({ alarm_id: p.id, ...columnsOf(p) });
     }
     return state.latest;
+  }
+
+  /**
+   * A batch's changed periods, a few statements for all its keys. At most one period of a key is
+   * open (the unique index alarms_one_open, checked row by row): the periods that close are
+   * written first, then those left open, then the new ones.
+   */
+  private async writePeriods(tx: Tx, changes: PeriodChanges): Promise<void> {
+    const closing = changes.updated.filter((p) => p.cleared_at !== null);
+    const open = changes.updated.filter((p) => p.cleared_at === null);
+    for (const group of [closing, open]) {
+      for (const chunk of inChunks(group, KEYS_PER_STATEMENT)) {
+        const next = valuesTable(chunk, PERIOD_COLUMN_TYPES, 'next');
+        await tx
+          .updateTable('alarms')
+          .from(next)
+          .set((eb) => ({
+            opened_at: eb.ref('next.opened_at'),
+            opened_by: eb.ref('next.opened_by'),
+            last_fault_at: eb.ref('next.last_fault_at'),
+            ok_before: eb.ref('next.ok_before'),
+            detail: eb.ref('next.detail'),
+            historical: eb.ref('next.historical'),
+            cleared_at: eb.ref('next.cleared_at'),
+            cleared_by: eb.ref('next.cleared_by'),
+          }))
+          .whereRef('alarms.alarm_id', '=', 'next.alarm_id')
+          .execute();
+      }
+    }
+    const inserted = [...changes.inserted].sort((a, b) => Number(a.cleared_at === null) - Number(b.cleared_at === null));
+    for (const chunk of inChunks(inserted, KEYS_PER_STATEMENT)) await tx.insertInto('alarms').values(chunk).execute();
   }
 }

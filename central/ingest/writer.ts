@@ -5,12 +5,13 @@
 // messages of a site arrive in order: several central instances may split them between them.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
+import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
 import { largerOf, largerOfKnown, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
-import { evidenceChange, foldHourly, latestByKey, spanMoves, spansBySite } from './batch-sets';
+import { evidenceChange, foldHourly, type EvidenceChange, latestByKey, spanMoves, spansBySite } from './batch-sets';
 import type { Accepted, Refused } from './classify';
-import { union } from '../../lib/intervals';
+import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
 
 export type Tx = Transaction<CentralTables> | Kysely<CentralTables>;
@@ -80,6 +81,18 @@ type Status = Extract<Accepted, { kind: 'status' }>;
 type Metrics = Extract<Accepted, { kind: 'metrics' }>;
 type Event = Extract<Accepted, { kind: 'event' }>;
 
+/** A camera's current state, as its latest status says. */
+// A type, not an interface: valuesTable takes it as a record of its columns.
+type CurrentState = {
+  site_id: string;
+  camera_id: string;
+  state: string;
+  at: number;
+  picture: string;
+  faults: string | null;
+  reason: string | null;
+};
+
 /**
  * Messages written a table at a time for the whole batch (most of the stream): their rows do not
  * depend on one another's. The others (connection states, births, metas, removals, audit records)
@@ -94,10 +107,16 @@ function byText<T>(keyOf: (item: T) => string): (a: T, b: T) => number {
 }
 
 export class IngestWriter {
+  private readonly db: Kysely<CentralTables>;
+  private readonly dialect: Dialect;
+
   constructor(
-    private readonly db: Kysely<CentralTables>,
+    central: Pick<CentralDb, 'db' | 'dialect'>,
     private readonly options: WriterOptions,
-  ) {}
+  ) {
+    this.db = central.db;
+    this.dialect = central.dialect;
+  }
 
   /**
    * Writes a batch in one transaction, a few multi-row statements per table rather than
@@ -106,9 +125,13 @@ export class IngestWriter {
    */
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
+    // The sites' spans in a short transaction of their own: each instance writes the same busy
+    // sites' rows, and inside the batch's transaction their locks were held until its commit, so
+    // the instances took turns (most of their time waited there). A span only widens, so a
+    // duplicate's or a failed batch's times written again change nothing.
+    await this.db.transaction().execute((tx) => this.touchSites(tx, batch));
     return this.db.transaction().execute(async (tx) => {
       const fresh = await this.firstTimeOnes(tx, batch);
-      await this.touchSites(tx, fresh);
       const followed = this.options.follower?.batch();
       const setBased: Array<Received & { message: Status | Metrics | Event }> = [];
       for (const r of fresh) {
@@ -119,13 +142,9 @@ export class IngestWriter {
         await this.apply(tx, r);
         await followed?.collect(tx, r);
       }
-      await this.writeStatuses(
+      const current = await this.writeStatuses(
         tx,
         setBased.flatMap((r) => (r.message.kind === 'status' ? [r.message] : [])),
-      );
-      await this.writeMetrics(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'metrics' ? [r.message] : [])),
       );
       await this.insertEvents(
         tx,
@@ -149,9 +168,17 @@ export class IngestWriter {
           touch(r.message.site, at + this.options.staleAfterMs);
         }
       }
+      // What follows writes rows every instance's batches write too (a site's, a camera's, an alarm
+      // key's): on PostgreSQL they stay locked until the commit, and another instance's batch
+      // waits for them, so they come last, held for the least time.
+      await this.writeMetrics(
+        tx,
+        setBased.flatMap((r) => (r.message.kind === 'metrics' ? [r.message] : [])),
+      );
       await this.addEvidence(tx, evidence);
       await markDirty(tx, [...touched.values()]);
       await followed?.finish(tx);
+      await this.moveCurrentStates(tx, current);
       return { written: fresh.length, duplicates: batch.length - fresh.length };
     });
   }
@@ -211,13 +238,14 @@ export class IngestWriter {
   }
 
   /**
-   * The sites' first and latest observation moved to include the batch's. The stored spans are
+   * The sites' first and latest observation moved to include the batch's (the site's row created
+   * where there is none, as the batch's other writes need it). The stored spans are
    * read first and only the sites whose span the batch widens are written: most batches widen
    * none, and on PostgreSQL an upsert locks its row until the commit, which made every instance
    * wait for the others' transactions on the same sites.
    */
-  private async touchSites(tx: Tx, fresh: readonly Received[]): Promise<void> {
-    const spans = spansBySite(fresh.map((r) => ({ site: r.message.site, at: observedAt(r.message) ?? r.receivedAt })));
+  private async touchSites(tx: Tx, batch: readonly Received[]): Promise<void> {
+    const spans = spansBySite(batch.map((r) => ({ site: r.message.site, at: observedAt(r.message) ?? r.receivedAt })));
     const sites = [...spans.keys()].sort();
     const moving: string[] = [];
     for (const chunk of inChunks(sites, ROWS_PER_STATEMENT)) {
@@ -537,14 +565,9 @@ export class IngestWriter {
       .execute();
   }
 
-  /**
-   * Statuses: every one a point of its camera's timeline; each camera's current state from its
-   * latest status of the batch, unless a later one is stored (the status_at guard: whatever the
-   * order statuses come in, the latest wins). Cameras without a meta yet have no row: their first
-   * meta takes the latest point (applyMeta).
-   */
-  private async writeStatuses(tx: Tx, statuses: readonly Status[]): Promise<void> {
-    if (statuses.length === 0) return;
+  /** Statuses, every one a point of its camera's timeline; answers each camera's latest of the batch. */
+  private async writeStatuses(tx: Tx, statuses: readonly Status[]): Promise<CurrentState[]> {
+    if (statuses.length === 0) return [];
     const rows = statuses
       .map((m) => {
         const p = m.payload;
@@ -583,7 +606,40 @@ export class IngestWriter {
       faults: row.faults,
       reason: row.reason,
     }));
+    return current;
+  }
+
+  /**
+   * Each camera's current state from its latest status of the batch, unless a later one is
+   * stored (the status_at guard: whatever the order statuses come in, the latest wins). The
+   * stored times are read first and only the cameras that move are written: on PostgreSQL the
+   * rows written stay locked until the commit, and another instance's statuses of the same
+   * cameras would wait for that. Cameras without a meta yet have no row: their first meta takes
+   * the latest point (applyMeta).
+   */
+  private async moveCurrentStates(tx: Tx, current: readonly CurrentState[]): Promise<void> {
+    const moving: CurrentState[] = [];
     for (const chunk of inChunks(current, ROWS_PER_STATEMENT)) {
+      const stored = await tx
+        .selectFrom('cameras')
+        .select(['site_id', 'camera_id', 'status_at'])
+        .where(({ eb, refTuple, tuple }) =>
+          eb(
+            refTuple('site_id', 'camera_id'),
+            'in',
+            chunk.map((c) => tuple(c.site_id, c.camera_id)),
+          ),
+        )
+        .execute();
+      const statusAt = new Map(stored.map((row) => [`${row.site_id}\u0000${row.camera_id}`, row.status_at]));
+      moving.push(
+        ...chunk.filter((c) => {
+          const at = statusAt.get(`${c.site_id}\u0000${c.camera_id}`);
+          return at !== undefined && (at === null || at <= c.at);
+        }),
+      );
+    }
+    for (const chunk of inChunks(moving, ROWS_PER_STATEMENT)) {
       const latest = valuesTable(
         chunk,
         { site_id: 'text', camera_id: 'text', state: 'text', at: 'bigint', picture: 'text', faults: 'text', reason: 'text' },
@@ -606,24 +662,9 @@ export class IngestWriter {
     }
   }
 
-  /**
-   * Merges the evidence of these observedAt times (per site) into the sites' stored intervals:
-   * the stored intervals the batch's may touch are read in one statement, the changes decided
-   * per site (evidenceChange), the replaced rows deleted and the new ones inserted in one each.
-   */
-  private async addEvidence(tx: Tx, timesBySite: ReadonlyMap<string, number[]>): Promise<void> {
-    const added = [...timesBySite]
-      .map(([site, times]) => ({
-        site,
-        intervals: union(
-          [],
-          times.map((t) => ({ start: t, end: t + this.options.staleAfterMs })),
-        ),
-      }))
-      .filter((a) => a.intervals.length > 0)
-      .sort(byText((a) => a.site));
-    const removed: Array<{ site: string; start: number }> = [];
-    const inserted: Array<{ site_id: string; start_ms: number; end_ms: number }> = [];
+  /** The sites whose stored evidence the added intervals change, and how (as stored now). */
+  private async evidenceChanges(tx: Tx, added: ReadonlyArray<{ site: string; intervals: Interval[] }>): Promise<Array<{ site: string } & EvidenceChange>> {
+    const out: Array<{ site: string } & EvidenceChange> = [];
     for (const chunk of inChunks(added, ROWS_PER_STATEMENT / 2)) {
       const stored = await tx
         .selectFrom('site_evidence')
@@ -641,10 +682,44 @@ export class IngestWriter {
           stored.filter((row) => row.site_id === a.site).map((row) => ({ start: row.start_ms, end: row.end_ms })),
           a.intervals,
         );
-        removed.push(...change.removed.map((i) => ({ site: a.site, start: i.start })));
-        inserted.push(...change.inserted.map((i) => ({ site_id: a.site, start_ms: i.start, end_ms: i.end })));
+        if (change.removed.length > 0 || change.inserted.length > 0) out.push({ site: a.site, ...change });
       }
     }
+    return out;
+  }
+
+  /**
+   * Merges the evidence of these observedAt times (per site) into the sites' stored intervals:
+   * the stored intervals the batch's may touch are read in one statement, the changes decided
+   * per site (evidenceChange), the replaced rows deleted and the new ones inserted in one each.
+   * Another instance may be merging the same site's: on PostgreSQL the sites that change are
+   * locked (their sites rows, in order) and their intervals read again under the lock; a site
+   * whose intervals already cover the batch's needs neither (merging only widens them).
+   */
+  private async addEvidence(tx: Tx, timesBySite: ReadonlyMap<string, number[]>): Promise<void> {
+    const added = [...timesBySite]
+      .map(([site, times]) => ({
+        site,
+        intervals: union(
+          [],
+          times.map((t) => ({ start: t, end: t + this.options.staleAfterMs })),
+        ),
+      }))
+      .filter((a) => a.intervals.length > 0)
+      .sort(byText((a) => a.site));
+    let changes = await this.evidenceChanges(tx, added);
+    if (this.dialect === 'postgres' && changes.length > 0) {
+      const changing = new Set(changes.map((c) => c.site));
+      for (const chunk of inChunks([...changing], ROWS_PER_STATEMENT)) {
+        await tx.selectFrom('sites').select('site_id').where('site_id', 'in', chunk).orderBy('site_id').forUpdate().execute();
+      }
+      changes = await this.evidenceChanges(
+        tx,
+        added.filter((a) => changing.has(a.site)),
+      );
+    }
+    const removed = changes.flatMap((c) => c.removed.map((i) => ({ site: c.site, start: i.start })));
+    const inserted = changes.flatMap((c) => c.inserted.map((i) => ({ site_id: c.site, start_ms: i.start, end_ms: i.end })));
     for (const chunk of inChunks(removed, ROWS_PER_STATEMENT)) {
       await tx
         .deleteFrom('site_evidence')

@@ -76,7 +76,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     const messages = history();
     const reference = await freshDb(t, dialect, 'reference');
     t.after(() => reference.close());
-    const writer = new IngestWriter(reference.db, { staleAfterMs: STALE_MS });
+    const writer = new IngestWriter(reference, { staleAfterMs: STALE_MS });
     for (const m of messages) await writer.write([m]);
     const expected = await dump(reference);
     assert.equal(expected.points.length, 2 + 24 + 2 + 5 + 1 + 6, 'every status once');
@@ -94,7 +94,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           const db = await freshDb(t, dialect, `run-${run++}`);
           try {
             const delivered = [...shuffled, ...repeats.map((i) => shuffled[i])];
-            const w = new IngestWriter(db.db, { staleAfterMs: STALE_MS });
+            const w = new IngestWriter(db, { staleAfterMs: STALE_MS });
             let duplicates = 0;
             for (let i = 0; i < delivered.length; i += batchSize) duplicates += (await w.write(delivered.slice(i, i + batchSize))).duplicates;
             assert.equal(duplicates, repeats.length);
