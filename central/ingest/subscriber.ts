@@ -27,6 +27,7 @@ import { clip } from '../../lib/text';
 import { CamgateError } from '../../lib/errors';
 import type { CentralConfig } from '../config/schema';
 import { classify, type Accepted, type Refused } from './classify';
+import { preparePayloadValidators } from '../../contract/validate';
 import type { IngestWriter, Received } from './writer';
 
 export const FILTERS = {
@@ -197,6 +198,8 @@ export class Ingest implements BrokerSeam {
 
   /** Connects (and keeps reconnecting); returns at once: the API serves while the broker is away. */
   start(): void {
+    // Compiled before the broker delivers: the first busy seconds would otherwise pay for it.
+    preparePayloadValidators();
     const opts = clientOptions(this.options.config);
     const client = (this.options.connect ?? connect)(opts);
     this.client = client;
