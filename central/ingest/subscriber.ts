@@ -24,6 +24,7 @@ import type { Logger } from '../../lib/log';
 import { LogLimiter } from '../../lib/log-limiter';
 import { describeConnectError, readPem, topicMatchesFilter } from '../../lib/mqtt';
 import { clip } from '../../lib/text';
+import { letEventLoopRun } from '../../lib/concurrency';
 import { CamgateError } from '../../lib/errors';
 import type { CentralConfig } from '../config/schema';
 import { classify, type Accepted, type Refused } from './classify';
@@ -365,6 +366,10 @@ export class Ingest implements BrokerSeam {
           if (this.stopped && this.dbDownSince !== undefined) return;
         }
         this.resumeIfPaused();
+        // SQLite answers synchronously: without a turn of the event loop between batches a long
+        // queue held it for the whole backlog (no socket read, no PUBACK, no keepalive: the
+        // broker dropped the connection; the API did not answer).
+        await letEventLoopRun();
       }
     } finally {
       this.flushing = undefined;
