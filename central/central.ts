@@ -63,7 +63,7 @@ function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
 function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
   const zone = deps.config.timezone;
-  const writer = new IngestWriter(db.db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: dayFinder(zone), follower: alarms });
+  const writer = new IngestWriter(db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: dayFinder(zone), follower: alarms });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;

@@ -59,6 +59,11 @@ export class ContractValidator {
     return this.check(PAYLOAD_SCHEMAS[kind], value);
   }
 
+  /** Compiles every payload schema now (a few hundred ms), rather than at each kind's first message. */
+  preparePayloads(): void {
+    for (const schema of Object.values(PAYLOAD_SCHEMAS)) if (!this.compiled.has(schema)) this.compiled.set(schema, this.ajv.compile(schema));
+  }
+
   commandRequest(value: unknown): Validation {
     return this.check(CommandRequestSchema, value);
   }
@@ -73,6 +78,8 @@ export class ContractValidator {
 let shared: ContractValidator | undefined;
 const validator = () => (shared ??= new ContractValidator());
 
+/** The payload validators compiled ahead of the first messages (a receiver starting up calls it). */
+export const preparePayloadValidators = (): void => validator().preparePayloads();
 export const validatePayload = (kind: PayloadKind, value: unknown): Validation => validator().payload(kind, value);
 export const validateCommandRequest = (value: unknown): Validation => validator().commandRequest(value);
 export const validateCommandArgs = (name: string, args: unknown): Validation | undefined => validator().commandArgs(name, args);

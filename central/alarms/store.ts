@@ -4,6 +4,8 @@
 // two instances sharing a database decide one key one after the other and never open it twice;
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
+import { inChunks } from '../../lib/chunks';
+import { valuesTable } from '../store/sql';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -12,12 +14,6 @@ import { apply, type AlarmKind, type KeyState, type Latest, type Observation, ty
 
 /** Keys read or written by one statement at most (3 to 6 parameters each, far below either database's limit). */
 const KEYS_PER_STATEMENT = 300;
-
-function inChunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /**
  * Observations that only say again that all is well: all-clears newer than a latest all-clear.
@@ -71,6 +67,27 @@ function columnsOf(p: Period) {
   };
 }
 
+/** A period's columns as it is updated (a type, not an interface: valuesTable takes it as a record). */
+type PeriodUpdate = { alarm_id: string } & ReturnType<typeof columnsOf>;
+
+const PERIOD_COLUMN_TYPES = {
+  alarm_id: 'text',
+  opened_at: 'bigint',
+  opened_by: 'text',
+  last_fault_at: 'bigint',
+  ok_before: 'bigint',
+  detail: 'text',
+  historical: 'bigint',
+  cleared_at: 'bigint',
+  cleared_by: 'text',
+} as const;
+
+/** The periods a batch opened and the stored ones it changed. */
+interface PeriodChanges {
+  inserted: Array<CentralTables['alarms']>;
+  updated: PeriodUpdate[];
+}
+
 export class AlarmStore implements BatchFollower {
   constructor(
     private readonly settings: AlarmSettings,
@@ -104,13 +121,22 @@ export class AlarmStore implements BatchFollower {
       return { k, site, camera, kind, ordered };
     });
     const latestRows = await this.lockLatest(tx, keys);
-    const written: Array<CentralTables['alarm_latest']> = [];
-    for (const { k, site, camera, kind, ordered } of keys) {
+    const latestOf = (k: string): Latest | null => {
       const row = latestRows.get(k);
-      const latest: Latest | null = row && row.at !== null ? { at: row.at, fault: row.fault === 1, okSince: row.ok_since } : null;
-      const next = onlyNewAllClears(latest, ordered) ? quietLatest(latest, ordered) : await this.recordKey(tx, site, camera, kind, latest, ordered);
+      return row && row.at !== null ? { at: row.at, fault: row.fault === 1, okSince: row.ok_since } : null;
+    };
+    const loud = keys.filter(({ k, ordered }) => !onlyNewAllClears(latestOf(k), ordered));
+    const periods = await this.periodsOf(tx, loud);
+    const written: Array<CentralTables['alarm_latest']> = [];
+    const changes: PeriodChanges = { inserted: [], updated: [] };
+    for (const { k, site, camera, kind, ordered } of keys) {
+      const latest = latestOf(k);
+      const next = onlyNewAllClears(latest, ordered)
+        ? quietLatest(latest, ordered)
+        : this.recordKey(site, camera, kind, latest, ordered, periods.get(k) ?? [], changes);
       if (next) written.push({ site_id: site, camera_id: camera, kind, at: next.at, fault: next.fault ? 1 : 0, ok_since: next.okSince });
     }
+    await this.writePeriods(tx, changes);
     for (const chunk of inChunks(written, KEYS_PER_STATEMENT)) {
       await tx
         .insertInto('alarm_latest')
@@ -205,28 +231,114 @@ export class AlarmStore implements BatchFollower {
     }));
   }
 
-  /** A key's alarm periods under these observations; answers its latest observation after them. */
-  private async recordKey(tx: Tx, site: string, camera: string, kind: AlarmKind, latest: Latest | null, observations: Observation[]): Promise<Latest | null> {
+  /**
+   * The stored periods these keys' observations may change, per key, oldest first: the latest
+   * opened at or before the key's earliest observation, and every one opened after it. One
+   * statement per chunk of keys (it was two per key: most of a batch's keys, as statuses come
+   * out of order).
+   */
+  private async periodsOf(
+    tx: Tx,
+    keys: ReadonlyArray<{ k: string; site: string; camera: string; kind: string; ordered: readonly Observation[] }>,
+  ): Promise<Map<string, Period[]>> {
+    const out = new Map<string, Period[]>();
+    for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
+      const wanted = valuesTable(
+        chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, earliest: k.ordered[0].at })),
+        { site_id: 'text', camera_id: 'text', kind: 'text', earliest: 'bigint' },
+        'wanted',
+      );
+      const rows = await tx
+        .selectFrom('alarms')
+        .innerJoin(wanted, (join) =>
+          join.onRef('alarms.site_id', '=', 'wanted.site_id').onRef('alarms.camera_id', '=', 'wanted.camera_id').onRef('alarms.kind', '=', 'wanted.kind'),
+        )
+        .selectAll('alarms')
+        .select('wanted.earliest')
+        .where((eb) =>
+          eb.or([
+            eb('alarms.opened_at', '>', eb.ref('wanted.earliest')),
+            eb(
+              'alarms.opened_at',
+              '=',
+              eb
+                .selectFrom('alarms as before')
+                .select((b) => b.fn.max('before.opened_at').as('opened_at'))
+                .whereRef('before.site_id', '=', 'wanted.site_id')
+                .whereRef('before.camera_id', '=', 'wanted.camera_id')
+                .whereRef('before.kind', '=', 'wanted.kind')
+                .whereRef('before.opened_at', '<=', 'wanted.earliest'),
+            ),
+          ]),
+        )
+        .orderBy('alarms.site_id')
+        .orderBy('alarms.camera_id')
+        .orderBy('alarms.kind')
+        .orderBy('alarms.opened_at')
+        .execute();
+      for (const { earliest, ...row } of rows) {
+        const k = `${row.site_id}\u0000${row.camera_id}\u0000${row.kind}`;
+        const list = out.get(k) ?? [];
+        // Of periods opened at the same instant before the earliest observation, one (as LIMIT 1 took).
+        if (row.opened_at <= Number(earliest) && list.length > 0) list.pop();
+        list.push(periodOf(row));
+        out.set(k, list);
+      }
+    }
+    return out;
+  }
+
+  /** A key's alarm periods under these observations (`loaded`: periodsOf's), the changed ones added to `changes`; answers its latest observation after them. */
+  private recordKey(
+    site: string,
+    camera: string,
+    kind: AlarmKind,
+    latest: Latest | null,
+    observations: Observation[],
+    loaded: Period[],
+    changes: PeriodChanges,
+  ): Latest | null {
     const key = { site_id: site, camera_id: camera, kind };
-    const earliest = observations[0].at;
-    const ofKey = () => tx.selectFrom('alarms').selectAll().where('site_id', '=', site).where('camera_id', '=', camera).where('kind', '=', kind);
-    const before = await ofKey().where('opened_at', '<=', earliest).orderBy('opened_at', 'desc').limit(1).execute();
-    const after = await ofKey().where('opened_at', '>', earliest).orderBy('opened_at').execute();
-    const loaded = [...before, ...after].map(periodOf);
     let state: KeyState = { latest, periods: loaded };
     for (const o of observations) state = apply(state, o).state;
 
     const stored = new Map(loaded.map((p) => [p.id, JSON.stringify(columnsOf(p))]));
     for (const p of state.periods) {
-      if (p.id === undefined) {
-        await tx
-          .insertInto('alarms')
-          .values({ alarm_id: this.newId(), ...key, ...columnsOf(p), acked_at: null, acked_by: null, ack_note: null })
-          .execute();
-      } else if (stored.get(p.id) !== JSON.stringify(columnsOf(p))) {
-        await tx.updateTable('alarms').set(columnsOf(p)).where('alarm_id', '=', p.id).execute();
-      }
+      if (p.id === undefined) changes.inserted.push({ alarm_id: this.newId(), ...key, ...columnsOf(p), acked_at: null, acked_by: null, ack_note: null });
+      else if (stored.get(p.id) !== JSON.stringify(columnsOf(p))) changes.updated.push({ alarm_id: p.id, ...columnsOf(p) });
     }
     return state.latest;
+  }
+
+  /**
+   * A batch's changed periods, a few statements for all its keys. At most one period of a key is
+   * open (the unique index alarms_one_open, checked row by row): the periods that close are
+   * written first, then those left open, then the new ones.
+   */
+  private async writePeriods(tx: Tx, changes: PeriodChanges): Promise<void> {
+    const closing = changes.updated.filter((p) => p.cleared_at !== null);
+    const open = changes.updated.filter((p) => p.cleared_at === null);
+    for (const group of [closing, open]) {
+      for (const chunk of inChunks(group, KEYS_PER_STATEMENT)) {
+        const next = valuesTable(chunk, PERIOD_COLUMN_TYPES, 'next');
+        await tx
+          .updateTable('alarms')
+          .from(next)
+          .set((eb) => ({
+            opened_at: eb.ref('next.opened_at'),
+            opened_by: eb.ref('next.opened_by'),
+            last_fault_at: eb.ref('next.last_fault_at'),
+            ok_before: eb.ref('next.ok_before'),
+            detail: eb.ref('next.detail'),
+            historical: eb.ref('next.historical'),
+            cleared_at: eb.ref('next.cleared_at'),
+            cleared_by: eb.ref('next.cleared_by'),
+          }))
+          .whereRef('alarms.alarm_id', '=', 'next.alarm_id')
+          .execute();
+      }
+    }
+    const inserted = [...changes.inserted].sort((a, b) => Number(a.cleared_at === null) - Number(b.cleared_at === null));
+    for (const chunk of inChunks(inserted, KEYS_PER_STATEMENT)) await tx.insertInto('alarms').values(chunk).execute();
   }
 }

@@ -6,6 +6,7 @@ import type { Interval } from '../../lib/intervals';
 import { letEventLoopRun } from '../../lib/concurrency';
 import type { CameraDaysTable, CentralTables } from '../store/schema';
 import type { StatusPoint } from './timeline';
+import { inChunks } from '../../lib/chunks';
 
 type Db = Kysely<CentralTables> | Transaction<CentralTables>;
 
@@ -38,12 +39,6 @@ export type CameraDayRow = CameraDaysTable;
 
 const CHUNK = 500;
 
-function inChunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 function key(site: string, camera: string): string {
   return `${site}\u0000${camera}`;
 }
@@ -61,7 +56,7 @@ function parseFaults(faults: string | null): string[] {
 /** Everything the timeline needs for [bounds.start, bounds.end) of these sites (all sites when omitted). */
 export async function loadDay(db: Db, bounds: Interval, sites?: readonly string[]): Promise<SiteDayData[]> {
   if (sites && sites.length === 0) return [];
-  const siteLists = sites ? inChunks(sites) : [undefined];
+  const siteLists = sites ? inChunks(sites, CHUNK) : [undefined];
   const out: SiteDayData[] = [];
   for (const list of siteLists) out.push(...(await loadSites(db, bounds, list)));
   return out;
@@ -97,7 +92,7 @@ async function loadSites(db: Db, bounds: Interval, sites: readonly string[] | un
   }
   const siteIds = [...bySite.keys()];
 
-  for (const list of inChunks(siteIds)) {
+  for (const list of inChunks(siteIds, CHUNK)) {
     // A day of a city's sites is seconds of synchronous queries on SQLite: others get turns between chunks.
     await letEventLoopRun();
     const evidence = await db
@@ -221,7 +216,7 @@ function latestMetaBefore(db: Db, sites: readonly string[], before: number) {
 export async function readDayRows(db: Db, day: string, sites?: readonly string[]): Promise<CameraDayRow[]> {
   if (sites && sites.length === 0) return [];
   const out: CameraDayRow[] = [];
-  for (const list of sites ? inChunks(sites) : [undefined]) {
+  for (const list of sites ? inChunks(sites, CHUNK) : [undefined]) {
     out.push(
       ...(await db
         .selectFrom('camera_days')
@@ -244,7 +239,7 @@ export async function replaceDayRows(
 ): Promise<void> {
   await db.transaction().execute(async (tx) => {
     if (sites === undefined) await tx.deleteFrom('camera_days').where('day', '=', day).execute();
-    else for (const list of inChunks(sites)) await tx.deleteFrom('camera_days').where('day', '=', day).where('site_id', 'in', list).execute();
+    else for (const list of inChunks(sites, CHUNK)) await tx.deleteFrom('camera_days').where('day', '=', day).where('site_id', 'in', list).execute();
     for (const chunk of inChunks(rows, 200)) await tx.insertInto('camera_days').values(chunk).execute();
     if (sites === undefined) {
       await tx
@@ -258,7 +253,7 @@ export async function replaceDayRows(
 
 /** Leaves marks on site days that something written has changed (in the writer's transaction). */
 export async function markDirty(db: Db, marks: ReadonlyArray<{ site: string; day: string }>): Promise<void> {
-  for (const chunk of inChunks(marks)) {
+  for (const chunk of inChunks(marks, CHUNK)) {
     await db
       .insertInto('figures_dirty')
       .values(chunk.map((m) => ({ site_id: m.site, day: m.day })))

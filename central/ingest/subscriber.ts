@@ -24,9 +24,11 @@ import type { Logger } from '../../lib/log';
 import { LogLimiter } from '../../lib/log-limiter';
 import { describeConnectError, readPem, topicMatchesFilter } from '../../lib/mqtt';
 import { clip } from '../../lib/text';
+import { letEventLoopRun } from '../../lib/concurrency';
 import { CamgateError } from '../../lib/errors';
 import type { CentralConfig } from '../config/schema';
 import { classify, type Accepted, type Refused } from './classify';
+import { preparePayloadValidators } from '../../contract/validate';
 import type { IngestWriter, Received } from './writer';
 
 export const FILTERS = {
@@ -197,6 +199,8 @@ export class Ingest implements BrokerSeam {
 
   /** Connects (and keeps reconnecting); returns at once: the API serves while the broker is away. */
   start(): void {
+    // Compiled before the broker delivers: the first busy seconds would otherwise pay for it.
+    preparePayloadValidators();
     const opts = clientOptions(this.options.config);
     const client = (this.options.connect ?? connect)(opts);
     this.client = client;
@@ -362,6 +366,10 @@ export class Ingest implements BrokerSeam {
           if (this.stopped && this.dbDownSince !== undefined) return;
         }
         this.resumeIfPaused();
+        // SQLite answers synchronously: without a turn of the event loop between batches a long
+        // queue held it for the whole backlog (no socket read, no PUBACK, no keepalive: the
+        // broker dropped the connection; the API did not answer).
+        await letEventLoopRun();
       }
     } finally {
       this.flushing = undefined;

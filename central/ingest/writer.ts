@@ -5,8 +5,11 @@
 // messages of a site arrive in order: several central instances may split them between them.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
+import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
-import { largerOf, largerOfKnown, smallerOf, smallerOfKnown } from '../store/sql';
+import { largerOf, largerOfKnown, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
+import { inChunks } from '../../lib/chunks';
+import { evidenceChange, foldHourly, type EvidenceChange, latestByKey, spanMoves, spansBySite } from './batch-sets';
 import type { Accepted, Refused } from './classify';
 import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
@@ -71,35 +74,91 @@ function isEvidence(m: Accepted): boolean {
   return !(m.kind === 'state' && m.payload.state === 'offline' && m.payload.reason === 'will');
 }
 
-export class IngestWriter {
-  constructor(
-    private readonly db: Kysely<CentralTables>,
-    private readonly options: WriterOptions,
-  ) {}
+/** Rows one multi-row statement writes at most (at most 9 parameters a row: far under either driver's limit). */
+const ROWS_PER_STATEMENT = 500;
 
-  /** Writes a batch in one transaction. */
+type Status = Extract<Accepted, { kind: 'status' }>;
+type Metrics = Extract<Accepted, { kind: 'metrics' }>;
+type Event = Extract<Accepted, { kind: 'event' }>;
+
+/** A camera's current state, as its latest status says. */
+// A type, not an interface: valuesTable takes it as a record of its columns.
+type CurrentState = {
+  site_id: string;
+  camera_id: string;
+  state: string;
+  at: number;
+  picture: string;
+  faults: string | null;
+  reason: string | null;
+};
+
+/**
+ * Messages written a table at a time for the whole batch (most of the stream): their rows do not
+ * depend on one another's. The others (connection states, births, metas, removals, audit records)
+ * read what is stored to decide and are written one by one, in the batch's order.
+ */
+function isSetBased(m: Accepted): m is Status | Metrics | Event {
+  return m.kind === 'status' || m.kind === 'metrics' || (m.kind === 'event' && m.payload.type !== 'camera-removed' && m.payload.type !== 'audit');
+}
+
+function byText<T>(keyOf: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
+}
+
+export class IngestWriter {
+  private readonly db: Kysely<CentralTables>;
+  private readonly dialect: Dialect;
+
+  constructor(
+    central: Pick<CentralDb, 'db' | 'dialect'>,
+    private readonly options: WriterOptions,
+  ) {
+    this.db = central.db;
+    this.dialect = central.dialect;
+  }
+
+  /**
+   * Writes a batch in one transaction, a few multi-row statements per table rather than
+   * statements per message (on PostgreSQL each is a round trip, and the rows stay locked until
+   * the commit). Rows are written in key order, the one lock order of every instance.
+   */
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
+    // The sites' spans in a short transaction of their own: each instance writes the same busy
+    // sites' rows, and inside the batch's transaction their locks were held until its commit, so
+    // the instances took turns (most of their time waited there). A span only widens, so a
+    // duplicate's or a failed batch's times written again change nothing.
+    await this.db.transaction().execute((tx) => this.touchSites(tx, batch));
     return this.db.transaction().execute(async (tx) => {
-      let written = 0;
-      let duplicates = 0;
+      const fresh = await this.firstTimeOnes(tx, batch);
+      const followed = this.options.follower?.batch();
+      const setBased: Array<Received & { message: Status | Metrics | Event }> = [];
+      for (const r of fresh) {
+        if (isSetBased(r.message)) {
+          setBased.push(r as Received & { message: Status | Metrics | Event });
+          continue;
+        }
+        await this.apply(tx, r);
+        await followed?.collect(tx, r);
+      }
+      const current = await this.writeStatuses(
+        tx,
+        setBased.flatMap((r) => (r.message.kind === 'status' ? [r.message] : [])),
+      );
+      await this.insertEvents(
+        tx,
+        setBased.flatMap((r) => (r.message.kind === 'event' ? [r.message] : [])),
+      );
+      if (followed) for (const r of setBased) await followed.collect(tx, r);
+
       const evidence = new Map<string, number[]>();
       const touched = new Map<string, { site: string; day: string }>();
       const touch = (site: string, ms: number) => {
         const day = this.options.dayOf?.(ms);
         if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
       };
-      const followed = this.options.follower?.batch();
-      const sitesSpan = new Map<string, { first: number; last: number }>();
-      for (const r of batch) {
-        const id = messageIdOf(r.message);
-        if (id !== undefined && !(await this.firstTime(tx, id, r))) {
-          duplicates++;
-          continue;
-        }
-        await this.touchSite(tx, r, sitesSpan);
-        await this.apply(tx, r);
-        await followed?.collect(tx, r);
+      for (const r of fresh) {
         const at = observedAt(r.message);
         touch(r.message.site, at ?? r.receivedAt);
         if (at !== undefined && isEvidence(r.message)) {
@@ -108,12 +167,19 @@ export class IngestWriter {
           evidence.set(r.message.site, list);
           touch(r.message.site, at + this.options.staleAfterMs);
         }
-        written++;
       }
-      for (const [site, times] of evidence) await this.addEvidence(tx, site, times);
+      // What follows writes rows every instance's batches write too (a site's, a camera's, an alarm
+      // key's): on PostgreSQL they stay locked until the commit, and another instance's batch
+      // waits for them, so they come last, held for the least time.
+      await this.writeMetrics(
+        tx,
+        setBased.flatMap((r) => (r.message.kind === 'metrics' ? [r.message] : [])),
+      );
+      await this.addEvidence(tx, evidence);
       await markDirty(tx, [...touched.values()]);
       await followed?.finish(tx);
-      return { written, duplicates };
+      await this.moveCurrentStates(tx, current);
+      return { written: fresh.length, duplicates: batch.length - fresh.length };
     });
   }
 
@@ -140,47 +206,78 @@ export class IngestWriter {
     }
   }
 
-  private async firstTime(tx: Tx, messageId: string, r: Received): Promise<boolean> {
-    const res = await tx
-      .insertInto('messages_seen')
-      .values({ message_id: messageId, site_id: r.message.site, kind: r.message.kind, received_at: r.receivedAt })
-      .onConflict((oc) => oc.column('message_id').doNothing())
-      .executeTakeFirst();
-    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  /**
+   * The batch's messages not seen before, in the batch's order: one `insert … on conflict do
+   * nothing returning` of their ids per chunk answers which ones are new. A message twice in
+   * the batch counts once (its first delivery); a cleared meta has no id and always counts.
+   */
+  private async firstTimeOnes(tx: Tx, batch: readonly Received[]): Promise<Received[]> {
+    const firstDelivery = new Map<string, Received>();
+    for (const r of batch) {
+      const id = messageIdOf(r.message);
+      if (id !== undefined && !firstDelivery.has(id)) firstDelivery.set(id, r);
+    }
+    const rows = [...firstDelivery]
+      .map(([id, r]) => ({ message_id: id, site_id: r.message.site, kind: r.message.kind, received_at: r.receivedAt }))
+      .sort(byText((row) => row.message_id));
+    const inserted = new Set<string>();
+    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+      const answered = await tx
+        .insertInto('messages_seen')
+        .values(chunk)
+        .onConflict((oc) => oc.column('message_id').doNothing())
+        .returning('message_id')
+        .execute();
+      for (const { message_id } of answered) inserted.add(message_id);
+    }
+    // The same delivery may be in the batch twice (the same object): each id is taken once.
+    return batch.filter((r) => {
+      const id = messageIdOf(r.message);
+      return id === undefined || inserted.delete(id);
+    });
   }
 
   /**
-   * The site's first and latest observation moved to include this message's. `span` holds, per
-   * site, the times this transaction already wrote: a time inside it would change neither (the
-   * row's first_seen is at most its start, last_observed at least its end), so it is not written
-   * again (one upsert a message was a seventh of ingest's CPU).
+   * The sites' first and latest observation moved to include the batch's (the site's row created
+   * where there is none, as the batch's other writes need it). The stored spans are
+   * read first and only the sites whose span the batch widens are written: most batches widen
+   * none, and on PostgreSQL an upsert locks its row until the commit, which made every instance
+   * wait for the others' transactions on the same sites.
    */
-  private async touchSite(tx: Tx, r: Received, span: Map<string, { first: number; last: number }>): Promise<void> {
-    const at = observedAt(r.message) ?? r.receivedAt;
-    const known = span.get(r.message.site);
-    if (known && at >= known.first && at <= known.last) return;
-    span.set(r.message.site, known ? { first: Math.min(known.first, at), last: Math.max(known.last, at) } : { first: at, last: at });
-    await tx
-      .insertInto('sites')
-      .values({
-        site_id: r.message.site,
-        name: null,
-        first_seen: at,
-        last_observed: at,
-        boot_id: null,
-        bd_seq: null,
-        version: null,
-        connection: 'unknown',
-        connection_since: null,
-        roster: null,
-      })
-      .onConflict((oc) =>
-        oc.column('site_id').doUpdateSet({
-          first_seen: smallerOf('sites.first_seen', at),
-          last_observed: largerOf('sites.last_observed', at),
-        }),
-      )
-      .execute();
+  private async touchSites(tx: Tx, batch: readonly Received[]): Promise<void> {
+    const spans = spansBySite(batch.map((r) => ({ site: r.message.site, at: observedAt(r.message) ?? r.receivedAt })));
+    const sites = [...spans.keys()].sort();
+    const moving: string[] = [];
+    for (const chunk of inChunks(sites, ROWS_PER_STATEMENT)) {
+      const stored = await tx.selectFrom('sites').select(['site_id', 'first_seen', 'last_observed']).where('site_id', 'in', chunk).execute();
+      const bySite = new Map(stored.map((row) => [row.site_id, row]));
+      moving.push(...chunk.filter((site) => spanMoves(bySite.get(site), spans.get(site)!)));
+    }
+    for (const chunk of inChunks(moving, ROWS_PER_STATEMENT)) {
+      await tx
+        .insertInto('sites')
+        .values(
+          chunk.map((site) => ({
+            site_id: site,
+            name: null,
+            first_seen: spans.get(site)!.first,
+            last_observed: spans.get(site)!.last,
+            boot_id: null,
+            bd_seq: null,
+            version: null,
+            connection: 'unknown',
+            connection_since: null,
+            roster: null,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('site_id').doUpdateSet({
+            first_seen: smallerOf('sites.first_seen', 'excluded.first_seen'),
+            last_observed: largerOf('sites.last_observed', 'excluded.last_observed'),
+          }),
+        )
+        .execute();
+    }
   }
 
   private async apply(tx: Tx, r: Received): Promise<void> {
@@ -203,80 +300,111 @@ export class IngestWriter {
       case 'meta-cleared':
         return this.removeCamera(tx, m.site, m.camera, r.receivedAt, false);
       case 'status':
-        return this.applyStatus(tx, m);
+      case 'metrics':
+        throw new Error(`ingest: a ${m.kind} message is written with its batch's (writeStatuses, writeMetrics), not one by one`);
       case 'event': {
         const p = m.payload;
         const at = Date.parse(p.observedAt);
-        await tx
-          .insertInto('events')
-          .values({
-            message_id: p.messageId,
-            site_id: m.site,
-            camera_id: p.camera ?? null,
-            at,
-            type: p.type,
-            severity: p.severity,
-            message: p.message,
-            detail: JSON.stringify(p.detail),
-            historical: p.historical ? 1 : 0,
-          })
-          .onConflict((oc) => oc.column('message_id').doNothing())
-          .execute();
+        await this.insertEvents(tx, [m]);
         if (p.type === 'camera-removed' && p.camera) await this.removeCamera(tx, m.site, p.camera, at, true);
         // A site's own audit records (who watched what on its page) join the central's audit log.
         if (p.type === 'audit') await recordSiteAudit(tx, m.site, p);
         return;
       }
-      case 'metrics': {
-        const at = Date.parse(m.payload.observedAt);
-        await tx
-          .insertInto('metrics_latest')
-          .values({ site_id: m.site, at, payload: JSON.stringify(m.payload) })
-          .onConflict((oc) =>
-            oc
-              .column('site_id')
-              .doUpdateSet({ at, payload: JSON.stringify(m.payload) })
-              .where('metrics_latest.at', '<=', at),
-          )
-          .execute();
-        await this.addHourlyMetrics(tx, m.site, at, m.payload);
-        return;
-      }
     }
   }
 
-  /** Folds a sample into its hour: the worst of each value (maxima of load, minima of what is free). */
-  private async addHourlyMetrics(tx: Tx, site: string, at: number, p: Extract<Accepted, { kind: 'metrics' }>['payload']): Promise<void> {
-    const hour = at - (at % 3_600_000);
-    const row = {
-      load_avg_max: p.host.loadAvg1,
-      cpu_percent_max: p.host.cpuLoadPercent ?? null,
-      mem_free_min: p.host.memAvailableBytes ?? p.host.memFreeBytes,
-      disk_free_percent_min: p.host.disk?.freePercent ?? null,
-      temperature_max: p.host.temperatureC ?? null,
-      agent_rss_max: p.agent.rssBytes,
-      outbox_depth_max: p.outbox?.depth ?? null,
-      outbox_dropped_max: p.outbox?.droppedTotal ?? null,
-      cameras_offline_max: p.health?.offline ?? null,
-    };
-    await tx
-      .insertInto('metrics_hourly')
-      .values({ site_id: site, hour, samples: 1, ...row })
-      .onConflict((oc) =>
-        oc.columns(['site_id', 'hour']).doUpdateSet((eb) => ({
-          samples: eb('metrics_hourly.samples', '+', 1),
-          load_avg_max: largerOfKnown('metrics_hourly.load_avg_max', row.load_avg_max),
-          cpu_percent_max: largerOfKnown('metrics_hourly.cpu_percent_max', row.cpu_percent_max),
-          mem_free_min: smallerOfKnown('metrics_hourly.mem_free_min', row.mem_free_min),
-          disk_free_percent_min: smallerOfKnown('metrics_hourly.disk_free_percent_min', row.disk_free_percent_min),
-          temperature_max: largerOfKnown('metrics_hourly.temperature_max', row.temperature_max),
-          agent_rss_max: largerOfKnown('metrics_hourly.agent_rss_max', row.agent_rss_max),
-          outbox_depth_max: largerOfKnown('metrics_hourly.outbox_depth_max', row.outbox_depth_max),
-          outbox_dropped_max: largerOfKnown('metrics_hourly.outbox_dropped_max', row.outbox_dropped_max),
-          cameras_offline_max: largerOfKnown('metrics_hourly.cameras_offline_max', row.cameras_offline_max),
-        })),
-      )
-      .execute();
+  /** Events, once each (by message id). */
+  private async insertEvents(tx: Tx, events: readonly Event[]): Promise<void> {
+    const rows = events
+      .map((m) => ({
+        message_id: m.payload.messageId,
+        site_id: m.site,
+        camera_id: m.payload.camera ?? null,
+        at: Date.parse(m.payload.observedAt),
+        type: m.payload.type,
+        severity: m.payload.severity,
+        message: m.payload.message,
+        detail: JSON.stringify(m.payload.detail),
+        historical: m.payload.historical ? 1 : 0,
+      }))
+      .sort(byText((row) => row.message_id));
+    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+      await tx
+        .insertInto('events')
+        .values(chunk)
+        .onConflict((oc) => oc.column('message_id').doNothing())
+        .execute();
+    }
+  }
+
+  /**
+   * Metrics: each site's latest sample of the batch replaces an older stored one; every sample is
+   * folded into its hour, the worst of each value (maxima of load, minima of what is free).
+   */
+  private async writeMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
+    if (metrics.length === 0) return;
+    const latest = [
+      ...latestByKey(
+        metrics,
+        (m) => m.site,
+        (m) => Date.parse(m.payload.observedAt),
+      ).values(),
+    ]
+      .map((m) => ({ site_id: m.site, at: Date.parse(m.payload.observedAt), payload: JSON.stringify(m.payload) }))
+      .sort(byText((row) => row.site_id));
+    for (const chunk of inChunks(latest, ROWS_PER_STATEMENT)) {
+      await tx
+        .insertInto('metrics_latest')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc
+            .column('site_id')
+            .doUpdateSet((eb) => ({ at: eb.ref('excluded.at'), payload: eb.ref('excluded.payload') }))
+            .where((eb) => eb('metrics_latest.at', '<=', eb.ref('excluded.at'))),
+        )
+        .execute();
+    }
+    const hours = foldHourly(
+      metrics.map((m) => {
+        const p = m.payload;
+        const at = Date.parse(p.observedAt);
+        return {
+          site_id: m.site,
+          hour: at - (at % 3_600_000),
+          samples: 1,
+          load_avg_max: p.host.loadAvg1,
+          cpu_percent_max: p.host.cpuLoadPercent ?? null,
+          mem_free_min: p.host.memAvailableBytes ?? p.host.memFreeBytes,
+          disk_free_percent_min: p.host.disk?.freePercent ?? null,
+          temperature_max: p.host.temperatureC ?? null,
+          agent_rss_max: p.agent.rssBytes,
+          outbox_depth_max: p.outbox?.depth ?? null,
+          outbox_dropped_max: p.outbox?.droppedTotal ?? null,
+          cameras_offline_max: p.health?.offline ?? null,
+        };
+      }),
+    ).sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : a.hour - b.hour));
+    for (const chunk of inChunks(hours, ROWS_PER_STATEMENT)) {
+      await tx
+        .insertInto('metrics_hourly')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['site_id', 'hour']).doUpdateSet((eb) => ({
+            samples: eb('metrics_hourly.samples', '+', eb.ref('excluded.samples')),
+            load_avg_max: largerOfKnown('metrics_hourly.load_avg_max', 'excluded.load_avg_max'),
+            cpu_percent_max: largerOfKnown('metrics_hourly.cpu_percent_max', 'excluded.cpu_percent_max'),
+            mem_free_min: smallerOfKnown('metrics_hourly.mem_free_min', 'excluded.mem_free_min'),
+            disk_free_percent_min: smallerOfKnown('metrics_hourly.disk_free_percent_min', 'excluded.disk_free_percent_min'),
+            temperature_max: largerOfKnown('metrics_hourly.temperature_max', 'excluded.temperature_max'),
+            agent_rss_max: largerOfKnown('metrics_hourly.agent_rss_max', 'excluded.agent_rss_max'),
+            outbox_depth_max: largerOfKnown('metrics_hourly.outbox_depth_max', 'excluded.outbox_depth_max'),
+            outbox_dropped_max: largerOfKnown('metrics_hourly.outbox_dropped_max', 'excluded.outbox_dropped_max'),
+            cameras_offline_max: largerOfKnown('metrics_hourly.cameras_offline_max', 'excluded.cameras_offline_max'),
+          })),
+        )
+        .execute();
+    }
   }
 
   private async applyState(tx: Tx, m: Extract<Accepted, { kind: 'state' }>, r: Received): Promise<void> {
@@ -437,59 +565,173 @@ export class IngestWriter {
       .execute();
   }
 
-  private async applyStatus(tx: Tx, m: Extract<Accepted, { kind: 'status' }>): Promise<void> {
-    const p = m.payload;
-    const at = Date.parse(p.observedAt);
-    const picture = p.picture === null ? 'none' : p.picture.ok ? 'ok' : 'fault';
-    const faults = p.picture && p.picture.faults.length > 0 ? JSON.stringify(p.picture.faults) : null;
-    await tx
-      .insertInto('status_points')
-      .values({ site_id: m.site, camera_id: m.camera, at, message_id: p.messageId, seq: p.seq, state: p.state, picture, faults, reason: p.reason ?? null })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await tx
-      .updateTable('cameras')
-      .set({ state: p.state, status_at: at, picture, faults, reason: p.reason ?? null })
-      .where('site_id', '=', m.site)
-      .where('camera_id', '=', m.camera)
-      .where((eb) => eb.or([eb('status_at', 'is', null), eb('status_at', '<=', at)]))
-      .execute();
-  }
-
-  /** Merges the evidence of these observedAt times into the site's stored intervals. */
-  private async addEvidence(tx: Tx, site: string, times: number[]): Promise<void> {
-    const added: Interval[] = union(
-      [],
-      times.map((t) => ({ start: t, end: t + this.options.staleAfterMs })),
-    );
-    for (const interval of added) {
-      const overlapping = await tx
-        .selectFrom('site_evidence')
-        .select(['start_ms', 'end_ms'])
-        .where('site_id', '=', site)
-        .where('start_ms', '<=', interval.end)
-        .where('end_ms', '>=', interval.start)
-        .execute();
-      if (overlapping.length === 1 && overlapping[0].start_ms <= interval.start && overlapping[0].end_ms >= interval.end) continue;
-      const merged = union(
-        overlapping.map((o) => ({ start: o.start_ms, end: o.end_ms })),
-        [interval],
-      );
-      if (overlapping.length > 0) {
-        await tx
-          .deleteFrom('site_evidence')
-          .where('site_id', '=', site)
-          .where(
-            'start_ms',
-            'in',
-            overlapping.map((o) => o.start_ms),
-          )
-          .execute();
-      }
+  /** Statuses, every one a point of its camera's timeline; answers each camera's latest of the batch. */
+  private async writeStatuses(tx: Tx, statuses: readonly Status[]): Promise<CurrentState[]> {
+    if (statuses.length === 0) return [];
+    const rows = statuses
+      .map((m) => {
+        const p = m.payload;
+        return {
+          site_id: m.site,
+          camera_id: m.camera,
+          at: Date.parse(p.observedAt),
+          message_id: p.messageId,
+          seq: p.seq,
+          state: p.state,
+          picture: p.picture === null ? 'none' : p.picture.ok ? 'ok' : 'fault',
+          faults: p.picture && p.picture.faults.length > 0 ? JSON.stringify(p.picture.faults) : null,
+          reason: p.reason ?? null,
+        };
+      })
+      .sort(byText((row) => `${row.site_id}\u0000${row.camera_id}\u0000${row.message_id}`));
+    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
       await tx
-        .insertInto('site_evidence')
-        .values(merged.map((i) => ({ site_id: site, start_ms: i.start, end_ms: i.end })))
+        .insertInto('status_points')
+        .values(chunk)
+        .onConflict((oc) => oc.doNothing())
         .execute();
     }
+    const current = [
+      ...latestByKey(
+        rows,
+        (row) => `${row.site_id}\u0000${row.camera_id}`,
+        (row) => row.at,
+      ).values(),
+    ].map((row) => ({
+      site_id: row.site_id,
+      camera_id: row.camera_id,
+      state: row.state,
+      at: row.at,
+      picture: row.picture,
+      faults: row.faults,
+      reason: row.reason,
+    }));
+    return current;
+  }
+
+  /**
+   * Each camera's current state from its latest status of the batch, unless a later one is
+   * stored (the status_at guard: whatever the order statuses come in, the latest wins). The
+   * stored times are read first and only the cameras that move are written: on PostgreSQL the
+   * rows written stay locked until the commit, and another instance's statuses of the same
+   * cameras would wait for that. Cameras without a meta yet have no row: their first meta takes
+   * the latest point (applyMeta).
+   */
+  private async moveCurrentStates(tx: Tx, current: readonly CurrentState[]): Promise<void> {
+    const moving: CurrentState[] = [];
+    for (const chunk of inChunks(current, ROWS_PER_STATEMENT)) {
+      const stored = await tx
+        .selectFrom('cameras')
+        .select(['site_id', 'camera_id', 'status_at'])
+        .where(({ eb, refTuple, tuple }) =>
+          eb(
+            refTuple('site_id', 'camera_id'),
+            'in',
+            chunk.map((c) => tuple(c.site_id, c.camera_id)),
+          ),
+        )
+        .execute();
+      const statusAt = new Map(stored.map((row) => [`${row.site_id}\u0000${row.camera_id}`, row.status_at]));
+      moving.push(
+        ...chunk.filter((c) => {
+          const at = statusAt.get(`${c.site_id}\u0000${c.camera_id}`);
+          return at !== undefined && (at === null || at <= c.at);
+        }),
+      );
+    }
+    for (const chunk of inChunks(moving, ROWS_PER_STATEMENT)) {
+      const latest = valuesTable(
+        chunk,
+        { site_id: 'text', camera_id: 'text', state: 'text', at: 'bigint', picture: 'text', faults: 'text', reason: 'text' },
+        'latest',
+      );
+      await tx
+        .updateTable('cameras')
+        .from(latest)
+        .set((eb) => ({
+          state: eb.ref('latest.state'),
+          status_at: eb.ref('latest.at'),
+          picture: eb.ref('latest.picture'),
+          faults: eb.ref('latest.faults'),
+          reason: eb.ref('latest.reason'),
+        }))
+        .whereRef('cameras.site_id', '=', 'latest.site_id')
+        .whereRef('cameras.camera_id', '=', 'latest.camera_id')
+        .where((eb) => eb.or([eb('cameras.status_at', 'is', null), eb('cameras.status_at', '<=', eb.ref('latest.at'))]))
+        .execute();
+    }
+  }
+
+  /** The sites whose stored evidence the added intervals change, and how (as stored now). */
+  private async evidenceChanges(tx: Tx, added: ReadonlyArray<{ site: string; intervals: Interval[] }>): Promise<Array<{ site: string } & EvidenceChange>> {
+    const out: Array<{ site: string } & EvidenceChange> = [];
+    for (const chunk of inChunks(added, ROWS_PER_STATEMENT / 2)) {
+      const stored = await tx
+        .selectFrom('site_evidence')
+        .select(['site_id', 'start_ms', 'end_ms'])
+        .where((eb) =>
+          eb.or(
+            chunk.map((a) =>
+              eb.and([eb('site_id', '=', a.site), eb('start_ms', '<=', a.intervals[a.intervals.length - 1].end), eb('end_ms', '>=', a.intervals[0].start)]),
+            ),
+          ),
+        )
+        .execute();
+      for (const a of chunk) {
+        const change = evidenceChange(
+          stored.filter((row) => row.site_id === a.site).map((row) => ({ start: row.start_ms, end: row.end_ms })),
+          a.intervals,
+        );
+        if (change.removed.length > 0 || change.inserted.length > 0) out.push({ site: a.site, ...change });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Merges the evidence of these observedAt times (per site) into the sites' stored intervals:
+   * the stored intervals the batch's may touch are read in one statement, the changes decided
+   * per site (evidenceChange), the replaced rows deleted and the new ones inserted in one each.
+   * Another instance may be merging the same site's: on PostgreSQL the sites that change are
+   * locked (their sites rows, in order) and their intervals read again under the lock; a site
+   * whose intervals already cover the batch's needs neither (merging only widens them).
+   */
+  private async addEvidence(tx: Tx, timesBySite: ReadonlyMap<string, number[]>): Promise<void> {
+    const added = [...timesBySite]
+      .map(([site, times]) => ({
+        site,
+        intervals: union(
+          [],
+          times.map((t) => ({ start: t, end: t + this.options.staleAfterMs })),
+        ),
+      }))
+      .filter((a) => a.intervals.length > 0)
+      .sort(byText((a) => a.site));
+    let changes = await this.evidenceChanges(tx, added);
+    if (this.dialect === 'postgres' && changes.length > 0) {
+      const changing = new Set(changes.map((c) => c.site));
+      for (const chunk of inChunks([...changing], ROWS_PER_STATEMENT)) {
+        await tx.selectFrom('sites').select('site_id').where('site_id', 'in', chunk).orderBy('site_id').forUpdate().execute();
+      }
+      changes = await this.evidenceChanges(
+        tx,
+        added.filter((a) => changing.has(a.site)),
+      );
+    }
+    const removed = changes.flatMap((c) => c.removed.map((i) => ({ site: c.site, start: i.start })));
+    const inserted = changes.flatMap((c) => c.inserted.map((i) => ({ site_id: c.site, start_ms: i.start, end_ms: i.end })));
+    for (const chunk of inChunks(removed, ROWS_PER_STATEMENT)) {
+      await tx
+        .deleteFrom('site_evidence')
+        .where(({ eb, refTuple, tuple }) =>
+          eb(
+            refTuple('site_id', 'start_ms'),
+            'in',
+            chunk.map((r) => tuple(r.site, r.start)),
+          ),
+        )
+        .execute();
+    }
+    for (const chunk of inChunks(inserted, ROWS_PER_STATEMENT)) await tx.insertInto('site_evidence').values(chunk).execute();
   }
 }

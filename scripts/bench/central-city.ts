@@ -275,7 +275,7 @@ async function writeCity(db: CentralDb, args: Args, today: string, now: number):
   const sites = makeCity(args, monthStart, now);
 
   // 1. Every site and camera announced through the writer, as ingest takes them in.
-  const writer = new IngestWriter(db.db, { staleAfterMs: STALE_MS, dayOf: dayFinder(ZONE) });
+  const writer = new IngestWriter(db, { staleAfterMs: STALE_MS, dayOf: dayFinder(ZONE) });
   const announce: Received[] = [];
   for (const site of sites) {
     for (const m of site.sim.connect(announcedAt)) {

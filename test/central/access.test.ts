@@ -45,7 +45,7 @@ async function centralWithLedger(t: TestContext, options: { db?: string; env?: R
     admin: options.admin,
     deps: { ingest: false, clock: clockReading(() => now) },
   });
-  const writer = new IngestWriter(central.db.db, { staleAfterMs: 180_000 });
+  const writer = new IngestWriter(central.db, { staleAfterMs: 180_000 });
   const sites = [
     new SimulatedSite('town-yh', [
       { camera: 'cam-1', class: 1, region: `${YUHANG}/仓前街道` },

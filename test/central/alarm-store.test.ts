@@ -61,7 +61,7 @@ function metrics(site: string, at: number, freePercent: number): TelemetryMessag
 
 function rig(db: CentralDb) {
   const store = new AlarmStore({ dialect: db.dialect, kinds: new Set(ALARM_KINDS), diskLowPercent: 10 });
-  const writer = new IngestWriter(db.db, { staleAfterMs: STALE_MS, follower: store });
+  const writer = new IngestWriter(db, { staleAfterMs: STALE_MS, follower: store });
   const alarms = async (filter: Partial<Parameters<typeof listAlarms>[1]> = {}): Promise<AlarmView[]> =>
     (await listAlarms(db.db, { limit: 1000, scope: '', ...filter })).items;
   return { store, writer, alarms };

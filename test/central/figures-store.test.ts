@@ -40,7 +40,7 @@ function near(actual: number | null, expected: number, what: string): void {
 async function checkFigures(t: TestContext, db: CentralDb): Promise<void> {
   let now = at(60);
   const clock = clockReading(() => now);
-  const writer = new IngestWriter(db.db, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) });
+  const writer = new IngestWriter(db, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) });
   const refresher = new FiguresRefresher({ db: db.db, clock, log: silentLogger, timezone: ZONE, settleMs: S, everyMs: M, todayEveryMs: 0 });
   const { delivered, backlog } = scenario();
   await writeAll(writer, shuffle(delivered, 7), now);
