@@ -240,7 +240,33 @@ export async function replaceDayRows(
   await db.transaction().execute(async (tx) => {
     if (sites === undefined) await tx.deleteFrom('camera_days').where('day', '=', day).execute();
     else for (const list of inChunks(sites, CHUNK)) await tx.deleteFrom('camera_days').where('day', '=', day).where('site_id', 'in', list).execute();
-    for (const chunk of inChunks(rows, 200)) await tx.insertInto('camera_days').values(chunk).execute();
+    // Two central instances may measure the same day at once (PostgreSQL): the second's delete does
+    // not see the rows the first inserted meanwhile, so its insert replaces them rather than failing.
+    for (const chunk of inChunks(rows, 200)) {
+      await tx
+        .insertInto('camera_days')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['day', 'site_id', 'camera_id']).doUpdateSet((eb) => ({
+            counted_ms: eb.ref('excluded.counted_ms'),
+            known_ms: eb.ref('excluded.known_ms'),
+            online_ms: eb.ref('excluded.online_ms'),
+            offline_ms: eb.ref('excluded.offline_ms'),
+            intact_known_ms: eb.ref('excluded.intact_known_ms'),
+            intact_ms: eb.ref('excluded.intact_ms'),
+            fault_ms: eb.ref('excluded.fault_ms'),
+            causes: eb.ref('excluded.causes'),
+            class: eb.ref('excluded.class'),
+            region: eb.ref('excluded.region'),
+            owner: eb.ref('excluded.owner'),
+            has_coordinates: eb.ref('excluded.has_coordinates'),
+            main_height: eb.ref('excluded.main_height'),
+            present_at_end: eb.ref('excluded.present_at_end'),
+            carry: eb.ref('excluded.carry'),
+          })),
+        )
+        .execute();
+    }
     if (sites === undefined) {
       await tx
         .insertInto('figures_days')

@@ -152,3 +152,36 @@ test('figures from ingest to API numbers, by hand: PostgreSQL', async (t) => {
   t.after(() => db.close());
   await checkFigures(t, db);
 });
+
+test('two instances measuring the same days at once on one PostgreSQL agree, and neither fails', async (t) => {
+  const url = await testDatabase(t);
+  const one = await openCentralDb(url);
+  t.after(() => one.close());
+  const two = await openCentralDb(url);
+  t.after(() => two.close());
+  const clock = clockReading(() => at(60));
+  const writer = new IngestWriter(one, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) });
+  const { delivered, backlog } = scenario();
+  await writeAll(writer, shuffle([...delivered, ...backlog], 3), at(60));
+  const refresher = (db: CentralDb) => new FiguresRefresher({ db: db.db, clock, log: silentLogger, timezone: ZONE, settleMs: S, everyMs: M, todayEveryMs: 0 });
+  // Both see every day without figures and measure them all, at the same time.
+  const [a, b] = await Promise.all([refresher(one).refresh(), refresher(two).refresh()]);
+  assert.deepEqual(a.days, b.days);
+  assert.ok(a.days.includes(D));
+  const rows = await one.db
+    .selectFrom('camera_days')
+    .select(['day', 'site_id', 'camera_id', 'online_ms', 'known_ms'])
+    .orderBy(['day', 'site_id', 'camera_id'])
+    .execute();
+  // The same figures as one instance measuring alone.
+  const alone = await openCentralDb(await testDatabase(t));
+  t.after(() => alone.close());
+  await writeAll(new IngestWriter(alone, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) }), shuffle([...delivered, ...backlog], 3), at(60));
+  await refresher(alone).refresh();
+  const expected = await alone.db
+    .selectFrom('camera_days')
+    .select(['day', 'site_id', 'camera_id', 'online_ms', 'known_ms'])
+    .orderBy(['day', 'site_id', 'camera_id'])
+    .execute();
+  assert.deepEqual(rows, expected);
+});
