@@ -34,6 +34,7 @@
 //     a day and for the month, the region tree for a day and for the month; median and p95;
 //   - baselines in the same run: GET /api/health (the HTTP path alone) and a bare
 //     `select count(*) from camera_days` through Kysely on the same database (the driver alone).
+import { seededRandom } from '../../lib/random';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -93,18 +94,6 @@ function readArgs(): Args {
   };
 }
 
-/** mulberry32: the same city for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The city
 
@@ -140,7 +129,7 @@ function regionOf(rand: () => number): string {
 }
 
 function makeCity(args: Args, monthStart: number, now: number): CitySite[] {
-  const rand = prng(args.seed);
+  const rand = seededRandom(args.seed);
   const sites: CitySite[] = [];
   const perSite = Math.floor(args.cameras / args.sites);
   let extra = args.cameras - perSite * args.sites;
@@ -288,7 +277,7 @@ async function writeCity(db: CentralDb, args: Args, today: string, now: number):
   const announceMs = performance.now() - t0;
 
   // 2. The month: status changes and evidence, straight into the tables.
-  const rand = prng(args.seed + 1);
+  const rand = seededRandom(args.seed + 1);
   let statusPoints = 0;
   let evidence = 0;
   await db.db.deleteFrom('site_evidence').execute();

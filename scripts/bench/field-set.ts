@@ -26,6 +26,7 @@
 // the sensor and ISP (exposure, flicker, white balance, a dying lamp, sensor noise that changes
 // every frame) → the OSD (a ticking clock, a name) → the encoder (which may repeat a frame) →
 // the cable (a lost or lifted colour channel on an analogue link, OSD included).
+import { seededRandom } from '../../lib/random';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,6 @@ import {
   formatReport,
   pct,
   pool,
-  prng,
   rgbHex,
   runFfmpeg,
   scoresCsv,
@@ -131,7 +131,7 @@ export const TUNING_SHARE = 0.6;
  * scene any tuning clip shows, and both parts get every kind of scene.
  */
 export function splitSources(sources: readonly Source[], seed: number, share = TUNING_SHARE): Map<string, Part> {
-  const rng = new Rng(prng(seed * 104729 + 3));
+  const rng = new Rng(seededRandom(seed * 104729 + 3));
   const stratumOf = new Map<string, string>();
   for (const s of sources) {
     // A group with a video in it is a video group (the night city: a photo and its video).
@@ -524,7 +524,7 @@ const VIDEOS: Record<string, { seconds: number; slots: number }> = {
  * faults taking turns over PICTURE_FAULTS so that every fault meets every kind of scene. */
 export function planFieldSet(opts: { sources: readonly Source[]; seed: number; seconds?: number; parts?: readonly Part[] }): FieldClipSpec[] {
   const seconds = opts.seconds ?? 3;
-  const rng = new Rng(prng(opts.seed * 7919 + 101));
+  const rng = new Rng(seededRandom(opts.seed * 7919 + 101));
   const split = splitSources(opts.sources, opts.seed);
   const specs: FieldClipSpec[] = [];
   // Faults take turns per part, so both parts get every fault about equally often.

@@ -40,20 +40,6 @@ export interface LabelledClip {
   path: string;
 }
 
-// ---- seeded PRNG ------------------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough for picking parameters. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Rng {
   constructor(readonly next: () => number) {}
   range(lo: number, hi: number): number {

@@ -20,6 +20,7 @@
 // transform applied to a normal base with randomised parameters (see planSet). Camera-like
 // sensor noise and an OSD (clock, name) are added at random, after the optics (blur, occluder,
 // channel fault); for frozen clips the clock keeps ticking over the frozen picture.
+import { seededRandom } from '../../lib/random';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,6 @@ import {
   evaluate,
   formatReport,
   pool,
-  prng,
   runFfmpeg,
   scoresCsv,
   type ClipClass,
@@ -357,7 +357,7 @@ function faultScene(ctx: Ctx, cls: PictureFault, i: number): { chain: string; de
 
 /** The set's clips (no files yet). Normal scenes: 2×perClass, cycling through NORMAL_KINDS. */
 export function planSet(opts: { seed: number; perClass: number; seconds?: number }): ClipSpec[] {
-  const rng = new Rng(prng(opts.seed * 7919 + 17));
+  const rng = new Rng(seededRandom(opts.seed * 7919 + 17));
   const seconds = opts.seconds ?? 3;
   const specs: ClipSpec[] = [];
   for (const cls of CLIP_CLASSES) {

@@ -20,7 +20,8 @@ import {
   splitSources,
   type FieldClipSpec,
 } from '../../scripts/bench/field-set';
-import { CLIP_CLASSES, Rng, prng } from '../../scripts/bench/picture-eval';
+import { CLIP_CLASSES, Rng } from '../../scripts/bench/picture-eval';
+import { seededRandom } from '../../lib/random';
 import { grabFrames } from '../../agent/health/picture/grab';
 import { PICTURE_FAULTS } from '../../agent/health/types';
 
@@ -87,7 +88,7 @@ test('the plan labels every clip once, has every class and hard negatives in bot
 });
 
 test('occluders cover what was asked, from an edge or a corner', () => {
-  const rng = new Rng(prng(7));
+  const rng = new Rng(seededRandom(7));
   for (const target of [0.3, 0.5, 0.7, 0.95]) {
     const shape = fitOccluder(rng, target);
     const covered = occluderCoverage(shape);

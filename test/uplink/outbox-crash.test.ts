@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openOutbox } from '../../agent/uplink/outbox';
-import { prng, truth } from './support/outbox-helpers';
+import { truth } from './support/outbox-helpers';
+import { seededRandom } from '../../lib/random';
 import { tempDir } from '../kit/temp';
 
 const CHILD = join(__dirname, 'support', 'outbox-crash-child.js');
@@ -51,7 +52,7 @@ function runAndKill(file: string, start: number, seed: number, killAfterMs: numb
 
 test('outbox crash safety: SIGKILL at random moments loses, duplicates and reorders nothing that was reported', { timeout: 120_000 }, async (t) => {
   const file = join(tempDir(t), 'outbox.db');
-  const rnd = prng(20250102);
+  const rnd = seededRandom(20250102);
   const reported = new Set<number>();
   const LOOPS = 12;
   let killedMidStream = 0;

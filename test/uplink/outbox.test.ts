@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openOutbox, ROW_OVERHEAD_BYTES, type SqliteOutbox } from '../../agent/uplink/outbox';
 import { DropClass, type DropReport, type OutboxInput } from '../../agent/uplink/types';
-import { prng, truth } from './support/outbox-helpers';
+import { truth } from './support/outbox-helpers';
+import { seededRandom } from '../../lib/random';
 import { systemClock } from '../../lib/clock';
 import { markHistorical } from '../../agent/uplink/splice';
 import { tempDir } from '../kit/temp';
@@ -319,7 +320,7 @@ test('outbox: a throwing onDrop listener does not break the outbox or the other 
 
 test('outbox accounting: bytes, depth and droppedTotal stay exact over many enqueue/ack/drop cycles and a reopen', async (t) => {
   const file = join(tempDir(t), 'outbox.db');
-  const rnd = prng(42);
+  const rnd = seededRandom(42);
   const quotaBytes = 60_000;
   let ob = openOutbox({ file, quotaBytes, maxBatch: 64 });
   let dropped = 0;

@@ -3,11 +3,11 @@
 // that k's promise resolved. The parent kills it with SIGKILL at random moments.
 //   node outbox-crash-child.js FILE START SEED
 import { openOutbox } from '../../../agent/uplink/outbox';
-import { prng } from './outbox-helpers';
+import { seededRandom } from '../../../lib/random';
 
 async function main(): Promise<void> {
   const [file, startArg, seedArg] = process.argv.slice(2);
-  const rnd = prng(Number(seedArg));
+  const rnd = seededRandom(Number(seedArg));
   const outbox = openOutbox({ file, quotaBytes: 1e12, maxBatch: 16 });
   process.stdout.write('ready\n');
   let k = Number(startArg);
