@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql, type Insertable, type Transaction } from 'kysely';
-import { Client } from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '../peers/postgres';
 import { classify } from '../../central/ingest/classify';
 import { IngestWriter, type Received } from '../../central/ingest/writer';
 import { addDays, dayBounds, dayFinder, dayOf } from '../../central/figures/days';
@@ -376,26 +376,9 @@ interface DbResult {
   check: { cameraDaysOfOneDay: number; regionCameras: number; onlineRate: number | null };
 }
 
-async function createPgDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `camgate_bench_city_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = async (q: string) => {
-    const c = new Client({ connectionString: server });
-    await c.connect();
-    try {
-      await c.query(q);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
 async function runCity(kind: 'sqlite' | 'postgres', args: Args, dir: string): Promise<DbResult> {
-  let pg: { url: string; drop(): Promise<void> } | undefined;
-  const target = kind === 'sqlite' ? join(dir, 'city.db') : (pg = await createPgDatabase(args.pgServer)).url;
+  let pg: ScratchDatabase | undefined;
+  const target = kind === 'sqlite' ? join(dir, 'city.db') : (pg = await createScratchDatabase(args.pgServer, 'camgate_bench')).url;
   try {
     const now = Date.now();
     const today = dayOf(now, ZONE);

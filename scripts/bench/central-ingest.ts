@@ -38,7 +38,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import mqtt from 'mqtt';
-import { Client } from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '../peers/postgres';
 import { openCentralDb } from '../../central/store/open';
 import { FILTERS } from '../../central/ingest/subscriber';
 import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../sim/telemetry';
@@ -379,23 +379,6 @@ interface Setup {
   bytes: number;
 }
 
-async function createPgDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `camgate_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = async (q: string) => {
-    const c = new Client({ connectionString: server });
-    await c.connect();
-    try {
-      await c.query(q);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
 /** Counts what the database holds of the stream: every message exactly once. */
 async function checkDatabase(target: string, setup: Setup, args: Args): Promise<Record<string, { expected: number; found: number }>> {
   const db = await openCentralDb(target);
@@ -424,7 +407,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
   const publishers: ChildProcess[] = [];
   const consumers: Consumer[] = [];
   const centrals: Array<ReturnType<typeof centralConsumer>> = [];
-  let pg: { url: string; drop(): Promise<void> } | undefined;
+  let pg: ScratchDatabase | undefined;
   let dbTarget: string | undefined;
   try {
     const instances = scenario === 'bare2' || scenario === 'pg2' ? 2 : 1;
@@ -432,7 +415,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
       for (let i = 0; i < instances; i++) consumers.push(await startBare(broker.url));
     } else {
       if (scenario === 'pg2') {
-        pg = await createPgDatabase(args.pgServer);
+        pg = await createScratchDatabase(args.pgServer, 'camgate_bench');
         dbTarget = pg.url;
       } else {
         dbTarget = join(dir, `central-${round}.db`);
