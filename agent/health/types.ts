@@ -56,14 +56,56 @@ export interface StreamCheck {
   error?: ProbeError;
 }
 
-export type PictureFault = 'black' | 'frozen' | 'blurred' | 'occluded' | 'colour-cast' | 'no-video';
-export const PICTURE_FAULTS: readonly PictureFault[] = ['no-video', 'black', 'frozen', 'blurred', 'occluded', 'colour-cast'];
+export type PictureFault =
+  'black' | 'frozen' | 'blurred' | 'occluded' | 'colour-cast' | 'no-video' | 'scene-change' | 'overexposed' | 'noise' | 'stripes' | 'shaking';
+/** Every picture fault, most severe first (the order faults are listed in). */
+export const PICTURE_FAULTS: readonly PictureFault[] = [
+  'no-video',
+  'black',
+  'overexposed',
+  'frozen',
+  'scene-change',
+  'occluded',
+  'blurred',
+  'colour-cast',
+  'noise',
+  'stripes',
+  'shaking',
+];
 
 /** One decoded frame, small (e.g. 160×90), packed RGB24, row-major, no padding. */
 export interface Frame {
   width: number;
   height: number;
   data: Uint8Array;
+}
+
+/**
+ * What a camera's picture looks like when it is known good: the measures of one probe (made by
+ * picture/reference.ts), kept per camera and compared with every later probe. JSON-safe; a stored
+ * one whose `version` is not REFERENCE_VERSION is retaken (parseReference says so).
+ */
+export interface ReferenceMeasures {
+  version: number;
+  /** Blur score of the reference (the blurred score's scale). */
+  blur: number;
+  /** Mean luma (0..255) and share of the picture clipped bright (0..1). */
+  brightness: number;
+  clipped: number;
+  /** Noise and stripes scores of the reference (their scores' scales). */
+  noise: number;
+  stripes: number;
+  /** The picture's layout: luma block means over LAYOUT_COLS × LAYOUT_ROWS blocks, row-major. */
+  layout: number[];
+}
+
+/** A camera's reference and where it came from. */
+export interface PictureReference {
+  measures: ReferenceMeasures;
+  takenAt: string;
+  /** first-good-probe: taken by the agent from the first probe without a fault (to be confirmed
+   * by the installer); command: set or renewed by a person. */
+  origin: 'first-good-probe' | 'command';
 }
 
 /** Outcome of the pure diagnosis over the frames of one picture probe. */
@@ -73,6 +115,9 @@ export interface Diagnosis {
   /** One score per fault, each on its own scale documented in picture/diagnose.ts; the
    * threshold it is compared with is in DiagnosisThresholds. Sent to the central so it can tune. */
   scores: Record<PictureFault, number>;
+  /** This probe's picture in reference form: what the camera keeps as its reference when this
+   * probe is taken as one. */
+  measures: ReferenceMeasures;
 }
 
 /** Result of one picture probe (frames grabbed + diagnosed, thumbnail made). */

@@ -44,6 +44,7 @@ import {
   formatReport,
   pct,
   pool,
+  rejudge,
   rgbHex,
   runFfmpeg,
   scoresCsv,
@@ -212,7 +213,8 @@ export function fitOccluder(rng: Rng, target: number): OccluderShape & { anchor:
 // ---- clips --------------------------------------------------------------------------------------
 
 /** What a normal picture is the hard negative of (null: an ordinary scene). */
-export type HardNegative = 'night' | 'ir-mono' | 'mono' | 'dark-sunset' | 'sunset' | 'still' | 'flat' | 'soft' | 'fog' | 'haze' | 'strong-colour' | 'backlit';
+export type HardNegative =
+  'night' | 'ir-mono' | 'mono' | 'dark-sunset' | 'sunset' | 'still' | 'flat' | 'soft' | 'fog' | 'haze' | 'strong-colour' | 'backlit' | 'bright' | 'vibration';
 
 const NEGATIVE_OF_CATEGORY: Partial<Record<SourceCategory, HardNegative>> = {
   night: 'night',
@@ -253,13 +255,23 @@ export interface FieldClipSpec {
   card: boolean;
   /** Text files the graph references: name → content. */
   texts: Record<string, string>;
+  /** reference: the camera's known-good picture that its other clips are judged against; probe: a labelled clip. */
+  role: 'probe' | 'reference';
+  /** The camera (the source) whose reference a probe is judged against. */
+  camera: string;
+  /** A camera that was turned: the part of the source it shows now (zoom, and where: 0..1 across and down). */
+  view?: { zoom: number; fx: number; fy: number };
+  /** A camera that was moved to another scene: the source it shows now. */
+  viewSource?: string;
 }
 
-export interface FieldClip extends FieldClipSpec, LabelledClip {}
+export type FieldClip = FieldClipSpec & LabelledClip;
 
 interface ClipCtx {
   rng: Rng;
   spec: FieldClipSpec;
+  /** The photo sources of the same part (another scene for a camera that was moved). */
+  others: readonly Source[];
 }
 
 function textFile(ctx: ClipCtx, suffix: string, content: string): string {
@@ -301,6 +313,19 @@ function framing(ctx: ClipCtx, source: Source, still: boolean): string {
   return `crop=${spec.width}:${spec.height}:x='${(m / 2).toFixed(1)}+${vx.toFixed(3)}*t':y='${(m / 2).toFixed(1)}+${vy.toFixed(3)}*t'`;
 }
 
+/** Framing of a camera that shakes: the scene enlarged a little (room to move) and the crop
+ * jumping by up to ±amp px with two sines (a pole swaying and vibrating); vibration: amp ~1 px. */
+function jitterFraming(ctx: ClipCtx, source: Source, amp: number, f1: number, f2: number): string {
+  const { spec } = ctx;
+  const room = Math.ceil(2 * amp + 4);
+  const w = spec.width + room;
+  const h = Math.round((w * spec.height) / spec.width) + 2;
+  const move = (f: number, p: number): string =>
+    `${(room / 2).toFixed(1)}+${(amp * 0.7).toFixed(2)}*sin(2*PI*${f1.toFixed(2)}*t+${p})+${(amp * 0.3).toFixed(2)}*sin(2*PI*${f.toFixed(2)}*t+${p + 1})`;
+  const pre = source.kind === 'video' ? `fps=${spec.fps},` : '';
+  return `${pre}scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${spec.width}:${spec.height}:x='${move(f2, 0)}':y='${move(f2 * 1.3, 2)}'`;
+}
+
 /** The sensor and ISP: a slow exposure flicker (auto-exposure hunting, mains lights), then noise. */
 function sensor(ctx: ClipCtx, noiseRange: [number, number], flicker = ctx.rng.chance(0.4)): string {
   const { rng, spec } = ctx;
@@ -319,7 +344,7 @@ function sensor(ctx: ClipCtx, noiseRange: [number, number], flicker = ctx.rng.ch
 /** Margin of the prepared photo around the picture (at 640 wide), for the pan. */
 const PAN_MARGIN = 16;
 
-type Transform = 'night' | 'ir-mono' | 'dark-sunset' | 'still' | 'haze';
+type Transform = 'night' | 'ir-mono' | 'dark-sunset' | 'still' | 'haze' | 'bright' | 'vibration';
 const TRANSFORMS_FOR: Record<SourceCategory, Transform[]> = {
   day: ['night', 'ir-mono', 'still', 'haze'],
   indoor: ['night', 'ir-mono', 'still'],
@@ -363,6 +388,18 @@ function normalGraph(ctx: ClipCtx, source: Source, transform: Transform | null):
       const gain = rng.range(0.45, 0.7);
       spec.params.gain = Number(gain.toFixed(2));
       return `${framing(ctx, source, false)},lutyuv=y=val*${gain.toFixed(3)}${sensor(ctx, NIGHT_NOISE)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+    }
+    case 'bright': {
+      // A bright moment (sun on the scene, exposure set high): lighter, some highlights clip.
+      const gain = rng.range(1.12, 1.3);
+      spec.params.gain = Number(gain.toFixed(2));
+      return `${framing(ctx, source, false)},lutyuv=y=val*${gain.toFixed(3)}+${rng.int(4, 16)}${sensor(ctx, DAY_NOISE)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+    }
+    case 'vibration': {
+      // Traffic passing by a pole: the picture trembles by a pixel or so.
+      const amp = rng.range(0.5, 1.5) * (spec.width / 640);
+      spec.params.vibration = `±${amp.toFixed(1)} px`;
+      return `${jitterFraming(ctx, source, amp, rng.range(2, 5), rng.range(5, 9))}${sensor(ctx, DAY_NOISE)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
     }
     case 'haze': {
       // Fog or haze: airlight lowers contrast and saturation; the edges stay where they were.
@@ -486,6 +523,75 @@ function faultGraph(ctx: ClipCtx, source: Source, fault: PictureFault): string {
         ? `${framing(ctx, source, false)}${sensor(ctx, noise)},${freeze},${osd(ctx, { clock: true })}`
         : `${framing(ctx, source, false)}${sensor(ctx, noise)},${osd(ctx, { clock: true })},${freeze}`;
     }
+    case 'overexposed': {
+      // Exposure far too high: the auto-exposure stuck (a day/night switch that failed, a lamp
+      // or the sun straight into the lens): most of the picture burns out to white.
+      const how = rng.pick(['gain', 'gain', 'washed'] as const);
+      if (how === 'gain') {
+        const gain = rng.range(2, 4);
+        spec.params.overexposed = `exposure ×${gain.toFixed(2)}`;
+        return `${framing(ctx, source, false)},lutyuv=y=val*${gain.toFixed(3)}+${rng.int(10, 40)}:u=128+(val-128)*0.6:v=128+(val-128)*0.6${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+      }
+      const lift = rng.range(0.45, 0.7);
+      spec.params.overexposed = `washed out, black level lifted ${(lift * 100).toFixed(0)}%`;
+      return `${framing(ctx, source, false)},lutyuv=y=val*${(1.6 - lift).toFixed(3)}+${Math.round(lift * 255)}:u=128+(val-128)*0.4:v=128+(val-128)*0.4${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+    }
+    case 'noise': {
+      // Snow: a weak or disturbed analogue signal, or a sensor failing: noise far above a night
+      // picture's, changing every frame, on the cable (OSD too) or at the sensor.
+      const amp = rng.range(22, 55);
+      spec.params.snow = Number(amp.toFixed(0));
+      const snow = `,noise=c0s=${Math.round(amp)}:c0f=t+u:c1s=${Math.round(amp / 3)}:c1f=t+u:c2s=${Math.round(amp / 3)}:c2f=t+u`;
+      const o = rng.chance(0.85) ? `,${osd(ctx)}` : '';
+      return rng.chance(0.5) ? `${framing(ctx, source, false)}${sensor(ctx, noise, false)}${o}${snow}` : `${framing(ctx, source, false)}${snow}${o}`;
+    }
+    case 'stripes': {
+      // Interference: a ground loop's hum bars rolling through the picture, or fine lines from a
+      // nearby transmitter or a bad cable, horizontal or vertical, sometimes slightly tilted.
+      const kind = rng.pick(['hum bars', 'horizontal lines', 'horizontal lines', 'vertical lines', 'tilted lines'] as const);
+      const k = spec.width / 640;
+      const period = (kind === 'hum bars' ? rng.range(70, 160) : rng.range(5, 28)) * k;
+      const amp = kind === 'hum bars' ? rng.range(18, 40) : rng.range(10, 30);
+      const speed = kind === 'hum bars' ? rng.range(0.3, 1.2) : rng.range(0, 3);
+      const tilt = kind === 'tilted lines' ? rng.range(1, 4) * (rng.chance(0.5) ? 1 : -1) : 0;
+      const theta = ((tilt + (kind === 'vertical lines' ? 90 : 0)) * Math.PI) / 180;
+      const phase = `2*PI*((Y*${Math.cos(theta).toFixed(4)}+X*${Math.sin(theta).toFixed(4)})/${period.toFixed(2)}+${speed.toFixed(2)}*T)`;
+      spec.params.stripes = `${kind}, period ${period.toFixed(1)} px, ±${amp.toFixed(0)} levels${tilt ? `, tilt ${tilt.toFixed(1)}°` : ''}`;
+      const lines = `geq=lum='clip(lum(X,Y)+${amp.toFixed(1)}*sin(${phase}),0,255)':cb='cb(X,Y)':cr='cr(X,Y)'`;
+      const o = rng.chance(0.85) ? `,${osd(ctx)}` : '';
+      return rng.chance(0.5)
+        ? `${framing(ctx, source, false)}${sensor(ctx, noise)}${o},format=yuv444p,${lines}`
+        : `${framing(ctx, source, false)}${sensor(ctx, noise)},format=yuv444p,${lines}${o}`;
+    }
+    case 'shaking': {
+      // The pole or the mount shakes (wind, traffic, a loose bracket): the whole picture jumps by
+      // several pixels between frames.
+      const amp = rng.range(5, 18) * (spec.width / 640);
+      const f1 = rng.range(1.3, 4);
+      const f2 = rng.range(3, 7);
+      spec.params.shaking = `±${amp.toFixed(1)} px at ${f1.toFixed(1)} + ${f2.toFixed(1)} Hz`;
+      return `${jitterFraming(ctx, source, amp, f1, f2)}${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+    }
+    case 'scene-change': {
+      // The camera was turned or moved: it shows another part of its scene, closer (zoomed in on
+      // a side of what it used to show), or another scene altogether.
+      const others = ctx.others.filter((o) => o.id !== source.id && o.group !== source.group);
+      if (others.length > 0 && rng.chance(0.4)) {
+        const other = rng.pick(others);
+        spec.viewSource = other.id;
+        spec.params.turned = `now showing ${other.id}`;
+        return `${framing(ctx, other, false)}${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+      }
+      spec.view = { zoom: rng.range(1.7, 2.6), fx: rng.chance(0.5) ? rng.range(0, 0.1) : rng.range(0.9, 1), fy: rng.range(0, 1) };
+      spec.params.turned = `view ×${spec.view.zoom.toFixed(2)} at ${spec.view.fx.toFixed(2)},${spec.view.fy.toFixed(2)}`;
+      if (source.kind === 'video') {
+        const { zoom, fx, fy } = spec.view;
+        const w = Math.round(spec.width * zoom);
+        const h = Math.round(spec.height * zoom);
+        return `fps=${spec.fps},scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${spec.width}:${spec.height}:x=(iw-${spec.width})*${fx.toFixed(3)}:y=(ih-${spec.height})*${fy.toFixed(3)}${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+      }
+      return `${framing(ctx, source, false)}${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
+    }
     case 'no-video': {
       const texts = ['NO VIDEO', 'VIDEO LOSS', 'NO SIGNAL', 'No Video', 'Video Loss', 'NO VIDEO INPUT', 'Signal lost'];
       const blue = rng.chance(0.5);
@@ -513,6 +619,12 @@ function faultGraph(ctx: ClipCtx, source: Source, fault: PictureFault): string {
   }
 }
 
+/** The faults of the set's first version, in its order (their clips keep their ids and parameters). */
+export const FIRST_FAULTS: readonly PictureFault[] = ['no-video', 'black', 'frozen', 'blurred', 'occluded', 'colour-cast'];
+/** The faults added with the camera's reference, and their hard negatives. */
+export const LATER_FAULTS: readonly PictureFault[] = ['scene-change', 'overexposed', 'noise', 'stripes', 'shaking'];
+const LATER_TRANSFORMS: readonly Transform[] = ['bright', 'vibration'];
+
 /** The videos: their length (s) and how many slots (normal, hard negative, 3 faults) each gives,
  * cut at different times; a photo gives one. The long real CCTV video gives the most. */
 const VIDEOS: Record<string, { seconds: number; slots: number }> = {
@@ -527,15 +639,70 @@ export function planFieldSet(opts: { sources: readonly Source[]; seed: number; s
   const rng = new Rng(seededRandom(opts.seed * 7919 + 101));
   const split = splitSources(opts.sources, opts.seed);
   const specs: FieldClipSpec[] = [];
+  // The clips of the first six faults come from `rng`, the reference pictures and the later faults
+  // from `later`: adding those left the first clips as they were (same ids, same parameters).
+  const later = new Rng(seededRandom(opts.seed * 7919 + 202));
   // Faults take turns per part, so both parts get every fault about equally often.
   const faultTurn: Record<Part, number> = { tuning: 0, 'held-out': 0 };
+  const laterTurn: Record<Part, number> = { tuning: 0, 'held-out': 0 };
   let transformTurn = 0;
+  let laterTransformTurn = 0;
+  const photosOf = (part: Part): Source[] => opts.sources.filter((s) => s.kind === 'photo' && split.get(s.group) === part);
+  const make = (
+    rng: Rng,
+    source: Source,
+    c: { cls: ClipClass; transform: Transform | null; role?: 'reference' },
+    id: string,
+    part: Part,
+    offset: number,
+  ): FieldClipSpec => {
+    // 1080p main stream only from sources at least that sharp (upscaling would blur them).
+    const main = source.width >= 1900 && Math.min(source.width, (source.height * 16) / 9) >= 1900 && rng.chance(0.2);
+    const codec = rng.chance(0.6) ? 'h264' : 'h265';
+    const fps = main ? rng.pick([10, 15, 20, 25]) : rng.pick([5, 8, 10, 12, 15]);
+    const kbps = main ? rng.int(2048, 4096) : rng.int(256, 768);
+    const spec: FieldClipSpec = {
+      id,
+      cls: c.cls,
+      labels: c.cls === 'normal' ? [] : [c.cls],
+      part,
+      source: source.id,
+      group: source.group,
+      negative:
+        c.cls !== 'normal' || c.role ? null : c.transform ? (c.transform === 'haze' ? 'haze' : c.transform) : (NEGATIVE_OF_CATEGORY[source.category] ?? null),
+      codec,
+      stream: main ? 'main' : 'sub',
+      width: main ? 1920 : 640,
+      height: main ? 1080 : 360,
+      fps,
+      kbps,
+      seconds,
+      offset,
+      params: {},
+      desc: '',
+      graph: '',
+      card: c.cls === 'no-video',
+      texts: {},
+      role: c.role ?? 'probe',
+      camera: source.id,
+    };
+    const ctx: ClipCtx = { rng, spec, others: photosOf(part) };
+    const chain = c.cls === 'normal' ? normalGraph(ctx, source, c.transform) : faultGraph(ctx, source, c.cls);
+    spec.graph = spec.card ? `${chain},format=yuv420p[v]` : `[0:v]${chain},format=yuv420p[v]`;
+    const p = Object.entries(spec.params)
+      .map(([key, v]) => `${key} ${v}`)
+      .join('; ');
+    const what = c.role === 'reference' ? `reference of ${source.id} (${source.scene})` : c.cls === 'no-video' ? 'NVR card' : `${source.id} (${source.scene})`;
+    spec.desc = `${what}${spec.negative ? ` [hard negative: ${spec.negative}]` : ''}; ${codec} ${spec.width}x${spec.height} ${fps} fps ${kbps} kbit/s${offset ? `; from ${offset} s` : ''}; ${p}`;
+    return spec;
+  };
   for (const source of opts.sources) {
     const part = split.get(source.group)!;
     const video = VIDEOS[source.id] ?? { seconds, slots: 1 };
     const slots = source.kind === 'video' ? video.slots : 1;
+    const usable = Math.max(0, video.seconds - seconds - 0.2);
     for (let slot = 0; slot < slots; slot++) {
-      const offset = source.kind === 'video' ? Number((((slot + rng.range(0.1, 0.9)) * Math.max(0, video.seconds - seconds - 0.2)) / slots).toFixed(2)) : 0;
+      const offset = source.kind === 'video' ? Number((((slot + rng.range(0.1, 0.9)) * usable) / slots).toFixed(2)) : 0;
       // A video's people and leaves move: it cannot be the still scene.
       const transforms = TRANSFORMS_FOR[source.category].filter((t) => source.kind === 'photo' || t !== 'still');
       const transform = transforms[transformTurn++ % transforms.length];
@@ -543,46 +710,21 @@ export function planFieldSet(opts: { sources: readonly Source[]; seed: number; s
         { cls: 'normal', transform: null },
         { cls: 'normal', transform },
       ];
-      for (let f = 0; f < 3; f++) classes.push({ cls: PICTURE_FAULTS[faultTurn[part]++ % PICTURE_FAULTS.length], transform: null });
-      for (const [n, c] of classes.entries()) {
-        // 1080p main stream only from sources at least that sharp (upscaling would blur them).
-        const main = source.width >= 1900 && Math.min(source.width, (source.height * 16) / 9) >= 1900 && rng.chance(0.2);
-        const codec = rng.chance(0.6) ? 'h264' : 'h265';
-        const fps = main ? rng.pick([10, 15, 20, 25]) : rng.pick([5, 8, 10, 12, 15]);
-        const kbps = main ? rng.int(2048, 4096) : rng.int(256, 768);
-        const id = `${source.id}${slots > 1 ? `-${slot + 1}` : ''}-${n}-${c.cls}${c.transform ? `-${c.transform}` : ''}`;
-        const spec: FieldClipSpec = {
-          id,
-          cls: c.cls,
-          labels: c.cls === 'normal' ? [] : [c.cls],
-          part,
-          source: source.id,
-          group: source.group,
-          negative: c.cls !== 'normal' ? null : c.transform ? (c.transform === 'haze' ? 'haze' : c.transform) : (NEGATIVE_OF_CATEGORY[source.category] ?? null),
-          codec,
-          stream: main ? 'main' : 'sub',
-          width: main ? 1920 : 640,
-          height: main ? 1080 : 360,
-          fps,
-          kbps,
-          seconds,
-          offset,
-          params: {},
-          desc: '',
-          graph: '',
-          card: c.cls === 'no-video',
-          texts: {},
-        };
-        const ctx: ClipCtx = { rng, spec };
-        const chain = c.cls === 'normal' ? normalGraph(ctx, source, c.transform) : faultGraph(ctx, source, c.cls);
-        spec.graph = spec.card ? `${chain},format=yuv420p[v]` : `[0:v]${chain},format=yuv420p[v]`;
-        const p = Object.entries(spec.params)
-          .map(([key, v]) => `${key} ${v}`)
-          .join('; ');
-        spec.desc = `${c.cls === 'no-video' ? 'NVR card' : `${source.id} (${source.scene})`}${spec.negative ? ` [hard negative: ${spec.negative}]` : ''}; ${codec} ${spec.width}x${spec.height} ${fps} fps ${kbps} kbit/s${offset ? `; from ${offset} s` : ''}; ${p}`;
-        specs.push(spec);
-      }
+      for (let f = 0; f < 3; f++) classes.push({ cls: FIRST_FAULTS[faultTurn[part]++ % FIRST_FAULTS.length], transform: null });
+      const slotId = `${source.id}${slots > 1 ? `-${slot + 1}` : ''}`;
+      for (const [n, c] of classes.entries()) specs.push(make(rng, source, c, `${slotId}-${n}-${c.cls}${c.transform ? `-${c.transform}` : ''}`, part, offset));
+      // The later faults, and a hard negative of theirs, at the same moment of the same camera.
+      const laterClasses: Array<{ cls: ClipClass; transform: Transform | null }> = [
+        { cls: 'normal', transform: LATER_TRANSFORMS[laterTransformTurn++ % LATER_TRANSFORMS.length] },
+      ];
+      for (let f = 0; f < 2; f++) laterClasses.push({ cls: LATER_FAULTS[laterTurn[part]++ % LATER_FAULTS.length], transform: null });
+      for (const [n, c] of laterClasses.entries())
+        specs.push(make(later, source, c, `${slotId}-${n + classes.length}-${c.cls}${c.transform ? `-${c.transform}` : ''}`, part, offset));
     }
+    // The camera's reference: an ordinary picture of it at another moment (another pan, noise,
+    // OSD; for a video, another time).
+    const refOffset = source.kind === 'video' ? Number(later.range(0, usable).toFixed(2)) : 0;
+    specs.push(make(later, source, { cls: 'normal', transform: null, role: 'reference' }, `${source.id}-reference`, part, refOffset));
   }
   return opts.parts ? specs.filter((s) => opts.parts!.includes(s.part)) : specs;
 }
@@ -590,32 +732,24 @@ export function planFieldSet(opts: { sources: readonly Source[]; seed: number; s
 // ---- building -----------------------------------------------------------------------------------
 
 /** The photo cropped to 16:9 and scaled once to the clip size plus the pan margin (a PNG), so that
- * every clip of it does not decode a 12-megapixel JPEG per frame. */
-async function preparePhoto(source: Source, width: number, height: number, dir: string): Promise<string> {
+ * every clip of it does not decode a 12-megapixel JPEG per frame. With a view (a camera turned):
+ * the part of the photo it shows now, enlarged. */
+async function preparePhoto(source: Source, width: number, height: number, dir: string, view?: FieldClipSpec['view']): Promise<string> {
   const m = Math.round(PAN_MARGIN * (width / 640));
-  const out = join(dir, `${source.id}-${width}.png`);
+  const out = join(dir, `${preparedName(source.id, width, view)}.png`);
   if (existsSync(out)) return out;
   const tmp = `${out}.part.png`;
   const [w, h] = [width + m, height + m];
-  await runFfmpeg(
-    [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-y',
-      '-i',
-      source.path,
-      '-vf',
-      `scale=${w}:${h}:force_original_aspect_ratio=increase:flags=lanczos,crop=${w}:${h},format=rgb24`,
-      '-frames:v',
-      '1',
-      tmp,
-    ],
-    dir,
-  );
+  const zoomed = view
+    ? `scale=${Math.round(w * view.zoom)}:${Math.round(h * view.zoom)}:force_original_aspect_ratio=increase:flags=lanczos,crop=${w}:${h}:x=(iw-${w})*${view.fx.toFixed(3)}:y=(ih-${h})*${view.fy.toFixed(3)}`
+    : `scale=${w}:${h}:force_original_aspect_ratio=increase:flags=lanczos,crop=${w}:${h}`;
+  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', source.path, '-vf', `${zoomed},format=rgb24`, '-frames:v', '1', tmp], dir);
   renameSync(tmp, out);
   return out;
+}
+
+function preparedName(id: string, width: number, view?: FieldClipSpec['view']): string {
+  return view ? `${id}-${width}-view-${view.zoom.toFixed(2)}-${view.fx.toFixed(2)}-${view.fy.toFixed(2)}` : `${id}-${width}`;
 }
 
 /** The occluder as an RGBA picture: the object's colour with a little texture and shading, a soft
@@ -638,7 +772,25 @@ function encoderArgs(spec: FieldClipSpec): string[] {
   const gop = String(spec.fps * 2);
   const rate = [`-b:v`, `${spec.kbps}k`, '-maxrate', `${spec.kbps}k`, '-bufsize', `${spec.kbps}k`];
   if (spec.codec === 'h264')
-    return ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'main', ...rate, '-g', gop, '-keyint_min', gop, '-bf', '0', '-threads', '1'];
+    return [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-profile:v',
+      'main',
+      ...rate,
+      '-g',
+      gop,
+      '-keyint_min',
+      gop,
+      '-sc_threshold',
+      '0',
+      '-bf',
+      '0',
+      '-threads',
+      '1',
+    ];
   return [
     '-c:v',
     'libx265',
@@ -647,7 +799,7 @@ function encoderArgs(spec: FieldClipSpec): string[] {
     '-b:v',
     `${spec.kbps}k`,
     '-x265-params',
-    `keyint=${gop}:min-keyint=${gop}:bframes=0:vbv-maxrate=${spec.kbps}:vbv-bufsize=${spec.kbps}:pools=1:frame-threads=1:log-level=error`,
+    `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:vbv-maxrate=${spec.kbps}:vbv-bufsize=${spec.kbps}:pools=1:frame-threads=1:log-level=error`,
     '-tag:v',
     'hvc1',
   ];
@@ -666,24 +818,34 @@ export async function buildFieldSet(
   }
   const prep = join(opts.dir, 'prepared');
   mkdirSync(prep, { recursive: true });
-  // Prepared photos first, one per source and size (clips of the same source would race for it).
-  const needed = new Map<string, { source: Source; width: number; height: number }>();
+  // Prepared photos first, one per source, size and view (clips of the same source would race for it).
+  const needed = new Map<string, { source: Source; width: number; height: number; view?: FieldClipSpec['view'] }>();
+  const shown = (s: FieldClipSpec): Source => byId.get(s.viewSource ?? s.source)!;
   for (const s of specs) {
-    const src = byId.get(s.source)!;
-    if (!s.card && src.kind === 'photo') needed.set(`${src.id}-${s.width}`, { source: src, width: s.width, height: s.height });
+    const src = shown(s);
+    if (!s.card && src.kind === 'photo') needed.set(preparedName(src.id, s.width, s.view), { source: src, width: s.width, height: s.height, view: s.view });
   }
-  await pool([...needed.values()], opts.concurrency ?? 2, (n) => preparePhoto(n.source, n.width, n.height, prep));
+  await pool([...needed.values()], opts.concurrency ?? 2, (n) => preparePhoto(n.source, n.width, n.height, prep, n.view));
   return pool(specs, opts.concurrency ?? 2, async (spec) => {
     const path = join(opts.dir, `${spec.id}.mp4`);
     const clip: FieldClip = { ...spec, path };
     if (opts.reuse && existsSync(path)) return clip;
     for (const [name, content] of Object.entries(spec.texts)) writeFileSync(join(opts.dir, name), content);
-    const source = byId.get(spec.source)!;
+    const source = shown(spec);
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
     if (spec.card) {
       args.push('-f', 'lavfi', '-i', `nullsrc=s=16x16:r=${spec.fps}`);
     } else if (source.kind === 'photo') {
-      args.push('-loop', '1', '-framerate', String(spec.fps), '-t', String(spec.seconds), '-i', join(prep, `${source.id}-${spec.width}.png`));
+      args.push(
+        '-loop',
+        '1',
+        '-framerate',
+        String(spec.fps),
+        '-t',
+        String(spec.seconds),
+        '-i',
+        join(prep, `${preparedName(source.id, spec.width, spec.view)}.png`),
+      );
     } else {
       args.push('-ss', String(spec.offset), '-t', String(spec.seconds), '-i', source.path);
     }
@@ -708,7 +870,13 @@ export async function buildFieldSet(
   });
 }
 
-// ---- report -------------------------------------------------------------------------------------
+// ---- report ----
+
+/** One line per fault (precision / recall) and the false-fault rate: the short form of a report. */
+export function formatSummaryLine(e: ReturnType<typeof summarise>, title: string): string {
+  const faults = PICTURE_FAULTS.map((f) => `${f} ${pct(e.perFault[f].precision)}/${pct(e.perFault[f].recall)}`).join(', ');
+  return `${title}: false faults on normal ${e.normal.withFault}/${e.normal.clips} (${pct(e.normal.clips ? e.normal.withFault / e.normal.clips : 0)}); precision/recall: ${faults}`;
+}
 
 export interface FieldOutcome extends ClipOutcome {
   part: Part;
@@ -778,6 +946,7 @@ async function main(): Promise<void> {
       reuse: { type: 'boolean', default: false },
       scores: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      save: { type: 'string' },
     },
   });
   const seed = Number(values.seed);
@@ -803,6 +972,13 @@ async function main(): Promise<void> {
     });
     if (values.scores) console.log(scoresCsv(e));
     console.log(formatFieldReport(outcomes, { seed }));
+    // The same probes judged as for cameras without a reference (absolute thresholds only).
+    const bare = rejudge(outcomes, {}, { references: false }) as FieldOutcome[];
+    for (const part of parts) {
+      const mine = bare.filter((o) => o.part === part);
+      console.log(`\n${formatSummaryLine(summarise(mine), `without references, ${part} part`)}`);
+    }
+    if (values.save) writeFileSync(values.save, JSON.stringify({ seed, outcomes }));
     const sub = outcomes.filter((o) => o.stream === 'sub');
     const all = summarise(outcomes);
     const subE = summarise(sub);

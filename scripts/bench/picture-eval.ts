@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { diagnose, judge, type DiagnosisThresholds } from '../../agent/health/picture/diagnose';
 import { grabFrames, ffmpegBinary } from '../../agent/health/picture/grab';
-import { PICTURE_FAULTS, type PictureFault } from '../../agent/health/types';
+import { PICTURE_FAULTS, type PictureFault, type ReferenceMeasures } from '../../agent/health/types';
 
 /** Fonts of the OSD and the NVR cards (fonts-dejavu-core, installed with ffmpeg's fontconfig). */
 export const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
@@ -38,6 +38,11 @@ export interface LabelledClip {
   desc: string;
   seconds: number;
   path: string;
+  /** reference: the camera's known-good picture, not judged itself: the camera's probes are
+   * judged against it. Default probe. */
+  role?: 'probe' | 'reference';
+  /** The camera a clip comes from (its reference applies); none: judged without a reference. */
+  camera?: string;
 }
 
 export class Rng {
@@ -99,6 +104,8 @@ export interface ClipOutcome {
   cpuSingleMs: number;
   thumbnailBytes: number;
   desc: string;
+  /** The camera's reference measures it was judged against (none: absolute thresholds only). */
+  reference?: ReferenceMeasures;
 }
 
 export interface FaultMetrics {
@@ -173,33 +180,51 @@ export function score(outcomes: readonly Pick<ClipOutcome, 'cls' | 'labels' | 'd
   return { perFault, confusion };
 }
 
-/** Grabs each clip as a picture probe would (file input) and diagnoses it. */
+/** Grabs each clip as a picture probe would (file input) and diagnoses it: the references first
+ * (each camera's measures), then every probe clip against its camera's reference. */
 export async function evaluate(
   clips: readonly LabelledClip[],
   opts: { frames?: number; seconds?: number; thresholds?: Partial<DiagnosisThresholds>; concurrency?: number; timeoutMs?: number } = {},
 ): Promise<Evaluation> {
   const frames = opts.frames ?? 6;
-  const outcomes = await pool(clips, opts.concurrency ?? 2, async (clip) => {
-    const grab = await grabFrames({ input: clip.path, frames, seconds: opts.seconds ?? clip.seconds, timeoutMs: opts.timeoutMs ?? 30_000, label: clip.id });
-    let d = diagnose(grab.frames, opts.thresholds);
-    // CPU: the average of a few repeats (a single run is ~ms, near the clock's resolution).
-    const cpuMs = cpuMsOf(() => (d = diagnose(grab.frames, opts.thresholds)), 3);
-    const cpuSingleMs = cpuMsOf(() => diagnose(grab.frames.slice(-1), opts.thresholds), 3);
-    const outcome: ClipOutcome = {
-      id: clip.id,
-      cls: clip.cls,
-      labels: clip.labels,
-      detected: d.faults,
-      scores: d.scores,
-      frames: grab.frames.length,
-      ffmpegMs: grab.ffmpegMs,
-      cpuMs,
-      cpuSingleMs,
-      thumbnailBytes: grab.thumbnail?.length ?? 0,
-      desc: clip.desc,
-    };
-    return outcome;
-  });
+  const grab = (clip: LabelledClip) =>
+    grabFrames({ input: clip.path, frames, seconds: opts.seconds ?? clip.seconds, timeoutMs: opts.timeoutMs ?? 30_000, label: clip.id });
+  const references = new Map<string, ReferenceMeasures>();
+  await pool(
+    clips.filter((c) => c.role === 'reference'),
+    opts.concurrency ?? 2,
+    async (clip) => {
+      const g = await grab(clip);
+      references.set(clip.camera ?? clip.id, diagnose(g.frames, opts.thresholds).measures);
+    },
+  );
+  const outcomes = await pool(
+    clips.filter((c) => c.role !== 'reference'),
+    opts.concurrency ?? 2,
+    async (clip) => {
+      const g = await grab(clip);
+      const reference = clip.camera ? references.get(clip.camera) : undefined;
+      let d = diagnose(g.frames, opts.thresholds, reference);
+      // CPU: the average of a few repeats (a single run is ~ms, near the clock's resolution).
+      const cpuMs = cpuMsOf(() => (d = diagnose(g.frames, opts.thresholds, reference)), 3);
+      const cpuSingleMs = cpuMsOf(() => diagnose(g.frames.slice(-1), opts.thresholds, reference), 3);
+      const outcome: ClipOutcome = {
+        id: clip.id,
+        cls: clip.cls,
+        labels: clip.labels,
+        detected: d.faults,
+        scores: d.scores,
+        frames: g.frames.length,
+        ffmpegMs: g.ffmpegMs,
+        cpuMs,
+        cpuSingleMs,
+        thumbnailBytes: g.thumbnail?.length ?? 0,
+        desc: clip.desc,
+        ...(reference ? { reference } : {}),
+      };
+      return outcome;
+    },
+  );
   return summarise(outcomes);
 }
 
@@ -218,9 +243,13 @@ export function summarise(outcomes: readonly ClipOutcome[]): Evaluation {
   };
 }
 
-/** Re-judges stored outcomes with other thresholds (no ffmpeg): for tuning. */
-export function rejudge(outcomes: readonly ClipOutcome[], thresholds: Partial<DiagnosisThresholds>): ClipOutcome[] {
-  return outcomes.map((o) => ({ ...o, detected: judge(o.scores, thresholds) }));
+/** Re-judges stored outcomes with other thresholds (no ffmpeg): for tuning. Without references:
+ * as a camera that has none would be judged (absolute thresholds, no scene-change). */
+export function rejudge(outcomes: readonly ClipOutcome[], thresholds: Partial<DiagnosisThresholds>, opts: { references?: boolean } = {}): ClipOutcome[] {
+  return outcomes.map((o) => {
+    if (opts.references === false) return { ...o, detected: judge({ ...o.scores, 'scene-change': 0 }, thresholds) };
+    return { ...o, detected: judge(o.scores, thresholds, o.reference) };
+  });
 }
 
 // ---- report -------------------------------------------------------------------------------------

@@ -27,21 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
 import type { PictureFault } from '../../agent/health/types';
-import {
-  CLIP_CLASSES,
-  FONT,
-  rgbHex,
-  sensorNoise,
-  FONT_BOLD,
-  FONT_MONO,
-  Rng,
-  evaluate,
-  formatReport,
-  pool,
-  runFfmpeg,
-  scoresCsv,
-  type ClipClass,
-} from './picture-eval';
+import { FONT, rgbHex, sensorNoise, FONT_BOLD, FONT_MONO, Rng, evaluate, formatReport, pool, runFfmpeg, scoresCsv, type ClipClass } from './picture-eval';
 
 export const NORMAL_KINDS = ['mandelbrot', 'testsrc2', 'life', 'cellauto', 'smpte-scroll', 'noisy-texture', 'night', 'osd-clock'] as const;
 export type NormalKind = (typeof NORMAL_KINDS)[number];
@@ -352,15 +338,21 @@ function faultScene(ctx: Ctx, cls: PictureFault, i: number): { chain: string; de
       const o = randomOsd(ctx, 0.5);
       return { chain: `${b.chain},${f}${n.chain}${o.chain}`, desc: join2(b.desc, cdesc, n.desc, o.desc) };
     }
+    default:
+      throw new Error(`picture-set: no synthetic clips of ${cls} (the field-like set has them: field-set.ts)`);
   }
 }
+
+/** The classes of the synthetic set, in its order: the faults a clip made from a test pattern can
+ * show without a camera's reference picture. */
+export const SYNTHETIC_CLASSES: readonly ClipClass[] = ['normal', 'no-video', 'black', 'frozen', 'blurred', 'occluded', 'colour-cast'];
 
 /** The set's clips (no files yet). Normal scenes: 2×perClass, cycling through NORMAL_KINDS. */
 export function planSet(opts: { seed: number; perClass: number; seconds?: number }): ClipSpec[] {
   const rng = new Rng(seededRandom(opts.seed * 7919 + 17));
   const seconds = opts.seconds ?? 3;
   const specs: ClipSpec[] = [];
-  for (const cls of CLIP_CLASSES) {
+  for (const cls of SYNTHETIC_CLASSES) {
     const count = cls === 'normal' ? opts.perClass * 2 : opts.perClass;
     for (let i = 0; i < count; i++) {
       const [w, h] = rng.pick([

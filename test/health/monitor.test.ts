@@ -18,6 +18,7 @@ import type { CameraStatus, EventBody } from '../../contract';
 import { listCameras } from '../../agent/inventory/cameras';
 import { channel, report } from '../kit/reports';
 import { FakeClock } from '../kit/clock';
+import { fakeDiagnosis } from '../kit/diagnosis';
 
 function healthConfig(over: Partial<HealthConfig> = {}): HealthConfig {
   const base = agentConfig.load({ env: {} }).config.health;
@@ -101,7 +102,7 @@ function scriptedProbes(
         opts.picture?.(streamUrl ?? '') ?? {
           ok: true,
           source: 'stream',
-          diagnosis: { faults: [], scores: { black: 0, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+          diagnosis: fakeDiagnosis([], { black: 0 }),
           thumbnail: JPEG,
           frames: 6,
           latencyMs: 10,
@@ -202,7 +203,7 @@ test('offline cameras get no stream or picture probes; picture faults and no-pic
       ? {
           ok: true,
           source: 'stream',
-          diagnosis: { faults: ['black'], scores: { black: 0.99, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+          diagnosis: fakeDiagnosis(['black'], { black: 0.99 }),
           thumbnail: JPEG,
           frames: 6,
           latencyMs: 9,
@@ -210,7 +211,7 @@ test('offline cameras get no stream or picture probes; picture faults and no-pic
       : {
           ok: true,
           source: 'stream',
-          diagnosis: { faults: [], scores: { black: 0, frozen: 0, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+          diagnosis: fakeDiagnosis([], { black: 0 }),
           thumbnail: JPEG,
           frames: 6,
           latencyMs: 9,

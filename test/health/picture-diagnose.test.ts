@@ -34,10 +34,17 @@ function hash(a: number, b: number, c = 0): number {
 }
 
 /** A "street": blocks of varied size and grey-ish colour with sharp edges, a few coloured ones,
- * white markings and dark shadows; `t` moves it (pan by 9 px per step). */
+ * white markings and dark shadows; `t` moves what is on it (three vehicles drive through, 60 px
+ * per step) while the camera stays where it is. */
 function scene(t: number): (x: number, y: number) => Rgb {
+  const vehicles = [
+    { x: 40 + t * 60, y: 80, w: 120, h: 60, rgb: [200, 40, 30] as Rgb },
+    { x: 560 - t * 60, y: 170, w: 140, h: 70, rgb: [30, 40, 50] as Rgb },
+    { x: 300 + t * 60, y: 230, w: 100, h: 50, rgb: [230, 230, 225] as Rgb },
+  ];
   return (x, y) => {
-    const X = x + t * 9;
+    for (const v of vehicles) if (x >= v.x && x < v.x + v.w && y >= v.y && y < v.y + v.h) return v.rgb;
+    const X = x;
     const cell = 12 + Math.floor(hash(Math.floor(X / 48), Math.floor(y / 48), 7) * 3) * 6;
     const cx = Math.floor(X / cell);
     const cy = Math.floor(y / cell);
@@ -104,7 +111,8 @@ test('a normal moving scene has no fault, and every fault has a score', () => {
   assert.deepEqual(d.faults, []);
   assert.deepEqual(Object.keys(d.scores).sort(), [...PICTURE_FAULTS].sort());
   for (const f of PICTURE_FAULTS) assert.ok(Number.isFinite(d.scores[f]), f);
-  assert.ok(d.scores.frozen < 0.5, `frozen score ${d.scores.frozen}`);
+  // The street stands still where no vehicle drives: most of it, but well under frozen.
+  assert.ok(d.scores.frozen < 0.85, `frozen score ${d.scores.frozen}`);
   assert.ok(d.scores.black > 150, `black score ${d.scores.black}`);
 });
 

@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { CameraHealth, HealthRules } from '../../agent/health/state';
 import type { ClockResult, PictureResult, ReachResult, StreamCheck } from '../../agent/health/types';
+import { fakeDiagnosis } from '../kit/diagnosis';
 
 const rules: HealthRules = { offlineAfterFailures: 3, onlineAfterSuccesses: 2, flapTransitions: 4, flapWindowMs: 60_000, maxDriftMs: 5000 };
 const up: ReachResult = { ok: true, latencyMs: 2 };
@@ -154,7 +155,7 @@ test('picture faults are reported at the first probe, changes of the set too, an
   const pic = (faults: PictureResult['diagnosis'] extends infer D ? (D extends { faults: infer F } ? F : never) : never): PictureResult => ({
     ok: true,
     source: 'stream',
-    diagnosis: { faults, scores: { black: 0, frozen: 0.9, blurred: 0, occluded: 0, 'colour-cast': 0, 'no-video': 0 } },
+    diagnosis: fakeDiagnosis(faults, { black: 0, frozen: 0.9 }),
     thumbnail: Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
     frames: 6,
     latencyMs: 3200,

@@ -15,8 +15,13 @@
 // pixel of every 2nd row at 640×360: 57,600 samples a frame); blur needs full resolution. Up to
 // three frames (first, middle, last) are analysed fully, all frames are compared for frozen.
 // See docs/benchmarks.md for CPU figures and the labelled set the thresholds come from.
-import type { Diagnosis, Frame, PictureFault } from '../types';
+import type { Diagnosis, Frame, PictureFault, ReferenceMeasures } from '../types';
 import { PICTURE_FAULTS } from '../types';
+import { noiseScore, stripesScore } from './interference';
+import { OSD_BAND, lumaPlane, type LumaPlane } from './luma';
+import { profilesOf, shakingScore } from './motion';
+import { REFERENCE_VERSION } from './reference';
+import { layoutOf, meanLayout, sceneChange } from './scene';
 
 /**
  * Thresholds, one per fault (config: health.diagnosis.*). Per-frame scores are the median over
@@ -59,6 +64,16 @@ export interface DiagnosisThresholds {
   blurredMinBlur: number;
   occludedMinArea: number;
   castMinImbalance: number;
+  blurredMinRise: number;
+  blurredReferenceSlack: number;
+  sceneChangeMin: number;
+  overexposedMinArea: number;
+  overexposedMinRise: number;
+  noiseMinLevel: number;
+  noiseMinRise: number;
+  stripesMinAmplitude: number;
+  stripesMinRise: number;
+  shakingMinShift: number;
 }
 
 export const DEFAULT_DIAGNOSIS_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
@@ -68,6 +83,16 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: Readonly<DiagnosisThresholds> = Objec
   blurredMinBlur: 0.3,
   occludedMinArea: 0.25,
   castMinImbalance: 0.24,
+  blurredMinRise: 0.1,
+  blurredReferenceSlack: 0.1,
+  sceneChangeMin: 0.5,
+  overexposedMinArea: 0.4,
+  overexposedMinRise: 0.25,
+  noiseMinLevel: 8,
+  noiseMinRise: 4,
+  stripesMinAmplitude: 3,
+  stripesMinRise: 2,
+  shakingMinShift: 3,
 });
 
 // ---- internal constants (not thresholds: they shape the measures) ------------------------------
@@ -113,11 +138,10 @@ const CAST_EXCLUDE_FLAT = 0.1;
 const BLUR_TILES_X = 10;
 const BLUR_TILES_Y = 6;
 const BLUR_MIN_ACTIVITY = 0.5;
-/** Blur and colour cast leave out this share of the height at the top and at the bottom, where
- * cameras draw their OSD (clock, name): sharp and often coloured whatever the picture. */
-const OSD_BAND = 0.12;
 /** Blur: the frame's blur is the median over this share of the judged tiles, most detailed first. */
 const BLUR_TOP_SHARE = 0.5;
+/** Overexposed: a scene pixel is clipped bright at or above this luma. */
+const CLIPPED_LEVEL = 245;
 /** Frames analysed fully (first, middle, last); all frames are compared for frozen. */
 const ANALYSED_FRAMES = 3;
 
@@ -128,6 +152,11 @@ export interface FrameMeasures {
   occluded: number;
   cast: number;
   blur: number;
+  brightness: number;
+  clipped: number;
+  noise: number;
+  stripes: number;
+  layout: number[];
 }
 
 /** The sampling grid of a frame: every `step`-th pixel of every `step`-th row. */
@@ -457,15 +486,12 @@ function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): number {
 /** Blur of one frame at full resolution (see DiagnosisThresholds.blurredMinBlur), on luma: the
  * codec's full-resolution signal (a single RGB channel carries the half-resolution chroma too,
  * which blurs the edges between coloured areas). */
-function blurScore(f: Frame): number {
-  const { width, height } = f;
+function blurScore(p: LumaPlane): number {
+  const { width, height, y } = p;
   if (width < 32 || height < 32) return 0;
-  const d = f.data;
   // Rows in the OSD bands (top and bottom) are left out: a camera's clock stays sharp on a blurred picture.
-  const r0 = Math.max(5, Math.floor(height * OSD_BAND));
-  const r1 = Math.min(height - 5, Math.ceil(height * (1 - OSD_BAND)));
-  const y = new Uint8Array(width * height);
-  for (let i = (r0 - 5) * width, j = i * 3, end = (r1 + 5) * width; i < end; i++, j += 3) y[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+  const r0 = Math.max(5, p.top);
+  const r1 = Math.min(height - 5, p.bottom);
   const tw = Math.ceil(width / BLUR_TILES_X);
   const th = Math.ceil((r1 - r0) / BLUR_TILES_Y);
   const nt = BLUR_TILES_X * BLUR_TILES_Y;
@@ -526,20 +552,42 @@ function blurScore(f: Frame): number {
   return median(top.map((t) => t.blur));
 }
 
-/** All measures of one frame (the blur part at full resolution, the rest on the sampling grid). */
+/** All measures of one frame (the blur, noise, stripes and layout parts at full resolution, the
+ * rest on the sampling grid). */
 export function measureFrame(f: Frame): FrameMeasures & { luma: Uint8Array; grid: Grid } {
   const g = gridOf(f.width, f.height);
   const s = gridStats(f, g);
   const occ = occludedScore(s, g);
+  const plane = lumaPlane(f);
   return {
     blackLevel: percentile(s.vHist, s.n, 0.95),
     noVideo: noVideoScore(f, g, s),
     occluded: occ.score,
     cast: castScore(f, g, occ.score >= CAST_EXCLUDE_FLAT ? dilate(occ.region, g) : undefined),
-    blur: blurScore(f),
+    blur: blurScore(plane),
+    ...brightnessOf(plane),
+    noise: noiseScore(plane),
+    stripes: stripesScore(plane),
+    layout: layoutOf(plane),
     luma: s.luma,
     grid: g,
   };
+}
+
+/** Mean luma of the scene rows and the share of them clipped bright (luma ≥ CLIPPED_LEVEL). */
+function brightnessOf(p: LumaPlane): { brightness: number; clipped: number } {
+  let sum = 0;
+  let clipped = 0;
+  let n = 0;
+  for (let row = p.top; row < p.bottom; row += 2) {
+    for (let i = row * p.width, end = i + p.width; i < end; i += 2) {
+      const v = p.y[i];
+      sum += v;
+      if (v >= CLIPPED_LEVEL) clipped++;
+      n++;
+    }
+  }
+  return { brightness: n ? sum / n : 0, clipped: n ? clipped / n : 0 };
 }
 
 /** Frozen score over the frames' sampled luma (see DiagnosisThresholds.frozenMinStillArea). */
@@ -601,16 +649,18 @@ function frozenScore(lumas: readonly Uint8Array[], g: Grid): number {
   return total > 0 ? 1 - changedN / total : 0;
 }
 
-/** Scores of all faults, from the frames only. */
-export function pictureScores(frames: readonly Frame[]): Record<PictureFault, number> {
+/** Scores of all faults, from the frames and (for scene-change) the camera's reference; and the
+ * probe's measures in reference form. */
+export function pictureScores(frames: readonly Frame[], reference?: ReferenceMeasures): { scores: Record<PictureFault, number>; measures: ReferenceMeasures } {
   if (frames.length === 0) throw new RangeError('diagnose: no frames');
   frames.forEach(checkFrame);
   const n = frames.length;
-  // Up to three frames (first, middle, last) are analysed fully; every frame feeds frozen.
+  // Up to three frames (first, middle, last) are analysed fully; every frame feeds frozen and shaking.
   const analysed = n <= ANALYSED_FRAMES ? [...frames.keys()] : [0, n >> 1, n - 1];
   const per = analysed.map((i) => measureFrame(frames[i]));
   const sameSize = frames.every((f) => f.width === frames[0].width && f.height === frames[0].height);
   let frozen = 0;
+  let shaking = 0;
   if (sameSize && n >= 2) {
     const g = per[0].grid;
     const lumas = frames.map((f, i) => {
@@ -618,21 +668,40 @@ export function pictureScores(frames: readonly Frame[]): Record<PictureFault, nu
       return k >= 0 ? per[k].luma : gridLuma(f, g);
     });
     frozen = frozenScore(lumas, g);
+    shaking = shakingScore(frames.map(profilesOf), frames[0].width);
   }
   // An NVR card is a still picture: with several frames, a moving one is not a card.
   const noVideo = n >= 2 && sameSize && frozen < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
-  return {
+  const measures: ReferenceMeasures = {
+    version: REFERENCE_VERSION,
+    blur: round3(median(per.map((m) => m.blur))),
+    brightness: round3(median(per.map((m) => m.brightness))),
+    clipped: round3(median(per.map((m) => m.clipped))),
+    noise: round3(median(per.map((m) => m.noise))),
+    stripes: round3(median(per.map((m) => m.stripes))),
+    layout: meanLayout(per.map((m) => m.layout)),
+  };
+  const scores: Record<PictureFault, number> = {
     'no-video': noVideo,
     black: median(per.map((m) => m.blackLevel)),
+    overexposed: measures.clipped,
     frozen,
-    blurred: median(per.map((m) => m.blur)),
+    'scene-change': reference ? sceneChange(measures.layout, reference.layout) : 0,
     occluded: median(per.map((m) => m.occluded)),
+    blurred: measures.blur,
     'colour-cast': median(per.map((m) => m.cast)),
+    noise: measures.noise,
+    stripes: measures.stripes,
+    shaking,
   };
+  return { scores, measures };
 }
 
-/** Compares scores with thresholds and applies the hierarchy; faults in PICTURE_FAULTS order. */
-export function judge(scores: Record<PictureFault, number>, thresholds: Partial<DiagnosisThresholds> = {}): PictureFault[] {
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Compares scores with thresholds (and, where the camera has one, with its reference's measures)
+ * and applies the hierarchy; faults in PICTURE_FAULTS order. */
+export function judge(scores: Record<PictureFault, number>, thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): PictureFault[] {
   const t = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   const noVideo = scores['no-video'] > 0 && scores['no-video'] >= t.noVideoMinArea;
   const black = !noVideo && scores.black <= t.blackMaxLevel;
@@ -640,19 +709,35 @@ export function judge(scores: Record<PictureFault, number>, thresholds: Partial<
   if (noVideo) found.add('no-video');
   if (black) found.add('black');
   if (!noVideo && !black) {
+    // A measure the camera always had is its scene, not a fault: with a reference, the score must
+    // also have risen from the reference's by the margin.
+    const risen = (score: number, ref: number | undefined, margin: number): boolean => ref === undefined || score - ref >= margin;
+    const overexposed = scores.overexposed >= t.overexposedMinArea && risen(scores.overexposed, reference?.clipped, t.overexposedMinRise);
+    if (overexposed) found.add('overexposed');
     if (scores.frozen > 0 && scores.frozen >= t.frozenMinStillArea) found.add('frozen');
-    if (scores.blurred > 0 && scores.blurred >= t.blurredMinBlur) found.add('blurred');
+    if (
+      scores.blurred > 0 &&
+      scores.blurred >= (reference ? Math.max(t.blurredMinBlur - t.blurredReferenceSlack, 0) : t.blurredMinBlur) &&
+      risen(scores.blurred, reference?.blur, t.blurredMinRise)
+    )
+      found.add('blurred');
     // A blurred picture is flat almost everywhere: its flat regions are an occlusion only when
     // they cover nearly all of it (a covered lens), not when they are the blur itself.
     const blurred = found.has('blurred');
     if (scores.occluded > 0 && scores.occluded >= (blurred ? Math.max(t.occludedMinArea, OCCLUDED_WHEN_BLURRED) : t.occludedMinArea)) found.add('occluded');
+    // An occluder or a burnt-out picture changes the layout without the camera moving.
+    if (!found.has('occluded') && !overexposed && scores['scene-change'] >= t.sceneChangeMin) found.add('scene-change');
     if (scores['colour-cast'] > 0 && scores['colour-cast'] >= t.castMinImbalance) found.add('colour-cast');
+    if (scores.noise >= t.noiseMinLevel && risen(scores.noise, reference?.noise, t.noiseMinRise)) found.add('noise');
+    if (scores.stripes >= t.stripesMinAmplitude && risen(scores.stripes, reference?.stripes, t.stripesMinRise)) found.add('stripes');
+    if (!found.has('frozen') && scores.shaking >= t.shakingMinShift) found.add('shaking');
   }
   return PICTURE_FAULTS.filter((f) => found.has(f));
 }
 
-/** Diagnoses the frames of one picture probe (one frame is fine: frozen is then not judged). */
-export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
-  const scores = pictureScores(frames);
-  return { faults: judge(scores, thresholds), scores };
+/** Diagnoses the frames of one picture probe (one frame is fine: frozen and shaking are then not
+ * judged), against the camera's reference when it has one (scene-change is judged only then). */
+export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
+  const { scores, measures } = pictureScores(frames, reference);
+  return { faults: judge(scores, thresholds, reference), scores, measures };
 }

@@ -1,0 +1,33 @@
+// The luma plane of a frame and the part of it the scene measures look at. Pure.
+//
+// Luma is the codec's full-resolution signal (the chroma of a sub stream is half resolution), so
+// the measures that look at fine detail (blur, noise, stripes) work on it. Cameras draw their OSD
+// (clock, name) in bands at the top and the bottom: sharp, high-contrast and often ticking whatever
+// the picture does, so the scene measures leave those bands out.
+import type { Frame } from '../types';
+
+/** Share of the height at the top and at the bottom where cameras draw their OSD. */
+export const OSD_BAND = 0.12;
+
+export interface LumaPlane {
+  width: number;
+  height: number;
+  /** BT.601 luma, row-major, width × height. */
+  y: Uint8Array;
+  /** The scene's rows: [top, bottom) leaves out the OSD bands. */
+  top: number;
+  bottom: number;
+}
+
+/** Rows [top, bottom) of a picture of this height that are scene, not OSD band. */
+export function sceneRows(height: number): { top: number; bottom: number } {
+  return { top: Math.floor(height * OSD_BAND), bottom: Math.ceil(height * (1 - OSD_BAND)) };
+}
+
+export function lumaPlane(f: Frame): LumaPlane {
+  const n = f.width * f.height;
+  const y = new Uint8Array(n);
+  const d = f.data;
+  for (let i = 0, j = 0; i < n; i++, j += 3) y[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+  return { width: f.width, height: f.height, y, ...sceneRows(f.height) };
+}

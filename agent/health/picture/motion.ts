@@ -1,0 +1,120 @@
+// Shaking: how the whole picture moves between the probe's frames. Pure.
+//
+// Global motion by integral projections (the column and row means of the scene's luma, as video
+// stabilisers estimate it cheaply): a camera that moves shifts every column of its picture by the
+// same amount, so the column profile of one frame matches the next one's at that shift. The
+// profiles are taken in three bands (columns) and three strips (rows) apart: a camera movement
+// moves them all alike, people or cars moving through (or a test card's moving parts) do not,
+// and a pair of frames whose parts disagree is not counted as a movement of the camera.
+import type { Frame } from '../types';
+import { sceneRows } from './luma';
+
+const PARTS = 3;
+/** Parts agree on a movement when their shifts are within this many pixels (at 640 wide). */
+const AGREEMENT_PX = 2;
+
+export interface Profiles {
+  /** Per horizontal band of the scene: the mean luma of each column. */
+  cols: Float64Array[];
+  /** Per vertical strip: the mean luma of each scene row. */
+  rows: Float64Array[];
+}
+
+/** Column profiles of three bands and row profiles of three strips of one frame (every second row). */
+export function profilesOf(f: Frame): Profiles {
+  const { top, bottom } = sceneRows(f.height);
+  const h = bottom - top;
+  const cols = Array.from({ length: PARTS }, () => new Float64Array(f.width));
+  const rows = Array.from({ length: PARTS }, () => new Float64Array(h));
+  const counts = new Uint32Array(PARTS);
+  const stripOf = new Uint8Array(f.width);
+  for (let x = 0; x < f.width; x++) stripOf[x] = Math.min(PARTS - 1, Math.floor((x * PARTS) / f.width));
+  const stripWidth = [0, 0, 0];
+  for (let x = 0; x < f.width; x++) stripWidth[stripOf[x]]++;
+  const d = f.data;
+  for (let y = top; y < bottom; y += 2) {
+    const band = Math.min(PARTS - 1, Math.floor(((y - top) * PARTS) / h));
+    const col = cols[band];
+    const sums = [0, 0, 0];
+    let j = y * f.width * 3;
+    for (let x = 0; x < f.width; x++, j += 3) {
+      const l = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+      col[x] += l;
+      sums[stripOf[x]] += l;
+    }
+    for (let s = 0; s < PARTS; s++) {
+      rows[s][y - top] = sums[s] / stripWidth[s];
+      if (y + 1 < bottom) rows[s][y + 1 - top] = rows[s][y - top];
+    }
+    counts[band]++;
+  }
+  for (let b = 0; b < PARTS; b++) for (let x = 0; x < f.width; x++) cols[b][x] /= Math.max(1, counts[b]);
+  return { cols, rows };
+}
+
+/** The shift s (|s| ≤ range) at which b[i + s] best matches a[i] (least mean absolute difference,
+ * each profile's mean removed: a change of exposure is not a movement). */
+function bestShift(a: Float64Array, b: Float64Array, range: number): number {
+  const n = a.length;
+  if (n <= 2 * range + 8) return 0;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let best = 0;
+  let bestCost = Infinity;
+  for (let s = -range; s <= range; s++) {
+    let cost = 0;
+    for (let i = range; i < n - range; i++) {
+      const v = a[i] - ma - (b[i + s] - mb);
+      cost += v < 0 ? -v : v;
+    }
+    // Ties (a flat picture) go to the smallest movement.
+    if (cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && Math.abs(s) < Math.abs(best))) {
+      bestCost = cost;
+      best = s;
+    }
+  }
+  return best;
+}
+
+/** The shift all parts agree on (their median), or null when they disagree (local motion). */
+function agreedShift(a: readonly Float64Array[], b: readonly Float64Array[], range: number, tolerance: number): number | null {
+  const shifts = a.map((p, i) => bestShift(p, b[i], range)).sort((x, y) => x - y);
+  return shifts[shifts.length - 1] - shifts[0] <= tolerance ? shifts[shifts.length >> 1] : null;
+}
+
+/**
+ * Shaking score: how irregularly the whole picture moves, in pixels at 640 wide: the median, over
+ * consecutive frame-to-frame movements of the camera, of how much the movement changed (0 with
+ * fewer than 3 frames, or when no two consecutive movements are the camera's). A shaking camera's
+ * picture jumps one way, then another; a steady pan (a PTZ camera on its tour, a scrolling test
+ * card) moves the same amount every time and scores ~0.
+ */
+export function shakingScore(profiles: readonly Profiles[], width: number): number {
+  if (profiles.length < 3) return 0;
+  const scale = 640 / width;
+  const rangeX = Math.max(4, Math.round(width / 16));
+  const rangeY = Math.max(3, Math.round(profiles[0].rows[0].length / 8));
+  const tolerance = Math.max(1, Math.round(AGREEMENT_PX / scale));
+  const moves: Array<[number, number] | null> = [];
+  for (let k = 1; k < profiles.length; k++) {
+    const dx = agreedShift(profiles[k - 1].cols, profiles[k].cols, rangeX, tolerance);
+    const dy = agreedShift(profiles[k - 1].rows, profiles[k].rows, rangeY, tolerance);
+    moves.push(dx === null || dy === null ? null : [dx, dy]);
+  }
+  const jerks: number[] = [];
+  for (let k = 1; k < moves.length; k++) {
+    const a = moves[k - 1];
+    const b = moves[k];
+    if (a && b) jerks.push(Math.hypot(b[0] - a[0], b[1] - a[1]) * scale);
+  }
+  if (jerks.length === 0) return 0;
+  jerks.sort((a, b) => a - b);
+  const m = jerks.length >> 1;
+  return jerks.length % 2 ? jerks[m] : (jerks[m - 1] + jerks[m]) / 2;
+}
