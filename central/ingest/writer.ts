@@ -9,7 +9,18 @@ import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
 import { largerOf, largerOfKnown, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
-import { evidenceChange, foldHourly, type EvidenceChange, latestByKey, spanMoves, spansBySite } from './batch-sets';
+import {
+  currentStates,
+  type CurrentState,
+  evidenceChange,
+  foldHourly,
+  type EvidenceChange,
+  latestByKey,
+  spanMoves,
+  spansBySite,
+  statusRows,
+  type StatusPointRow,
+} from './batch-sets';
 import type { Accepted, Refused } from './classify';
 import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
@@ -39,6 +50,11 @@ export interface WriteResult {
 
 /** What one batch's follower does inside the batch's transaction. */
 export interface FollowedBatch {
+  /**
+   * Before the messages are applied one by one, with the batch's status, metrics and event
+   * messages (duplicates among them: what it does must change nothing the second time).
+   */
+  early(tx: Tx, messages: readonly Received[]): Promise<void>;
   /** After a message was applied (duplicates are not). */
   collect(tx: Tx, r: Received): Promise<void>;
   /** After the batch's last write, before it commits. */
@@ -80,18 +96,12 @@ const ROWS_PER_STATEMENT = 500;
 type Status = Extract<Accepted, { kind: 'status' }>;
 type Metrics = Extract<Accepted, { kind: 'metrics' }>;
 type Event = Extract<Accepted, { kind: 'event' }>;
+type SetBased = Received & { message: Status | Metrics | Event };
 
-/** A camera's current state, as its latest status says. */
-// A type, not an interface: valuesTable takes it as a record of its columns.
-type CurrentState = {
-  site_id: string;
-  camera_id: string;
-  state: string;
-  at: number;
-  picture: string;
-  faults: string | null;
-  reason: string | null;
-};
+/** The messages of one kind among these. */
+function messagesOf<K extends SetBased['message']['kind']>(items: readonly SetBased[], kind: K): Array<Extract<SetBased['message'], { kind: K }>> {
+  return items.flatMap((r) => (r.message.kind === kind ? [r.message as Extract<SetBased['message'], { kind: K }>] : []));
+}
 
 /**
  * Messages written a table at a time for the whole batch (most of the stream): their rows do not
@@ -119,68 +129,78 @@ export class IngestWriter {
   }
 
   /**
-   * Writes a batch in one transaction, a few multi-row statements per table rather than
+   * Writes a batch in two transactions, a few multi-row statements per table rather than
    * statements per message (on PostgreSQL each is a round trip, and the rows stay locked until
    * the commit). Rows are written in key order, the one lock order of every instance.
+   *
+   * First, the rows every instance writes too (a site's span, evidence, figures marks and latest
+   * metrics, a camera's current state, the alarm keys that only hear all is well): with a shared
+   * subscription both instances get messages of every site, and while these rows were written in
+   * the batch's own transaction each instance's batch waited for the other's commit. Every one of
+   * these writes only moves a value towards what the batch says (a span widens, intervals merge,
+   * the latest wins), so it is written for every delivery, duplicates too, and a batch written
+   * again after a failure changes nothing more. Then, in the batch's transaction, what each
+   * message adds once (found new by its messageId): status points, events, hourly samples, the
+   * messages that read what is stored to decide, and the alarms' other keys.
    */
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
-    // The sites' spans in a short transaction of their own: each instance writes the same busy
-    // sites' rows, and inside the batch's transaction their locks were held until its commit, so
-    // the instances took turns (most of their time waited there). A span only widens, so a
-    // duplicate's or a failed batch's times written again change nothing.
-    await this.db.transaction().execute((tx) => this.touchSites(tx, batch));
+    const followed = this.options.follower?.batch();
+    const setBased = batch.filter((r): r is SetBased => isSetBased(r.message));
+    await this.touchSites(this.db, batch);
+    await this.db.transaction().execute((tx) => this.addEvidence(tx, this.evidenceOf(batch)));
+    await markDirty(this.db, this.marksOf(batch));
+    await this.writeLatestMetrics(this.db, messagesOf(setBased, 'metrics'));
+    await this.moveCurrentStates(this.db, currentStates(statusRows(messagesOf(setBased, 'status'))));
+    await followed?.early(this.db, setBased);
     return this.db.transaction().execute(async (tx) => {
       const fresh = await this.firstTimeOnes(tx, batch);
-      const followed = this.options.follower?.batch();
-      const setBased: Array<Received & { message: Status | Metrics | Event }> = [];
+      const freshSetBased = fresh.filter((r): r is SetBased => isSetBased(r.message));
+      // Status points before the metas: a camera's first meta takes its latest point as its state.
+      await this.insertStatusPoints(tx, statusRows(messagesOf(freshSetBased, 'status')));
+      await this.insertEvents(tx, messagesOf(freshSetBased, 'event'));
+      await this.addHourlyMetrics(tx, messagesOf(freshSetBased, 'metrics'));
       for (const r of fresh) {
-        if (isSetBased(r.message)) {
-          setBased.push(r as Received & { message: Status | Metrics | Event });
-          continue;
-        }
+        if (isSetBased(r.message)) continue;
         await this.apply(tx, r);
         await followed?.collect(tx, r);
       }
-      const current = await this.writeStatuses(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'status' ? [r.message] : [])),
-      );
-      await this.insertEvents(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'event' ? [r.message] : [])),
-      );
-      if (followed) for (const r of setBased) await followed.collect(tx, r);
-
-      const evidence = new Map<string, number[]>();
-      const touched = new Map<string, { site: string; day: string }>();
-      const touch = (site: string, ms: number) => {
-        const day = this.options.dayOf?.(ms);
-        if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
-      };
-      for (const r of fresh) {
-        const at = observedAt(r.message);
-        touch(r.message.site, at ?? r.receivedAt);
-        if (at !== undefined && isEvidence(r.message)) {
-          const list = evidence.get(r.message.site) ?? [];
-          list.push(at);
-          evidence.set(r.message.site, list);
-          touch(r.message.site, at + this.options.staleAfterMs);
-        }
+      if (followed) {
+        for (const r of freshSetBased) await followed.collect(tx, r);
+        await followed.finish(tx);
       }
-      // What follows writes rows every instance's batches write too (a site's, a camera's, an alarm
-      // key's): on PostgreSQL they stay locked until the commit, and another instance's batch
-      // waits for them, so they come last, held for the least time.
-      await this.writeMetrics(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'metrics' ? [r.message] : [])),
-      );
-      await this.addEvidence(tx, evidence);
-      await markDirty(tx, [...touched.values()]);
-      await followed?.finish(tx);
-      await this.moveCurrentStates(tx, current);
       return { written: fresh.length, duplicates: batch.length - fresh.length };
     });
+  }
+
+  /** Per site, the observedAt of its messages that are evidence of its life. */
+  private evidenceOf(batch: readonly Received[]): Map<string, number[]> {
+    const evidence = new Map<string, number[]>();
+    for (const r of batch) {
+      const at = observedAt(r.message);
+      if (at === undefined || !isEvidence(r.message)) continue;
+      const list = evidence.get(r.message.site) ?? [];
+      list.push(at);
+      evidence.set(r.message.site, list);
+    }
+    return evidence;
+  }
+
+  /** Every site day the batch's messages (and the evidence they give) touch: their figures are measured again. */
+  private marksOf(batch: readonly Received[]): Array<{ site: string; day: string }> {
+    const dayOf = this.options.dayOf;
+    if (!dayOf) return [];
+    const touched = new Map<string, { site: string; day: string }>();
+    const touch = (site: string, ms: number) => {
+      const day = dayOf(ms);
+      touched.set(`${site}\u0000${day}`, { site, day });
+    };
+    for (const r of batch) {
+      const at = observedAt(r.message);
+      touch(r.message.site, at ?? r.receivedAt);
+      if (at !== undefined && isEvidence(r.message)) touch(r.message.site, at + this.options.staleAfterMs);
+    }
+    return [...touched.values()];
   }
 
   /** Adds refused messages to the per-site, per-reason counts (the example kept is the latest). */
@@ -338,11 +358,8 @@ export class IngestWriter {
     }
   }
 
-  /**
-   * Metrics: each site's latest sample of the batch replaces an older stored one; every sample is
-   * folded into its hour, the worst of each value (maxima of load, minima of what is free).
-   */
-  private async writeMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
+  /** Each site's latest metrics sample of the batch replaces an older stored one. */
+  private async writeLatestMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
     if (metrics.length === 0) return;
     const latest = [
       ...latestByKey(
@@ -365,6 +382,10 @@ export class IngestWriter {
         )
         .execute();
     }
+  }
+
+  /** Every sample folded into its site's hour: the samples counted, the worst of each value (maxima of load, minima of what is free). */
+  private async addHourlyMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
     const hours = foldHourly(
       metrics.map((m) => {
         const p = m.payload;
@@ -565,25 +586,8 @@ export class IngestWriter {
       .execute();
   }
 
-  /** Statuses, every one a point of its camera's timeline; answers each camera's latest of the batch. */
-  private async writeStatuses(tx: Tx, statuses: readonly Status[]): Promise<CurrentState[]> {
-    if (statuses.length === 0) return [];
-    const rows = statuses
-      .map((m) => {
-        const p = m.payload;
-        return {
-          site_id: m.site,
-          camera_id: m.camera,
-          at: Date.parse(p.observedAt),
-          message_id: p.messageId,
-          seq: p.seq,
-          state: p.state,
-          picture: p.picture === null ? 'none' : p.picture.ok ? 'ok' : 'fault',
-          faults: p.picture && p.picture.faults.length > 0 ? JSON.stringify(p.picture.faults) : null,
-          reason: p.reason ?? null,
-        };
-      })
-      .sort(byText((row) => `${row.site_id}\u0000${row.camera_id}\u0000${row.message_id}`));
+  /** Statuses, every one a point of its camera's timeline (once: the points' key includes the message id). */
+  private async insertStatusPoints(tx: Tx, rows: readonly StatusPointRow[]): Promise<void> {
     for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
       await tx
         .insertInto('status_points')
@@ -591,22 +595,6 @@ export class IngestWriter {
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
-    const current = [
-      ...latestByKey(
-        rows,
-        (row) => `${row.site_id}\u0000${row.camera_id}`,
-        (row) => row.at,
-      ).values(),
-    ].map((row) => ({
-      site_id: row.site_id,
-      camera_id: row.camera_id,
-      state: row.state,
-      at: row.at,
-      picture: row.picture,
-      faults: row.faults,
-      reason: row.reason,
-    }));
-    return current;
   }
 
   /**
