@@ -5,7 +5,7 @@
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
 import { inChunks } from '../../lib/chunks';
-import { valuesTable } from '../store/sql';
+import { ROWS_PER_JSON_TABLE, valuesTable } from '../store/sql';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -150,8 +150,9 @@ export class AlarmStore implements BatchFollower {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, q]) => q);
     const settled = new Set<string>();
-    for (const chunk of inChunks(quiet, KEYS_PER_STATEMENT)) {
+    for (const chunk of inChunks(quiet, ROWS_PER_JSON_TABLE)) {
       const clear = valuesTable(
+        this.settings.dialect,
         chunk.map((q) => ({ site_id: q.site, camera_id: q.camera, kind: q.kind, first: q.first, last: q.last })),
         { site_id: 'text', camera_id: 'text', kind: 'text', first: 'bigint', last: 'bigint' },
         'clear',
@@ -318,6 +319,7 @@ export class AlarmStore implements BatchFollower {
     const out = new Map<string, Period[]>();
     for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
       const wanted = valuesTable(
+        this.settings.dialect,
         chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, earliest: k.ordered[0].at })),
         { site_id: 'text', camera_id: 'text', kind: 'text', earliest: 'bigint' },
         'wanted',
@@ -394,7 +396,7 @@ export class AlarmStore implements BatchFollower {
     const open = changes.updated.filter((p) => p.cleared_at === null);
     for (const group of [closing, open]) {
       for (const chunk of inChunks(group, KEYS_PER_STATEMENT)) {
-        const next = valuesTable(chunk, PERIOD_COLUMN_TYPES, 'next');
+        const next = valuesTable(this.settings.dialect, chunk, PERIOD_COLUMN_TYPES, 'next');
         await tx
           .updateTable('alarms')
           .from(next)

@@ -34,7 +34,8 @@ export function spanMoves(stored: { first_seen: number; last_observed: number } 
   return stored === undefined || span.first < stored.first_seen || span.last > stored.last_observed;
 }
 
-export type HourlyRow = MetricsHourlyTable;
+/** An hour's samples of one site, as this batch folds them (the writer adds its own name). */
+export type HourlyRow = Omit<MetricsHourlyTable, 'writer'>;
 
 function larger(a: number | null, b: number | null): number | null {
   if (a === null) return b;

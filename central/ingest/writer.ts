@@ -7,7 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
 import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
-import { largerOf, largerOfKnown, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
+import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
 import {
   currentStates,
@@ -72,6 +72,12 @@ export interface WriterOptions {
   /** The local day of an instant: every site day a message touches is marked for its figures to be measured again. */
   dayOf?: (ms: number) => string;
   follower?: BatchFollower;
+  /**
+   * This instance's name on the rows each instance adds to on its own (metrics_hourly's samples):
+   * its MQTT client id, unique per instance. Instances with the same name still count right, but
+   * wait for each other's commits.
+   */
+  writer?: string;
 }
 
 function observedAt(m: Accepted): number | undefined {
@@ -405,13 +411,15 @@ export class IngestWriter {
           cameras_offline_max: p.health?.offline ?? null,
         };
       }),
-    ).sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : a.hour - b.hour));
+    )
+      .map((row) => ({ ...row, writer: this.options.writer ?? '' }))
+      .sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : a.hour - b.hour));
     for (const chunk of inChunks(hours, ROWS_PER_STATEMENT)) {
       await tx
         .insertInto('metrics_hourly')
         .values(chunk)
         .onConflict((oc) =>
-          oc.columns(['site_id', 'hour']).doUpdateSet((eb) => ({
+          oc.columns(['site_id', 'hour', 'writer']).doUpdateSet((eb) => ({
             samples: eb('metrics_hourly.samples', '+', eb.ref('excluded.samples')),
             load_avg_max: largerOfKnown('metrics_hourly.load_avg_max', 'excluded.load_avg_max'),
             cpu_percent_max: largerOfKnown('metrics_hourly.cpu_percent_max', 'excluded.cpu_percent_max'),
@@ -599,36 +607,14 @@ export class IngestWriter {
 
   /**
    * Each camera's current state from its latest status of the batch, unless a later one is
-   * stored (the status_at guard: whatever the order statuses come in, the latest wins). The
-   * stored times are read first and only the cameras that move are written: on PostgreSQL the
-   * rows written stay locked until the commit, and another instance's statuses of the same
-   * cameras would wait for that. Cameras without a meta yet have no row: their first meta takes
-   * the latest point (applyMeta).
+   * stored (the status_at guard: whatever the order statuses come in, the latest wins). One
+   * statement: a row the guard leaves alone is neither written nor, on PostgreSQL, locked.
+   * Cameras without a meta yet have no row: their first meta takes the latest point (applyMeta).
    */
   private async moveCurrentStates(tx: Tx, current: readonly CurrentState[]): Promise<void> {
-    const moving: CurrentState[] = [];
-    for (const chunk of inChunks(current, ROWS_PER_STATEMENT)) {
-      const stored = await tx
-        .selectFrom('cameras')
-        .select(['site_id', 'camera_id', 'status_at'])
-        .where(({ eb, refTuple, tuple }) =>
-          eb(
-            refTuple('site_id', 'camera_id'),
-            'in',
-            chunk.map((c) => tuple(c.site_id, c.camera_id)),
-          ),
-        )
-        .execute();
-      const statusAt = new Map(stored.map((row) => [`${row.site_id}\u0000${row.camera_id}`, row.status_at]));
-      moving.push(
-        ...chunk.filter((c) => {
-          const at = statusAt.get(`${c.site_id}\u0000${c.camera_id}`);
-          return at !== undefined && (at === null || at <= c.at);
-        }),
-      );
-    }
-    for (const chunk of inChunks(moving, ROWS_PER_STATEMENT)) {
+    for (const chunk of inChunks(current, ROWS_PER_JSON_TABLE)) {
       const latest = valuesTable(
+        this.dialect,
         chunk,
         { site_id: 'text', camera_id: 'text', state: 'text', at: 'bigint', picture: 'text', faults: 'text', reason: 'text' },
         'latest',
