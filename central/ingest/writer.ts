@@ -135,14 +135,15 @@ export class IngestWriter {
   }
 
   /**
-   * Writes a batch in two transactions, a few multi-row statements per table rather than
-   * statements per message (on PostgreSQL each is a round trip, and the rows stay locked until
-   * the commit). Rows are written in key order, the one lock order of every instance.
+   * Writes a batch a few multi-row statements per table rather than statements per message (on
+   * PostgreSQL each is a round trip, and the rows stay locked until the commit). Rows are written
+   * in key order, the one lock order of every instance.
    *
    * First, the rows every instance writes too (a site's span, evidence, figures marks and latest
-   * metrics, a camera's current state, the alarm keys that only hear all is well): with a shared
-   * subscription both instances get messages of every site, and while these rows were written in
-   * the batch's own transaction each instance's batch waited for the other's commit. Every one of
+   * metrics, a camera's current state, the alarm keys that only hear all is well), on PostgreSQL
+   * each in a statement or short transaction of its own: with a shared subscription both
+   * instances get messages of every site, and while these rows were written in the batch's own
+   * transaction each instance's batch waited for the other's commit. Every one of
    * these writes only moves a value towards what the batch says (a span widens, intervals merge,
    * the latest wins), so it is written for every delivery, duplicates too, and a batch written
    * again after a failure changes nothing more. Then, in the batch's transaction, what each
@@ -152,31 +153,52 @@ export class IngestWriter {
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
     const followed = this.options.follower?.batch();
-    const setBased = batch.filter((r): r is SetBased => isSetBased(r.message));
-    await this.touchSites(this.db, batch);
-    await this.db.transaction().execute((tx) => this.addEvidence(tx, this.evidenceOf(batch)));
-    await markDirty(this.db, this.marksOf(batch));
-    await this.writeLatestMetrics(this.db, messagesOf(setBased, 'metrics'));
-    await this.moveCurrentStates(this.db, currentStates(statusRows(messagesOf(setBased, 'status'))));
-    await followed?.early(this.db, setBased);
+    if (this.dialect === 'postgres') {
+      await this.writeShared(this.db, batch, followed);
+      return this.db.transaction().execute((tx) => this.writeOnce(tx, batch, followed));
+    }
+    // SQLite has one writer at a time, so nobody waits for these rows: one transaction writes
+    // each page it changes to the log once, not once per statement.
     return this.db.transaction().execute(async (tx) => {
-      const fresh = await this.firstTimeOnes(tx, batch);
-      const freshSetBased = fresh.filter((r): r is SetBased => isSetBased(r.message));
-      // Status points before the metas: a camera's first meta takes its latest point as its state.
-      await this.insertStatusPoints(tx, statusRows(messagesOf(freshSetBased, 'status')));
-      await this.insertEvents(tx, messagesOf(freshSetBased, 'event'));
-      await this.addHourlyMetrics(tx, messagesOf(freshSetBased, 'metrics'));
-      for (const r of fresh) {
-        if (isSetBased(r.message)) continue;
-        await this.apply(tx, r);
-        await followed?.collect(tx, r);
-      }
-      if (followed) {
-        for (const r of freshSetBased) await followed.collect(tx, r);
-        await followed.finish(tx);
-      }
-      return { written: fresh.length, duplicates: batch.length - fresh.length };
+      await this.writeShared(tx, batch, followed);
+      return this.writeOnce(tx, batch, followed);
     });
+  }
+
+  /**
+   * The rows every instance writes, each in a statement or short transaction of its own (unless
+   * `db` is a transaction already), for every delivery of the batch: see write.
+   */
+  private async writeShared(db: Tx, batch: readonly Received[], followed: FollowedBatch | undefined): Promise<void> {
+    const setBased = batch.filter((r): r is SetBased => isSetBased(r.message));
+    await this.touchSites(db, batch);
+    const evidence = this.evidenceOf(batch);
+    if (db.isTransaction) await this.addEvidence(db, evidence);
+    else await db.transaction().execute((tx) => this.addEvidence(tx, evidence));
+    await markDirty(db, this.marksOf(batch));
+    await this.writeLatestMetrics(db, messagesOf(setBased, 'metrics'));
+    await this.moveCurrentStates(db, currentStates(statusRows(messagesOf(setBased, 'status'))));
+    await followed?.early(db, setBased);
+  }
+
+  /** What each message adds once, in the batch's transaction: see write. */
+  private async writeOnce(tx: Tx, batch: readonly Received[], followed: FollowedBatch | undefined): Promise<WriteResult> {
+    const fresh = await this.firstTimeOnes(tx, batch);
+    const freshSetBased = fresh.filter((r): r is SetBased => isSetBased(r.message));
+    // Status points before the metas: a camera's first meta takes its latest point as its state.
+    await this.insertStatusPoints(tx, statusRows(messagesOf(freshSetBased, 'status')));
+    await this.insertEvents(tx, messagesOf(freshSetBased, 'event'));
+    await this.addHourlyMetrics(tx, messagesOf(freshSetBased, 'metrics'));
+    for (const r of fresh) {
+      if (isSetBased(r.message)) continue;
+      await this.apply(tx, r);
+      await followed?.collect(tx, r);
+    }
+    if (followed) {
+      for (const r of freshSetBased) await followed.collect(tx, r);
+      await followed.finish(tx);
+    }
+    return { written: fresh.length, duplicates: batch.length - fresh.length };
   }
 
   /** Per site, the observedAt of its messages that are evidence of its life. */
