@@ -100,7 +100,8 @@ export function evidenceChange(stored: readonly Interval[], added: readonly Inte
   };
 }
 
-export type StatusPointRow = StatusPointsTable;
+/** A status point row (a type, not the interface: valuesTable takes it as a record of its columns). */
+export type StatusPointRow = { [K in keyof StatusPointsTable]: StatusPointsTable[K] };
 
 /** The status points of these statuses, in key order (site, camera, message id): the one lock order of every instance. */
 export function statusRows(statuses: ReadonlyArray<Extract<Accepted, { kind: 'status' }>>): StatusPointRow[] {

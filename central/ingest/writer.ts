@@ -7,7 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
 import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
-import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
+import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, valuesTable, type ValueType } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
 import {
   currentStates,
@@ -201,6 +201,17 @@ export class IngestWriter {
     return { written: fresh.length, duplicates: batch.length - fresh.length };
   }
 
+  /**
+   * Rows to insert, as a select of one JSON table (valuesTable): one parameter instead of one per
+   * value. `where true`: SQLite would read an upsert's ON after a bare SELECT as a join's.
+   */
+  private rowsOf<R extends Record<string, string | number | null>>(tx: Tx, rows: readonly R[], types: { [K in keyof R]: ValueType }) {
+    return tx
+      .selectFrom(valuesTable(this.dialect, rows, types, 'r'))
+      .selectAll()
+      .where(sql<boolean>`true`);
+  }
+
   /** Per site, the observedAt of its messages that are evidence of its life. */
   private evidenceOf(batch: readonly Received[]): Map<string, number[]> {
     const evidence = new Map<string, number[]>();
@@ -269,10 +280,11 @@ export class IngestWriter {
       .map(([id, r]) => ({ message_id: id, site_id: r.message.site, kind: r.message.kind, received_at: r.receivedAt }))
       .sort(byText((row) => row.message_id));
     const inserted = new Set<string>();
-    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+    for (const chunk of inChunks(rows, ROWS_PER_JSON_TABLE)) {
       const answered = await tx
         .insertInto('messages_seen')
-        .values(chunk)
+        .columns(['message_id', 'site_id', 'kind', 'received_at'])
+        .expression(this.rowsOf(tx, chunk, { message_id: 'text', site_id: 'text', kind: 'text', received_at: 'bigint' }))
         .onConflict((oc) => oc.column('message_id').doNothing())
         .returning('message_id')
         .execute();
@@ -618,10 +630,23 @@ export class IngestWriter {
 
   /** Statuses, every one a point of its camera's timeline (once: the points' key includes the message id). */
   private async insertStatusPoints(tx: Tx, rows: readonly StatusPointRow[]): Promise<void> {
-    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+    for (const chunk of inChunks(rows, ROWS_PER_JSON_TABLE)) {
       await tx
         .insertInto('status_points')
-        .values(chunk)
+        .columns(['site_id', 'camera_id', 'at', 'message_id', 'seq', 'state', 'picture', 'faults', 'reason'])
+        .expression(
+          this.rowsOf(tx, chunk, {
+            site_id: 'text',
+            camera_id: 'text',
+            at: 'bigint',
+            message_id: 'text',
+            seq: 'bigint',
+            state: 'text',
+            picture: 'text',
+            faults: 'text',
+            reason: 'text',
+          }),
+        )
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
