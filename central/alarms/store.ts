@@ -5,7 +5,7 @@
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
 import { inChunks } from '../../lib/chunks';
-import { ROWS_PER_JSON_TABLE, valuesTable } from '../store/sql';
+import { ROWS_PER_JSON_TABLE, rowsTable } from '../store/sql';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -67,7 +67,7 @@ function columnsOf(p: Period) {
   };
 }
 
-/** A period's columns as it is updated (a type, not an interface: valuesTable takes it as a record). */
+/** A period's columns as it is updated (a type, not an interface: rowsTable takes it as a record). */
 type PeriodUpdate = { alarm_id: string } & ReturnType<typeof columnsOf>;
 
 const PERIOD_COLUMN_TYPES = {
@@ -151,7 +151,7 @@ export class AlarmStore implements BatchFollower {
       .map(([, q]) => q);
     const settled = new Set<string>();
     for (const chunk of inChunks(quiet, ROWS_PER_JSON_TABLE)) {
-      const clear = valuesTable(
+      const clear = rowsTable(
         this.settings.dialect,
         chunk.map((q) => ({ site_id: q.site, camera_id: q.camera, kind: q.kind, first: q.first, last: q.last })),
         { site_id: 'text', camera_id: 'text', kind: 'text', first: 'bigint', last: 'bigint' },
@@ -318,7 +318,7 @@ export class AlarmStore implements BatchFollower {
   ): Promise<Map<string, Period[]>> {
     const out = new Map<string, Period[]>();
     for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
-      const wanted = valuesTable(
+      const wanted = rowsTable(
         this.settings.dialect,
         chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, earliest: k.ordered[0].at })),
         { site_id: 'text', camera_id: 'text', kind: 'text', earliest: 'bigint' },
@@ -396,7 +396,7 @@ export class AlarmStore implements BatchFollower {
     const open = changes.updated.filter((p) => p.cleared_at === null);
     for (const group of [closing, open]) {
       for (const chunk of inChunks(group, KEYS_PER_STATEMENT)) {
-        const next = valuesTable(this.settings.dialect, chunk, PERIOD_COLUMN_TYPES, 'next');
+        const next = rowsTable(this.settings.dialect, chunk, PERIOD_COLUMN_TYPES, 'next');
         await tx
           .updateTable('alarms')
           .from(next)

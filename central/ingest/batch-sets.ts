@@ -100,7 +100,7 @@ export function evidenceChange(stored: readonly Interval[], added: readonly Inte
   };
 }
 
-/** A status point row (a type, not the interface: valuesTable takes it as a record of its columns). */
+/** A status point row (a type, not the interface: rowsTable takes it as a record of its columns). */
 export type StatusPointRow = { [K in keyof StatusPointsTable]: StatusPointsTable[K] };
 
 /** The status points of these statuses, in key order (site, camera, message id): the one lock order of every instance. */
@@ -128,7 +128,7 @@ export function statusRows(statuses: ReadonlyArray<Extract<Accepted, { kind: 'st
 }
 
 /** A camera's current state, as its latest status says. */
-// A type, not an interface: valuesTable takes it as a record of its columns.
+// A type, not an interface: rowsTable takes it as a record of its columns.
 export type CurrentState = {
   site_id: string;
   camera_id: string;

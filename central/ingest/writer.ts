@@ -7,7 +7,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
 import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
-import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, valuesTable, type ValueType } from '../store/sql';
+import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, rowsTable, type ValueType } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
 import {
   currentStates,
@@ -48,11 +48,12 @@ export interface WriteResult {
   duplicates: number;
 }
 
-/** What one batch's follower does inside the batch's transaction. */
+/** What one batch's follower does with the batch's writes. */
 export interface FollowedBatch {
   /**
-   * Before the messages are applied one by one, with the batch's status, metrics and event
-   * messages (duplicates among them: what it does must change nothing the second time).
+   * With the rows every instance writes (write: before the batch's transaction on PostgreSQL, at
+   * its start on SQLite), given the batch's status, metrics and event messages, duplicates among
+   * them: what it writes must change nothing the second time.
    */
   early(tx: Tx, messages: readonly Received[]): Promise<void>;
   /** After a message was applied (duplicates are not). */
@@ -143,12 +144,12 @@ export class IngestWriter {
    * metrics, a camera's current state, the alarm keys that only hear all is well), on PostgreSQL
    * each in a statement or short transaction of its own: with a shared subscription both
    * instances get messages of every site, and while these rows were written in the batch's own
-   * transaction each instance's batch waited for the other's commit. Every one of
-   * these writes only moves a value towards what the batch says (a span widens, intervals merge,
-   * the latest wins), so it is written for every delivery, duplicates too, and a batch written
-   * again after a failure changes nothing more. Then, in the batch's transaction, what each
-   * message adds once (found new by its messageId): status points, events, hourly samples, the
-   * messages that read what is stored to decide, and the alarms' other keys.
+   * transaction each instance's batch waited for the other's commit. Every one of these writes
+   * only moves a value towards what the batch says (a span widens, intervals merge, the latest
+   * wins), so it is written for every delivery, duplicates too, and a batch written again after a
+   * failure changes nothing more. Then, in the batch's transaction, what each message adds once
+   * (found new by its messageId): status points, events, hourly samples, the messages that read
+   * what is stored to decide, and the alarms' other keys.
    */
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
@@ -202,12 +203,12 @@ export class IngestWriter {
   }
 
   /**
-   * Rows to insert, as a select of one JSON table (valuesTable): one parameter instead of one per
+   * Rows to insert, as a select of one JSON table (rowsTable): one parameter instead of one per
    * value. `where true`: SQLite would read an upsert's ON after a bare SELECT as a join's.
    */
   private rowsOf<R extends Record<string, string | number | null>>(tx: Tx, rows: readonly R[], types: { [K in keyof R]: ValueType }) {
     return tx
-      .selectFrom(valuesTable(this.dialect, rows, types, 'r'))
+      .selectFrom(rowsTable(this.dialect, rows, types, 'r'))
       .selectAll()
       .where(sql<boolean>`true`);
   }
@@ -660,7 +661,7 @@ export class IngestWriter {
    */
   private async moveCurrentStates(tx: Tx, current: readonly CurrentState[]): Promise<void> {
     for (const chunk of inChunks(current, ROWS_PER_JSON_TABLE)) {
-      const latest = valuesTable(
+      const latest = rowsTable(
         this.dialect,
         chunk,
         { site_id: 'text', camera_id: 'text', state: 'text', at: 'bigint', picture: 'text', faults: 'text', reason: 'text' },

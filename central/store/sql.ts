@@ -22,10 +22,10 @@ export function smallerOfKnown(column: string, other: string): RawBuilder<number
   return sql<number>`case when ${sql.ref(other)} is null then ${sql.ref(column)} when ${sql.ref(column)} is null then ${sql.ref(other)} else ${smallerOf(column, other)} end`;
 }
 
-/** Rows one `valuesTable` carries at most: one parameter however many, the bound keeps a statement's size in check. */
+/** Rows one `rowsTable` carries at most: one parameter however many, the bound keeps a statement's size in check. */
 export const ROWS_PER_JSON_TABLE = 5000;
 
-/** The SQL type a value of a `valuesTable` column is (both databases know these names). */
+/** The SQL type a value of a `rowsTable` column is (both databases know these names). */
 export type ValueType = 'text' | 'bigint';
 
 /**
@@ -35,13 +35,13 @@ export type ValueType = 'text' | 'bigint';
  * statement (twice as slow for a batch's thousand alarm keys), while SQLite prepared a new
  * statement for every number of rows. `rows` must not be empty.
  */
-export function valuesTable<R extends Record<string, string | number | null>, A extends string>(
+export function rowsTable<R extends Record<string, string | number | null>, A extends string>(
   dialect: Dialect,
   rows: readonly R[],
   types: { [K in keyof R]: ValueType },
   alias: A,
 ): AliasedRawBuilder<R, A> {
-  if (rows.length === 0) throw new Error(`valuesTable ${alias}: no rows (a table needs at least one)`);
+  if (rows.length === 0) throw new Error(`rowsTable ${alias}: no rows (a table needs at least one)`);
   const columns = Object.keys(types) as Array<keyof R & string>;
   if (dialect === 'postgres') {
     // The replacer list keeps only these columns of each row.
