@@ -20,7 +20,7 @@ import { checkTimeZone, dayFinder } from './figures/days';
 import { FiguresRefresher } from './figures/refresher';
 import { AlarmStore } from './alarms/store';
 import { SilenceCheck } from './alarms/silence';
-import { Ingest } from './ingest/subscriber';
+import { defaultClientId, Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
 
@@ -63,7 +63,12 @@ function alarmStore(deps: CentralDeps, db: CentralDb): AlarmStore {
 function startIngest(deps: CentralDeps, db: CentralDb, clock: Clock, alarms: AlarmStore): Ingest | undefined {
   if (deps.ingest === false) return undefined;
   const zone = deps.config.timezone;
-  const writer = new IngestWriter(db, { staleAfterMs: deps.config.staleAfterSec * 1000, dayOf: dayFinder(zone), follower: alarms });
+  const writer = new IngestWriter(db, {
+    staleAfterMs: deps.config.staleAfterSec * 1000,
+    dayOf: dayFinder(zone),
+    follower: alarms,
+    writer: defaultClientId(deps.config),
+  });
   const ingest = new Ingest({ config: deps.config, writer, clock, log: deps.logger.child({ part: 'ingest' }), connect: deps.connect });
   ingest.start();
   return ingest;

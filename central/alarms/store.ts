@@ -5,7 +5,7 @@
 // the unique partial index alarms_one_open is the guarantee behind that. docs/alarms.md.
 import { randomUUID } from 'node:crypto';
 import { inChunks } from '../../lib/chunks';
-import { valuesTable } from '../store/sql';
+import { ROWS_PER_JSON_TABLE, rowsTable } from '../store/sql';
 import type { BatchFollower, FollowedBatch, Received, Tx } from '../ingest/writer';
 import type { Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
@@ -36,7 +36,7 @@ export interface AlarmSettings extends ObserveOptions {
   dialect: Dialect;
 }
 
-function keyOf(o: KeyedObservation): string {
+function keyOf(o: Pick<KeyedObservation, 'site' | 'camera' | 'kind'>): string {
   return `${o.site}\u0000${o.camera}\u0000${o.kind}`;
 }
 
@@ -67,7 +67,7 @@ function columnsOf(p: Period) {
   };
 }
 
-/** A period's columns as it is updated (a type, not an interface: valuesTable takes it as a record). */
+/** A period's columns as it is updated (a type, not an interface: rowsTable takes it as a record). */
 type PeriodUpdate = { alarm_id: string } & ReturnType<typeof columnsOf>;
 
 const PERIOD_COLUMN_TYPES = {
@@ -94,15 +94,84 @@ export class AlarmStore implements BatchFollower {
     private readonly newId: () => string = randomUUID,
   ) {}
 
-  /** The alarms' part of one ingest batch: observations collected message by message, applied at its end. */
+  /**
+   * The alarms' part of one ingest batch: the keys whose observations only say again that all is
+   * well settled early (settleQuiet), the others' observations collected message by message and
+   * applied at its end.
+   */
   batch(): FollowedBatch {
     const observations: KeyedObservation[] = [];
+    const settled = new Set<string>();
+    const settledFrom = new Set<Received>();
     return {
+      early: async (tx, messages) => {
+        for (const r of messages) settledFrom.add(r);
+        for (const k of await this.settleQuiet(
+          tx,
+          messages.flatMap((r) => this.pureObservationsOf(r)),
+        ))
+          settled.add(k);
+      },
       collect: async (tx, r) => {
-        observations.push(...(await this.observationsOf(tx, r)));
+        const found = await this.observationsOf(tx, r);
+        // Only the early messages' own observations were settled: another message's (a removal, a
+        // connection) of a settled key is still applied, after the settled ones.
+        observations.push(...(settledFrom.has(r) ? found.filter((o) => !settled.has(keyOf(o))) : found));
       },
       finish: (tx) => this.record(tx, observations),
     };
+  }
+
+  /**
+   * Applies the keys whose observations are all all-clears newer than the key's stored latest,
+   * itself an all-clear (onlyNewAllClears: most of a city's statuses), as one compare-and-set per
+   * chunk: the latest moves to the newest all-clear where the stored row still says all is well
+   * before the earliest one. Nothing else changes then (quietLatest: an all-clear latest keeps its
+   * okSince), so neither the periods nor a lock taken beforehand are needed, and a second
+   * application changes nothing. Answers the keys settled; the others (a fault, an older
+   * all-clear, a key not stored yet, a row another batch changed meanwhile) go the whole way.
+   */
+  async settleQuiet(tx: Tx, observations: readonly KeyedObservation[]): Promise<Set<string>> {
+    const byKey = new Map<string, { site: string; camera: string; kind: AlarmKind; first: number; last: number } | null>();
+    for (const o of observations) {
+      const k = keyOf(o);
+      const known = byKey.get(k);
+      if (known === null) continue;
+      if (o.observation.fault || o.observation.removal) {
+        byKey.set(k, null);
+        continue;
+      }
+      const at = o.observation.at;
+      if (known === undefined) byKey.set(k, { site: o.site, camera: o.camera, kind: o.kind, first: at, last: at });
+      else byKey.set(k, { ...known, first: Math.min(known.first, at), last: Math.max(known.last, at) });
+    }
+    const quiet = [...byKey]
+      .filter((entry): entry is [string, NonNullable<(typeof entry)[1]>] => entry[1] !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, q]) => q);
+    const settled = new Set<string>();
+    for (const chunk of inChunks(quiet, ROWS_PER_JSON_TABLE)) {
+      const clear = rowsTable(
+        this.settings.dialect,
+        chunk.map((q) => ({ site_id: q.site, camera_id: q.camera, kind: q.kind, first: q.first, last: q.last })),
+        { site_id: 'text', camera_id: 'text', kind: 'text', first: 'bigint', last: 'bigint' },
+        'clear',
+      );
+      const rows = await tx
+        .updateTable('alarm_latest')
+        .from(clear)
+        .set((eb) => ({ at: eb.ref('clear.last') }))
+        .whereRef('alarm_latest.site_id', '=', 'clear.site_id')
+        .whereRef('alarm_latest.camera_id', '=', 'clear.camera_id')
+        .whereRef('alarm_latest.kind', '=', 'clear.kind')
+        .where('alarm_latest.fault', '=', 0)
+        .where('alarm_latest.ok_since', 'is not', null)
+        .whereRef('alarm_latest.at', '<', 'clear.first')
+        .returning(['alarm_latest.site_id', 'alarm_latest.camera_id', 'alarm_latest.kind'])
+        .execute();
+      for (const r of rows) settled.add(`${r.site_id}\u0000${r.camera_id}\u0000${r.kind}`);
+    }
+    return settled;
   }
 
   /** Applies observations (any order, any keys) in one transaction the caller holds. */
@@ -184,6 +253,12 @@ export class AlarmStore implements BatchFollower {
     return rows;
   }
 
+  /** What a status, metrics or event message says by itself (a removal's clearing is read from the writer's rows). */
+  private pureObservationsOf(r: Received): KeyedObservation[] {
+    const m = r.message;
+    return m.kind === 'status' || m.kind === 'metrics' || m.kind === 'event' ? observe(m, this.settings) : [];
+  }
+
   /** What the writer made of one message, as observations. */
   private async observationsOf(tx: Tx, r: Received): Promise<KeyedObservation[]> {
     const m = r.message;
@@ -192,7 +267,7 @@ export class AlarmStore implements BatchFollower {
       case 'status':
       case 'metrics':
       case 'event': {
-        const out = observe(m, this.settings);
+        const out = this.pureObservationsOf(r);
         if (m.kind === 'event' && m.payload.type === 'camera-removed' && m.payload.camera) out.push(...(await this.removal(tx, m.site, m.payload.camera)));
         return out;
       }
@@ -243,7 +318,8 @@ export class AlarmStore implements BatchFollower {
   ): Promise<Map<string, Period[]>> {
     const out = new Map<string, Period[]>();
     for (const chunk of inChunks(keys, KEYS_PER_STATEMENT)) {
-      const wanted = valuesTable(
+      const wanted = rowsTable(
+        this.settings.dialect,
         chunk.map((k) => ({ site_id: k.site, camera_id: k.camera, kind: k.kind, earliest: k.ordered[0].at })),
         { site_id: 'text', camera_id: 'text', kind: 'text', earliest: 'bigint' },
         'wanted',
@@ -320,7 +396,7 @@ export class AlarmStore implements BatchFollower {
     const open = changes.updated.filter((p) => p.cleared_at === null);
     for (const group of [closing, open]) {
       for (const chunk of inChunks(group, KEYS_PER_STATEMENT)) {
-        const next = valuesTable(chunk, PERIOD_COLUMN_TYPES, 'next');
+        const next = rowsTable(this.settings.dialect, chunk, PERIOD_COLUMN_TYPES, 'next');
         await tx
           .updateTable('alarms')
           .from(next)

@@ -4,7 +4,8 @@
 // worst metrics, a site's evidence of life) are folded here over the batch first. Pure: the
 // writer (writer.ts) reads and writes; these decide.
 import { union, type Interval } from '../../lib/intervals';
-import type { MetricsHourlyTable } from '../store/schema';
+import type { MetricsHourlyTable, StatusPointsTable } from '../store/schema';
+import type { Accepted } from './classify';
 
 /** Per key, the item with the latest `at`; of equal times the later in the list (as writing them in turn would leave). */
 export function latestByKey<T>(items: readonly T[], keyOf: (item: T) => string, atOf: (item: T) => number): Map<string, T> {
@@ -33,7 +34,8 @@ export function spanMoves(stored: { first_seen: number; last_observed: number } 
   return stored === undefined || span.first < stored.first_seen || span.last > stored.last_observed;
 }
 
-export type HourlyRow = MetricsHourlyTable;
+/** An hour's samples of one site, as this batch folds them (the writer adds its own name). */
+export type HourlyRow = Omit<MetricsHourlyTable, 'writer'>;
 
 function larger(a: number | null, b: number | null): number | null {
   if (a === null) return b;
@@ -96,4 +98,62 @@ export function evidenceChange(stored: readonly Interval[], added: readonly Inte
     removed: stored.filter((s) => !current.some((c) => same(c, s))),
     inserted: current.filter((c) => !stored.some((s) => same(c, s))).sort((a, b) => a.start - b.start),
   };
+}
+
+/** A status point row (a type, not the interface: rowsTable takes it as a record of its columns). */
+export type StatusPointRow = { [K in keyof StatusPointsTable]: StatusPointsTable[K] };
+
+/** The status points of these statuses, in key order (site, camera, message id): the one lock order of every instance. */
+export function statusRows(statuses: ReadonlyArray<Extract<Accepted, { kind: 'status' }>>): StatusPointRow[] {
+  return statuses
+    .map((m) => {
+      const p = m.payload;
+      return {
+        site_id: m.site,
+        camera_id: m.camera,
+        at: Date.parse(p.observedAt),
+        message_id: p.messageId,
+        seq: p.seq,
+        state: p.state,
+        picture: p.picture === null ? 'none' : p.picture.ok ? 'ok' : 'fault',
+        faults: p.picture && p.picture.faults.length > 0 ? JSON.stringify(p.picture.faults) : null,
+        reason: p.reason ?? null,
+      };
+    })
+    .sort((a, b) => {
+      const ka = `${a.site_id}\u0000${a.camera_id}\u0000${a.message_id}`;
+      const kb = `${b.site_id}\u0000${b.camera_id}\u0000${b.message_id}`;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+}
+
+/** A camera's current state, as its latest status says. */
+// A type, not an interface: rowsTable takes it as a record of its columns.
+export type CurrentState = {
+  site_id: string;
+  camera_id: string;
+  state: string;
+  at: number;
+  picture: string;
+  faults: string | null;
+  reason: string | null;
+};
+
+/** Each camera's latest of these points, as its current state. */
+export function currentStates(points: readonly StatusPointRow[]): CurrentState[] {
+  return [
+    ...latestByKey(
+      points,
+      (row) => `${row.site_id}\u0000${row.camera_id}`,
+      (row) => row.at,
+    ).values(),
+  ].map((row) => ({
+    site_id: row.site_id,
+    camera_id: row.camera_id,
+    state: row.state,
+    at: row.at,
+    picture: row.picture,
+    faults: row.faults,
+    reason: row.reason,
+  }));
 }

@@ -7,9 +7,20 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { recordSiteAudit } from '../audit/log';
 import type { CentralDb, Dialect } from '../store/open';
 import type { CentralTables } from '../store/schema';
-import { largerOf, largerOfKnown, smallerOf, smallerOfKnown, valuesTable } from '../store/sql';
+import { largerOf, largerOfKnown, ROWS_PER_JSON_TABLE, smallerOf, smallerOfKnown, rowsTable, type ValueType } from '../store/sql';
 import { inChunks } from '../../lib/chunks';
-import { evidenceChange, foldHourly, type EvidenceChange, latestByKey, spanMoves, spansBySite } from './batch-sets';
+import {
+  currentStates,
+  type CurrentState,
+  evidenceChange,
+  foldHourly,
+  type EvidenceChange,
+  latestByKey,
+  spanMoves,
+  spansBySite,
+  statusRows,
+  type StatusPointRow,
+} from './batch-sets';
 import type { Accepted, Refused } from './classify';
 import { union, type Interval } from '../../lib/intervals';
 import { markDirty } from '../figures/store';
@@ -37,8 +48,14 @@ export interface WriteResult {
   duplicates: number;
 }
 
-/** What one batch's follower does inside the batch's transaction. */
+/** What one batch's follower does with the batch's writes. */
 export interface FollowedBatch {
+  /**
+   * With the rows every instance writes (write: before the batch's transaction on PostgreSQL, at
+   * its start on SQLite), given the batch's status, metrics and event messages, duplicates among
+   * them: what it writes must change nothing the second time.
+   */
+  early(tx: Tx, messages: readonly Received[]): Promise<void>;
   /** After a message was applied (duplicates are not). */
   collect(tx: Tx, r: Received): Promise<void>;
   /** After the batch's last write, before it commits. */
@@ -56,6 +73,12 @@ export interface WriterOptions {
   /** The local day of an instant: every site day a message touches is marked for its figures to be measured again. */
   dayOf?: (ms: number) => string;
   follower?: BatchFollower;
+  /**
+   * This instance's name on the rows each instance adds to on its own (metrics_hourly's samples):
+   * its MQTT client id, unique per instance. Instances with the same name still count right, but
+   * wait for each other's commits.
+   */
+  writer?: string;
 }
 
 function observedAt(m: Accepted): number | undefined {
@@ -80,18 +103,12 @@ const ROWS_PER_STATEMENT = 500;
 type Status = Extract<Accepted, { kind: 'status' }>;
 type Metrics = Extract<Accepted, { kind: 'metrics' }>;
 type Event = Extract<Accepted, { kind: 'event' }>;
+type SetBased = Received & { message: Status | Metrics | Event };
 
-/** A camera's current state, as its latest status says. */
-// A type, not an interface: valuesTable takes it as a record of its columns.
-type CurrentState = {
-  site_id: string;
-  camera_id: string;
-  state: string;
-  at: number;
-  picture: string;
-  faults: string | null;
-  reason: string | null;
-};
+/** The messages of one kind among these. */
+function messagesOf<K extends SetBased['message']['kind']>(items: readonly SetBased[], kind: K): Array<Extract<SetBased['message'], { kind: K }>> {
+  return items.flatMap((r) => (r.message.kind === kind ? [r.message as Extract<SetBased['message'], { kind: K }>] : []));
+}
 
 /**
  * Messages written a table at a time for the whole batch (most of the stream): their rows do not
@@ -119,68 +136,111 @@ export class IngestWriter {
   }
 
   /**
-   * Writes a batch in one transaction, a few multi-row statements per table rather than
-   * statements per message (on PostgreSQL each is a round trip, and the rows stay locked until
-   * the commit). Rows are written in key order, the one lock order of every instance.
+   * Writes a batch a few multi-row statements per table rather than statements per message (on
+   * PostgreSQL each is a round trip, and the rows stay locked until the commit). Rows are written
+   * in key order, the one lock order of every instance.
+   *
+   * First, the rows every instance writes too (a site's span, evidence, figures marks and latest
+   * metrics, a camera's current state, the alarm keys that only hear all is well), on PostgreSQL
+   * each in a statement or short transaction of its own: with a shared subscription both
+   * instances get messages of every site, and while these rows were written in the batch's own
+   * transaction each instance's batch waited for the other's commit. Every one of these writes
+   * only moves a value towards what the batch says (a span widens, intervals merge, the latest
+   * wins), so it is written for every delivery, duplicates too, and a batch written again after a
+   * failure changes nothing more. Then, in the batch's transaction, what each message adds once
+   * (found new by its messageId): status points, events, hourly samples, the messages that read
+   * what is stored to decide, and the alarms' other keys.
    */
   async write(batch: readonly Received[]): Promise<WriteResult> {
     if (batch.length === 0) return { written: 0, duplicates: 0 };
-    // The sites' spans in a short transaction of their own: each instance writes the same busy
-    // sites' rows, and inside the batch's transaction their locks were held until its commit, so
-    // the instances took turns (most of their time waited there). A span only widens, so a
-    // duplicate's or a failed batch's times written again change nothing.
-    await this.db.transaction().execute((tx) => this.touchSites(tx, batch));
+    const followed = this.options.follower?.batch();
+    if (this.dialect === 'postgres') {
+      await this.writeShared(this.db, batch, followed);
+      return this.db.transaction().execute((tx) => this.writeOnce(tx, batch, followed));
+    }
+    // SQLite has one writer at a time, so nobody waits for these rows: one transaction writes
+    // each page it changes to the log once, not once per statement.
     return this.db.transaction().execute(async (tx) => {
-      const fresh = await this.firstTimeOnes(tx, batch);
-      const followed = this.options.follower?.batch();
-      const setBased: Array<Received & { message: Status | Metrics | Event }> = [];
-      for (const r of fresh) {
-        if (isSetBased(r.message)) {
-          setBased.push(r as Received & { message: Status | Metrics | Event });
-          continue;
-        }
-        await this.apply(tx, r);
-        await followed?.collect(tx, r);
-      }
-      const current = await this.writeStatuses(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'status' ? [r.message] : [])),
-      );
-      await this.insertEvents(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'event' ? [r.message] : [])),
-      );
-      if (followed) for (const r of setBased) await followed.collect(tx, r);
-
-      const evidence = new Map<string, number[]>();
-      const touched = new Map<string, { site: string; day: string }>();
-      const touch = (site: string, ms: number) => {
-        const day = this.options.dayOf?.(ms);
-        if (day !== undefined) touched.set(`${site}\u0000${day}`, { site, day });
-      };
-      for (const r of fresh) {
-        const at = observedAt(r.message);
-        touch(r.message.site, at ?? r.receivedAt);
-        if (at !== undefined && isEvidence(r.message)) {
-          const list = evidence.get(r.message.site) ?? [];
-          list.push(at);
-          evidence.set(r.message.site, list);
-          touch(r.message.site, at + this.options.staleAfterMs);
-        }
-      }
-      // What follows writes rows every instance's batches write too (a site's, a camera's, an alarm
-      // key's): on PostgreSQL they stay locked until the commit, and another instance's batch
-      // waits for them, so they come last, held for the least time.
-      await this.writeMetrics(
-        tx,
-        setBased.flatMap((r) => (r.message.kind === 'metrics' ? [r.message] : [])),
-      );
-      await this.addEvidence(tx, evidence);
-      await markDirty(tx, [...touched.values()]);
-      await followed?.finish(tx);
-      await this.moveCurrentStates(tx, current);
-      return { written: fresh.length, duplicates: batch.length - fresh.length };
+      await this.writeShared(tx, batch, followed);
+      return this.writeOnce(tx, batch, followed);
     });
+  }
+
+  /**
+   * The rows every instance writes, each in a statement or short transaction of its own (unless
+   * `db` is a transaction already), for every delivery of the batch: see write.
+   */
+  private async writeShared(db: Tx, batch: readonly Received[], followed: FollowedBatch | undefined): Promise<void> {
+    const setBased = batch.filter((r): r is SetBased => isSetBased(r.message));
+    await this.touchSites(db, batch);
+    const evidence = this.evidenceOf(batch);
+    if (db.isTransaction) await this.addEvidence(db, evidence);
+    else await db.transaction().execute((tx) => this.addEvidence(tx, evidence));
+    await markDirty(db, this.marksOf(batch));
+    await this.writeLatestMetrics(db, messagesOf(setBased, 'metrics'));
+    await this.moveCurrentStates(db, currentStates(statusRows(messagesOf(setBased, 'status'))));
+    await followed?.early(db, setBased);
+  }
+
+  /** What each message adds once, in the batch's transaction: see write. */
+  private async writeOnce(tx: Tx, batch: readonly Received[], followed: FollowedBatch | undefined): Promise<WriteResult> {
+    const fresh = await this.firstTimeOnes(tx, batch);
+    const freshSetBased = fresh.filter((r): r is SetBased => isSetBased(r.message));
+    // Status points before the metas: a camera's first meta takes its latest point as its state.
+    await this.insertStatusPoints(tx, statusRows(messagesOf(freshSetBased, 'status')));
+    await this.insertEvents(tx, messagesOf(freshSetBased, 'event'));
+    await this.addHourlyMetrics(tx, messagesOf(freshSetBased, 'metrics'));
+    for (const r of fresh) {
+      if (isSetBased(r.message)) continue;
+      await this.apply(tx, r);
+      await followed?.collect(tx, r);
+    }
+    if (followed) {
+      for (const r of freshSetBased) await followed.collect(tx, r);
+      await followed.finish(tx);
+    }
+    return { written: fresh.length, duplicates: batch.length - fresh.length };
+  }
+
+  /**
+   * Rows to insert, as a select of one JSON table (rowsTable): one parameter instead of one per
+   * value. `where true`: SQLite would read an upsert's ON after a bare SELECT as a join's.
+   */
+  private rowsOf<R extends Record<string, string | number | null>>(tx: Tx, rows: readonly R[], types: { [K in keyof R]: ValueType }) {
+    return tx
+      .selectFrom(rowsTable(this.dialect, rows, types, 'r'))
+      .selectAll()
+      .where(sql<boolean>`true`);
+  }
+
+  /** Per site, the observedAt of its messages that are evidence of its life. */
+  private evidenceOf(batch: readonly Received[]): Map<string, number[]> {
+    const evidence = new Map<string, number[]>();
+    for (const r of batch) {
+      const at = observedAt(r.message);
+      if (at === undefined || !isEvidence(r.message)) continue;
+      const list = evidence.get(r.message.site) ?? [];
+      list.push(at);
+      evidence.set(r.message.site, list);
+    }
+    return evidence;
+  }
+
+  /** Every site day the batch's messages (and the evidence they give) touch: their figures are measured again. */
+  private marksOf(batch: readonly Received[]): Array<{ site: string; day: string }> {
+    const dayOf = this.options.dayOf;
+    if (!dayOf) return [];
+    const touched = new Map<string, { site: string; day: string }>();
+    const touch = (site: string, ms: number) => {
+      const day = dayOf(ms);
+      touched.set(`${site}\u0000${day}`, { site, day });
+    };
+    for (const r of batch) {
+      const at = observedAt(r.message);
+      touch(r.message.site, at ?? r.receivedAt);
+      if (at !== undefined && isEvidence(r.message)) touch(r.message.site, at + this.options.staleAfterMs);
+    }
+    return [...touched.values()];
   }
 
   /** Adds refused messages to the per-site, per-reason counts (the example kept is the latest). */
@@ -221,10 +281,11 @@ export class IngestWriter {
       .map(([id, r]) => ({ message_id: id, site_id: r.message.site, kind: r.message.kind, received_at: r.receivedAt }))
       .sort(byText((row) => row.message_id));
     const inserted = new Set<string>();
-    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+    for (const chunk of inChunks(rows, ROWS_PER_JSON_TABLE)) {
       const answered = await tx
         .insertInto('messages_seen')
-        .values(chunk)
+        .columns(['message_id', 'site_id', 'kind', 'received_at'])
+        .expression(this.rowsOf(tx, chunk, { message_id: 'text', site_id: 'text', kind: 'text', received_at: 'bigint' }))
         .onConflict((oc) => oc.column('message_id').doNothing())
         .returning('message_id')
         .execute();
@@ -338,11 +399,8 @@ export class IngestWriter {
     }
   }
 
-  /**
-   * Metrics: each site's latest sample of the batch replaces an older stored one; every sample is
-   * folded into its hour, the worst of each value (maxima of load, minima of what is free).
-   */
-  private async writeMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
+  /** Each site's latest metrics sample of the batch replaces an older stored one. */
+  private async writeLatestMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
     if (metrics.length === 0) return;
     const latest = [
       ...latestByKey(
@@ -365,6 +423,10 @@ export class IngestWriter {
         )
         .execute();
     }
+  }
+
+  /** Every sample folded into its site's hour: the samples counted, the worst of each value (maxima of load, minima of what is free). */
+  private async addHourlyMetrics(tx: Tx, metrics: readonly Metrics[]): Promise<void> {
     const hours = foldHourly(
       metrics.map((m) => {
         const p = m.payload;
@@ -384,13 +446,15 @@ export class IngestWriter {
           cameras_offline_max: p.health?.offline ?? null,
         };
       }),
-    ).sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : a.hour - b.hour));
+    )
+      .map((row) => ({ ...row, writer: this.options.writer ?? '' }))
+      .sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : a.hour - b.hour));
     for (const chunk of inChunks(hours, ROWS_PER_STATEMENT)) {
       await tx
         .insertInto('metrics_hourly')
         .values(chunk)
         .onConflict((oc) =>
-          oc.columns(['site_id', 'hour']).doUpdateSet((eb) => ({
+          oc.columns(['site_id', 'hour', 'writer']).doUpdateSet((eb) => ({
             samples: eb('metrics_hourly.samples', '+', eb.ref('excluded.samples')),
             load_avg_max: largerOfKnown('metrics_hourly.load_avg_max', 'excluded.load_avg_max'),
             cpu_percent_max: largerOfKnown('metrics_hourly.cpu_percent_max', 'excluded.cpu_percent_max'),
@@ -565,82 +629,40 @@ export class IngestWriter {
       .execute();
   }
 
-  /** Statuses, every one a point of its camera's timeline; answers each camera's latest of the batch. */
-  private async writeStatuses(tx: Tx, statuses: readonly Status[]): Promise<CurrentState[]> {
-    if (statuses.length === 0) return [];
-    const rows = statuses
-      .map((m) => {
-        const p = m.payload;
-        return {
-          site_id: m.site,
-          camera_id: m.camera,
-          at: Date.parse(p.observedAt),
-          message_id: p.messageId,
-          seq: p.seq,
-          state: p.state,
-          picture: p.picture === null ? 'none' : p.picture.ok ? 'ok' : 'fault',
-          faults: p.picture && p.picture.faults.length > 0 ? JSON.stringify(p.picture.faults) : null,
-          reason: p.reason ?? null,
-        };
-      })
-      .sort(byText((row) => `${row.site_id}\u0000${row.camera_id}\u0000${row.message_id}`));
-    for (const chunk of inChunks(rows, ROWS_PER_STATEMENT)) {
+  /** Statuses, every one a point of its camera's timeline (once: the points' key includes the message id). */
+  private async insertStatusPoints(tx: Tx, rows: readonly StatusPointRow[]): Promise<void> {
+    for (const chunk of inChunks(rows, ROWS_PER_JSON_TABLE)) {
       await tx
         .insertInto('status_points')
-        .values(chunk)
+        .columns(['site_id', 'camera_id', 'at', 'message_id', 'seq', 'state', 'picture', 'faults', 'reason'])
+        .expression(
+          this.rowsOf(tx, chunk, {
+            site_id: 'text',
+            camera_id: 'text',
+            at: 'bigint',
+            message_id: 'text',
+            seq: 'bigint',
+            state: 'text',
+            picture: 'text',
+            faults: 'text',
+            reason: 'text',
+          }),
+        )
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
-    const current = [
-      ...latestByKey(
-        rows,
-        (row) => `${row.site_id}\u0000${row.camera_id}`,
-        (row) => row.at,
-      ).values(),
-    ].map((row) => ({
-      site_id: row.site_id,
-      camera_id: row.camera_id,
-      state: row.state,
-      at: row.at,
-      picture: row.picture,
-      faults: row.faults,
-      reason: row.reason,
-    }));
-    return current;
   }
 
   /**
    * Each camera's current state from its latest status of the batch, unless a later one is
-   * stored (the status_at guard: whatever the order statuses come in, the latest wins). The
-   * stored times are read first and only the cameras that move are written: on PostgreSQL the
-   * rows written stay locked until the commit, and another instance's statuses of the same
-   * cameras would wait for that. Cameras without a meta yet have no row: their first meta takes
-   * the latest point (applyMeta).
+   * stored (the status_at guard: whatever the order statuses come in, the latest wins). One
+   * statement: a row the guard leaves alone is neither written nor, on PostgreSQL, locked.
+   * Cameras without a meta yet have no row: their first meta takes the latest point (applyMeta).
    */
   private async moveCurrentStates(tx: Tx, current: readonly CurrentState[]): Promise<void> {
-    const moving: CurrentState[] = [];
-    for (const chunk of inChunks(current, ROWS_PER_STATEMENT)) {
-      const stored = await tx
-        .selectFrom('cameras')
-        .select(['site_id', 'camera_id', 'status_at'])
-        .where(({ eb, refTuple, tuple }) =>
-          eb(
-            refTuple('site_id', 'camera_id'),
-            'in',
-            chunk.map((c) => tuple(c.site_id, c.camera_id)),
-          ),
-        )
-        .execute();
-      const statusAt = new Map(stored.map((row) => [`${row.site_id}\u0000${row.camera_id}`, row.status_at]));
-      moving.push(
-        ...chunk.filter((c) => {
-          const at = statusAt.get(`${c.site_id}\u0000${c.camera_id}`);
-          return at !== undefined && (at === null || at <= c.at);
-        }),
-      );
-    }
-    for (const chunk of inChunks(moving, ROWS_PER_STATEMENT)) {
-      const latest = valuesTable(
+    for (const chunk of inChunks(current, ROWS_PER_JSON_TABLE)) {
+      const latest = rowsTable(
+        this.dialect,
         chunk,
         { site_id: 'text', camera_id: 'text', state: 'text', at: 'bigint', picture: 'text', faults: 'text', reason: 'text' },
         'latest',

@@ -12,6 +12,31 @@ export const TIMELINE_MAX_POINTS = 20_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * The sites' hourly metrics, one row per site and hour: each central instance adds its samples to
+ * rows of its own (ingest/writer.ts), folded here the way the writer folds samples (counts added,
+ * the worst of each value kept).
+ */
+export function metricsByHour(db: Kysely<CentralTables>) {
+  return db
+    .selectFrom('metrics_hourly')
+    .select((eb) => [
+      'site_id',
+      'hour',
+      eb.fn.sum<number>('samples').as('samples'),
+      eb.fn.max('load_avg_max').as('load_avg_max'),
+      eb.fn.max('cpu_percent_max').as('cpu_percent_max'),
+      eb.fn.min('mem_free_min').as('mem_free_min'),
+      eb.fn.min('disk_free_percent_min').as('disk_free_percent_min'),
+      eb.fn.max('temperature_max').as('temperature_max'),
+      eb.fn.max('agent_rss_max').as('agent_rss_max'),
+      eb.fn.max('outbox_depth_max').as('outbox_depth_max'),
+      eb.fn.max('outbox_dropped_max').as('outbox_dropped_max'),
+      eb.fn.max('cameras_offline_max').as('cameras_offline_max'),
+    ])
+    .groupBy(['site_id', 'hour']);
+}
+
 function parseList(text: string | null): string[] {
   if (!text) return [];
   try {
@@ -34,9 +59,7 @@ export async function siteHistory(db: Kysely<CentralTables>, site: string, from:
     .orderBy('at')
     .limit(10_000)
     .execute();
-  const metrics = await db
-    .selectFrom('metrics_hourly')
-    .selectAll()
+  const metrics = await metricsByHour(db)
     .where('site_id', '=', site)
     .where('hour', '>=', from - (from % 3_600_000))
     .where('hour', '<', to)
@@ -51,7 +74,7 @@ export async function siteHistory(db: Kysely<CentralTables>, site: string, from:
     connections: connections.map((c) => ({ at: iso(c.at) as string, connection: c.connection, reason: c.reason, bdSeq: c.bd_seq })),
     metrics: metrics.map((m) => ({
       hour: iso(m.hour) as string,
-      samples: m.samples,
+      samples: Number(m.samples),
       loadAvgMax: m.load_avg_max,
       cpuPercentMax: m.cpu_percent_max,
       memFreeMinBytes: m.mem_free_min,

@@ -294,6 +294,36 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Each central instance adds its samples to rows of its own (the writer column): with one row
+  // per site and hour, two instances sharing a database both added to it in every batch and each
+  // waited for the other's commit. Readers fold the rows of an hour (ledger/history.ts).
+  '0007-metrics-hourly-writers': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('metrics_hourly_by_writer')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('hour', MS, (c) => c.notNull())
+        .addColumn('writer', 'text', (c) => c.notNull())
+        .addColumn('samples', 'integer', (c) => c.notNull())
+        .addColumn('load_avg_max', 'double precision')
+        .addColumn('cpu_percent_max', 'double precision')
+        .addColumn('mem_free_min', MS)
+        .addColumn('disk_free_percent_min', 'double precision')
+        .addColumn('temperature_max', 'double precision')
+        .addColumn('agent_rss_max', MS)
+        .addColumn('outbox_depth_max', MS)
+        .addColumn('outbox_dropped_max', MS)
+        .addColumn('cameras_offline_max', 'integer')
+        .addPrimaryKeyConstraint('metrics_hourly_writer_pk', ['site_id', 'hour', 'writer'])
+        .execute();
+      await sql`insert into metrics_hourly_by_writer (site_id, hour, writer, samples, load_avg_max, cpu_percent_max, mem_free_min, disk_free_percent_min, temperature_max, agent_rss_max, outbox_depth_max, outbox_dropped_max, cameras_offline_max)
+        select site_id, hour, '', samples, load_avg_max, cpu_percent_max, mem_free_min, disk_free_percent_min, temperature_max, agent_rss_max, outbox_depth_max, outbox_dropped_max, cameras_offline_max from metrics_hourly`.execute(
+        db,
+      );
+      await db.schema.dropTable('metrics_hourly').execute();
+      await db.schema.alterTable('metrics_hourly_by_writer').renameTo('metrics_hourly').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

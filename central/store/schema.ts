@@ -269,6 +269,8 @@ export interface MetricsHourlyTable {
   site_id: string;
   /** The hour's start, epoch ms (UTC hours). */
   hour: number;
+  /** The central instance that added these samples (its MQTT client id): an hour's rows are folded when read. */
+  writer: string;
   samples: number;
   load_avg_max: number | null;
   cpu_percent_max: number | null;

@@ -71,6 +71,41 @@ const summary = (a: AlarmView) => [a.camera, a.kind, a.state, a.openedAt, a.clea
 const iso = (ms: number) => new Date(ms).toISOString();
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`${dialect}: the quiet keys' compare-and-set moves only a latest all-clear older than the batch's, and changes nothing the second time`, async (t) => {
+    const db = await openDb(t, dialect);
+    const { store, writer } = rig(db);
+    const site = new SimulatedSite('s1', [{ camera: 'c1' }, { camera: 'c2' }]);
+    await writer.write(received(site.connect(min(0), { c1: { state: 'online' }, c2: { state: 'online' } })));
+    await writer.write(received(site.status('c2', 'offline', min(5))));
+    const clear = (camera: string, at: number) => ({
+      site: 's1',
+      camera,
+      kind: 'camera-offline' as const,
+      observation: { at, fault: false, evidence: 'status online' },
+    });
+    const latest = async () =>
+      (await db.db.selectFrom('alarm_latest').select(['camera_id', 'at', 'fault']).where('kind', '=', 'camera-offline').orderBy('camera_id').execute()).map(
+        (r) => [r.camera_id, Number(r.at), Number(r.fault)],
+      );
+    const quiet = [clear('c1', min(7)), clear('c1', min(6)), clear('c2', min(6)), clear('c3', min(6))];
+    // c2's latest is a fault and c3 has no row: both must go the whole way.
+    assert.deepEqual([...(await store.settleQuiet(db.db, quiet))], ['s1\u0000c1\u0000camera-offline']);
+    assert.deepEqual(await latest(), [
+      ['c1', min(7), 0],
+      ['c2', min(5), 1],
+    ]);
+    assert.deepEqual([...(await store.settleQuiet(db.db, quiet))], [], 'applied again: nothing newer than the latest');
+    assert.deepEqual(
+      [...(await store.settleQuiet(db.db, [clear('c1', min(8)), { ...clear('c1', min(9)), observation: { at: min(9), fault: true, evidence: 'x' } }]))],
+      [],
+      'a fault among them: not quiet',
+    );
+    assert.deepEqual(await latest(), [
+      ['c1', min(7), 0],
+      ['c2', min(5), 1],
+    ]);
+  });
+
   test(`${dialect}: a camera offline opens an alarm; acknowledged it stays; back online clears it keeping who acknowledged; it recurs as a new one`, async (t) => {
     const db = await openDb(t, dialect);
     const { writer, alarms } = rig(db);

@@ -10,6 +10,7 @@ import { SimulatedSite } from '../../scripts/sim/telemetry';
 import { centralTestConfig, publisher, startTestCentral, type TestCentral } from '../kit/central';
 import { testDatabase } from '../kit/postgres';
 import { waitFor } from '../kit/wait';
+import { metricsByHour } from '../../central/ledger/history';
 import { captureLogger } from '../kit/logger';
 
 interface CameraList {
@@ -184,10 +185,12 @@ test('two instances on one PostgreSQL database split the sites’ messages and c
   const statuses = sites.flatMap((s) =>
     s.cameras.flatMap((c) => Array.from({ length: 20 }, (_, i) => s.status(c.camera, i === 19 ? 'offline' : 'online', t0 + 1000 * (i + 1))).reverse()),
   );
-  await pub.send(statuses);
+  // Each site's metrics, in one hour: both instances add samples to that hour.
+  const metrics = sites.flatMap((s) => Array.from({ length: 12 }, (_, i) => s.metrics(t0 + 1000 * (i + 1))));
+  await pub.send([...statuses, ...metrics]);
   // And all of them again, as a replayed backlog would.
-  await pub.send(statuses);
-  const total = opening.length + 2 * statuses.length;
+  await pub.send([...statuses, ...metrics]);
+  const total = opening.length + 2 * (statuses.length + metrics.length);
   await waitFor(
     () =>
       a.ingest!.stats().received + b.ingest!.stats().received >= total + opening.filter((m) => m.topic.endsWith('/meta') || m.topic.endsWith('/state')).length,
@@ -206,6 +209,14 @@ test('two instances on one PostgreSQL database split the sites’ messages and c
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   assert.equal(Number(points.n), statuses.length, 'each status once');
+  const hours = await metricsByHour(a.db.db).orderBy('site_id').execute();
+  assert.deepEqual(
+    hours.map((h) => ({ site: h.site_id, samples: Number(h.samples) })),
+    sites.map((s) => ({ site: s.site, samples: 12 })),
+    'every sample counted once in its site’s hour, whichever instance took it',
+  );
+  const writers = await a.db.db.selectFrom('metrics_hourly').select('writer').distinct().execute();
+  assert.equal(writers.length, 2, 'each instance added to rows of its own');
   const fromA = await a.get<CameraList>('/api/cameras?limit=1000');
   const fromB = await b.get<CameraList>('/api/cameras?limit=1000');
   assert.equal(fromA.body.total, 30);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { classify, type Accepted } from '../../central/ingest/classify';
 import { IngestWriter, type Received } from '../../central/ingest/writer';
+import { metricsByHour } from '../../central/ledger/history';
 import { openCentralDb, type CentralDb } from '../../central/store/open';
 import { SimulatedSite, type TelemetryMessage } from '../../scripts/sim/telemetry';
 import { testDatabase } from '../kit/postgres';
@@ -61,7 +62,7 @@ async function dump(db: CentralDb): Promise<Record<string, unknown[]>> {
     metaHistory: await k.selectFrom('meta_history').selectAll().orderBy('site_id').orderBy('camera_id').orderBy('at').execute(),
     points: await k.selectFrom('status_points').selectAll().orderBy('site_id').orderBy('camera_id').orderBy('at').execute(),
     metricsLatest: await k.selectFrom('metrics_latest').selectAll().orderBy('site_id').execute(),
-    metricsHourly: await k.selectFrom('metrics_hourly').selectAll().orderBy('site_id').orderBy('hour').execute(),
+    metricsHourly: (await metricsByHour(k).orderBy('site_id').orderBy('hour').execute()).map((row) => ({ ...row, samples: Number(row.samples) })),
     events: await k.selectFrom('events').selectAll().orderBy('message_id').execute(),
     seen: await k.selectFrom('messages_seen').select(['message_id', 'kind']).orderBy('message_id').execute(),
   };
