@@ -393,6 +393,79 @@ export const AgentConfigSchema = Type.Object(
               minimum: 0,
               maximum: 1,
             }),
+            castMinShift: Type.Number({
+              description:
+                "With a reference: colour-cast only when the colour balance also moved at least this far from the reference's (0..1, the same scale): a scene that is always one colour (sky, grass, a sunset) is not a cast.",
+              default: 0.15,
+              minimum: 0,
+              maximum: 1,
+            }),
+            blurredMinRise: Type.Number({
+              description:
+                "With a reference: blurred only when the blur score rose at least this much above the reference's (0..1): a camera that was always soft is not blurred.",
+              default: 0.1,
+              minimum: 0,
+              maximum: 1,
+            }),
+            blurredReferenceSlack: Type.Number({
+              description:
+                'With a reference: the blur score must reach blurredMinBlur minus this (a picture that lost half its sharpness may still score under the absolute threshold).',
+              default: 0.1,
+              minimum: 0,
+              maximum: 1,
+            }),
+            sceneChangeMin: Type.Number({
+              description:
+                "scene-change (the camera was turned or moved) when the picture's layout is at least this far from the reference's (0 same .. 1 unrelated; judged only with a reference).",
+              default: 0.5,
+              minimum: 0,
+              maximum: 1,
+            }),
+            overexposedMinArea: Type.Number({
+              description: 'overexposed when at least this share of the picture is burnt out to white (luma ≥ 245; 0..1).',
+              default: 0.4,
+              minimum: 0,
+              maximum: 1,
+            }),
+            overexposedMinRise: Type.Number({
+              description: "With a reference: overexposed only when the burnt-out share rose at least this much above the reference's (0..1).",
+              default: 0.25,
+              minimum: 0,
+              maximum: 1,
+            }),
+            noiseMinLevel: Type.Number({
+              description:
+                "noise (snow) when the picture's blotches change by at least this much between frames beyond what the whole picture does (luma levels).",
+              default: 1,
+              minimum: 0,
+              maximum: 255,
+            }),
+            noiseMinRise: Type.Number({
+              description: "With a reference: noise only when the score rose at least this much above the reference's (luma levels).",
+              default: 0.6,
+              minimum: 0,
+              maximum: 255,
+            }),
+            stripesMinAmplitude: Type.Number({
+              description: 'stripes (interference) when a regular pattern of lines across the picture has at least this amplitude (luma levels).',
+              default: 3,
+              minimum: 0,
+              maximum: 255,
+            }),
+            stripesMinRise: Type.Number({
+              description:
+                "With a reference: stripes only when the amplitude rose at least this much above the reference's (luma levels): a camera that looks at blinds always has lines.",
+              default: 2,
+              minimum: 0,
+              maximum: 255,
+            }),
+            shakingMinShift: Type.Number({
+              description:
+                'shaking when the whole picture jumps irregularly between frames by at least this many pixels (at 640 wide); a steady pan is not shaking.',
+              default: 3,
+              minimum: 0,
+              maximum: 640,
+            }),
           },
           {
             description:

@@ -95,8 +95,12 @@ export interface ReferenceMeasures {
   /** Noise and stripes scores of the reference (their scores' scales). */
   noise: number;
   stripes: number;
+  /** Frozen score of the reference (how still the camera's normal picture stands). */
+  still: number;
   /** The picture's layout: luma block means over LAYOUT_COLS × LAYOUT_ROWS blocks, row-major. */
   layout: number[];
+  /** Colour balance: the R, G, B highlights, then shadows, off their mean (colour-cast's scales). */
+  balance: number[];
 }
 
 /** A camera's reference and where it came from. */

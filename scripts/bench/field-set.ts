@@ -537,13 +537,20 @@ function faultGraph(ctx: ClipCtx, source: Source, fault: PictureFault): string {
       return `${framing(ctx, source, false)},lutyuv=y=val*${(1.6 - lift).toFixed(3)}+${Math.round(lift * 255)}:u=128+(val-128)*0.4:v=128+(val-128)*0.4${sensor(ctx, noise)}${rng.chance(0.85) ? `,${osd(ctx)}` : ''}`;
     }
     case 'noise': {
-      // Snow: a weak or disturbed analogue signal, or a sensor failing: noise far above a night
-      // picture's, changing every frame, on the cable (OSD too) or at the sensor.
-      const amp = rng.range(22, 55);
-      spec.params.snow = Number(amp.toFixed(0));
-      const snow = `,noise=c0s=${Math.round(amp)}:c0f=t+u:c1s=${Math.round(amp / 3)}:c1f=t+u:c2s=${Math.round(amp / 3)}:c2f=t+u`;
+      // Snow: a weak or disturbed analogue signal, or a sensor failing: coarse grain far above a
+      // night picture's noise, new every frame, on the cable (OSD too) or at the sensor; strong
+      // enough to stay visible through the encoder (fine grain of a few levels is smoothed away
+      // and is not a fault a viewer sees).
+      const grain = rng.pick([1, 2, 2, 3]) * (spec.width / 640);
+      const strength = rng.range(45, 90);
+      spec.params.snow = `±${(strength / 2).toFixed(0)} levels, grain ${grain.toFixed(0)} px`;
+      const gw = Math.max(2, Math.round(spec.width / grain));
+      const gh = Math.max(2, Math.round(spec.height / grain));
+      const snow = `[scene];color=c=gray:s=${gw}x${gh}:r=${spec.fps}:d=${spec.seconds},noise=alls=${Math.round(strength)}:allf=t+u,scale=${spec.width}:${spec.height}:flags=neighbor,format=yuv420p[grain];[scene][grain]blend=all_mode=grainmerge`;
       const o = rng.chance(0.85) ? `,${osd(ctx)}` : '';
-      return rng.chance(0.5) ? `${framing(ctx, source, false)}${sensor(ctx, noise, false)}${o}${snow}` : `${framing(ctx, source, false)}${snow}${o}`;
+      return rng.chance(0.5)
+        ? `${framing(ctx, source, false)}${sensor(ctx, noise, false)}${o},format=yuv420p${snow}`
+        : `${framing(ctx, source, false)},format=yuv420p${snow}${o}`;
     }
     case 'stripes': {
       // Interference: a ground loop's hum bars rolling through the picture, or fine lines from a

@@ -106,6 +106,8 @@ export interface ClipOutcome {
   desc: string;
   /** The camera's reference measures it was judged against (none: absolute thresholds only). */
   reference?: ReferenceMeasures;
+  /** This probe's measures (what judge compares with the reference). */
+  measures?: ReferenceMeasures;
 }
 
 export interface FaultMetrics {
@@ -220,6 +222,7 @@ export async function evaluate(
         cpuSingleMs,
         thumbnailBytes: g.thumbnail?.length ?? 0,
         desc: clip.desc,
+        measures: d.measures,
         ...(reference ? { reference } : {}),
       };
       return outcome;
@@ -248,7 +251,7 @@ export function summarise(outcomes: readonly ClipOutcome[]): Evaluation {
 export function rejudge(outcomes: readonly ClipOutcome[], thresholds: Partial<DiagnosisThresholds>, opts: { references?: boolean } = {}): ClipOutcome[] {
   return outcomes.map((o) => {
     if (opts.references === false) return { ...o, detected: judge({ ...o.scores, 'scene-change': 0 }, thresholds) };
-    return { ...o, detected: judge(o.scores, thresholds, o.reference) };
+    return { ...o, detected: judge(o.scores, thresholds, o.reference, o.measures) };
   });
 }
 

@@ -270,3 +270,102 @@ test('other sizes work (a 320×180 snapshot)', () => {
   assert.ok(!d.faults.includes('black'));
   assert.deepEqual(diagnose([frame(() => [0, 0, 0], 320, 180)]).faults, ['black']);
 });
+
+// ---- the checks judged against a camera's reference, and the later checks -----------------------
+
+/** The street seen through `look` (a change of light, a shift of the view) at step t. */
+const street = (t: number, look: (rgb: Rgb, x: number, y: number) => Rgb = (c) => c, dx = 0, dy = 0): Frame =>
+  frame((x, y) => look(scene(t)(x + dx, y + dy), x, y));
+const reference = diagnose(moving).measures;
+
+test('scene-change: judged against the reference only; dusk and people are not a change, another view is', () => {
+  assert.equal(diagnose(moving).scores['scene-change'], 0, 'no reference: not judged');
+  const dusk = diagnose(
+    Array.from({ length: 6 }, (_, t) => street(t, ([r, g, b]) => [r * 0.35 + 4, g * 0.35 + 4, b * 0.35 + 4])),
+    {},
+    reference,
+  );
+  assert.ok(!dusk.faults.includes('scene-change'), `dusk: ${dusk.scores['scene-change']}`);
+  // The camera turned: another part of the street, closer.
+  const turned = diagnose(
+    Array.from({ length: 6 }, (_, t) => frame((x, y) => scene(t)(Math.floor(x / 2) + 400, Math.floor(y / 2) + 150))),
+    {},
+    reference,
+  );
+  assert.ok(turned.faults.includes('scene-change'), `turned: ${turned.scores['scene-change']}`);
+  assert.ok(turned.scores['scene-change'] > dusk.scores['scene-change'] + 0.2);
+});
+
+test('overexposed: most of the picture burnt out to white; against a reference, only a rise counts', () => {
+  const burnt = diagnose(Array.from({ length: 3 }, (_, t) => street(t, ([r, g, b]) => [r * 3 + 40, g * 3 + 40, b * 3 + 40])));
+  assert.ok(burnt.faults.includes('overexposed'), `score ${burnt.scores.overexposed}`);
+  assert.ok(!diagnose(moving).faults.includes('overexposed'));
+  // A camera that always looks at a white wall: its reference is as bright.
+  const wall = Array.from({ length: 3 }, (_, t) => street(t, ([r, g, b], x) => (x < 500 ? [252, 252, 252] : [r, g, b])));
+  const wallReference = diagnose(wall).measures;
+  assert.ok(diagnose(wall).faults.includes('overexposed'), 'without a reference the white wall is overexposed');
+  assert.ok(!diagnose(wall, {}, wallReference).faults.includes('overexposed'), 'with its reference it is the scene');
+});
+
+test('shaking: the whole picture jumping between frames is shaking; a steady pan and vibration are not', () => {
+  const jumps = [0, 9, -7, 8, -9, 6];
+  const shaking = diagnose(jumps.map((j) => street(0, undefined, 20 + j, 20 - j)));
+  assert.ok(shaking.faults.includes('shaking'), `score ${shaking.scores.shaking}`);
+  const pan = diagnose(Array.from({ length: 6 }, (_, t) => street(0, undefined, 20 + 4 * t, 20)));
+  assert.ok(!pan.faults.includes('shaking'), `pan ${pan.scores.shaking}`);
+  const tremble = diagnose([0, 1, 0, -1, 1, 0].map((j) => street(0, undefined, 20 + j, 20)));
+  assert.ok(!tremble.faults.includes('shaking'), `tremble ${tremble.scores.shaking}`);
+  assert.ok(!diagnose(moving).faults.includes('shaking'), 'vehicles driving through are not shaking');
+});
+
+test('noise: blotches that come and go everywhere every frame are noise; a static grain and flicker are not', () => {
+  const blotches =
+    (t: number) =>
+    (rgb: Rgb, x: number, y: number): Rgb => {
+      const n = (hash(Math.floor(x / 6), Math.floor(y / 6), t + 100) - 0.5) * 60;
+      return [rgb[0] + n, rgb[1] + n, rgb[2] + n];
+    };
+  const snow = diagnose(Array.from({ length: 6 }, (_, t) => street(0, blotches(t))));
+  assert.ok(snow.faults.includes('noise'), `snow ${snow.scores.noise}`);
+  const grain = diagnose(Array.from({ length: 6 }, (_, t) => street(t, blotches(0))));
+  assert.ok(!grain.faults.includes('noise'), `static grain ${grain.scores.noise}`);
+  const flicker = diagnose(Array.from({ length: 6 }, (_, t) => street(t, ([r, g, b]) => [r + 6 * (t % 2), g + 6 * (t % 2), b + 6 * (t % 2)])));
+  assert.ok(!flicker.faults.includes('noise'), `flicker ${flicker.scores.noise}`);
+});
+
+test('stripes: a sine pattern of lines over the scene is stripes; a drawn grid of many lines is not', () => {
+  const lines =
+    (period: number, vertical: boolean) =>
+    (rgb: Rgb, x: number, y: number): Rgb => {
+      const s = 20 * Math.sin((2 * Math.PI * (vertical ? x : y)) / period);
+      return [rgb[0] + s, rgb[1] + s, rgb[2] + s];
+    };
+  for (const [period, vertical] of [
+    [13, false],
+    [21, true],
+  ] as const) {
+    const d = diagnose(Array.from({ length: 3 }, (_, t) => street(t, lines(period, vertical))));
+    assert.ok(d.faults.includes('stripes'), `period ${period} ${vertical ? 'vertical' : 'horizontal'}: ${d.scores.stripes}`);
+  }
+  assert.ok(!diagnose(moving).faults.includes('stripes'), `the street: ${diagnose(moving).scores.stripes}`);
+  // A test card's grid: thin lines every 40 px both ways (harmonics everywhere).
+  const grid = diagnose(Array.from({ length: 3 }, (_, t) => street(t, (rgb, x, y) => (x % 40 < 2 || y % 40 < 2 ? [250, 250, 250] : rgb))));
+  assert.ok(!grid.faults.includes('stripes'), `grid: ${grid.scores.stripes}`);
+});
+
+test('blurred against the reference: a camera that was always soft is not blurred; sharpness halved is', () => {
+  const soft = moving.slice(0, 3).map((f) => boxBlur(f, 2));
+  const softReference = diagnose(soft).measures;
+  assert.ok(!diagnose(soft, {}, softReference).faults.includes('blurred'), 'its own normal');
+  const softer = moving.slice(0, 3).map((f) => boxBlur(f, 6));
+  assert.ok(diagnose(softer, {}, softReference).faults.includes('blurred'), 'much softer than its normal');
+  assert.ok(!diagnose(moving.slice(0, 3), {}, reference).faults.includes('blurred'));
+});
+
+test('colour cast against the reference: a scene that is always one colour is not a cast; a lost channel is', () => {
+  const green = Array.from({ length: 3 }, (_, t) => street(t, ([r, g, b]) => [r * 0.55, g, b * 0.5]));
+  const greenReference = diagnose(green).measures;
+  assert.ok(!diagnose(green, {}, greenReference).faults.includes('colour-cast'), 'its own colour');
+  const lost = Array.from({ length: 3 }, (_, t) => street(t, ([r, g]) => [r, g, 0]));
+  assert.ok(diagnose(lost, {}, reference).faults.includes('colour-cast'));
+});

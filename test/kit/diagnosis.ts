@@ -18,6 +18,8 @@ export function fakeDiagnosis(faults: PictureFault[] = [], scores: Partial<Recor
       clipped: scores.overexposed ?? 0,
       noise: scores.noise ?? 2,
       stripes: scores.stripes ?? 0,
+      still: 0.5,
+      balance: [0, 0, 0, 0, 0, 0],
       layout: Array.from({ length: LAYOUT_COLS * LAYOUT_ROWS }, (_, i) => 60 + ((i * 37) % 120)),
     },
   };

@@ -17,8 +17,8 @@
 // See docs/benchmarks.md for CPU figures and the labelled set the thresholds come from.
 import type { Diagnosis, Frame, PictureFault, ReferenceMeasures } from '../types';
 import { PICTURE_FAULTS } from '../types';
-import { noiseScore, stripesScore } from './interference';
-import { OSD_BAND, lumaPlane, type LumaPlane } from './luma';
+import { noiseScore, rollingBarsScore, stripesScore } from './interference';
+import { OSD_BAND, lumaPlane, sceneRows, type LumaPlane } from './luma';
 import { profilesOf, shakingScore } from './motion';
 import { REFERENCE_VERSION } from './reference';
 import { layoutOf, meanLayout, sceneChange } from './scene';
@@ -64,6 +64,7 @@ export interface DiagnosisThresholds {
   blurredMinBlur: number;
   occludedMinArea: number;
   castMinImbalance: number;
+  castMinShift: number;
   blurredMinRise: number;
   blurredReferenceSlack: number;
   sceneChangeMin: number;
@@ -83,13 +84,14 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: Readonly<DiagnosisThresholds> = Objec
   blurredMinBlur: 0.3,
   occludedMinArea: 0.25,
   castMinImbalance: 0.24,
+  castMinShift: 0.15,
   blurredMinRise: 0.1,
   blurredReferenceSlack: 0.1,
   sceneChangeMin: 0.5,
   overexposedMinArea: 0.4,
   overexposedMinRise: 0.25,
-  noiseMinLevel: 8,
-  noiseMinRise: 4,
+  noiseMinLevel: 1,
+  noiseMinRise: 0.6,
   stripesMinAmplitude: 3,
   stripesMinRise: 2,
   shakingMinShift: 3,
@@ -151,10 +153,11 @@ export interface FrameMeasures {
   noVideo: number;
   occluded: number;
   cast: number;
+  /** Colour balance: R, G, B highlights then shadows off their mean (colour-cast's scales). */
+  balance: number[];
   blur: number;
   brightness: number;
   clipped: number;
-  noise: number;
   stripes: number;
   layout: number[];
 }
@@ -449,7 +452,7 @@ function dilate(mask: Uint8Array, g: Grid): Uint8Array {
 /** Colour-cast score of one frame (see DiagnosisThresholds.castMinImbalance), on the grid outside
  * the OSD bands and outside `exclude` (the occluded region: a large flat object sets its own colour
  * as the picture's extremes). */
-function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): number {
+function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): { score: number; balance: number[] } {
   const rHist = new Uint32Array(256);
   const gHist = new Uint32Array(256);
   const bHist = new Uint32Array(256);
@@ -474,13 +477,18 @@ function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): number {
       n += gx1 - gx0;
     }
   }
-  if (n < g.gw * 4) return 0; // almost nothing left to judge
+  if (n < g.gw * 4) return { score: 0, balance: [0, 0, 0, 0, 0, 0] }; // almost nothing left to judge
   const hists = [rHist, gHist, bHist];
   const hi = hists.map((h) => percentile(h, n, 1 - CAST_TAIL));
   const lo = hists.map((h) => percentile(h, n, CAST_TAIL));
-  const hiSpread = (Math.max(...hi) - Math.min(...hi)) / Math.max(CAST_MIN_WHITE, Math.max(...hi));
+  const white = Math.max(CAST_MIN_WHITE, Math.max(...hi));
+  const hiSpread = (Math.max(...hi) - Math.min(...hi)) / white;
   const loSpread = (Math.max(...lo) - Math.min(...lo)) / CAST_SHADOW_SCALE;
-  return Math.min(1, Math.max(hiSpread, loSpread));
+  // The balance: each channel's highlight and shadow off the channels' mean, on the same scales.
+  const hiMean = (hi[0] + hi[1] + hi[2]) / 3;
+  const loMean = (lo[0] + lo[1] + lo[2]) / 3;
+  const balance = [...hi.map((v) => (v - hiMean) / white), ...lo.map((v) => (v - loMean) / CAST_SHADOW_SCALE)];
+  return { score: Math.min(1, Math.max(hiSpread, loSpread)), balance };
 }
 
 /** Blur of one frame at full resolution (see DiagnosisThresholds.blurredMinBlur), on luma: the
@@ -552,9 +560,9 @@ function blurScore(p: LumaPlane): number {
   return median(top.map((t) => t.blur));
 }
 
-/** All measures of one frame (the blur, noise, stripes and layout parts at full resolution, the
+/** All measures of one frame (the blur and stripes parts at full resolution, the
  * rest on the sampling grid). */
-export function measureFrame(f: Frame): FrameMeasures & { luma: Uint8Array; grid: Grid } {
+export function measureFrame(f: Frame, opts: { middle?: boolean } = {}): FrameMeasures & { luma: Uint8Array; grid: Grid } {
   const g = gridOf(f.width, f.height);
   const s = gridStats(f, g);
   const occ = occludedScore(s, g);
@@ -563,16 +571,19 @@ export function measureFrame(f: Frame): FrameMeasures & { luma: Uint8Array; grid
     blackLevel: percentile(s.vHist, s.n, 0.95),
     noVideo: noVideoScore(f, g, s),
     occluded: occ.score,
-    cast: castScore(f, g, occ.score >= CAST_EXCLUDE_FLAT ? dilate(occ.region, g) : undefined),
+    ...castOf(castScore(f, g, occ.score >= CAST_EXCLUDE_FLAT ? dilate(occ.region, g) : undefined)),
     blur: blurScore(plane),
     ...brightnessOf(plane),
-    noise: noiseScore(plane),
-    stripes: stripesScore(plane),
-    layout: layoutOf(plane),
+    // A pattern of lines is on every frame alike: the middle frame's spectra are enough (they
+    // cost the most of all measures).
+    stripes: (opts.middle ?? true) ? stripesScore(plane) : NaN,
+    layout: layoutOf({ width: g.gw, height: g.gh, y: s.luma, ...sceneRows(g.gh) }),
     luma: s.luma,
     grid: g,
   };
 }
+
+const castOf = (c: { score: number; balance: number[] }): { cast: number; balance: number[] } => ({ cast: c.score, balance: c.balance });
 
 /** Mean luma of the scene rows and the share of them clipped bright (luma ≥ CLIPPED_LEVEL). */
 function brightnessOf(p: LumaPlane): { brightness: number; clipped: number } {
@@ -657,10 +668,13 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
   const n = frames.length;
   // Up to three frames (first, middle, last) are analysed fully; every frame feeds frozen and shaking.
   const analysed = n <= ANALYSED_FRAMES ? [...frames.keys()] : [0, n >> 1, n - 1];
-  const per = analysed.map((i) => measureFrame(frames[i]));
+  const middle = analysed[analysed.length >> 1];
+  const per = analysed.map((i) => measureFrame(frames[i], { middle: i === middle }));
   const sameSize = frames.every((f) => f.width === frames[0].width && f.height === frames[0].height);
   let frozen = 0;
   let shaking = 0;
+  let noise = 0;
+  let bars = 0;
   if (sameSize && n >= 2) {
     const g = per[0].grid;
     const lumas = frames.map((f, i) => {
@@ -668,7 +682,10 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
       return k >= 0 ? per[k].luma : gridLuma(f, g);
     });
     frozen = frozenScore(lumas, g);
-    shaking = shakingScore(frames.map(profilesOf), frames[0].width);
+    const planes = lumas.map((y) => ({ width: g.gw, height: g.gh, y, ...sceneRows(g.gh) }));
+    shaking = shakingScore(planes.map(profilesOf));
+    noise = noiseScore(planes);
+    bars = rollingBarsScore(planes);
   }
   // An NVR card is a still picture: with several frames, a moving one is not a card.
   const noVideo = n >= 2 && sameSize && frozen < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
@@ -677,9 +694,11 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
     blur: round3(median(per.map((m) => m.blur))),
     brightness: round3(median(per.map((m) => m.brightness))),
     clipped: round3(median(per.map((m) => m.clipped))),
-    noise: round3(median(per.map((m) => m.noise))),
-    stripes: round3(median(per.map((m) => m.stripes))),
+    noise: round3(noise),
+    still: round3(frozen),
+    stripes: round3(Math.max(median(per.map((m) => m.stripes)), bars)),
     layout: meanLayout(per.map((m) => m.layout)),
+    balance: [0, 1, 2, 3, 4, 5].map((i) => round3(median(per.map((m) => m.balance[i])))),
   };
   const scores: Record<PictureFault, number> = {
     'no-video': noVideo,
@@ -699,9 +718,22 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** How far one colour balance moved from another: the largest change of one channel's highlight
+ * or shadow offset (colour-cast's scales). */
+export function balanceShift(a: readonly number[], b: readonly number[]): number {
+  let most = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) most = Math.max(most, Math.abs(a[i] - b[i]));
+  return most;
+}
+
 /** Compares scores with thresholds (and, where the camera has one, with its reference's measures)
  * and applies the hierarchy; faults in PICTURE_FAULTS order. */
-export function judge(scores: Record<PictureFault, number>, thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): PictureFault[] {
+export function judge(
+  scores: Record<PictureFault, number>,
+  thresholds: Partial<DiagnosisThresholds> = {},
+  reference?: ReferenceMeasures,
+  measures?: ReferenceMeasures,
+): PictureFault[] {
   const t = { ...DEFAULT_DIAGNOSIS_THRESHOLDS, ...thresholds };
   const noVideo = scores['no-video'] > 0 && scores['no-video'] >= t.noVideoMinArea;
   const black = !noVideo && scores.black <= t.blackMaxLevel;
@@ -714,7 +746,10 @@ export function judge(scores: Record<PictureFault, number>, thresholds: Partial<
     const risen = (score: number, ref: number | undefined, margin: number): boolean => ref === undefined || score - ref >= margin;
     const overexposed = scores.overexposed >= t.overexposedMinArea && risen(scores.overexposed, reference?.clipped, t.overexposedMinRise);
     if (overexposed) found.add('overexposed');
-    if (scores.frozen > 0 && scores.frozen >= t.frozenMinStillArea) found.add('frozen');
+    // A camera whose own normal picture stands as still (an empty room, no clock) cannot be told
+    // from a frozen one by a few seconds of it: with such a reference frozen is not judged.
+    const judgeFrozen = !reference || reference.still < t.frozenMinStillArea;
+    if (judgeFrozen && scores.frozen > 0 && scores.frozen >= t.frozenMinStillArea) found.add('frozen');
     if (
       scores.blurred > 0 &&
       scores.blurred >= (reference ? Math.max(t.blurredMinBlur - t.blurredReferenceSlack, 0) : t.blurredMinBlur) &&
@@ -724,13 +759,22 @@ export function judge(scores: Record<PictureFault, number>, thresholds: Partial<
     // A blurred picture is flat almost everywhere: its flat regions are an occlusion only when
     // they cover nearly all of it (a covered lens), not when they are the blur itself.
     const blurred = found.has('blurred');
-    if (scores.occluded > 0 && scores.occluded >= (blurred ? Math.max(t.occludedMinArea, OCCLUDED_WHEN_BLURRED) : t.occludedMinArea)) found.add('occluded');
+    // A burnt-out picture is flat white: that is the overexposure, not something over the lens.
+    if (!overexposed && scores.occluded > 0 && scores.occluded >= (blurred ? Math.max(t.occludedMinArea, OCCLUDED_WHEN_BLURRED) : t.occludedMinArea))
+      found.add('occluded');
     // An occluder or a burnt-out picture changes the layout without the camera moving.
     if (!found.has('occluded') && !overexposed && scores['scene-change'] >= t.sceneChangeMin) found.add('scene-change');
-    if (scores['colour-cast'] > 0 && scores['colour-cast'] >= t.castMinImbalance) found.add('colour-cast');
-    if (scores.noise >= t.noiseMinLevel && risen(scores.noise, reference?.noise, t.noiseMinRise)) found.add('noise');
-    if (scores.stripes >= t.stripesMinAmplitude && risen(scores.stripes, reference?.stripes, t.stripesMinRise)) found.add('stripes');
-    if (!found.has('frozen') && scores.shaking >= t.shakingMinShift) found.add('shaking');
+    // A scene of one colour (sky, grass, a sunset) has its own balance: with a reference, the
+    // balance must also have moved from the reference's.
+    const castMoved = !reference || !measures || balanceShift(measures.balance, reference.balance) >= t.castMinShift;
+    if (scores['colour-cast'] > 0 && scores['colour-cast'] >= t.castMinImbalance && castMoved) found.add('colour-cast');
+    // Lines rolling through the picture move it and change it everywhere: that is the stripes.
+    const stripes = scores.stripes >= t.stripesMinAmplitude && risen(scores.stripes, reference?.stripes, t.stripesMinRise);
+    if (stripes) found.add('stripes');
+    const shaking = !found.has('frozen') && !stripes && scores.shaking >= t.shakingMinShift;
+    // A shaking picture changes everywhere every frame too: that is the shaking, not noise.
+    if (!shaking && !stripes && scores.noise >= t.noiseMinLevel && risen(scores.noise, reference?.noise, t.noiseMinRise)) found.add('noise');
+    if (shaking) found.add('shaking');
   }
   return PICTURE_FAULTS.filter((f) => found.has(f));
 }
@@ -739,5 +783,5 @@ export function judge(scores: Record<PictureFault, number>, thresholds: Partial<
  * judged), against the camera's reference when it has one (scene-change is judged only then). */
 export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
   const { scores, measures } = pictureScores(frames, reference);
-  return { faults: judge(scores, thresholds, reference), scores, measures };
+  return { faults: judge(scores, thresholds, reference, measures), scores, measures };
 }

@@ -1,8 +1,6 @@
 // Noise (snow) and stripes (interference) on the scene's luma. Pure.
 //
-// Noise: Immerkær's fast noise estimate (1996) — the mean absolute response of a 3×3 mask that
-// cancels every plane and every straight edge — per tile, and the picture's noise is its quieter
-// tiles' level: texture raises the response of busy tiles, noise raises all of them.
+// Noise: see noiseScore.
 //
 // Stripes: interference on a cable or a bad ground adds a pattern of lines or bars that is the
 // same all across the picture. A scene's rows differ from each other in no regular way; the
@@ -13,44 +11,66 @@
 // left out.
 import type { LumaPlane } from './luma';
 
-const NOISE_TILES_X = 10;
-const NOISE_TILES_Y = 6;
-/** The picture's noise is this quantile of its tiles' noise (the quieter tiles). */
-const NOISE_QUANTILE = 0.25;
+/** Noise blocks: this many samples of the sampling grid across (16 px at 640 × 360). */
+const NOISE_BLOCK = 8;
 
-/** Noise score: the sensor/cable noise's standard deviation in luma levels (0..). */
-export function noiseScore(p: LumaPlane): number {
-  const { width, y, top, bottom } = p;
-  if (width < 32 || bottom - top < 32) return 0;
-  const tw = Math.ceil((width - 2) / NOISE_TILES_X);
-  const th = Math.ceil((bottom - top - 2) / NOISE_TILES_Y);
-  const nt = NOISE_TILES_X * NOISE_TILES_Y;
-  const sum = new Float64Array(nt);
-  const cnt = new Float64Array(nt);
-  for (let row = top + 1; row < bottom - 1; row += 2) {
-    const t0 = (((row - top - 1) / th) | 0) * NOISE_TILES_X;
-    const up = (row - 1) * width;
-    const mid = row * width;
-    const down = (row + 1) * width;
-    for (let x = 1; x < width - 1; x++) {
-      const v =
-        y[up + x - 1] -
-        2 * y[up + x] +
-        y[up + x + 1] -
-        2 * (y[mid + x - 1] - 2 * y[mid + x] + y[mid + x + 1]) +
-        y[down + x - 1] -
-        2 * y[down + x] +
-        y[down + x + 1];
-      const t = t0 + (((x - 1) / tw) | 0);
-      sum[t] += v < 0 ? -v : v;
-      cnt[t]++;
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  values.sort((x, y) => x - y);
+  const m = values.length >> 1;
+  return values.length % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
+}
+
+/** Block means and standard deviations of the scene rows of a (grid) luma plane. */
+function blockStats(p: LumaPlane): { mean: Float64Array; std: Float64Array } {
+  const bx = Math.floor(p.width / NOISE_BLOCK);
+  const by = Math.floor((p.bottom - p.top) / NOISE_BLOCK);
+  const mean = new Float64Array(bx * by);
+  const std = new Float64Array(bx * by);
+  const n = NOISE_BLOCK * NOISE_BLOCK;
+  for (let j = 0; j < by; j++) {
+    for (let i = 0; i < bx; i++) {
+      let sum = 0;
+      let sq = 0;
+      for (let y = p.top + j * NOISE_BLOCK, ye = y + NOISE_BLOCK; y < ye; y++) {
+        for (let k = y * p.width + i * NOISE_BLOCK, ke = k + NOISE_BLOCK; k < ke; k++) {
+          const v = p.y[k];
+          sum += v;
+          sq += v * v;
+        }
+      }
+      const m = sum / n;
+      mean[j * bx + i] = m;
+      std[j * bx + i] = Math.sqrt(Math.max(0, sq / n - m * m));
     }
   }
-  const sigmas: number[] = [];
-  for (let t = 0; t < nt; t++) if (cnt[t] > 0) sigmas.push((Math.sqrt(Math.PI / 2) / 6) * (sum[t] / cnt[t]));
-  if (sigmas.length === 0) return 0;
-  sigmas.sort((a, b) => a - b);
-  return sigmas[Math.min(sigmas.length - 1, Math.floor(sigmas.length * NOISE_QUANTILE))];
+  return { mean, std };
+}
+
+/**
+ * Noise (snow) score, luma levels: how much the picture's 16 px blocks change between consecutive
+ * frames beyond what they change together — the median absolute deviation of the blocks' change
+ * of mean, over the flatter half of the blocks, median over the frame pairs (0 with one frame).
+ * The encoder smooths fine sensor grain away (a sub stream's snow arrives as blotches of colour
+ * and light), so noise is judged where it still shows: blotches that come and go every frame. A
+ * scene stands still in most blocks (people and cars move through a few), a change of exposure
+ * moves all blocks alike, sensor noise averages out in a block's mean, and a camera trembling by
+ * a pixel changes the means of detailed blocks only (the flat ones are judged).
+ */
+export function noiseScore(planes: readonly LumaPlane[]): number {
+  if (planes.length < 2) return 0;
+  const stats = planes.map(blockStats);
+  const pairs: number[] = [];
+  for (let k = 1; k < stats.length; k++) {
+    const a = stats[k - 1];
+    const b = stats[k];
+    const flatness = median(Array.from(a.std));
+    const change: number[] = [];
+    for (let i = 0; i < a.mean.length; i++) if (a.std[i] <= flatness) change.push(b.mean[i] - a.mean[i]);
+    const common = median([...change]);
+    pairs.push(median(change.map((c) => Math.abs(c - common))));
+  }
+  return median(pairs);
 }
 
 /** Strips for the row profile (across) and bands for the column profile (down). */
@@ -62,24 +82,24 @@ const LINE_PROMINENCE = 8;
 const LINE_NEIGHBOURS = 8;
 /** Shortest and longest periods judged, px (at 640 × 360): fine lines to rolling hum bars. */
 const MIN_PERIOD = 3;
-const MAX_PERIOD_SHARE = 0.5;
+/** The longest period judged on one frame: a sixth of the profile (longer ones are the scene's
+ * own large shapes, or a test card's bars; rolling hum bars are judged by rollingBarsScore). */
+const MAX_PERIOD_SHARE = 1 / 6;
 /** The codec's block grid periods (px), left out. */
 const CODEC_PERIODS = [4, 8, 16];
 
 /** A line with a harmonic (or sub-harmonic) holding this share of its power is not interference. */
 const HARMONIC_SHARE = 0.1;
 const HARMONICS = [2, 3, 1 / 2, 1 / 3];
+const MIN_HARMONIC_BIN = 5;
+/** More than this many lines of at least PATTERN_LINE_SHARE of the strongest's amplitude: a pattern. */
+const MAX_LINES = 3;
+const PATTERN_LINE_SHARE = 0.3;
 
-/** The largest power within a bin of k (0 outside the spectrum, and for k < 2). */
-function bandPower(power: Float64Array, k: number, half: number): number {
-  let best = 0;
-  for (let j = k - 1; j <= k + 1; j++) if (j >= 2 && j <= half && power[j] > best) best = power[j];
-  return best;
-}
-
-/** Mean power spectrum of profiles (each of length n, mean removed), bins 0..n/2. */
-function meanSpectrum(profiles: readonly Float64Array[], n: number): Float64Array {
+/** Mean power spectrum of profiles (each of length n, mean removed), bins 0..kMax (the rest 0). */
+function meanSpectrum(profiles: readonly Float64Array[], n: number, kMax: number): Float64Array {
   const half = n >> 1;
+  const top = Math.min(half, kMax);
   const power = new Float64Array(half + 1);
   const cos = new Float64Array(n);
   const sin = new Float64Array(n);
@@ -87,22 +107,38 @@ function meanSpectrum(profiles: readonly Float64Array[], n: number): Float64Arra
     cos[i] = Math.cos((2 * Math.PI * i) / n);
     sin[i] = Math.sin((2 * Math.PI * i) / n);
   }
+  const v = new Float64Array(n);
   for (const p of profiles) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += p[i];
     mean /= n;
-    for (let k = 1; k <= half; k++) {
+    for (let i = 0; i < n; i++) v[i] = p[i] - mean;
+    for (let k = 1; k <= top; k++) {
       let re = 0;
       let im = 0;
-      for (let i = 0, idx = 0; i < n; i++, idx = (idx + k) % n) {
-        const v = p[i] - mean;
-        re += v * cos[idx];
-        im -= v * sin[idx];
+      for (let i = 0, idx = 0; i < n; i++) {
+        re += v[i] * cos[idx];
+        im -= v[i] * sin[idx];
+        idx += k;
+        if (idx >= n) idx -= n;
       }
       power[k] += (re * re + im * im) / profiles.length;
     }
   }
   return power;
+}
+
+/** How far bin k stands above the median of its neighbourhood (its own two neighbours left out). */
+function prominence(power: Float64Array, k: number, half: number): number {
+  const around: number[] = [];
+  for (let j = k - LINE_NEIGHBOURS; j <= k + LINE_NEIGHBOURS; j++) {
+    if (j < 1 || j > half || Math.abs(j - k) <= 1) continue;
+    around.push(power[j]);
+  }
+  if (around.length < 4) return 0;
+  around.sort((x, y) => x - y);
+  const floor = around[around.length >> 1];
+  return floor > 0 ? power[k] / floor : Infinity;
 }
 
 /** Amplitude (levels) of the strongest line that stands out of a spectrum of length-n profiles. */
@@ -115,27 +151,31 @@ function strongestLine(power: Float64Array, n: number): number {
     const k = Math.round(n / period);
     for (let d = -1; d <= 1; d++) codecBins.add(k + d);
   }
+  const lines: number[] = [];
   let best = 0;
   for (let k = kMin; k <= kMax; k++) {
     if (codecBins.has(k)) continue;
     if (power[k] < power[k - 1] || (k < half && power[k] < power[k + 1])) continue;
-    const around: number[] = [];
-    for (let j = k - LINE_NEIGHBOURS; j <= k + LINE_NEIGHBOURS; j++) {
-      if (j < 1 || j > half || Math.abs(j - k) <= 1) continue;
-      around.push(power[j]);
-    }
-    if (around.length < 4) continue;
-    around.sort((a, b) => a - b);
-    const floor = around[around.length >> 1];
-    if (power[k] < LINE_PROMINENCE * floor) continue;
-    // Interference is close to a sine: a pattern with strong harmonics (a grid of thin lines, the
-    // bars of a test card, blinds) is drawn, not induced. Its lines at 2k, 3k (or k/2, k/3: k is
-    // itself a harmonic) carry power too.
-    if (HARMONICS.some((m) => bandPower(power, Math.round(k * m), half) > HARMONIC_SHARE * power[k])) continue;
+    if (prominence(power, k, half) < LINE_PROMINENCE) continue;
     // A sine of amplitude A over n samples has |X(k)| = A·n/2.
     const amplitude = (2 * Math.sqrt(power[k])) / n;
-    if (amplitude > best) best = amplitude;
+    lines.push(amplitude);
+    // Interference is close to a sine: a pattern with strong harmonics (a grid of thin lines, the
+    // bars of a test card, blinds) is drawn, not induced. Its lines at 2k, 3k (or k/2, k/3: k is
+    // itself a harmonic) stand out too, and carry a good share of the power.
+    const harmonic = HARMONICS.some((m) => {
+      const j = Math.round(k * m);
+      // The lowest bins carry the scene's own slope (1/f), not lines.
+      if (j < MIN_HARMONIC_BIN || j > half) return false;
+      let peak = j;
+      for (const c of [j - 1, j + 1]) if (c >= MIN_HARMONIC_BIN && c <= half && power[c] > power[peak]) peak = c;
+      return power[peak] > HARMONIC_SHARE * power[k] && prominence(power, peak, half) >= LINE_PROMINENCE;
+    });
+    if (!harmonic && amplitude > best) best = amplitude;
   }
+  // Many lines of similar strength are a drawn pattern (a test card's bars, a fence), not one
+  // interfering signal.
+  if (lines.filter((a) => a >= PATTERN_LINE_SHARE * best).length > MAX_LINES) return 0;
   return best;
 }
 
@@ -171,5 +211,60 @@ export function stripesScore(p: LumaPlane): number {
     for (let x = 0; x < width; x++) prof[x] /= rows;
     colProfiles.push(prof);
   }
-  return Math.max(strongestLine(meanSpectrum(rowProfiles, h), h), strongestLine(meanSpectrum(colProfiles, width), width));
+  return Math.max(strongestLine(meanSpectrum(rowProfiles, h, h >> 1), h), strongestLine(meanSpectrum(colProfiles, width, width >> 1), width));
+}
+
+/** Rolling bars: periods judged, in rows of the grid plane (60–200 px at 360 high). */
+const BAR_MIN_PERIOD_SHARE = 1 / 6;
+const BAR_MAX_PERIOD_SHARE = 0.55;
+/** A frame-to-frame change of the row profile is a rolling bar when one sine explains this share of it. */
+const BAR_MIN_EXPLAINED = 0.6;
+
+/**
+ * Rolling hum bars (a ground loop on an analogue link): wide light and dark bands that roll up or
+ * down the picture. On one frame they look like the scene's own large shapes; between two frames
+ * the scene stays and the bands move, so the change of the row profile is one sine. Score: the
+ * bands' amplitude in luma levels (a lower bound), median over the frame pairs; 0 when the change
+ * is not one sine (people moving, a change of exposure) or with one frame.
+ */
+export function rollingBarsScore(planes: readonly LumaPlane[]): number {
+  if (planes.length < 2) return 0;
+  const profile = (p: LumaPlane): Float64Array => {
+    const out = new Float64Array(p.bottom - p.top);
+    for (let r = p.top; r < p.bottom; r++) {
+      let sum = 0;
+      for (let i = r * p.width, end = i + p.width; i < end; i++) sum += p.y[i];
+      out[r - p.top] = sum / p.width;
+    }
+    return out;
+  };
+  const profiles = planes.map(profile);
+  const n = profiles[0].length;
+  const scores: number[] = [];
+  for (let k = 1; k < profiles.length; k++) {
+    const d = new Float64Array(n);
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += d[i] = profiles[k][i] - profiles[k - 1][i];
+    mean /= n;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += (d[i] -= mean) ** 2;
+    let best = 0;
+    if (total > 0) {
+      for (let period = Math.round(n * BAR_MIN_PERIOD_SHARE); period <= Math.round(n * BAR_MAX_PERIOD_SHARE); period++) {
+        let c = 0;
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const a = (2 * Math.PI * i) / period;
+          c += d[i] * Math.cos(a);
+          s += d[i] * Math.sin(a);
+        }
+        const explained = (2 * (c * c + s * s)) / n / total;
+        if (explained >= BAR_MIN_EXPLAINED) best = Math.max(best, Math.sqrt(c * c + s * s) / n);
+      }
+    }
+    scores.push(best);
+  }
+  scores.sort((a, b) => a - b);
+  const m = scores.length >> 1;
+  return scores.length % 2 ? scores[m] : (scores[m - 1] + scores[m]) / 2;
 }

@@ -24,10 +24,17 @@ export function sceneRows(height: number): { top: number; bottom: number } {
   return { top: Math.floor(height * OSD_BAND), bottom: Math.ceil(height * (1 - OSD_BAND)) };
 }
 
+/** Filters reach this many rows beyond the scene rows (the blur's 9-tap re-blur). */
+const MARGIN_ROWS = 5;
+
+/** The luma of the scene rows and MARGIN_ROWS around them (the OSD bands beyond stay 0: no
+ * measure looks there). */
 export function lumaPlane(f: Frame): LumaPlane {
-  const n = f.width * f.height;
-  const y = new Uint8Array(n);
+  const y = new Uint8Array(f.width * f.height);
   const d = f.data;
-  for (let i = 0, j = 0; i < n; i++, j += 3) y[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
-  return { width: f.width, height: f.height, y, ...sceneRows(f.height) };
+  const rows = sceneRows(f.height);
+  const start = Math.max(0, rows.top - MARGIN_ROWS) * f.width;
+  const end = Math.min(f.height, rows.bottom + MARGIN_ROWS) * f.width;
+  for (let i = start, j = start * 3; i < end; i++, j += 3) y[i] = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+  return { width: f.width, height: f.height, y, ...rows };
 }

@@ -6,8 +6,7 @@
 // profiles are taken in three bands (columns) and three strips (rows) apart: a camera movement
 // moves them all alike, people or cars moving through (or a test card's moving parts) do not,
 // and a pair of frames whose parts disagree is not counted as a movement of the camera.
-import type { Frame } from '../types';
-import { sceneRows } from './luma';
+import type { LumaPlane } from './luma';
 
 const PARTS = 3;
 /** Parts agree on a movement when their shifts are within this many pixels (at 640 wide). */
@@ -20,35 +19,35 @@ export interface Profiles {
   rows: Float64Array[];
 }
 
-/** Column profiles of three bands and row profiles of three strips of one frame (every second row). */
-export function profilesOf(f: Frame): Profiles {
-  const { top, bottom } = sceneRows(f.height);
+/** Column and row profiles of three bands and three strips of one frame's luma, on the sampling
+ * grid the diagnosis keeps anyway (every second pixel of every second row at 640 × 360: a shaking
+ * camera moves by several pixels, 2 px steps do). */
+export function profilesOf(luma: LumaPlane): Profiles {
+  const { width, top, bottom, y } = luma;
   const h = bottom - top;
-  const cols = Array.from({ length: PARTS }, () => new Float64Array(f.width));
+  const cols = Array.from({ length: PARTS }, () => new Float64Array(width));
   const rows = Array.from({ length: PARTS }, () => new Float64Array(h));
   const counts = new Uint32Array(PARTS);
-  const stripOf = new Uint8Array(f.width);
-  for (let x = 0; x < f.width; x++) stripOf[x] = Math.min(PARTS - 1, Math.floor((x * PARTS) / f.width));
-  const stripWidth = [0, 0, 0];
-  for (let x = 0; x < f.width; x++) stripWidth[stripOf[x]]++;
-  const d = f.data;
-  for (let y = top; y < bottom; y += 2) {
-    const band = Math.min(PARTS - 1, Math.floor(((y - top) * PARTS) / h));
+  const stripOf = new Uint8Array(width);
+  const stripWidth = new Uint32Array(PARTS);
+  for (let x = 0; x < width; x++) {
+    stripOf[x] = Math.min(PARTS - 1, Math.floor((x * PARTS) / width));
+    stripWidth[stripOf[x]]++;
+  }
+  const sums = new Float64Array(PARTS);
+  for (let r = 0; r < h; r++) {
+    const band = Math.min(PARTS - 1, Math.floor((r * PARTS) / h));
     const col = cols[band];
-    const sums = [0, 0, 0];
-    let j = y * f.width * 3;
-    for (let x = 0; x < f.width; x++, j += 3) {
-      const l = (77 * d[j] + 150 * d[j + 1] + 29 * d[j + 2] + 128) >> 8;
+    sums.fill(0);
+    for (let x = 0, j = (top + r) * width; x < width; x++, j++) {
+      const l = y[j];
       col[x] += l;
       sums[stripOf[x]] += l;
     }
-    for (let s = 0; s < PARTS; s++) {
-      rows[s][y - top] = sums[s] / stripWidth[s];
-      if (y + 1 < bottom) rows[s][y + 1 - top] = rows[s][y - top];
-    }
+    for (let s = 0; s < PARTS; s++) rows[s][r] = sums[s] / stripWidth[s];
     counts[band]++;
   }
-  for (let b = 0; b < PARTS; b++) for (let x = 0; x < f.width; x++) cols[b][x] /= Math.max(1, counts[b]);
+  for (let b = 0; b < PARTS; b++) for (let x = 0; x < width; x++) cols[b][x] /= Math.max(1, counts[b]);
   return { cols, rows };
 }
 
@@ -95,10 +94,11 @@ function agreedShift(a: readonly Float64Array[], b: readonly Float64Array[], ran
  * picture jumps one way, then another; a steady pan (a PTZ camera on its tour, a scrolling test
  * card) moves the same amount every time and scores ~0.
  */
-export function shakingScore(profiles: readonly Profiles[], width: number): number {
+export function shakingScore(profiles: readonly Profiles[]): number {
   if (profiles.length < 3) return 0;
-  const scale = 640 / width;
-  const rangeX = Math.max(4, Math.round(width / 16));
+  // The profiles may be of a sampling grid: a step is (width / their length) px of the frame.
+  const scale = 640 / profiles[0].cols[0].length;
+  const rangeX = Math.max(4, Math.round(profiles[0].cols[0].length / 16));
   const rangeY = Math.max(3, Math.round(profiles[0].rows[0].length / 8));
   const tolerance = Math.max(1, Math.round(AGREEMENT_PX / scale));
   const moves: Array<[number, number] | null> = [];

@@ -6,7 +6,7 @@ import { LAYOUT_COLS, LAYOUT_ROWS } from './scene';
 /** Raised whenever what a measure means changes: references of another version are retaken. */
 export const REFERENCE_VERSION = 1;
 
-const NUMBER_FIELDS = ['blur', 'brightness', 'clipped', 'noise', 'stripes'] as const;
+const NUMBER_FIELDS = ['blur', 'brightness', 'clipped', 'noise', 'stripes', 'still'] as const;
 
 /**
  * A stored reference's measures, or why it cannot be used (another version, damaged): the caller
@@ -23,6 +23,10 @@ export function parseReference(value: unknown): { ok: true; measures: ReferenceM
   if (!Array.isArray(layout) || layout.length !== LAYOUT_COLS * LAYOUT_ROWS || !layout.every((x) => typeof x === 'number' && Number.isFinite(x))) {
     return { ok: false, why: `layout is not ${LAYOUT_COLS * LAYOUT_ROWS} numbers` };
   }
+  const balance = v.balance;
+  if (!Array.isArray(balance) || balance.length !== 6 || !balance.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    return { ok: false, why: 'balance is not 6 numbers' };
+  }
   return {
     ok: true,
     measures: {
@@ -32,7 +36,9 @@ export function parseReference(value: unknown): { ok: true; measures: ReferenceM
       clipped: v.clipped as number,
       noise: v.noise as number,
       stripes: v.stripes as number,
+      still: v.still as number,
       layout: layout as number[],
+      balance: balance as number[],
     },
   };
 }

@@ -16,13 +16,14 @@ const SHIFT_Y = 1;
 /** A layout flatter than this (standard deviation of its block means, levels) has no scene to compare. */
 const MIN_LAYOUT_STD = 2;
 
-/** Block means of the scene rows of one luma plane (rounded to 0.1 level: the stored form). */
+/** Block means of the scene rows of a luma plane (or of the diagnosis's sampling grid: the same
+ * means), rounded to 0.1 level: the stored form. */
 export function layoutOf(p: LumaPlane): number[] {
   const out = new Array<number>(LAYOUT_COLS * LAYOUT_ROWS).fill(0);
   const h = p.bottom - p.top;
   const sums = new Float64Array(LAYOUT_COLS * LAYOUT_ROWS);
   const counts = new Uint32Array(LAYOUT_COLS * LAYOUT_ROWS);
-  // Every second pixel of every second row: the mean of a 20 × 15 px block does not need all.
+  // Every second sample of every second row: a block's mean does not need more.
   for (let row = p.top; row < p.bottom; row += 2) {
     const by = Math.min(LAYOUT_ROWS - 1, Math.floor(((row - p.top) * LAYOUT_ROWS) / h));
     const base = row * p.width;
