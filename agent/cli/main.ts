@@ -90,7 +90,9 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
 
   registerRun(program, wrap);
   registerDiscover(program, wrap);
-  const cameras = program.command('cameras').description('the camera inventory: list, show, add, label, import, export, remove, confirm-move, discard-move, reference');
+  const cameras = program
+    .command('cameras')
+    .description('the camera inventory: list, show, add, label, import, export, remove, confirm-move, discard-move, reference');
   registerCameraQueries(cameras, wrap);
   registerCameraAdd(cameras, wrap);
   registerCameraLabels(cameras, wrap);

@@ -436,7 +436,9 @@ export class CameraHealth {
     }
     if (this.picture && this.picture.faults.length > 0) {
       faults.push(
-        this.picture.faults.includes('no-picture') && this.picture.error ? `no picture: ${this.picture.error.message}` : `picture ${this.picture.faults.join(', ')}`,
+        this.picture.faults.includes('no-picture') && this.picture.error
+          ? `no picture: ${this.picture.error.message}`
+          : `picture ${this.picture.faults.join(', ')}`,
       );
     }
     if (reachable === undefined) {

@@ -104,8 +104,7 @@ export class HealthStore {
   /** The camera's stored reference (checked with parseReference) and any renewal asked for. */
   reference(camera: string): ReferenceRecord {
     const row = this.loadReference.get(camera) as
-      | { measures: string | null; taken_at: string | null; origin: string | null; thumbnail: Buffer | null; renew_requested_at: string | null }
-      | undefined;
+      { measures: string | null; taken_at: string | null; origin: string | null; thumbnail: Buffer | null; renew_requested_at: string | null } | undefined;
     if (!row) return { reference: null, thumbnail: null, renewRequestedAt: null };
     const renewRequestedAt = row.renew_requested_at;
     if (row.measures === null || row.taken_at === null || row.origin === null) return { reference: null, thumbnail: null, renewRequestedAt };

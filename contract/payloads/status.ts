@@ -67,7 +67,8 @@ export const PictureStatusSchema = Type.Object(
           {
             takenAt: DateTime(),
             origin: Enum(['first-good-probe', 'command'] as const, {
-              description: 'first-good-probe: taken by the agent from the first probe without a fault (to be confirmed by the installer); command: set or renewed by a person.',
+              description:
+                'first-good-probe: taken by the agent from the first probe without a fault (to be confirmed by the installer); command: set or renewed by a person.',
             }),
           },
           {

@@ -248,7 +248,12 @@ test('cameras reference: shows, writes, renews and clears the picture reference 
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
   const db = openDatabase(dir);
   try {
-    new HealthStore(db).saveReference(single, { measures: fakeDiagnosis().measures, takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe' }, jpeg, null);
+    new HealthStore(db).saveReference(
+      single,
+      { measures: fakeDiagnosis().measures, takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe' },
+      jpeg,
+      null,
+    );
   } finally {
     db.close();
   }
@@ -261,7 +266,11 @@ test('cameras reference: shows, writes, renews and clears the picture reference 
   assert.equal(renew.code, 0, renew.stderr);
   assert.match(renew.stdout, /renewal asked for: the running agent probes .* within 30 s/);
   const pending = JSON.parse((await runCli(['cameras', 'reference', single, '--json', '--data-dir', dir])).stdout) as Record<string, unknown>;
-  assert.deepEqual(pending, { camera: single, reference: { takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe', thumbnailBytes: jpeg.length }, renewPending: true });
+  assert.deepEqual(pending, {
+    camera: single,
+    reference: { takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe', thumbnailBytes: jpeg.length },
+    renewPending: true,
+  });
   const both = await runCli(['cameras', 'reference', single, '--renew', '--clear', '--data-dir', dir]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--renew and --clear together: give one of them/);

@@ -148,7 +148,7 @@ test('health end to end: statuses, picture faults confirmed by a second probe, p
   const renewed = renewal.result as { renewed: boolean; reference: { origin: string; takenAt: string; thumbnailBytes: number }; base64: string };
   assert.equal(renewed.renewed, true, JSON.stringify(renewed));
   assert.equal(renewed.reference.origin, 'command');
-  assert.ok(Date.parse(renewed.reference.takenAt) > Date.parse(firstReference!.takenAt));
+  assert.ok(Date.parse(renewed.reference.takenAt) > Date.parse(firstReference.takenAt));
   assert.deepEqual(pictures.filter((p) => p.camera === healthy).at(-1)?.takeReference, true);
   const referenceJpeg = Buffer.from(renewed.base64, 'base64');
   assert.equal(referenceJpeg.length, renewed.reference.thumbnailBytes);

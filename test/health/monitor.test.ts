@@ -527,7 +527,14 @@ test('a picture fault is reported at the confirming probe, which runs health.pic
     const clock = new FakeClock();
     const rec = new Recorder(clock);
     const probedAt: number[] = [];
-    const frozen: PictureResult = { ok: true, source: 'stream', diagnosis: fakeDiagnosis(['frozen'], { frozen: 0.99 }), thumbnail: JPEG, frames: 6, latencyMs: 9 };
+    const frozen: PictureResult = {
+      ok: true,
+      source: 'stream',
+      diagnosis: fakeDiagnosis(['frozen'], { frozen: 0.99 }),
+      thumbnail: JPEG,
+      frames: 6,
+      latencyMs: 9,
+    };
     const base = scriptedProbes(new Set(), {}, { picture: () => frozen });
     const probes: HealthProbes = {
       ...base,

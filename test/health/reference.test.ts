@@ -216,7 +216,12 @@ test('monitor: a stored reference that cannot be used is dropped with one log li
   assert.equal(picturesOf(cam)[0].reference, undefined, 'the refused measures are not used');
   const lines = log.lines.filter((l) => l.problem === 'picture-reference-refused');
   assert.equal(lines.length, 1);
-  assert.match(String(lines[0].msg), new RegExp(`${cam}: stored picture reference dropped \\(made by another version of the diagnosis \\(0, now ${REFERENCE_VERSION}\\)\\); a new one is taken from the next good probe`));
+  assert.match(
+    String(lines[0].msg),
+    new RegExp(
+      `${cam}: stored picture reference dropped \\(made by another version of the diagnosis \\(0, now ${REFERENCE_VERSION}\\)\\); a new one is taken from the next good probe`,
+    ),
+  );
   assert.equal(store.reference(cam).reference?.origin, 'first-good-probe');
 });
 
@@ -301,7 +306,10 @@ test('picture-reference command: show, renew, clear through the dispatcher; bad 
   assert.ok(audits.includes(`picture-reference ${cam} true`), 'audited: it changes what the camera is judged against');
 
   const error = async (args: unknown, d = deps) => (await run(args, d)).error;
-  assert.deepEqual(await error({ camera: 'no-such-camera', action: 'show' }), { code: 'invalid-args', message: 'no camera with id "no-such-camera" on this site' });
+  assert.deepEqual(await error({ camera: 'no-such-camera', action: 'show' }), {
+    code: 'invalid-args',
+    message: 'no camera with id "no-such-camera" on this site',
+  });
   const badAction = await error({ camera: cam, action: 'reset' });
   assert.equal(badAction?.code, 'invalid-args');
   assert.match(badAction?.message ?? '', /\/action: must be equal to one of the allowed values/);

@@ -239,7 +239,14 @@ const picture = (faults: PictureFault[]): PictureResult => ({
   frames: 6,
   latencyMs: 3000,
 });
-const noPicture: PictureResult = { ok: false, source: 'stream', diagnosis: null, frames: 0, latencyMs: null, error: { code: 'timeout', message: 'no frames within 15000 ms' } };
+const noPicture: PictureResult = {
+  ok: false,
+  source: 'stream',
+  diagnosis: null,
+  frames: 0,
+  latencyMs: null,
+  error: { code: 'timeout', message: 'no frames within 15000 ms' },
+};
 
 test('persistence: a fault is reported only when confirmProbes probes in a row found it; until then the status keeps what was reported', () => {
   const h = new CameraHealth('cam-1', { ...rules, confirmProbes: 2 });

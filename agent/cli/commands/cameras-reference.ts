@@ -23,14 +23,19 @@ export function registerCameraReference(cameras: Command, wrap: Wrap): void {
     .option('--json', 'print JSON')
     .action(
       wrap(async (ctx, cmd) => {
-        const opts = cmd.opts() as { renew?: boolean; clear?: boolean; output?: string; json?: boolean };
+        const opts = cmd.opts<{ renew?: boolean; clear?: boolean; output?: string; json?: boolean }>();
         if (opts.renew && opts.clear) throw new UsageError('--renew and --clear together: give one of them (or neither, to show the reference)');
         const camera = resolveCamera(ctx.inventory, cmd.processedArgs[0] as string);
         const store = new HealthStore(ctx.inventory);
         if (opts.clear) {
           const cleared = store.clearReference(camera.id);
           if (opts.json) ctx.out(json({ camera: camera.id, cleared }));
-          else ctx.out(cleared ? `cleared the picture reference of ${camera.id}; a new one is taken from its next picture without a fault\n` : `${camera.id} has no picture reference\n`);
+          else
+            ctx.out(
+              cleared
+                ? `cleared the picture reference of ${camera.id}; a new one is taken from its next picture without a fault\n`
+                : `${camera.id} has no picture reference\n`,
+            );
           return 0;
         }
         if (opts.renew) {
@@ -45,7 +50,8 @@ export function registerCameraReference(cameras: Command, wrap: Wrap): void {
         }
         const { reference, thumbnail, refused, renewRequestedAt } = store.reference(camera.id);
         if (opts.output) {
-          if (!reference || !thumbnail) throw new UsageError(`${camera.id} has no picture reference${refused ? ` usable (${refused})` : ''}: nothing written to ${opts.output}`);
+          if (!reference || !thumbnail)
+            throw new UsageError(`${camera.id} has no picture reference${refused ? ` usable (${refused})` : ''}: nothing written to ${opts.output}`);
           writeFileSync(opts.output, thumbnail);
         }
         if (opts.json) {
