@@ -11,7 +11,8 @@ import { currentVersion } from '../../agent/inventory/migrations';
 import { HealthStore } from '../../agent/health/store';
 import { HealthMonitor, type HealthConfig, type HealthProbes, type PictureRequest } from '../../agent/health/monitor';
 import { REFERENCE_VERSION } from '../../agent/health/picture/reference';
-import type { PictureFault, PictureReference, PictureResult } from '../../agent/health/types';
+import type { Frame, PictureFault, PictureReference, PictureResult } from '../../agent/health/types';
+import { probePicture, type PictureProbeRequest } from '../../agent/health/picture/probe';
 import { agentHandlers, type UplinkHandlerDeps } from '../../agent/commands/site';
 import { CommandDispatcher } from '../../agent/uplink/commands';
 import { validatePayload, type CameraStatus, type EventBody } from '../../contract';
@@ -320,4 +321,41 @@ test('picture-reference command: show, renew, clear through the dispatcher; bad 
   assert.match(extra?.message ?? '', /unknown property "when"/);
   const off = await error({ camera: cam, action: 'renew' }, { ...deps, health: undefined });
   assert.deepEqual(off, { code: 'not-available', message: 'health monitoring is off on this site (health.enabled: false): no picture references are kept' });
+});
+
+// --- the probe ------------------------------------------------------------------------------------
+
+/** Six frames of one scene: a gradient across (`across`) or down the picture, with a moving speck. */
+function scene(across: boolean): Frame[] {
+  return Array.from({ length: 6 }, (_, i) => {
+    const width = 320;
+    const height = 180;
+    const data = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const near = Math.abs(x - 40 - i * 30) < 6 && Math.abs(y - 90) < 6;
+        const v = near ? 255 : 30 + Math.round((across ? x / width : y / height) * 190);
+        data.set([v, v, v], (y * width + x) * 3);
+      }
+    return { width, height, data };
+  });
+}
+
+test('probe: frames are judged against the reference given; a picture being taken as the reference is judged against itself', async () => {
+  const across = scene(true);
+  const down = scene(false);
+  const probe = (frames: Frame[], extra: Partial<PictureProbeRequest>) =>
+    probePicture(
+      { streamUrl: 'rtsp://127.0.0.1/x', frames: 6, seconds: 3, timeoutMs: 10_000, ...extra },
+      { grab: async () => ({ frames, source: 'stream', ffmpegMs: 1, thumbnail: JPEG }) },
+    );
+  const own = (await probe(across, {})).diagnosis!;
+  assert.equal(own.scores['scene-change'], 0, 'no reference: scene-change is not judged');
+  const elsewhere = (await probe(down, {})).diagnosis!.measures;
+  const against = (await probe(across, { reference: elsewhere })).diagnosis!;
+  assert.ok(against.scores['scene-change'] > 0.3, `the picture differs from the reference: scene-change ${against.scores['scene-change']}`);
+  const taken = (await probe(across, { reference: elsewhere, takeReference: true })).diagnosis!;
+  assert.equal(taken.scores['scene-change'], 0, 'judged against its own measures');
+  assert.ok(!taken.faults.includes('scene-change'));
+  assert.deepEqual(taken.measures, own.measures, 'the measures kept are the picture’s own');
 });
