@@ -266,7 +266,16 @@ function uplinkStep(f: Foundation, inputs: UplinkInputs): Step & { uplink: Uplin
         credentialsFor,
         openDriver,
         ...(config.health.enabled
-          ? { health: { sweepNow: (ids, opts) => inputs.health()!.sweepNow(ids, opts), thumbnail: (id) => inputs.health()!.thumbnail(id) } }
+          ? {
+              health: {
+                sweepNow: (ids, opts) => inputs.health()!.sweepNow(ids, opts),
+                status: (id) => inputs.health()!.status(id),
+                thumbnail: (id) => inputs.health()!.thumbnail(id),
+                referenceOf: (id) => inputs.health()!.referenceOf(id),
+                renewReference: (id, signal) => inputs.health()!.renewReference(id, signal),
+                clearReference: (id) => inputs.health()!.clearReference(id),
+              },
+            }
           : {}),
         rebirth: () => u.session.rebirth(),
         session: () => {

@@ -59,6 +59,14 @@ export const COMMAND_ARGS_SCHEMAS = {
     'The latest thumbnail the health monitor kept for a camera (taken by its last successful picture probe; no camera traffic). Result: camera, takenAt, contentType image/jpeg, bytes (≤ health.picture.thumbnailMaxBytes), base64. Errors: invalid-args (unknown camera), not-available (no picture probe has succeeded yet, or health monitoring is off).',
     oneCamera,
   ),
+  'picture-reference': args(
+    'picture-reference',
+    "A camera's picture reference: what its picture looks like when it is right, which later probes are judged against (docs/health.md, Reference). show: camera, reference {takenAt, origin, thumbnailBytes} or null, renewPending, and the reference thumbnail as contentType image/jpeg + base64 when kept. renew: the camera's next picture becomes its reference whatever it shows (origin command); that probe runs now and the reply comes after it: as show, with renewed true, or renewed false and renewPending true when the camera gave no picture (error says why; the reference is taken at its next probe with a picture). clear: forget it (cleared: whether there was one); a new one is taken from the next probe without a fault. Errors: invalid-args (unknown camera), not-available (health monitoring is off).",
+    {
+      ...oneCamera,
+      action: Enum(['show', 'renew', 'clear'] as const, { description: 'show, renew or clear.' }),
+    },
+  ),
   'camera-reboot': args('camera-reboot', 'Reboot a camera over its driver (ONVIF SystemReboot).', oneCamera),
   'camera-set-time': args(
     'camera-set-time',

@@ -13,6 +13,7 @@ import { registerCameraQueries } from './commands/cameras';
 import { registerCameraLabels } from './commands/cameras-labels';
 import { registerCameraAdd } from './commands/cameras-add';
 import { registerCameraMoves } from './commands/cameras-moves';
+import { registerCameraReference } from './commands/cameras-reference';
 import { registerConfig } from './commands/config';
 import { registerDiscover } from './commands/discover';
 import { registerDoctor } from './commands/doctor';
@@ -89,11 +90,14 @@ export function buildProgram(io: CliIo, state: { exitCode: number; lastError?: u
 
   registerRun(program, wrap);
   registerDiscover(program, wrap);
-  const cameras = program.command('cameras').description('the camera inventory: list, show, add, label, import, export, remove, confirm-move, discard-move');
+  const cameras = program
+    .command('cameras')
+    .description('the camera inventory: list, show, add, label, import, export, remove, confirm-move, discard-move, reference');
   registerCameraQueries(cameras, wrap);
   registerCameraAdd(cameras, wrap);
   registerCameraLabels(cameras, wrap);
   registerCameraMoves(cameras, wrap);
+  registerCameraReference(cameras, wrap);
   registerConfig(program, wrap);
   registerDoctor(program, wrap);
   return program;

@@ -12,6 +12,7 @@ import { CommandHandler, CommandHandlers } from '../uplink/commands';
 import { httpGet, HttpFetchError, HttpFetchOptions, HttpFetchResult } from '../../drivers/http-fetch';
 import type { CameraStatus, ReplyErrorCode } from '../../contract';
 import type { AgentConfig } from '../config/schema';
+import type { ReferenceView } from '../health/monitor';
 import { systemClock, type Clock } from '../../lib/clock';
 import { CommandError } from '../../contract';
 import { mapWithConcurrency } from '../../lib/concurrency';
@@ -45,7 +46,12 @@ export interface UplinkHandlerDeps {
 export interface HealthCommands {
   /** `signal`: the caller stopped waiting; the sweep's own work is withdrawn (health/monitor.ts). */
   sweepNow(cameraIds?: readonly string[], opts?: { streams?: boolean; signal?: AbortSignal }): Promise<CameraStatus[]>;
+  status(cameraId: string): CameraStatus | undefined;
   thumbnail(cameraId: string): { jpeg: Buffer; takenAt: string } | undefined;
+  referenceOf(cameraId: string): ReferenceView;
+  /** Resolves after the probe that takes it (or when `signal` aborts). */
+  renewReference(cameraId: string, signal?: AbortSignal): Promise<ReferenceView & { renewed: boolean }>;
+  clearReference(cameraId: string): boolean;
 }
 
 function findCamera(db: Database, id: string): CameraRecord {
@@ -148,6 +154,17 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     if (!thumb) throw new CommandError('not-available', `no thumbnail of ${camera.id} yet: its first picture probe has not succeeded (see its status)`);
     return { camera: camera.id, takenAt: thumb.takenAt, contentType: 'image/jpeg', bytes: thumb.jpeg.length, base64: thumb.jpeg.toString('base64') };
   };
+  const pictureReference: CommandHandler = async (args, ctx) => {
+    const camera = findCamera(deps.db, String(args.camera));
+    const health = deps.health;
+    if (!health) throw new CommandError('not-available', 'health monitoring is off on this site (health.enabled: false): no picture references are kept');
+    const action = String(args.action);
+    if (action === 'clear') return { camera: camera.id, action, cleared: health.clearReference(camera.id) };
+    if (action === 'show') return { camera: camera.id, action, ...referenceResult(health.referenceOf(camera.id)) };
+    const renewal = await health.renewReference(camera.id, ctx.signal);
+    const why = renewal.renewed ? undefined : noPictureWhy(camera.id, health.status(camera.id));
+    return { camera: camera.id, action, renewed: renewal.renewed, ...referenceResult(renewal), ...(why ? { error: why } : {}) };
+  };
   const probeNow: CommandHandler = async (args, ctx) => {
     const cameras = typeof args.camera === 'string' ? [findCamera(deps.db, args.camera)] : listCameras(deps.db);
     if (deps.health) {
@@ -207,11 +224,31 @@ export function agentHandlers(deps: UplinkHandlerDeps): CommandHandlers {
     'probe-now': probeNow,
     snapshot,
     thumbnail,
+    'picture-reference': pictureReference,
     'camera-reboot': cameraReboot,
     'camera-set-time': cameraSetTime,
     'config-get': configGet,
     // stream-start / stream-stop / stream-list: agent/commands/relay.ts (wired in agent.ts).
   };
+}
+
+/** A reference as the picture-reference command answers it (its thumbnail inline, as thumbnail's). */
+function referenceResult(view: ReferenceView): Record<string, unknown> {
+  const { reference, thumbnail } = view;
+  return {
+    reference: reference ? { takenAt: reference.takenAt, origin: reference.origin, thumbnailBytes: thumbnail?.length ?? 0 } : null,
+    renewPending: view.renewRequestedAt !== null,
+    ...(reference && thumbnail ? { contentType: 'image/jpeg', base64: thumbnail.toString('base64') } : {}),
+  };
+}
+
+/** Why a renewal's probe took no reference, from the camera's status after it. */
+function noPictureWhy(camera: string, status: CameraStatus | undefined): { code: string; message: string } {
+  const tail = 'the reference is taken at its next probe with a picture';
+  if (status?.state === 'offline') return { code: 'unreachable', message: `${camera} is offline: no picture probe ran; ${tail}` };
+  const error = status?.picture?.error;
+  if (error) return { code: error.code, message: `${camera} gave no picture (${error.message}); ${tail}` };
+  return { code: 'timeout', message: `${camera}: its picture probe did not finish in time; ${tail}` };
 }
 
 interface ProbeOutcome {

@@ -246,7 +246,7 @@ export const AgentConfigSchema = Type.Object(
         }),
         pictureIntervalSec: Type.Integer({
           description:
-            "How often each camera's picture is grabbed and diagnosed (black, frozen, blurred, occluded, colour cast, no-video), in seconds; 0 = never.",
+            "How often each camera's picture is grabbed and diagnosed (black, frozen, blurred, occluded, colour cast, no-video, …), in seconds; 0 = never. A fault not yet confirmed is probed again sooner (health.picture.confirmSeconds).",
           default: 600,
           minimum: 0,
           maximum: 86400,
@@ -330,6 +330,20 @@ export const AgentConfigSchema = Type.Object(
               maximum: 300000,
             }),
             concurrency: Type.Integer({ description: 'ffmpeg processes for picture probes at once.', default: 2, minimum: 1, maximum: 64 }),
+            confirmProbes: Type.Integer({
+              description:
+                'A picture fault (no-picture included) is reported, and raises picture-fault, only once this many probes in a row have found it, so one odd moment (a truck passing close, a headlight) raises no alarm; it clears at the first probe without it. 1 = at the first probe.',
+              default: 2,
+              minimum: 1,
+              maximum: 20,
+            }),
+            confirmSeconds: Type.Integer({
+              description:
+                "When a probe finds a picture fault not yet confirmed (health.picture.confirmProbes), the camera's next picture probe runs after this many seconds instead of health.pictureIntervalSec.",
+              default: 30,
+              minimum: 1,
+              maximum: 86400,
+            }),
             maxSnapshotBytes: Type.Integer({
               description: 'Largest snapshot accepted from a camera, in bytes; anything larger is a too-large fault and is not downloaded further.',
               default: 4194304,

@@ -6,16 +6,22 @@
 // Per camera: DESCRIBE of main and sub stream every streamIntervalSec, a picture every
 // pictureIntervalSec. First runs right after start (bounded by the pools), later runs keep an
 // even phase per camera so the box never sees the whole site at once. A change under way is
-// confirmed after confirmDelayMs instead of a whole interval.
+// confirmed after confirmDelayMs instead of a whole interval; a picture fault not yet confirmed
+// after health.picture.confirmSeconds.
+//
+// Picture references (store.ts, reference-rule.ts): each probe is judged against the camera's
+// stored reference; a camera without one takes it from its first probe without a fault, and a
+// renewal asked for (command or CLI) takes the next probe's picture, run soon.
 import type { Database } from 'better-sqlite3';
 import type { Credentials } from '../../drivers/types';
 import type { CameraRecord, DeviceRecord } from '../inventory/types';
 import { listCameras, recordDeviceSeen } from '../inventory/cameras';
-import { CameraHealth, HealthOutput, HealthRules } from './state';
+import { CameraHealth, HealthOutput, HealthRules, type ReferenceInfo } from './state';
 import { isCancelled, Scheduler } from './scheduler';
 import { BACKGROUND, systemClock, type Clock } from '../../lib/clock';
-import { HealthStore } from './store';
-import type { ClockResult, PictureFault, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
+import { HealthStore, type ReferenceRecord } from './store';
+import { referenceFromProbe } from './reference-rule';
+import type { ClockResult, PictureFault, PictureReference, PictureResult, ProbeError, ReachResult, ReferenceMeasures, StreamCheck } from './types';
 import type { CameraStatus, EventBody, MetricsSample } from '../../contract';
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../../lib/log';
@@ -28,7 +34,19 @@ export interface PictureRequest {
   streamUrl?: string;
   snapshotUrl?: string;
   credentials?: Credentials;
+  /** The camera's picture reference, judged against. */
+  reference?: ReferenceMeasures;
+  /** This probe's picture becomes the reference (a renewal). */
+  takeReference?: boolean;
   signal: AbortSignal;
+}
+
+/** A camera's picture reference as the commands show it. */
+export interface ReferenceView {
+  reference: PictureReference | null;
+  thumbnail: Buffer | null;
+  /** When a renewal was asked for that no probe has answered yet, else null. */
+  renewRequestedAt: string | null;
 }
 
 /** The I/O the monitor needs; probes/index.ts builds the real set. */
@@ -97,6 +115,8 @@ export class HealthMonitor {
   private started = false;
   private stopped = false;
   private picturesRunning = 0;
+  /** Renewals asked for outside this process (the CLI) whose probe is already scheduled, by camera. */
+  private readonly renewalsScheduled = new Map<string, string>();
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -107,6 +127,7 @@ export class HealthMonitor {
       flapTransitions: c.flapTransitions,
       flapWindowMs: c.flapWindowSec * 1000,
       maxDriftMs: c.clock.maxDriftMs,
+      confirmProbes: c.picture.confirmProbes,
     };
     const probeGuard = c.connectTimeoutMs + c.requestTimeoutMs + 1000;
     this.scheduler = new Scheduler({
@@ -253,7 +274,13 @@ export class HealthMonitor {
         entry.phase = phase;
       } else {
         const restored = this.restored.get(record.id) ?? null;
-        const health = new CameraHealth(record.id, this.rules, restored, { lastSeen: record.device.lastSeen, clockOffsetMs: record.device.clockOffsetMs });
+        const health = new CameraHealth(
+          record.id,
+          this.rules,
+          restored,
+          { lastSeen: record.device.lastSeen, clockOffsetMs: record.device.clockOffsetMs },
+          referenceInfo(this.readReference(record.id).reference),
+        );
         this.cameras.set(record.id, { record, health, phase });
         if (this.started) this.scheduleFirst(record.id);
       }
@@ -281,6 +308,20 @@ export class HealthMonitor {
       if (deviceCameras.has(id)) continue;
       this.devices.delete(id);
       this.scheduler.cancel(`reach:${id}`);
+    }
+    if (this.started) this.scheduleRenewals();
+  }
+
+  /** A renewal asked for from another process (the CLI): its probe runs soon, once per request. */
+  private scheduleRenewals(): void {
+    const c = this.options.config;
+    const asked = new Map<string, string>();
+    for (const camera of this.store.renewalsRequested()) asked.set(camera, this.store.reference(camera).renewRequestedAt ?? '');
+    for (const camera of [...this.renewalsScheduled.keys()]) if (!asked.has(camera)) this.renewalsScheduled.delete(camera);
+    for (const [camera, requestedAt] of asked) {
+      if (!this.cameras.has(camera) || this.renewalsScheduled.get(camera) === requestedAt || c.pictureIntervalSec <= 0) continue;
+      this.renewalsScheduled.set(camera, requestedAt);
+      this.scheduler.schedule(`picture:${camera}`, 'picture', this.clock.now() + c.confirmDelayMs, (s) => this.runPicture(camera, s));
     }
   }
 
@@ -392,9 +433,10 @@ export class HealthMonitor {
     const c = this.options.config;
     const reschedule = () => {
       if ((opts.force && !this.started) || c.pictureIntervalSec <= 0) return;
-      this.scheduler.schedule(`picture:${cameraId}`, 'picture', this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase), (s) =>
-        this.runPicture(cameraId, s),
-      );
+      const regular = this.nextOnPhase(c.pictureIntervalSec * 1000, entry.phase);
+      // A fault seen but not confirmed yet: the confirming probe comes sooner.
+      const next = entry.health.pending().picture ? Math.min(this.clock.now() + c.picture.confirmSeconds * 1000, regular) : regular;
+      this.scheduler.schedule(`picture:${cameraId}`, 'picture', next, (s) => this.runPicture(cameraId, s));
     };
     if (entry.health.reachable !== true) return reschedule();
     const source = pictureSource(entry.record, c.picture.source);
@@ -415,10 +457,19 @@ export class HealthMonitor {
       return reschedule();
     }
     const credentials = this.options.credentialsFor?.(entry.record.device);
+    const stored = this.readReference(cameraId);
+    const renewRequested = stored.renewRequestedAt !== null;
     this.picturesRunning++;
     let result: PictureResult;
     try {
-      result = await this.options.probes.picture({ camera: cameraId, ...source, ...(credentials ? { credentials } : {}), signal });
+      result = await this.options.probes.picture({
+        camera: cameraId,
+        ...source,
+        ...(credentials ? { credentials } : {}),
+        ...(stored.reference ? { reference: stored.reference.measures } : {}),
+        ...(renewRequested ? { takeReference: true } : {}),
+        signal,
+      });
     } catch (err) {
       // The probe rejects only when its run was cut (agent stopping, the scheduler's guard, or the
       // sweep that asked for it gave up).
@@ -450,8 +501,64 @@ export class HealthMonitor {
         this.options.logger?.warn({ err, camera: cameraId }, 'health: thumbnail not saved');
       }
     }
-    this.publish(entry, entry.health.onPicture(result, at), at);
+    let reference = stored.reference;
+    const taken = referenceFromProbe(result, at, { hasReference: reference !== null, renewRequested });
+    if (taken) {
+      try {
+        this.store.saveReference(cameraId, taken, result.thumbnail ?? null, stored.renewRequestedAt);
+        reference = taken;
+        this.options.logger?.info({ camera: cameraId, origin: taken.origin }, `health: ${cameraId}: picture reference taken (${taken.origin})`);
+      } catch (err) {
+        this.options.logger?.warn({ err, camera: cameraId }, 'health: picture reference not saved; taken again at the next probe');
+      }
+    }
+    this.publish(entry, entry.health.onPicture(result, at, referenceInfo(reference)), at);
     reschedule();
+  }
+
+  /** The camera's stored reference; one that cannot be used is dropped, with one log line saying why. */
+  private readReference(cameraId: string): ReferenceRecord {
+    const record = this.store.reference(cameraId);
+    if (record.refused === undefined) return record;
+    this.options.logger?.warn(
+      { camera: cameraId, problem: 'picture-reference-refused' },
+      `health: ${cameraId}: stored picture reference dropped (${record.refused}); a new one is taken from the next good probe`,
+    );
+    this.store.dropRefusedReference(cameraId);
+    return { reference: null, thumbnail: null, renewRequestedAt: record.renewRequestedAt };
+  }
+
+  // --- picture references (the picture-reference command) -------------------------------------
+
+  referenceOf(cameraId: string): ReferenceView {
+    const { reference, thumbnail, renewRequestedAt } = this.readReference(cameraId);
+    return { reference, thumbnail, renewRequestedAt };
+  }
+
+  /**
+   * Asks for the camera's next picture to become its reference and runs that probe now; resolves
+   * after it (or when `signal` aborts: the renewal then waits for the next probe with a picture).
+   */
+  async renewReference(cameraId: string, signal?: AbortSignal): Promise<ReferenceView & { renewed: boolean }> {
+    const requestedAt = new Date(this.clock.now());
+    this.store.requestRenewal(cameraId, requestedAt);
+    // Its probe runs here: the inventory re-read does not schedule another one for it.
+    this.renewalsScheduled.set(cameraId, requestedAt.toISOString());
+    await this.sweepNow([cameraId], { picture: true, ...(signal ? { signal } : {}) });
+    const view = this.referenceOf(cameraId);
+    return { ...view, renewed: view.renewRequestedAt === null && view.reference?.origin === 'command' };
+  }
+
+  /** Forgets the camera's reference (and a renewal asked for); false when it had neither. */
+  clearReference(cameraId: string): boolean {
+    const cleared = this.store.clearReference(cameraId);
+    this.renewalsScheduled.delete(cameraId);
+    const entry = this.cameras.get(cameraId);
+    if (entry) {
+      const at = this.clock.now();
+      this.publish(entry, entry.health.onReference(null, at), at);
+    }
+    return cleared;
   }
 
   private async syncClock(device: DeviceEntry, offsetMs: number | null): Promise<void> {
@@ -591,3 +698,7 @@ export function pictureSource(camera: CameraRecord, mode: 'auto' | 'stream' | 's
 }
 
 export type { PictureFault };
+
+function referenceInfo(reference: PictureReference | null): ReferenceInfo | null {
+  return reference ? { takenAt: reference.takenAt, origin: reference.origin } : null;
+}

@@ -11,11 +11,15 @@
 //   camera-flapping event, then no online/offline events until the camera has been stable for
 //   a whole window; then one event if its state differs from the last one announced.
 // - ONVIF service and each stream: the same counters, as onvif-fault/-ok and stream-fault/-ok.
-// - Picture: the diagnosis already looks at seconds of video, so a fault is reported at the
-//   first probe that shows it; picture-fault when the set of faults grows or changes,
-//   picture-ok when it empties.
+// - Picture: a fault (no-picture included) is reported once `confirmProbes` probes in a row have
+//   found it, so one odd moment (a truck passing close, a headlight) raises no alarm; it clears at
+//   the first probe without it. picture-fault when the reported set grows or changes, picture-ok
+//   when it empties. Until confirmed the status keeps what was reported (the latest scores and
+//   the unconfirmed faults are shown), and `pending().picture` asks for the confirming probe soon.
+//   A probe without a picture says nothing about what the picture shows: until no-picture is
+//   confirmed it leaves the other faults' counts alone; once it is, it replaces them.
 // - Clock: clock-drift once when |offset| > maxDriftMs, clock-ok when it is back under half.
-import type { ClockResult, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
+import type { ClockResult, PictureReference, PictureResult, ProbeError, ReachResult, StreamCheck } from './types';
 import type { CameraState, CameraStatus, CheckStatus, PictureStatus, StreamStatus, EventBody } from '../../contract';
 
 export interface HealthRules {
@@ -24,7 +28,12 @@ export interface HealthRules {
   flapTransitions: number;
   flapWindowMs: number;
   maxDriftMs: number;
+  /** Probes in a row that must find a picture fault before it is reported (1 = the first). */
+  confirmProbes: number;
 }
+
+/** What the status says of a camera's picture reference. */
+export type ReferenceInfo = Pick<PictureReference, 'takenAt' | 'origin'>;
 
 export interface HealthOutput {
   events: EventBody[];
@@ -90,6 +99,11 @@ export class CameraHealth {
   private onvif: CheckStatus | null = null;
   private readonly streams = new Map<'main' | 'sub', StreamStatus>();
   private picture: PictureStatus | null;
+  /** Picture faults (no-picture included) and how many probes in a row have found each. */
+  private readonly pictureStreaks = new Map<string, number>();
+  /** Faults the latest probe found that are not reported yet. */
+  private unconfirmed: string[] = [];
+  private reference: ReferenceInfo | null;
   private lastSeen: string | null;
   private clockOffsetMs: number | null;
   private drifting = false;
@@ -110,6 +124,8 @@ export class CameraHealth {
     restored?: CameraStatus | null,
     /** What the inventory knows when nothing was restored. */
     known?: { lastSeen: string | null; clockOffsetMs: number | null },
+    /** The camera's stored picture reference (the store's, newer than a restored status's). */
+    reference?: ReferenceInfo | null,
   ) {
     const wasReachable = restored?.state === 'offline' ? false : restored && restored.state !== 'unknown' ? true : undefined;
     this.reachState = new Debounced(rules.offlineAfterFailures, rules.onlineAfterSuccesses, wasReachable);
@@ -121,7 +137,10 @@ export class CameraHealth {
     }
     this.reach = restored?.reach ?? null;
     this.onvif = restored?.onvif ?? null;
-    this.picture = restored?.picture ?? null;
+    // Counts of unconfirmed faults are not kept over a restart: they start again.
+    this.picture = restored?.picture ? withoutUnconfirmed(restored.picture) : null;
+    this.reference = reference !== undefined ? reference : (restored?.picture?.reference ?? null);
+    if (this.picture) this.picture.reference = this.reference;
     this.lastSeen = restored?.lastSeen ?? known?.lastSeen ?? null;
     this.clockOffsetMs = restored?.clockOffsetMs ?? known?.clockOffsetMs ?? null;
     this.drifting = this.clockOffsetMs !== null && Math.abs(this.clockOffsetMs) > rules.maxDriftMs;
@@ -133,10 +152,11 @@ export class CameraHealth {
   }
 
   /** Which checks should be repeated soon to confirm a change under way. */
-  pending(): { reach: boolean; streams: boolean } {
+  pending(): { reach: boolean; streams: boolean; picture: boolean } {
     return {
       reach: this.reachState.pending || this.onvifState.pending,
       streams: [...this.streamState.values()].some((s) => s.pending),
+      picture: this.unconfirmed.length > 0,
     };
   }
 
@@ -206,24 +226,52 @@ export class CameraHealth {
     return this.finish(at, events);
   }
 
-  /** One picture probe. A box-side failure (ffmpeg missing) leaves the picture status alone. */
-  onPicture(result: PictureResult, at: number): HealthOutput {
+  /**
+   * One picture probe. A box-side failure (ffmpeg missing) leaves the picture status alone.
+   * `reference`: the camera's picture reference after this probe (undefined: unchanged).
+   */
+  onPicture(result: PictureResult, at: number, reference?: ReferenceInfo | null): HealthOutput {
     const events: EventBody[] = [];
     if (!result.ok && result.error?.code === 'ffmpeg-missing') return { events, changed: false };
+    if (reference !== undefined) this.reference = reference;
     const before = this.picture;
-    const faults = result.ok ? (result.diagnosis?.faults ?? []) : ['no-picture'];
+    const was = before ? before.faults : [];
+    const seen: string[] = result.ok ? [...(result.diagnosis?.faults ?? [])] : ['no-picture'];
+    const confirmed = (f: string) => (this.pictureStreaks.get(f) ?? 0) >= this.rules.confirmProbes;
+    let faults: string[];
+    if (result.ok) {
+      for (const f of [...this.pictureStreaks.keys()]) if (!seen.includes(f)) this.pictureStreaks.delete(f);
+      for (const f of seen) this.pictureStreaks.set(f, (this.pictureStreaks.get(f) ?? 0) + 1);
+      // A fault already reported stays while probes find it (a restored one needs no new confirming).
+      faults = seen.filter((f) => was.includes(f) || confirmed(f));
+    } else {
+      this.pictureStreaks.set('no-picture', (this.pictureStreaks.get('no-picture') ?? 0) + 1);
+      if (was.includes('no-picture') || confirmed('no-picture')) {
+        for (const f of [...this.pictureStreaks.keys()]) if (f !== 'no-picture') this.pictureStreaks.delete(f);
+        faults = ['no-picture'];
+      } else {
+        faults = [...was];
+      }
+    }
+    const unconfirmed = seen.filter((f) => !faults.includes(f));
+    this.unconfirmed = unconfirmed;
+    if (result.ok) this.lastSeen = iso(at);
+    // No verdict yet (the first probes found faults still to confirm): the picture stays unknown.
+    if (before === null && faults.length === 0 && unconfirmed.length > 0) return this.finish(at, events);
     const thumbnail = result.thumbnail ? { bytes: result.thumbnail.length, takenAt: iso(at) } : (before?.thumbnail ?? null);
+    const reportsNoPicture = faults.includes('no-picture');
+    const error = result.error;
     this.picture = {
-      ok: result.ok && faults.length === 0,
-      faults: [...faults],
+      ok: faults.length === 0,
+      faults,
+      ...(unconfirmed.length > 0 ? { unconfirmed } : {}),
       checkedAt: iso(at),
       ...(result.diagnosis ? { scores: roundScores(result.diagnosis.scores) } : {}),
       source: result.source,
-      ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
       thumbnail,
+      reference: this.reference,
     };
-    if (result.ok) this.lastSeen = iso(at);
-    const was = before ? before.faults : [];
     if (faultKey(was) !== faultKey(faults)) {
       if (faults.length > 0) {
         const added = faults.filter((f) => !was.includes(f));
@@ -231,14 +279,14 @@ export class CameraHealth {
           type: 'picture-fault',
           severity: 'alarm',
           camera: this.camera,
-          message: `${this.camera}: picture ${faults.join(', ')}${result.error ? ` (${result.error.message})` : ''}`,
+          message: `${this.camera}: picture ${faults.join(', ')}${reportsNoPicture && error ? ` (${error.message})` : ''}`,
           detail: {
             faults: [...faults],
             added,
             cleared: was.filter((f) => !faults.includes(f)),
             ...(result.diagnosis ? { scores: roundScores(result.diagnosis.scores) } : {}),
             source: result.source,
-            ...(result.error ? { code: result.error.code, error: result.error.message } : {}),
+            ...(reportsNoPicture && error ? { code: error.code, error: error.message } : {}),
           },
         });
       } else if (before) {
@@ -246,6 +294,13 @@ export class CameraHealth {
       }
     }
     return this.finish(at, events);
+  }
+
+  /** The camera's picture reference was taken, renewed or cleared outside a probe (a command). */
+  onReference(reference: ReferenceInfo | null, at: number): HealthOutput {
+    this.reference = reference;
+    if (this.picture) this.picture = { ...this.picture, reference };
+    return this.finish(at, []);
   }
 
   status(): CameraStatus {
@@ -361,7 +416,9 @@ export class CameraHealth {
   /** What the central must hear about at once when it moves (not latencies or lastSeen). */
   private signature(): string {
     const streams = [...this.streamState.entries()].map(([k, s]) => `${k}=${s.value}`).sort();
-    const picture = this.picture ? `${this.picture.ok}:${faultKey(this.picture.faults)}` : 'none';
+    const picture = this.picture
+      ? `${this.picture.ok}:${faultKey(this.picture.faults)}:${faultKey(this.picture.unconfirmed ?? [])}:${this.reference?.origin ?? ''}@${this.reference?.takenAt ?? ''}`
+      : 'none';
     return [this.state, this.reason, this.flapping, this.onvifState.value, this.drifting, picture, ...streams].join('|');
   }
 
@@ -378,7 +435,11 @@ export class CameraHealth {
       if (s.value === false) faults.push(`${stream} stream: ${this.streams.get(stream)?.error?.message ?? 'fails'}`);
     }
     if (this.picture && this.picture.faults.length > 0) {
-      faults.push(this.picture.error ? `no picture: ${this.picture.error.message}` : `picture ${this.picture.faults.join(', ')}`);
+      faults.push(
+        this.picture.faults.includes('no-picture') && this.picture.error
+          ? `no picture: ${this.picture.error.message}`
+          : `picture ${this.picture.faults.join(', ')}`,
+      );
     }
     if (reachable === undefined) {
       this.state = 'unknown';
@@ -400,6 +461,12 @@ export class CameraHealth {
     this.lastSignature = signature;
     return { events, changed };
   }
+}
+
+function withoutUnconfirmed(picture: PictureStatus): PictureStatus {
+  const copy = { ...picture };
+  delete copy.unconfirmed;
+  return copy;
 }
 
 function roundScores(scores: Record<string, number>): Record<string, number> {

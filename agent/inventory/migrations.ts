@@ -174,6 +174,26 @@ export const MIGRATIONS: Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'picture reference per camera',
+    up: `
+      -- What each camera's picture looks like when it is right: the measures later probes are
+      -- judged against (agent/health/picture/reference.ts), and the thumbnail they came from so a
+      -- person can see what the camera is compared with. A row may hold only a renewal asked for
+      -- (measures NULL): the next picture probe becomes the reference, whatever it shows.
+      CREATE TABLE camera_reference (
+        camera_id TEXT PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+        measures TEXT,
+        taken_at TEXT,
+        origin TEXT CHECK (origin IN ('first-good-probe', 'command')),
+        thumbnail BLOB,
+        renew_requested_at TEXT,
+        CHECK ((measures IS NULL) = (taken_at IS NULL) AND (measures IS NULL) = (origin IS NULL)),
+        CHECK (measures IS NOT NULL OR renew_requested_at IS NOT NULL)
+      ) STRICT;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: Migration[] = MIGRATIONS): number {

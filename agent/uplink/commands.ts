@@ -63,7 +63,7 @@ export function notAvailable(what: string): CommandHandler {
 }
 
 /** Commands that change something: each one also produces an audit event (via the outbox). */
-export const AUDITED_COMMANDS = new Set(['rebirth', 'camera-reboot', 'camera-set-time', 'stream-start', 'stream-stop', 'snapshot']);
+export const AUDITED_COMMANDS = new Set(['rebirth', 'camera-reboot', 'camera-set-time', 'stream-start', 'stream-stop', 'snapshot', 'picture-reference']);
 
 export interface AuditEntry {
   command: string;

@@ -30,6 +30,7 @@ export const API_COMMANDS = [
   'probe-now',
   'snapshot',
   'thumbnail',
+  'picture-reference',
   'camera-reboot',
   'camera-set-time',
   'stream-start',
@@ -39,7 +40,7 @@ export const API_COMMANDS = [
 export type ApiCommand = (typeof API_COMMANDS)[number];
 
 /** Commands that wait on a camera over the network for longer than usual: commands.slowTimeoutMs. */
-const SLOW_COMMANDS: ReadonlySet<string> = new Set(['snapshot', 'probe-now', 'camera-reboot']);
+const SLOW_COMMANDS: ReadonlySet<string> = new Set(['snapshot', 'probe-now', 'camera-reboot', 'picture-reference']);
 
 export function isApiCommand(name: string): name is ApiCommand {
   return (API_COMMANDS as readonly string[]).includes(name);

@@ -251,7 +251,7 @@ export const CentralConfigSchema = Type.Object(
         }),
         slowTimeoutMs: Type.Integer({
           description:
-            "The same for the commands that wait on cameras (snapshot, probe-now, camera-reboot): longer than the agents' uplink.commandTimeoutMs (30 s), so their own timeout reply arrives first.",
+            "The same for the commands that wait on cameras (snapshot, probe-now, camera-reboot, picture-reference): longer than the agents' uplink.commandTimeoutMs (30 s), so their own timeout reply arrives first.",
           default: 35000,
           minimum: 1000,
           maximum: 600000,

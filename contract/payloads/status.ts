@@ -39,10 +39,16 @@ export type StreamStatus = Static<typeof StreamStatusSchema>;
 
 export const PictureStatusSchema = Type.Object(
   {
-    ok: Type.Boolean({ description: 'A picture was obtained and no fault was found.' }),
+    ok: Type.Boolean({ description: 'No fault is reported: the picture was obtained and no fault has been confirmed.' }),
     faults: Type.Array(Type.String(), {
-      description: 'Diagnosed faults (black, frozen, blurred, occluded, colour-cast, no-video), or no-picture when none could be obtained (error says why).',
+      description:
+        'Reported faults (black, frozen, blurred, occluded, colour-cast, no-video, scene-change, overexposed, noise, stripes, shaking), or no-picture when none could be obtained (error says why). A fault is reported once health.picture.confirmProbes probes in a row have found it (docs/health.md).',
     }),
+    unconfirmed: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Faults the latest probe found that are not confirmed yet (not in faults, no alarm); the confirming probe follows soon.',
+      }),
+    ),
     checkedAt: DateTime(),
     scores: Type.Optional(Dictionary(Type.Number(), { description: 'One score per fault (scale per fault in docs/health.md), for tuning at the central.' })),
     source: Type.Optional(Nullable(Enum(['stream', 'snapshot'] as const))),
@@ -52,6 +58,24 @@ export const PictureStatusSchema = Type.Object(
         Type.Object(
           { bytes: Type.Integer({ minimum: 0 }), takenAt: DateTime() },
           { additionalProperties: false, description: 'The latest thumbnail (fetch it with the thumbnail command).' },
+        ),
+      ),
+    ),
+    reference: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            takenAt: DateTime(),
+            origin: Enum(['first-good-probe', 'command'] as const, {
+              description:
+                'first-good-probe: taken by the agent from the first probe without a fault (to be confirmed by the installer); command: set or renewed by a person.',
+            }),
+          },
+          {
+            additionalProperties: false,
+            description:
+              "The camera's picture reference: blur, noise, stripes and overexposure are judged against it and scene-change is judged at all (docs/health.md); null: none yet. See it with the picture-reference command.",
+          },
         ),
       ),
     ),

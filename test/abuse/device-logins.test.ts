@@ -153,6 +153,8 @@ test('a rogue device answering 401 Basic never gets the site login from `camgate
     CAMGATE_UPLINK_METRICS_INTERVAL_SEC: '0',
     CAMGATE_HEALTH_PICTURE_SECONDS: '1',
     CAMGATE_HEALTH_PICTURE_FRAMES: '2',
+    // The picture result at its first probe: this test is about logins, not confirming faults.
+    CAMGATE_HEALTH_PICTURE_CONFIRM_PROBES: '1',
   };
 
   const agent = runAgent(env);

@@ -16,6 +16,8 @@ import { BIN, runCli } from './helpers';
 import { tempDir } from '../kit/temp';
 import { channel, report } from '../kit/reports';
 import { PLANTED } from '../kit/secrets';
+import { fakeDiagnosis } from '../kit/diagnosis';
+import { HealthStore } from '../../agent/health/store';
 
 function seed(dataDir: string): { single: string; nvr: string[] } {
   const db = openDatabase(dataDir);
@@ -235,6 +237,48 @@ test('cameras remove needs --yes when not interactive', async (t) => {
   const ok = await runCli(['cameras', 'remove', single, '--yes', '--data-dir', dir]);
   assert.equal(ok.code, 0);
   assert.match(ok.stdout, /removed .* and device/);
+});
+
+test('cameras reference: shows, writes, renews and clears the picture reference the health monitor keeps', async (t) => {
+  const dir = tempDir(t);
+  const { single } = seed(dir);
+  const none = await runCli(['cameras', 'reference', single, '--data-dir', dir]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /none yet: taken from its next picture without a fault/);
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+  const db = openDatabase(dir);
+  try {
+    new HealthStore(db).saveReference(
+      single,
+      { measures: fakeDiagnosis().measures, takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe' },
+      jpeg,
+      null,
+    );
+  } finally {
+    db.close();
+  }
+  const file = join(dir, 'ref.jpg');
+  const shown = await runCli(['cameras', 'reference', single, '-o', file, '--data-dir', dir]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /taken 2026-01-01T00:00:00.000Z from its first picture without a fault \(confirm it with --renew\)/);
+  assert.deepEqual(readFileSync(file), jpeg);
+  const renew = await runCli(['cameras', 'reference', single, '--renew', '--data-dir', dir]);
+  assert.equal(renew.code, 0, renew.stderr);
+  assert.match(renew.stdout, /renewal asked for: the running agent probes .* within 30 s/);
+  const pending = JSON.parse((await runCli(['cameras', 'reference', single, '--json', '--data-dir', dir])).stdout) as Record<string, unknown>;
+  assert.deepEqual(pending, {
+    camera: single,
+    reference: { takenAt: '2026-01-01T00:00:00.000Z', origin: 'first-good-probe', thumbnailBytes: jpeg.length },
+    renewPending: true,
+  });
+  const both = await runCli(['cameras', 'reference', single, '--renew', '--clear', '--data-dir', dir]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--renew and --clear together: give one of them/);
+  const cleared = await runCli(['cameras', 'reference', single, '--clear', '--data-dir', dir]);
+  assert.match(cleared.stdout, /cleared the picture reference/);
+  const nothing = await runCli(['cameras', 'reference', single, '-o', file, '--data-dir', dir]);
+  assert.equal(nothing.code, 2);
+  assert.match(nothing.stderr, /has no picture reference: nothing written to/);
 });
 
 test('runtime failures exit 1 with one line; --log-level debug adds the stack', async (t) => {

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, Socket } from 'node:net';
 import { validatePayload } from '../../contract';
+import type { HealthProbes } from '../../agent/health/monitor';
+import { defaultHealthProbes } from '../../agent/health/probes';
 import { channel, report } from '../kit/reports';
 import { startSite } from '../kit/site';
 import { waitFor } from '../kit/wait';
@@ -12,8 +14,10 @@ import { waitFor } from '../kit/wait';
 const SITE = 'v075';
 /** health.reachIntervalSec in this test. */
 const REACH_INTERVAL_MS = 2000;
+/** health.picture.confirmSeconds in this test. */
+const CONFIRM_SECONDS = 3;
 
-test('health end to end: statuses, picture faults, an unanswering device, an offline alarm at the broker, thumbnail, metrics', async (t) => {
+test('health end to end: statuses, picture faults confirmed by a second probe, picture references, an unanswering device, an offline alarm at the broker, thumbnail, metrics', async (t) => {
   // A device that accepts TCP and never answers (ONVIF, RTSP or anything).
   const held: Socket[] = [];
   const hang = createServer((s) => held.push(s));
@@ -22,7 +26,25 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
     for (const s of held) s.destroy();
     hang.close();
   });
+  // The agent's own probes (real ffmpeg on the simulator's streams), each picture probe's outcome
+  // noted. The simulator's streams need no login here, so ffmpeg opens them directly rather than
+  // through the agent's RTSP gate.
+  const pictures: Array<{ camera: string; endedAt: number; faults: string[] | null; takeReference: boolean }> = [];
+  let real: HealthProbes | undefined;
+  const probes = (): HealthProbes => (real ??= defaultHealthProbes(rig.config.health, rig.config.health.diagnosis, { input: async (source) => source.url }));
+  const healthProbes: HealthProbes = {
+    reach: (...a) => probes().reach(...a),
+    clock: (...a) => probes().clock(...a),
+    stream: (...a) => probes().stream(...a),
+    picture: async (req) => {
+      const result = await probes().picture(req);
+      pictures.push({ camera: req.camera, endedAt: Date.now(), faults: result.diagnosis?.faults ?? null, takeReference: req.takeReference === true });
+      return result;
+    },
+  };
   const rig = await startSite(t, {
+    startAgent: false,
+    deps: { healthProbes },
     site: SITE,
     cameras: [
       { host: '127.75.0.2' }, // healthy
@@ -41,9 +63,12 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
       CAMGATE_HEALTH_REACH_INTERVAL_SEC: String(REACH_INTERVAL_MS / 1000),
       CAMGATE_HEALTH_REQUEST_TIMEOUT_MS: '1500',
       CAMGATE_UPLINK_METRICS_INTERVAL_SEC: '1',
+      CAMGATE_HEALTH_PICTURE_CONFIRM_SECONDS: String(CONFIRM_SECONDS),
     },
   });
-  const { ids, agent, events, lastStatus } = rig;
+  rig.startAgent();
+  const { ids, events, lastStatus } = rig;
+  const agent = rig.agent;
   const sim = rig.sim!;
   const received = rig.centre!.messages;
   const state = () =>
@@ -71,10 +96,24 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
     ],
   );
   assert.ok(typeof hs.clockOffsetMs === 'number');
+  // Its first good probe gave it a picture reference, named in the status.
+  const firstReference = (hs.picture as { reference?: { origin: string; takenAt: string } | null }).reference;
+  assert.equal(firstReference?.origin, 'first-good-probe');
 
-  // Frozen picture: degraded, one picture-fault event naming it, with scores.
+  // Frozen picture: found by the first probe, reported only by the second (confirmProbes 2), which
+  // followed after confirmSeconds; then degraded, one picture-fault event naming it, with scores.
   const frozen = ids['127.75.0.3'];
   await until(() => events('picture-fault', frozen).length > 0, 'a picture-fault for the frozen camera');
+  const frozenProbes = pictures.filter((p) => p.camera === frozen);
+  assert.ok(frozenProbes.length >= 2, `${frozenProbes.length} picture probes of the frozen camera`);
+  assert.deepEqual(frozenProbes[0].faults, ['frozen'], 'the first probe found it');
+  assert.ok(frozenProbes[1].endedAt - frozenProbes[0].endedAt >= CONFIRM_SECONDS * 1000, 'the confirming probe came confirmSeconds later');
+  const reportedAt = events('picture-fault', frozen)[0].at;
+  assert.ok(reportedAt >= frozenProbes[1].endedAt, 'the alarm came after the confirming probe');
+  const frozenStatuses = received.filter((m) => m.topic === `camgate/v1/${SITE}/cameras/${frozen}/status`);
+  for (const m of frozenStatuses.filter((m) => m.at < frozenProbes[1].endedAt)) {
+    assert.deepEqual((m.json.picture as { faults?: string[] } | null)?.faults ?? [], [], 'no status reported the fault before it was confirmed');
+  }
   const pf = events('picture-fault', frozen)[0].json;
   assert.deepEqual((pf.detail as { faults: string[] }).faults, ['frozen']);
   assert.equal(typeof (pf.detail as { scores: Record<string, number> }).scores.frozen, 'number');
@@ -101,6 +140,24 @@ test('health end to end: statuses, picture faults, an unanswering device, an off
   await sim.cameras[2].setOnline(true);
   await until(() => events('camera-online', victim).length > 0, 'camera-online');
   assert.equal(events('camera-offline', victim).length, 1);
+
+  // The installer renews the healthy camera's reference: its picture is probed now and becomes
+  // the reference, shown by the command and named in the status.
+  const renewal = await rig.command('picture-reference', { camera: healthy, action: 'renew' });
+  assert.equal(renewal.ok, true, JSON.stringify(renewal.error));
+  const renewed = renewal.result as { renewed: boolean; reference: { origin: string; takenAt: string; thumbnailBytes: number }; base64: string };
+  assert.equal(renewed.renewed, true, JSON.stringify(renewed));
+  assert.equal(renewed.reference.origin, 'command');
+  assert.ok(Date.parse(renewed.reference.takenAt) > Date.parse(firstReference.takenAt));
+  assert.deepEqual(pictures.filter((p) => p.camera === healthy).at(-1)?.takeReference, true);
+  const referenceJpeg = Buffer.from(renewed.base64, 'base64');
+  assert.equal(referenceJpeg.length, renewed.reference.thumbnailBytes);
+  assert.deepEqual([...referenceJpeg.subarray(0, 2)], [0xff, 0xd8]);
+  await until(
+    () => (lastStatus(healthy)?.picture as { reference?: { origin: string } | null } | undefined)?.reference?.origin === 'command',
+    'the renewed reference in the status',
+  );
+  assert.equal(lastStatus(healthy)?.state, 'online', 'its own picture is no fault against itself');
 
   // The latest thumbnail, as the central fetches it.
   const reply = await agent.uplink.dispatcher.handle({

@@ -225,9 +225,11 @@ test('offline cameras get no stream or picture probes; picture faults and no-pic
   });
   t.after(() => monitor.stop());
   monitor.start();
+  // The black picture is confirmed by a second probe, health.picture.confirmSeconds (30 s) later.
   await rec.waitFor(
     () => rec.events.some((e) => e.type === 'picture-fault') && rec.events.some((e) => e.type === 'camera-offline'),
     'black picture and offline alarms',
+    60_000,
   );
   // Past the first stream and picture slots of every camera (connect + request timeouts after start).
   await clock.advance(10_000);
@@ -517,4 +519,61 @@ test('a probe-now sweep (streams and picture) leaves the regular stream and pict
   const after = count();
   assert.ok(after.stream - swept.stream >= 2 * 9, `${after.stream - swept.stream} DESCRIBEs in the 10 minutes after the sweep`);
   assert.ok(after.picture - swept.picture >= 9, `${after.picture - swept.picture} pictures in the 10 minutes after the sweep`);
+});
+
+test('a picture fault is reported at the confirming probe, which runs health.picture.confirmSeconds after the first, not a whole interval', async (t) => {
+  for (const confirmProbes of [2, 3]) {
+    const { db } = inventory(t, [{ host: '127.0.0.111' }]);
+    const clock = new FakeClock();
+    const rec = new Recorder(clock);
+    const probedAt: number[] = [];
+    const frozen: PictureResult = {
+      ok: true,
+      source: 'stream',
+      diagnosis: fakeDiagnosis(['frozen'], { frozen: 0.99 }),
+      thumbnail: JPEG,
+      frames: 6,
+      latencyMs: 9,
+    };
+    const base = scriptedProbes(new Set(), {}, { picture: () => frozen });
+    const probes: HealthProbes = {
+      ...base,
+      picture: (req) => {
+        probedAt.push(clock.now());
+        return base.picture(req);
+      },
+    };
+    const defaults = healthConfig();
+    assert.equal(defaults.picture.confirmProbes, 2, 'the documented default');
+    assert.equal(defaults.picture.confirmSeconds, 30, 'the documented default');
+    const config = healthConfig({ streamIntervalSec: 0, picture: { ...defaults.picture, confirmProbes } });
+    const monitor = new HealthMonitor({ db, config, probes, sink: rec, clock });
+    t.after(() => monitor.stop());
+    monitor.start();
+    await rec.waitFor(() => probedAt.length === 1, 'the first picture probe');
+    const first = probedAt[0];
+    // Unconfirmed: no alarm, no picture verdict, the camera online.
+    assert.equal(rec.events.length, 0, 'no event');
+    assert.equal(monitor.statuses()[0].picture, null);
+    assert.equal(monitor.statuses()[0].state, 'online');
+    await clock.advance(first + 30_000 - 1 - clock.now());
+    assert.equal(probedAt.length, 1, 'not before confirmSeconds');
+    for (let n = 2; n <= confirmProbes; n++) {
+      await clock.advance(first + (n - 1) * 30_000 - clock.now());
+      assert.equal(probedAt.length, n, `probe ${n} at ${(n - 1) * 30} s`);
+      assert.equal(probedAt[n - 1], first + (n - 1) * 30_000);
+      if (n < confirmProbes) assert.equal(rec.events.length, 0, `not reported after ${n} probes`);
+    }
+    assert.deepEqual(
+      rec.events.map((e) => [e.type, (e.detail as { faults: string[] }).faults]),
+      [['picture-fault', ['frozen']]],
+      `reported at probe ${confirmProbes}`,
+    );
+    assert.deepEqual(monitor.statuses()[0].picture?.faults, ['frozen']);
+    assert.equal(monitor.statuses()[0].state, 'degraded');
+    // Confirmed: the next probe is the regular one (pictureIntervalSec 3600), not another 30 s later.
+    await clock.advance(30 * 60_000);
+    assert.equal(probedAt.length, confirmProbes);
+    monitor.stop();
+  }
 });

@@ -1,10 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { CameraHealth, HealthRules } from '../../agent/health/state';
-import type { ClockResult, PictureResult, ReachResult, StreamCheck } from '../../agent/health/types';
+import type { ClockResult, PictureFault, PictureResult, ReachResult, StreamCheck } from '../../agent/health/types';
 import { fakeDiagnosis } from '../kit/diagnosis';
 
-const rules: HealthRules = { offlineAfterFailures: 3, onlineAfterSuccesses: 2, flapTransitions: 4, flapWindowMs: 60_000, maxDriftMs: 5000 };
+const rules: HealthRules = { offlineAfterFailures: 3, onlineAfterSuccesses: 2, flapTransitions: 4, flapWindowMs: 60_000, maxDriftMs: 5000, confirmProbes: 1 };
 const up: ReachResult = { ok: true, latencyMs: 2 };
 const down: ReachResult = { ok: false, latencyMs: null, error: { code: 'refused', message: '127.0.0.9:80 refused the connection' } };
 const clockAt = (offsetMs: number): ClockResult => ({ ok: true, offsetMs, latencyMs: 3 });
@@ -149,7 +149,7 @@ test('stream faults are debounced and reported per stream', () => {
   assert.equal(h.status().state, 'online');
 });
 
-test('picture faults are reported at the first probe, changes of the set too, and cleared once', () => {
+test('with confirmProbes 1, picture faults are reported at the first probe, changes of the set too, and cleared once', () => {
   const h = new CameraHealth('cam-1', rules);
   h.onReach(up, null, T0);
   const pic = (faults: PictureResult['diagnosis'] extends infer D ? (D extends { faults: infer F } ? F : never) : never): PictureResult => ({
@@ -229,4 +229,143 @@ test('a restored offline camera that is still down raises no second alarm', () =
   assert.deepEqual(events, []);
   after.onReach(up, null, T0 + 200);
   assert.deepEqual(types(after.onReach(up, null, T0 + 201).events), ['camera-online']);
+});
+
+const picture = (faults: PictureFault[]): PictureResult => ({
+  ok: true,
+  source: 'stream',
+  diagnosis: fakeDiagnosis(faults, { frozen: faults.includes('frozen') ? 0.99 : 0.1 }),
+  thumbnail: Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
+  frames: 6,
+  latencyMs: 3000,
+});
+const noPicture: PictureResult = {
+  ok: false,
+  source: 'stream',
+  diagnosis: null,
+  frames: 0,
+  latencyMs: null,
+  error: { code: 'timeout', message: 'no frames within 15000 ms' },
+};
+
+test('persistence: a fault is reported only when confirmProbes probes in a row found it; until then the status keeps what was reported', () => {
+  const h = new CameraHealth('cam-1', { ...rules, confirmProbes: 2 });
+  h.onReach(up, null, T0);
+  assert.deepEqual(h.onPicture(picture([]), T0 + 1).events, []);
+  assert.equal(h.status().picture?.ok, true);
+  assert.equal(h.pending().picture, false);
+  // One probe: seen, not reported; the latest scores are shown, the confirming probe is asked for.
+  let out = h.onPicture(picture(['frozen']), T0 + 2);
+  assert.deepEqual(out.events, []);
+  assert.equal(out.changed, true, 'the unconfirmed fault is news for the status');
+  assert.deepEqual(h.status().picture?.faults, []);
+  assert.equal(h.status().picture?.ok, true);
+  assert.deepEqual(h.status().picture?.unconfirmed, ['frozen']);
+  assert.equal(h.status().picture?.scores?.frozen, 0.99);
+  assert.equal(h.status().state, 'online');
+  assert.equal(h.pending().picture, true);
+  // A probe without it: the count starts again (a truck passing close).
+  out = h.onPicture(picture([]), T0 + 3);
+  assert.deepEqual(out.events, []);
+  assert.equal(h.status().picture?.unconfirmed, undefined);
+  assert.equal(h.pending().picture, false);
+  h.onPicture(picture(['frozen']), T0 + 4);
+  // Two in a row: reported, one alarm.
+  out = h.onPicture(picture(['frozen']), T0 + 5);
+  assert.deepEqual(types(out.events), ['picture-fault']);
+  assert.deepEqual((out.events[0].detail as { added: string[] }).added, ['frozen']);
+  assert.deepEqual(h.status().picture?.faults, ['frozen']);
+  assert.equal(h.status().picture?.unconfirmed, undefined);
+  assert.equal(h.status().state, 'degraded');
+  assert.equal(h.pending().picture, false);
+  // A second fault waits for its own confirmation; the first stays reported meanwhile.
+  out = h.onPicture(picture(['frozen', 'blurred']), T0 + 6);
+  assert.deepEqual(out.events, []);
+  assert.deepEqual(h.status().picture?.faults, ['frozen']);
+  assert.deepEqual(h.status().picture?.unconfirmed, ['blurred']);
+  out = h.onPicture(picture(['frozen', 'blurred']), T0 + 7);
+  assert.deepEqual(types(out.events), ['picture-fault']);
+  assert.deepEqual((out.events[0].detail as { added: string[] }).added, ['blurred']);
+  // Cleared at the first probe without them: no confirming needed.
+  out = h.onPicture(picture([]), T0 + 8);
+  assert.deepEqual(types(out.events), ['picture-ok']);
+  assert.deepEqual((out.events[0].detail as { cleared: string[] }).cleared, ['frozen', 'blurred']);
+  assert.equal(h.status().state, 'online');
+});
+
+test('persistence: a camera whose first probes find a fault has no picture verdict until it is confirmed', () => {
+  const h = new CameraHealth('cam-1', { ...rules, confirmProbes: 3 });
+  h.onReach(up, null, T0);
+  for (let i = 1; i <= 2; i++) {
+    assert.deepEqual(h.onPicture(picture(['black']), T0 + i).events, []);
+    assert.equal(h.status().picture, null, `no verdict after ${i} probes`);
+    assert.equal(h.pending().picture, true);
+    assert.equal(h.status().state, 'online');
+  }
+  assert.deepEqual(types(h.onPicture(picture(['black']), T0 + 3).events), ['picture-fault']);
+  assert.deepEqual(h.status().picture?.faults, ['black']);
+  assert.equal(h.status().picture?.ok, false);
+});
+
+test('persistence: no-picture is confirmed like any fault; until then it says nothing about the faults reported, once confirmed it replaces them', () => {
+  const h = new CameraHealth('cam-1', { ...rules, confirmProbes: 2 });
+  h.onReach(up, null, T0);
+  h.onPicture(picture(['frozen']), T0 + 1);
+  h.onPicture(picture(['frozen']), T0 + 2);
+  assert.deepEqual(h.status().picture?.faults, ['frozen']);
+  let out = h.onPicture(noPicture, T0 + 3);
+  assert.deepEqual(out.events, []);
+  assert.deepEqual(h.status().picture?.faults, ['frozen']);
+  assert.deepEqual(h.status().picture?.unconfirmed, ['no-picture']);
+  assert.equal(h.status().picture?.error?.code, 'timeout');
+  assert.match(h.status().reason ?? '', /^picture frozen$/);
+  assert.equal(h.pending().picture, true);
+  // A picture again, still frozen: frozen never stopped being reported.
+  assert.deepEqual(h.onPicture(picture(['frozen']), T0 + 4).events, []);
+  h.onPicture(noPicture, T0 + 5);
+  out = h.onPicture(noPicture, T0 + 6);
+  assert.deepEqual(types(out.events), ['picture-fault']);
+  assert.deepEqual(out.events[0].detail, {
+    faults: ['no-picture'],
+    added: ['no-picture'],
+    cleared: ['frozen'],
+    source: 'stream',
+    code: 'timeout',
+    error: 'no frames within 15000 ms',
+  });
+  assert.match(h.status().reason ?? '', /no picture: no frames within 15000 ms/);
+  // The picture back and fine: cleared at once.
+  assert.deepEqual(types(h.onPicture(picture([]), T0 + 7).events), ['picture-ok']);
+  // Frozen again after the outage: counted from zero (the probes without a picture broke the row).
+  assert.deepEqual(h.onPicture(picture(['frozen']), T0 + 8).events, []);
+});
+
+test('persistence: a fault reported before a restart stays reported while probes find it; unconfirmed ones start again', () => {
+  const r2 = { ...rules, confirmProbes: 2 };
+  const before = new CameraHealth('cam-1', r2);
+  before.onReach(up, null, T0);
+  before.onPicture(picture(['frozen']), T0 + 1);
+  before.onPicture(picture(['frozen']), T0 + 2);
+  before.onPicture(picture(['frozen', 'blurred']), T0 + 3);
+  const saved = JSON.parse(JSON.stringify(before.status()));
+  const after = new CameraHealth('cam-1', r2, saved);
+  assert.equal(after.status().picture?.unconfirmed, undefined);
+  after.onReach(up, null, T0 + 10);
+  assert.deepEqual(after.onPicture(picture(['frozen', 'blurred']), T0 + 11).events, []);
+  assert.deepEqual(after.status().picture?.faults, ['frozen']);
+  assert.deepEqual(after.status().picture?.unconfirmed, ['blurred']);
+});
+
+test('the picture status names the reference in use: given, taken by a probe, cleared', () => {
+  const h = new CameraHealth('cam-1', rules, null, undefined, { takenAt: '2026-01-01T00:00:00.000Z', origin: 'command' });
+  h.onReach(up, null, T0);
+  h.onPicture(picture([]), T0 + 1);
+  assert.deepEqual(h.status().picture?.reference, { takenAt: '2026-01-01T00:00:00.000Z', origin: 'command' });
+  const renewed = { takenAt: new Date(T0 + 2).toISOString(), origin: 'command' as const };
+  assert.equal(h.onPicture(picture([]), T0 + 2, renewed).changed, true, 'a new reference is news');
+  assert.deepEqual(h.status().picture?.reference, renewed);
+  assert.equal(h.onPicture(picture([]), T0 + 3).changed, false, 'nothing moved');
+  const out = h.onReference(null, T0 + 4);
+  assert.deepEqual(out, { events: [], changed: true });
+  assert.equal(h.status().picture?.reference, null);
 });

@@ -11,7 +11,7 @@
 // Only an abort by the caller (the agent stopping) rejects: with the signal's reason.
 import { diagnose, type DiagnosisThresholds } from './diagnose';
 import { grabFrames, imageKind, PictureProbeError, type GrabDeps, type GrabResult } from './grab';
-import type { PictureResult, ProbeError, ProbeErrorCode } from '../types';
+import type { Diagnosis, Frame, PictureResult, ProbeError, ProbeErrorCode, ReferenceMeasures } from '../types';
 import { sleep, systemClock, type Clock } from '../../../lib/clock';
 
 export interface PictureProbeRequest {
@@ -31,6 +31,11 @@ export interface PictureProbeRequest {
   thumbnailMaxBytes?: number;
   ffmpegPath?: string;
   thresholds?: Partial<DiagnosisThresholds>;
+  /** The camera's picture reference: the frames are judged against it (diagnose.ts). */
+  reference?: ReferenceMeasures;
+  /** This probe's picture becomes the camera's reference (a renewal: the installer says it is
+   * right), so it is judged against its own measures instead of `reference`. */
+  takeReference?: boolean;
   signal?: AbortSignal;
   /** What to call the camera in messages (e.g. its id); default: the URL without credentials. */
   label?: string;
@@ -129,9 +134,9 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
   }
 
   const cpu0 = process.cpuUsage();
-  let diagnosis: ReturnType<typeof diagnose>;
+  let diagnosis: Diagnosis;
   try {
-    diagnosis = diagnose(grabbed.frames, req.thresholds);
+    diagnosis = diagnoseFor(req, grabbed.frames);
   } finally {
     // The frames are not used past this point (the result keeps only the diagnosis): their
     // memory goes back to the grab pool.
@@ -147,6 +152,14 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
     latencyMs: Math.round(now() - start),
     diagnosisCpuMs: (cpu.user + cpu.system) / 1000,
   };
+}
+
+function diagnoseFor(req: PictureProbeRequest, frames: readonly Frame[]): Diagnosis {
+  if (!req.takeReference) return diagnose(frames, req.thresholds, req.reference);
+  // A picture that becomes the reference is the camera's normal: judged against itself, only
+  // what is wrong whatever the camera's normal (black, frozen, ...) remains.
+  const own = diagnose(frames, req.thresholds).measures;
+  return diagnose(frames, req.thresholds, own);
 }
 
 /** Calls fetchSnapshot `frames` times spread over `seconds`, within the deadline. */

@@ -36,7 +36,7 @@ export function defaultHealthProbes(
     reach: (target, { timeoutMs, signal }) => checkReach({ host: target.host, port: target.port, timeoutMs, signal }),
     clock: (deviceUrl, { timeoutMs, signal }) => checkClock({ deviceUrl, timeoutMs, signal }),
     stream: (args) => checkStream(args),
-    picture: async ({ camera, streamUrl, snapshotUrl, credentials, signal }) =>
+    picture: async ({ camera, streamUrl, snapshotUrl, credentials, reference, takeReference, signal }) =>
       probePicture(
         {
           label: camera,
@@ -60,6 +60,8 @@ export function defaultHealthProbes(
           thumbnailMaxBytes: pic.thumbnailMaxBytes,
           ...(pic.ffmpegPath ? { ffmpegPath: pic.ffmpegPath } : {}),
           ...(thresholds ? { thresholds } : {}),
+          ...(reference ? { reference } : {}),
+          ...(takeReference ? { takeReference } : {}),
           signal,
         },
         { framePool, ...(ffmpeg?.spawn ? { spawn: ffmpeg.spawn } : {}) },
