@@ -31,5 +31,5 @@ ENV CAMGATE_DATA_DIR=/data
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=256", "--v8-pool-size=2", "/app/bin/camgate.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=256", "--single-threaded", "/app/bin/camgate.js"]
 CMD ["run"]

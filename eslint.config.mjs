@@ -35,7 +35,19 @@ export default tseslint.config(
       // Heavy optional modules are loaded on first use (memory on a small box): a synchronous require.
       '@typescript-eslint/no-require-imports': [
         'error',
-        { allow: ['^onvif(/lib/(cam|utils))?$', '^pino-pretty$', '^systeminformation$', '^xml2js$', '^ffmpeg-static$'] },
+        {
+          allow: [
+            '^onvif(/lib/(cam|utils))?$',
+            '^pino-pretty$',
+            '^systeminformation$',
+            '^xml2js$',
+            '^ffmpeg-static$',
+            '^yaml$',
+            '^csv-(parse|stringify)/sync$',
+            '^cli-table3$',
+            '^ajv-formats$',
+          ],
+        },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },

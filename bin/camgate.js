@@ -1,9 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256 --v8-pool-size=2
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256 --single-threaded
 'use strict';
 // The V8 flags keep the heap from growing on garbage: a 256-camera discovery peaks at ~90 MB RSS
-// with them and ~165 MB without (docs/benchmarks.md). --v8-pool-size=2: two V8 background threads
-// (GC, compiling) instead of four, each with its own malloc arena (~1.5 MB RSS each); the box has
-// two cores. `node bin/camgate.js` bypasses them.
+// with them and ~165 MB without (docs/benchmarks.md). --single-threaded: GC and compiling run on
+// the main thread, so no V8 background thread takes a malloc arena of its own (~1.5 MB RSS each);
+// the agent's heap is small enough that its pauses stay short (`camgate run` also asks V8 to keep
+// its heap small: agent/cli/commands/run.ts). The line must stay under 128 characters (older
+// kernels cut a longer #! line). `node bin/camgate.js` bypasses them.
 // Thin launcher: the agent's CLI lives in agent/cli, the central's in central/cli (`camgate
 // central …`), the all-in-one box's in box/cli (`camgate start`, and `camgate` alone, as the
 // packaged program runs by default), all compiled to dist/ by `npm run build`.

@@ -4,7 +4,6 @@
 // the first problem, and what the error quotes of the input is bounded, so a message built to
 // fail a million times costs one error.
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import type { PayloadKind } from './envelope';
 import { CommandRequestSchema, isCommandName } from './commands';
@@ -40,7 +39,8 @@ export class ContractValidator {
   private readonly compiled = new Map<TSchema, ValidateFunction>();
 
   constructor() {
-    addFormats(this.ajv);
+    // ajv-formats is loaded with the first validator: an agent that never gets a command needs none.
+    (require('ajv-formats') as typeof import('ajv-formats').default)(this.ajv);
     this.ajv.addKeyword({ keyword: 'x-expected' });
   }
 

@@ -1,8 +1,6 @@
 // Import/export files for labels (CSV for spreadsheets, YAML for people and version control).
 // Text in, text out: no file system here, so round trips are testable on strings.
-import { parse as parseCsv } from 'csv-parse/sync';
-import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from 'yaml';
+import type { Scalar } from 'yaml';
 import type { CameraRecord, LabelField } from '../inventory/types';
 import { closest } from '../../lib/config';
 import { FILE_COLUMN, formatLabel } from './fields';
@@ -13,6 +11,12 @@ import { decodeUtf8, describeUtf8Problem } from '../../lib/text';
 import { escapeCsvCell, unescapeCsvCell } from '../../lib/csv-cell';
 
 export type LabelFileFormat = 'csv' | 'yaml';
+
+// The CSV and YAML packages are loaded when a file is read or written: the CLI registers the label
+// commands in every process, `camgate run` among them, which never uses them.
+const csvParse = () => require('csv-parse/sync') as typeof import('csv-parse/sync');
+const csvStringify = () => require('csv-stringify/sync') as typeof import('csv-stringify/sync');
+const yaml = () => require('yaml') as typeof import('yaml');
 
 /** Context columns written on export for people to recognise cameras; ignored on import. */
 export const REFERENCE_COLUMNS = ['device', 'channel', 'host', 'port', 'manufacturer', 'model', 'firmware', 'serial', 'mac'] as const;
@@ -72,7 +76,7 @@ export function recordStartLines(text: string): number[] {
 export function parseCsvLabels(text: string): ParsedLabelFile {
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parseCsv(text, { bom: true, info: true, skip_empty_lines: true, relax_column_count: true }) as never;
+    records = csvParse().parse(text, { bom: true, info: true, skip_empty_lines: true, relax_column_count: true }) as never;
   } catch (err) {
     const e = err as Error & { lines?: number };
     return { format: 'csv', rows: [], problems: [`line ${e.lines ?? '?'}: ${e.message.replace(/ on line \d+$/, '')}`] };
@@ -114,7 +118,7 @@ export function parseCsvLabels(text: string): ParsedLabelFile {
 
 /** A scalar as the text the person wrote (so name: 007 stays "007", not 7). */
 function scalarText(node: unknown): string | null | undefined {
-  if (!isScalar(node)) return undefined;
+  if (!yaml().isScalar(node)) return undefined;
   const s = node as Scalar & { source?: string };
   if (s.value === null) return null;
   if (typeof s.value === 'string') return s.value;
@@ -122,6 +126,7 @@ function scalarText(node: unknown): string | null | undefined {
 }
 
 export function parseYamlLabels(text: string): ParsedLabelFile {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]).line : 0);
@@ -213,11 +218,11 @@ export function exportCsv(cameras: CameraRecord[]): string {
     const ref = referenceValues(c);
     return [c.id, ...LABEL_FIELDS.map((f) => formatLabel(c[f])), ...REFERENCE_COLUMNS.map((k) => (ref[k] === null ? '' : String(ref[k])))].map(escapeCsvCell);
   });
-  return stringifyCsv([columns, ...rows], { record_delimiter: '\n' });
+  return csvStringify().stringify([columns, ...rows], { record_delimiter: '\n' });
 }
 
 export function exportYaml(cameras: CameraRecord[], headerComment?: string): string {
-  const doc = new Document({
+  const doc = new (yaml().Document)({
     cameras: cameras.map((c) => {
       const item: Record<string, unknown> = { id: c.id };
       for (const f of LABEL_FIELDS) item[FILE_COLUMN[f]] = c[f];

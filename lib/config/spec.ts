@@ -33,7 +33,9 @@ export const MASK = '********';
 export class ConfigSpec<S extends TSchema> {
   readonly schema: SchemaNode;
   readonly keys: readonly ConfigKey[];
-  private validator?: ConfigValidator;
+  // Held weakly: a program loads its configuration once, and the compiled validator (with its ajv
+  // instance, ~0.3 MB of heap) would otherwise stay for the life of a long-running agent.
+  private validator?: WeakRef<ConfigValidator>;
 
   constructor(
     schema: S,
@@ -60,7 +62,12 @@ export class ConfigSpec<S extends TSchema> {
     layers.push(env.layer);
     layers.push(flagLayer(options.flags ?? []));
     const merged = mergeLayers(layers);
-    const issues = (this.validator ??= new ConfigValidator(this)).problems(merged.values, merged.sources);
+    let validator = this.validator?.deref();
+    if (!validator) {
+      validator = new ConfigValidator(this);
+      this.validator = new WeakRef(validator);
+    }
+    const issues = validator.problems(merged.values, merged.sources);
     if (issues.length > 0) throw new ConfigError(issues);
     return { config: merged.values, sources: merged.sources, file: options.file, warnings: env.warnings };
   }

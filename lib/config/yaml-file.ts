@@ -4,7 +4,7 @@
 // document's shape is checked before it becomes objects — no key that would reach
 // Object.prototype, no alias that contains itself, no alias bomb, no absurd nesting.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Node as YamlNode, type Document } from 'yaml';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import { UNSAFE_KEYS, type PlainObject } from './layers';
 import { decodeUtf8, describeUtf8Problem } from '../text';
 
@@ -20,10 +20,15 @@ const MAX_ALIAS_COUNT = 100;
 /** Deepest nesting of mappings and lists (the schema needs four levels). */
 const MAX_DEPTH = 32;
 
+// The yaml package (~0.6 MB of heap) is loaded with the first file read: `camgate run` without
+// --config never needs it.
+const yaml = () => require('yaml') as typeof import('yaml');
+
 const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
 
 /** Problems of the document's shape, as "FILE:LINE: problem" lines. */
 function shapeProblems(doc: Document.Parsed, lineCounter: LineCounter, file: string): string[] {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yaml();
   const problems: string[] = [];
   const at = (node: { range?: [number, number, number] | null } | null | undefined) =>
     node?.range ? `${file}:${lineCounter.linePos(node.range[0]).line}` : file;
@@ -64,6 +69,7 @@ function shapeProblems(doc: Document.Parsed, lineCounter: LineCounter, file: str
 
 /** Parses YAML text; throws Error(lines) with "FILE:LINE: problem" for syntax errors. */
 export function parseYamlConfig(text: string, file: string): ParsedYaml {
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   // merge: false: `<<` is an ordinary (unknown) key, not a way to splice aliases in.
   const doc = parseDocument(text, { lineCounter, merge: false });

@@ -87,8 +87,12 @@ async function main(): Promise<void> {
           '--json',
           '--data-dir',
           dataDir,
+          // Discovery only fills the ledger here (its own figures come from bench:discover): time
+          // enough that a box loaded by other work does not fail the run before the agent starts.
           '--timeout',
-          '20000',
+          '60000',
+          '--onvif.timeout-ms',
+          '15000',
           '--username',
           'admin',
         ],
