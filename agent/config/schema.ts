@@ -390,7 +390,7 @@ export const AgentConfigSchema = Type.Object(
             frozenMinStillArea: Type.Number({
               description:
                 "frozen when at least this share of the picture is unchanged across the probe's frames (0..1; a ticking OSD clock is a small changing area).",
-              default: 0.95,
+              default: 0.97,
               minimum: 0,
               maximum: 1,
             }),
@@ -398,6 +398,13 @@ export const AgentConfigSchema = Type.Object(
             occludedMinArea: Type.Number({
               description: 'occluded when the largest flat one-colour region covers at least this share of the picture (0..1).',
               default: 0.25,
+              minimum: 0,
+              maximum: 1,
+            }),
+            occludedMinRise: Type.Number({
+              description:
+                "With a reference: occluded only when the flat region grew at least this much beyond the reference's own (a sky, a wall, fog; 0..1).",
+              default: 0.15,
               minimum: 0,
               maximum: 1,
             }),
@@ -417,27 +424,20 @@ export const AgentConfigSchema = Type.Object(
             blurredMinRise: Type.Number({
               description:
                 "With a reference: blurred only when the blur score rose at least this much above the reference's (0..1): a camera that was always soft is not blurred.",
-              default: 0.1,
-              minimum: 0,
-              maximum: 1,
-            }),
-            blurredReferenceSlack: Type.Number({
-              description:
-                'With a reference: the blur score must reach blurredMinBlur minus this (a picture that lost half its sharpness may still score under the absolute threshold).',
-              default: 0.1,
+              default: 0.12,
               minimum: 0,
               maximum: 1,
             }),
             sceneChangeMin: Type.Number({
               description:
                 "scene-change (the camera was turned or moved) when the picture's layout is at least this far from the reference's (0 same .. 1 unrelated; judged only with a reference).",
-              default: 0.5,
+              default: 0.7,
               minimum: 0,
               maximum: 1,
             }),
             overexposedMinArea: Type.Number({
               description: 'overexposed when at least this share of the picture is burnt out to white (luma ≥ 245; 0..1).',
-              default: 0.4,
+              default: 0.5,
               minimum: 0,
               maximum: 1,
             }),
@@ -450,7 +450,7 @@ export const AgentConfigSchema = Type.Object(
             noiseMinLevel: Type.Number({
               description:
                 "noise (snow) when the picture's blotches change by at least this much between frames beyond what the whole picture does (luma levels).",
-              default: 1,
+              default: 2,
               minimum: 0,
               maximum: 255,
             }),
@@ -476,7 +476,7 @@ export const AgentConfigSchema = Type.Object(
             shakingMinShift: Type.Number({
               description:
                 'shaking when the whole picture jumps irregularly between frames by at least this many pixels (at 640 wide); a steady pan is not shaking.',
-              default: 3,
+              default: 4,
               minimum: 0,
               maximum: 640,
             }),

@@ -97,6 +97,8 @@ export interface ReferenceMeasures {
   stripes: number;
   /** Frozen score of the reference (how still the camera's normal picture stands). */
   still: number;
+  /** Occluded score of the reference (its own largest flat region: a sky, a wall, fog). */
+  flat: number;
   /** The picture's layout: luma block means over LAYOUT_COLS × LAYOUT_ROWS blocks, row-major. */
   layout: number[];
   /** Colour balance: the R, G, B highlights, then shadows, off their mean (colour-cast's scales). */

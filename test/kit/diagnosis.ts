@@ -19,6 +19,7 @@ export function fakeDiagnosis(faults: PictureFault[] = [], scores: Partial<Recor
       noise: scores.noise ?? 2,
       stripes: scores.stripes ?? 0,
       still: 0.5,
+      flat: 0,
       balance: [0, 0, 0, 0, 0, 0],
       layout: Array.from({ length: LAYOUT_COLS * LAYOUT_ROWS }, (_, i) => 60 + ((i * 37) % 120)),
     },

@@ -63,10 +63,10 @@ export interface DiagnosisThresholds {
   frozenMinStillArea: number;
   blurredMinBlur: number;
   occludedMinArea: number;
+  occludedMinRise: number;
   castMinImbalance: number;
   castMinShift: number;
   blurredMinRise: number;
-  blurredReferenceSlack: number;
   sceneChangeMin: number;
   overexposedMinArea: number;
   overexposedMinRise: number;
@@ -80,21 +80,21 @@ export interface DiagnosisThresholds {
 export const DEFAULT_DIAGNOSIS_THRESHOLDS: Readonly<DiagnosisThresholds> = Object.freeze({
   noVideoMinArea: 0.8,
   blackMaxLevel: 32,
-  frozenMinStillArea: 0.95,
+  frozenMinStillArea: 0.97,
   blurredMinBlur: 0.3,
   occludedMinArea: 0.25,
+  occludedMinRise: 0.15,
   castMinImbalance: 0.24,
   castMinShift: 0.15,
-  blurredMinRise: 0.1,
-  blurredReferenceSlack: 0.1,
-  sceneChangeMin: 0.5,
-  overexposedMinArea: 0.4,
+  blurredMinRise: 0.12,
+  sceneChangeMin: 0.7,
+  overexposedMinArea: 0.5,
   overexposedMinRise: 0.25,
-  noiseMinLevel: 1,
+  noiseMinLevel: 2,
   noiseMinRise: 0.6,
   stripesMinAmplitude: 3,
   stripesMinRise: 2,
-  shakingMinShift: 3,
+  shakingMinShift: 4,
 });
 
 // ---- internal constants (not thresholds: they shape the measures) ------------------------------
@@ -696,6 +696,7 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
     clipped: round3(median(per.map((m) => m.clipped))),
     noise: round3(noise),
     still: round3(frozen),
+    flat: round3(median(per.map((m) => m.occluded))),
     stripes: round3(Math.max(median(per.map((m) => m.stripes)), bars)),
     layout: meanLayout(per.map((m) => m.layout)),
     balance: [0, 1, 2, 3, 4, 5].map((i) => round3(median(per.map((m) => m.balance[i])))),
@@ -750,17 +751,15 @@ export function judge(
     // from a frozen one by a few seconds of it: with such a reference frozen is not judged.
     const judgeFrozen = !reference || reference.still < t.frozenMinStillArea;
     if (judgeFrozen && scores.frozen > 0 && scores.frozen >= t.frozenMinStillArea) found.add('frozen');
-    if (
-      scores.blurred > 0 &&
-      scores.blurred >= (reference ? Math.max(t.blurredMinBlur - t.blurredReferenceSlack, 0) : t.blurredMinBlur) &&
-      risen(scores.blurred, reference?.blur, t.blurredMinRise)
-    )
-      found.add('blurred');
+    if (scores.blurred > 0 && scores.blurred >= t.blurredMinBlur && risen(scores.blurred, reference?.blur, t.blurredMinRise)) found.add('blurred');
     // A blurred picture is flat almost everywhere: its flat regions are an occlusion only when
     // they cover nearly all of it (a covered lens), not when they are the blur itself.
     const blurred = found.has('blurred');
     // A burnt-out picture is flat white: that is the overexposure, not something over the lens.
-    if (!overexposed && scores.occluded > 0 && scores.occluded >= (blurred ? Math.max(t.occludedMinArea, OCCLUDED_WHEN_BLURRED) : t.occludedMinArea))
+    // A sky or a fog bank is a flat region of the scene itself: with a reference, the flat region
+    // must also have grown by the margin.
+    const occludedArea = blurred ? Math.max(t.occludedMinArea, OCCLUDED_WHEN_BLURRED) : t.occludedMinArea;
+    if (!overexposed && scores.occluded > 0 && scores.occluded >= occludedArea && risen(scores.occluded, reference?.flat, t.occludedMinRise))
       found.add('occluded');
     // An occluder or a burnt-out picture changes the layout without the camera moving.
     if (!found.has('occluded') && !overexposed && scores['scene-change'] >= t.sceneChangeMin) found.add('scene-change');

@@ -6,7 +6,7 @@ import { LAYOUT_COLS, LAYOUT_ROWS } from './scene';
 /** Raised whenever what a measure means changes: references of another version are retaken. */
 export const REFERENCE_VERSION = 1;
 
-const NUMBER_FIELDS = ['blur', 'brightness', 'clipped', 'noise', 'stripes', 'still'] as const;
+const NUMBER_FIELDS = ['blur', 'brightness', 'clipped', 'noise', 'stripes', 'still', 'flat'] as const;
 
 /**
  * A stored reference's measures, or why it cannot be used (another version, damaged): the caller
@@ -37,6 +37,7 @@ export function parseReference(value: unknown): { ok: true; measures: ReferenceM
       noise: v.noise as number,
       stripes: v.stripes as number,
       still: v.still as number,
+      flat: v.flat as number,
       layout: layout as number[],
       balance: balance as number[],
     },
