@@ -43,6 +43,11 @@ export const CAUSE_NAMES: Record<string, Bilingual> = {
   blurred: { zh: '模糊', en: 'blurred' },
   occluded: { zh: '遮挡', en: 'occluded' },
   'colour-cast': { zh: '偏色', en: 'colour cast' },
+  'scene-change': { zh: '场景变更', en: 'scene change' },
+  overexposed: { zh: '画面过亮', en: 'overexposed' },
+  noise: { zh: '雪花噪声', en: 'noise' },
+  stripes: { zh: '条纹干扰', en: 'stripes' },
+  shaking: { zh: '画面抖动', en: 'shaking' },
   'no-picture': { zh: '无法取图', en: 'no picture' },
 };
 

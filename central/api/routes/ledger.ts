@@ -55,7 +55,8 @@ const CameraQuerySchema = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 64,
-        description: 'A picture fault (black, frozen, blurred, occluded, colour-cast, no-video, no-picture) or any.',
+        description:
+          'A picture fault (no-video, black, overexposed, frozen, scene-change, occluded, blurred, colour-cast, noise, stripes, shaking, no-picture) or any.',
       }),
     ),
     class: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })),
