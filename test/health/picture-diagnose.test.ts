@@ -3,7 +3,7 @@
 // neutral highlights and shadows, moving between frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose, DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
+import { diagnose, diagnoseAsReference, DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
 import { PICTURE_FAULTS, type Frame } from '../../agent/health/types';
 
 const W = 640;
@@ -368,4 +368,12 @@ test('colour cast against the reference: a scene that is always one colour is no
   assert.ok(!diagnose(green, {}, greenReference).faults.includes('colour-cast'), 'its own colour');
   const lost = Array.from({ length: 3 }, (_, t) => street(t, ([r, g]) => [r, g, 0]));
   assert.ok(diagnose(lost, {}, reference).faults.includes('colour-cast'));
+});
+
+test('a picture taken as the reference is judged against its own measures, analysed once', () => {
+  const soft = moving.slice(0, 3).map((f) => boxBlur(f, 3));
+  const asReference = diagnoseAsReference(soft);
+  assert.deepEqual(asReference, diagnose(soft, {}, diagnose(soft).measures));
+  assert.ok(diagnose(soft).faults.includes('blurred'), 'blurred against the absolute threshold');
+  assert.ok(!asReference.faults.includes('blurred'), 'its own normal');
 });

@@ -20,6 +20,7 @@ import { PICTURE_FAULTS } from '../types';
 import { noiseScore, rollingBarsScore, stripesScore } from './interference';
 import { OSD_BAND, lumaPlane, sceneRows, type LumaPlane } from './luma';
 import { profilesOf, shakingScore } from './motion';
+import { median } from './median';
 import { REFERENCE_VERSION } from './reference';
 import { layoutOf, meanLayout, sceneChange } from './scene';
 
@@ -186,14 +187,6 @@ function checkFrame(f: Frame, i: number): void {
   if (!(f.width > 0 && f.height > 0) || f.data.length < f.width * f.height * 3) {
     throw new RangeError(`diagnose: frame ${i} is ${f.width}×${f.height} but has ${f.data.length} bytes (RGB24 needs ${f.width * f.height * 3})`);
   }
-}
-
-function median(values: readonly number[]): number {
-  const v = values.filter((x) => !Number.isNaN(x));
-  if (v.length === 0) return 0;
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function percentile(hist: Uint32Array, total: number, p: number): number {
@@ -452,7 +445,7 @@ function dilate(mask: Uint8Array, g: Grid): Uint8Array {
 /** Colour-cast score of one frame (see DiagnosisThresholds.castMinImbalance), on the grid outside
  * the OSD bands and outside `exclude` (the occluded region: a large flat object sets its own colour
  * as the picture's extremes). */
-function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): { score: number; balance: number[] } {
+function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): { cast: number; balance: number[] } {
   const rHist = new Uint32Array(256);
   const gHist = new Uint32Array(256);
   const bHist = new Uint32Array(256);
@@ -477,7 +470,7 @@ function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): { score:
       n += gx1 - gx0;
     }
   }
-  if (n < g.gw * 4) return { score: 0, balance: [0, 0, 0, 0, 0, 0] }; // almost nothing left to judge
+  if (n < g.gw * 4) return { cast: 0, balance: [0, 0, 0, 0, 0, 0] }; // almost nothing left to judge
   const hists = [rHist, gHist, bHist];
   const hi = hists.map((h) => percentile(h, n, 1 - CAST_TAIL));
   const lo = hists.map((h) => percentile(h, n, CAST_TAIL));
@@ -488,7 +481,7 @@ function castScore(f: Frame, g: Grid, exclude: Uint8Array | undefined): { score:
   const hiMean = (hi[0] + hi[1] + hi[2]) / 3;
   const loMean = (lo[0] + lo[1] + lo[2]) / 3;
   const balance = [...hi.map((v) => (v - hiMean) / white), ...lo.map((v) => (v - loMean) / CAST_SHADOW_SCALE)];
-  return { score: Math.min(1, Math.max(hiSpread, loSpread)), balance };
+  return { cast: Math.min(1, Math.max(hiSpread, loSpread)), balance };
 }
 
 /** Blur of one frame at full resolution (see DiagnosisThresholds.blurredMinBlur), on luma: the
@@ -571,7 +564,7 @@ export function measureFrame(f: Frame, opts: { middle?: boolean } = {}): FrameMe
     blackLevel: percentile(s.vHist, s.n, 0.95),
     noVideo: noVideoScore(f, g, s),
     occluded: occ.score,
-    ...castOf(castScore(f, g, occ.score >= CAST_EXCLUDE_FLAT ? dilate(occ.region, g) : undefined)),
+    ...castScore(f, g, occ.score >= CAST_EXCLUDE_FLAT ? dilate(occ.region, g) : undefined),
     blur: blurScore(plane),
     ...brightnessOf(plane),
     // A pattern of lines is on every frame alike: the middle frame's spectra are enough (they
@@ -582,8 +575,6 @@ export function measureFrame(f: Frame, opts: { middle?: boolean } = {}): FrameMe
     grid: g,
   };
 }
-
-const castOf = (c: { score: number; balance: number[] }): { cast: number; balance: number[] } => ({ cast: c.score, balance: c.balance });
 
 /** Mean luma of the scene rows and the share of them clipped bright (luma ≥ CLIPPED_LEVEL). */
 function brightnessOf(p: LumaPlane): { brightness: number; clipped: number } {
@@ -783,4 +774,12 @@ export function judge(
 export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
   const { scores, measures } = pictureScores(frames, reference);
   return { faults: judge(scores, thresholds, reference, measures), scores, measures };
+}
+
+/** Diagnoses the frames of a probe whose picture becomes the camera's reference (a renewal: the
+ * installer says it is right): judged against its own measures, so only what is wrong whatever
+ * the camera's normal remains (black, frozen, …). Its scene-change against itself is 0. */
+export function diagnoseAsReference(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
+  const { scores, measures } = pictureScores(frames);
+  return { faults: judge(scores, thresholds, measures, measures), scores, measures };
 }

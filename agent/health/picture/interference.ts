@@ -10,16 +10,10 @@
 // far above its neighbours. The codec's block grid (4, 8 and 16 px) makes lines of its own and is
 // left out.
 import type { LumaPlane } from './luma';
+import { median } from './median';
 
 /** Noise blocks: this many samples of the sampling grid across (16 px at 640 × 360). */
 const NOISE_BLOCK = 8;
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  values.sort((x, y) => x - y);
-  const m = values.length >> 1;
-  return values.length % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
-}
 
 /** Block means and standard deviations of the scene rows of a (grid) luma plane. */
 function blockStats(p: LumaPlane): { mean: Float64Array; std: Float64Array } {
@@ -67,7 +61,7 @@ export function noiseScore(planes: readonly LumaPlane[]): number {
     const flatness = median(Array.from(a.std));
     const change: number[] = [];
     for (let i = 0; i < a.mean.length; i++) if (a.std[i] <= flatness) change.push(b.mean[i] - a.mean[i]);
-    const common = median([...change]);
+    const common = median(change);
     pairs.push(median(change.map((c) => Math.abs(c - common))));
   }
   return median(pairs);
@@ -96,10 +90,9 @@ const MIN_HARMONIC_BIN = 5;
 const MAX_LINES = 3;
 const PATTERN_LINE_SHARE = 0.3;
 
-/** Mean power spectrum of profiles (each of length n, mean removed), bins 0..kMax (the rest 0). */
-function meanSpectrum(profiles: readonly Float64Array[], n: number, kMax: number): Float64Array {
+/** Mean power spectrum of profiles (each of length n, mean removed), bins 0..n/2. */
+function meanSpectrum(profiles: readonly Float64Array[], n: number): Float64Array {
   const half = n >> 1;
-  const top = Math.min(half, kMax);
   const power = new Float64Array(half + 1);
   const cos = new Float64Array(n);
   const sin = new Float64Array(n);
@@ -113,7 +106,7 @@ function meanSpectrum(profiles: readonly Float64Array[], n: number, kMax: number
     for (let i = 0; i < n; i++) mean += p[i];
     mean /= n;
     for (let i = 0; i < n; i++) v[i] = p[i] - mean;
-    for (let k = 1; k <= top; k++) {
+    for (let k = 1; k <= half; k++) {
       let re = 0;
       let im = 0;
       for (let i = 0, idx = 0; i < n; i++) {
@@ -211,7 +204,7 @@ export function stripesScore(p: LumaPlane): number {
     for (let x = 0; x < width; x++) prof[x] /= rows;
     colProfiles.push(prof);
   }
-  return Math.max(strongestLine(meanSpectrum(rowProfiles, h, h >> 1), h), strongestLine(meanSpectrum(colProfiles, width, width >> 1), width));
+  return Math.max(strongestLine(meanSpectrum(rowProfiles, h), h), strongestLine(meanSpectrum(colProfiles, width), width));
 }
 
 /** Rolling bars: periods judged, in rows of the grid plane (60–200 px at 360 high). */
@@ -264,7 +257,5 @@ export function rollingBarsScore(planes: readonly LumaPlane[]): number {
     }
     scores.push(best);
   }
-  scores.sort((a, b) => a - b);
-  const m = scores.length >> 1;
-  return scores.length % 2 ? scores[m] : (scores[m - 1] + scores[m]) / 2;
+  return median(scores);
 }

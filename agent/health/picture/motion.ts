@@ -7,6 +7,7 @@
 // moves them all alike, people or cars moving through (or a test card's moving parts) do not,
 // and a pair of frames whose parts disagree is not counted as a movement of the camera.
 import type { LumaPlane } from './luma';
+import { median } from './median';
 
 const PARTS = 3;
 /** Parts agree on a movement when their shifts are within this many pixels (at 640 wide). */
@@ -113,8 +114,5 @@ export function shakingScore(profiles: readonly Profiles[]): number {
     const b = moves[k];
     if (a && b) jerks.push(Math.hypot(b[0] - a[0], b[1] - a[1]) * scale);
   }
-  if (jerks.length === 0) return 0;
-  jerks.sort((a, b) => a - b);
-  const m = jerks.length >> 1;
-  return jerks.length % 2 ? jerks[m] : (jerks[m - 1] + jerks[m]) / 2;
+  return median(jerks);
 }

@@ -9,7 +9,7 @@
 // serves an HTML error page fails fast as not-an-image), then all are decoded in one ffmpeg run.
 //
 // Only an abort by the caller (the agent stopping) rejects: with the signal's reason.
-import { diagnose, type DiagnosisThresholds } from './diagnose';
+import { diagnose, diagnoseAsReference, type DiagnosisThresholds } from './diagnose';
 import { grabFrames, imageKind, PictureProbeError, type GrabDeps, type GrabResult } from './grab';
 import type { Diagnosis, Frame, PictureResult, ProbeError, ProbeErrorCode, ReferenceMeasures } from '../types';
 import { sleep, systemClock, type Clock } from '../../../lib/clock';
@@ -155,11 +155,7 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
 }
 
 function diagnoseFor(req: PictureProbeRequest, frames: readonly Frame[]): Diagnosis {
-  if (!req.takeReference) return diagnose(frames, req.thresholds, req.reference);
-  // A picture that becomes the reference is the camera's normal: judged against itself, only
-  // what is wrong whatever the camera's normal (black, frozen, ...) remains.
-  const own = diagnose(frames, req.thresholds).measures;
-  return diagnose(frames, req.thresholds, own);
+  return req.takeReference ? diagnoseAsReference(frames, req.thresholds) : diagnose(frames, req.thresholds, req.reference);
 }
 
 /** Calls fetchSnapshot `frames` times spread over `seconds`, within the deadline. */
