@@ -96,6 +96,7 @@ function startSilenceCheck(deps: CentralDeps, db: CentralDb, clock: Clock, alarm
 function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRefresher {
   const refresher = new FiguresRefresher({
     db: db.db,
+    dialect: db.dialect,
     clock,
     log: deps.logger.child({ part: 'figures' }),
     timezone: deps.config.timezone,

@@ -53,6 +53,7 @@ export function chooseFormat(format: ReportFormat | undefined, out: string | und
 async function measureMissing(config: CentralConfig, db: Awaited<ReturnType<typeof openCentralDb>>, clock: Clock, io: ReportCliIo): Promise<void> {
   const refresher = new FiguresRefresher({
     db: db.db,
+    dialect: db.dialect,
     clock,
     log: createLogger({ level: 'warn', format: 'pretty', destination: io.stderr }),
     timezone: config.timezone,

@@ -9,12 +9,14 @@ import type { Clock, TimerHandle } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import { letEventLoopRun } from '../../lib/concurrency';
 import type { CentralTables } from '../store/schema';
+import type { Dialect } from '../store/open';
 import { addDays, dayBounds, dayOf, daysBetween } from './days';
 import { buildDayRows } from './day-rows';
 import { computedDays, firstCountedAt, loadDay, readDayRows, replaceDayRows, takeDirty } from './store';
 
 export interface RefresherOptions {
   db: Kysely<CentralTables>;
+  dialect: Dialect;
   clock: Clock;
   log: Logger;
   timezone: string;
@@ -135,7 +137,7 @@ export class FiguresRefresher {
     if (period.end <= period.start) return [];
     const before = new Map((await readDayRows(this.o.db, day, sites)).map((r) => [`${r.site_id}\u0000${r.camera_id}`, r.carry]));
     const rows = buildDayRows(day, period, await loadDay(this.o.db, period, sites));
-    await replaceDayRows(this.o.db, day, rows, sites, { through: period.end, at: this.o.clock.now() });
+    await replaceDayRows(this.o.db, this.o.dialect, day, rows, sites, { through: period.end, at: this.o.clock.now() });
     const changed = new Set<string>();
     for (const r of rows) {
       const k = `${r.site_id}\u0000${r.camera_id}`;

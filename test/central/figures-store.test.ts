@@ -41,7 +41,16 @@ async function checkFigures(t: TestContext, db: CentralDb): Promise<void> {
   let now = at(60);
   const clock = clockReading(() => now);
   const writer = new IngestWriter(db, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) });
-  const refresher = new FiguresRefresher({ db: db.db, clock, log: silentLogger, timezone: ZONE, settleMs: S, everyMs: M, todayEveryMs: 0 });
+  const refresher = new FiguresRefresher({
+    db: db.db,
+    dialect: db.dialect,
+    clock,
+    log: silentLogger,
+    timezone: ZONE,
+    settleMs: S,
+    everyMs: M,
+    todayEveryMs: 0,
+  });
   const { delivered, backlog } = scenario();
   await writeAll(writer, shuffle(delivered, 7), now);
 
@@ -163,7 +172,8 @@ test('two instances measuring the same days at once on one PostgreSQL agree, and
   const writer = new IngestWriter(one, { staleAfterMs: S, dayOf: (ms) => dayOf(ms, ZONE) });
   const { delivered, backlog } = scenario();
   await writeAll(writer, shuffle([...delivered, ...backlog], 3), at(60));
-  const refresher = (db: CentralDb) => new FiguresRefresher({ db: db.db, clock, log: silentLogger, timezone: ZONE, settleMs: S, everyMs: M, todayEveryMs: 0 });
+  const refresher = (db: CentralDb) =>
+    new FiguresRefresher({ db: db.db, dialect: db.dialect, clock, log: silentLogger, timezone: ZONE, settleMs: S, everyMs: M, todayEveryMs: 0 });
   // Both see every day without figures and measure them all, at the same time.
   const [a, b] = await Promise.all([refresher(one).refresh(), refresher(two).refresh()]);
   assert.deepEqual(a.days, b.days);
