@@ -27,10 +27,12 @@ export function sceneRows(height: number): { top: number; bottom: number } {
 /** Filters reach this many rows beyond the scene rows (the blur's 9-tap re-blur). */
 const MARGIN_ROWS = 5;
 
-/** The luma of the scene rows and MARGIN_ROWS around them (the OSD bands beyond stay 0: no
- * measure looks there). */
-export function lumaPlane(f: Frame): LumaPlane {
-  const y = new Uint8Array(f.width * f.height);
+/** The luma of the scene rows and MARGIN_ROWS around them (the OSD bands beyond are not written:
+ * no measure looks there), in `into` when given (width × height bytes: one buffer serves a
+ * probe's frames) or a new buffer. */
+export function lumaPlane(f: Frame, into?: Uint8Array): LumaPlane {
+  if (into && into.length !== f.width * f.height) throw new RangeError(`lumaPlane: a buffer of ${into.length} bytes for a ${f.width}×${f.height} frame`);
+  const y = into ?? new Uint8Array(f.width * f.height);
   const d = f.data;
   const rows = sceneRows(f.height);
   const start = Math.max(0, rows.top - MARGIN_ROWS) * f.width;
