@@ -836,17 +836,23 @@ export function judge(
   return PICTURE_FAULTS.filter((f) => found.has(f));
 }
 
+/** A probe's frames, all at once or analysed as they came. */
+type ProbeFrames = readonly Frame[] | ProbeAnalysis;
+
+const scoresOf = (frames: ProbeFrames, reference?: ReferenceMeasures): ReturnType<typeof pictureScores> =>
+  frames instanceof ProbeAnalysis ? frames.scores(reference) : pictureScores(frames, reference);
+
 /** Diagnoses the frames of one picture probe (one frame is fine: frozen and shaking are then not
  * judged), against the camera's reference when it has one (scene-change is judged only then). */
-export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
-  const { scores, measures } = pictureScores(frames, reference);
+export function diagnose(frames: ProbeFrames, thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
+  const { scores, measures } = scoresOf(frames, reference);
   return { faults: judge(scores, thresholds, reference, measures), scores, measures };
 }
 
 /** Diagnoses the frames of a probe whose picture becomes the camera's reference (a renewal: the
  * installer says it is right): judged against its own measures, so only what is wrong whatever
  * the camera's normal remains (black, frozen, …). Its scene-change against itself is 0. */
-export function diagnoseAsReference(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
-  const { scores, measures } = pictureScores(frames);
+export function diagnoseAsReference(frames: ProbeFrames, thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
+  const { scores, measures } = scoresOf(frames);
   return { faults: judge(scores, thresholds, measures, measures), scores, measures };
 }
