@@ -251,7 +251,7 @@ function gridStats(f: Frame, g: Grid): GridStats {
         const b = d[j + 2];
         const l = (77 * r + 150 * gg + 29 * b + 128) >> 8;
         luma[k] = l;
-        vHist[r > gg ? (r > b ? r : b) : gg > b ? gg : b]++;
+        vHist[Math.max(r, gg, b)]++;
         colourHist[((r & 0xf0) << 4) | (gg & 0xf0) | (b >> 4)]++;
         sy += l;
         syy += l * l;
@@ -514,24 +514,25 @@ function blurScore(p: LumaPlane): number {
       let sf = 0;
       let sv = 0;
       let c = 0;
+      // Branch-free absolute values and max(0, ·) (integers: x >> 31 is its sign): on a picture's
+      // edges and noise the signs are unpredictable and mispredicted branches cost more than the
+      // arithmetic.
       for (let p = base + xa, end = base + xb; p < end; p++) {
-        let a = y[p] - y[p - 1];
-        if (a < 0) a = -a;
-        let b = y[p + 4] - y[p - 5];
-        if (b < 0) b = -b;
-        const f9 = 9 * a;
+        const a = y[p] - y[p - 1];
+        const b = y[p + 4] - y[p - 5];
+        const f9 = 9 * ((a ^ (a >> 31)) - (a >> 31));
+        const v = f9 - ((b ^ (b >> 31)) - (b >> 31));
         sf += f9;
-        if (f9 > b) sv += f9 - b;
-        c++;
+        sv += v & ~(v >> 31);
       }
+      c += Math.max(0, xb - xa);
       for (let p = base + tx * tw + (row & 1), end = base + Math.min(width, (tx + 1) * tw); p < end; p += 2) {
-        let a = y[p] - y[p - width];
-        if (a < 0) a = -a;
-        let b = y[p + w4] - y[p - w5];
-        if (b < 0) b = -b;
-        const f9 = 9 * a;
+        const a = y[p] - y[p - width];
+        const b = y[p + w4] - y[p - w5];
+        const f9 = 9 * ((a ^ (a >> 31)) - (a >> 31));
+        const v = f9 - ((b ^ (b >> 31)) - (b >> 31));
         sf += f9;
-        if (f9 > b) sv += f9 - b;
+        sv += v & ~(v >> 31);
         c++;
       }
       const t = trow + tx;
