@@ -1,16 +1,17 @@
 // Benchmark: CPU of the picture diagnosis per probe, on clips decoded once (no ffmpeg running
 // while it is timed), and whether a change of the diagnosis changed any score.
 //
-//   npm run build:all && node dist/scripts/bench/diagnosis-cpu.js --dir /work/fieldset/clips
+//   npm run bench:diagnosis-cpu -- --dir DIR (a field set's clips: npm run bench:field-set -- --dir DIR)
 //        [--limit 40] [--repeat 20] [--frames 6] [--save scores.json] [--compare scores.json]
 //        [--against OTHER/dist]
 //
-// --limit .mp4 clips of the directory (every k-th by name, spread over the sources) is grabbed as a probe would (grabFrames
-// on the file, 6 frames of 640×360), then pictureScores runs --repeat times on its frames: the
-// probe's CPU is the median of those runs (process.cpuUsage, user + system), so the machine's
-// load moves it less than a single run. Printed: p50 / p95 over the clips of a probe (6 frames)
-// and of a single frame (a snapshot). --save writes every clip's scores and measures; --compare
-// reads such a file, runs its clips and prints every score and measure that moved, and by how much.
+// Each of --limit .mp4 clips of the directory (every k-th by name: spread over the sources) is
+// grabbed as a probe would (grabFrames on the file, 6 frames of 640×360), then pictureScores runs
+// --repeat times on its frames: the probe's CPU is the median of those runs (process.cpuUsage,
+// user + system), so the machine's load moves it less than a single run. Printed: p50 / p95 over
+// the clips of a probe (6 frames) and of a single frame (a snapshot). --save writes every clip's
+// scores and measures; --compare reads such a file, runs its clips and prints every score and
+// measure that moved, and by how much.
 // --against: another build's dist directory (e.g. a worktree of the main branch): its
 // pictureScores is timed too, run for run in turn with this one's, so both see the same load.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
