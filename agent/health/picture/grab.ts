@@ -247,9 +247,9 @@ interface RunOutput {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: Buffer;
-  /** The whole buffer stdout was copied into (RunOptions.stdoutBuffer), when one was taken; frame
-   * by frame: the buffers the frames were copied into. */
+  /** The whole buffer stdout was copied into (RunOptions.stdoutBuffer), when one was taken. */
   stdoutBuffer?: Buffer;
+  /** Frame by frame (RunOptions.frames): the buffers the frames were copied into. */
   frameBuffers?: Buffer[];
   /** Frames handed to RunOptions.frames.onFrame. */
   framesHanded: number;
