@@ -990,7 +990,7 @@ async function main(): Promise<void> {
     const all = summarise(outcomes);
     const subE = summarise(sub);
     console.log(
-      `\ndiagnosis CPU per probe (6 frames at 640x360): all clips p50 ${all.cpuMs.p50.toFixed(2)} / p95 ${all.cpuMs.p95.toFixed(2)} ms; sub-stream clips p50 ${subE.cpuMs.p50.toFixed(2)} / p95 ${subE.cpuMs.p95.toFixed(2)} ms; single frame p50 ${all.cpuSingleFrameMs.p50.toFixed(2)} / p95 ${all.cpuSingleFrameMs.p95.toFixed(2)} ms`,
+      `\ndiagnosis CPU per probe (6 frames at 640x360): all clips p50 ${all.cpuMs.p50.toFixed(2)} / p95 ${all.cpuMs.p95.toFixed(2)} ms; sub-stream clips p50 ${subE.cpuMs.p50.toFixed(2)} / p95 ${subE.cpuMs.p95.toFixed(2)} ms; single frame p50 ${all.cpuSingleFrameMs.p50.toFixed(2)} / p95 ${all.cpuSingleFrameMs.p95.toFixed(2)} ms${e.cpuReferenceMs ? `; reference probes (a camera's first) p50 ${e.cpuReferenceMs.p50.toFixed(2)} / p95 ${e.cpuReferenceMs.p95.toFixed(2)} ms` : ''}`,
     );
     console.log(
       `built ${clips.length} clips (${CLIP_CLASSES.map((c) => `${c} ${clips.filter((x) => x.cls === c).length}`).join(', ')}) in ${((t1 - t0) / 1000).toFixed(1)} s, evaluated in ${((t2 - t1) / 1000).toFixed(1)} s; ${cpus().length} cores, load ${loadavg()

@@ -4,7 +4,7 @@
 // report. The synthetic set (picture-set.ts) and the field-like set (field-set.ts) build clips
 // differently and are judged the same way here.
 import { spawn } from 'node:child_process';
-import { diagnose, judge, type DiagnosisThresholds } from '../../agent/health/picture/diagnose';
+import { diagnose, diagnoseAsReference, judge, type DiagnosisThresholds } from '../../agent/health/picture/diagnose';
 import { grabFrames, ffmpegBinary } from '../../agent/health/picture/grab';
 import { PICTURE_FAULTS, type PictureFault, type ReferenceMeasures } from '../../agent/health/types';
 
@@ -127,6 +127,8 @@ export interface Evaluation {
   normal: { clips: number; withFault: number };
   cpuMs: Spread;
   cpuSingleFrameMs: Spread;
+  /** CPU of diagnoseAsReference on the reference clips (a camera's first probe), when there are any. */
+  cpuReferenceMs?: Spread;
   ffmpegMs: Spread;
   thumbnailBytes: { mean: number; max: number };
   outcomes: ClipOutcome[];
@@ -192,12 +194,15 @@ export async function evaluate(
   const grab = (clip: LabelledClip) =>
     grabFrames({ input: clip.path, frames, seconds: opts.seconds ?? clip.seconds, timeoutMs: opts.timeoutMs ?? 30_000, label: clip.id });
   const references = new Map<string, ReferenceMeasures>();
+  const cpuReference: number[] = [];
   await pool(
     clips.filter((c) => c.role === 'reference'),
     opts.concurrency ?? 2,
     async (clip) => {
       const g = await grab(clip);
       references.set(clip.camera ?? clip.id, diagnose(g.frames, opts.thresholds).measures);
+      // A camera's first probe (its picture taken as the reference) costs what one diagnosis does.
+      cpuReference.push(cpuMsOf(() => diagnoseAsReference(g.frames, opts.thresholds), 3));
     },
   );
   const outcomes = await pool(
@@ -228,7 +233,7 @@ export async function evaluate(
       return outcome;
     },
   );
-  return summarise(outcomes);
+  return { ...summarise(outcomes), ...(cpuReference.length ? { cpuReferenceMs: stats(cpuReference) } : {}) };
 }
 
 /** The figures of a set of outcomes (all of a set, or one part of it). */

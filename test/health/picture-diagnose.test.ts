@@ -3,7 +3,7 @@
 // neutral highlights and shadows, moving between frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose, diagnoseAsReference, DEFAULT_DIAGNOSIS_THRESHOLDS } from '../../agent/health/picture/diagnose';
+import { diagnose, diagnoseAsReference, DEFAULT_DIAGNOSIS_THRESHOLDS, ProbeAnalysis } from '../../agent/health/picture/diagnose';
 import { PICTURE_FAULTS, type Frame } from '../../agent/health/types';
 
 const W = 640;
@@ -376,4 +376,29 @@ test('a picture taken as the reference is judged against its own measures, analy
   assert.deepEqual(asReference, diagnose(soft, {}, diagnose(soft).measures));
   assert.ok(diagnose(soft).faults.includes('blurred'), 'blurred against the absolute threshold');
   assert.ok(!asReference.faults.includes('blurred'), 'its own normal');
+});
+
+test('frames analysed as they arrive, through two buffers in turn, score as all the frames at once; a probe cut short still scores', () => {
+  const shaky = [0, 9, -7, 8, -9, 6].map((j, t) => street(t, undefined, 20 + j, 20 - j));
+  for (const probe of [moving, shaky]) {
+    const analysis = new ProbeAnalysis(probe.length);
+    const buffers = [new Uint8Array(W * H * 3), new Uint8Array(W * H * 3)];
+    probe.forEach((f, i) => {
+      // As the grab does: frame i overwrites the buffer of frame i − 2.
+      buffers[i % 2].set(f.data);
+      analysis.add({ width: W, height: H, data: buffers[i % 2] });
+    });
+    assert.equal(analysis.frames, probe.length);
+    assert.deepEqual(diagnose(analysis, {}, reference), diagnose(probe, {}, reference));
+  }
+  // Three of six frames: the first was measured as it came, the last (standing for the middle that
+  // never came) is measured at the end; frozen, shaking and noise compare all three.
+  const short = new ProbeAnalysis(6);
+  for (const f of shaky.slice(0, 3)) short.add(f);
+  const cut = diagnose(short);
+  const all3 = diagnose(shaky.slice(0, 3));
+  assert.equal(cut.scores.frozen, all3.scores.frozen);
+  assert.equal(cut.scores.blurred, diagnose([shaky[0], shaky[2]]).scores.blurred, 'the first and the last measured');
+  assert.ok(cut.faults.includes('shaking'), `shaking ${cut.scores.shaking}`);
+  assert.throws(() => new ProbeAnalysis(6).scores(), /no frames/);
 });

@@ -149,6 +149,52 @@ test('the frames share one buffer; release() gives it to the pool and the next g
   assert.equal(framePool.stats().buffers, 1);
 });
 
+test('frame by frame: each frame handed over as it is decoded, the same frames as a grab that returns them, in two pooled buffers', async () => {
+  const whole = await grabFrames({ input: clip, frames: 4, seconds: 2, timeoutMs: 15_000 });
+  const framePool = new FramePool();
+  const seen: Array<{ data: Buffer; memory: ArrayBufferLike }> = [];
+  const r = await grabFrames(
+    {
+      input: clip,
+      frames: 4,
+      seconds: 2,
+      timeoutMs: 15_000,
+      onFrame: (f) => {
+        assert.deepEqual([f.width, f.height, f.data.length], [DIAGNOSIS_WIDTH, DIAGNOSIS_HEIGHT, DIAGNOSIS_WIDTH * DIAGNOSIS_HEIGHT * 3]);
+        // The frame before this one is still intact when this one arrives.
+        if (seen.length > 0) assert.deepEqual(Buffer.from(seen[seen.length - 1].memory, 0, f.data.length), seen[seen.length - 1].data);
+        seen.push({ data: Buffer.from(f.data), memory: f.data.buffer });
+      },
+    },
+    { framePool },
+  );
+  assert.equal(r.frames.length, 0, 'handed over, not returned');
+  assert.equal(seen.length, 4);
+  seen.forEach((f, i) => assert.deepEqual(f.data, Buffer.from(whole.frames[i].data), `frame ${i}`));
+  assert.equal(new Set(seen.map((f) => f.memory)).size, 2, 'two buffers in turn');
+  assert.equal(framePool.stats().buffers, 0);
+  r.release?.();
+  assert.deepEqual(framePool.stats(), { buffers: 2, bytes: 2 * DIAGNOSIS_WIDTH * DIAGNOSIS_HEIGHT * 3 });
+  // A throw while a frame is handed over kills ffmpeg and fails the grab; the buffers go back.
+  const failing = new FramePool();
+  await assert.rejects(
+    grabFrames(
+      {
+        input: clip,
+        frames: 4,
+        seconds: 2,
+        timeoutMs: 15_000,
+        onFrame: () => {
+          throw new Error('analysis broke');
+        },
+      },
+      { framePool: failing },
+    ),
+    (err: unknown) => err instanceof PictureProbeError && err.code === 'failed' && /frame 1 not analysed: analysis broke/.test(err.message),
+  );
+  assert.equal(failing.stats().buffers, 1, 'the one buffer taken is back');
+});
+
 test('frame pool: the smallest buffer that fits; at most maxBuffers kept; a buffer given twice is kept once', () => {
   const pool = new FramePool(2);
   const small = pool.take(10);

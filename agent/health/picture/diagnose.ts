@@ -251,7 +251,7 @@ function gridStats(f: Frame, g: Grid): GridStats {
         const b = d[j + 2];
         const l = (77 * r + 150 * gg + 29 * b + 128) >> 8;
         luma[k] = l;
-        vHist[r > gg ? (r > b ? r : b) : gg > b ? gg : b]++;
+        vHist[Math.max(r, gg, b)]++;
         colourHist[((r & 0xf0) << 4) | (gg & 0xf0) | (b >> 4)]++;
         sy += l;
         syy += l * l;
@@ -514,24 +514,25 @@ function blurScore(p: LumaPlane): number {
       let sf = 0;
       let sv = 0;
       let c = 0;
+      // Branch-free absolute values and max(0, ·) (integers: x >> 31 is its sign): on a picture's
+      // edges and noise the signs are unpredictable and mispredicted branches cost more than the
+      // arithmetic.
       for (let p = base + xa, end = base + xb; p < end; p++) {
-        let a = y[p] - y[p - 1];
-        if (a < 0) a = -a;
-        let b = y[p + 4] - y[p - 5];
-        if (b < 0) b = -b;
-        const f9 = 9 * a;
+        const a = y[p] - y[p - 1];
+        const b = y[p + 4] - y[p - 5];
+        const f9 = 9 * ((a ^ (a >> 31)) - (a >> 31));
+        const v = f9 - ((b ^ (b >> 31)) - (b >> 31));
         sf += f9;
-        if (f9 > b) sv += f9 - b;
-        c++;
+        sv += v & ~(v >> 31);
       }
+      c += Math.max(0, xb - xa);
       for (let p = base + tx * tw + (row & 1), end = base + Math.min(width, (tx + 1) * tw); p < end; p += 2) {
-        let a = y[p] - y[p - width];
-        if (a < 0) a = -a;
-        let b = y[p + w4] - y[p - w5];
-        if (b < 0) b = -b;
-        const f9 = 9 * a;
+        const a = y[p] - y[p - width];
+        const b = y[p + w4] - y[p - w5];
+        const f9 = 9 * ((a ^ (a >> 31)) - (a >> 31));
+        const v = f9 - ((b ^ (b >> 31)) - (b >> 31));
         sf += f9;
-        if (f9 > b) sv += f9 - b;
+        sv += v & ~(v >> 31);
         c++;
       }
       const t = trow + tx;
@@ -554,12 +555,12 @@ function blurScore(p: LumaPlane): number {
 }
 
 /** All measures of one frame (the blur and stripes parts at full resolution, the
- * rest on the sampling grid). */
-export function measureFrame(f: Frame, opts: { middle?: boolean } = {}): FrameMeasures & { luma: Uint8Array; grid: Grid } {
+ * rest on the sampling grid); `plane`: a buffer of width × height to compute the luma plane in. */
+export function measureFrame(f: Frame, opts: { middle?: boolean; plane?: Uint8Array } = {}): FrameMeasures & { luma: Uint8Array; grid: Grid } {
   const g = gridOf(f.width, f.height);
   const s = gridStats(f, g);
   const occ = occludedScore(s, g);
-  const plane = lumaPlane(f);
+  const plane = lumaPlane(f, opts.plane);
   return {
     blackLevel: percentile(s.vHist, s.n, 0.95),
     noVideo: noVideoScore(f, g, s),
@@ -655,57 +656,124 @@ function frozenScore(lumas: readonly Uint8Array[], g: Grid): number {
  * probe's measures in reference form. */
 export function pictureScores(frames: readonly Frame[], reference?: ReferenceMeasures): { scores: Record<PictureFault, number>; measures: ReferenceMeasures } {
   if (frames.length === 0) throw new RangeError('diagnose: no frames');
-  frames.forEach(checkFrame);
-  const n = frames.length;
-  // Up to three frames (first, middle, last) are analysed fully; every frame feeds frozen and shaking.
-  const analysed = n <= ANALYSED_FRAMES ? [...frames.keys()] : [0, n >> 1, n - 1];
-  const middle = analysed[analysed.length >> 1];
-  const per = analysed.map((i) => measureFrame(frames[i], { middle: i === middle }));
-  const sameSize = frames.every((f) => f.width === frames[0].width && f.height === frames[0].height);
-  let frozen = 0;
-  let shaking = 0;
-  let noise = 0;
-  let bars = 0;
-  if (sameSize && n >= 2) {
-    const g = per[0].grid;
-    const lumas = frames.map((f, i) => {
-      const k = analysed.indexOf(i);
-      return k >= 0 ? per[k].luma : gridLuma(f, g);
-    });
-    frozen = frozenScore(lumas, g);
-    const planes = lumas.map((y) => ({ width: g.gw, height: g.gh, y, ...sceneRows(g.gh) }));
-    shaking = shakingScore(planes.map(profilesOf));
-    noise = noiseScore(planes);
-    bars = rollingBarsScore(planes);
+  const analysis = new ProbeAnalysis(frames.length);
+  for (const f of frames) analysis.add(f);
+  return analysis.scores(reference);
+}
+
+/**
+ * The analysis of one probe's frames, one frame at a time as they are decoded, so that a probe
+ * never holds more than the frame being decoded and the one before it (the frames' memory was the
+ * largest part of the agent's that depends on the cameras: docs/benchmarks.md). Up to three frames
+ * (first, middle, last of the `expected`) are measured fully when they arrive; every frame leaves
+ * its sampled luma for frozen, shaking, noise and rolling bars. The same scores as pictureScores
+ * on all the frames at once, which is this.
+ *
+ * A frame's data must stay unchanged until the next frame is added (or scores() is called): a
+ * probe that ends short of `expected` measures its last frame then.
+ */
+export class ProbeAnalysis {
+  private readonly analysed: number[];
+  private readonly middle: number;
+  private readonly per: Array<FrameMeasures & { luma: Uint8Array; grid: Grid }> = [];
+  private readonly lumas: Uint8Array[] = [];
+  private grid: Grid | undefined;
+  private sameSize = true;
+  private count = 0;
+  private last: Frame | undefined;
+  private lastMeasured = false;
+  /** The full-resolution luma of the frame being measured, one buffer for the probe. */
+  private plane: Uint8Array | undefined;
+
+  constructor(readonly expected: number) {
+    const n = Math.max(1, Math.floor(expected));
+    // Up to three frames (first, middle, last) are analysed fully; every frame feeds frozen and shaking.
+    this.analysed = n <= ANALYSED_FRAMES ? [...Array(n).keys()] : [0, n >> 1, n - 1];
+    this.middle = this.analysed[this.analysed.length >> 1];
   }
-  // An NVR card is a still picture: with several frames, a moving one is not a card.
-  const noVideo = n >= 2 && sameSize && frozen < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
-  const measures: ReferenceMeasures = {
-    version: REFERENCE_VERSION,
-    blur: round3(median(per.map((m) => m.blur))),
-    brightness: round3(median(per.map((m) => m.brightness))),
-    clipped: round3(median(per.map((m) => m.clipped))),
-    noise: round3(noise),
-    still: round3(frozen),
-    flat: round3(median(per.map((m) => m.occluded))),
-    stripes: round3(Math.max(median(per.map((m) => m.stripes)), bars)),
-    layout: meanLayout(per.map((m) => m.layout)),
-    balance: [0, 1, 2, 3, 4, 5].map((i) => round3(median(per.map((m) => m.balance[i])))),
-  };
-  const scores: Record<PictureFault, number> = {
-    'no-video': noVideo,
-    black: median(per.map((m) => m.blackLevel)),
-    overexposed: measures.clipped,
-    frozen,
-    'scene-change': reference ? sceneChange(measures.layout, reference.layout) : 0,
-    occluded: median(per.map((m) => m.occluded)),
-    blurred: measures.blur,
-    'colour-cast': median(per.map((m) => m.cast)),
-    noise: measures.noise,
-    stripes: measures.stripes,
-    shaking,
-  };
-  return { scores, measures };
+
+  /** Frames added so far. */
+  get frames(): number {
+    return this.count;
+  }
+
+  add(f: Frame): void {
+    const i = this.count;
+    checkFrame(f, i);
+    const first = this.grid;
+    if (first && (f.width !== first.width || f.height !== first.height)) this.sameSize = false;
+    this.count++;
+    this.last = f;
+    this.lastMeasured = this.analysed.includes(i);
+    if (this.lastMeasured) {
+      const m = this.measure(f, i === this.middle);
+      this.grid ??= m.grid;
+      if (this.sameSize) this.lumas.push(m.luma);
+    } else if (this.sameSize && this.grid) {
+      this.lumas.push(gridLuma(f, this.grid));
+    }
+  }
+
+  private measure(f: Frame, middle: boolean): FrameMeasures & { luma: Uint8Array; grid: Grid } {
+    if (!this.plane || this.plane.length !== f.width * f.height) this.plane = new Uint8Array(f.width * f.height);
+    const m = measureFrame(f, { middle, plane: this.plane });
+    this.per.push(m);
+    return m;
+  }
+
+  /** Scores of all faults and the probe's measures (see pictureScores). */
+  scores(reference?: ReferenceMeasures): { scores: Record<PictureFault, number>; measures: ReferenceMeasures } {
+    if (this.count === 0 || !this.last) throw new RangeError('diagnose: no frames');
+    // A probe cut short: its last frame stands for the last (and, if it never came, the middle).
+    if (!this.lastMeasured) {
+      this.measure(this.last, this.count <= this.middle);
+      this.lastMeasured = true;
+    }
+    const per = this.per;
+    const n = this.count;
+    const sameSize = this.sameSize;
+    let frozen = 0;
+    let shaking = 0;
+    let noise = 0;
+    let bars = 0;
+    if (sameSize && n >= 2 && this.grid) {
+      const g = this.grid;
+      const lumas = this.lumas;
+      frozen = frozenScore(lumas, g);
+      const planes = lumas.map((y) => ({ width: g.gw, height: g.gh, y, ...sceneRows(g.gh) }));
+      shaking = shakingScore(planes.map(profilesOf));
+      noise = noiseScore(planes);
+      bars = rollingBarsScore(planes);
+    }
+    // An NVR card is a still picture: with several frames, a moving one is not a card.
+    const noVideo = n >= 2 && sameSize && frozen < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
+    const measures: ReferenceMeasures = {
+      version: REFERENCE_VERSION,
+      blur: round3(median(per.map((m) => m.blur))),
+      brightness: round3(median(per.map((m) => m.brightness))),
+      clipped: round3(median(per.map((m) => m.clipped))),
+      noise: round3(noise),
+      still: round3(frozen),
+      flat: round3(median(per.map((m) => m.occluded))),
+      stripes: round3(Math.max(median(per.map((m) => m.stripes)), bars)),
+      layout: meanLayout(per.map((m) => m.layout)),
+      balance: [0, 1, 2, 3, 4, 5].map((i) => round3(median(per.map((m) => m.balance[i])))),
+    };
+    const scores: Record<PictureFault, number> = {
+      'no-video': noVideo,
+      black: median(per.map((m) => m.blackLevel)),
+      overexposed: measures.clipped,
+      frozen,
+      'scene-change': reference ? sceneChange(measures.layout, reference.layout) : 0,
+      occluded: median(per.map((m) => m.occluded)),
+      blurred: measures.blur,
+      'colour-cast': median(per.map((m) => m.cast)),
+      noise: measures.noise,
+      stripes: measures.stripes,
+      shaking,
+    };
+    return { scores, measures };
+  }
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -769,17 +837,23 @@ export function judge(
   return PICTURE_FAULTS.filter((f) => found.has(f));
 }
 
+/** A probe's frames, all at once or analysed as they came. */
+type ProbeFrames = readonly Frame[] | ProbeAnalysis;
+
+const scoresOf = (frames: ProbeFrames, reference?: ReferenceMeasures): ReturnType<typeof pictureScores> =>
+  frames instanceof ProbeAnalysis ? frames.scores(reference) : pictureScores(frames, reference);
+
 /** Diagnoses the frames of one picture probe (one frame is fine: frozen and shaking are then not
  * judged), against the camera's reference when it has one (scene-change is judged only then). */
-export function diagnose(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
-  const { scores, measures } = pictureScores(frames, reference);
+export function diagnose(frames: ProbeFrames, thresholds: Partial<DiagnosisThresholds> = {}, reference?: ReferenceMeasures): Diagnosis {
+  const { scores, measures } = scoresOf(frames, reference);
   return { faults: judge(scores, thresholds, reference, measures), scores, measures };
 }
 
 /** Diagnoses the frames of a probe whose picture becomes the camera's reference (a renewal: the
  * installer says it is right): judged against its own measures, so only what is wrong whatever
  * the camera's normal remains (black, frozen, …). Its scene-change against itself is 0. */
-export function diagnoseAsReference(frames: readonly Frame[], thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
-  const { scores, measures } = pictureScores(frames);
+export function diagnoseAsReference(frames: ProbeFrames, thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
+  const { scores, measures } = scoresOf(frames);
   return { faults: judge(scores, thresholds, measures, measures), scores, measures };
 }

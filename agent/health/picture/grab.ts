@@ -18,11 +18,13 @@
 // reaped before rejecting, so no process outlives the call. stdout is buffered only up to the
 // expected frame bytes; thumbnails only up to a fixed cap.
 //
-// Memory (under 100 MB RSS with 256 cameras): the frames of a probe (~4.1 MB for 6) are
-// copied from the pipe's 64 KB chunks straight into one buffer of the expected size, taken from a
-// small pool that the caller gives back once the frames are diagnosed (GrabResult.release). No
-// chunk list, no Buffer.concat copy, no multi-megabyte malloc/free per probe: such blocks raise
-// glibc's mmap threshold and then stay in the heap as fragmentation (docs/benchmarks.md).
+// Memory (the agent's RSS with 256 cameras): the frames are copied from the pipe's 64 KB chunks
+// straight into buffers taken from a small pool that the caller gives back once the frames are
+// diagnosed (GrabResult.release). No chunk list, no Buffer.concat copy, no multi-megabyte
+// malloc/free per probe: such blocks raise glibc's mmap threshold and then stay in the heap as
+// fragmentation (docs/benchmarks.md). With `onFrame` (the agent's probes) each frame is handed
+// over as soon as it is decoded and the grab holds two frames (~1.4 MB) whatever their number;
+// without it, one buffer of all the frames (~4.1 MB for 6) is returned.
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Frame, ProbeErrorCode } from '../types';
 
@@ -65,9 +67,17 @@ export interface GrabRequest {
   label?: string;
   /** Diagnosis frame size (default DIAGNOSIS_WIDTH × DIAGNOSIS_HEIGHT); for experiments. */
   size?: { width: number; height: number };
+  /**
+   * Called with each frame as soon as it is decoded, in order, instead of returning the frames
+   * (GrabResult.frames is then empty). A frame's data stays unchanged until the next frame has
+   * been handed over and, for the last one, until GrabResult.release: then its buffer is reused.
+   * A throw kills ffmpeg and fails the grab.
+   */
+  onFrame?: (frame: Frame) => void;
 }
 
 export interface GrabResult {
+  /** The frames (none when they went to GrabRequest.onFrame). */
   frames: Frame[];
   thumbnail?: Buffer;
   source: 'stream' | 'snapshot';
@@ -239,6 +249,10 @@ interface RunOutput {
   stdout: Buffer;
   /** The whole buffer stdout was copied into (RunOptions.stdoutBuffer), when one was taken. */
   stdoutBuffer?: Buffer;
+  /** Frame by frame (RunOptions.frames): the buffers the frames were copied into. */
+  frameBuffers?: Buffer[];
+  /** Frames handed to RunOptions.frames.onFrame. */
+  framesHanded: number;
   fd3: Buffer;
   stderr: string;
 }
@@ -253,6 +267,9 @@ interface RunOptions {
   stdoutBuffer?: (bytes: number) => Buffer;
   /** Takes back a buffer from stdoutBuffer that the run will not return (it failed). */
   giveBack?: (buf: Buffer) => void;
+  /** Frame by frame instead (needs stdoutBuffer): stdout goes into two buffers of frameBytes in
+   * turn and each full one is handed to onFrame. */
+  frames?: { frameBytes: number; onFrame: (data: Buffer) => void };
   withFd3: boolean;
   deadline: number;
   signal?: AbortSignal;
@@ -295,11 +312,36 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
     let failure: PictureProbeError | undefined;
     let settled = false;
 
+    // Frame by frame: the frame being filled and the one handed over before it.
+    const frameBufs: Buffer[] = [];
+    let filling = 0;
+    let filled = 0;
+    let handed = 0;
+    const toFrames = (chunk: Buffer, take: number, fr: NonNullable<RunOptions['frames']>, newBuffer: (bytes: number) => Buffer): void => {
+      for (let off = 0; off < take && !failure;) {
+        if (frameBufs.length <= filling) frameBufs.push(newBuffer(fr.frameBytes));
+        const n = Math.min(take - off, fr.frameBytes - filled);
+        chunk.copy(frameBufs[filling], filled, off, off + n);
+        off += n;
+        filled += n;
+        if (filled < fr.frameBytes) continue;
+        try {
+          fr.onFrame(frameBufs[filling].subarray(0, fr.frameBytes));
+          handed++;
+        } catch (err) {
+          kill(new PictureProbeError('failed', `picture probe of ${o.what}: frame ${handed + 1} not analysed: ${(err as Error).message}`, { cause: err }));
+        }
+        filling ^= 1;
+        filled = 0;
+      }
+    };
     child.stdout?.on('data', (chunk: Buffer) => {
       // After settling (the 2 s fallback below), a pooled buffer may already serve another grab.
-      if (settled || outBytes >= o.stdoutCap) return; // keep draining so ffmpeg never blocks; discard the rest
+      if (settled || failure || outBytes >= o.stdoutCap) return; // keep draining so ffmpeg never blocks; discard the rest
       const take = Math.min(chunk.length, o.stdoutCap - outBytes);
-      if (o.stdoutBuffer) {
+      if (o.frames && o.stdoutBuffer) {
+        toFrames(chunk, take, o.frames, o.stdoutBuffer);
+      } else if (o.stdoutBuffer) {
         outBuf ??= o.stdoutBuffer(o.stdoutCap);
         chunk.copy(outBuf, outBytes, 0, take);
       } else {
@@ -346,15 +388,18 @@ function runFfmpeg(o: RunOptions): Promise<RunOutput> {
       o.signal?.removeEventListener('abort', onAbort);
       if (failure) {
         if (outBuf) o.giveBack?.(outBuf);
+        for (const b of frameBufs) o.giveBack?.(b);
         reject(failure);
       } else {
-        const stdout = outBuf ? outBuf.subarray(0, outBytes) : Buffer.concat(out);
+        const stdout = outBuf ? outBuf.subarray(0, outBytes) : o.frames ? Buffer.alloc(0) : Buffer.concat(out);
         resolve({
           ms: o.clock.now() - t0,
           code: exit?.code ?? null,
           signal: exit?.signal ?? null,
           stdout,
           stdoutBuffer: outBuf,
+          frameBuffers: frameBufs,
+          framesHanded: handed,
           fd3: Buffer.concat(fd3),
           stderr,
         });
@@ -455,6 +500,12 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     stdoutCap: frames * frameBytes,
     stdoutBuffer: (bytes) => (pool ? pool.take(bytes) : Buffer.allocUnsafeSlow(bytes)),
     giveBack: (buf) => pool?.give(buf),
+    frames: req.onFrame
+      ? {
+          frameBytes,
+          onFrame: (data) => req.onFrame!({ width: size.width, height: size.height, data: new Uint8Array(data.buffer, data.byteOffset, frameBytes) }),
+        }
+      : undefined,
     withFd3: thumbWidth > 0,
     deadline,
     signal: req.signal,
@@ -462,12 +513,13 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     spawn,
     clock,
   });
-  const count = Math.floor(run.stdout.length / frameBytes);
+  const count = req.onFrame ? run.framesHanded : Math.floor(run.stdout.length / frameBytes);
   let released = false;
   const release = (): void => {
-    if (released || !run.stdoutBuffer) return;
+    if (released) return;
     released = true;
-    pool?.give(run.stdoutBuffer);
+    if (run.stdoutBuffer) pool?.give(run.stdoutBuffer);
+    for (const b of run.frameBuffers ?? []) pool?.give(b);
   };
   if (count === 0) release();
   if (run.code !== 0 && count === 0) {
@@ -496,7 +548,7 @@ export async function grabFrames(req: GrabRequest, deps: GrabDeps = {}): Promise
     );
   }
   const out: Frame[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < (req.onFrame ? 0 : count); i++) {
     out.push({ width: size.width, height: size.height, data: new Uint8Array(run.stdout.buffer, run.stdout.byteOffset + i * frameBytes, frameBytes) });
   }
   let thumbnail = thumbWidth > 0 ? lastJpeg(run.fd3) : undefined;

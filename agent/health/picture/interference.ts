@@ -100,22 +100,55 @@ function meanSpectrum(profiles: readonly Float64Array[], n: number): Float64Arra
     cos[i] = Math.cos((2 * Math.PI * i) / n);
     sin[i] = Math.sin((2 * Math.PI * i) / n);
   }
-  const v = new Float64Array(n);
+  // The input is real: samples i and n − i share a cosine and have opposite sines, so the
+  // transform runs over their sum and difference (half the products). With n even, bin half − k
+  // has the cosines and sines of bin k with the odd samples' sign flipped: both bins come from
+  // the same four sums (half the products again). The direct transform's cost was the largest of
+  // all measures.
+  const even = (n & 1) === 0;
+  const pairs = even ? half - 1 : half;
+  const sum = new Float64Array(pairs + 1);
+  const diff = new Float64Array(pairs + 1);
   for (const p of profiles) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += p[i];
     mean /= n;
-    for (let i = 0; i < n; i++) v[i] = p[i] - mean;
-    for (let k = 1; k <= half; k++) {
-      let re = 0;
-      let im = 0;
-      for (let i = 0, idx = 0; i < n; i++) {
-        re += v[i] * cos[idx];
-        im -= v[i] * sin[idx];
-        idx += k;
+    const v0 = p[0] - mean;
+    const vh = even ? p[half] - mean : 0;
+    for (let i = 1; i <= pairs; i++) {
+      sum[i] = p[i] - mean + (p[n - i] - mean);
+      diff[i] = p[i] - mean - (p[n - i] - mean);
+    }
+    const last = even ? half >> 1 : half;
+    for (let k = even ? 0 : 1; k <= last; k++) {
+      let ce = 0;
+      let co = 0;
+      let se = 0;
+      let so = 0;
+      const step = (2 * k) % n;
+      for (let i = 1, idx = k; i <= pairs; i += 2) {
+        co += sum[i] * cos[idx];
+        so += diff[i] * sin[idx];
+        idx += step;
         if (idx >= n) idx -= n;
       }
-      power[k] += (re * re + im * im) / profiles.length;
+      for (let i = 2, idx = step; i <= pairs; i += 2) {
+        ce += sum[i] * cos[idx];
+        se += diff[i] * sin[idx];
+        idx += step;
+        if (idx >= n) idx -= n;
+      }
+      if (k >= 1) {
+        const re = v0 + (k & 1 ? -vh : vh) + ce + co;
+        const im = se + so;
+        power[k] += (re * re + im * im) / profiles.length;
+      }
+      const k2 = half - k;
+      if (even && k2 !== k) {
+        const re = v0 + (k2 & 1 ? -vh : vh) + ce - co;
+        const im = se - so;
+        power[k2] += (re * re + im * im) / profiles.length;
+      }
     }
   }
   return power;
@@ -233,7 +266,8 @@ export function rollingBarsScore(planes: readonly LumaPlane[]): number {
   };
   const profiles = planes.map(profile);
   const n = profiles[0].length;
-  const scores: number[] = [];
+  // The changes between consecutive frames first, then each period's sines once for all of them.
+  const changes: Array<{ d: Float64Array; total: number }> = [];
   for (let k = 1; k < profiles.length; k++) {
     const d = new Float64Array(n);
     let mean = 0;
@@ -241,21 +275,32 @@ export function rollingBarsScore(planes: readonly LumaPlane[]): number {
     mean /= n;
     let total = 0;
     for (let i = 0; i < n; i++) total += (d[i] -= mean) ** 2;
-    let best = 0;
-    if (total > 0) {
-      for (let period = Math.round(n * BAR_MIN_PERIOD_SHARE); period <= Math.round(n * BAR_MAX_PERIOD_SHARE); period++) {
+    if (total > 0) changes.push({ d, total });
+  }
+  const best = new Float64Array(changes.length);
+  if (changes.length > 0) {
+    const cp = new Float64Array(n);
+    const sp = new Float64Array(n);
+    for (let period = Math.round(n * BAR_MIN_PERIOD_SHARE); period <= Math.round(n * BAR_MAX_PERIOD_SHARE); period++) {
+      for (let i = 0; i < n; i++) {
+        const a = (2 * Math.PI * i) / period;
+        cp[i] = Math.cos(a);
+        sp[i] = Math.sin(a);
+      }
+      for (let j = 0; j < changes.length; j++) {
+        const { d, total } = changes[j];
         let c = 0;
         let s = 0;
         for (let i = 0; i < n; i++) {
-          const a = (2 * Math.PI * i) / period;
-          c += d[i] * Math.cos(a);
-          s += d[i] * Math.sin(a);
+          c += d[i] * cp[i];
+          s += d[i] * sp[i];
         }
         const explained = (2 * (c * c + s * s)) / n / total;
-        if (explained >= BAR_MIN_EXPLAINED) best = Math.max(best, Math.sqrt(c * c + s * s) / n);
+        if (explained >= BAR_MIN_EXPLAINED) best[j] = Math.max(best[j], Math.sqrt(c * c + s * s) / n);
       }
     }
-    scores.push(best);
   }
+  // A pair whose profiles did not change at all scores 0.
+  const scores = [...best, ...new Array<number>(profiles.length - 1 - changes.length).fill(0)];
   return median(scores);
 }

@@ -29,23 +29,22 @@ export function profilesOf(luma: LumaPlane): Profiles {
   const cols = Array.from({ length: PARTS }, () => new Float64Array(width));
   const rows = Array.from({ length: PARTS }, () => new Float64Array(h));
   const counts = new Uint32Array(PARTS);
-  const stripOf = new Uint8Array(width);
-  const stripWidth = new Uint32Array(PARTS);
-  for (let x = 0; x < width; x++) {
-    stripOf[x] = Math.min(PARTS - 1, Math.floor((x * PARTS) / width));
-    stripWidth[stripOf[x]]++;
-  }
-  const sums = new Float64Array(PARTS);
+  // Strip s is columns [edge[s], edge[s + 1]).
+  const edge = new Uint32Array(PARTS + 1);
+  for (let s = 0; s <= PARTS; s++) edge[s] = s === PARTS ? width : Math.ceil((s * width) / PARTS);
   for (let r = 0; r < h; r++) {
     const band = Math.min(PARTS - 1, Math.floor((r * PARTS) / h));
     const col = cols[band];
-    sums.fill(0);
-    for (let x = 0, j = (top + r) * width; x < width; x++, j++) {
-      const l = y[j];
-      col[x] += l;
-      sums[stripOf[x]] += l;
+    const base = (top + r) * width;
+    for (let s = 0; s < PARTS; s++) {
+      let sum = 0;
+      for (let x = edge[s], end = edge[s + 1]; x < end; x++) {
+        const l = y[base + x];
+        col[x] += l;
+        sum += l;
+      }
+      rows[s][r] = sum / (edge[s + 1] - edge[s]);
     }
-    for (let s = 0; s < PARTS; s++) rows[s][r] = sums[s] / stripWidth[s];
     counts[band]++;
   }
   for (let b = 0; b < PARTS; b++) for (let x = 0; x < width; x++) cols[b][x] /= Math.max(1, counts[b]);
@@ -70,8 +69,8 @@ function bestShift(a: Float64Array, b: Float64Array, range: number): number {
   for (let s = -range; s <= range; s++) {
     let cost = 0;
     for (let i = range; i < n - range; i++) {
-      const v = a[i] - ma - (b[i + s] - mb);
-      cost += v < 0 ? -v : v;
+      // Math.abs: no branch to mispredict.
+      cost += Math.abs(a[i] - ma - (b[i + s] - mb));
     }
     // Ties (a flat picture) go to the smallest movement.
     if (cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && Math.abs(s) < Math.abs(best))) {

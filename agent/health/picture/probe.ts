@@ -9,7 +9,7 @@
 // serves an HTML error page fails fast as not-an-image), then all are decoded in one ffmpeg run.
 //
 // Only an abort by the caller (the agent stopping) rejects: with the signal's reason.
-import { diagnose, diagnoseAsReference, type DiagnosisThresholds } from './diagnose';
+import { diagnose, diagnoseAsReference, ProbeAnalysis, type DiagnosisThresholds } from './diagnose';
 import { grabFrames, imageKind, PictureProbeError, type GrabDeps, type GrabResult } from './grab';
 import type { Diagnosis, Frame, PictureResult, ProbeError, ProbeErrorCode, ReferenceMeasures } from '../types';
 import { sleep, systemClock, type Clock } from '../../../lib/clock';
@@ -108,12 +108,22 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
     signal: req.signal,
   };
 
+  // The frames are analysed as ffmpeg decodes them (the probe never holds them all); a failed
+  // stream's frames are dropped with its analysis.
+  let analysis = new ProbeAnalysis(req.frames);
+  let cpuUs = 0;
+  const onFrame = (frame: Frame): void => {
+    const cpu0 = process.cpuUsage();
+    analysis.add(frame);
+    const cpu = process.cpuUsage(cpu0);
+    cpuUs += cpu.user + cpu.system;
+  };
   let grabbed: GrabResult | undefined;
   let streamError: ProbeError | undefined;
   if (req.streamUrl || req.streamInput) {
     try {
       const input = req.streamInput ? await req.streamInput() : req.streamUrl!;
-      grabbed = await grab({ ...common, input, timeoutMs: deadline - now(), label: req.label ? `${req.label} (stream)` : undefined }, deps);
+      grabbed = await grab({ ...common, input, onFrame, timeoutMs: deadline - now(), label: req.label ? `${req.label} (stream)` : undefined }, deps);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason;
       streamError = toProbeError(err, `picture probe of ${name}: stream failed`);
@@ -124,7 +134,9 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
   if (!grabbed) {
     try {
       const images = await fetchSnapshots(req, deadline, clock, name);
-      grabbed = await grab({ ...common, input: images, timeoutMs: deadline - now(), label: req.label ? `${req.label} (snapshot)` : undefined }, deps);
+      analysis = new ProbeAnalysis(images.length);
+      cpuUs = 0;
+      grabbed = await grab({ ...common, input: images, onFrame, timeoutMs: deadline - now(), label: req.label ? `${req.label} (snapshot)` : undefined }, deps);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason;
       const snapError = toProbeError(err, `picture probe of ${name}: snapshot failed`);
@@ -136,7 +148,9 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
   const cpu0 = process.cpuUsage();
   let diagnosis: Diagnosis;
   try {
-    diagnosis = diagnoseFor(req, grabbed.frames);
+    // A grab that returns its frames instead of handing them over (a stand-in in tests).
+    for (const f of grabbed.frames) analysis.add(f);
+    diagnosis = diagnoseFor(req, analysis);
   } finally {
     // The frames are not used past this point (the result keeps only the diagnosis): their
     // memory goes back to the grab pool.
@@ -148,14 +162,14 @@ export async function probePicture(req: PictureProbeRequest, deps: PictureProbeD
     source: grabbed.source,
     diagnosis,
     thumbnail: grabbed.thumbnail,
-    frames: grabbed.frames.length,
+    frames: analysis.frames,
     latencyMs: Math.round(now() - start),
-    diagnosisCpuMs: (cpu.user + cpu.system) / 1000,
+    diagnosisCpuMs: (cpuUs + cpu.user + cpu.system) / 1000,
   };
 }
 
-function diagnoseFor(req: PictureProbeRequest, frames: readonly Frame[]): Diagnosis {
-  return req.takeReference ? diagnoseAsReference(frames, req.thresholds) : diagnose(frames, req.thresholds, req.reference);
+function diagnoseFor(req: PictureProbeRequest, analysis: ProbeAnalysis): Diagnosis {
+  return req.takeReference ? diagnoseAsReference(analysis, req.thresholds) : diagnose(analysis, req.thresholds, req.reference);
 }
 
 /** Calls fetchSnapshot `frames` times spread over `seconds`, within the deadline. */

@@ -29,7 +29,8 @@ export function defaultHealthProbes(
   ffmpeg?: { spawn?: SpawnFn; input?: CameraInput },
 ): HealthProbes {
   const pic = config.picture;
-  // The probes' frame buffers (~4 MB each) are reused, not allocated per probe (the agent's memory budget).
+  // The probes' frame buffers (two frames of ~0.7 MB per probe at a time) are reused, not allocated
+  // per probe (the agent's memory budget).
   const framePool = new FramePool();
   const input = ffmpeg?.input ?? noLoginInput;
   return {
