@@ -462,3 +462,17 @@ test('shaking: the picture jumping where one part of it is hidden by something t
   const d = diagnose(jumps.map((j) => frame((x, y) => (x < 213 ? [60 + hash(x, y, 9) * 12, 60, 60] : scene(0)(x + 20 + j, y + 20 - j)))));
   assert.ok(d.faults.includes('shaking'), `score ${d.scores.shaking}`);
 });
+
+test('noise: colour bars scrolling fast change every block’s tint with its light: not colour snow', () => {
+  const bars: Rgb[] = [
+    [191, 191, 191],
+    [191, 191, 0],
+    [0, 191, 191],
+    [0, 191, 0],
+    [191, 0, 191],
+    [191, 0, 0],
+    [0, 0, 191],
+  ];
+  const d = diagnose(frames((t) => (x) => bars[Math.floor(((x + 25 * t) % 640) / 92) % bars.length]));
+  assert.ok(!d.faults.includes('noise'), `noise ${d.scores.noise}`);
+});

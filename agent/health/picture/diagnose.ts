@@ -598,12 +598,13 @@ function colourBlocks(s: GridStats, g: Grid): ColourBlocks {
   const r0 = Math.ceil(top / g.block);
   const r1 = Math.floor(bottom / g.block);
   const n = Math.max(0, r1 - r0) * g.bx;
-  const out: ColourBlocks = { std: new Float64Array(n), rg: new Float64Array(n), bg: new Float64Array(n) };
+  const out: ColourBlocks = { std: new Float64Array(n), y: new Float64Array(n), rg: new Float64Array(n), bg: new Float64Array(n) };
   for (let i = 0, b = r0 * g.bx; i < n; i++, b++) {
     const c = s.blockN[b];
     if (c === 0) continue;
     const mean = s.blockY[b] / c;
     out.std[i] = Math.sqrt(Math.max(0, s.blockYY[b] / c - mean * mean));
+    out.y[i] = mean;
     out.rg[i] = (s.blockR[b] - s.blockG[b]) / c;
     out.bg[i] = (s.blockB[b] - s.blockG[b]) / c;
   }

@@ -138,9 +138,16 @@ export function grainScore(blocks: readonly GrainBlocks[]): number {
  * block's luma standard deviation and its mean R − G and B − G. */
 export interface ColourBlocks {
   std: Float64Array;
+  /** Mean luma. */
+  y: Float64Array;
   rg: Float64Array;
   bg: Float64Array;
 }
+
+/** Colour snow: only blocks whose light changed at most this much (luma levels, beyond the whole
+ * picture's change) count: a scene that moves (a pan, colour bars scrolling, a car) changes a
+ * block's light with its tint; snow changes the tint of blocks whose light stays. */
+const COLOUR_SNOW_STEADY_LIGHT = 4;
 
 /** Colour snow is counted at this fraction of its change of R − G and B − G: the scale on which
  * it compares with the luma measures (normal pictures of the field-like set's tuning part change
@@ -150,11 +157,12 @@ const COLOUR_SNOW_SCALE = 1 / 1.5;
 /**
  * Colour snow, luma levels (COLOUR_SNOW_SCALE): how much the colour of the flatter half of the
  * blocks changes between frames beyond what it changes everywhere — the median absolute deviation
- * of the blocks' change of mean R − G or B − G (the larger), median over the frame pairs (0 with
- * one frame). A weak or disturbed signal on a colour camera snows in colour: the encoder smooths
- * the grain's light but its colour comes through as blotches of tint that change every frame. A
- * scene keeps its colours, a change of exposure or white balance moves every block alike, and
- * sensor noise averages out in a block.
+ * of the blocks' change of mean R − G or B − G (the larger), over those whose light stayed
+ * (COLOUR_SNOW_STEADY_LIGHT), median over the frame pairs (0 with one frame, and for a pair where
+ * fewer than a quarter of them stayed). A weak or disturbed signal on a colour camera snows in
+ * colour: the encoder smooths the grain's light but its colour comes through as blotches of tint
+ * that change every frame. A scene keeps its colours where its light stays, a change of exposure
+ * or white balance moves every block alike, and sensor noise averages out in a block.
  */
 export function colourSnowScore(blocks: readonly ColourBlocks[]): number {
   if (blocks.length < 2) return 0;
@@ -163,12 +171,19 @@ export function colourSnowScore(blocks: readonly ColourBlocks[]): number {
     const a = blocks[k - 1];
     const b = blocks[k];
     const flatness = median(a.std);
+    const light: number[] = [];
+    for (let i = 0; i < a.std.length; i++) if (a.std[i] <= flatness) light.push(b.y[i] - a.y[i]);
+    const commonLight = median(light);
     const rg: number[] = [];
     const bg: number[] = [];
     for (let i = 0; i < a.std.length; i++) {
-      if (a.std[i] > flatness) continue;
+      if (a.std[i] > flatness || Math.abs(b.y[i] - a.y[i] - commonLight) > COLOUR_SNOW_STEADY_LIGHT) continue;
       rg.push(b.rg[i] - a.rg[i]);
       bg.push(b.bg[i] - a.bg[i]);
+    }
+    if (rg.length < light.length / 4) {
+      pairs.push(0);
+      continue;
     }
     const spread = (c: number[]): number => {
       const common = median(c);
