@@ -447,16 +447,23 @@ export const AgentConfigSchema = Type.Object(
               minimum: 0,
               maximum: 1,
             }),
+            overexposedMinBrighten: Type.Number({
+              description:
+                "With a reference: also overexposed when the picture's mean brightness rose at least this much above the reference's (luma levels) and some of it (10 %) is burnt out: a dark scene pushed far too bright.",
+              default: 80,
+              minimum: 0,
+              maximum: 255,
+            }),
             noiseMinLevel: Type.Number({
               description:
-                "noise (snow) when the picture's blotches change by at least this much between frames beyond what the whole picture does (luma levels).",
+                'noise (snow) when the flatter blocks of the picture change their light, their fine texture or their tint between frames by at least this much beyond what the whole picture does (luma levels).',
               default: 2,
               minimum: 0,
               maximum: 255,
             }),
             noiseMinRise: Type.Number({
               description: "With a reference: noise only when the score rose at least this much above the reference's (luma levels).",
-              default: 0.6,
+              default: 2,
               minimum: 0,
               maximum: 255,
             }),
@@ -476,7 +483,7 @@ export const AgentConfigSchema = Type.Object(
             shakingMinShift: Type.Number({
               description:
                 'shaking when the whole picture jumps irregularly between frames by at least this many pixels (at 640 wide); a steady pan is not shaking.',
-              default: 4,
+              default: 6.5,
               minimum: 0,
               maximum: 640,
             }),

@@ -3,7 +3,9 @@
 // neutral highlights and shadows, moving between frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose, diagnoseAsReference, DEFAULT_DIAGNOSIS_THRESHOLDS, ProbeAnalysis } from '../../agent/health/picture/diagnose';
+import { diagnose, diagnoseAsReference, judge, DEFAULT_DIAGNOSIS_THRESHOLDS, ProbeAnalysis } from '../../agent/health/picture/diagnose';
+import { grainBlocks, grainScore, noiseScore } from '../../agent/health/picture/interference';
+import { lumaPlane } from '../../agent/health/picture/luma';
 import { PICTURE_FAULTS, type Frame } from '../../agent/health/types';
 
 const W = 640;
@@ -148,18 +150,44 @@ test('frozen: the same picture over the frames, even with a ticking clock in a c
   const frozen = diagnose(frames(() => still));
   assert.deepEqual(frozen.faults, ['frozen']);
   assert.ok(frozen.scores.frozen > 0.99);
-  // Seconds ticking: a small region (0.5% of the picture) changes every frame; plus codec-like noise.
+  // Seconds ticking: a small region (0.5% of the picture) changes every frame; plus the encoder
+  // refining the one picture it is given: a coding error that shrinks frame after frame.
   const ticking = diagnose(
     frames((t) => (x, y) => {
       if (x < 100 && y < 20) return hash(x, y, t) < 0.5 ? [255, 255, 255] : [0, 0, 0];
       const [r, g, b] = still(x, y);
-      const n = (hash(x, y, t + 100) - 0.5) * 3;
+      const n = (hash(x, y, 100) - 0.5) * 4 * (1 - t / 6);
       return [r + n, g + n, b + n];
     }),
   );
   assert.deepEqual(ticking.faults, ['frozen']);
   assert.ok(ticking.scores.frozen >= DEFAULT_DIAGNOSIS_THRESHOLDS.frozenMinStillArea);
   assert.ok(!diagnose(moving).faults.includes('frozen'));
+});
+
+test('frozen: a still scene whose sensor noise is new every frame is live, not frozen', () => {
+  const still = scene(0);
+  // The same picture with ±2 levels of grain drawn anew each frame (and the clock ticking): the
+  // picture stands as still as a frozen one, but each frame's grain undoes the last one's.
+  const live = diagnose(
+    frames((t) => (x, y) => {
+      if (x < 100 && y < 20) return hash(x, y, t) < 0.5 ? [255, 255, 255] : [0, 0, 0];
+      const [r, g, b] = still(x, y);
+      const n = (hash(x, y, t + 100) - 0.5) * 4;
+      return [r + n, g + n, b + n];
+    }),
+  );
+  assert.equal(live.scores.frozen, 0);
+  assert.deepEqual(live.faults, []);
+  // The same grain kept from frame to frame (a frozen picture of a grainy scene) stays frozen.
+  const frozenGrain = diagnose(
+    frames(() => (x, y) => {
+      const [r, g, b] = still(x, y);
+      const n = (hash(x, y, 100) - 0.5) * 4;
+      return [r + n, g + n, b + n];
+    }),
+  );
+  assert.deepEqual(frozenGrain.faults, ['frozen']);
 });
 
 test('fewer than 2 frames: frozen is not judged (score 0), the rest still is', () => {
@@ -401,4 +429,75 @@ test('frames analysed as they arrive, through two buffers in turn, score as all 
   assert.equal(cut.scores.blurred, diagnose([shaky[0], shaky[2]]).scores.blurred, 'the first and the last measured');
   assert.ok(cut.faults.includes('shaking'), `shaking ${cut.scores.shaking}`);
   assert.throws(() => new ProbeAnalysis(6).scores(), /no frames/);
+});
+
+test('noise: fine snow that a block mean averages away is judged by the flat blocks’ texture coming and going', () => {
+  // Per-pixel snow of ±30 levels drawn anew each frame over a smooth grey picture, in patches that
+  // move from frame to frame (an encoder codes it in some blocks and smooths it in others).
+  const flat = (t: number, snowy: boolean): Frame =>
+    frame((x, y) => {
+      const v = 120 + 40 * Math.sin(x / 90) + 30 * Math.cos(y / 70);
+      const patch = hash(Math.floor(x / 16), Math.floor(y / 16), t + 300) < 0.5;
+      const n = snowy && patch ? (hash(x, y, t + 200) - 0.5) * 60 : 0;
+      return [v + n, v + n, v + n];
+    });
+  const planes = (fs: Frame[]) => fs.map((f) => lumaPlane(f));
+  const snow = Array.from({ length: 6 }, (_, t) => flat(t, true));
+  const clean = Array.from({ length: 6 }, (_, t) => flat(t, false));
+  const grid = (fs: Frame[]) =>
+    planes(fs).map((p) => {
+      // The block-mean measure sees the snow only through 16 px means: little of it.
+      const w = p.width >> 1;
+      const h = p.height >> 1;
+      const y = new Uint8Array(w * h);
+      for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = p.y[2 * r * p.width + 2 * c];
+      return { width: w, height: h, y, top: p.top >> 1, bottom: p.bottom >> 1 };
+    });
+  assert.ok(noiseScore(grid(snow)) < DEFAULT_DIAGNOSIS_THRESHOLDS.noiseMinLevel, `block means ${noiseScore(grid(snow))}`);
+  const fine = grainScore(planes(snow).map(grainBlocks));
+  assert.ok(fine >= DEFAULT_DIAGNOSIS_THRESHOLDS.noiseMinLevel, `fine texture ${fine}`);
+  assert.ok(grainScore(planes(clean).map(grainBlocks)) < 0.5);
+  assert.ok(diagnose(snow).faults.includes('noise'), `snow ${diagnose(snow).scores.noise}`);
+  assert.ok(!diagnose(clean).faults.includes('noise'));
+});
+
+test('overexposed against a reference: a dark scene pushed far brighter with some of it burnt out', () => {
+  const dark = ([r, g, b]: Rgb): Rgb => [r * 0.3, g * 0.3, b * 0.3];
+  const darkReference = diagnose(Array.from({ length: 3 }, (_, t) => street(t, dark))).measures;
+  // Three times the light: a fifth or so burns out, the rest is washed out.
+  const pushed = Array.from({ length: 3 }, (_, t) => street(t, ([r, g, b]) => [r * 1.2 + 30, g * 1.2 + 30, b * 1.2 + 30]));
+  const d = diagnose(pushed, {}, darkReference);
+  assert.ok(d.scores.overexposed < DEFAULT_DIAGNOSIS_THRESHOLDS.overexposedMinArea, `clipped ${d.scores.overexposed}`);
+  assert.ok(d.faults.includes('overexposed'), `brightness ${d.measures.brightness} vs ${darkReference.brightness}`);
+  assert.ok(!diagnose(pushed).faults.includes('overexposed'), 'without a reference only the burnt-out share counts');
+  // Day after night: the street in its own light is brighter, but nothing burns out.
+  assert.ok(!diagnose(moving, {}, darkReference).faults.includes('overexposed'));
+});
+
+test('colour-cast: an occluder’s own colour, or another scene’s, is not a cast', () => {
+  const scores = { ...diagnose(moving).scores, 'colour-cast': 0.5 };
+  assert.deepEqual(judge(scores), ['colour-cast']);
+  assert.deepEqual(judge({ ...scores, occluded: 0.6 }), ['occluded']);
+  assert.deepEqual(judge({ ...scores, 'scene-change': 0.9 }), ['scene-change']);
+});
+
+test('shaking: the picture jumping where one part of it is hidden by something that does not move', () => {
+  // A post close to the lens covers the left third and stays put while the scene jumps behind it.
+  const jumps = [0, 9, -7, 8, -9, 6];
+  const d = diagnose(jumps.map((j) => frame((x, y) => (x < 213 ? [60 + hash(x, y, 9) * 12, 60, 60] : scene(0)(x + 20 + j, y + 20 - j)))));
+  assert.ok(d.faults.includes('shaking'), `score ${d.scores.shaking}`);
+});
+
+test('noise: colour bars scrolling fast change every block’s tint with its light: not colour snow', () => {
+  const bars: Rgb[] = [
+    [191, 191, 191],
+    [191, 191, 0],
+    [0, 191, 191],
+    [0, 191, 0],
+    [191, 0, 191],
+    [191, 0, 0],
+    [0, 0, 191],
+  ];
+  const d = diagnose(frames((t) => (x) => bars[Math.floor(((x + 25 * t) % 640) / 92) % bars.length]));
+  assert.ok(!d.faults.includes('noise'), `noise ${d.scores.noise}`);
 });

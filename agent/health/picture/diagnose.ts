@@ -17,7 +17,7 @@
 // See docs/benchmarks.md for CPU figures and the labelled set the thresholds come from.
 import type { Diagnosis, Frame, PictureFault, ReferenceMeasures } from '../types';
 import { PICTURE_FAULTS } from '../types';
-import { noiseScore, rollingBarsScore, stripesScore } from './interference';
+import { colourSnowScore, grainBlocks, grainScore, noiseScore, rollingBarsScore, stripesScore, type ColourBlocks, type GrainBlocks } from './interference';
 import { OSD_BAND, lumaPlane, sceneRows, type LumaPlane } from './luma';
 import { profilesOf, shakingScore } from './motion';
 import { median } from './median';
@@ -41,7 +41,8 @@ import { layoutOf, meanLayout, sceneChange } from './scene';
  *   nothing moved. A block changed when its mean absolute luma difference exceeds both 3 levels
  *   and 0.3 × its own standard deviation (a keyframe re-encoding a detailed still picture stays
  *   under). A ticking OSD clock changes ~1–3% of the picture. 0 with fewer than 2 frames (not
- *   judged). Fault when score ≥ threshold.
+ *   judged), and 0 when the picture is live however still it stands: its frame-to-frame changes
+ *   undo each other as new sensor noise does (changesUndone). Fault when score ≥ threshold.
  * - blurred (`blurredMinBlur`): score = blur (0..1): the share of the picture's fine edge contrast
  *   that survives being blurred again (the no-reference "blur effect" of Crété-Roffet et al.,
  *   2007: 0 = every edge is sharp, 1 = nothing left to lose), median over the more detailed half
@@ -71,6 +72,7 @@ export interface DiagnosisThresholds {
   sceneChangeMin: number;
   overexposedMinArea: number;
   overexposedMinRise: number;
+  overexposedMinBrighten: number;
   noiseMinLevel: number;
   noiseMinRise: number;
   stripesMinAmplitude: number;
@@ -91,11 +93,12 @@ export const DEFAULT_DIAGNOSIS_THRESHOLDS: Readonly<DiagnosisThresholds> = Objec
   sceneChangeMin: 0.7,
   overexposedMinArea: 0.5,
   overexposedMinRise: 0.25,
+  overexposedMinBrighten: 80,
   noiseMinLevel: 2,
-  noiseMinRise: 0.6,
+  noiseMinRise: 2,
   stripesMinAmplitude: 3,
   stripesMinRise: 2,
-  shakingMinShift: 4,
+  shakingMinShift: 6.5,
 });
 
 // ---- internal constants (not thresholds: they shape the measures) ------------------------------
@@ -120,6 +123,11 @@ const CARD_MAX_INK = 0.2;
 const FROZEN_BLOCK_DELTA = 3;
 /** Frozen: … or this share of the block's own luma standard deviation, whichever is larger. */
 const FROZEN_REL_DELTA = 0.3;
+/** Frozen: a picture whose changes undo each other at least this much (changesUndone) is live
+ * (sensor noise new every frame), however still it stands. Frozen pictures of the field-like set's
+ * tuning part stay above −0.12 and still scenes whose encoder kept some grain fall to −0.15 and
+ * below. */
+const FROZEN_LIVE_REVERSAL = -0.14;
 /** Occlusion: a block is flat when its luma standard deviation is at most this. */
 const FLAT_BLOCK_STD = 4;
 /** Occlusion: blocks join a region when their mean colour is within this of the region's seed. */
@@ -145,6 +153,9 @@ const BLUR_MIN_ACTIVITY = 0.5;
 const BLUR_TOP_SHARE = 0.5;
 /** Overexposed: a scene pixel is clipped bright at or above this luma. */
 const CLIPPED_LEVEL = 245;
+/** Overexposed against a reference by brightness: at least this share must be burnt out too (a
+ * camera turned towards a brighter scene burns nothing out). */
+const BRIGHTENED_MIN_CLIPPED = 0.1;
 /** Frames analysed fully (first, middle, last); all frames are compared for frozen. */
 const ANALYSED_FRAMES = 3;
 
@@ -556,7 +567,10 @@ function blurScore(p: LumaPlane): number {
 
 /** All measures of one frame (the blur and stripes parts at full resolution, the
  * rest on the sampling grid); `plane`: a buffer of width × height to compute the luma plane in. */
-export function measureFrame(f: Frame, opts: { middle?: boolean; plane?: Uint8Array } = {}): FrameMeasures & { luma: Uint8Array; grid: Grid } {
+export function measureFrame(
+  f: Frame,
+  opts: { middle?: boolean; plane?: Uint8Array } = {},
+): FrameMeasures & { luma: Uint8Array; grid: Grid; grain: GrainBlocks; colour: ColourBlocks } {
   const g = gridOf(f.width, f.height);
   const s = gridStats(f, g);
   const occ = occludedScore(s, g);
@@ -574,7 +588,28 @@ export function measureFrame(f: Frame, opts: { middle?: boolean; plane?: Uint8Ar
     layout: layoutOf({ width: g.gw, height: g.gh, y: s.luma, ...sceneRows(g.gh) }),
     luma: s.luma,
     grid: g,
+    grain: grainBlocks(plane),
+    colour: colourBlocks(s, g),
   };
+}
+
+/** The colour of the grid's blocks in the scene rows (for colour snow). */
+function colourBlocks(s: GridStats, g: Grid): ColourBlocks {
+  const { top, bottom } = sceneRows(g.gh);
+  const r0 = Math.ceil(top / g.block);
+  const r1 = Math.floor(bottom / g.block);
+  const n = Math.max(0, r1 - r0) * g.bx;
+  const out: ColourBlocks = { std: new Float64Array(n), y: new Float64Array(n), rg: new Float64Array(n), bg: new Float64Array(n) };
+  for (let i = 0, b = r0 * g.bx; i < n; i++, b++) {
+    const c = s.blockN[b];
+    if (c === 0) continue;
+    const mean = s.blockY[b] / c;
+    out.std[i] = Math.sqrt(Math.max(0, s.blockYY[b] / c - mean * mean));
+    out.y[i] = mean;
+    out.rg[i] = (s.blockR[b] - s.blockG[b]) / c;
+    out.bg[i] = (s.blockB[b] - s.blockG[b]) / c;
+  }
+  return out;
 }
 
 /** Mean luma of the scene rows and the share of them clipped bright (luma ≥ CLIPPED_LEVEL). */
@@ -591,6 +626,44 @@ function brightnessOf(p: LumaPlane): { brightness: number; clipped: number } {
     }
   }
   return { brightness: n ? sum / n : 0, clipped: n ? clipped / n : 0 };
+}
+
+/**
+ * How a live scene's changes undo themselves: the correlation of the picture's change from one
+ * frame to the next with its change to the frame after (scene rows of the sampled luma), the
+ * largest (least negative) over the runs of three frames; 0 with fewer than three frames or
+ * without changes.
+ *
+ * A still scene is live because its sensor noise is new every frame: what the encoder codes of one
+ * frame's grain is replaced by the next frame's, so each change tends to undo the one before it
+ * (−0.5 for pure noise). A frozen picture's frames change only as the encoder refines the same
+ * picture, and one refinement does not undo the last (≈ 0). A keyframe re-codes either picture
+ * from scratch and undoes the refinements before it, so it is the largest over the runs that
+ * counts: a run without a keyframe in it shows what the picture does.
+ */
+function changesUndone(lumas: readonly Uint8Array[], g: Grid): number {
+  if (lumas.length < 3) return 0;
+  const { top, bottom } = sceneRows(g.gh);
+  const start = top * g.gw;
+  const end = bottom * g.gw;
+  let most = -Infinity;
+  for (let k = 1; k + 1 < lumas.length; k++) {
+    const a = lumas[k - 1];
+    const b = lumas[k];
+    const c = lumas[k + 1];
+    let sab = 0;
+    let saa = 0;
+    let sbb = 0;
+    for (let p = start; p < end; p++) {
+      const d1 = b[p] - a[p];
+      const d2 = c[p] - b[p];
+      sab += d1 * d2;
+      saa += d1 * d1;
+      sbb += d2 * d2;
+    }
+    most = Math.max(most, saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0);
+  }
+  return most;
 }
 
 /** Frozen score over the frames' sampled luma (see DiagnosisThresholds.frozenMinStillArea). */
@@ -675,7 +748,7 @@ export function pictureScores(frames: readonly Frame[], reference?: ReferenceMea
 export class ProbeAnalysis {
   private readonly analysed: number[];
   private readonly middle: number;
-  private readonly per: Array<FrameMeasures & { luma: Uint8Array; grid: Grid }> = [];
+  private readonly per: Array<ReturnType<typeof measureFrame>> = [];
   private readonly lumas: Uint8Array[] = [];
   private grid: Grid | undefined;
   private sameSize = true;
@@ -714,7 +787,7 @@ export class ProbeAnalysis {
     }
   }
 
-  private measure(f: Frame, middle: boolean): FrameMeasures & { luma: Uint8Array; grid: Grid } {
+  private measure(f: Frame, middle: boolean): ReturnType<typeof measureFrame> {
     if (!this.plane || this.plane.length !== f.width * f.height) this.plane = new Uint8Array(f.width * f.height);
     const m = measureFrame(f, { middle, plane: this.plane });
     this.per.push(m);
@@ -732,6 +805,7 @@ export class ProbeAnalysis {
     const per = this.per;
     const n = this.count;
     const sameSize = this.sameSize;
+    let still = 0;
     let frozen = 0;
     let shaking = 0;
     let noise = 0;
@@ -739,14 +813,17 @@ export class ProbeAnalysis {
     if (sameSize && n >= 2 && this.grid) {
       const g = this.grid;
       const lumas = this.lumas;
-      frozen = frozenScore(lumas, g);
+      still = frozenScore(lumas, g);
+      frozen = still > 0 && changesUndone(lumas, g) <= FROZEN_LIVE_REVERSAL ? 0 : still;
       const planes = lumas.map((y) => ({ width: g.gw, height: g.gh, y, ...sceneRows(g.gh) }));
       shaking = shakingScore(planes.map(profilesOf));
-      noise = noiseScore(planes);
+      // Coarse snow changes the blocks' light, fine snow their texture, colour snow their tint:
+      // whichever shows most.
+      noise = Math.max(noiseScore(planes), grainScore(per.map((m) => m.grain)), colourSnowScore(per.map((m) => m.colour)));
       bars = rollingBarsScore(planes);
     }
     // An NVR card is a still picture: with several frames, a moving one is not a card.
-    const noVideo = n >= 2 && sameSize && frozen < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
+    const noVideo = n >= 2 && sameSize && still < CARD_MIN_STILL ? 0 : median(per.map((m) => m.noVideo));
     const measures: ReferenceMeasures = {
       version: REFERENCE_VERSION,
       blur: round3(median(per.map((m) => m.blur))),
@@ -804,11 +881,20 @@ export function judge(
     // A measure the camera always had is its scene, not a fault: with a reference, the score must
     // also have risen from the reference's by the margin.
     const risen = (score: number, ref: number | undefined, margin: number): boolean => ref === undefined || score - ref >= margin;
-    const overexposed = scores.overexposed >= t.overexposedMinArea && risen(scores.overexposed, reference?.clipped, t.overexposedMinRise);
+    // A dark scene (night, a shaded yard) pushed several times brighter burns out only its lighter
+    // parts, yet is as washed out as a day scene gone white: with a reference, a picture far
+    // brighter than the camera's own with some of it burnt out is overexposed too.
+    const brightened =
+      reference !== undefined &&
+      measures !== undefined &&
+      measures.brightness - reference.brightness >= t.overexposedMinBrighten &&
+      scores.overexposed >= BRIGHTENED_MIN_CLIPPED;
+    const overexposed = (scores.overexposed >= t.overexposedMinArea && risen(scores.overexposed, reference?.clipped, t.overexposedMinRise)) || brightened;
     if (overexposed) found.add('overexposed');
     // A camera whose own normal picture stands as still (an empty room, no clock) cannot be told
     // from a frozen one by a few seconds of it: with such a reference frozen is not judged.
-    const judgeFrozen = !reference || reference.still < t.frozenMinStillArea;
+    // A picture burnt out to white is as trivially still as a black one.
+    const judgeFrozen = !overexposed && (!reference || reference.still < t.frozenMinStillArea);
     if (judgeFrozen && scores.frozen > 0 && scores.frozen >= t.frozenMinStillArea) found.add('frozen');
     if (scores.blurred > 0 && scores.blurred >= t.blurredMinBlur && risen(scores.blurred, reference?.blur, t.blurredMinRise)) found.add('blurred');
     // A blurred picture is flat almost everywhere: its flat regions are an occlusion only when
@@ -825,13 +911,17 @@ export function judge(
     // A scene of one colour (sky, grass, a sunset) has its own balance: with a reference, the
     // balance must also have moved from the reference's.
     const castMoved = !reference || !measures || balanceShift(measures.balance, reference.balance) >= t.castMinShift;
-    if (scores['colour-cast'] > 0 && scores['colour-cast'] >= t.castMinImbalance && castMoved) found.add('colour-cast');
+    // An occluder's own colour, or another scene's (the camera was turned), is not the camera's
+    // colour balance gone wrong: occluded and scene-change suppress colour-cast.
+    const castHidden = found.has('occluded') || found.has('scene-change');
+    if (!castHidden && scores['colour-cast'] > 0 && scores['colour-cast'] >= t.castMinImbalance && castMoved) found.add('colour-cast');
     // Lines rolling through the picture move it and change it everywhere: that is the stripes.
     const stripes = scores.stripes >= t.stripesMinAmplitude && risen(scores.stripes, reference?.stripes, t.stripesMinRise);
     if (stripes) found.add('stripes');
     const shaking = !found.has('frozen') && !stripes && scores.shaking >= t.shakingMinShift;
-    // A shaking picture changes everywhere every frame too: that is the shaking, not noise.
-    if (!shaking && !stripes && scores.noise >= t.noiseMinLevel && risen(scores.noise, reference?.noise, t.noiseMinRise)) found.add('noise');
+    // A shaking picture changes everywhere every frame too: that is the shaking, not noise. The
+    // gain that burns a picture out also lifts the sensor's own grain: that is the overexposure.
+    if (!shaking && !stripes && !overexposed && scores.noise >= t.noiseMinLevel && risen(scores.noise, reference?.noise, t.noiseMinRise)) found.add('noise');
     if (shaking) found.add('shaking');
   }
   return PICTURE_FAULTS.filter((f) => found.has(f));

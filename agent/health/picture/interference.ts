@@ -67,6 +67,133 @@ export function noiseScore(planes: readonly LumaPlane[]): number {
   return median(pairs);
 }
 
+/** Grain blocks: this many pixels across, at full resolution; every GRAIN_ROW_STEP-th row. */
+const GRAIN_BLOCK = 16;
+const GRAIN_ROW_STEP = 4;
+
+/** Per 16 px block of a full-resolution luma plane's scene rows: its standard deviation and its
+ * fine texture (mean absolute step between neighbouring pixels), on every 4th row (snow is new in
+ * every row; a quarter of them is enough, and cheap). */
+export interface GrainBlocks {
+  std: Float64Array;
+  step: Float64Array;
+}
+
+export function grainBlocks(p: LumaPlane): GrainBlocks {
+  const bx = Math.floor((p.width - 1) / GRAIN_BLOCK);
+  const by = Math.floor((p.bottom - p.top) / GRAIN_BLOCK);
+  const std = new Float64Array(bx * by);
+  const step = new Float64Array(bx * by);
+  const y = p.y;
+  const n = (GRAIN_BLOCK / GRAIN_ROW_STEP) * GRAIN_BLOCK;
+  for (let j = 0; j < by; j++) {
+    const r0 = p.top + j * GRAIN_BLOCK;
+    for (let i = 0; i < bx; i++) {
+      let sum = 0;
+      let sq = 0;
+      let st = 0;
+      for (let r = r0; r < r0 + GRAIN_BLOCK; r += GRAIN_ROW_STEP) {
+        for (let k = r * p.width + i * GRAIN_BLOCK, ke = k + GRAIN_BLOCK; k < ke; k++) {
+          const v = y[k];
+          sum += v;
+          sq += v * v;
+          const d = v - y[k + 1];
+          st += d < 0 ? -d : d;
+        }
+      }
+      const m = sum / n;
+      std[j * bx + i] = Math.sqrt(Math.max(0, sq / n - m * m));
+      step[j * bx + i] = st / n;
+    }
+  }
+  return { std, step };
+}
+
+/**
+ * Fine snow (grain of 1–2 px) that a block's mean averages away: how much the fine texture of the
+ * flatter half of the 16 px blocks changes between frames beyond what it changes everywhere — the
+ * median absolute deviation of the blocks' change of mean step between neighbouring pixels, luma
+ * levels, median over the frame pairs (full-resolution planes of a few frames; 0 with one). A
+ * sub stream's encoder codes such snow in some blocks and smooths it away in others, differently
+ * every frame, so a flat wall's texture comes and goes; a scene's own texture stays (a keyframe
+ * sharpening it changes every block alike), and a camera trembling by a pixel leaves a flat
+ * block's texture as it was.
+ */
+export function grainScore(blocks: readonly GrainBlocks[]): number {
+  if (blocks.length < 2) return 0;
+  const pairs: number[] = [];
+  for (let k = 1; k < blocks.length; k++) {
+    const a = blocks[k - 1];
+    const b = blocks[k];
+    const flatness = median(a.std);
+    const change: number[] = [];
+    for (let i = 0; i < a.std.length; i++) if (a.std[i] <= flatness) change.push(b.step[i] - a.step[i]);
+    const common = median(change);
+    pairs.push(median(change.map((c) => Math.abs(c - common))));
+  }
+  return median(pairs);
+}
+
+/** Colour of a frame's blocks (the diagnosis' sampling-grid blocks of the scene rows): each
+ * block's luma standard deviation and its mean R − G and B − G. */
+export interface ColourBlocks {
+  std: Float64Array;
+  /** Mean luma. */
+  y: Float64Array;
+  rg: Float64Array;
+  bg: Float64Array;
+}
+
+/** Colour snow: only blocks whose light changed at most this much (luma levels, beyond the whole
+ * picture's change) count: a scene that moves (a pan, colour bars scrolling, a car) changes a
+ * block's light with its tint; snow changes the tint of blocks whose light stays. */
+const COLOUR_SNOW_STEADY_LIGHT = 4;
+
+/** Colour snow is counted at this fraction of its change of R − G and B − G: the scale on which
+ * it compares with the luma measures (normal pictures of the field-like set's tuning part change
+ * their blocks' colour by up to 2 levels, snow by 3.8 and more). */
+const COLOUR_SNOW_SCALE = 1 / 1.5;
+
+/**
+ * Colour snow, luma levels (COLOUR_SNOW_SCALE): how much the colour of the flatter half of the
+ * blocks changes between frames beyond what it changes everywhere — the median absolute deviation
+ * of the blocks' change of mean R − G or B − G (the larger), over those whose light stayed
+ * (COLOUR_SNOW_STEADY_LIGHT), median over the frame pairs (0 with one frame, and for a pair where
+ * fewer than a quarter of them stayed). A weak or disturbed signal on a colour camera snows in
+ * colour: the encoder smooths the grain's light but its colour comes through as blotches of tint
+ * that change every frame. A scene keeps its colours where its light stays, a change of exposure
+ * or white balance moves every block alike, and sensor noise averages out in a block.
+ */
+export function colourSnowScore(blocks: readonly ColourBlocks[]): number {
+  if (blocks.length < 2) return 0;
+  const pairs: number[] = [];
+  for (let k = 1; k < blocks.length; k++) {
+    const a = blocks[k - 1];
+    const b = blocks[k];
+    const flatness = median(a.std);
+    const light: number[] = [];
+    for (let i = 0; i < a.std.length; i++) if (a.std[i] <= flatness) light.push(b.y[i] - a.y[i]);
+    const commonLight = median(light);
+    const rg: number[] = [];
+    const bg: number[] = [];
+    for (let i = 0; i < a.std.length; i++) {
+      if (a.std[i] > flatness || Math.abs(b.y[i] - a.y[i] - commonLight) > COLOUR_SNOW_STEADY_LIGHT) continue;
+      rg.push(b.rg[i] - a.rg[i]);
+      bg.push(b.bg[i] - a.bg[i]);
+    }
+    if (rg.length < light.length / 4) {
+      pairs.push(0);
+      continue;
+    }
+    const spread = (c: number[]): number => {
+      const common = median(c);
+      return median(c.map((v) => Math.abs(v - common)));
+    };
+    pairs.push(Math.max(spread(rg), spread(bg)) * COLOUR_SNOW_SCALE);
+  }
+  return median(pairs);
+}
+
 /** Strips for the row profile (across) and bands for the column profile (down). */
 const ROW_STRIPS = 8;
 const COL_BANDS = 3;

@@ -1,7 +1,7 @@
 // The median the picture measures share. Pure.
 
 /** The median of the values that are numbers (NaN left out); 0 when there are none. */
-export function median(values: readonly number[]): number {
+export function median(values: ArrayLike<number>): number {
   // A typed array sorts numerically without a comparator call per comparison, NaN last.
   const v = Float64Array.from(values).sort();
   let n = v.length;

@@ -81,10 +81,17 @@ function bestShift(a: Float64Array, b: Float64Array, range: number): number {
   return best;
 }
 
-/** The shift all parts agree on (their median), or null when they disagree (local motion). */
+/** The shift all parts agree on (their median); or, when one part alone disagrees (people or
+ * cars moving through it, a flat sky that matches anywhere), the mean of the two that agree; null
+ * when no two agree (local motion everywhere). */
 function agreedShift(a: readonly Float64Array[], b: readonly Float64Array[], range: number, tolerance: number): number | null {
   const shifts = a.map((p, i) => bestShift(p, b[i], range)).sort((x, y) => x - y);
-  return shifts[shifts.length - 1] - shifts[0] <= tolerance ? shifts[shifts.length >> 1] : null;
+  if (shifts[shifts.length - 1] - shifts[0] <= tolerance) return shifts[shifts.length >> 1];
+  if (shifts.length !== 3) return null;
+  const low = shifts[1] - shifts[0];
+  const high = shifts[2] - shifts[1];
+  if (Math.min(low, high) > tolerance) return null;
+  return low <= high ? (shifts[0] + shifts[1]) / 2 : (shifts[1] + shifts[2]) / 2;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ReferenceMeasures } from '../types';
 import { LAYOUT_COLS, LAYOUT_ROWS } from './scene';
 
 /** Raised whenever what a measure means changes: references of another version are retaken. */
-export const REFERENCE_VERSION = 1;
+export const REFERENCE_VERSION = 2;
 
 const NUMBER_FIELDS = ['blur', 'brightness', 'clipped', 'noise', 'stripes', 'still', 'flat'] as const;
 
