@@ -11,6 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { startTestCentral } from '../kit/central';
 import { cookieFrom } from '../kit/api';
 import { tempDir } from '../kit/temp';
+import { dashboardCsp, tileOrigin } from '../../central/web/headers';
 
 const NO_BROKER = 'mqtt://127.0.0.1:9';
 
@@ -202,4 +203,15 @@ test('map settings and region outlines from the config; a bad outlines file stop
       (err: Error) => message.test(err.message),
     );
   }
+});
+
+test('the tile server in the CSP: its origin only, {s} as a wildcard label, nothing for a template the policy cannot name', () => {
+  assert.equal(tileOrigin('http://tiles.county.lan/{z}/{x}/{y}.png'), 'http://tiles.county.lan');
+  assert.equal(tileOrigin('HTTPS://{s}.tiles.lan:8443/t/{z}/{x}/{y}.png?key=1'), 'https://*.tiles.lan:8443');
+  assert.equal(tileOrigin('/tiles/{z}/{x}/{y}.png'), undefined, 'relative: the page origin, already allowed');
+  assert.equal(tileOrigin('http://{z}.tiles.lan/{x}/{y}.png'), undefined, 'a placeholder other than {s} in the host');
+  assert.equal(tileOrigin("http://a.lan;script-src 'unsafe-inline'/{z}"), undefined, 'no way to smuggle a directive in');
+  assert.equal(tileOrigin(''), undefined);
+  assert.match(dashboardCsp(''), /img-src 'self' data: blob:;/);
+  assert.match(dashboardCsp('http://tiles.county.lan/{z}/{x}/{y}.png'), /img-src 'self' data: blob: http:\/\/tiles\.county\.lan;/);
 });
