@@ -106,6 +106,20 @@ module.exports = {
       to: { path: `^${TOP}` },
     },
     {
+      name: 'dashboard-stands-alone',
+      severity: 'error',
+      comment: 'The dashboard is browser code bundled by Vite: it reaches the central through its HTTP API only.',
+      from: { path: '^central/dashboard/' },
+      to: { path: '^(lib|contract|drivers|agent|central|box|scripts|test)/', pathNot: '^central/dashboard/' },
+    },
+    {
+      name: 'server-not-dashboard',
+      severity: 'error',
+      comment: 'The central serves the built dashboard (dist/dashboard) as files; no server code imports its sources.',
+      from: { path: '^(lib|contract|drivers|agent|central|box|scripts)/', pathNot: '^central/dashboard/' },
+      to: { path: '^central/dashboard/' },
+    },
+    {
       name: 'agent-top-level-files',
       severity: 'error',
       comment: 'agent/ holds folders, plus agent.ts (the composition root).',

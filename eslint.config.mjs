@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import regexp from 'eslint-plugin-regexp';
+import vue from 'eslint-plugin-vue';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'agent/web/static/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -76,6 +77,21 @@ export default tseslint.config(
       'regexp/no-super-linear-move': ['error', { report: 'potential', ignoreSticky: false }],
       // The plugin's recommended set turns this core rule back on; see the note above.
       'no-control-regex': 'off',
+    },
+  },
+  // The dashboard's single-file components: Vue's recommended rules, TypeScript in <script setup>
+  // parsed but not type-aware here (vue-tsc type-checks them in npm run build:dashboard).
+  ...vue.configs['flat/recommended'].map((c) => ({ ...c, files: ['central/dashboard/**/*.vue'] })),
+  {
+    files: ['central/dashboard/**/*.vue'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module', projectService: false, project: false },
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      // TypeScript (vue-tsc) knows the browser's globals.
+      'no-undef': 'off',
     },
   },
   prettier,

@@ -23,6 +23,7 @@ import { SilenceCheck } from './alarms/silence';
 import { defaultClientId, Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
+import { loadOutlines } from './map/outlines';
 
 export interface CentralDeps {
   config: CentralConfig;
@@ -140,6 +141,7 @@ async function startApi(
   figures: FiguresRefresher,
   clock: Clock,
   audit: AuditLog,
+  mapOutlines: string | undefined,
 ): Promise<{ api: Api; url: string }> {
   const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
   const api = await createApi({
@@ -150,6 +152,7 @@ async function startApi(
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
     refreshFigures: () => figures.refresh(),
+    mapOutlines,
     ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
     audit,
   });
@@ -164,6 +167,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
   const clock = deps.clock ?? systemClock;
   const problems = mediaProblems(deps.config.media);
   if (problems.length > 0) throw new CamgateError(`central: ${problems.join('; ')}`, EXIT_USAGE);
+  const mapOutlines = loadOutlines(deps.config.map.regionsGeoJson);
   const db = await openDatabase(deps);
   let ingest: Ingest | undefined;
   let figures: FiguresRefresher | undefined;
@@ -176,7 +180,7 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
     messaging = ingest ? startMessaging(deps, ingest, clock, audit) : undefined;
     silence = startSilenceCheck(deps, db, clock, alarms, ingest);
     figures = startFigures(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit);
+    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit, mapOutlines);
     // Measuring starts once the API listens: a first round over a month of history without
     // figures takes a while, and the API must not wait for it to start.
     figures.start();

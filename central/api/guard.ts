@@ -4,13 +4,15 @@
 // login session (cookie) or an API token (Authorization: Bearer cg_…) of a role high enough:
 // 401 without or with bad credentials, 403 for a role too low; scope is the routes' to apply (they
 // pass request.caller.scope to the queries, and answer 404 for what lies outside it). While no user
-// exists, every guarded route answers 503 naming the command that creates the first one.
+// exists, every guarded route answers 503 naming the command that creates the first one. A change
+// made through a login session must also carry the session's CSRF token (central/auth/csrf.ts).
 import type { RouteOptions } from 'fastify';
 import { ApiError } from './errors';
 import type { Api } from './types';
 import { roleAtLeast, ROLES, type Principal, type Role } from '../auth/roles';
 import { SESSION_COOKIE, type SessionStore } from '../auth/sessions';
 import type { TokenStore } from '../auth/tokens';
+import { CSRF_COOKIE, CSRF_HEADER, csrfMatches, needsCsrf } from '../auth/csrf';
 
 /** The least role a route needs, or public (no credentials). */
 export type RouteRole = 'public' | Role;
@@ -106,6 +108,14 @@ export function installGuard(app: Api, deps: GuardDeps): void {
     const header = request.headers.authorization as string | undefined;
     const caller = await authenticate(header, request.cookies[SESSION_COOKIE], deps);
     if (typeof caller === 'string') throw new ApiError(401, 'unauthorized', caller);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-member-access
+    if (caller.via === 'session' && needsCsrf(request.method) && !csrfMatches(caller.sessionId ?? '', request.headers[CSRF_HEADER])) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `${request.method} ${request.routeOptions.url} from a login session needs the ${CSRF_HEADER} header holding the ${CSRF_COOKIE} cookie the login set (the dashboard sends it); a script should use an API token instead`,
+      );
+    }
     if (!roleAtLeast(caller.role, role)) {
       throw new ApiError(403, 'forbidden', `${request.method} ${request.routeOptions.url} needs the ${role} role; ${actorName(caller)} has ${caller.role}`);
     }

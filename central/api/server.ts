@@ -2,7 +2,7 @@
 // (validated on the way in, serialised on the way out) and gathered into the OpenAPI document at
 // /api/openapi.json. Errors are JSON with a message that names the parameter and the fix. Every
 // route declares the role it needs (guard.ts); only /api/health, /api/login and the OpenAPI
-// document are public.
+// document are public. The same server serves the dashboard (central/web/) at /.
 import Fastify, { type FastifyError } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -26,6 +26,9 @@ import { registerServiceRoutes } from './routes/service';
 import { registerSessionRoutes } from './routes/session';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerUserRoutes } from './routes/users';
+import { registerMapRoutes } from './routes/map';
+import { installSecurityHeaders } from '../web/headers';
+import { registerDashboard } from '../web/dashboard';
 
 /** Once a user exists the answer stays yes (the last admin cannot be removed), so it is asked until then only. */
 function usersExist(deps: ApiDeps): () => Promise<boolean> {
@@ -71,6 +74,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     },
   });
   await app.register(cookie);
+  installSecurityHeaders(app);
   const access = accessDeps(deps);
   installGuard(app, access);
 
@@ -111,6 +115,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   registerCommandRoutes(app, deps);
   registerLiveRoutes(app, deps);
   registerAlarmRoutes(app, deps);
+  registerMapRoutes(app, deps);
+  registerDashboard(app, { config: deps.config, root: deps.dashboardRoot });
 
   app.get('/api/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, () => app.swagger());
   await app.ready();

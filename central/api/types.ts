@@ -29,6 +29,10 @@ export interface ApiDeps {
   live?: LiveViews;
   /** The one audit log of the central (other features record into it too). */
   audit: AuditLog;
+  /** The region outlines' GeoJSON text (map.regionsGeoJson, checked at start); absent when none. */
+  mapOutlines?: string;
+  /** Where the built dashboard is (index.html and assets/); default beside the compiled central. */
+  dashboardRoot?: string;
 }
 
 /** What the access routes (login, users, tokens) use beside the service's parts. */

@@ -284,6 +284,33 @@ export const CentralConfigSchema = Type.Object(
       },
       { description: 'Live view from the centre (docs/live-view.md).', additionalProperties: false },
     ),
+    map: Type.Object(
+      {
+        tileUrl: Type.String({
+          description:
+            "Basemap tiles of the dashboard's map, a Leaflet URL template ({z} {x} {y}, optionally {s}), e.g. an intranet tile server's http://tiles.county.lan/{z}/{x}/{y}.png. Empty: no tiles, a plain grid (and the region outlines, if given) under the points. docs/dashboard.md.",
+          default: '',
+          maxLength: 2048,
+        }),
+        coordinateSystem: Enum(['wgs84', 'gcj02'] as const, {
+          type: 'string',
+          description:
+            'The coordinate system of the tiles (and of the region outlines): gcj02 for Chinese basemaps (AMap, Tencent, most intranet copies), wgs84 for GPS-true ones. Camera coordinates are WGS-84 as in the ledger and are shifted to match.',
+          default: 'wgs84',
+        }),
+        attribution: Type.String({
+          description: 'Attribution shown in the corner of the map (the tiles\' licence, e.g. "© 某某测绘").',
+          default: '',
+          maxLength: 512,
+        }),
+        regionsGeoJson: Type.String({
+          description:
+            'A GeoJSON file (FeatureCollection of Polygon/MultiPolygon features, in map.coordinateSystem) with the region outlines drawn on the map; read at start. Empty: none.',
+          default: '',
+        }),
+      },
+      { description: "The dashboard's map (docs/dashboard.md).", additionalProperties: false },
+    ),
     log: Type.Object(
       {
         level: Enum(LOG_LEVELS, { type: 'string', description: 'Least severe level written.', default: 'info', 'x-flag-alias': '--log-level' }),

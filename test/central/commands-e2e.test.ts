@@ -27,7 +27,11 @@ interface Answer {
 async function call(central: TestCentral, method: string, path: string, body?: unknown): Promise<Answer> {
   const res = await fetch(central.url + path, {
     method,
-    headers: { cookie: central.as!.options.cookie!, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      cookie: central.as!.options.cookie!,
+      ...(method !== 'GET' ? { 'x-csrf-token': central.as!.options.csrf! } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const bytes = Buffer.from(await res.arrayBuffer());

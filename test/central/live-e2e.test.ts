@@ -27,13 +27,18 @@ interface LeaseAnswer {
 /** Requests as the central's first admin (its login session). */
 function viewer(central: TestCentral) {
   const cookie = central.as!.options.cookie!;
+  const csrf = central.as!.options.csrf!;
   return {
     async post<T>(url: string, body: unknown = {}): Promise<{ status: number; body: T }> {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as T };
     },
     async del<T>(url: string): Promise<{ status: number; body: T }> {
-      const res = await fetch(url, { method: 'DELETE', headers: { cookie } });
+      const res = await fetch(url, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrf } });
       return { status: res.status, body: (await res.json()) as T };
     },
   };

@@ -13,6 +13,8 @@ export interface ApiClientOptions {
   token?: string;
   /** The session cookie (name=value), as a login set it. */
   cookie?: string;
+  /** The session's CSRF token (the camgate_csrf cookie a login set), sent on changes like the dashboard sends it. */
+  csrf?: string;
   /** The local address requests come from (127.0.0.x), for per-address counting. */
   localAddress?: string;
 }
@@ -45,6 +47,7 @@ export function apiClient(baseUrl: string, options: ApiClientOptions = {}): ApiC
               ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
               ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
               ...(options.cookie ? { cookie: options.cookie } : {}),
+              ...(options.csrf && method !== 'GET' && method !== 'HEAD' ? { 'x-csrf-token': options.csrf } : {}),
               ...headers,
             },
           },
@@ -56,6 +59,8 @@ export function apiClient(baseUrl: string, options: ApiClientOptions = {}): ApiC
               const set = cookieFrom(res.headers['set-cookie'], 'camgate_session');
               // Like a browser: a new session cookie replaces the old one.
               if (set) options.cookie = set;
+              const csrf = cookieFrom(res.headers['set-cookie'], 'camgate_csrf');
+              if (csrf) options.csrf = csrf.slice('camgate_csrf='.length);
               resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers });
             });
           },

@@ -1,11 +1,12 @@
 // Logging in and out: POST /api/login sets an HttpOnly, SameSite=Strict session cookie (Secure over
-// https or with auth.secureCookie); wrong passwords are throttled per address and per user name
+// https or with auth.secureCookie) and, readable by the dashboard, the session's CSRF token; wrong passwords are throttled per address and per user name
 // (central/auth/throttle.ts) and every try is audited. GET /api/me says who the caller is.
 import { Type } from '@sinclair/typebox';
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import { getUser } from '../../auth/users';
 import { verifyNothing, verifyPassword } from '../../auth/password';
 import { SESSION_COOKIE } from '../../auth/sessions';
+import { CSRF_COOKIE, csrfToken } from '../../auth/csrf';
 import { actorName, callerOf, FIRST_USER_HINT, type Caller } from '../guard';
 import type { AccessDeps, Api } from '../types';
 import { ErrorSchema } from './schemas';
@@ -28,6 +29,24 @@ export function sessionCookie(deps: AccessDeps, protocol: string, sessionId: str
       maxAge: deps.config.auth.sessionMaxHours * 3600,
     },
   ];
+}
+
+/** setCookie's arguments for the session's CSRF token: readable by the page (not HttpOnly), path / so
+ * the dashboard's script sees it, otherwise as strict as the session's. */
+export function csrfCookie(deps: AccessDeps, protocol: string, sessionId: string): [string, string, CookieSerializeOptions] {
+  const [, , session] = sessionCookie(deps, protocol, sessionId);
+  return [CSRF_COOKIE, csrfToken(sessionId), { ...session, path: '/', httpOnly: false }];
+}
+
+/** Sets both cookies of a new session. */
+export function startSessionCookies(
+  reply: { setCookie(...args: [string, string, CookieSerializeOptions]): unknown },
+  deps: AccessDeps,
+  protocol: string,
+  sessionId: string,
+): void {
+  reply.setCookie(...sessionCookie(deps, protocol, sessionId));
+  reply.setCookie(...csrfCookie(deps, protocol, sessionId));
 }
 
 export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
@@ -74,7 +93,7 @@ export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
       }
       deps.throttle.succeeded(username, address);
       const sessionId = await deps.sessions.create(user.username, address);
-      void reply.setCookie(...sessionCookie(deps, request.protocol, sessionId));
+      startSessionCookies(reply, deps, request.protocol, sessionId);
       await deps.audit.record({ actor: user.username, action: 'login', outcome: 'ok', address, scope: user.scope });
       return { username: user.username, role: user.role, scope: user.scope, via: 'session' as const, token: null };
     },
@@ -93,6 +112,7 @@ export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
       }
       await deps.sessions.end(caller.sessionId);
       void reply.clearCookie(SESSION_COOKIE, { path: '/api' });
+      void reply.clearCookie(CSRF_COOKIE, { path: '/' });
       await deps.audit.record({ actor: actorName(caller), action: 'logout', outcome: 'ok', address: request.ip, scope: caller.scope });
       return reply.code(204).send(null);
     },

@@ -22,7 +22,7 @@ import { actorName, callerOf } from '../guard';
 import type { AccessDeps, Api } from '../types';
 import { ErrorSchema } from './schemas';
 import { PasswordSchema, RoleSchema, ScopeSchema, UserSchema, UsernameSchema } from './access-schemas';
-import { sessionCookie } from './session';
+import { startSessionCookies } from './session';
 
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -144,7 +144,7 @@ export function registerUserRoutes(app: Api, deps: AccessDeps): void {
         const user = await updateUser(deps.db, deps.clock, name, change);
         // A new password ends the user's sessions; the one that changed it goes on in a new one.
         if (self && body.password !== undefined) {
-          void reply.setCookie(...sessionCookie(deps, request.protocol, await deps.sessions.create(name, request.ip)));
+          startSessionCookies(reply, deps, request.protocol, await deps.sessions.create(name, request.ip));
         }
         await deps.audit.record({
           actor: actorName(caller),

@@ -1,0 +1,117 @@
+// The shapes of the API answers the dashboard reads (the OpenAPI document at /api/openapi.json is
+// the full description; these are the fields used here).
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface Me {
+  username: string;
+  role: Role;
+  scope: string;
+  via: 'session' | 'token';
+  token: string | null;
+}
+
+export interface TargetCheck {
+  met: boolean | null;
+  byClass: Array<{ class: number; target: number; rate: number | null; met: boolean | null }>;
+}
+
+export interface Figure {
+  cameras: number;
+  onlineRate: number | null;
+  coverage: number | null;
+  intactRate: number | null;
+  atEnd: {
+    cameras: number;
+    geoLabelled: number;
+    geoLabelledRate: number | null;
+    hd: number;
+    hdRate: number | null;
+    byClass: { class1: number; class2: number; class3: number; unclassified: number };
+  };
+  targets: { online: TargetCheck; intact: TargetCheck; geoLabelled: TargetCheck };
+}
+
+export interface Period {
+  from: string;
+  to: string;
+  timezone: string;
+}
+
+export interface FiguresAnswer {
+  period: Period;
+  computedAt: string | null;
+  daysMissing: string[];
+  total: Figure;
+  groups: Array<{ key: string; figure: Figure }>;
+}
+
+export interface RegionRow {
+  region: string;
+  name: string;
+  depth: number;
+  parent: string | null;
+  figure: Figure;
+}
+
+export interface RegionsAnswer {
+  period: Period;
+  regions: RegionRow[];
+}
+
+export interface Site {
+  site: string;
+  name: string | null;
+  connection: string;
+  connectionSince: string | null;
+  lastObserved: string;
+  alive: boolean;
+  cameras: number;
+}
+
+export type CameraState = 'online' | 'offline' | 'unknown';
+
+export interface Camera {
+  site: string;
+  camera: string;
+  name: string | null;
+  class: number | null;
+  region: string | null;
+  owner: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  state: CameraState;
+  status: string | null;
+  statusAt: string | null;
+  picture: string | null;
+  faults: string[];
+  reason: string | null;
+}
+
+export interface CamerasAnswer {
+  total: number;
+  items: Camera[];
+}
+
+export interface Alarm {
+  id: string;
+  kind: string;
+  site: string;
+  camera: string | null;
+  state: string;
+  openedAt: string;
+  lastFaultAt: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AlarmsAnswer {
+  items: Alarm[];
+  next: string | null;
+}
+
+export interface MapSettings {
+  tileUrl: string;
+  coordinateSystem: 'wgs84' | 'gcj02';
+  attribution: string;
+  outlines: boolean;
+}
