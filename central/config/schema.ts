@@ -231,9 +231,16 @@ export const CentralConfigSchema = Type.Object(
           maximum: 67108864,
         }),
         batchMax: Type.Integer({ description: 'Messages written in one database transaction at most.', default: 500, minimum: 1, maximum: 100000 }),
+        receiveMaximum: Type.Integer({
+          description:
+            'MQTT 5 Receive Maximum sent to the broker: QoS 1 messages it may send before the central acknowledges them, i.e. received and not yet committed. Keep it at least twice batchMax so a batch commits while the next arrives. With MQTT 3.1.1 the broker decides (Mosquitto: max_inflight_messages).',
+          default: 2000,
+          minimum: 1,
+          maximum: 65535,
+        }),
         queueMax: Type.Integer({
           description:
-            'Messages received and not yet written, at most. Beyond it (the database is slow or down) the central leaves the broker, which queues for its session, and comes back when half of them are written.',
+            'Messages received and not yet written, at most. The broker stops at receiveMaximum unacknowledged messages, so this is reached only when it lets more through (MQTT 3.1.1 with a large max_inflight_messages): the central then leaves the broker, which queues for its session, and comes back when half of them are written.',
           default: 20000,
           minimum: 100,
           maximum: 10000000,
