@@ -217,3 +217,52 @@ test('postgres: two instances share the stream; one killed mid-stream and starte
   );
   assert.deepEqual(await pgCounts(db), expected, 'each message once');
 });
+
+test('sqlite: a central stopped while sites keep sending stops (what came during the stop comes again at the next start)', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const file = join(tempDir(t, 'camgate-acks-'), 'central.db');
+  // Sites faster than the central: the broker holds a backlog, and each commit's PUBACKs let more
+  // through; a stop that wrote whatever came would go on as long as the sites send.
+  const env = { CAMGATE_CENTRAL_INGEST_BATCH_MAX: '100', CAMGATE_CENTRAL_INGEST_RECEIVE_MAXIMUM: '1000' };
+  const config = centralTestConfig({ brokerUrl: broker.url, db: file, env }, t);
+  const first = await startTestCentral(t, { brokerUrl: broker.url, db: file }, config);
+  await waitFor(() => first.ingest!.stats().connected, 'central connected');
+  const pub = await publisher(t, broker.url);
+  const { opening, stream, expected } = siteAndStream('town-s', 100_000);
+  await pub.send(opening);
+  // The sites go on sending throughout the stop.
+  let sent = 0;
+  let stopped = false;
+  const sending = (async () => {
+    while (!stopped && sent < stream.length) {
+      await publishAll(pub.client, stream.slice(sent, sent + 200));
+      sent += 200;
+    }
+  })();
+  await waitFor(() => sqliteCounts(file).points >= 500, 'part of the stream written', 30_000);
+  const stopping = first.stop();
+  await waitFor(
+    async () => (await Promise.race([stopping.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))])) || undefined,
+    'the central stopped while the stream went on',
+    30_000,
+    () => `${sent} of ${stream.length} sent; ${JSON.stringify(first.ingest!.stats())}`,
+  );
+  assert.ok(sent < stream.length, 'the sites were still sending when it stopped');
+  stopped = true;
+  await sending;
+  const part = stream.slice(0, sent);
+  const partExpected = {
+    points: expected.points - stream.filter((m) => m.topic.endsWith('/status')).length + part.filter((m) => m.topic.endsWith('/status')).length,
+    samples: part.filter((m) => m.topic.endsWith('/metrics')).length,
+  };
+  const second = await startTestCentral(t, { brokerUrl: broker.url, db: file }, config);
+  await waitFor(
+    () => all(sqliteCounts(file), partExpected),
+    'every message sent written',
+    120_000,
+    () => `${JSON.stringify(sqliteCounts(file))} of ${JSON.stringify(partExpected)}; ${JSON.stringify(second.ingest!.stats())}`,
+  );
+  await second.ingest!.drained();
+  assert.deepEqual(sqliteCounts(file), partExpected, 'each message once');
+});
