@@ -143,7 +143,7 @@ async function startApi(
   audit: AuditLog,
   mapOutlines: string | undefined,
 ): Promise<{ api: Api; url: string }> {
-  const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0 };
+  const idle = { connected: false, paused: false, received: 0, written: 0, duplicates: 0, refused: 0, queued: 0, batches: 0, failed: 0, unacknowledged: 0 };
   const api = await createApi({
     config: deps.config,
     db: db.db,

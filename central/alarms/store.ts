@@ -142,8 +142,12 @@ export class AlarmStore implements BatchFollower {
         continue;
       }
       const at = o.observation.at;
+      // Widened in place: a batch of 2,000 statuses made as many copies here as observations.
       if (known === undefined) byKey.set(k, { site: o.site, camera: o.camera, kind: o.kind, first: at, last: at });
-      else byKey.set(k, { ...known, first: Math.min(known.first, at), last: Math.max(known.last, at) });
+      else {
+        if (at < known.first) known.first = at;
+        if (at > known.last) known.last = at;
+      }
     }
     const quiet = [...byKey]
       .filter((entry): entry is [string, NonNullable<(typeof entry)[1]>] => entry[1] !== null)

@@ -27,7 +27,8 @@ export type Accepted =
 /** Why a message was refused: a short code, counted per site, and one bounded line for the log. */
 export interface Refused {
   site: string;
-  reason: 'too-large' | 'not-json' | 'invalid' | 'wrong-site' | 'unknown-topic' | 'wrong-kind';
+  /** write-failed is not classify's: the writer could not store an accepted message (subscriber.ts). */
+  reason: 'too-large' | 'not-json' | 'invalid' | 'wrong-site' | 'unknown-topic' | 'wrong-kind' | 'write-failed';
   detail: string;
 }
 

@@ -10,12 +10,22 @@
 // instance knows every camera's current state at once.
 //
 // Delivery. The session is persistent (a stable client id, clean: false): while the central is
-// down the broker queues its QoS 1 messages, and nothing the sites sent in the meantime is lost.
-// mqtt.js acknowledges a message when it is queued here (acknowledging after the commit would
-// serialise the stream to one message per transaction); a central killed mid-batch loses at most
-// what it had queued, and the retained state/meta/status restore every current value at the next
-// start. When the database is slow or down the queue fills; past ingest.queueMax the central
-// leaves the broker (which then queues for its session) and returns when half is written.
+// down the broker queues its QoS 1 messages. A message is acknowledged (PUBACK) only when it is
+// safe: when the batch holding it has committed, when it was refused (counted), or when another
+// part of the central took it (acks.ts keeps them in arrival order). Until then the broker keeps
+// it for the session, so a central killed mid-batch, or a database that fails, gets it again at
+// the next connection (written once: the writer is idempotent by messageId). mqtt.js acknowledges
+// a message before taking the next packet off the socket (its customHandleAcks only delays that,
+// one message per transaction), so the PUBACK is held through its handleMessage hook and written
+// later on the same connection. How many messages may wait for their commit is the broker's
+// in-flight window: MQTT 5 Receive Maximum sent in CONNECT (ingest.receiveMaximum; Mosquitto
+// uses max_inflight_messages for a client that sends none, and for MQTT 3.1.1 clients); a batch
+// commits while the next ones arrive within it. A message the database refuses while it answers
+// is counted as failed (its site's `write-failed` rejects, with the error and the message) and
+// acknowledged: it must not hold the window forever. The window is not a hard bound (Mosquitto 2.0
+// miscounts its quota once acknowledgements flow and sends past it), so ingest.queueMax still is:
+// there the central leaves the broker (which queues for its session) and returns when half is
+// written; what it held unacknowledged comes again and counts once.
 import { hostname } from 'node:os';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TOPIC_ROOT } from '../../contract';
@@ -30,6 +40,7 @@ import type { CentralConfig } from '../config/schema';
 import { classify, type Accepted, type Refused } from './classify';
 import { preparePayloadValidators } from '../../contract/validate';
 import type { IngestWriter, Received } from './writer';
+import { HeldAcks, type Ack } from './acks';
 
 export const FILTERS = {
   state: `${TOPIC_ROOT}/+/state`,
@@ -59,8 +70,10 @@ export interface IngestStats {
   refused: number;
   queued: number;
   batches: number;
-  /** Messages that could not be written although the database answered (a defect: logged as errors). */
+  /** Messages that could not be written although the database answered (a defect: logged as errors, counted as write-failed rejects). */
   failed: number;
+  /** Messages received on this connection whose PUBACK waits for their commit (or for earlier ones). */
+  unacknowledged: number;
 }
 
 /** A subscription of another part of the central on this connection (command replies). */
@@ -113,7 +126,13 @@ export function clientOptions(config: CentralConfig): IClientOptions {
     clientId: defaultClientId(config),
     clean: false,
     ...(b.protocolVersion === 5
-      ? { properties: { sessionExpiryInterval: b.sessionExpirySec, maximumPacketSize: config.ingest.maxPayloadBytes + 64 * 1024 } }
+      ? {
+          properties: {
+            sessionExpiryInterval: b.sessionExpirySec,
+            maximumPacketSize: config.ingest.maxPayloadBytes + 64 * 1024,
+            receiveMaximum: config.ingest.receiveMaximum,
+          },
+        }
       : {}),
     keepalive: b.keepaliveSec,
     reconnectPeriod: b.reconnectMs,
@@ -128,7 +147,15 @@ export function clientOptions(config: CentralConfig): IClientOptions {
   };
 }
 
-type Queued = Received;
+type Queued = Received & { ack: Ack | undefined };
+
+/** Given to mqtt.js's handleMessage callback: no PUBACK now (HeldAcks sends it), take the next packet. */
+const ACK_HELD = new Error('PUBACK held until the message is safe');
+
+/** mqtt.js writes a packet on the current connection; it has no public call to acknowledge later. */
+interface PacketSender {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }): void;
+}
 
 function siteAndCamera(m: Accepted): string {
   return 'camera' in m ? `${m.site}\u0000${m.camera}` : `${m.site}\u0000`;
@@ -158,11 +185,18 @@ export class Ingest implements BrokerSeam {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly counts = { received: 0, written: 0, duplicates: 0, refused: 0, batches: 0, failed: 0 };
   private readonly shared: boolean;
+  private readonly acks: HeldAcks;
+  /** Packets whose PUBACK is held: mqtt.js calls handleMessage right after emitting them. */
+  private readonly holding = new WeakSet<IPublishPacket>();
 
   constructor(private readonly options: IngestOptions) {
     this.limiter = new LogLimiter(options.clock);
     const b = options.config.broker;
     this.shared = b.protocolVersion === 5 && b.shareGroup !== '';
+    this.acks = new HeldAcks((messageId) => {
+      const client = this.client;
+      if (client?.connected) (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+    });
   }
 
   get protocolVersion(): 4 | 5 {
@@ -194,7 +228,7 @@ export class Ingest implements BrokerSeam {
   }
 
   stats(): IngestStats {
-    return { connected: this.connected, paused: this.paused, queued: this.queue.length, ...this.counts };
+    return { connected: this.connected, paused: this.paused, queued: this.queue.length, unacknowledged: this.acks.held, ...this.counts };
   }
 
   /** Connects (and keeps reconnecting); returns at once: the API serves while the broker is away. */
@@ -204,14 +238,17 @@ export class Ingest implements BrokerSeam {
     const opts = clientOptions(this.options.config);
     const client = (this.options.connect ?? connect)(opts);
     this.client = client;
+    client.handleMessage = (packet, callback) => (this.holding.delete(packet) ? callback(ACK_HELD) : callback());
     client.on('connect', (connack) => {
       this.connected = true;
+      this.acks.connected();
       this.options.log.info({ sessionPresent: connack.sessionPresent, clientId: opts.clientId }, 'ingest: connected to the broker');
       this.subscribeAll(client);
     });
     client.on('close', () => {
       if (this.connected && !this.stopped && !this.paused) this.options.log.warn('ingest: disconnected from the broker; reconnecting');
       this.connected = false;
+      this.acks.closed();
       this.endSnapshot(client, false);
     });
     client.on('error', (err) => {
@@ -230,16 +267,14 @@ export class Ingest implements BrokerSeam {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Leaves the broker and writes what is queued. */
+  /** Writes what is queued (acknowledging it while still connected), then leaves the broker. */
   async stop(): Promise<void> {
     this.stopped = true;
     const client = this.client;
-    if (client) {
-      this.endSnapshot(client, false);
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
-    }
+    if (client) this.endSnapshot(client, false);
     await this.flushing;
     if (this.queue.length > 0 || this.refusals.size > 0) await this.flush();
+    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
 
   private subscribeAll(client: MqttClient): void {
@@ -287,22 +322,37 @@ export class Ingest implements BrokerSeam {
   }
 
   private take(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    // Every QoS 1 message is held, even those settled at once, so the PUBACKs keep arrival order.
+    let ack: Ack | undefined;
+    if (packet.qos === 1 && packet.messageId !== undefined) {
+      ack = this.acks.hold(packet.messageId);
+      this.holding.add(packet);
+    }
+    // Stopping: what is queued is written and acknowledged, but each commit's PUBACKs let the
+    // broker send more; left unacknowledged, these come again at the next start.
+    if (this.stopped) return;
     const route = this.routes.find((r) => topicMatchesFilter(r.filter, topic));
     if (route) {
       route.handler(topic, payload, packet);
+      this.acks.settle(ack);
       return;
     }
-    if (!packet.retain && onlyThrough(packet, SNAPSHOT_SUBSCRIPTION_ID)) return;
+    if (!packet.retain && onlyThrough(packet, SNAPSHOT_SUBSCRIPTION_ID)) {
+      this.acks.settle(ack);
+      return;
+    }
     const receivedAt = this.options.clock.now();
     this.counts.received++;
     if (packet.retain && topic.endsWith('/status')) this.lastRetainedStatus = receivedAt;
     const result = classify(topic, payload, this.options.config.ingest.maxPayloadBytes);
     if (!result.ok) {
       this.noteRefused(result.refused, receivedAt);
+      this.acks.settle(ack);
     } else if (result.message) {
-      this.queue.push({ message: result.message, receivedAt, retained: packet.retain });
+      this.queue.push({ message: result.message, receivedAt, retained: packet.retain, ack });
       if (this.queue.length >= this.options.config.ingest.queueMax) this.pause();
     } else {
+      this.acks.settle(ack);
       return;
     }
     this.scheduleFlush();
@@ -310,6 +360,11 @@ export class Ingest implements BrokerSeam {
 
   private noteRefused(refused: Refused, at: number): void {
     this.counts.refused++;
+    this.tally(refused, at);
+  }
+
+  /** Adds to the per-site, per-reason counts written with the next batch; logs a few a minute. */
+  private tally(refused: Refused, at: number): void {
     const key = `${refused.site}\u0000${refused.reason}`;
     const known = this.refusals.get(key);
     if (known) {
@@ -394,6 +449,7 @@ export class Ingest implements BrokerSeam {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.options.writer.write(batch);
+        for (const q of batch) this.acks.settle(q.ack);
         this.counts.batches++;
         this.counts.written += result.written;
         this.counts.duplicates += result.duplicates;
@@ -416,11 +472,7 @@ export class Ingest implements BrokerSeam {
           return false;
         }
         if (batch.length === 1) {
-          this.counts.failed++;
-          this.options.log.error(
-            { err: (err as Error).message, kind: batch[0].message.kind, site: batch[0].message.site },
-            'ingest: a message could not be written; it is dropped',
-          );
+          this.noteFailed(batch[0], err as Error);
           return true;
         }
         // The database answers, so one message is at fault: write them one by one to find it.
@@ -428,6 +480,21 @@ export class Ingest implements BrokerSeam {
         return true;
       }
     }
+  }
+
+  /**
+   * A message the database refuses while it answers (a defect, not an outage): written again it
+   * would fail again and hold the broker's window for good, so it is counted with its site's
+   * `write-failed` rejects (the error and the message as the example), logged, and acknowledged.
+   */
+  private noteFailed(q: Queued, err: Error): void {
+    this.counts.failed++;
+    const m = q.message;
+    const id = m.kind === 'meta-cleared' ? `camera ${m.camera} cleared` : `messageId ${m.payload.messageId}`;
+    const detail = `${m.kind} ${id} could not be written (${clip(err.message, 300)}): ${clip(JSON.stringify(m), 1500)}`;
+    this.options.log.error({ err: err.message, kind: m.kind, site: m.site }, 'ingest: a message could not be written; counted as write-failed and dropped');
+    this.tally({ site: m.site, reason: 'write-failed', detail }, q.receivedAt);
+    this.acks.settle(q.ack);
   }
 
   private async waitForDatabase(): Promise<void> {

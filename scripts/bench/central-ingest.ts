@@ -12,8 +12,12 @@
 //     --pg-server URL        PostgreSQL server to create the benchmark's database on
 //                            (default postgres://postgres@127.0.0.1:5432/postgres)
 //     --batch-max N          the central's ingest.batchMax (default: its default)
+//     --receive-maximum N    the central's ingest.receiveMaximum: messages in flight unacknowledged
+//                            until their commit (default: its default)
 //     --cpu-prof DIR         profile the central processes (node --cpu-prof) into DIR
 //     --json                 also print the results as one JSON line
+//   Each central run also reports the CPU its processes spent during the timed stream per message:
+//   steadier than the rate on a shared box, where the wall time follows the load.
 //
 // Each scenario gets a fresh Mosquitto (scripts/peers/mosquitto.ts: free loopback port,
 // persistence off, queues without limit) and, for a central, a fresh database. The consumers
@@ -60,6 +64,7 @@ interface Args {
   scenarios: Scenario[];
   pgServer: string;
   batchMax: number | undefined;
+  receiveMaximum: number | undefined;
   cpuProf: string | undefined;
   json: boolean;
 }
@@ -76,6 +81,7 @@ function readArgs(): Args {
       scenarios: { type: 'string', default: 'bare1,sqlite,bare2,pg2' },
       'pg-server': { type: 'string', default: process.env.CAMGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
       'batch-max': { type: 'string' },
+      'receive-maximum': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       role: { type: 'string' },
@@ -99,6 +105,7 @@ function readArgs(): Args {
     scenarios: scenarios as Scenario[],
     pgServer: String(values['pg-server']),
     batchMax: values['batch-max'] === undefined ? undefined : Number(values['batch-max']),
+    receiveMaximum: values['receive-maximum'] === undefined ? undefined : Number(values['receive-maximum']),
     cpuProf: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined,
     json: values.json === true,
   };
@@ -323,7 +330,16 @@ interface RunResult {
   /** Publishers' start to the last message taken in (a central: committed). */
   ms: number;
   rate: number;
-  perInstance?: Array<{ written: number; duplicates: number; refused: number; failed: number; batches: number; rssMb: number; heapUsedMb: number }>;
+  perInstance?: Array<{
+    written: number;
+    duplicates: number;
+    refused: number;
+    failed: number;
+    batches: number;
+    rssMb: number;
+    heapUsedMb: number;
+    cpuMs: number;
+  }>;
   check?: Record<string, { expected: number; found: number }>;
   exactlyOnce?: boolean;
 }
@@ -384,6 +400,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
           CAMGATE_CENTRAL_BROKER_CLIENT_ID: `bench-central-${i}-${randomBytes(3).toString('hex')}`,
           CAMGATE_CENTRAL_BROKER_SHARE_GROUP: SHARE_GROUP,
           ...(args.batchMax !== undefined ? { CAMGATE_CENTRAL_INGEST_BATCH_MAX: String(args.batchMax) } : {}),
+          ...(args.receiveMaximum !== undefined ? { CAMGATE_CENTRAL_INGEST_RECEIVE_MAXIMUM: String(args.receiveMaximum) } : {}),
         };
         const nodeArgs = args.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', args.cpuProf] : [];
         // One after the other: both migrate the same database at start.
@@ -434,6 +451,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
       bytes: builds.reduce((n, b) => n + b.bytes, 0),
     };
 
+    const cpuBefore = await Promise.all(centrals.map(async (c) => (await c.stats()).cpuMs));
     const sent = publishers.map((c) => nextMessage<{ startedAt: number; pubackedAt: number }>(c, 'sent'));
     const t0 = performance.timeOrigin + performance.now();
     for (const c of publishers) c.send({ type: 'go' });
@@ -453,7 +471,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
     };
     if (centrals.length > 0) {
       const answers = await Promise.all(centrals.map((c) => c.stats()));
-      result.perInstance = answers.map((a) => ({
+      result.perInstance = answers.map((a, i) => ({
         written: a.stats?.written ?? 0,
         duplicates: a.stats?.duplicates ?? 0,
         refused: a.stats?.refused ?? 0,
@@ -461,6 +479,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
         batches: a.stats?.batches ?? 0,
         rssMb: a.memory.rssMb,
         heapUsedMb: a.memory.heapUsedMb,
+        cpuMs: Math.round(a.cpuMs - cpuBefore[i]),
       }));
       for (const c of consumers) await c.stop();
       consumers.length = 0;
@@ -472,7 +491,7 @@ async function runScenario(scenario: Scenario, round: number, args: Args, dir: s
       `${scenario.padEnd(6)} round ${round}: ${args.messages} msgs (${Math.round(setup.bytes / args.messages)} B avg) taken in ${result.ms} ms = ${result.rate} msg/s; ` +
         `publishers done ${result.publishMs} ms (${result.publishRate} msg/s); load ${result.load1}` +
         (result.perInstance
-          ? `\n         per instance: ${result.perInstance.map((p) => `written ${p.written} dup ${p.duplicates} refused ${p.refused} failed ${p.failed} batches ${p.batches} rss ${p.rssMb} MB`).join(' | ')}` +
+          ? `\n         per instance: ${result.perInstance.map((p) => `written ${p.written} dup ${p.duplicates} refused ${p.refused} failed ${p.failed} batches ${p.batches} rss ${p.rssMb} MB cpu ${p.cpuMs} ms`).join(' | ')}; centrals' CPU ${Math.round((result.perInstance.reduce((n, p) => n + p.cpuMs, 0) * 1000) / result.messages)} µs a message` +
             `\n         database: ${Object.entries(result.check ?? {})
               .map(([k, v]) => `${k} ${v.found}/${v.expected}`)
               .join(', ')} -> ${result.exactlyOnce ? 'every message exactly once' : 'MISMATCH'}`

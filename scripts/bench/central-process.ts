@@ -29,6 +29,8 @@ export interface Memory {
 export interface StatsAnswer {
   stats: IngestStats | undefined;
   memory: Memory;
+  /** CPU this process has used since it started (user + system), ms. */
+  cpuMs: number;
 }
 
 type Request =
@@ -43,6 +45,11 @@ const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 function memoryNow(): Memory {
   const m = process.memoryUsage();
   return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal) };
+}
+
+function cpuMsNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
 }
 
 /** The central process itself. */
@@ -69,7 +76,7 @@ async function childMain(): Promise<void> {
       try {
         switch (req.type) {
           case 'stats':
-            return answer(req.id, { stats: central.ingest?.stats(), memory: memoryNow() } satisfies StatsAnswer);
+            return answer(req.id, { stats: central.ingest?.stats(), memory: memoryNow(), cpuMs: cpuMsNow() } satisfies StatsAnswer);
           case 'admin':
             return answer(req.id, { admin: await ensureFirstAdmin(central.db.db, systemClock) });
           case 'refresh': {

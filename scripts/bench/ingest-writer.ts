@@ -8,7 +8,8 @@
 //     --sites 100            simulated sites
 //     --cameras 10           cameras per site
 //     --messages 20000       messages in the timed stream (after every site's connect messages)
-//     --batch 500            messages per write (the central's ingest.batchMax)
+//     --batch 500            messages per write (ingest.batchMax; the central's default is 2000, 500 keeps the
+//                            figures in docs/benchmarks.md comparable)
 //     --runs 2               rounds (each round: every database once, in turn)
 //     --db sqlite,postgres   which databases
 //     --pg-server URL        PostgreSQL server for the scratch database

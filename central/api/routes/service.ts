@@ -15,7 +15,8 @@ const IngestStatsSchema = Type.Object({
   refused: Type.Integer(),
   queued: Type.Integer(),
   batches: Type.Integer(),
-  failed: Type.Integer(),
+  failed: Type.Integer({ description: 'Messages the database refused while it answered: counted as write-failed rejects, acknowledged.' }),
+  unacknowledged: Type.Integer({ description: 'Messages of this connection whose PUBACK waits for their commit.' }),
 });
 
 export function registerServiceRoutes(app: Api, deps: ApiDeps): void {
@@ -56,7 +57,9 @@ export function registerServiceRoutes(app: Api, deps: ApiDeps): void {
           200: Type.Array(
             Type.Object({
               site: Type.String(),
-              reason: Type.String({ description: 'too-large, not-json, invalid, wrong-site, unknown-topic, wrong-kind' }),
+              reason: Type.String({
+                description: 'too-large, not-json, invalid, wrong-site, unknown-topic, wrong-kind, write-failed (the database refused an accepted message)',
+              }),
               count: Type.Integer(),
               firstAt: Type.String({ format: 'date-time' }),
               lastAt: Type.String({ format: 'date-time' }),
