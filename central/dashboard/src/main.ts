@@ -20,6 +20,9 @@ const router = createRouter({
     // Loaded when first opened: the login page does not wait for ECharts and Leaflet.
     { path: '/overview', component: () => import('./pages/OverviewPage.vue') },
     { path: '/map', component: () => import('./pages/MapPage.vue') },
+    { path: '/alarms', component: () => import('./pages/AlarmsPage.vue') },
+    // Hidden from others as the header hides its link; the API refuses them the log itself (403).
+    { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { admin: true } },
     { path: '/:rest(.*)', redirect: '/overview' },
   ],
 });
@@ -42,7 +45,8 @@ router.beforeEach(async (to) => {
     await signedIn.load().catch(() => null);
   }
   if (to.meta.public) return true;
-  return signedIn.me.value ? true : { path: '/login', query: { next: to.fullPath } };
+  if (!signedIn.me.value) return { path: '/login', query: { next: to.fullPath } };
+  return to.meta.admin && signedIn.me.value.role !== 'admin' ? { path: '/overview' } : true;
 });
 
 const app = createApp(App);
