@@ -530,6 +530,8 @@ test(
       await duty.fill('[data-test=ack-note]', note);
       await duty.click('[data-test=ack-submit]');
       await duty.waitForSelector(row, { state: 'detached' });
+      // At once, not at the badge's next 30 s look.
+      await duty.waitForSelector(`[data-test=alarm-badge][data-count="${openCount - 1}"]`, { timeout: 5_000 });
       const acked = await op.get<any>(`/api/alarms/${target.id}`);
       assert.equal(acked.body.state, 'acknowledged');
       assert.equal(acked.body.acknowledgedBy, 'duty-op');
@@ -542,10 +544,8 @@ test(
       assert.equal(await duty.$(`${row} [data-test=alarm-ack]`), null, 'nothing to acknowledge twice');
       await shot(duty, 'alarms');
 
-      // The badge follows the API: one fewer open after the acknowledgement, then a camera goes
-      // offline now and the badge counts it and marks it as new until the alarms page is opened.
-      await duty.click('[data-test=nav-overview]');
-      await duty.waitForSelector(`[data-test=alarm-badge][data-count="${openCount - 1}"]`);
+      // A camera goes offline now: the badge counts it at the next look (a change of page) and
+      // marks it as new until the alarms page is opened.
       const online = (await allCameras(op)).find((c) => c.site !== GONE && c.state === 'online' && c.picture !== 'fault')!;
       const s = SITES.findIndex((x) => x.site === online.site);
       const sim = new SimulatedSite(online.site, labels(SITES[s], s));

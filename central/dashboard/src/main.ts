@@ -4,6 +4,7 @@ import { createApp } from 'vue';
 import { createRouter, createWebHashHistory } from 'vue-router';
 import App from './App.vue';
 import { createClient } from './api/client';
+import { createOpenAlarms, OPEN_ALARMS } from './alarms/open';
 import { API } from './api/inject';
 import { createI18n, I18N } from './i18n';
 import { createSession, SESSION, type Session } from './session';
@@ -52,6 +53,7 @@ router.beforeEach(async (to) => {
 const app = createApp(App);
 app.provide(API, api);
 app.provide(SESSION, signedIn);
+app.provide(OPEN_ALARMS, createOpenAlarms(api));
 app.provide(I18N, createI18n(window.localStorage));
 app.use(router);
 app.mount('#app');
