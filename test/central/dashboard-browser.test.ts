@@ -5,7 +5,10 @@
 // show the API's message and success shows who is logged in; the language switch holds across a
 // reload; the overview shows the API's numbers; the map shows every geo-labelled camera once, in
 // the colour of its state (clusters in the worst of theirs), and a click opens the camera with its
-// thumbnail; a county user sees only its county, also through crafted requests; no page breaks its
+// thumbnail; a county user sees only its county, also through crafted requests; an operator
+// acknowledges an alarm with a note on the alarms page, the header badge counts open alarms and
+// marks a new one, the admin's audit page shows the acknowledgement, a viewer gets neither the
+// button nor the audit page, and the API's refusals are shown as they come; no page breaks its
 // Content-Security-Policy. With CAMGATE_DASHBOARD_SCREENSHOTS=<dir> it also writes the screenshots
 // the docs show.
 import { test } from 'node:test';
@@ -493,6 +496,165 @@ test(
       });
       assert.deepEqual(crafted, { camera: 404, thumbnail: 404, timeline: 404, filtered: 0, command: 404, ownCamera: 200 });
       assert.deepEqual(countyComplaints, []);
+    });
+
+    await t.test('alarms: an operator acknowledges an open alarm with a note; the badge counts open alarms and marks a new one', async () => {
+      await createUser(central.db.db, systemClock, { username: 'duty-op', role: 'operator', password: 'duty-op-pass-1' });
+      const op = await central.login('duty-op', 'duty-op-pass-1');
+      const { page: duty, complaints: dutyComplaints } = await newPage(browser);
+      await logIn(duty, central.url, 'duty-op', 'duty-op-pass-1');
+      await duty.click('[data-test=nav-alarms]');
+      await duty.waitForSelector('[data-test=alarm-table][data-loading=false][data-state=open] tbody tr[data-alarm]');
+      const open = await op.get<any>('/api/alarms?state=open&limit=50');
+      assert.ok(open.body.items.length > 1, 'the fed data has open alarms');
+      const rowIds = (p: Page) => p.$$eval('[data-test=alarm-table] tbody tr[data-alarm]', (trs: any[]) => trs.map((tr) => tr.dataset.alarm));
+      assert.deepEqual(
+        await rowIds(duty),
+        open.body.items.map((a: any) => a.id),
+        'the first page of open alarms, as the API orders it',
+      );
+      const openCount = (await op.get<any>('/api/alarms?state=open&limit=1000')).body.items.length;
+      assert.equal(await duty.getAttribute('[data-test=alarm-badge]', 'data-count'), String(openCount));
+      assert.equal(await duty.getAttribute('[data-test=alarm-badge]', 'data-fresh'), 'false');
+      assert.equal(await duty.$('[data-test=nav-audit]'), null, 'an operator has no audit page');
+
+      const target = open.body.items.find((a: any) => a.camera !== null) ?? open.body.items[0];
+      const row = `tr[data-alarm="${target.id}"]`;
+      assert.equal(
+        await duty.textContent(`${row} [data-test=alarm-kind]`),
+        { 'camera-offline': '摄像机离线', 'picture-fault': '画面故障', 'site-offline': '站点离线' }[target.kind as string],
+      );
+      assert.equal(await duty.textContent(`${row} [data-test=alarm-where]`), `${target.site}${target.camera ? ` / ${target.camera}` : ''}`);
+      const note = '已派人检修 · crew sent';
+      await duty.click(`${row} [data-test=alarm-ack]`);
+      await duty.fill('[data-test=ack-note]', note);
+      await duty.click('[data-test=ack-submit]');
+      await duty.waitForSelector(row, { state: 'detached' });
+      // At once, not at the badge's next 30 s look.
+      await duty.waitForSelector(`[data-test=alarm-badge][data-count="${openCount - 1}"]`, { timeout: 5_000 });
+      const acked = await op.get<any>(`/api/alarms/${target.id}`);
+      assert.equal(acked.body.state, 'acknowledged');
+      assert.equal(acked.body.acknowledgedBy, 'duty-op');
+      assert.equal(acked.body.note, note);
+
+      await duty.click('[data-test=tab-acknowledged]');
+      await duty.waitForSelector(`[data-test=alarm-table][data-loading=false][data-state=acknowledged] ${row}`);
+      assert.equal(await duty.textContent(`${row} [data-test=alarm-note]`), note);
+      assert.equal(await duty.textContent(`${row} [data-test=alarm-acked-by]`), 'duty-op');
+      assert.equal(await duty.$(`${row} [data-test=alarm-ack]`), null, 'nothing to acknowledge twice');
+      await shot(duty, 'alarms');
+
+      // A camera goes offline now: the badge counts it at the next look (a change of page) and
+      // marks it as new until the alarms page is opened.
+      const online = (await allCameras(op)).find((c) => c.site !== GONE && c.state === 'online' && c.picture !== 'fault')!;
+      const s = SITES.findIndex((x) => x.site === online.site);
+      const sim = new SimulatedSite(online.site, labels(SITES[s], s));
+      const pub = await publisher(t, broker.url);
+      await pub.send([sim.status(online.camera, 'offline', Date.now())]);
+      await waitFor(
+        async () => (await op.get<any>(`/api/alarms?state=open&site=${online.site}&camera=${online.camera}`)).body.items.length === 1,
+        'the new camera-offline alarm',
+        30_000,
+      );
+      await duty.click('[data-test=nav-map]');
+      await duty.waitForSelector(`[data-test=alarm-badge][data-count="${openCount}"][data-fresh=true]`);
+      await duty.click('[data-test=alarm-badge]');
+      await duty.waitForSelector('[data-test=alarm-badge][data-fresh=false]');
+
+      // Filters go to the API: camera-offline alarms of one county only.
+      await duty.waitForSelector('[data-test=alarm-table][data-loading=false][data-state=open]');
+      await duty.selectOption('[data-test=filter-kind]', 'camera-offline');
+      await duty.fill('[data-test=filter-region]', YUHANG);
+      await duty.click('[data-test=filter-apply]');
+      const filtered = await op.get<any>(`/api/alarms?state=open&kind=camera-offline&region=${encodeURIComponent(YUHANG)}&limit=50`);
+      assert.ok(filtered.body.items.length > 0);
+      await duty.waitForFunction(
+        (n: number) =>
+          document.querySelector('[data-test=alarm-table][data-loading=false]') &&
+          document.querySelectorAll('[data-test=alarm-table] tbody tr[data-alarm]').length === n,
+        filtered.body.items.length,
+      );
+      assert.deepEqual(
+        await rowIds(duty),
+        filtered.body.items.map((a: any) => a.id),
+      );
+
+      // Someone else acknowledges it while the form is open: the API's refusal is shown as it is.
+      const other = filtered.body.items[0];
+      await duty.click(`tr[data-alarm="${other.id}"] [data-test=alarm-ack]`);
+      const first = await central.as!.request<any>('POST', `/api/alarms/${other.id}/ack`, { note: 'admin on it' });
+      assert.equal(first.status, 200);
+      await duty.fill('[data-test=ack-note]', 'too late');
+      await duty.click('[data-test=ack-submit]');
+      await duty.waitForSelector('[data-test=ack-error]');
+      const refused = await op.request<any>('POST', `/api/alarms/${other.id}/ack`, { note: 'too late' });
+      assert.equal(refused.status, 409);
+      assert.equal(await duty.textContent('[data-test=ack-error]'), refused.body.message, "the API's own refusal");
+      assert.equal((await op.get<any>(`/api/alarms/${other.id}`)).body.note, 'admin on it');
+      assert.deepEqual(dutyComplaints, []);
+    });
+
+    await t.test("audit: the admin's page shows the acknowledgement (who, what, when, from where); filters go to the API", async () => {
+      await page.goto(`${central.url}/#/overview`);
+      await page.click('[data-test=nav-audit]');
+      await page.waitForSelector('[data-test=audit-table][data-loading=false] tbody tr');
+      const log = await central.get<any>('/api/audit?limit=50');
+      const ids = () => page.$$eval('[data-test=audit-table] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.record));
+      assert.deepEqual(
+        await ids(),
+        log.body.items.map((r: any) => r.id),
+        'newest first, as the API answers',
+      );
+      const ack = log.body.items.find((r: any) => r.action === 'alarm-ack' && r.actor === 'duty-op');
+      assert.ok(ack, 'the acknowledgement is audited');
+      const row = `tr[data-record="${ack.id}"]`;
+      assert.equal(await page.textContent(`${row} [data-test=audit-row-actor]`), 'duty-op');
+      assert.equal(await page.textContent(`${row} [data-test=audit-row-action]`), '确认告警');
+      assert.equal(await page.getAttribute(`${row} [data-test=audit-row-action]`, 'title'), 'alarm-ack');
+      assert.equal(await page.textContent(`${row} [data-test=audit-row-where]`), `${ack.site}${ack.camera ? ` / ${ack.camera}` : ''}`);
+      assert.equal(await page.textContent(`${row} [data-test=audit-row-address]`), ack.address ?? '—');
+      assert.ok(ack.address, 'from where');
+      const detail = String(await page.textContent(`${row} [data-test=audit-row-detail]`));
+      assert.match(detail, new RegExp(`alarm: ${ack.detail.alarm}`));
+      assert.match(detail, /已派人检修 · crew sent/);
+
+      await page.fill('[data-test=audit-actor]', 'duty-op');
+      await page.fill('[data-test=audit-action]', 'alarm-ack');
+      await page.click('[data-test=audit-apply]');
+      const mine = await central.get<any>('/api/audit?actor=duty-op&action=alarm-ack');
+      assert.equal(mine.body.items.length, 1);
+      await page.waitForFunction(() => document.querySelectorAll('[data-test=audit-table] tbody tr').length === 1);
+      assert.deepEqual(await ids(), [ack.id]);
+      await page.fill('[data-test=audit-actor]', '');
+      await page.fill('[data-test=audit-action]', '');
+      await page.click('[data-test=audit-apply]');
+      await page.waitForFunction((n: number) => document.querySelectorAll('[data-test=audit-table] tbody tr').length === n, log.body.items.length);
+      await shot(page, 'audit');
+    });
+
+    await t.test('a viewer sees the alarms but no acknowledge button, and no audit page', async () => {
+      await createUser(central.db.db, systemClock, { username: 'watcher', role: 'viewer', password: 'watcher-pass-1' });
+      const { page: viewer, complaints: viewerComplaints } = await newPage(browser);
+      await logIn(viewer, central.url, 'watcher', 'watcher-pass-1');
+      assert.equal(await viewer.$('[data-test=nav-audit]'), null);
+      await viewer.click('[data-test=nav-alarms]');
+      await viewer.waitForSelector('[data-test=alarm-table][data-loading=false][data-state=open] tbody tr[data-alarm]');
+      assert.equal((await viewer.$$('[data-test=alarm-ack]')).length, 0);
+      await viewer.goto(`${central.url}/#/audit`);
+      await viewer.waitForURL(/#\/overview$/);
+      assert.equal(await viewer.$('[data-test=audit-page]'), null);
+      const crafted = await viewer.evaluate(async () => {
+        const csrf = document.cookie.replace(/.*camgate_csrf=([^;]*).*/, '$1');
+        const alarms = (await (await fetch('/api/alarms?state=open&limit=1')).json()) as any;
+        const ack = await fetch(`/api/alarms/${alarms.items[0].id}/ack`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+          body: '{"note":"x"}',
+        });
+        return { ack: ack.status, audit: (await fetch('/api/audit')).status };
+      });
+      assert.deepEqual(crafted, { ack: 403, audit: 403 });
+      assert.deepEqual(viewerComplaints, []);
     });
 
     assert.deepEqual(complaints, [], 'no script error and no CSP refusal on any page');

@@ -4,6 +4,7 @@ import { createApp } from 'vue';
 import { createRouter, createWebHashHistory } from 'vue-router';
 import App from './App.vue';
 import { createClient } from './api/client';
+import { createOpenAlarms, OPEN_ALARMS } from './alarms/open';
 import { API } from './api/inject';
 import { createI18n, I18N } from './i18n';
 import { createSession, SESSION, type Session } from './session';
@@ -20,6 +21,9 @@ const router = createRouter({
     // Loaded when first opened: the login page does not wait for ECharts and Leaflet.
     { path: '/overview', component: () => import('./pages/OverviewPage.vue') },
     { path: '/map', component: () => import('./pages/MapPage.vue') },
+    { path: '/alarms', component: () => import('./pages/AlarmsPage.vue') },
+    // Hidden from others as the header hides its link; the API refuses them the log itself (403).
+    { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { admin: true } },
     { path: '/:rest(.*)', redirect: '/overview' },
   ],
 });
@@ -42,12 +46,14 @@ router.beforeEach(async (to) => {
     await signedIn.load().catch(() => null);
   }
   if (to.meta.public) return true;
-  return signedIn.me.value ? true : { path: '/login', query: { next: to.fullPath } };
+  if (!signedIn.me.value) return { path: '/login', query: { next: to.fullPath } };
+  return to.meta.admin && signedIn.me.value.role !== 'admin' ? { path: '/overview' } : true;
 });
 
 const app = createApp(App);
 app.provide(API, api);
 app.provide(SESSION, signedIn);
+app.provide(OPEN_ALARMS, createOpenAlarms(api));
 app.provide(I18N, createI18n(window.localStorage));
 app.use(router);
 app.mount('#app');

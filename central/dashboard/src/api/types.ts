@@ -102,10 +102,33 @@ export interface Alarm {
   openedAt: string;
   lastFaultAt: string;
   detail: Record<string, unknown>;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  note: string | null;
+  clearedAt: string | null;
+  clearedBy: string | null;
 }
 
 export interface AlarmsAnswer {
   items: Alarm[];
+  next: string | null;
+}
+
+export interface AuditRecord {
+  id: string;
+  at: string;
+  origin: 'central' | 'site';
+  actor: string;
+  address: string | null;
+  action: string;
+  site: string | null;
+  camera: string | null;
+  outcome: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditAnswer {
+  items: AuditRecord[];
   next: string | null;
 }
 

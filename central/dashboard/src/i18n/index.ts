@@ -11,6 +11,8 @@ const STORAGE_KEY = 'camgate.locale';
 export interface I18n {
   locale: Ref<Locale>;
   t(key: MessageKey, vars?: Record<string, string | number>): string;
+  /** Whether a key has words (codes from the API may be newer than the dashboard). */
+  has(key: string): key is MessageKey;
   setLocale(locale: Locale): void;
 }
 
@@ -29,6 +31,7 @@ export function createI18n(storage: Pick<Storage, 'getItem' | 'setItem'>): I18n 
   return {
     locale,
     t: (key, vars) => fill(MESSAGES[locale.value][key], vars),
+    has: (key): key is MessageKey => Object.hasOwn(MESSAGES[locale.value], key),
     setLocale(l) {
       locale.value = l;
       storage.setItem(STORAGE_KEY, l);
