@@ -141,7 +141,7 @@ interface SummedRow {
 }
 
 /** Whether a camera's groups (of its last day in the range) are among those asked for. */
-function groupFilter(q: Omit<FiguresQuery, 'groupBy'>): (r: Pick<SummedRow, 'region' | 'class' | 'owner'>) => boolean {
+function groupFilter(q: Omit<FiguresQuery, 'groupBy' | 'from' | 'to'>): (r: Pick<SummedRow, 'region' | 'class' | 'owner'>) => boolean {
   const region = q.region === undefined ? undefined : trimRegion(q.region);
   const scope = q.scope ?? EVERYWHERE;
   return (r) =>
@@ -171,14 +171,13 @@ function totalsOf(r: SummedRow, presentAtEnd: boolean): CameraTotals {
   };
 }
 
-/** Each camera's totals on each day of [from, to] that has any, in one query: a day's totals are
- * the ones cameraTotals gives for that day alone (its row is the sum and the last day both). */
-export async function cameraTotalsByDay(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>): Promise<Map<string, CameraTotals[]>> {
+/** Each camera's totals on one day: the ones cameraTotals gives for that day alone (its row is the
+ * sum and the last day both). */
+export async function cameraTotalsOfDay(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy' | 'from' | 'to'>, day: string): Promise<CameraTotals[]> {
   const narrowedTo = [q.region === undefined ? '' : trimRegion(q.region), q.scope ?? EVERYWHERE].filter((r) => r !== '');
   const rows = await db
     .selectFrom('camera_days')
     .select([
-      'day',
       'site_id',
       'camera_id',
       'counted_ms as counted',
@@ -195,20 +194,12 @@ export async function cameraTotalsByDay(db: Kysely<CentralTables>, q: Omit<Figur
       'main_height',
       'present_at_end',
     ])
-    .where('day', '>=', q.from)
-    .where('day', '<=', q.to)
+    .where('day', '=', day)
     .$if(q.site !== undefined, (x) => x.where('site_id', '=', q.site as string))
     .$if(narrowedTo.length > 0, (x) => x.where((w) => w.and(narrowedTo.map((region) => regionUnder('region', region)))))
     .execute();
   const keep = groupFilter(q);
-  const byDay = new Map<string, CameraTotals[]>();
-  for (const r of rows) {
-    if (!keep(r)) continue;
-    let day = byDay.get(r.day);
-    if (!day) byDay.set(r.day, (day = []));
-    day.push(totalsOf(r, r.present_at_end === 1));
-  }
-  return byDay;
+  return rows.filter(keep).map((r) => totalsOf(r, r.present_at_end === 1));
 }
 
 async function addCauses(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, totals: CameraTotals[]): Promise<void> {
@@ -244,7 +235,7 @@ function groupKeys(c: CameraTotals, groupBy: GroupBy, regionPrefix: string): str
     case 'owner':
       return [c.owner ?? ''];
     case 'day':
-      // A camera's summed range has no day: figuresFor pools each day's own totals instead.
+      // A camera's summed range has no day: figuresByDay pools each day's own totals instead.
       throw new Error('groupBy day is pooled from each day, not from the range');
     case 'region': {
       // The level just below the prefix; a camera of the prefix region itself is its own group.
@@ -318,12 +309,14 @@ export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, con
  * own total: what a request for that day alone answers. Days without figures have no group. */
 async function figuresByDay(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
   const state = await computedState(db, q.from, q.to);
-  const byDay = await cameraTotalsByDay(db, q);
   const missing = new Set(state.daysMissing);
   const groups: Group[] = [];
   for (let d = q.from; d <= q.to; d = addDays(d, 1)) {
     if (missing.has(d)) continue;
-    groups.push({ key: d, figure: poolTotals(byDay.get(d) ?? [], 'none', '', config).total });
+    groups.push({ key: d, figure: poolTotals(await cameraTotalsOfDay(db, q, d), 'none', '', config).total });
+    // A day at a time with a turn of the event loop between: a city's month read in one go holds
+    // a synchronous driver for seconds, and every other request (the same page's rate cards) waits.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const totals = await cameraTotals(db, q);
   return { period: periodOf(q.from, q.to, config.timezone), ...state, total: poolTotals(totals, 'none', '', config).total, groups };
