@@ -1,6 +1,6 @@
 // Figures for any range of local days, from the measured days: each camera's durations summed
 // over the range and its groups taken from its last measured day in it, then pooled by camera,
-// site, class, region or owner.
+// site, class, region or owner; or each day of the range on its own.
 import type { Kysely } from 'kysely';
 import type { CentralTables } from '../store/schema';
 import type { CentralConfig } from '../config/schema';
@@ -8,7 +8,7 @@ import { addDays, dayBounds } from './days';
 import { EVERYWHERE, regionLevels, regionUnder, regionWithin, trimRegion, type RegionScope } from '../ledger/scope';
 import { Pool, type CameraTotals, type Figure } from './pool';
 
-export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner'] as const;
+export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner', 'day'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 
 export interface FiguresQuery {
@@ -112,35 +112,94 @@ export async function cameraTotals(db: Kysely<CentralTables>, q: Omit<FiguresQue
       'd.present_at_end',
     ])
     .execute();
-  const region = q.region === undefined ? undefined : trimRegion(q.region);
-  const scope = q.scope ?? EVERYWHERE;
+  const keep = groupFilter(q);
   const totals: CameraTotals[] = [];
   for (const r of rows) {
-    if (!regionWithin(r.region, scope)) continue;
-    if (region !== undefined && region !== '' && !regionWithin(r.region, region)) continue;
-    if (q.class !== undefined && r.class !== q.class) continue;
-    if (q.owner !== undefined && r.owner !== q.owner) continue;
-    totals.push({
-      site: r.site_id,
-      camera: r.camera_id,
-      countedMs: Number(r.counted),
-      knownMs: Number(r.known),
-      onlineMs: Number(r.online),
-      offlineMs: Number(r.offline),
-      intactKnownMs: Number(r.intact_known),
-      intactMs: Number(r.intact),
-      faultMs: Number(r.fault),
-      class: r.class,
-      region: r.region,
-      owner: r.owner,
-      hasCoordinates: r.has_coordinates === 1,
-      mainHeight: r.main_height,
-      // Counted at the range's end only if its last day is the range's last measured day.
-      presentAtEnd: r.present_at_end === 1 && r.last_day === q.to,
-    });
+    if (!keep(r)) continue;
+    // Counted at the range's end only if its last day is the range's last measured day.
+    totals.push(totalsOf(r, r.present_at_end === 1 && r.last_day === q.to));
   }
   if (q.withCauses && totals.length > 0) await addCauses(db, q, totals);
   return totals;
+}
+
+interface SummedRow {
+  site_id: string;
+  camera_id: string;
+  counted: number | string;
+  known: number | string;
+  online: number | string;
+  offline: number | string;
+  intact_known: number | string;
+  intact: number | string;
+  fault: number | string;
+  class: number | null;
+  region: string | null;
+  owner: string | null;
+  has_coordinates: number;
+  main_height: number | null;
+}
+
+/** Whether a camera's groups (of its last day in the range) are among those asked for. */
+function groupFilter(q: Omit<FiguresQuery, 'groupBy' | 'from' | 'to'>): (r: Pick<SummedRow, 'region' | 'class' | 'owner'>) => boolean {
+  const region = q.region === undefined ? undefined : trimRegion(q.region);
+  const scope = q.scope ?? EVERYWHERE;
+  return (r) =>
+    regionWithin(r.region, scope) &&
+    (region === undefined || region === '' || regionWithin(r.region, region)) &&
+    (q.class === undefined || r.class === q.class) &&
+    (q.owner === undefined || r.owner === q.owner);
+}
+
+function totalsOf(r: SummedRow, presentAtEnd: boolean): CameraTotals {
+  return {
+    site: r.site_id,
+    camera: r.camera_id,
+    countedMs: Number(r.counted),
+    knownMs: Number(r.known),
+    onlineMs: Number(r.online),
+    offlineMs: Number(r.offline),
+    intactKnownMs: Number(r.intact_known),
+    intactMs: Number(r.intact),
+    faultMs: Number(r.fault),
+    class: r.class,
+    region: r.region,
+    owner: r.owner,
+    hasCoordinates: r.has_coordinates === 1,
+    mainHeight: r.main_height,
+    presentAtEnd,
+  };
+}
+
+/** Each camera's totals on one day: the ones cameraTotals gives for that day alone (its row is the
+ * sum and the last day both). */
+export async function cameraTotalsOfDay(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy' | 'from' | 'to'>, day: string): Promise<CameraTotals[]> {
+  const narrowedTo = [q.region === undefined ? '' : trimRegion(q.region), q.scope ?? EVERYWHERE].filter((r) => r !== '');
+  const rows = await db
+    .selectFrom('camera_days')
+    .select([
+      'site_id',
+      'camera_id',
+      'counted_ms as counted',
+      'known_ms as known',
+      'online_ms as online',
+      'offline_ms as offline',
+      'intact_known_ms as intact_known',
+      'intact_ms as intact',
+      'fault_ms as fault',
+      'class',
+      'region',
+      'owner',
+      'has_coordinates',
+      'main_height',
+      'present_at_end',
+    ])
+    .where('day', '=', day)
+    .$if(q.site !== undefined, (x) => x.where('site_id', '=', q.site as string))
+    .$if(narrowedTo.length > 0, (x) => x.where((w) => w.and(narrowedTo.map((region) => regionUnder('region', region)))))
+    .execute();
+  const keep = groupFilter(q);
+  return rows.filter(keep).map((r) => totalsOf(r, r.present_at_end === 1));
 }
 
 async function addCauses(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, totals: CameraTotals[]): Promise<void> {
@@ -175,6 +234,9 @@ function groupKeys(c: CameraTotals, groupBy: GroupBy, regionPrefix: string): str
       return [c.class === null ? 'unclassified' : String(c.class)];
     case 'owner':
       return [c.owner ?? ''];
+    case 'day':
+      // A camera's summed range has no day: figuresByDay pools each day's own totals instead.
+      throw new Error('groupBy day is pooled from each day, not from the range');
     case 'region': {
       // The level just below the prefix; a camera of the prefix region itself is its own group.
       const depth = regionPrefix === '' ? 1 : regionPrefix.split('/').length + 1;
@@ -234,12 +296,30 @@ export async function computedState(db: Kysely<CentralTables>, from: string, to:
 }
 
 export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
+  if (q.groupBy === 'day') return figuresByDay(db, q, config);
   const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
   return {
     period: periodOf(q.from, q.to, config.timezone),
     ...(await computedState(db, q.from, q.to)),
     ...poolTotals(totals, q.groupBy, trimRegion(q.region ?? ''), config),
   };
+}
+
+/** The range's total, and one group per measured day (key YYYY-MM-DD) whose figure is that day's
+ * own total: what a request for that day alone answers. Days without figures have no group. */
+async function figuresByDay(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
+  const state = await computedState(db, q.from, q.to);
+  const missing = new Set(state.daysMissing);
+  const groups: Group[] = [];
+  for (let d = q.from; d <= q.to; d = addDays(d, 1)) {
+    if (missing.has(d)) continue;
+    groups.push({ key: d, figure: poolTotals(await cameraTotalsOfDay(db, q, d), 'none', '', config).total });
+    // A day at a time with a turn of the event loop between: a city's month read in one go holds
+    // a synchronous driver for seconds, and every other request (the same page's rate cards) waits.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const totals = await cameraTotals(db, q);
+  return { period: periodOf(q.from, q.to, config.timezone), ...state, total: poolTotals(totals, 'none', '', config).total, groups };
 }
 
 /** Every region path at every level, with the figures of the cameras in it. */

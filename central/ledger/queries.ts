@@ -10,6 +10,10 @@ export { likeLiteral } from './scope';
 
 export type CurrentState = 'online' | 'offline' | 'unknown';
 
+/** What a camera needs now: its state, with online split by its latest picture (a fault is online
+ * but not intact, docs/metrics.md). */
+export type Condition = 'offline' | 'fault' | 'unknown' | 'online';
+
 export interface SiteView {
   site: string;
   name: string | null;
@@ -18,6 +22,8 @@ export interface SiteView {
   connectionSince: string | null;
   lastObserved: string;
   alive: boolean;
+  /** Offline now: its connection is offline, or it sent nothing within staleAfterSec. */
+  offlineNow: boolean;
   cameras: number;
 }
 
@@ -37,6 +43,7 @@ export interface CameraView {
   mainHeight: number | null;
   /** online | offline | unknown (the figures' state now). */
   state: CurrentState;
+  condition: Condition;
   /** The latest status as the agent sent it (online, degraded, offline, unknown), null before the first. */
   status: string | null;
   statusAt: string | null;
@@ -73,8 +80,13 @@ export function currentState(status: string | null, siteLastObserved: number, no
   return 'unknown';
 }
 
-/** Sites with at least one camera in `scope`; each counts its cameras in scope. */
-export async function listSites(db: Kysely<CentralTables>, now: number, staleAfterMs: number, scope: RegionScope): Promise<SiteView[]> {
+export function conditionOf(state: CurrentState, picture: string | null): Condition {
+  return state === 'online' && picture === 'fault' ? 'fault' : state;
+}
+
+/** Sites with at least one camera in `scope`; each counts its cameras in scope. With
+ * `offlineNow`, only the sites that are (true) or are not (false) offline now. */
+export async function listSites(db: Kysely<CentralTables>, now: number, staleAfterMs: number, scope: RegionScope, offlineNow?: boolean): Promise<SiteView[]> {
   const rows = await db
     .selectFrom('sites')
     .leftJoin('cameras', (j) =>
@@ -86,16 +98,21 @@ export async function listSites(db: Kysely<CentralTables>, now: number, staleAft
     .groupBy(['sites.site_id', 'sites.name', 'sites.version', 'sites.connection', 'sites.connection_since', 'sites.last_observed'])
     .orderBy('sites.site_id')
     .execute();
-  return rows.map((r) => ({
-    site: r.site_id,
-    name: r.name,
-    version: r.version,
-    connection: r.connection,
-    connectionSince: iso(r.connection_since),
-    lastObserved: iso(r.last_observed) ?? '',
-    alive: now - r.last_observed <= staleAfterMs,
-    cameras: Number(r.cameras),
-  }));
+  const sites = rows.map((r) => {
+    const alive = now - r.last_observed <= staleAfterMs;
+    return {
+      site: r.site_id,
+      name: r.name,
+      version: r.version,
+      connection: r.connection,
+      connectionSince: iso(r.connection_since),
+      lastObserved: iso(r.last_observed) ?? '',
+      alive,
+      offlineNow: r.connection === 'offline' || !alive,
+      cameras: Number(r.cameras),
+    };
+  });
+  return offlineNow === undefined ? sites : sites.filter((s) => s.offlineNow === offlineNow);
 }
 
 type CameraQuery = SelectQueryBuilder<CentralTables, 'cameras' | 'sites', object>;
@@ -156,6 +173,7 @@ export async function listCameras(
 type CameraRowWithSite = CentralTables['cameras'] & { site_last_observed: number };
 
 function cameraView(r: CameraRowWithSite, now: number, staleAfterMs: number): CameraView {
+  const state = r.removed_at !== null ? 'unknown' : currentState(r.state, r.site_last_observed, now, staleAfterMs);
   return {
     site: r.site_id,
     camera: r.camera_id,
@@ -170,7 +188,8 @@ function cameraView(r: CameraRowWithSite, now: number, staleAfterMs: number): Ca
     firmware: r.firmware,
     serial: r.serial,
     mainHeight: r.main_height,
-    state: r.removed_at !== null ? 'unknown' : currentState(r.state, r.site_last_observed, now, staleAfterMs),
+    state,
+    condition: conditionOf(state, r.picture),
     status: r.state,
     statusAt: iso(r.status_at),
     picture: r.picture,

@@ -2,6 +2,9 @@
 // text (CSV, HTML): one place, so every format says the same.
 import { DateTime } from 'luxon';
 import type { Bilingual } from './period';
+import { CAUSE_NAMES } from './cause-names';
+
+export { CAUSE_NAMES, causeName } from './cause-names';
 
 export const RATE_NAMES = {
   onlineRate: { zh: '在线率', en: 'online rate' },
@@ -34,23 +37,6 @@ export const TARGET_NAMES = {
 
 export type TargetKind = keyof typeof TARGET_NAMES;
 
-/** Known time not intact, by cause (docs/metrics.md): offline, or a picture fault. */
-export const CAUSE_NAMES: Record<string, Bilingual> = {
-  offline: { zh: '离线', en: 'offline' },
-  'no-video': { zh: '无视频信号', en: 'no video' },
-  black: { zh: '黑屏', en: 'black' },
-  frozen: { zh: '画面冻结', en: 'frozen' },
-  blurred: { zh: '模糊', en: 'blurred' },
-  occluded: { zh: '遮挡', en: 'occluded' },
-  'colour-cast': { zh: '偏色', en: 'colour cast' },
-  'scene-change': { zh: '场景变更', en: 'scene change' },
-  overexposed: { zh: '画面过亮', en: 'overexposed' },
-  noise: { zh: '雪花噪声', en: 'noise' },
-  stripes: { zh: '条纹干扰', en: 'stripes' },
-  shaking: { zh: '画面抖动', en: 'shaking' },
-  'no-picture': { zh: '无法取图', en: 'no picture' },
-};
-
 /** Which cause a tie goes to: offline first, then the picture faults as the agent diagnoses them. */
 export const CAUSE_ORDER = Object.keys(CAUSE_NAMES);
 
@@ -59,10 +45,6 @@ export const CLASS_NAMES: Record<1 | 2 | 3, Bilingual> = {
   2: { zh: '二类', en: 'class 2' },
   3: { zh: '三类', en: 'class 3' },
 };
-
-export function causeName(cause: string): Bilingual {
-  return CAUSE_NAMES[cause] ?? { zh: cause, en: cause };
-}
 
 export function className(cls: number | null): Bilingual {
   return cls === 1 || cls === 2 || cls === 3 ? CLASS_NAMES[cls] : COUNT_NAMES.unclassified;

@@ -205,6 +205,12 @@ async function runCity(kind: 'sqlite' | 'postgres', args: Args, dir: string): Pr
         [`GET /api/figures region=${REGION}, one day, groupBy=site`, `/api/figures?from=${yesterday}&to=${yesterday}&region=${region}&groupBy=site`, true],
         [`GET /api/figures region=${REGION}, ${args.days} days`, `/api/figures?from=${monthFrom}&to=${yesterday}&region=${region}`, true],
         ['GET /api/figures, the whole city, one day', `/api/figures?from=${yesterday}&to=${yesterday}`, true],
+        [`GET /api/figures, the whole city, ${args.days} days`, `/api/figures?from=${monthFrom}&to=${yesterday}`, true],
+        [
+          `GET /api/figures, the whole city, ${args.days} days, groupBy=day (the overview's trend)`,
+          `/api/figures?from=${monthFrom}&to=${yesterday}&groupBy=day`,
+          true,
+        ],
         ['GET /api/regions (the region tree), one day', `/api/regions?from=${yesterday}&to=${yesterday}`, true],
         [`GET /api/regions (the region tree), ${args.days} days`, `/api/regions?from=${monthFrom}&to=${yesterday}`, true],
       ];

@@ -3,7 +3,7 @@
 // started on it (no broker: the ledger and figures are all the pages need) and measures the month,
 // then headless Chromium (Debian's, through playwright-core), logged in as the admin, measures:
 //   - overview first render: from navigation until the rate cards, the ranking and the 30-day trend
-//     are drawn (the trend is 30 /api/figures requests), and until the rate cards alone;
+//     are drawn (the trend is one /api/figures?groupBy=day request), and until the rate cards alone;
 //   - map first paint: from navigation until the first clusters are drawn (all cameras fetched in
 //     pages of 5,000, converted, clustered);
 //   - pan and zoom: the mouse drags the map and turns the wheel for a while, and every animation

@@ -132,12 +132,23 @@ interface Camera {
   latitude: number | null;
   longitude: number | null;
   state: 'online' | 'offline' | 'unknown';
+  condition: 'offline' | 'fault' | 'unknown' | 'online';
   picture: string | null;
 }
 
-/** The map's rule, stated again from docs/dashboard.md: offline and unknown as the API says, online split by picture fault. */
-function expectedState(c: Camera): string {
-  return c.state !== 'online' ? c.state : c.picture === 'fault' ? 'fault' : 'online';
+/** What each camera of a connected site was made to be now (site/camera → condition): the API's
+ * condition must say the same, and the map draws the API's. */
+function madeConditions(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [s, spec] of SITES.entries()) {
+    if (spec.site === GONE) continue;
+    const sim = new SimulatedSite(spec.site, labels(spec, s));
+    sim.cameras.forEach((c, i) => {
+      const st = current(s, i, sim.cameras.length);
+      out.set(`${spec.site}/${c.camera}`, !st ? 'unknown' : st.state === 'offline' ? 'offline' : st.picture?.ok === false ? 'fault' : 'online');
+    });
+  }
+  return out;
 }
 const WORST_FIRST = ['offline', 'fault', 'unknown', 'online'];
 
@@ -310,9 +321,19 @@ test(
     });
 
     await t.test("overview: the API's figures, regions ranked, open alarms and offline sites", async () => {
+      const asked: string[] = [];
+      const ask = (r: { url(): string }) => {
+        const url = new URL(r.url());
+        if (url.pathname.startsWith('/api/')) asked.push(`${url.pathname}${url.search}`);
+      };
       await page.goto(`${central.url}/#/overview`);
+      // Loaded afresh: the requests of one whole load of the page.
+      page.on('request', ask);
+      await page.reload();
       await page.waitForSelector('[data-test=rate-online] [data-test=rate-total]');
       await page.waitForSelector('[data-test=trend-chart] canvas');
+      await page.waitForSelector('[data-test=offline-sites] tbody tr');
+      page.off('request', ask);
       const figures = await central.get<any>('/api/figures');
       const total = figures.body.total;
       assert.ok(total.cameras > 40, `the fed cameras are counted: ${total.cameras}`);
@@ -363,22 +384,42 @@ test(
       );
 
       const sites = await central.get<any>('/api/sites');
-      const offline = sites.body.filter((s: any) => s.connection === 'offline' || !s.alive).map((s: any) => s.site);
+      assert.deepEqual(
+        sites.body.filter((s: any) => s.offlineNow).map((s: any) => s.site),
+        [GONE],
+        'the site whose Will came is offline now, the others not',
+      );
+      const offlineNow = await central.get<any>('/api/sites?offlineNow=true');
+      const offline = offlineNow.body.map((s: any) => s.site);
       assert.deepEqual(offline, [GONE]);
+      assert.equal((await central.get<any>('/api/sites?offlineNow=false')).body.length, SITES.length - 1);
+      const refused = await central.get<any>('/api/sites?offline=yes');
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.message, /offline/);
       assert.deepEqual(await page.$$eval('[data-test=offline-sites] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.site)), offline);
-      const trendDays = await page.evaluate(async () => {
-        // The chart is drawn from 30 answers of the API; the last one is today's.
-        return document.querySelectorAll('[data-test=trend-chart] canvas').length;
-      });
-      assert.ok(trendDays >= 1);
+      // The trend is one request for the 30 days by day, ending today; nothing is asked twice.
+      const today: string = figures.body.period.to;
+      const figureRequests = asked.filter((a) => a.startsWith('/api/figures'));
+      assert.equal(figureRequests.length, 2, JSON.stringify(asked));
+      const trendAsked = new URLSearchParams(figureRequests.find((a) => a.includes('groupBy=day'))?.split('?')[1] ?? '');
+      assert.equal(trendAsked.get('to'), today, JSON.stringify(asked));
+      assert.equal(trendAsked.get('from'), new Date(Date.parse(`${today}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10));
+      assert.equal(new Set(asked).size, asked.length, `no request twice: ${JSON.stringify(asked)}`);
+      assert.ok(await page.$('[data-test=trend-chart] canvas'));
       await shot(page, 'overview');
     });
 
     await t.test('map: every geo-labelled camera once, coloured by state, clusters by their worst; a click opens the camera and its thumbnail', async () => {
       const cameras = await allCameras(central.as!);
       const geo = cameras.filter((c) => c.latitude !== null && c.longitude !== null);
+      const made = madeConditions();
+      for (const c of cameras) {
+        const expected = made.get(`${c.site}/${c.camera}`);
+        if (expected !== undefined) assert.equal(c.condition, expected, `${c.site}/${c.camera}: the condition it was made to have`);
+      }
+      assert.ok(made.size > 0 && cameras.filter((c) => made.has(`${c.site}/${c.camera}`)).length === made.size);
       const want: Record<string, number> = { offline: 0, fault: 0, unknown: 0, online: 0 };
-      for (const c of geo) want[expectedState(c)]++;
+      for (const c of geo) want[c.condition]++;
       for (const s of WORST_FIRST) assert.ok(want[s] > 0, `the data has ${s} cameras on the map`);
 
       await page.goto(`${central.url}/#/map`);
@@ -442,12 +483,14 @@ test(
       const title = await point.getAttribute('title');
       await point.click();
       await page.waitForSelector('[data-test=camera-panel]');
-      const cam = geo.find((c) => c.name === title && expectedState(c) === 'fault')!;
+      const cam = geo.find((c) => c.name === title && c.condition === 'fault')!;
       assert.ok(cam, `the clicked point is a camera of the API: ${title}`);
       assert.equal(await page.textContent('[data-test=panel-name]'), cam.name);
       assert.equal(await page.textContent('[data-test=panel-site]'), cam.site);
       assert.equal(await page.textContent('[data-test=panel-camera]'), cam.camera);
       assert.equal(await page.getAttribute('[data-test=panel-state]', 'data-state'), 'fault');
+      // Its fault by the reports' name (the simulated faults are all black).
+      assert.equal(await page.textContent('[data-test=panel-faults]'), '黑屏');
       assert.equal(await page.textContent('[data-test=panel-class]'), ['一类点', '二类点', '三类点'][cam.class! - 1]);
       await page.waitForSelector('[data-test=panel-thumbnail], [data-test=panel-thumbnail-error]', { timeout: 20_000 });
       assert.equal(await page.$('[data-test=panel-thumbnail-error]'), null, String(await page.textContent('[data-test=camera-panel]')));

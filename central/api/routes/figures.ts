@@ -79,7 +79,11 @@ const FiguresQuerySchema = Type.Object(
     ...RangeQuery,
     groupBy: Type.Union(
       GROUP_BYS.map((g) => Type.Literal(g)),
-      { default: 'none', description: 'none, camera, site, class, region (the level below `region`, or the top level) or owner.' },
+      {
+        default: 'none',
+        description:
+          'none, camera, site, class, region (the level below `region`, or the top level), owner, or day: one group per measured day of the range (key YYYY-MM-DD), its figure what a request for that day alone answers; the total stays the range pooled.',
+      },
     ),
   },
   { additionalProperties: false },
@@ -93,7 +97,7 @@ const FiguresResponseSchema = Type.Object({
   total: FigureSchema,
   groups: Type.Array(
     Type.Object({
-      key: Type.String({ description: 'site/camera, site, class (1, 2, 3, unclassified), region path or owner.' }),
+      key: Type.String({ description: 'site/camera, site, class (1, 2, 3, unclassified), region path, owner or day (YYYY-MM-DD).' }),
       figure: FigureSchema,
       causes: Type.Optional(
         Type.Record(Type.String(), Type.Integer(), { description: 'By camera: known seconds not intact, by cause (offline, black, frozen, …).' }),

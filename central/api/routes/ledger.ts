@@ -20,6 +20,7 @@ const SiteSchema = Type.Object({
   connectionSince: Nullable(Type.String({ format: 'date-time' })),
   lastObserved: Type.String({ format: 'date-time', description: 'observedAt of the latest message of the site.' }),
   alive: Type.Boolean({ description: 'A message observed within staleAfterSec.' }),
+  offlineNow: Type.Boolean({ description: 'Offline now: its connection is offline, or it sent nothing within staleAfterSec (not alive).' }),
   cameras: Type.Integer(),
 });
 
@@ -38,6 +39,9 @@ const CameraSchema = Type.Object({
   serial: Nullable(Type.String()),
   mainHeight: Nullable(Type.Integer()),
   state: StateSchema,
+  condition: Type.Union([Type.Literal('offline'), Type.Literal('fault'), Type.Literal('unknown'), Type.Literal('online')], {
+    description: 'What the camera needs now: its state, with fault for online with a picture fault (online but not intact).',
+  }),
   status: Nullable(Type.String({ description: 'The latest status as sent: online, degraded, offline, unknown.' })),
   statusAt: Nullable(Type.String({ format: 'date-time' })),
   picture: Nullable(Type.String({ description: 'ok, fault, or none (no picture check).' })),
@@ -129,9 +133,17 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     '/api/sites',
     {
       config: { role: 'viewer' },
-      schema: { summary: 'Every site (in scope) with its connection and camera count', tags: ['ledger'], response: { 200: Type.Array(SiteSchema) } },
+      schema: {
+        summary: 'Every site (in scope) with its connection and camera count',
+        tags: ['ledger'],
+        querystring: Type.Object(
+          { offlineNow: Type.Optional(Type.Boolean({ description: 'true: only the sites offline now; false: only the others.' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(SiteSchema), 400: ErrorSchema },
+      },
     },
-    (request) => listSites(deps.db, deps.clock.now(), staleAfterMs, callerOf(request).scope),
+    (request) => listSites(deps.db, deps.clock.now(), staleAfterMs, callerOf(request).scope, request.query.offlineNow),
   );
 
   app.get(

@@ -66,10 +66,13 @@ export interface Site {
   connectionSince: string | null;
   lastObserved: string;
   alive: boolean;
+  offlineNow: boolean;
   cameras: number;
 }
 
 export type CameraState = 'online' | 'offline' | 'unknown';
+/** The API's condition: its state, online split by a picture fault. */
+export type CameraCondition = 'offline' | 'fault' | 'unknown' | 'online';
 
 export interface Camera {
   site: string;
@@ -81,6 +84,7 @@ export interface Camera {
   latitude: number | null;
   longitude: number | null;
   state: CameraState;
+  condition: CameraCondition;
   status: string | null;
   statusAt: string | null;
   picture: string | null;
