@@ -92,6 +92,7 @@ function loginLine(first: { username: string; password: string } | undefined, da
 
 function summary(box: RunningBox, sites: BoxSite[], demo: RunningDemo | undefined, login: string): string {
   const lines = ['', `camgate ${CAMGATE_VERSION} all-in-one box is running${demo ? ' (demo: three simulated sites)' : ''}:`];
+  lines.push(`  dashboard     ${box.central.url}/  (驾驶舱, map, alarms: log in below)`);
   lines.push(`  central API   ${box.central.url}/api  (OpenAPI: ${box.central.url}/api/openapi.json)`);
   lines.push(login);
   for (const [i, agent] of box.agents.entries()) {

@@ -53,6 +53,13 @@ test('camgate start --demo: three simulated sites reach the central with the fau
     () => io.err(),
   );
   assert.match(io.err(), /site guali +live view http:\/\/127\.0\.0\.1:\d+\//);
+  // A newcomer opens the dashboard the summary names: the page the central serves at its root.
+  const dashboard = /dashboard +(http:\/\/\S+\/) /.exec(io.err())?.[1];
+  assert.equal(dashboard, `${api}/`, `the summary names the dashboard: ${io.err()}`);
+  const page = await fetch(dashboard);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await page.text(), /<div id="app">/);
   // The demo's first admin, its generated password shown once in the summary.
   const first = /admin login +(\S+) \/ (\S+) +\(shown this once/.exec(io.err());
   assert.ok(first, `the summary shows the first admin's login: ${io.err()}`);
