@@ -246,7 +246,7 @@ export const CentralConfigSchema = Type.Object(
         }),
         queueMax: Type.Integer({
           description:
-            'Messages received and not yet written, at most. The broker should stop at receiveMaximum unacknowledged messages, but Mosquitto 2.0 sends past it once acknowledgements flow, and MQTT 3.1.1 gets max_inflight_messages: when it is reached the central leaves the broker, which queues for its session, and comes back when half of them are written.',
+            'Messages received and not yet written, at most. The broker should stop at receiveMaximum unacknowledged messages, but Mosquitto 2.0 sends past it once acknowledgements flow, and MQTT 3.1.1 gets max_inflight_messages: when it is reached the central stops reading from the broker until half of them are written (if that takes longer than half of broker.keepaliveSec, it leaves the broker, which queues for its session, and comes back then).',
           default: 20000,
           minimum: 100,
           maximum: 10000000,

@@ -24,8 +24,11 @@
 // is counted as failed (its site's `write-failed` rejects, with the error and the message) and
 // acknowledged: it must not hold the window forever. The window is not a hard bound (Mosquitto 2.0
 // miscounts its quota once acknowledgements flow and sends past it), so ingest.queueMax still is:
-// there the central leaves the broker (which queues for its session) and returns when half is
-// written; what it held unacknowledged comes again and counts once.
+// there the central stops taking packets off the socket (TCP holds them, then the broker) until
+// half is written. Leaving the broker instead would have it send again everything held
+// unacknowledged: a third of a 100,000-message backlog came twice that way. Only when reading
+// stays stalled past half the keep-alive does the central leave (and return when half is
+// written); what it held comes again and counts once.
 import { hostname } from 'node:os';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TOPIC_ROOT } from '../../contract';
@@ -177,6 +180,9 @@ export class Ingest implements BrokerSeam {
   private flushing: Promise<void> | undefined;
   private stopped = false;
   private paused = false;
+  /** mqtt.js's go-ahead for the next packet, held while the queue is full. */
+  private stalled: (() => void) | undefined;
+  private stallTimer: TimerHandle = undefined;
   private connected = false;
   private snapshotTimer: TimerHandle = undefined;
   private snapshotStarted = 0;
@@ -238,7 +244,12 @@ export class Ingest implements BrokerSeam {
     const opts = clientOptions(this.options.config);
     const client = (this.options.connect ?? connect)(opts);
     this.client = client;
-    client.handleMessage = (packet, callback) => (this.holding.delete(packet) ? callback(ACK_HELD) : callback());
+    client.handleMessage = (packet, callback) => {
+      const next = this.holding.delete(packet) ? () => callback(ACK_HELD) : () => callback();
+      // Leaving or stopping, the packets already read are taken so the connection can close.
+      if (this.queue.length < this.options.config.ingest.queueMax || this.stopped || this.paused) next();
+      else this.stallReading(next);
+    };
     client.on('connect', (connack) => {
       this.connected = true;
       this.acks.connected();
@@ -248,6 +259,8 @@ export class Ingest implements BrokerSeam {
     client.on('close', () => {
       if (this.connected && !this.stopped && !this.paused) this.options.log.warn('ingest: disconnected from the broker; reconnecting');
       this.connected = false;
+      // The stalled packet belonged to that connection: the broker sends it again.
+      this.dropStall();
       this.acks.closed();
       this.endSnapshot(client, false);
     });
@@ -270,6 +283,7 @@ export class Ingest implements BrokerSeam {
   /** Writes what is queued (acknowledging it while still connected), then leaves the broker. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.releaseStall();
     const client = this.client;
     if (client) this.endSnapshot(client, false);
     await this.flushing;
@@ -350,7 +364,6 @@ export class Ingest implements BrokerSeam {
       this.acks.settle(ack);
     } else if (result.message) {
       this.queue.push({ message: result.message, receivedAt, retained: packet.retain, ack });
-      if (this.queue.length >= this.options.config.ingest.queueMax) this.pause();
     } else {
       this.acks.settle(ack);
       return;
@@ -383,18 +396,47 @@ export class Ingest implements BrokerSeam {
     }
   }
 
+  /**
+   * The queue is full: mqtt.js takes no further packet off the socket until `next` is called, so
+   * the broker's messages wait in TCP and at the broker, with nothing to send again later. Held
+   * longer than half the keep-alive (a database that stopped answering), the central leaves the
+   * broker instead, as a connection that reads nothing for long is dropped anyway.
+   */
+  private stallReading(next: () => void): void {
+    this.stalled = next;
+    const limitMs = (this.options.config.broker.keepaliveSec * 1000) / 2;
+    this.stallTimer = this.options.clock.setTimeout(() => this.pause(), limitMs, { background: true });
+  }
+
+  /** Takes packets off the socket again. */
+  private releaseStall(): void {
+    const next = this.stalled;
+    this.dropStall();
+    next?.();
+  }
+
+  private dropStall(): void {
+    if (this.stallTimer !== undefined) this.options.clock.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.stalled = undefined;
+  }
+
   private pause(): void {
     if (this.paused || !this.client) return;
     this.paused = true;
     this.options.log.warn(
       { queued: this.queue.length },
-      'ingest: the database is behind (ingest.queueMax); leaving the broker, which queues for this session, until it catches up',
+      'ingest: the database has held the queue full (ingest.queueMax) for half the keep-alive; leaving the broker, which queues for this session, until it catches up',
     );
     this.client.end(false);
+    // mqtt.js closes the connection once the packet it is handling is done.
+    this.releaseStall();
   }
 
   private resumeIfPaused(): void {
-    if (!this.paused || this.stopped || this.queue.length > this.options.config.ingest.queueMax / 2) return;
+    if (this.stopped || this.queue.length > this.options.config.ingest.queueMax / 2) return;
+    if (this.stalled) this.releaseStall();
+    if (!this.paused) return;
     this.paused = false;
     this.options.log.info({ queued: this.queue.length }, 'ingest: caught up; back to the broker');
     this.client?.reconnect();

@@ -1,8 +1,8 @@
 // Ingest loses nothing: a QoS 1 message is acknowledged only once its batch has committed, so a
-// central killed mid-stream (SIGKILL, as the installed `camgate central` runs), one that leaves
-// the broker because its queue is full (ingest.queueMax), or one whose database stops answering
-// for a while, gets what it had not written from its broker session, and every message lands in
-// the database exactly once. Real Mosquitto, real processes, real SQLite and PostgreSQL.
+// central killed mid-stream (SIGKILL, as the installed `camgate central` runs), one whose queue
+// is full (ingest.queueMax: it stops reading), one held up so long it leaves the broker, or one
+// stopped while sites send, gets what it had not written from its broker session, and every
+// message lands in the database exactly once. Real Mosquitto, real processes, real SQLite and PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -154,14 +154,18 @@ test('sqlite: a central killed mid-stream gets what it had not committed from it
   assert.deepEqual(sqliteCounts(file), expected, 'each message once');
 });
 
-test('sqlite: a central that leaves the broker because its queue is full (ingest.queueMax) loses nothing and counts each once', async (t) => {
+test('sqlite: a central whose queue is full (ingest.queueMax) stops reading the socket: nothing lost, nothing sent twice, the queue never past its bound', async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const file = join(tempDir(t, 'camgate-acks-'), 'central.db');
   const log = captureLogger('info');
-  const env = { CAMGATE_CENTRAL_INGEST_QUEUE_MAX: '100', CAMGATE_CENTRAL_INGEST_RECEIVE_MAXIMUM: '1000', CAMGATE_CENTRAL_INGEST_BATCH_MAX: '20' };
+  const queueMax = 100;
+  const env = { CAMGATE_CENTRAL_INGEST_QUEUE_MAX: String(queueMax), CAMGATE_CENTRAL_INGEST_RECEIVE_MAXIMUM: '1000', CAMGATE_CENTRAL_INGEST_BATCH_MAX: '20' };
   const central = await startTestCentral(t, { brokerUrl: broker.url, db: file, env, deps: { logger: log.logger } });
   await waitFor(() => central.ingest!.stats().connected, 'central connected');
+  let mostQueued = 0;
+  const sampler = setInterval(() => (mostQueued = Math.max(mostQueued, central.ingest!.stats().queued)), 1);
+  t.after(() => clearInterval(sampler));
   const pub = await publisher(t, broker.url);
   const { opening, stream, expected } = siteAndStream('town-q', 3000);
   await pub.send(opening);
@@ -173,11 +177,57 @@ test('sqlite: a central that leaves the broker because its queue is full (ingest
     () => `${JSON.stringify(sqliteCounts(file))} of ${JSON.stringify(expected)}; ${JSON.stringify(central.ingest!.stats())}`,
   );
   await central.ingest!.drained();
-  assert.ok(
-    log.messages().some((m) => m.includes('ingest.queueMax')),
-    'the central left the broker at least once',
-  );
+  clearInterval(sampler);
+  const stats = central.ingest!.stats();
+  assert.ok(mostQueued >= queueMax * 0.9, `the queue filled (at most ${mostQueued} queued): the bound was reached, so reading stalled`);
+  assert.ok(mostQueued <= queueMax, `never more than ingest.queueMax queued (${mostQueued})`);
+  assert.equal(stats.duplicates, 0, 'nothing came twice: the central never left the broker with messages in hand');
+  assert.ok(!log.messages().some((m) => m.includes('leaving the broker')), 'the central stayed connected');
   assert.deepEqual(sqliteCounts(file), expected, 'each message once');
+});
+
+test('postgres: a central held up past half its keep-alive (a table locked) leaves the broker, comes back when the lock goes, and writes every message once', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const db = await testDatabase(t);
+  const log = captureLogger('info');
+  const env = {
+    CAMGATE_CENTRAL_INGEST_QUEUE_MAX: '100',
+    CAMGATE_CENTRAL_INGEST_RECEIVE_MAXIMUM: '1000',
+    CAMGATE_CENTRAL_INGEST_BATCH_MAX: '20',
+    CAMGATE_CENTRAL_BROKER_KEEPALIVE_SEC: '5',
+  };
+  const central = await startTestCentral(t, { brokerUrl: broker.url, db, env, deps: { logger: log.logger } });
+  await waitFor(() => central.ingest!.stats().connected, 'central connected');
+  const pub = await publisher(t, broker.url);
+  const { opening, stream, expected } = siteAndStream('town-l', 2000);
+  await pub.send(opening);
+  await waitFor(async () => (await pgCounts(db)).points >= opening.filter((m) => m.topic.endsWith('/status')).length, 'the opening written', 30_000);
+  // Another session takes the status table for itself (a long migration, a VACUUM FULL): every
+  // batch waits, the queue fills, and reading stays stalled past the 2.5 s limit.
+  const locker = new pg.Client({ connectionString: db });
+  locker.on('error', () => undefined);
+  await locker.connect();
+  let lockerOpen = true;
+  t.after(() => (lockerOpen ? locker.end() : undefined));
+  await locker.query('begin');
+  await locker.query('lock table status_points in access exclusive mode');
+  await publishAll(pub.client, stream);
+  await waitFor(() => log.messages().some((m) => m.includes('leaving the broker')), 'the central left the broker while held up', 30_000);
+  assert.equal(central.ingest!.stats().paused, true, 'stats say it left (paused)');
+  await locker.query('commit');
+  await locker.end();
+  lockerOpen = false;
+  let seen: Counts = { points: 0, samples: 0 };
+  await waitFor(
+    async () => all((seen = await pgCounts(db)), expected),
+    'every message written after the lock went',
+    60_000,
+    () => `${JSON.stringify(seen)} of ${JSON.stringify(expected)}; ${JSON.stringify(central.ingest!.stats())}`,
+  );
+  await central.ingest!.drained();
+  await waitFor(() => central.ingest!.stats().connected && !central.ingest!.stats().paused, 'back at the broker', 30_000);
+  assert.deepEqual(await pgCounts(db), expected, 'each message once');
 });
 
 test('postgres: two instances share the stream; one killed mid-stream and started again: every message exactly once', async (t) => {

@@ -8,7 +8,7 @@ import type { Api, ApiDeps } from '../types';
 
 const IngestStatsSchema = Type.Object({
   connected: Type.Boolean({ description: 'Connected to the broker now.' }),
-  paused: Type.Boolean({ description: 'Left the broker because the database is behind (ingest.queueMax).' }),
+  paused: Type.Boolean({ description: 'Left the broker because the database is held up (the queue stayed at ingest.queueMax past half the keep-alive).' }),
   received: Type.Integer(),
   written: Type.Integer(),
   duplicates: Type.Integer({ description: 'Messages already taken in (same messageId): counted once.' }),
