@@ -24,6 +24,7 @@ import { defaultClientId, Ingest } from './ingest/subscriber';
 import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
 import { loadOutlines } from './map/outlines';
+import { FiguresCache } from './figures/cache';
 
 export interface CentralDeps {
   config: CentralConfig;
@@ -152,6 +153,7 @@ async function startApi(
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
     refreshFigures: () => figures.refresh(),
+    figuresCache: new FiguresCache(),
     mapOutlines,
     ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
     audit,

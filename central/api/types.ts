@@ -13,6 +13,7 @@ import type { CommandClient } from '../commands/client';
 import type { IngestStats } from '../ingest/subscriber';
 import type { LiveViews } from '../live/views';
 import type { CentralTables } from '../store/schema';
+import type { FiguresCache } from '../figures/cache';
 
 export interface ApiDeps {
   config: CentralConfig;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   commands?: CommandClient;
   /** Live views from the centre; absent without a broker connection. */
   live?: LiveViews;
+  /** Pooled figures kept while their days are unchanged; without one every request pools. */
+  figuresCache?: FiguresCache;
   /** The one audit log of the central (other features record into it too). */
   audit: AuditLog;
   /** The region outlines' GeoJSON text (map.regionsGeoJson, checked at start); absent when none. */

@@ -7,6 +7,7 @@ import type { CentralConfig } from '../config/schema';
 import { addDays, dayBounds } from './days';
 import { EVERYWHERE, regionLevels, regionUnder, regionWithin, trimRegion, type RegionScope } from '../ledger/scope';
 import { Pool, type CameraTotals, type Figure } from './pool';
+import type { FiguresCache } from './cache';
 
 export const GROUP_BYS = ['none', 'camera', 'site', 'class', 'region', 'owner', 'day'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
@@ -275,14 +276,24 @@ export function periodOf(from: string, to: string, timezone: string): FiguresRes
   return { from, to, timezone, start: new Date(dayBounds(from, timezone).start).toISOString(), end: new Date(dayBounds(to, timezone).end).toISOString() };
 }
 
-export async function computedState(db: Kysely<CentralTables>, from: string, to: string): Promise<ComputedState> {
-  const computed = await db
+interface MeasuredDay {
+  day: string;
+  computed_at: number;
+  computed_through: number;
+  revision: number;
+}
+
+async function measuredDays(db: Kysely<CentralTables>, from: string, to: string): Promise<MeasuredDay[]> {
+  return db
     .selectFrom('figures_days')
-    .select(['day', 'computed_at', 'computed_through'])
+    .select(['day', 'computed_at', 'computed_through', 'revision'])
     .where('day', '>=', from)
     .where('day', '<=', to)
     .orderBy('day')
     .execute();
+}
+
+function stateOf(from: string, to: string, computed: readonly MeasuredDay[]): ComputedState {
   const have = new Set(computed.map((c) => c.day));
   const daysMissing: string[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) if (!have.has(d)) daysMissing.push(d);
@@ -295,35 +306,76 @@ export async function computedState(db: Kysely<CentralTables>, from: string, to:
   };
 }
 
-export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
-  if (q.groupBy === 'day') return figuresByDay(db, q, config);
-  const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
-  return {
-    period: periodOf(q.from, q.to, config.timezone),
-    ...(await computedState(db, q.from, q.to)),
-    ...poolTotals(totals, q.groupBy, trimRegion(q.region ?? ''), config),
+export async function computedState(db: Kysely<CentralTables>, from: string, to: string): Promise<ComputedState> {
+  return stateOf(from, to, await measuredDays(db, from, to));
+}
+
+/** What the figures of these days were pooled from: kept figures are good while it is the same. */
+function revisionsOf(days: readonly MeasuredDay[]): string {
+  return days.map((d) => `${d.day}:${d.revision}`).join(',');
+}
+
+/** The cache key of a query's cameras (the range apart). */
+function filtersOf(q: Omit<FiguresQuery, 'groupBy' | 'from' | 'to'>): unknown[] {
+  return [q.region ?? null, q.site ?? null, q.class ?? null, q.owner ?? null, q.scope ?? null, q.withCauses ?? null];
+}
+
+/** Answers grouped by camera or site are large and asked for one place at a time: not kept. */
+const KEPT_GROUPINGS: ReadonlySet<GroupBy> = new Set(['none', 'class', 'region', 'owner']);
+
+/** Pools made once and kept while their days are unchanged; without a cache every call pools. */
+function keeper(cache: FiguresCache | undefined) {
+  return <T>(key: unknown[], revisions: string, make: () => Promise<T>): Promise<T> => (cache ? cache.through(JSON.stringify(key), revisions, make) : make());
+}
+
+export async function figuresFor(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig, cache?: FiguresCache): Promise<FiguresResult> {
+  const days = await measuredDays(db, q.from, q.to);
+  if (q.groupBy === 'day') return figuresByDay(db, q, config, days, cache);
+  const pool = async () => {
+    const totals = await cameraTotals(db, { ...q, withCauses: q.withCauses ?? q.groupBy === 'camera' });
+    return poolTotals(totals, q.groupBy, trimRegion(q.region ?? ''), config);
   };
+  const pooled = KEPT_GROUPINGS.has(q.groupBy)
+    ? await keeper(cache)(['figures', q.groupBy, q.from, q.to, ...filtersOf(q)], revisionsOf(days), pool)
+    : await pool();
+  return { period: periodOf(q.from, q.to, config.timezone), ...stateOf(q.from, q.to, days), ...pooled };
 }
 
 /** The range's total, and one group per measured day (key YYYY-MM-DD) whose figure is that day's
  * own total: what a request for that day alone answers. Days without figures have no group. */
-async function figuresByDay(db: Kysely<CentralTables>, q: FiguresQuery, config: FigureConfig): Promise<FiguresResult> {
-  const state = await computedState(db, q.from, q.to);
-  const missing = new Set(state.daysMissing);
+async function figuresByDay(
+  db: Kysely<CentralTables>,
+  q: FiguresQuery,
+  config: FigureConfig,
+  days: readonly MeasuredDay[],
+  cache?: FiguresCache,
+): Promise<FiguresResult> {
+  const keep = keeper(cache);
   const groups: Group[] = [];
-  for (let d = q.from; d <= q.to; d = addDays(d, 1)) {
-    if (missing.has(d)) continue;
-    groups.push({ key: d, figure: poolTotals(await cameraTotalsOfDay(db, q, d), 'none', '', config).total });
+  for (const d of days) {
+    let pooled = false;
+    const figure = await keep(['day', d.day, ...filtersOf(q)], String(d.revision), async () => {
+      pooled = true;
+      return poolTotals(await cameraTotalsOfDay(db, q, d.day), 'none', '', config).total;
+    });
+    groups.push({ key: d.day, figure });
     // A day at a time with a turn of the event loop between: a city's month read in one go holds
     // a synchronous driver for seconds, and every other request (the same page's rate cards) waits.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (pooled) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const totals = await cameraTotals(db, q);
-  return { period: periodOf(q.from, q.to, config.timezone), ...state, total: poolTotals(totals, 'none', '', config).total, groups };
+  const total = await keep(['figures', 'none', q.from, q.to, ...filtersOf(q)], revisionsOf(days), async () =>
+    poolTotals(await cameraTotals(db, q), 'none', '', config),
+  );
+  return { period: periodOf(q.from, q.to, config.timezone), ...stateOf(q.from, q.to, days), total: total.total, groups };
 }
 
 /** Every region path at every level, with the figures of the cameras in it. */
-export async function regionTree(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, config: FigureConfig) {
+export async function regionTree(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, config: FigureConfig, cache?: FiguresCache) {
+  const days = await measuredDays(db, q.from, q.to);
+  return keeper(cache)(['tree', q.from, q.to, ...filtersOf(q)], revisionsOf(days), () => poolRegionTree(db, q, config));
+}
+
+async function poolRegionTree(db: Kysely<CentralTables>, q: Omit<FiguresQuery, 'groupBy'>, config: FigureConfig) {
   const totals = await cameraTotals(db, q);
   const pools = new Map<string, Pool>();
   for (const c of totals) {

@@ -291,8 +291,18 @@ export async function replaceDayRows(
     if (sites === undefined) {
       await tx
         .insertInto('figures_days')
-        .values({ day, computed_through: computed.through, computed_at: computed.at })
-        .onConflict((oc) => oc.column('day').doUpdateSet({ computed_through: computed.through, computed_at: computed.at }))
+        .values({ day, computed_through: computed.through, computed_at: computed.at, revision: 1 })
+        .onConflict((oc) =>
+          oc
+            .column('day')
+            .doUpdateSet((eb) => ({ computed_through: computed.through, computed_at: computed.at, revision: eb('figures_days.revision', '+', 1) })),
+        )
+        .execute();
+    } else {
+      await tx
+        .updateTable('figures_days')
+        .set((eb) => ({ revision: eb('revision', '+', 1) }))
+        .where('day', '=', day)
         .execute();
     }
   });

@@ -324,6 +324,17 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('metrics_hourly_by_writer').renameTo('metrics_hourly').execute();
     },
   },
+  // Raised by every measurement of a day, whole or for some of its sites, in the transaction that
+  // replaces its rows: pooled figures kept in memory are good while their days' revisions hold
+  // (figures/cache.ts). computed_at moves only when a whole day is measured.
+  '0008-figures-revision': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('figures_days')
+        .addColumn('revision', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,7 @@
 // The central's tables as Kysely sees them. Times are epoch milliseconds (bigint in PostgreSQL,
 // INTEGER in SQLite); flags are 0/1 integers and documents JSON text, so one set of queries
 // serves both databases.
+import type { Generated } from 'kysely';
 
 export interface SitesTable {
   site_id: string;
@@ -151,6 +152,8 @@ export interface FiguresDaysTable {
   day: string;
   computed_through: number;
   computed_at: number;
+  /** Raised by every measurement of the day, whole or partial. */
+  revision: Generated<number>;
 }
 
 /** Site days whose figures are stale: something observed in them was written after they were computed. */

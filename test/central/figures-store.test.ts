@@ -12,6 +12,7 @@ import { openCentralDb, type CentralDb } from '../../central/store/open';
 import { dayOf } from '../../central/figures/days';
 import { FiguresRefresher } from '../../central/figures/refresher';
 import { figuresFor, regionTree } from '../../central/figures/query';
+import { FiguresCache } from '../../central/figures/cache';
 import { SimulatedSite, type TelemetryMessage } from '../../scripts/sim/telemetry';
 import { at, D, EXPECTED_DAY, LINPING, M, S, scenario, TARGETS, YUHANG, ZONE } from '../kit/figures-day';
 import { clockReading } from '../kit/clock';
@@ -64,11 +65,36 @@ async function checkFigures(t: TestContext, db: CentralDb): Promise<void> {
   assert.equal(c1?.knownSeconds, 86400 - 119 * 60);
   assert.equal(c1?.onlineSeconds, 86400 - 119 * 60 - 3600);
 
+  // Figures kept in a cache answer as pooled afresh, before and after a late backlog.
+  const cache = new FiguresCache();
+  const city = { from: D, to: D, groupBy: 'region' as const, region: '浙江省/杭州市' };
+  const month = { from: '2026-11-30', to: '2026-12-03', groupBy: 'day' as const };
+  const asked = async () => ({
+    city: await figuresFor(db.db, city, CONFIG, cache),
+    month: await figuresFor(db.db, month, CONFIG, cache),
+    tree: await regionTree(db.db, { from: D, to: D }, CONFIG, cache),
+  });
+  const afresh = async () => ({
+    city: await figuresFor(db.db, city, CONFIG),
+    month: await figuresFor(db.db, month, CONFIG),
+    tree: await regionTree(db.db, { from: D, to: D }, CONFIG),
+  });
+  const keptBefore = await asked();
+  assert.deepEqual(keptBefore, await afresh(), 'first asked: pooled and kept');
+  const kept = cache.size;
+  assert.deepEqual(await asked(), keptBefore, 'asked again: the kept answers');
+  assert.equal(cache.size, kept, 'nothing pooled again while the days are unchanged');
+
   // The backlog arrives twice, shuffled, in small batches: the day is measured again from the marks.
   now = at(60, 5);
   await writeAll(writer, shuffle([...backlog, ...backlog], 11), now, 17);
   const second = await refresher.refresh();
   assert.ok(second.siteDays >= 1, 'the stale site day was measured again');
+  const keptAfter = await asked();
+  assert.deepEqual(keptAfter, await afresh(), 'after the site day was measured again the cache answers as pooled afresh');
+  assert.notDeepEqual(keptAfter.city.total, keptBefore.city.total, 'the backlog changed the day (so the kept answer had to go)');
+  assert.notDeepEqual(keptAfter.month.groups, keptBefore.month.groups);
+  assert.notDeepEqual(keptAfter.tree, keptBefore.tree);
   const byCamera = await cameras();
   c1 = byCamera.get('north/c1')?.figure;
   assert.equal(c1?.knownSeconds, 86400);

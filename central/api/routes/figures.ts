@@ -160,7 +160,12 @@ export function registerFiguresRoutes(app: Api, deps: ApiDeps): void {
       const range = rangeOf(request.query, today());
       if ('error' in range) return reply.code(400).send({ error: 'bad-request', message: range.error });
       const { groupBy, region, site, owner } = request.query;
-      return figuresFor(deps.db, { ...range, groupBy, region, site, owner, class: request.query.class, scope: callerOf(request).scope }, config);
+      return figuresFor(
+        deps.db,
+        { ...range, groupBy, region, site, owner, class: request.query.class, scope: callerOf(request).scope },
+        config,
+        deps.figuresCache,
+      );
     },
   );
 
@@ -179,7 +184,7 @@ export function registerFiguresRoutes(app: Api, deps: ApiDeps): void {
     async (request, reply) => {
       const range = rangeOf(request.query, today());
       if ('error' in range) return reply.code(400).send({ error: 'bad-request', message: range.error });
-      const regions = await regionTree(deps.db, { ...range, region: request.query.region, scope: callerOf(request).scope }, config);
+      const regions = await regionTree(deps.db, { ...range, region: request.query.region, scope: callerOf(request).scope }, config, deps.figuresCache);
       return { period: periodOf(range.from, range.to, config.timezone), regions };
     },
   );
