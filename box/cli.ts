@@ -12,6 +12,9 @@ import { ensureFirstAdmin } from '../central/auth/users';
 import { promptHidden } from '../central/cli/prompt';
 import { firstAdminAtStart, type UserCliIo } from '../central/cli/users';
 import { centralConfig } from '../central/config/spec';
+import type { CentralConfig } from '../central/config/schema';
+import { dayOf } from '../central/figures/days';
+import { figuresFor } from '../central/figures/query';
 import { systemClock } from '../lib/clock';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../lib/errors';
 import { chooseLogFormat, createLogger, type Logger } from '../lib/log';
@@ -83,6 +86,22 @@ async function prepareSites(o: BoxOptions, io: BoxCliIo, logger: Logger, scrubbe
   return { sites: [{ config, db: openDatabase(config.dataDir) }] };
 }
 
+/**
+ * The demo's first figures: measured as soon as the simulated cameras' first statuses are in, so
+ * the dashboard the summary names shows figures at its first look. Gives up quietly after
+ * `timeoutMs` (the refresher's rounds measure them anyway).
+ */
+async function firstFigures(box: RunningBox, config: CentralConfig, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    await box.central.figures.refresh();
+    const today = dayOf(Date.now(), config.timezone);
+    const figures = await figuresFor(box.central.db.db, { from: today, to: today, groupBy: 'none' }, config);
+    if (figures.total.cameras > 0) return;
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
 /** The demo's first admin: made with a generated password on a fresh data dir, shown once. */
 function loginLine(first: { username: string; password: string } | undefined, dataDir: string): string {
   return first
@@ -132,6 +151,9 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       const central = centralConfig.load({
         env: {
           CAMGATE_CENTRAL_DB: join(dataDir, 'central.db'),
+          // One box's few hundred cameras are measured in milliseconds: figures within seconds of a
+          // camera's first status (a newcomer's demo shows them at once, not after a minute).
+          CAMGATE_CENTRAL_FIGURES_REFRESH_SEC: '10',
           CAMGATE_CENTRAL_FIGURES_TODAY_REFRESH_SEC: '10',
           ...io.env,
           CAMGATE_CENTRAL_HTTP_PORT: String(port(o.httpPort, '--http-port')),
@@ -165,8 +187,10 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       await Promise.all(box.agents.map((a) => a.ready));
       // No default password: the demo makes one and shows it; a real box asks on a terminal, or says how.
       let login: string;
-      if (demo) login = loginLine(await ensureFirstAdmin(box.central.db.db, systemClock), dataDir);
-      else {
+      if (demo) {
+        login = loginLine(await ensureFirstAdmin(box.central.db.db, systemClock), dataDir);
+        await firstFigures(box, central.config, 30_000);
+      } else {
         await firstAdminAtStart(box.central.db, {
           io,
           clock: systemClock,

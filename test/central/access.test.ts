@@ -152,7 +152,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     const gis = central.client({ token: created.body.secret });
     const me = await gis.get<{ username: string; role: string; scope: string; via: string; token: string }>('/api/me');
-    assert.deepEqual(me.body, { username: 'ops', role: 'viewer', scope: YUHANG, via: 'token', token: 'gis' });
+    assert.deepEqual(me.body, { username: 'ops', role: 'viewer', scope: YUHANG, via: 'token', token: 'gis', timezone: 'Asia/Shanghai' });
     assert.equal((await gis.get<{ total: number }>('/api/cameras')).body.total, 2, 'the token’s narrower scope');
     assert.equal((await gis.get('/api/cameras/town-xh/cam-9')).status, 404);
     const lastUsed = await operator.get<Array<{ lastUsedAt: string | null }>>('/api/tokens');
@@ -237,7 +237,14 @@ test('login, me, logout; the cookie is HttpOnly, SameSite=Strict; sessions end w
   const sessionId = cookieFrom(login.headers['set-cookie'], 'camgate_session')!.split('=')[1];
   const stored = JSON.stringify(await central.db.db.selectFrom('sessions').selectAll().execute());
   assert.ok(!stored.includes(sessionId), 'the session id is stored hashed');
-  assert.deepEqual((await client.get('/api/me')).body, { username: 'li', role: 'operator', scope: YUHANG, via: 'session', token: null });
+  assert.deepEqual((await client.get('/api/me')).body, {
+    username: 'li',
+    role: 'operator',
+    scope: YUHANG,
+    via: 'session',
+    token: null,
+    timezone: 'Asia/Shanghai',
+  });
 
   // Idle: 29 minutes between requests keep it; 31 end it.
   for (let i = 0; i < 3; i++) {
@@ -469,7 +476,7 @@ test('camgate central user add --password-stdin from a script; then that user lo
 
   const central = await startTestCentral(t, { brokerUrl: NO_BROKER, db, admin: false, deps: { ingest: false } });
   const ops = await central.login('ops', 'a passphrase from a script');
-  assert.deepEqual((await ops.get('/api/me')).body, { username: 'ops', role: 'admin', scope: YUHANG, via: 'session', token: null });
+  assert.deepEqual((await ops.get('/api/me')).body, { username: 'ops', role: 'admin', scope: YUHANG, via: 'session', token: null, timezone: 'Asia/Shanghai' });
   assert.equal((await central.client({ token: secret }).get('/api/me')).status, 200);
   const audit = await ops.get<{ items: Array<{ actor: string; action: string }> }>('/api/audit?action=user-create');
   assert.match(audit.body.items[0]?.actor ?? '', /^cli \(/);

@@ -188,8 +188,8 @@ async function launch(t: { after(fn: () => unknown): void }): Promise<Browser> {
 }
 
 /** A page that records what the browser complains about (CSP refusals are console errors). */
-async function newPage(browser: Browser): Promise<{ page: Page; complaints: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+async function newPage(browser: Browser, options: { timezoneId?: string } = {}): Promise<{ page: Page; complaints: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', ...options });
   const page = await context.newPage();
   const complaints: string[] = [];
   page.on('console', (m) => {
@@ -544,7 +544,8 @@ test(
     await t.test('alarms: an operator acknowledges an open alarm with a note; the badge counts open alarms and marks a new one', async () => {
       await createUser(central.db.db, systemClock, { username: 'duty-op', role: 'operator', password: 'duty-op-pass-1' });
       const op = await central.login('duty-op', 'duty-op-pass-1');
-      const { page: duty, complaints: dutyComplaints } = await newPage(browser);
+      // A browser far from the central's zone: the page must still show the central's times.
+      const { page: duty, complaints: dutyComplaints } = await newPage(browser, { timezoneId: 'America/New_York' });
       await logIn(duty, central.url, 'duty-op', 'duty-op-pass-1');
       await duty.click('[data-test=nav-alarms]');
       await duty.waitForSelector('[data-test=alarm-table][data-loading=false][data-state=open] tbody tr[data-alarm]');
@@ -568,6 +569,11 @@ test(
         { 'camera-offline': '摄像机离线', 'picture-fault': '画面故障', 'site-offline': '站点离线' }[target.kind as string],
       );
       assert.equal(await duty.textContent(`${row} [data-test=alarm-where]`), `${target.site}${target.camera ? ` / ${target.camera}` : ''}`);
+      // Times in the central's zone (Asia/Shanghai), not the browser's (New York).
+      assert.equal(
+        await duty.textContent(`${row} [data-test=alarm-opened]`),
+        new Date(target.openedAt).toLocaleString('zh-CN', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Shanghai' }),
+      );
       const note = '已派人检修 · crew sent';
       await duty.click(`${row} [data-test=alarm-ack]`);
       await duty.fill('[data-test=ack-note]', note);

@@ -19,6 +19,7 @@ export const MeSchema = Type.Object({
   scope: Type.String(),
   via: Enum(['session', 'token'] as const, { type: 'string' }),
   token: Nullable(Type.String({ description: 'The API token’s name (via token).' })),
+  timezone: Type.String({ description: 'central.timezone: the days of the figures and reports are its local days, and pages show times in it.' }),
 });
 
 export const UserSchema = Type.Object({

@@ -12,8 +12,8 @@ import type { AccessDeps, Api } from '../types';
 import { ErrorSchema } from './schemas';
 import { MeSchema, PasswordSchema, UsernameSchema } from './access-schemas';
 
-export function me(caller: Caller) {
-  return { username: caller.username, role: caller.role, scope: caller.scope, via: caller.via, token: caller.tokenName ?? null };
+export function me(caller: Caller, timezone: string) {
+  return { username: caller.username, role: caller.role, scope: caller.scope, via: caller.via, token: caller.tokenName ?? null, timezone };
 }
 
 /** setCookie's arguments for a session (shared with a password change, which starts a new session). */
@@ -95,7 +95,7 @@ export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
       const sessionId = await deps.sessions.create(user.username, address);
       startSessionCookies(reply, deps, request.protocol, sessionId);
       await deps.audit.record({ actor: user.username, action: 'login', outcome: 'ok', address, scope: user.scope });
-      return { username: user.username, role: user.role, scope: user.scope, via: 'session' as const, token: null };
+      return me({ username: user.username, role: user.role, scope: user.scope, via: 'session' }, deps.config.timezone);
     },
   );
 
@@ -121,6 +121,6 @@ export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
   app.get(
     '/api/me',
     { config: { role: 'viewer' }, schema: { summary: 'Who the caller is: user name, role, scope', tags: ['access'], response: { 200: MeSchema } } },
-    (request) => me(callerOf(request)),
+    (request) => me(callerOf(request), deps.config.timezone),
   );
 }

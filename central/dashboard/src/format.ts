@@ -5,10 +5,18 @@ export function percent(rate: number | null | undefined): string {
   return rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`;
 }
 
-/** A local date-time of an ISO instant, short. */
-export function when(iso: string | null | undefined, locale: string): string {
+/**
+ * A date-time of an ISO instant, short, in the central's time zone: the figures' days are its local
+ * days, so an alarm at 23:45 UTC belongs to the next day in Asia/Shanghai, and a browser elsewhere
+ * (or set to UTC) must not show it on the day before.
+ */
+export function when(iso: string | null | undefined, locale: string, timeZone: string | undefined, seconds = false): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString(locale === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' });
+  return new Date(iso).toLocaleString(locale === 'zh' ? 'zh-CN' : 'en-GB', {
+    dateStyle: 'short',
+    timeStyle: seconds ? 'medium' : 'short',
+    ...(timeZone ? { timeZone } : {}),
+  });
 }
 
 /** YYYY-MM-DD of the day `days` before `day` (calendar arithmetic, no time zone involved). */

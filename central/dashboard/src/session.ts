@@ -4,6 +4,8 @@ import { inject, ref, type InjectionKey, type Ref } from 'vue';
 import type { ApiClient } from './api/client';
 import { ApiError } from './api/client';
 import type { Me } from './api/types';
+import { when } from './format';
+import { useI18n } from './i18n';
 
 export interface Session {
   me: Ref<Me | null>;
@@ -51,4 +53,11 @@ export function useSession(): Session {
   const session = inject(SESSION);
   if (!session) throw new Error('useSession: no Session provided (main.ts provides it)');
   return session;
+}
+
+/** Times as the pages show them: in the page's language and the central's time zone. */
+export function useWhen(): (iso: string | null | undefined, seconds?: boolean) => string {
+  const session = useSession();
+  const { locale } = useI18n();
+  return (iso, seconds) => when(iso, locale.value, session.me.value?.timezone, seconds);
 }

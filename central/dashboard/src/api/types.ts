@@ -9,6 +9,8 @@ export interface Me {
   scope: string;
   via: 'session' | 'token';
   token: string | null;
+  /** The central's time zone: times are shown in it. */
+  timezone: string;
 }
 
 export interface TargetCheck {
