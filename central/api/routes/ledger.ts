@@ -1,11 +1,14 @@
 // Sites and cameras as the central knows them now.
 import { Type } from '@sinclair/typebox';
-import { getCamera, listCameras, listSites } from '../../ledger/queries';
+import type { FastifyReply } from 'fastify';
+import { CAMERA_SORTS, CONDITIONS, getCamera, listCameras, listSites } from '../../ledger/queries';
+import { CAMERA_EXPORT_FORMATS, CAMERA_HEADINGS, cameraCsv, cameraExportFileName, cameraPages, cameraXlsx } from '../../ledger/camera-export';
+import { contentDisposition } from '../../reports/formats';
 import type { Api, ApiDeps } from '../types';
-import { Nullable } from '../../../lib/schema';
+import { Enum, Nullable } from '../../../lib/schema';
 import { ErrorSchema } from './schemas';
 import { cameraTimeline, HISTORY_MAX_MS, siteHistory } from '../../ledger/history';
-import { dayBounds, isDay } from '../../figures/days';
+import { dayBounds, dayOf, isDay } from '../../figures/days';
 import { callerOf } from '../guard';
 
 const StateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')], {
@@ -55,6 +58,12 @@ const CameraQuerySchema = Type.Object(
   {
     site: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     state: Type.Optional(StateSchema),
+    condition: Type.Optional(
+      Enum(CONDITIONS, {
+        type: 'string',
+        description: 'What the camera needs now: offline, fault (online with a picture fault), unknown or online (no fault).',
+      }),
+    ),
     fault: Type.Optional(
       Type.String({
         minLength: 1,
@@ -68,6 +77,19 @@ const CameraQuerySchema = Type.Object(
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     text: Type.Optional(Type.String({ maxLength: 128, description: 'Part of the camera id, name, site, model or serial (case-insensitive).' })),
     removed: Type.Optional(Type.Boolean({ description: 'Include removed cameras.', default: false })),
+    sort: Type.Optional(
+      Enum(CAMERA_SORTS, {
+        type: 'string',
+        description: 'The column to sort by (default site): cameras without a value come last either way; ties go by site, then camera id.',
+      }),
+    ),
+    order: Type.Optional(Enum(['asc', 'desc'] as const, { type: 'string', description: 'asc (default) or desc.' })),
+    format: Type.Optional(
+      Enum(['json', ...CAMERA_EXPORT_FORMATS] as const, {
+        type: 'string',
+        description: 'json (default: one page, limit and offset), or csv / xlsx: every camera of the filter as an attachment (limit and offset do not apply).',
+      }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }),
     offset: Type.Integer({ minimum: 0, default: 0 }),
   },
@@ -151,32 +173,51 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'Cameras, filtered',
+        summary: 'Cameras, filtered and sorted; a page as JSON, or every one of the filter as CSV or Excel',
         tags: ['ledger'],
         querystring: CameraQuerySchema,
-        response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(CameraSchema) }), 400: ErrorSchema },
+        response: {
+          200: {
+            description: 'A page of the cameras, or with format csv / xlsx all of them as a file.',
+            content: {
+              'application/json': { schema: Type.Object({ total: Type.Integer(), items: Type.Array(CameraSchema) }) },
+              'text/csv': { schema: Type.String({ description: `UTF-8 with a byte-order mark; the columns: ${CAMERA_HEADINGS.join(', ')}.` }) },
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) },
+            },
+          },
+          400: ErrorSchema,
+        },
       },
     },
-    (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return listCameras(
-        deps.db,
-        {
-          site: q.site,
-          state: q.state,
-          fault: q.fault,
-          class: q.class,
-          region: q.region,
-          owner: q.owner,
-          text: q.text,
-          includeRemoved: q.removed,
-          limit: q.limit,
-          offset: q.offset,
-        },
-        deps.clock.now(),
-        staleAfterMs,
-        callerOf(request).scope,
-      );
+      const filter = {
+        site: q.site,
+        state: q.state,
+        condition: q.condition,
+        fault: q.fault,
+        class: q.class,
+        region: q.region,
+        owner: q.owner,
+        text: q.text,
+        includeRemoved: q.removed,
+        sort: q.sort,
+        order: q.order,
+      };
+      const now = deps.clock.now();
+      const scope = callerOf(request).scope;
+      if (q.format === 'csv' || q.format === 'xlsx') {
+        const pages = cameraPages({ db: deps.db, filter, now, staleAfterMs, scope });
+        const zone = deps.config.timezone;
+        const name = cameraExportFileName(q.format, dayOf(now, zone));
+        // A stream of the file, not the JSON the typed reply describes.
+        const file = (reply as FastifyReply)
+          .header('cache-control', 'private, no-store')
+          .header('content-disposition', contentDisposition('attachment', name.fileName, name.asciiFileName));
+        if (q.format === 'csv') return file.type('text/csv; charset=utf-8').send(cameraCsv(pages, zone));
+        return file.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(cameraXlsx(pages, zone));
+      }
+      return listCameras(deps.db, { ...filter, limit: q.limit, offset: q.offset }, now, staleAfterMs, scope);
     },
   );
 
