@@ -2,7 +2,8 @@
 // exactly the cameras whose condition it names; sorting orders by the column with empty values
 // last either way and ties by site and camera; csv and xlsx carry every camera of the filter (more
 // than a page), with the bilingual headings, a byte-order mark and formula-looking text escaped,
-// within the caller's scope; bad parameters are refused by name.
+// within the caller's scope; a camera's timeline comes with its bands; bad parameters are refused by
+// name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Workbook } from 'exceljs';
@@ -200,6 +201,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     const countyRows = csvRows(countyCsv.body).slice(1);
     assert.equal(countyRows.length, PER_SITE);
     assert.ok(countyRows.every((r) => r[0] === 'yh-a'));
+
+    // The timeline's bands: the last 24 h tiled, not counted before its first meta, offline since its status.
+    const timeline = await central.get<{ from: string; points: Array<{ at: string }>; bands: Array<{ from: string; to: string; state: string }> }>(
+      '/api/cameras/yh-a/cam-004/timeline',
+    );
+    assert.equal(timeline.status, 200);
+    const bands = timeline.body.bands;
+    assert.equal(bands[0].from, timeline.body.from);
+    assert.equal(bands[0].state, 'uncounted');
+    for (let i = 1; i < bands.length; i++) assert.equal(bands[i].from, bands[i - 1].to);
+    assert.deepEqual({ state: bands.at(-1)!.state, from: bands.at(-1)!.from }, { state: 'offline', from: timeline.body.points.at(-1)!.at });
 
     for (const [query, named] of [
       ['sort=brightness', /querystring sort: .*use one of/],

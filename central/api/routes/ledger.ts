@@ -146,6 +146,22 @@ const CameraTimelineSchema = Type.Object({
   truncated: Type.Boolean({ description: 'More statuses than one answer holds: ask for a shorter span.' }),
   counted: Type.Array(Span, { description: 'When the camera was counted: from its first meta to its removal (to null: still counted).' }),
   evidence: Type.Array(Span, { description: "When its site gave evidence of life; outside these the camera's state is unknown." }),
+  bands: Type.Array(
+    Type.Object({
+      from: Type.String({ format: 'date-time' }),
+      to: Type.String({ format: 'date-time' }),
+      state: Enum(['online', 'fault', 'offline', 'unknown', 'uncounted'] as const, {
+        type: 'string',
+        description:
+          'uncounted (before its first meta or after its removal), unknown (no evidence of life, or no state), offline, fault (online with a picture fault) or online.',
+      }),
+      faults: Type.Array(Type.String(), { description: 'The picture faults of a fault band.' }),
+    }),
+    {
+      description:
+        'The span up to now cut into stretches of one state, as the figures count them (docs/metrics.md): the seconds of each state add up to what its figures measure.',
+    },
+  ),
 });
 
 export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
@@ -296,7 +312,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
       const range = span(request.query);
       if (typeof range === 'string') return reply.code(400).send({ error: 'bad-request', message: range });
       const { site, camera } = request.params;
-      const found = await cameraTimeline(deps.db, site, camera, range.from, range.to, callerOf(request).scope);
+      const found = await cameraTimeline(deps.db, site, camera, range.from, range.to, deps.clock.now(), callerOf(request).scope);
       if (!found) return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
       return found;
     },
