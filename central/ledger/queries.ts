@@ -169,14 +169,23 @@ function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs:
   return q;
 }
 
-/** currentState in SQL: `fresh` is the oldest last message of a site still alive. */
+/** currentState in SQL, as cameraView applies it (a removed camera's state is unknown): `fresh` is
+ * the oldest last message of a site still alive. */
 function whereState(q: CameraQuery, state: CurrentState, fresh: number): CameraQuery {
   if (state === 'unknown') {
     return q.where((eb) =>
-      eb.or([eb('sites.last_observed', '<', fresh), eb('cameras.state', 'is', null), eb('cameras.state', 'not in', ['online', 'degraded', 'offline'])]),
+      eb.or([
+        eb('cameras.removed_at', 'is not', null),
+        eb('sites.last_observed', '<', fresh),
+        eb('cameras.state', 'is', null),
+        eb('cameras.state', 'not in', ['online', 'degraded', 'offline']),
+      ]),
     );
   }
-  return q.where('sites.last_observed', '>=', fresh).where('cameras.state', 'in', state === 'online' ? ['online', 'degraded'] : ['offline']);
+  return q
+    .where('cameras.removed_at', 'is', null)
+    .where('sites.last_observed', '>=', fresh)
+    .where('cameras.state', 'in', state === 'online' ? ['online', 'degraded'] : ['offline']);
 }
 
 /** The list's order: the sort column with its empty values last whatever the direction (SQLite

@@ -2,8 +2,8 @@
 // exactly the cameras whose condition it names; sorting orders by the column with empty values
 // last either way and ties by site and camera; csv and xlsx carry every camera of the filter (more
 // than a page), with the bilingual headings, a byte-order mark and formula-looking text escaped,
-// within the caller's scope; a camera's timeline comes with its bands; bad parameters are refused by
-// name.
+// within the caller's scope; a removed camera is unknown to the filters as to the list; a camera's
+// timeline comes with its bands; bad parameters are refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Workbook } from 'exceljs';
@@ -212,6 +212,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     assert.equal(bands[0].state, 'uncounted');
     for (let i = 1; i < bands.length; i++) assert.equal(bands[i].from, bands[i - 1].to);
     assert.deepEqual({ state: bands.at(-1)!.state, from: bands.at(-1)!.from }, { state: 'offline', from: timeline.body.points.at(-1)!.at });
+
+    // A removed camera (with removed=true) is unknown, whatever its last status said: the filters say so too.
+    const pub = await publisher(t, broker.url);
+    await pub.send(new SimulatedSite('yh-a', labels(YUHANG)).metaCleared('cam-000'));
+    await waitFor(async () => (await central.get<CameraList>('/api/cameras?site=yh-a')).body.total === PER_SITE - 1, 'cam-000 removed');
+    const removed = (await central.get<CameraList>('/api/cameras?site=yh-a&removed=true&limit=5000')).body.items.find((c) => c.camera === 'cam-000')!;
+    assert.equal(removed.condition, 'unknown');
+    const withRemoved = (condition: string, state: string) =>
+      Promise.all([
+        central.get<CameraList>(`/api/cameras?site=yh-a&removed=true&condition=${condition}&limit=5000`),
+        central.get<CameraList>(`/api/cameras?site=yh-a&removed=true&state=${state}&limit=5000`),
+      ]).then((pages) => pages.map((p) => p.body.items.some((c) => c.camera === 'cam-000')));
+    assert.deepEqual(await withRemoved('unknown', 'unknown'), [true, true]);
+    assert.deepEqual(await withRemoved('offline', 'offline'), [false, false]);
 
     for (const [query, named] of [
       ['sort=brightness', /querystring sort: .*use one of/],
