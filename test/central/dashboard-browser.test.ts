@@ -929,9 +929,26 @@ test(
       // From the cameras table to the camera's page.
       await page.goto(`${central.url}/#/cameras?site=${chosen.site}`);
       await page.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      const asked: string[] = [];
+      const ask = (r: { url(): string }) => {
+        const url = new URL(r.url());
+        if (url.pathname.startsWith('/api/')) asked.push(`${url.pathname}${url.search}`);
+      };
+      page.on('request', ask);
       await page.click(`tr[data-camera="${chosen.site}/${chosen.camera}"] [data-test=camera-link]`);
       await page.waitForURL(new RegExp(`#/cameras/${chosen.site}/${chosen.camera}$`));
       await page.waitForSelector('[data-test=ledger]');
+      await page.waitForSelector('[data-test=timeline-bar]');
+      await page.waitForSelector('[data-test=camera-alarms][data-loaded=true]');
+      page.off('request', ask);
+      const own = `/api/cameras/${chosen.site}/${chosen.camera}`;
+      const dayAsked = asked.find((a) => a.startsWith(`${own}/timeline?`)) ?? '';
+      assert.match(dayAsked, /\/timeline\?from=(\d{4}-\d{2}-\d{2})&to=\1$/, 'one local day');
+      assert.deepEqual(
+        asked.filter((a) => !a.startsWith('/api/alarms?state=open')).sort(),
+        [own, `${own}/alarms?limit=20`, dayAsked].sort(),
+        `the camera, its alarms and its day: nothing else, nothing twice (${JSON.stringify(asked)})`,
+      );
       assert.equal(await page.textContent('[data-test=ledger-name]'), ledger.name);
       assert.equal(await page.textContent('[data-test=ledger-camera]'), ledger.camera);
       assert.equal(await page.textContent('[data-test=ledger-site]'), ledger.site);
@@ -1057,7 +1074,22 @@ test(
       assert.deepEqual(viewerComplaints, []);
     });
 
-    await t.test("the map panel's camera name and the alarms page's camera open the camera page", async () => {
+    await t.test("the map panel's camera name and the alarms page's camera open the camera page; leaving a page asks nothing of it", async () => {
+      await page.goto(`${central.url}/#/cameras/yh-wuchang/cam-01`);
+      await page.waitForSelector('[data-test=timeline-bar]');
+      const asked: string[] = [];
+      const ask = (r: { url(): string }) => asked.push(new URL(r.url()).pathname);
+      page.on('request', ask);
+      await page.click('[data-test=back-to-cameras]');
+      await page.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      await page.click('[data-test=nav-alarms]');
+      await page.waitForSelector('[data-test=alarm-table][data-loading=false]');
+      page.off('request', ask);
+      assert.deepEqual(
+        asked.filter((p) => p.startsWith('/api/cameras')),
+        ['/api/cameras'],
+        `only the table's list: ${JSON.stringify(asked)}`,
+      );
       await page.goto(`${central.url}/#/alarms`);
       await page.waitForSelector('[data-test=alarm-table][data-loading=false] [data-test=alarm-camera-link]');
       const href = await page.getAttribute('[data-test=alarm-camera-link] >> nth=0', 'href');
