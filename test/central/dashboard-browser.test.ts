@@ -1053,6 +1053,20 @@ test(
       await county.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
       const sites = await county.$$eval('[data-test=camera-table] tbody tr', (trs: any[]) => [...new Set(trs.map((tr) => tr.dataset.camera.split('/')[0]))]);
       assert.deepEqual(sites.sort(), ['yh-cangqian', 'yh-wuchang']);
+      // Its region tree starts at its county (the levels above would show its part as the whole), opened onto its townships.
+      await county.goto(`${central.url}/#/regions`);
+      await county.waitForSelector('[data-test=region-table][data-loading=false] tr[data-region]');
+      const countyTree = (await (await central.login('yuhang-duty', 'yuhang-duty-pass-1')).get<any>('/api/regions')).body.regions as any[];
+      assert.deepEqual(
+        countyTree.map((r) => r.region),
+        [YUHANG, `${YUHANG}/五常街道`, `${YUHANG}/仓前街道`].sort(),
+      );
+      assert.deepEqual(
+        await county.$$eval('[data-test=region-row]', (trs: any[]) =>
+          trs.map((tr) => [tr.dataset.region, tr.querySelector('[data-test=region-online]').dataset.value]),
+        ),
+        countyTree.map((r) => [r.region, String(r.figure.onlineRate)]),
+      );
       assert.deepEqual(countyComplaints, []);
 
       const { page: viewer, complaints: viewerComplaints } = await newPage(browser);
