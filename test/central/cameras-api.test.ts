@@ -3,7 +3,7 @@
 // last either way and ties by site and camera; csv and xlsx carry every camera of the filter (more
 // than a page), with the bilingual headings, a byte-order mark and formula-looking text escaped,
 // within the caller's scope; a removed camera is unknown to the filters as to the list; a camera's
-// timeline comes with its bands; bad parameters are refused by name.
+// timeline comes with its bands and takes today as the central's day; bad parameters are refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Workbook } from 'exceljs';
@@ -11,6 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { parse } from 'csv-parse/sync';
 import { createUser } from '../../central/auth/users';
 import { CAMERA_HEADINGS } from '../../central/ledger/camera-export';
+import { dayBounds, dayOf } from '../../central/figures/days';
 import { systemClock } from '../../lib/clock';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { SimulatedSite, type SimCameraLabel } from '../../scripts/sim/telemetry';
@@ -226,6 +227,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       ]).then((pages) => pages.map((p) => p.body.items.some((c) => c.camera === 'cam-000')));
     assert.deepEqual(await withRemoved('unknown', 'unknown'), [true, true]);
     assert.deepEqual(await withRemoved('offline', 'offline'), [false, false]);
+
+    // today: the central's local day, whatever the caller's time zone.
+    const today = dayOf(Date.now(), central.config.timezone);
+    const byToday = await central.get<{ from: string; to: string }>('/api/cameras/yh-a/cam-004/timeline?from=today&to=today');
+    assert.equal(byToday.status, 200);
+    assert.deepEqual(byToday.body.from, new Date(dayBounds(today, central.config.timezone).start).toISOString());
+    assert.deepEqual(byToday.body.to, new Date(dayBounds(today, central.config.timezone).end).toISOString());
+    const notADay = await central.get<{ message: string }>('/api/cameras/yh-a/cam-004/timeline?from=yesterday');
+    assert.equal(notADay.status, 400);
+    assert.match(notADay.body.message, /querystring from: "yesterday" is neither .* nor today/);
 
     for (const [query, named] of [
       ['sort=brightness', /querystring sort: .*use one of/],

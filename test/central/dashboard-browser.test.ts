@@ -943,7 +943,8 @@ test(
       page.off('request', ask);
       const own = `/api/cameras/${chosen.site}/${chosen.camera}`;
       const dayAsked = asked.find((a) => a.startsWith(`${own}/timeline?`)) ?? '';
-      assert.match(dayAsked, /\/timeline\?from=(\d{4}-\d{2}-\d{2})&to=\1$/, 'one local day');
+      assert.equal(dayAsked, `${own}/timeline?from=today&to=today`, "no day chosen: the central's today");
+      assert.ok(await page.isVisible('[data-test=timeline-today]'));
       assert.deepEqual(
         asked.filter((a) => !a.startsWith('/api/alarms?state=open')).sort(),
         [own, `${own}/alarms?limit=20`, dayAsked].sort(),

@@ -257,9 +257,11 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     },
   );
 
+  // today: the central's local day, which a browser in another time zone cannot tell.
+  const dayOrToday = (text: string) => (text === 'today' ? dayOf(deps.clock.now(), deps.config.timezone) : text);
   const span = (q: { from?: string; to?: string }): { from: number; to: number } | string => {
-    const to = q.to === undefined ? deps.clock.now() : instantOf(q.to, deps.config.timezone, 'end');
-    const from = q.from === undefined ? (typeof to === 'number' ? to - 86_400_000 : to) : instantOf(q.from, deps.config.timezone, 'start');
+    const to = q.to === undefined ? deps.clock.now() : instantOf(dayOrToday(q.to), deps.config.timezone, 'end');
+    const from = q.from === undefined ? (typeof to === 'number' ? to - 86_400_000 : to) : instantOf(dayOrToday(q.from), deps.config.timezone, 'start');
     if (typeof from === 'string') return `querystring from: ${from}`;
     if (typeof to === 'string') return `querystring to: ${to}`;
     if (from >= to) return 'querystring from: must be before to';
@@ -268,8 +270,10 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
   };
   const SpanQuery = Type.Object(
     {
-      from: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its start); default 24 h before `to`.' })),
-      to: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its end, included); default now.' })),
+      from: Type.Optional(
+        Type.String({ maxLength: 40, description: 'An ISO date-time, a local day YYYY-MM-DD (its start) or today; default 24 h before `to`.' }),
+      ),
+      to: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, a local day YYYY-MM-DD (its end, included) or today; default now.' })),
     },
     { additionalProperties: false },
   );
@@ -326,5 +330,5 @@ export function instantOf(text: string, zone: string, edge: 'start' | 'end'): nu
     return edge === 'start' ? bounds.start : bounds.end;
   }
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(ms) ? `"${text}" is neither an ISO date-time (2026-12-01T08:00:00+08:00) nor a day (2026-12-01)` : ms;
+  return Number.isNaN(ms) ? `"${text}" is neither an ISO date-time (2026-12-01T08:00:00+08:00), a day (2026-12-01) nor today` : ms;
 }

@@ -197,6 +197,7 @@ export const en: Record<MessageKey, string> = {
   'camera.command.camera-set-time': 'Set time',
   'camera.command.camera-reboot': 'Reboot',
   'camera.timeline': 'Status timeline',
+  'camera.today': 'today',
   'camera.show': 'Show',
   'camera.truncated': 'Too many statuses: only the first part is shown',
   'camera.alarms': 'Alarms',

@@ -195,6 +195,7 @@ export const zh = {
   'camera.command.camera-set-time': '校时',
   'camera.command.camera-reboot': '重启',
   'camera.timeline': '状态时间轴',
+  'camera.today': '今日',
   'camera.show': '查看',
   'camera.truncated': '状态记录过多，只显示前一部分',
   'camera.alarms': '告警记录',
