@@ -93,3 +93,59 @@ export function measureCamera(input: CameraPeriodInput): CameraSeconds {
   out.last = current;
   return out;
 }
+
+/** What one stretch of a camera's timeline was: not counted (before its first meta, after its
+ * removal), unknown (its site gave no evidence of life, or it had no state), or its state. */
+export type BandState = 'online' | 'fault' | 'offline' | 'unknown' | 'uncounted';
+
+export interface Band extends Interval {
+  state: BandState;
+  /** The picture faults of a fault band. */
+  faults: readonly string[];
+}
+
+/** What a status makes of the known time it covers: the rule measureCamera counts by. */
+export function knownStateOf(status: StatusPoint | null): Exclude<BandState, 'uncounted'> {
+  if (status === null) return 'unknown';
+  if (ONLINE.has(status.state)) return status.picture === 'fault' ? 'fault' : 'online';
+  return status.state === 'offline' ? 'offline' : 'unknown';
+}
+
+/**
+ * The period cut into stretches of one state each, adjacent stretches of the same state (and
+ * faults) joined: what measureCamera measures, laid out in time, so a drawn timeline and the
+ * figures cannot disagree (the sum of each state's stretches is its seconds).
+ */
+export function cameraBands(input: CameraPeriodInput): Band[] {
+  const { start, end } = input.period;
+  if (end <= start) return [];
+  const counted = intersect([input.period], input.lifetimes);
+  const known = intersect(counted, input.evidence);
+  const cuts = new Set<number>([start, end]);
+  for (const i of [...counted, ...known]) cuts.add(i.start).add(i.end);
+  for (const p of input.points) if (p.at > start && p.at < end) cuts.add(p.at);
+  const times = [...cuts].sort((a, b) => a - b);
+  const bands: Band[] = [];
+  let current = input.carryIn;
+  let p = 0;
+  let c = 0;
+  let k = 0;
+  for (let n = 0; n + 1 < times.length; n++) {
+    const from = times[n];
+    const to = times[n + 1];
+    while (p < input.points.length && input.points[p].at <= from) {
+      if (input.points[p].at >= start) current = input.points[p];
+      p++;
+    }
+    while (c < counted.length && counted[c].end <= from) c++;
+    while (k < known.length && known[k].end <= from) k++;
+    const isCounted = c < counted.length && counted[c].start <= from;
+    const isKnown = k < known.length && known[k].start <= from;
+    const state: BandState = !isCounted ? 'uncounted' : !isKnown ? 'unknown' : knownStateOf(current);
+    const faults = state === 'fault' && current ? current.faults : [];
+    const last = bands[bands.length - 1];
+    if (last && last.state === state && last.end === from && last.faults.join() === faults.join()) last.end = to;
+    else bands.push({ start: from, end: to, state, faults });
+  }
+  return bands;
+}

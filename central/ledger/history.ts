@@ -3,6 +3,7 @@
 // life — the raw material of its figures (docs/metrics.md), in the caller's scope.
 import type { Kysely } from 'kysely';
 import type { CentralTables } from '../store/schema';
+import { cameraBands } from '../figures/timeline';
 import { cameraInScope, siteInScope, type RegionScope } from './scope';
 
 /** The longest span one request reads: a year. */
@@ -88,7 +89,8 @@ export async function siteHistory(db: Kysely<CentralTables>, site: string, from:
   };
 }
 
-export async function cameraTimeline(db: Kysely<CentralTables>, site: string, camera: string, from: number, to: number, scope: RegionScope) {
+/** A camera's statuses over [from, to), and its bands up to `now` (nothing is known of later). */
+export async function cameraTimeline(db: Kysely<CentralTables>, site: string, camera: string, from: number, to: number, now: number, scope: RegionScope) {
   const known = await db
     .selectFrom('cameras')
     .select('camera_id')
@@ -141,6 +143,14 @@ export async function cameraTimeline(db: Kysely<CentralTables>, site: string, ca
     faults: parseList(p.faults),
     reason: p.reason,
   });
+  const statusOf = (p: { at: number; state: string; picture: string; faults: string | null }) => ({ ...p, faults: parseList(p.faults) });
+  const bands = cameraBands({
+    period: { start: from, end: Math.min(to, now) },
+    lifetimes: lifetimes.map((l) => ({ start: l.start_ms, end: l.end_ms ?? Infinity })),
+    evidence: evidence.map((e) => ({ start: e.start_ms, end: e.end_ms })),
+    carryIn: before ? statusOf(before) : null,
+    points: points.slice(0, TIMELINE_MAX_POINTS).map(statusOf),
+  });
   return {
     site,
     camera,
@@ -152,5 +162,6 @@ export async function cameraTimeline(db: Kysely<CentralTables>, site: string, ca
     truncated: points.length > TIMELINE_MAX_POINTS,
     counted: lifetimes.map((l) => ({ from: iso(l.start_ms) as string, to: iso(l.end_ms) })),
     evidence: evidence.map((e) => ({ from: iso(e.start_ms) as string, to: iso(e.end_ms) as string })),
+    bands: bands.map((b) => ({ from: iso(b.start) as string, to: iso(b.end) as string, state: b.state, faults: [...b.faults] })),
   };
 }

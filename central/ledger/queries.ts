@@ -55,9 +55,29 @@ export interface CameraView {
   removedAt: string | null;
 }
 
+/** The columns a camera list is sorted by (every sort ends with site and camera id, so the order is total). */
+export const CAMERA_SORTS = ['site', 'camera', 'name', 'class', 'region', 'owner', 'model', 'status', 'statusAt', 'firstSeen'] as const;
+export type CameraSort = (typeof CAMERA_SORTS)[number];
+
+const SORT_COLUMNS: Record<Exclude<CameraSort, 'site'>, `cameras.${keyof CentralTables['cameras']}`> = {
+  camera: 'cameras.camera_id',
+  name: 'cameras.name',
+  class: 'cameras.class',
+  region: 'cameras.region',
+  owner: 'cameras.owner',
+  model: 'cameras.model',
+  status: 'cameras.state',
+  statusAt: 'cameras.status_at',
+  firstSeen: 'cameras.first_meta_at',
+};
+
+export const CONDITIONS = ['offline', 'fault', 'unknown', 'online'] as const satisfies readonly Condition[];
+
 export interface CameraFilter {
   site?: string;
   state?: CurrentState;
+  /** What the camera needs now (conditionOf): its state, with online split by a picture fault. */
+  condition?: Condition;
   /** A picture fault name (black, frozen, no-picture …), or 'any'. */
   fault?: string;
   class?: number;
@@ -69,6 +89,9 @@ export interface CameraFilter {
   includeRemoved?: boolean;
   limit: number;
   offset: number;
+  /** Default site (then camera id). */
+  sort?: CameraSort;
+  order?: 'asc' | 'desc';
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -136,17 +159,48 @@ function applyFilter(q: CameraQuery, f: CameraFilter, now: number, staleAfterMs:
         ? q.where('cameras.picture', '=', 'fault')
         : q.where('cameras.faults', 'like', sql<string>`${`%${likeLiteral(JSON.stringify(f.fault))}%`} escape '\\'`);
   }
-  if (f.state !== undefined) {
-    const fresh = now - staleAfterMs;
-    if (f.state === 'unknown') {
-      q = q.where((eb) =>
-        eb.or([eb('sites.last_observed', '<', fresh), eb('cameras.state', 'is', null), eb('cameras.state', 'not in', ['online', 'degraded', 'offline'])]),
-      );
-    } else {
-      q = q.where('sites.last_observed', '>=', fresh).where('cameras.state', 'in', f.state === 'online' ? ['online', 'degraded'] : ['offline']);
-    }
+  if (f.state !== undefined) q = whereState(q, f.state, now - staleAfterMs);
+  if (f.condition !== undefined) {
+    // conditionOf in SQL: fault and online are both the online state, told apart by the picture.
+    q = whereState(q, f.condition === 'fault' ? 'online' : f.condition, now - staleAfterMs);
+    if (f.condition === 'fault') q = q.where('cameras.picture', '=', 'fault');
+    if (f.condition === 'online') q = q.where((eb) => eb.or([eb('cameras.picture', 'is', null), eb('cameras.picture', '<>', 'fault')]));
   }
   return q;
+}
+
+/** currentState in SQL, as cameraView applies it (a removed camera's state is unknown): `fresh` is
+ * the oldest last message of a site still alive. */
+function whereState(q: CameraQuery, state: CurrentState, fresh: number): CameraQuery {
+  if (state === 'unknown') {
+    return q.where((eb) =>
+      eb.or([
+        eb('cameras.removed_at', 'is not', null),
+        eb('sites.last_observed', '<', fresh),
+        eb('cameras.state', 'is', null),
+        eb('cameras.state', 'not in', ['online', 'degraded', 'offline']),
+      ]),
+    );
+  }
+  return q
+    .where('cameras.removed_at', 'is', null)
+    .where('sites.last_observed', '>=', fresh)
+    .where('cameras.state', 'in', state === 'online' ? ['online', 'degraded'] : ['offline']);
+}
+
+/** The list's order: the sort column with its empty values last whatever the direction (SQLite
+ * and PostgreSQL put NULL at opposite ends otherwise), then site and camera id. */
+function applySort<O>(
+  q: SelectQueryBuilder<CentralTables, 'cameras' | 'sites', O>,
+  sort: CameraSort,
+  order: 'asc' | 'desc',
+): SelectQueryBuilder<CentralTables, 'cameras' | 'sites', O> {
+  if (sort !== 'site') {
+    const column = SORT_COLUMNS[sort];
+    q = q.orderBy(sql`case when ${sql.ref(column)} is null then 1 else 0 end`).orderBy(sql.ref(column), order);
+    return q.orderBy('cameras.site_id').orderBy('cameras.camera_id');
+  }
+  return q.orderBy('cameras.site_id', order).orderBy('cameras.camera_id', order);
 }
 
 export async function listCameras(
@@ -159,11 +213,8 @@ export async function listCameras(
   const base = db.selectFrom('cameras').innerJoin('sites', 'sites.site_id', 'cameras.site_id') as unknown as CameraQuery;
   const filtered = applyFilter(base, filter, now, staleAfterMs, scope);
   const total = await filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await filtered
-    .selectAll('cameras')
-    .select('sites.last_observed as site_last_observed')
-    .orderBy('cameras.site_id')
-    .orderBy('cameras.camera_id')
+  const page = filtered.selectAll('cameras').select('sites.last_observed as site_last_observed');
+  const rows = await applySort(page, filter.sort ?? 'site', filter.order ?? 'asc')
     .limit(filter.limit)
     .offset(filter.offset)
     .execute();

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createUser } from '../../central/auth/users';
+import { CAMERA_HEADINGS } from '../../central/ledger/camera-export';
 import { systemClock } from '../../lib/clock';
 import { replyPayload } from '../../contract/payloads/reply';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
@@ -174,6 +175,40 @@ async function answerThumbnails(t: { after(fn: () => unknown): void }, brokerUrl
         correlationId: req.correlationId ?? null,
         ok: true,
         result: { camera: req.args.camera, takenAt: new Date().toISOString(), contentType: 'image/jpeg', bytes: jpeg.length, base64: jpeg.toString('base64') },
+      },
+      Date.now(),
+    );
+    void client.publishAsync(req.replyTo ?? `camgate/v1/${site}/reply`, JSON.stringify(reply), { qos: 1 });
+  });
+}
+
+/** A site that answers the camera page's commands as an agent would: a snapshot with this JPEG, a
+ * probe and a clock set with their results, and a reboot with the camera's refusal. */
+async function answerCameraCommands(t: { after(fn: () => unknown): void }, brokerUrl: string, jpeg: Buffer): Promise<void> {
+  const { client } = await publisher(t, brokerUrl);
+  for (const name of ['snapshot', 'probe-now', 'camera-set-time', 'camera-reboot']) await client.subscribeAsync(`camgate/v1/+/cmd/${name}`, { qos: 1 });
+  client.on('message', (topic, payload) => {
+    const [, , site, , command] = topic.split('/');
+    const req = JSON.parse(payload.toString('utf8'));
+    const camera = req.args.camera as string;
+    const results: Record<string, unknown> = {
+      snapshot: { camera, device: `dev-${camera}`, profile: 'main', contentType: 'image/jpeg', bytes: jpeg.length, base64: jpeg.toString('base64') },
+      'probe-now': {
+        probed: 1,
+        reachable: 1,
+        cameras: [{ camera, device: `dev-${camera}`, reachable: true, latencyMs: 12, clockOffsetMs: 1500, state: 'online', reason: null, streams: {} }],
+      },
+      'camera-set-time': { camera, offsetBeforeMs: 1500, offsetAfterMs: 20 },
+    };
+    const reply = replyPayload(
+      site,
+      {
+        command,
+        requestId: req.messageId ?? null,
+        correlationId: req.correlationId ?? null,
+        ...(command === 'camera-reboot'
+          ? { ok: false, error: { code: 'failed' as const, message: 'SystemReboot refused by the camera: not permitted' } }
+          : { ok: true, result: results[command] as Record<string, unknown> }),
       },
       Date.now(),
     );
@@ -704,6 +739,400 @@ test(
       });
       assert.deepEqual(crafted, { ack: 403, audit: 403 });
       assert.deepEqual(viewerComplaints, []);
+    });
+
+    // Regions, cameras table, camera page: every number and row is the API's; the camera page's
+    // commands are answered by answerCameraCommands.
+    await t.test("regions: the tree shows the API's figures at each level, expands and collapses, and drills down to sites and their cameras", async () => {
+      await page.goto(`${central.url}/#/regions`);
+      await page.waitForSelector('[data-test=region-table][data-loading=false] tr[data-region]');
+      const tree = (await central.get<any>('/api/regions')).body.regions as any[];
+      const byRegion = new Map(tree.map((r) => [r.region, r]));
+      const pct = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1)}%`);
+      const shown = () => page.$$eval('[data-test=region-row]', (trs: any[]) => trs.map((tr) => tr.dataset.region as string));
+      const checkRows = async () => {
+        for (const region of await shown()) {
+          const f = byRegion.get(region).figure;
+          const row = `[data-test=region-row][data-region="${region}"]`;
+          assert.equal(await page.getAttribute(`${row} [data-test=region-cameras]`, 'data-value'), String(f.cameras), `${region} cameras`);
+          for (const [name, rate] of [
+            ['online', f.onlineRate],
+            ['intact', f.intactRate],
+            ['geo', f.atEnd.geoLabelledRate],
+            ['hd', f.atEnd.hdRate],
+          ] as const) {
+            assert.equal(await page.getAttribute(`${row} [data-test=region-${name}]`, 'data-value'), rate === null ? '' : String(rate), `${region} ${name}`);
+            assert.equal(await page.textContent(`${row} [data-test=region-${name}]`), pct(rate));
+          }
+        }
+      };
+      // Opened down to the first level with a choice: the province, the city, its three counties.
+      const counties = tree.filter((r) => r.depth <= 3).map((r) => r.region);
+      assert.equal(counties.length, 5);
+      assert.deepEqual(await shown(), counties);
+      await checkRows();
+      await page.click(`[data-test=region-row][data-region="${YUHANG}"] [data-test=region-toggle]`);
+      assert.deepEqual(
+        await shown(),
+        tree.filter((r) => r.depth <= 3 || r.parent === YUHANG).map((r) => r.region),
+      );
+      assert.equal((await shown()).length, 7, 'its two townships below it');
+      await checkRows();
+
+      // A township without regions below: its sites with their figures for that region.
+      const township = `${YUHANG}/仓前街道`;
+      await page.click(`[data-test=region-row][data-region="${township}"] [data-test=region-toggle]`);
+      await page.waitForSelector(`[data-test=site-row][data-region="${township}"]`);
+      const bySite = (await central.get<any>(`/api/figures?region=${encodeURIComponent(township)}&groupBy=site`)).body.groups as any[];
+      assert.deepEqual(
+        await page.$$eval(`[data-test=site-row][data-region="${township}"]`, (trs: any[]) => trs.map((tr) => tr.dataset.site)),
+        bySite.map((g) => g.key),
+      );
+      const siteRow = `[data-test=site-row][data-site=yh-cangqian]`;
+      assert.equal(await page.getAttribute(`${siteRow} [data-test=site-cameras]`, 'data-value'), String(bySite[0].figure.cameras));
+      assert.equal(await page.getAttribute(`${siteRow} [data-test=site-online]`, 'data-value'), String(bySite[0].figure.onlineRate));
+      const listed = (await central.get<any>('/api/sites')).body.find((x: any) => x.site === 'yh-cangqian');
+      assert.equal(await page.textContent(`${siteRow} [data-test=site-name]`), listed.name ?? 'yh-cangqian', 'its name, or its id when it has none');
+      await shot(page, 'regions');
+      await page.click('[data-test=language]');
+      await page.waitForSelector('[data-test=nav-regions]:has-text("Regions")');
+      await shot(page, 'regions-en');
+      await page.click('[data-test=language]');
+
+      // Collapsing the county hides everything below it.
+      await page.click(`[data-test=region-row][data-region="${YUHANG}"] [data-test=region-toggle]`);
+      assert.deepEqual(await shown(), counties);
+      assert.equal(await page.$('[data-test=site-row]'), null);
+
+      // A county's link: the cameras table filtered to it, exactly the API's cameras.
+      await page.click(`[data-test=region-row][data-region="${CITY}/西湖区"] [data-test=region-cameras-link]`);
+      await page.waitForURL(/#\/cameras\?region=/);
+      await page.waitForSelector('[data-test=camera-table][data-loading=false]');
+      const xihu = await central.get<any>(`/api/cameras?region=${encodeURIComponent(`${CITY}/西湖区`)}&limit=50`);
+      assert.equal(await page.getAttribute('[data-test=cameras-total]', 'data-value'), String(xihu.body.total));
+      assert.deepEqual(
+        await page.$$eval('[data-test=camera-table] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.camera)),
+        xihu.body.items.map((c: any) => `${c.site}/${c.camera}`),
+      );
+
+      // A site's link: its cameras in that region.
+      await page.goBack();
+      await page.waitForSelector('[data-test=region-table][data-loading=false] tr[data-region]');
+      await page.click(`[data-test=region-row][data-region="${YUHANG}"] [data-test=region-toggle]`);
+      await page.click(`[data-test=region-row][data-region="${township}"] [data-test=region-toggle]`);
+      await page.click(`${siteRow} [data-test=site-cameras-link]`);
+      await page.waitForURL(/#\/cameras\?.*site=yh-cangqian/);
+      await page.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      const cangqian = await central.get<any>(`/api/cameras?site=yh-cangqian&region=${encodeURIComponent(township)}&limit=50`);
+      assert.equal(cangqian.body.total, 12);
+      assert.deepEqual(
+        await page.$$eval('[data-test=camera-table] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.camera)),
+        cangqian.body.items.map((c: any) => `${c.site}/${c.camera}`),
+      );
+    });
+
+    await t.test('cameras: filters and sorting go to the API and live in the address; the CSV export holds every camera of the filter', async () => {
+      const rowIds = () => page.$$eval('[data-test=camera-table] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.camera as string));
+      const settled = () => page.waitForSelector('[data-test=camera-table][data-loading=false]');
+      const apiIds = async (q: string) => {
+        const res = await central.get<any>(`/api/cameras?${q}&limit=50`);
+        assert.equal(res.status, 200, q);
+        return { total: res.body.total as number, ids: res.body.items.map((c: any) => `${c.site}/${c.camera}`) as string[] };
+      };
+      await page.goto(`${central.url}/#/cameras`);
+      await settled();
+      await page.selectOption('[data-test=filter-condition]', { label: '故障' });
+      await page.fill('[data-test=filter-region]', CITY);
+      await page.click('[data-test=filter-apply]');
+      await page.waitForURL(/condition=fault/);
+      await settled();
+      const faulty = await apiIds(`condition=fault&region=${encodeURIComponent(CITY)}`);
+      assert.ok(faulty.total > 2, `the fed data has faulty cameras: ${faulty.total}`);
+      assert.equal(await page.getAttribute('[data-test=cameras-total]', 'data-value'), String(faulty.total));
+      assert.deepEqual(await rowIds(), faulty.ids);
+      assert.ok((await page.$$eval('[data-test=camera-condition]', (tds: any[]) => tds.map((td) => td.dataset.state))).every((s: string) => s === 'fault'));
+
+      // Sorting: a click on a heading, then again the other way, as the API orders.
+      await page.click('[data-test=sort-name]');
+      await page.waitForURL(/sort=name/);
+      await settled();
+      const byName = await apiIds(`condition=fault&region=${encodeURIComponent(CITY)}&sort=name`);
+      assert.deepEqual(await rowIds(), byName.ids);
+      await page.click('[data-test=sort-name]');
+      await page.waitForURL(/order=desc/);
+      await settled();
+      const byNameDesc = await apiIds(`condition=fault&region=${encodeURIComponent(CITY)}&sort=name&order=desc`);
+      assert.deepEqual(await rowIds(), byNameDesc.ids);
+      assert.notDeepEqual(byNameDesc.ids, byName.ids, 'the order changed');
+      assert.equal(await page.getAttribute('[data-test=sort-name]', 'aria-sort'), 'descending');
+
+      // A reload keeps the filters (they are the address); the form shows them.
+      await page.reload();
+      await settled();
+      assert.deepEqual(await rowIds(), byNameDesc.ids);
+      assert.equal(await page.inputValue('[data-test=filter-region]'), CITY);
+
+      // Another filter from the form: class 1 offline cameras, any text.
+      await page.goto(`${central.url}/#/cameras?condition=offline&class=1`);
+      await settled();
+      const offline1 = await apiIds('condition=offline&class=1');
+      assert.deepEqual(await rowIds(), offline1.ids);
+      await page.fill('[data-test=filter-text]', 'cangqian');
+      await page.click('[data-test=filter-apply]');
+      await page.waitForURL(/text=cangqian/);
+      await settled();
+      assert.deepEqual(await rowIds(), (await apiIds('condition=offline&class=1&text=cangqian')).ids);
+      await page.click('[data-test=filter-clear]');
+      await page.waitForFunction(() => !document.location.hash.includes('condition'));
+      await settled();
+      assert.deepEqual(await rowIds(), (await apiIds('sort=site')).ids);
+
+      // The export: every camera of the filter, not the page; the headings and a byte-order mark.
+      await page.goto(`${central.url}/#/cameras?region=${encodeURIComponent(CITY)}&sort=statusAt&order=desc`);
+      await settled();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-csv]')]);
+      assert.match(download.suggestedFilename(), /^摄像机-cameras_\d{4}-\d{2}-\d{2}\.csv$/);
+      const file = readFileSync(await download.path());
+      assert.deepEqual([...file.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+      const lines = file.toString('utf8').slice(1).trimEnd().split('\r\n');
+      assert.equal(lines[0], CAMERA_HEADINGS.join(','));
+      const all = (await central.get<any>(`/api/cameras?region=${encodeURIComponent(CITY)}&sort=statusAt&order=desc&limit=5000`)).body;
+      assert.ok(all.total > 0);
+      assert.deepEqual(
+        lines.slice(1).map((l) => l.split(',').slice(0, 2).join('/')),
+        all.items.map((c: any) => `${c.site}/${c.camera}`),
+        'every camera of the filter, in its order',
+      );
+      await page.goto(`${central.url}/#/cameras?class=1`);
+      await settled();
+      await shot(page, 'cameras');
+      await page.click('[data-test=language]');
+      await page.waitForSelector('[data-test=nav-cameras]:has-text("Cameras")');
+      await shot(page, 'cameras-en');
+      await page.click('[data-test=language]');
+    });
+
+    await t.test("camera page: the ledger, a day's bands as the API cuts them, its alarms, and commands with the site's replies", async () => {
+      await answerCameraCommands(t, broker.url, readFileSync(jpeg));
+      // A camera and a past day with more than one state, from the API.
+      let chosen: { site: string; camera: string; day: string; timeline: any } | undefined;
+      const today = (await central.get<any>('/api/figures')).body.period.to as string;
+      for (let back = 1; back <= 8 && !chosen; back++) {
+        const day = new Date(Date.parse(`${today}T00:00:00Z`) - back * DAY).toISOString().slice(0, 10);
+        for (const spec of SITES.filter((x) => x.site !== GONE)) {
+          for (let i = 1; i <= spec.cameras && !chosen; i++) {
+            const camera = `cam-${String(i).padStart(2, '0')}`;
+            const tl = await central.get<any>(`/api/cameras/${spec.site}/${camera}/timeline?from=${day}&to=${day}`);
+            if (tl.body.bands.some((b: any) => b.state === 'offline') && tl.body.bands.some((b: any) => b.state === 'online'))
+              chosen = { site: spec.site, camera, day, timeline: tl.body };
+          }
+          if (chosen) break;
+        }
+      }
+      assert.ok(chosen, 'the fed history has a camera offline for part of some day');
+      const ledger = (await central.get<any>(`/api/cameras/${chosen.site}/${chosen.camera}`)).body;
+
+      // From the cameras table to the camera's page.
+      await page.goto(`${central.url}/#/cameras?site=${chosen.site}`);
+      await page.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      const asked: string[] = [];
+      const ask = (r: { url(): string }) => {
+        const url = new URL(r.url());
+        if (url.pathname.startsWith('/api/')) asked.push(`${url.pathname}${url.search}`);
+      };
+      page.on('request', ask);
+      await page.click(`tr[data-camera="${chosen.site}/${chosen.camera}"] [data-test=camera-link]`);
+      await page.waitForURL(new RegExp(`#/cameras/${chosen.site}/${chosen.camera}$`));
+      await page.waitForSelector('[data-test=ledger]');
+      await page.waitForSelector('[data-test=timeline-bar]');
+      await page.waitForSelector('[data-test=camera-alarms][data-loaded=true]');
+      page.off('request', ask);
+      const own = `/api/cameras/${chosen.site}/${chosen.camera}`;
+      const dayAsked = asked.find((a) => a.startsWith(`${own}/timeline?`)) ?? '';
+      assert.equal(dayAsked, `${own}/timeline?from=today&to=today`, "no day chosen: the central's today");
+      assert.ok(await page.isVisible('[data-test=timeline-today]'));
+      assert.deepEqual(
+        asked.filter((a) => !a.startsWith('/api/alarms?state=open')).sort(),
+        [own, `${own}/alarms?limit=20`, dayAsked].sort(),
+        `the camera, its alarms and its day: nothing else, nothing twice (${JSON.stringify(asked)})`,
+      );
+      assert.equal(await page.textContent('[data-test=ledger-name]'), ledger.name);
+      assert.equal(await page.textContent('[data-test=ledger-camera]'), ledger.camera);
+      assert.equal(await page.textContent('[data-test=ledger-site]'), ledger.site);
+      assert.equal(await page.textContent('[data-test=ledger-class]'), ['一类点', '二类点', '三类点'][ledger.class - 1]);
+      assert.equal(await page.textContent('[data-test=ledger-region]'), ledger.region);
+      assert.equal(await page.textContent('[data-test=ledger-owner]'), ledger.owner);
+      assert.equal(await page.textContent('[data-test=ledger-device]'), `${ledger.manufacturer} ${ledger.model}`);
+      assert.equal(await page.textContent('[data-test=ledger-serial]'), ledger.serial);
+      assert.equal(
+        await page.textContent('[data-test=ledger-coordinates]'),
+        ledger.latitude === null ? '未标注' : `${ledger.latitude.toFixed(6)}, ${ledger.longitude.toFixed(6)}`,
+      );
+      assert.deepEqual(
+        await page.$$eval('[data-test=streams] tbody tr', (trs: any[]) => trs.map((tr) => tr.querySelector('[data-test=stream-resolution]').textContent)),
+        ledger.meta.profiles.map((p: any) => `${p.width}×${p.height}`),
+      );
+      assert.equal(await page.getAttribute('[data-test=camera-condition]', 'data-state'), ledger.condition);
+
+      // The day's bar: the API's bands for that day, each where its times put it.
+      await page.fill('[data-test=timeline-day]', chosen.day);
+      await page.click('[data-test=timeline-show]');
+      await page.waitForSelector(`[data-test=timeline-bar][data-from="${chosen.timeline.from}"]`);
+      const bands = await page.$$eval('[data-test=band]', (rects: any[]) =>
+        rects.map((r) => ({ from: r.dataset.from, to: r.dataset.to, state: r.dataset.state, x: r.getAttribute('x'), width: r.getAttribute('width') })),
+      );
+      const span = Date.parse(chosen.timeline.to) - Date.parse(chosen.timeline.from);
+      assert.deepEqual(
+        bands.map((b) => [b.from, b.to, b.state]),
+        chosen.timeline.bands.map((b: any) => [b.from, b.to, b.state]),
+        "the API's bands, in order",
+      );
+      for (const b of bands) {
+        assert.ok(Math.abs(parseFloat(b.x) - ((Date.parse(b.from) - Date.parse(chosen.timeline.from)) / span) * 100) < 1e-6);
+        assert.ok(Math.abs(parseFloat(b.width) - ((Date.parse(b.to) - Date.parse(b.from)) / span) * 100) < 1e-6);
+      }
+      const offlineMs = chosen.timeline.bands
+        .filter((b: any) => b.state === 'offline')
+        .reduce((n: number, b: any) => n + Date.parse(b.to) - Date.parse(b.from), 0);
+      assert.equal(await page.getAttribute('[data-test=band-total][data-state=offline]', 'data-ms'), String(offlineMs));
+      assert.equal(await page.$$eval('.timeline-bar .tick', (ticks: any[]) => ticks.length), 25, 'a tick every hour, 00:00 to 24:00');
+
+      // Its alarms, as the API lists them.
+      const alarms = (await central.get<any>(`/api/cameras/${chosen.site}/${chosen.camera}/alarms?limit=20`)).body.items;
+      await page.waitForSelector('[data-test=camera-alarms][data-loaded=true]');
+      assert.deepEqual(
+        await page.$$eval('[data-test=camera-alarms] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.alarm)),
+        alarms.map((a: any) => a.id),
+      );
+
+      // Commands: each reply as the site gave it; the snapshot as a picture; a reboot asks first, and the camera's refusal shows.
+      const reply = (name: string) => `[data-test=command-reply][data-command=${name}]`;
+      await page.click('[data-test=command-probe-now]');
+      await page.waitForSelector(reply('probe-now'), { timeout: 20_000 });
+      assert.equal(await page.getAttribute(reply('probe-now'), 'data-ok'), 'true');
+      assert.equal(JSON.parse(String(await page.textContent(`${reply('probe-now')} [data-test=reply-text]`))).cameras[0].latencyMs, 12);
+      await page.click('[data-test=command-snapshot]');
+      await page.waitForSelector(`${reply('snapshot')} [data-test=snapshot-image]`, { timeout: 20_000 });
+      const size = await page.$eval(`${reply('snapshot')} [data-test=snapshot-image]`, (img: any) =>
+        img.decode().then(() => [img.naturalWidth, img.naturalHeight]),
+      );
+      assert.deepEqual(size, [320, 180], "the site's JPEG, decoded");
+      await shot(page, 'camera');
+      await page.click('[data-test=language]');
+      await page.waitForSelector('[data-test=nav-cameras]:has-text("Cameras")');
+      await shot(page, 'camera-en');
+      await page.click('[data-test=language]');
+      await page.click('[data-test=command-camera-set-time]');
+      await page.waitForSelector(reply('camera-set-time'), { timeout: 20_000 });
+      assert.equal(JSON.parse(String(await page.textContent(`${reply('camera-set-time')} [data-test=reply-text]`))).offsetAfterMs, 20);
+      await page.click('[data-test=command-camera-reboot]');
+      await page.waitForSelector('[data-test=reboot-confirm]');
+      await page.click('[data-test=reboot-no]');
+      assert.equal(await page.$('[data-test=reboot-confirm]'), null);
+      assert.equal(await page.$(reply('camera-reboot')), null, 'nothing sent without the confirmation');
+      await page.click('[data-test=command-camera-reboot]');
+      await page.click('[data-test=reboot-yes]');
+      await page.waitForSelector(reply('camera-reboot'), { timeout: 20_000 });
+      assert.equal(await page.getAttribute(reply('camera-reboot'), 'data-ok'), 'false');
+      const refusal = String(await page.textContent(`${reply('camera-reboot')} [data-test=reply-text]`));
+      assert.match(refusal, /^502 agent-error: site .* answered camera-reboot with failed: SystemReboot refused by the camera: not permitted$/);
+      const audited = (await central.get<any>(`/api/audit?action=command&site=${chosen.site}&camera=${chosen.camera}`)).body.items
+        .map((r: any) => r.detail.command)
+        .filter((c: string) => c !== 'thumbnail');
+      assert.deepEqual(audited.sort(), ['camera-reboot', 'camera-set-time', 'probe-now', 'snapshot'].sort(), 'each command once');
+      assert.deepEqual(complaints, []);
+    });
+
+    await t.test("camera page: another county's camera is the API's 404 for a county user; a viewer gets no command but the snapshot", async () => {
+      const { page: county, complaints: countyComplaints } = await newPage(browser);
+      await logIn(county, central.url, 'yuhang-duty', 'yuhang-duty-pass-1');
+      await county.goto(`${central.url}/#/cameras/xh-liuxia/cam-01`);
+      await county.waitForSelector('[data-test=camera-error]');
+      const refused = await (await central.login('yuhang-duty', 'yuhang-duty-pass-1')).get<any>('/api/cameras/xh-liuxia/cam-01');
+      assert.equal(refused.status, 404);
+      assert.equal(await county.textContent('[data-test=camera-error]'), refused.body.message);
+      assert.equal(await county.$('[data-test=ledger]'), null);
+      assert.equal(await county.$('[data-test=timeline-bar]'), null);
+      await county.goto(`${central.url}/#/cameras/yh-wuchang/cam-01`);
+      await county.waitForSelector('[data-test=ledger]');
+      assert.ok(await county.$('[data-test=command-probe-now]'), 'an operator of the county commands its cameras');
+      await county.goto(`${central.url}/#/cameras`);
+      await county.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      const sites = await county.$$eval('[data-test=camera-table] tbody tr', (trs: any[]) => [...new Set(trs.map((tr) => tr.dataset.camera.split('/')[0]))]);
+      assert.deepEqual(sites.sort(), ['yh-cangqian', 'yh-wuchang']);
+      // Its region tree starts at its county (the levels above would show its part as the whole), opened onto its townships.
+      await county.goto(`${central.url}/#/regions`);
+      await county.waitForSelector('[data-test=region-table][data-loading=false] tr[data-region]');
+      const countyTree = (await (await central.login('yuhang-duty', 'yuhang-duty-pass-1')).get<any>('/api/regions')).body.regions as any[];
+      assert.deepEqual(
+        countyTree.map((r) => r.region),
+        [YUHANG, `${YUHANG}/五常街道`, `${YUHANG}/仓前街道`].sort(),
+      );
+      assert.deepEqual(
+        await county.$$eval('[data-test=region-row]', (trs: any[]) =>
+          trs.map((tr) => [tr.dataset.region, tr.querySelector('[data-test=region-online]').dataset.value]),
+        ),
+        countyTree.map((r) => [r.region, String(r.figure.onlineRate)]),
+      );
+      assert.deepEqual(countyComplaints, []);
+
+      const { page: viewer, complaints: viewerComplaints } = await newPage(browser);
+      await logIn(viewer, central.url, 'watcher', 'watcher-pass-1');
+      await viewer.goto(`${central.url}/#/cameras/yh-wuchang/cam-01`);
+      await viewer.waitForSelector('[data-test=ledger]');
+      for (const name of ['probe-now', 'camera-set-time', 'camera-reboot']) assert.equal(await viewer.$(`[data-test=command-${name}]`), null, name);
+      assert.ok(await viewer.$('[data-test=command-snapshot]'), 'the API lets a viewer take a snapshot');
+      const crafted = await viewer.evaluate(async () => {
+        const csrf = document.cookie.replace(/.*camgate_csrf=([^;]*).*/, '$1');
+        const res = await fetch('/api/sites/yh-wuchang/commands/probe-now', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+          body: '{"args":{"camera":"cam-01"}}',
+        });
+        return res.status;
+      });
+      assert.equal(crafted, 403);
+      assert.deepEqual(viewerComplaints, []);
+    });
+
+    await t.test("the map panel's camera name and the alarms page's camera open the camera page; leaving a page asks nothing of it", async () => {
+      await page.goto(`${central.url}/#/cameras/yh-wuchang/cam-01`);
+      await page.waitForSelector('[data-test=timeline-bar]');
+      const asked: string[] = [];
+      const ask = (r: { url(): string }) => asked.push(new URL(r.url()).pathname);
+      page.on('request', ask);
+      await page.click('[data-test=back-to-cameras]');
+      await page.waitForSelector('[data-test=camera-table][data-loading=false] tbody tr');
+      await page.click('[data-test=nav-alarms]');
+      await page.waitForSelector('[data-test=alarm-table][data-loading=false]');
+      page.off('request', ask);
+      assert.deepEqual(
+        asked.filter((p) => p.startsWith('/api/cameras')),
+        ['/api/cameras'],
+        `only the table's list: ${JSON.stringify(asked)}`,
+      );
+      await page.goto(`${central.url}/#/alarms`);
+      await page.waitForSelector('[data-test=alarm-table][data-loading=false] [data-test=alarm-camera-link]');
+      const href = await page.getAttribute('[data-test=alarm-camera-link] >> nth=0', 'href');
+      await page.click('[data-test=alarm-camera-link] >> nth=0');
+      await page.waitForSelector('[data-test=ledger]');
+      assert.equal(`#${new URL(page.url()).hash.slice(1)}`, href);
+      await page.goto(`${central.url}/#/map`);
+      await page.waitForSelector('[data-test=cluster], [data-test=point]');
+      for (let i = 0; i < 20 && !(await page.$('[data-test=point]')); i++) {
+        await page.click('[data-test=cluster] >> nth=0');
+        await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
+        await page.waitForTimeout(500);
+      }
+      const point = await page.$('[data-test=point]');
+      assert.ok(point);
+      const title = await point.getAttribute('title');
+      await point.click();
+      await page.waitForSelector('[data-test=camera-panel]');
+      await page.click('[data-test=panel-name]');
+      await page.waitForSelector('[data-test=ledger]');
+      assert.match(page.url(), /#\/cameras\/[^/]+\/cam-\d\d$/);
+      assert.equal(await page.textContent('[data-test=camera-name]'), title);
     });
 
     assert.deepEqual(complaints, [], 'no script error and no CSP refusal on any page');

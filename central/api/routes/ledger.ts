@@ -1,11 +1,14 @@
 // Sites and cameras as the central knows them now.
 import { Type } from '@sinclair/typebox';
-import { getCamera, listCameras, listSites } from '../../ledger/queries';
+import type { FastifyReply } from 'fastify';
+import { CAMERA_SORTS, CONDITIONS, getCamera, listCameras, listSites } from '../../ledger/queries';
+import { CAMERA_EXPORT_FORMATS, CAMERA_HEADINGS, cameraCsv, cameraExportFileName, cameraPages, cameraXlsx } from '../../ledger/camera-export';
+import { contentDisposition } from '../../reports/formats';
 import type { Api, ApiDeps } from '../types';
-import { Nullable } from '../../../lib/schema';
+import { Enum, Nullable } from '../../../lib/schema';
 import { ErrorSchema } from './schemas';
 import { cameraTimeline, HISTORY_MAX_MS, siteHistory } from '../../ledger/history';
-import { dayBounds, isDay } from '../../figures/days';
+import { dayBounds, dayOf, isDay } from '../../figures/days';
 import { callerOf } from '../guard';
 
 const StateSchema = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')], {
@@ -55,6 +58,12 @@ const CameraQuerySchema = Type.Object(
   {
     site: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     state: Type.Optional(StateSchema),
+    condition: Type.Optional(
+      Enum(CONDITIONS, {
+        type: 'string',
+        description: 'What the camera needs now: offline, fault (online with a picture fault), unknown or online (no fault).',
+      }),
+    ),
     fault: Type.Optional(
       Type.String({
         minLength: 1,
@@ -68,6 +77,19 @@ const CameraQuerySchema = Type.Object(
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     text: Type.Optional(Type.String({ maxLength: 128, description: 'Part of the camera id, name, site, model or serial (case-insensitive).' })),
     removed: Type.Optional(Type.Boolean({ description: 'Include removed cameras.', default: false })),
+    sort: Type.Optional(
+      Enum(CAMERA_SORTS, {
+        type: 'string',
+        description: 'The column to sort by (default site): cameras without a value come last either way; ties go by site, then camera id.',
+      }),
+    ),
+    order: Type.Optional(Enum(['asc', 'desc'] as const, { type: 'string', description: 'asc (default) or desc.' })),
+    format: Type.Optional(
+      Enum(['json', ...CAMERA_EXPORT_FORMATS] as const, {
+        type: 'string',
+        description: 'json (default: one page, limit and offset), or csv / xlsx: every camera of the filter as an attachment (limit and offset do not apply).',
+      }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }),
     offset: Type.Integer({ minimum: 0, default: 0 }),
   },
@@ -124,6 +146,22 @@ const CameraTimelineSchema = Type.Object({
   truncated: Type.Boolean({ description: 'More statuses than one answer holds: ask for a shorter span.' }),
   counted: Type.Array(Span, { description: 'When the camera was counted: from its first meta to its removal (to null: still counted).' }),
   evidence: Type.Array(Span, { description: "When its site gave evidence of life; outside these the camera's state is unknown." }),
+  bands: Type.Array(
+    Type.Object({
+      from: Type.String({ format: 'date-time' }),
+      to: Type.String({ format: 'date-time' }),
+      state: Enum(['online', 'fault', 'offline', 'unknown', 'uncounted'] as const, {
+        type: 'string',
+        description:
+          'uncounted (before its first meta or after its removal), unknown (no evidence of life, or no state), offline, fault (online with a picture fault) or online.',
+      }),
+      faults: Type.Array(Type.String(), { description: 'The picture faults of a fault band.' }),
+    }),
+    {
+      description:
+        'The span up to now cut into stretches of one state, as the figures count them (docs/metrics.md): the seconds of each state add up to what its figures measure.',
+    },
+  ),
 });
 
 export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
@@ -151,32 +189,51 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'Cameras, filtered',
+        summary: 'Cameras, filtered and sorted; a page as JSON, or every one of the filter as CSV or Excel',
         tags: ['ledger'],
         querystring: CameraQuerySchema,
-        response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(CameraSchema) }), 400: ErrorSchema },
+        response: {
+          200: {
+            description: 'A page of the cameras, or with format csv / xlsx all of them as a file.',
+            content: {
+              'application/json': { schema: Type.Object({ total: Type.Integer(), items: Type.Array(CameraSchema) }) },
+              'text/csv': { schema: Type.String({ description: `UTF-8 with a byte-order mark; the columns: ${CAMERA_HEADINGS.join(', ')}.` }) },
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) },
+            },
+          },
+          400: ErrorSchema,
+        },
       },
     },
-    (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return listCameras(
-        deps.db,
-        {
-          site: q.site,
-          state: q.state,
-          fault: q.fault,
-          class: q.class,
-          region: q.region,
-          owner: q.owner,
-          text: q.text,
-          includeRemoved: q.removed,
-          limit: q.limit,
-          offset: q.offset,
-        },
-        deps.clock.now(),
-        staleAfterMs,
-        callerOf(request).scope,
-      );
+      const filter = {
+        site: q.site,
+        state: q.state,
+        condition: q.condition,
+        fault: q.fault,
+        class: q.class,
+        region: q.region,
+        owner: q.owner,
+        text: q.text,
+        includeRemoved: q.removed,
+        sort: q.sort,
+        order: q.order,
+      };
+      const now = deps.clock.now();
+      const scope = callerOf(request).scope;
+      if (q.format === 'csv' || q.format === 'xlsx') {
+        const pages = cameraPages({ db: deps.db, filter, now, staleAfterMs, scope });
+        const zone = deps.config.timezone;
+        const name = cameraExportFileName(q.format, dayOf(now, zone));
+        // A stream of the file, not the JSON the typed reply describes.
+        const file = (reply as FastifyReply)
+          .header('cache-control', 'private, no-store')
+          .header('content-disposition', contentDisposition('attachment', name.fileName, name.asciiFileName));
+        if (q.format === 'csv') return file.type('text/csv; charset=utf-8').send(cameraCsv(pages, zone));
+        return file.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(cameraXlsx(pages, zone));
+      }
+      return listCameras(deps.db, { ...filter, limit: q.limit, offset: q.offset }, now, staleAfterMs, scope);
     },
   );
 
@@ -200,9 +257,11 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
     },
   );
 
+  // today: the central's local day, which a browser in another time zone cannot tell.
+  const dayOrToday = (text: string) => (text === 'today' ? dayOf(deps.clock.now(), deps.config.timezone) : text);
   const span = (q: { from?: string; to?: string }): { from: number; to: number } | string => {
-    const to = q.to === undefined ? deps.clock.now() : instantOf(q.to, deps.config.timezone, 'end');
-    const from = q.from === undefined ? (typeof to === 'number' ? to - 86_400_000 : to) : instantOf(q.from, deps.config.timezone, 'start');
+    const to = q.to === undefined ? deps.clock.now() : instantOf(dayOrToday(q.to), deps.config.timezone, 'end');
+    const from = q.from === undefined ? (typeof to === 'number' ? to - 86_400_000 : to) : instantOf(dayOrToday(q.from), deps.config.timezone, 'start');
     if (typeof from === 'string') return `querystring from: ${from}`;
     if (typeof to === 'string') return `querystring to: ${to}`;
     if (from >= to) return 'querystring from: must be before to';
@@ -211,8 +270,10 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
   };
   const SpanQuery = Type.Object(
     {
-      from: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its start); default 24 h before `to`.' })),
-      to: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, or a local day YYYY-MM-DD (its end, included); default now.' })),
+      from: Type.Optional(
+        Type.String({ maxLength: 40, description: 'An ISO date-time, a local day YYYY-MM-DD (its start) or today; default 24 h before `to`.' }),
+      ),
+      to: Type.Optional(Type.String({ maxLength: 40, description: 'An ISO date-time, a local day YYYY-MM-DD (its end, included) or today; default now.' })),
     },
     { additionalProperties: false },
   );
@@ -255,7 +316,7 @@ export function registerLedgerRoutes(app: Api, deps: ApiDeps): void {
       const range = span(request.query);
       if (typeof range === 'string') return reply.code(400).send({ error: 'bad-request', message: range });
       const { site, camera } = request.params;
-      const found = await cameraTimeline(deps.db, site, camera, range.from, range.to, callerOf(request).scope);
+      const found = await cameraTimeline(deps.db, site, camera, range.from, range.to, deps.clock.now(), callerOf(request).scope);
       if (!found) return reply.code(404).send({ error: 'not-found', message: `no camera ${camera} at site ${site} (GET /api/cameras lists them)` });
       return found;
     },
@@ -269,5 +330,5 @@ export function instantOf(text: string, zone: string, edge: 'start' | 'end'): nu
     return edge === 'start' ? bounds.start : bounds.end;
   }
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(ms) ? `"${text}" is neither an ISO date-time (2026-12-01T08:00:00+08:00) nor a day (2026-12-01)` : ms;
+  return Number.isNaN(ms) ? `"${text}" is neither an ISO date-time (2026-12-01T08:00:00+08:00), a day (2026-12-01) nor today` : ms;
 }

@@ -22,6 +22,9 @@ const router = createRouter({
     { path: '/overview', component: () => import('./pages/OverviewPage.vue') },
     { path: '/map', component: () => import('./pages/MapPage.vue') },
     { path: '/alarms', component: () => import('./pages/AlarmsPage.vue') },
+    { path: '/regions', component: () => import('./pages/RegionsPage.vue') },
+    { path: '/cameras', component: () => import('./pages/CamerasPage.vue') },
+    { path: '/cameras/:site/:camera', component: () => import('./pages/CameraPage.vue') },
     // Hidden from others as the header hides its link; the API refuses them the log itself (403).
     { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { admin: true } },
     { path: '/:rest(.*)', redirect: '/overview' },

@@ -144,3 +144,58 @@ export interface MapSettings {
   attribution: string;
   outlines: boolean;
 }
+
+/** A camera's whole ledger line (GET /api/cameras/:site/:camera, and the rows of GET /api/cameras). */
+export interface CameraLedger extends Camera {
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  mainHeight: number | null;
+  firstSeen: string;
+  removedAt: string | null;
+}
+
+export interface CameraLedgerAnswer {
+  total: number;
+  items: CameraLedger[];
+}
+
+export interface MetaProfile {
+  token: string;
+  name?: string;
+  codec?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  bitrateKbps?: number;
+}
+
+/** The latest meta as the agent sent it (contract/payloads/meta.ts): the fields shown. */
+export interface CameraMeta {
+  deviceId?: string;
+  channel?: number;
+  notes?: string | null;
+  installDate?: string | null;
+  profiles?: MetaProfile[];
+  device?: { driver?: string; host?: string; port?: number; mac?: string | null; isNvr?: boolean; clockOffsetMs?: number | null };
+}
+
+export interface CameraDetail extends CameraLedger {
+  meta: CameraMeta | null;
+}
+
+export interface TimelineAnswer {
+  from: string;
+  to: string;
+  truncated: boolean;
+  bands: Array<{ from: string; to: string; state: 'online' | 'fault' | 'offline' | 'unknown' | 'uncounted'; faults: string[] }>;
+}
+
+export interface CommandAnswer {
+  site: string;
+  command: string;
+  requestId: string | null;
+  observedAt: string;
+  result: unknown;
+}
