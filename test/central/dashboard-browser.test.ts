@@ -876,7 +876,8 @@ test(
         assert.equal(await page.getAttribute('tr[data-user=xihu-duty] [data-test=user-scope]', 'data-scope'), XIHU);
         assert.equal(await page.textContent('tr[data-user=xihu-duty] [data-test=user-role]'), '查看员');
         const made = (await central.get<any>('/api/users')).body.find((u: any) => u.username === 'xihu-duty');
-        assert.deepEqual([made.role, made.scope, made.disabled], ['viewer', XIHU, false]);
+        assert.deepEqual([made.role, made.scope, made.disabled, made.lastLoginAt], ['viewer', XIHU, false, null]);
+        assert.equal(await page.textContent('tr[data-user=xihu-duty] [data-test=user-last-login]'), '从未登录');
 
         // The new user: its county only, no Users link, and the route sends it away.
         const { page: xihu, complaints: xihuComplaints } = await newPage(browser);
@@ -913,6 +914,11 @@ test(
         await xihu.click('[data-test=login-submit]');
         await xihu.waitForSelector('[data-test=login-error]');
         await page.click('[data-test=failures-refresh]');
+        await page.reload();
+        await page.waitForSelector('[data-test=users-table][data-loading=false] tr[data-user=xihu-duty]');
+        const loggedIn = (await central.get<any>('/api/users')).body.find((u: any) => u.username === 'xihu-duty').lastLoginAt;
+        assert.ok(loggedIn, 'its login is noted');
+        assert.equal(await page.getAttribute('tr[data-user=xihu-duty] [data-test=user-last-login]', 'data-value'), loggedIn);
         const failed = await central.get<any>('/api/audit?action=login&outcome=failed&limit=50');
         const latest = failed.body.items[0];
         assert.deepEqual([latest.actor, latest.detail.reason], ['xihu-duty', 'wrong-password']);

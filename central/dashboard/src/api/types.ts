@@ -240,4 +240,5 @@ export interface User {
   createdAt: string;
   updatedAt: string;
   passwordChangedAt: string;
+  lastLoginAt: string | null;
 }

@@ -188,6 +188,8 @@ export const en: Record<MessageKey, string> = {
   'users.disabled': 'Disabled',
   'users.createdAt': 'Created',
   'users.passwordChangedAt': 'Password changed',
+  'users.lastLoginAt': 'Last login',
+  'users.never': 'never',
   'users.you': 'you',
   'users.edit': 'Role / scope',
   'users.resetPassword': 'Reset password',

@@ -185,6 +185,8 @@ export const zh = {
   'users.disabled': '已停用',
   'users.createdAt': '创建时间',
   'users.passwordChangedAt': '密码修改于',
+  'users.lastLoginAt': '最近登录',
+  'users.never': '从未登录',
   'users.you': '本人',
   'users.edit': '修改角色/辖区',
   'users.resetPassword': '重置密码',

@@ -1,7 +1,9 @@
-// GET /api/audit's outcome filter, which the dashboard's Users page asks for the recent failed
-// logins (action=login&outcome=failed): only those records come, paging still works, a county
-// admin sees its own county's failures only, and an outcome the log does not know is a 400 that
-// names the parameter. On SQLite and on the real PostgreSQL server.
+// What the dashboard's Users page shows of logins: each user's last successful login
+// (lastLoginAt in GET /api/users, null until the first; a wrong password leaves it), and the
+// recent failed logins through GET /api/audit's outcome filter (action=login&outcome=failed):
+// only those records come, paging keeps the filter, a county admin sees its own county's
+// failures only, and an outcome the log does not know is a 400 that names the parameter. On
+// SQLite and on the real PostgreSQL server (the column comes from migration 0009).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUser } from '../../central/auth/users';
@@ -22,7 +24,7 @@ interface Entry {
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  test(`${dialect}: /api/audit?action=login&outcome=failed lists the wrong passwords, newest first, within the reader's scope`, async (t) => {
+  test(`${dialect}: users' last logins; /api/audit?action=login&outcome=failed lists the wrong passwords, newest first, within the reader's scope`, async (t) => {
     let now = T0;
     const clock = clockReading(() => now);
     const central = await startTestCentral(t, {
@@ -75,6 +77,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       own.body.items.map((e) => e.actor),
       ['yh-op'],
       "a county admin sees its county's failures, not another county's nor an unknown name's",
+    );
+
+    const users = await central.get<Array<{ username: string; lastLoginAt: string | null }>>('/api/users');
+    const last = Object.fromEntries(users.body.map((u) => [u.username, u.lastLoginAt]));
+    assert.equal(last['yh-op'], new Date(T0 + 3000).toISOString(), 'its one good login, not the wrong password before it');
+    assert.equal(last['xh-op'], null, 'a wrong password is no login');
+    assert.equal(last['yh-admin'], new Date(T0 + 4000).toISOString());
+    now += 60_000;
+    await central.login('yh-op', 'yh-op-password-1');
+    assert.equal(
+      (await central.get<Array<{ username: string; lastLoginAt: string | null }>>('/api/users')).body.find((u) => u.username === 'yh-op')?.lastLoginAt,
+      new Date(T0 + 64_000).toISOString(),
+      'the newest login',
     );
 
     const bad = await central.get<{ error: string; message: string }>('/api/audit?outcome=wrong');
