@@ -181,6 +181,7 @@ export const en: Record<MessageKey, string> = {
   'users.role': 'Role',
   'users.scope': 'Scope',
   'users.scopeHint': 'e.g. 浙江省/杭州市/余杭区',
+  'users.scopeEverything': 'empty: all regions',
   'users.scopeExplain':
     'A scope is a region path (pick one from the list or type it): the user sees the cameras in it and below it. Empty: the same scope as yours.',
   'users.state': 'State',

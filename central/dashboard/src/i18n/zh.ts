@@ -179,6 +179,7 @@ export const zh = {
   'users.role': '角色',
   'users.scope': '辖区',
   'users.scopeHint': '如 浙江省/杭州市/余杭区',
+  'users.scopeEverything': '空：全部辖区',
   'users.scopeExplain': '辖区是区域路径（可从列表选择或直接输入），用户只能看到该区域及其下级的点位；留空表示与您相同的辖区。',
   'users.state': '状态',
   'users.enabled': '正常',
