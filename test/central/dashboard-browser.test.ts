@@ -974,6 +974,43 @@ test(
       },
     );
 
+    await t.test("a county admin's Users page: its county's users and regions only; a wider scope is refused as the API words it", async () => {
+      await createUser(central.db.db, systemClock, { username: 'yuhang-admin', role: 'admin', scope: YUHANG, password: 'yuhang-admin-pass-1' });
+      const asCounty = await central.login('yuhang-admin', 'yuhang-admin-pass-1');
+      const { page: county, complaints: countyComplaints } = await newPage(browser);
+      await logIn(county, central.url, 'yuhang-admin', 'yuhang-admin-pass-1');
+      await county.click('[data-test=nav-users]');
+      await county.waitForSelector('[data-test=users-table][data-loading=false] tbody tr');
+      const theirs = (await asCounty.get<any>('/api/users')).body.map((u: any) => u.username);
+      assert.deepEqual(theirs, ['yuhang-admin', 'yuhang-duty'], 'the users within 余杭区');
+      assert.deepEqual(await county.$$eval('[data-test=users-table] tbody tr[data-user]', (trs: any[]) => trs.map((tr) => tr.dataset.user)), theirs);
+      await county.waitForFunction(() => document.querySelectorAll('#user-scopes option').length > 0);
+      const offered = await county.$$eval('#user-scopes option', (os: any[]) => os.map((o) => o.value));
+      // In the page's (Chinese) collation; compared as a set here.
+      assert.deepEqual([...offered].sort(), [YUHANG, `${YUHANG}/五常街道`, `${YUHANG}/仓前街道`].sort(), 'its county and its townships to choose from');
+      await county.fill('[data-test=new-username]', 'xihu-spy');
+      await county.fill('[data-test=new-scope]', `${CITY}/西湖区`);
+      await county.fill('[data-test=new-password]', 'xihu-spy-pass-1');
+      await county.click('[data-test=new-submit]');
+      await county.waitForSelector('[data-test=create-error]');
+      const refused = await asCounty.request<any>('POST', '/api/users', {
+        username: 'xihu-spy',
+        role: 'viewer',
+        scope: `${CITY}/西湖区`,
+        password: 'xihu-spy-pass-1',
+      });
+      assert.equal(refused.status, 403);
+      assert.equal(await county.textContent('[data-test=create-error]'), refused.body.message);
+      // Empty: the API gives the new user the admin's own scope.
+      await county.fill('[data-test=new-username]', 'yuhang-night');
+      await county.fill('[data-test=new-scope]', '');
+      await county.fill('[data-test=new-password]', 'yuhang-night-pass-1');
+      await county.click('[data-test=new-submit]');
+      await county.waitForSelector('[data-test=users-table] tr[data-user=yuhang-night]');
+      assert.equal(await county.getAttribute('tr[data-user=yuhang-night] [data-test=user-scope]', 'data-scope'), YUHANG);
+      assert.deepEqual(countyComplaints, []);
+    });
+
     assert.deepEqual(complaints, [], 'no script error and no CSP refusal on any page');
   },
 );
