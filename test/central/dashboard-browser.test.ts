@@ -819,6 +819,17 @@ test(
         await page.$$eval('[data-test=report-ranking] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.key)),
         county.ranking.rows.map((r: any) => r.key),
       );
+      // The address holds the report: a reload shows the same one.
+      assert.match(page.url(), new RegExp(`#/reports\\?kind=weekly&day=${from}&region=`));
+      await page.reload();
+      await page.waitForSelector(`[data-test=report][data-kind=weekly][data-from="${from}"][data-loading=false]`);
+      assert.equal(await page.textContent('[data-test=report-region-name]'), YUHANG);
+      await page.waitForSelector(`[data-test=report-region] option[value="${YUHANG}"]`, { state: 'attached' });
+      assert.equal(await page.inputValue('[data-test=report-region]'), YUHANG);
+      assert.equal(
+        await page.inputValue('[data-test=report-period]'),
+        week.period.label.en.replace(/^week (\d+) of (\d+).*$/, (_: string, w: string, y: string) => `${y}-W${w.padStart(2, '0')}`),
+      );
 
       // Before the fed history: no figures, said plainly; after today: the API's refusal.
       await page.click('[data-test=report-kind-monthly]');

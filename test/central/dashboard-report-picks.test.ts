@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
-import { defaultPicks, firstOfMonth, isoWeekOf, mondayOfWeek, pickedDay, picksOf } from '../../central/dashboard/src/reports/picks';
+import { defaultPicks, firstOfMonth, isoWeekOf, mondayOfWeek, pickedDay, picksAround, picksOf } from '../../central/dashboard/src/reports/picks';
 
 test('isoWeekOf and mondayOfWeek agree with luxon on every day of 2024–2029', () => {
   for (let d = DateTime.fromISO('2024-01-01', { zone: 'UTC' }); d.year < 2030; d = d.plus({ days: 1 })) {
@@ -49,4 +49,5 @@ test('pickedDay sends one day of the pick; picksOf follows the period the API an
   assert.deepEqual(picksOf('weekly', '2026-11-30', picks), { ...picks, week: '2026-W49' });
   assert.deepEqual(picksOf('monthly', '2026-10-01', picks), { ...picks, month: '2026-10' });
   assert.deepEqual(picksOf('daily', '2026-12-01', picks), { ...picks, day: '2026-12-01' });
+  assert.deepEqual(picksAround('2027-01-02'), { day: '2027-01-02', week: '2026-W53', month: '2027-01' });
 });

@@ -71,6 +71,11 @@ export function defaultPicks(yesterday: string): Picks {
   };
 }
 
+/** Every picker at the period holding a day (a report opened from its address). */
+export function picksAround(day: string): Picks {
+  return { day, week: isoWeekOf(day), month: monthOf(day) };
+}
+
 /** The pickers set to a period the API answered (its first day), the others kept. */
 export function picksOf(kind: ReportKind, from: string, picks: Picks): Picks {
   switch (kind) {
