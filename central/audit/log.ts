@@ -10,7 +10,8 @@ import type { EventPayload } from '../../contract';
 import { cameraInScope, EVERYWHERE, regionInScope, siteInScope, type RegionScope } from '../ledger/scope';
 import type { AuditTable, CentralTables } from '../store/schema';
 
-export type AuditOutcome = 'ok' | 'denied' | 'failed';
+export const AUDIT_OUTCOMES = ['ok', 'denied', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 export type AuditOrigin = 'central' | 'site';
 
 export interface AuditEntry {
@@ -59,6 +60,7 @@ export interface AuditFilter {
   to?: number;
   actor?: string;
   action?: string;
+  outcome?: AuditOutcome;
   site?: string;
   camera?: string;
   limit: number;
@@ -146,6 +148,7 @@ export class AuditLog {
     if (filter.to !== undefined) q = q.where('at', '<', filter.to);
     if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
     if (filter.action !== undefined) q = q.where('action', '=', filter.action);
+    if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome);
     if (filter.site !== undefined) q = q.where('site_id', '=', filter.site);
     if (filter.camera !== undefined) q = q.where('camera_id', '=', filter.camera);
     if (filter.cursor !== undefined) {

@@ -20,6 +20,8 @@ export interface UserView {
   createdAt: string;
   updatedAt: string;
   passwordChangedAt: string;
+  /** The last successful login; null: never logged in. */
+  lastLoginAt: string | null;
 }
 
 export interface StoredUser extends UserView {
@@ -53,6 +55,7 @@ function view(row: UsersTable): StoredUser {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     passwordChangedAt: iso(row.password_changed_at),
+    lastLoginAt: row.last_login_at === null ? null : iso(row.last_login_at),
     passwordHash: row.password_hash,
   };
 }
@@ -167,6 +170,11 @@ export async function updateUser(db: Db, clock: Clock, username: string, change:
     await db.deleteFrom('sessions').where('username', '=', username).execute();
   }
   return (await getUser(db, username))!;
+}
+
+/** Notes a successful login. */
+export async function recordLogin(db: Db, username: string, at: number): Promise<void> {
+  await db.updateTable('users').set({ last_login_at: at }).where('username', '=', username).execute();
 }
 
 /** Removes a user with its sessions and API tokens. */

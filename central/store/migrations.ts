@@ -335,6 +335,13 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // When each user last logged in, for the admins' user list: the audit log has it too, but
+  // finding each user's newest login there is a scan of the whole log.
+  '0009-users-last-login': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('last_login_at', MS).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -211,6 +211,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+  /** The last successful login (null: never). */
+  last_login_at: number | null;
 }
 
 /** A login session: only the SHA-256 of its cookie value is kept. */

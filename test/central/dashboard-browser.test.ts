@@ -17,6 +17,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { Workbook } from 'exceljs';
 import { createUser } from '../../central/auth/users';
 import { CAMERA_HEADINGS } from '../../central/ledger/camera-export';
 import { systemClock } from '../../lib/clock';
@@ -1133,6 +1135,326 @@ test(
       await page.waitForSelector('[data-test=ledger]');
       assert.match(page.url(), /#\/cameras\/[^/]+\/cam-\d\d$/);
       assert.equal(await page.textContent('[data-test=camera-name]'), title);
+    });
+
+    await t.test("reports: a day's report is the API's; its CSV and XLSX say the same; the week and a county; no data and a refused day say so", async () => {
+      await page.goto(`${central.url}/#/overview`);
+      await page.click('[data-test=nav-reports]');
+      await page.waitForSelector('[data-test=report][data-loading=false]');
+      const yesterday = await central.get<any>('/api/reports/daily');
+      assert.equal(yesterday.status, 200);
+      assert.equal(await page.getAttribute('[data-test=report]', 'data-from'), yesterday.body.period.from, "the API's default day: yesterday");
+      assert.equal(await page.inputValue('[data-test=report-period]'), yesterday.body.period.from);
+
+      // A day of the fed month: the page's numbers are the API's.
+      const day = await page.evaluate((d: string) => {
+        const x = new Date(`${d}T00:00:00Z`);
+        x.setUTCDate(x.getUTCDate() - 3);
+        return x.toISOString().slice(0, 10);
+      }, yesterday.body.period.from);
+      await page.fill('[data-test=report-period]', day);
+      await page.click('[data-test=report-apply]');
+      await page.waitForSelector(`[data-test=report][data-from="${day}"][data-loading=false]`);
+      const api = (await central.get<any>(`/api/reports/daily?day=${day}`)).body;
+      assert.ok(api.summary.figure.cameras > 40, `the fed cameras are in the report: ${api.summary.figure.cameras}`);
+      assert.equal(await page.textContent('[data-test=report-title]'), api.title.zh);
+      for (const r of api.summary.rates) {
+        const row = `[data-test=report-rates] tr[data-key=${r.key}]`;
+        assert.equal(await page.getAttribute(`${row} [data-test=rate-value]`, 'data-value'), r.value === null ? '' : String(r.value), r.key);
+        assert.equal(await page.textContent(`${row} [data-test=rate-value]`), r.value === null ? '—' : `${(r.value * 100).toFixed(2)}%`);
+        assert.equal(await page.getAttribute(`${row} [data-test=rate-delta]`, 'data-value'), r.deltaPoints === null ? '' : String(r.deltaPoints));
+        for (const c of r.targets) {
+          assert.equal(await page.getAttribute(`${row} [data-test=rate-class-${c.class}]`, 'data-value'), c.rate === null ? '' : String(c.rate));
+          assert.equal(await page.getAttribute(`${row} [data-test=rate-class-${c.class}]`, 'data-target'), String(c.target));
+        }
+        if (r.targets.length) assert.equal(await page.textContent(`${row} [data-test=rate-met]`), r.met === null ? '无法判定' : r.met ? '达标' : '未达标');
+      }
+      const counts = await page.$$eval('[data-test=report-counts] tbody tr', (trs: any[]) =>
+        trs.map((tr) => [tr.dataset.key, Number(tr.querySelector('[data-test=count-value]').textContent)]),
+      );
+      assert.deepEqual(
+        counts,
+        api.summary.counts.map((c: any) => [c.key, c.value]),
+      );
+      const ranked = await page.$$eval('[data-test=report-ranking] tbody tr', (trs: any[]) =>
+        trs.map((tr) => [tr.dataset.key, tr.querySelector('[data-test=ranking-online]').dataset.value]),
+      );
+      assert.deepEqual(
+        ranked,
+        api.ranking.rows.map((r: any) => [r.key, r.figure.onlineRate === null ? '' : String(r.figure.onlineRate)]),
+        "the API's ranking, in its order",
+      );
+      assert.equal(ranked.length, 3, 'the three counties');
+      const below = await page.$$eval('[data-test=report-below] tbody tr', (trs: any[]) =>
+        trs.map((tr) => [
+          tr.dataset.camera,
+          tr.querySelector('[data-test=below-cause]').dataset.cause,
+          tr.querySelector('[data-test=below-cause]').textContent,
+        ]),
+      );
+      const causeZh: Record<string, string> = { offline: '离线', frozen: '画面冻结', black: '黑屏' };
+      assert.ok(api.belowTarget.length > 0, 'the fed day has cameras below target');
+      assert.deepEqual(
+        below,
+        api.belowTarget.map((c: any) => [`${c.site}/${c.camera}`, c.cause ?? '', c.cause === null ? '—' : causeZh[c.cause]]),
+        'the cameras below target with their cause by its Chinese name',
+      );
+      assert.equal((await page.$$('[data-test=report-no-coordinates] tbody tr')).length, api.withoutCoordinates.length);
+      await shot(page, 'reports');
+
+      // The exports are the same report: the page's links, downloaded by the browser with its session.
+      const onlineRate = api.summary.rates.find((r: any) => r.key === 'onlineRate').value as number;
+      const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-csv]')]);
+      assert.match(csvDownload.suggestedFilename(), new RegExp(`^日统计-daily_全部辖区-all-regions_${day}\\.csv$`));
+      const rows: string[][] = parseCsv(readFileSync(await csvDownload.path(), 'utf8'), { bom: true, relax_column_count: true, skip_empty_lines: true });
+      assert.equal(rows[0][0], api.title.zh);
+      const online = rows.find((r) => r[0] === '在线率 online rate');
+      assert.equal(online?.[1], `${(onlineRate * 100).toFixed(2)}%`, 'the CSV online rate');
+      const [xlsxDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-xlsx]')]);
+      assert.match(xlsxDownload.suggestedFilename(), /\.xlsx$/);
+      const book = new Workbook();
+      await book.xlsx.readFile(await xlsxDownload.path());
+      const rates = book.getWorksheet('主要指标 Rates')!;
+      const onlineCell = rates.getColumn(1).values.findIndex((v) => v === '在线率 online rate');
+      assert.ok(onlineCell > 0);
+      assert.equal(rates.getRow(onlineCell).getCell(2).value, onlineRate, 'the XLSX online rate, as a number');
+      const ranking = book.getWorksheet('排名 Ranking')!;
+      const xlsxCounties: string[] = [];
+      ranking.eachRow((row, n) => {
+        if (n > 4) xlsxCounties.push(row.getCell(2).text);
+      });
+      assert.deepEqual(
+        xlsxCounties,
+        api.ranking.rows.map((r: any) => r.name),
+      );
+      const [printable] = await Promise.all([page.context().waitForEvent('page'), page.click('[data-test=export-html]')]);
+      await printable.waitForLoadState();
+      assert.equal(await printable.textContent('h1'), api.title.zh, 'the printable page, opened with the session');
+      await printable.close();
+
+      // The week: last week by default; the API's own period.
+      await page.click('[data-test=report-kind-weekly]');
+      await page.waitForSelector('[data-test=report][data-kind=weekly][data-loading=false]');
+      const from = await page.getAttribute('[data-test=report]', 'data-from');
+      const week = (await central.get<any>(`/api/reports/weekly?day=${from}`)).body;
+      assert.equal(week.period.from, from);
+      assert.equal(await page.getAttribute('[data-test=report]', 'data-to'), week.period.to);
+      assert.ok(week.period.to < yesterday.body.period.from || week.period.to === yesterday.body.period.from, 'a whole week, before today');
+      assert.equal(
+        await page.getAttribute('[data-test=report-rates] tr[data-key=onlineRate] [data-test=rate-value]', 'data-value'),
+        String(week.summary.rates.find((r: any) => r.key === 'onlineRate').value),
+      );
+
+      // A county from the region picker: its report, its townships ranked.
+      await page.selectOption('[data-test=report-region]', YUHANG);
+      await page.waitForSelector(`[data-test=report][data-loading=false] [data-test=report-region-name]:has-text("${YUHANG}")`);
+      const county = (await central.get<any>(`/api/reports/weekly?day=${from}&region=${encodeURIComponent(YUHANG)}`)).body;
+      assert.equal(county.summary.figure.cameras, 22);
+      assert.deepEqual(
+        await page.$$eval('[data-test=report-ranking] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.key)),
+        county.ranking.rows.map((r: any) => r.key),
+      );
+      // The address holds the report: a reload shows the same one.
+      assert.match(page.url(), new RegExp(`#/reports\\?kind=weekly&day=${from}&region=`));
+      await page.reload();
+      await page.waitForSelector(`[data-test=report][data-kind=weekly][data-from="${from}"][data-loading=false]`);
+      assert.equal(await page.textContent('[data-test=report-region-name]'), YUHANG);
+      await page.waitForSelector(`[data-test=report-region] option[value="${YUHANG}"]`, { state: 'attached' });
+      assert.equal(await page.inputValue('[data-test=report-region]'), YUHANG);
+      assert.equal(
+        await page.inputValue('[data-test=report-period]'),
+        week.period.label.en.replace(/^week (\d+) of (\d+).*$/, (_: string, w: string, y: string) => `${y}-W${w.padStart(2, '0')}`),
+      );
+
+      // Before the fed history: no figures, said plainly; after today: the API's refusal.
+      await page.click('[data-test=report-kind-monthly]');
+      await page.waitForSelector('[data-test=report][data-kind=monthly][data-loading=false]');
+      await page.fill('[data-test=report-period]', '2020-01');
+      await page.click('[data-test=report-apply]');
+      await page.waitForSelector('[data-test=report][data-from="2020-01-01"][data-loading=false]');
+      assert.equal(await page.textContent('[data-test=report-empty]'), '本期没有统计数据：所选区域在这段时间内没有点位（原因见下方说明）。');
+      await page.click('[data-test=report-kind-daily]');
+      await page.waitForSelector('[data-test=report][data-kind=daily][data-loading=false]');
+      await page.fill('[data-test=report-period]', '2099-01-01');
+      await page.click('[data-test=report-apply]');
+      await page.waitForSelector('[data-test=report-error]');
+      const refused = await central.get<any>(`/api/reports/daily?day=2099-01-01&region=${encodeURIComponent(YUHANG)}`);
+      assert.equal(refused.status, 400);
+      assert.equal(await page.textContent('[data-test=report-error]'), refused.body.message, "the API's own refusal");
+
+      await page.click('[data-test=language]');
+      await page.selectOption('[data-test=report-region]', '');
+      await page.fill('[data-test=report-period]', day);
+      await page.click('[data-test=report-apply]');
+      await page.waitForSelector(`[data-test=report][data-from="${day}"][data-loading=false]`);
+      assert.equal(await page.textContent('[data-test=report-title]'), api.title.en);
+      await shot(page, 'reports-en');
+      await page.click('[data-test=language]');
+    });
+
+    await t.test(
+      'users: the admin makes a county user, who sees only its county; its wrong password is listed; a reset password; a viewer has no Users page',
+      async () => {
+        await page.goto(`${central.url}/#/overview`);
+        await page.click('[data-test=nav-users]');
+        await page.waitForSelector('[data-test=users-table][data-loading=false] tbody tr');
+        const listed = await central.get<any>('/api/users');
+        const names = () => page.$$eval('[data-test=users-table] tbody tr[data-user]', (trs: any[]) => trs.map((tr) => tr.dataset.user));
+        assert.deepEqual(
+          await names(),
+          listed.body.map((u: any) => u.username),
+        );
+
+        // The API's password rule, as it words it.
+        const XIHU = `${CITY}/西湖区`;
+        await page.fill('[data-test=new-username]', 'xihu-duty');
+        await page.selectOption('[data-test=new-role]', 'viewer');
+        await page.fill('[data-test=new-scope]', XIHU);
+        await page.fill('[data-test=new-password]', 'short');
+        await page.click('[data-test=new-submit]');
+        await page.waitForSelector('[data-test=create-error]');
+        const short = await central.request<any>('POST', '/api/users', { username: 'xihu-duty', role: 'viewer', scope: XIHU, password: 'short' });
+        assert.equal(short.status, 400);
+        assert.equal(await page.textContent('[data-test=create-error]'), short.body.message);
+        await page.fill('[data-test=new-password]', 'xihu-duty-pass-1');
+        await page.click('[data-test=new-submit]');
+        await page.waitForSelector('[data-test=users-table] tr[data-user=xihu-duty]');
+        assert.equal(await page.getAttribute('tr[data-user=xihu-duty] [data-test=user-scope]', 'data-scope'), XIHU);
+        assert.equal(await page.textContent('tr[data-user=xihu-duty] [data-test=user-role]'), '查看员');
+        const made = (await central.get<any>('/api/users')).body.find((u: any) => u.username === 'xihu-duty');
+        assert.deepEqual([made.role, made.scope, made.disabled, made.lastLoginAt], ['viewer', XIHU, false, null]);
+        assert.equal(await page.textContent('tr[data-user=xihu-duty] [data-test=user-last-login]'), '从未登录');
+
+        // The new user: its county only, no Users link, and the route sends it away.
+        const { page: xihu, complaints: xihuComplaints } = await newPage(browser);
+        await logIn(xihu, central.url, 'xihu-duty', 'xihu-duty-pass-1');
+        assert.match(String(await xihu.textContent('[data-test=scope]')), /西湖区/);
+        assert.equal(await xihu.$('[data-test=nav-users]'), null);
+        await xihu.goto(`${central.url}/#/users`);
+        await xihu.waitForURL(/#\/overview$/);
+        assert.equal(await xihu.$('[data-test=users-page]'), null);
+        const asXihu = await central.login('xihu-duty', 'xihu-duty-pass-1');
+        assert.equal((await asXihu.get('/api/users')).status, 403);
+        await xihu.click('[data-test=nav-reports]');
+        await xihu.waitForSelector('[data-test=report][data-loading=false]');
+        const own = (await asXihu.get<any>('/api/reports/daily')).body;
+        assert.equal(own.region.path, XIHU);
+        assert.equal(own.summary.figure.cameras, 18, 'the two Xihu sites');
+        assert.equal(await xihu.textContent('[data-test=report-region-name]'), XIHU);
+        assert.deepEqual(
+          await xihu.$$eval('[data-test=report-ranking] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.key)),
+          own.ranking.rows.map((r: any) => r.key),
+        );
+        assert.ok(own.ranking.rows.every((r: any) => r.key.startsWith(XIHU) || r.key.startsWith('xh-')));
+        const regionChoices = await xihu.$$eval('[data-test=report-region] option', (os: any[]) => os.map((o) => o.value));
+        assert.ok(
+          regionChoices.every((v: string) => v === '' || v.startsWith(`${XIHU}/`)),
+          `only its county's regions to pick: ${regionChoices}`,
+        );
+
+        // A wrong password for it shows in the admin's failed logins.
+        await xihu.click('[data-test=logout]');
+        await xihu.waitForSelector('[data-test=login-form]');
+        await xihu.fill('[data-test=username]', 'xihu-duty');
+        await xihu.fill('[data-test=password]', 'not-its-password');
+        await xihu.click('[data-test=login-submit]');
+        await xihu.waitForSelector('[data-test=login-error]');
+        await page.click('[data-test=failures-refresh]');
+        await page.reload();
+        await page.waitForSelector('[data-test=users-table][data-loading=false] tr[data-user=xihu-duty]');
+        const loggedIn = (await central.get<any>('/api/users')).body.find((u: any) => u.username === 'xihu-duty').lastLoginAt;
+        assert.ok(loggedIn, 'its login is noted');
+        assert.equal(await page.getAttribute('tr[data-user=xihu-duty] [data-test=user-last-login]', 'data-value'), loggedIn);
+        const failed = await central.get<any>('/api/audit?action=login&outcome=failed&limit=50');
+        const latest = failed.body.items[0];
+        assert.deepEqual([latest.actor, latest.detail.reason], ['xihu-duty', 'wrong-password']);
+        await page.waitForSelector(`[data-test=failures] tr[data-record="${latest.id}"]`);
+        assert.deepEqual(
+          await page.$$eval('[data-test=failures] tbody tr', (trs: any[]) => trs.map((tr) => tr.dataset.record)),
+          failed.body.items.map((r: any) => r.id),
+          'the failures the API lists, newest first',
+        );
+        assert.equal(await page.textContent(`tr[data-record="${latest.id}"] [data-test=failure-reason]`), '密码错误');
+        assert.equal(await page.textContent(`tr[data-record="${latest.id}"] [data-test=failure-address]`), latest.address);
+
+        // The admin resets its password: the old one is refused, the new one taken.
+        await page.click('tr[data-user=xihu-duty] [data-test=user-password]');
+        await page.fill('[data-test=edit-password]', 'xihu-duty-pass-2');
+        await page.click('[data-test=edit-submit]');
+        await page.waitForSelector('[data-test=users-done]');
+        assert.equal((await central.client().request('POST', '/api/login', { username: 'xihu-duty', password: 'xihu-duty-pass-1' })).status, 401);
+        assert.equal((await asXihu.get('/api/me')).status, 401, 'its sessions ended');
+        await logIn(xihu, central.url, 'xihu-duty', 'xihu-duty-pass-2');
+        assert.match(String(await xihu.textContent('[data-test=scope]')), /西湖区/);
+
+        // Role and scope changed on the page; the last admin of everything stays one, as the API says.
+        await page.click('tr[data-user=xihu-duty] [data-test=user-edit]');
+        await page.selectOption('[data-test=edit-role]', 'operator');
+        await page.fill('[data-test=edit-scope]', `${XIHU}/留下街道`);
+        await page.click('[data-test=edit-submit]');
+        await page.waitForSelector(`tr[data-user=xihu-duty] [data-test=user-scope][data-scope="${XIHU}/留下街道"]`);
+        assert.equal(await page.getAttribute('tr[data-user=xihu-duty] [data-test=user-role]', 'data-role'), 'operator');
+        await page.click(`tr[data-user="${admin.username}"] [data-test=user-edit]`);
+        await page.selectOption('[data-test=edit-role]', 'viewer');
+        await page.click('[data-test=edit-submit]');
+        await page.waitForSelector('[data-test=edit-error]');
+        const demote = await central.request<any>('PATCH', `/api/users/${admin.username}`, { role: 'viewer' });
+        assert.equal(demote.status, 409);
+        assert.equal(await page.textContent('[data-test=edit-error]'), demote.body.message);
+        await page.click('[data-test=edit-cancel]');
+        await shot(page, 'users');
+        await page.click('[data-test=language]');
+        await shot(page, 'users-en');
+        await page.click('[data-test=language]');
+
+        // Deleted after a confirmation.
+        await page.click('tr[data-user=xihu-duty] [data-test=user-remove]');
+        assert.match(String(await page.textContent('[data-test=edit-confirm]')), /xihu-duty/);
+        await page.click('[data-test=edit-submit]');
+        await page.waitForSelector('[data-test=users-table] tr[data-user=xihu-duty]', { state: 'detached' });
+        assert.equal(
+          (await central.get<any>('/api/users')).body.some((u: any) => u.username === 'xihu-duty'),
+          false,
+        );
+        assert.deepEqual(xihuComplaints, []);
+      },
+    );
+
+    await t.test("a county admin's Users page: its county's users and regions only; a wider scope is refused as the API words it", async () => {
+      await createUser(central.db.db, systemClock, { username: 'yuhang-admin', role: 'admin', scope: YUHANG, password: 'yuhang-admin-pass-1' });
+      const asCounty = await central.login('yuhang-admin', 'yuhang-admin-pass-1');
+      const { page: county, complaints: countyComplaints } = await newPage(browser);
+      await logIn(county, central.url, 'yuhang-admin', 'yuhang-admin-pass-1');
+      await county.click('[data-test=nav-users]');
+      await county.waitForSelector('[data-test=users-table][data-loading=false] tbody tr');
+      const theirs = (await asCounty.get<any>('/api/users')).body.map((u: any) => u.username);
+      assert.deepEqual(theirs, ['yuhang-admin', 'yuhang-duty'], 'the users within 余杭区');
+      assert.deepEqual(await county.$$eval('[data-test=users-table] tbody tr[data-user]', (trs: any[]) => trs.map((tr) => tr.dataset.user)), theirs);
+      await county.waitForFunction(() => document.querySelectorAll('#user-scopes option').length > 0);
+      const offered = await county.$$eval('#user-scopes option', (os: any[]) => os.map((o) => o.value));
+      // In the page's (Chinese) collation; compared as a set here.
+      assert.deepEqual([...offered].sort(), [YUHANG, `${YUHANG}/五常街道`, `${YUHANG}/仓前街道`].sort(), 'its county and its townships to choose from');
+      await county.fill('[data-test=new-username]', 'xihu-spy');
+      await county.fill('[data-test=new-scope]', `${CITY}/西湖区`);
+      await county.fill('[data-test=new-password]', 'xihu-spy-pass-1');
+      await county.click('[data-test=new-submit]');
+      await county.waitForSelector('[data-test=create-error]');
+      const refused = await asCounty.request<any>('POST', '/api/users', {
+        username: 'xihu-spy',
+        role: 'viewer',
+        scope: `${CITY}/西湖区`,
+        password: 'xihu-spy-pass-1',
+      });
+      assert.equal(refused.status, 403);
+      assert.equal(await county.textContent('[data-test=create-error]'), refused.body.message);
+      // Empty: the API gives the new user the admin's own scope.
+      await county.fill('[data-test=new-username]', 'yuhang-night');
+      await county.fill('[data-test=new-scope]', '');
+      await county.fill('[data-test=new-password]', 'yuhang-night-pass-1');
+      await county.click('[data-test=new-submit]');
+      await county.waitForSelector('[data-test=users-table] tr[data-user=yuhang-night]');
+      assert.equal(await county.getAttribute('tr[data-user=yuhang-night] [data-test=user-scope]', 'data-scope'), YUHANG);
+      assert.deepEqual(countyComplaints, []);
     });
 
     assert.deepEqual(complaints, [], 'no script error and no CSP refusal on any page');

@@ -30,6 +30,7 @@ export const UserSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   passwordChangedAt: Type.String({ format: 'date-time' }),
+  lastLoginAt: Nullable(Type.String({ format: 'date-time', description: 'The last successful login; null: never.' })),
 });
 
 export const TokenSchema = Type.Object({

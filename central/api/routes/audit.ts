@@ -1,6 +1,7 @@
 // The audit log (admin): who did what, from where, when, newest first, within the reader's scope.
 import { Type } from '@sinclair/typebox';
 import { Enum, Nullable } from '../../../lib/schema';
+import { AUDIT_OUTCOMES } from '../../audit/log';
 import { callerOf } from '../guard';
 import type { Api, ApiDeps } from '../types';
 import { ErrorSchema } from './schemas';
@@ -17,7 +18,7 @@ const AuditRecordSchema = Type.Object({
   }),
   site: Nullable(Type.String()),
   camera: Nullable(Type.String()),
-  outcome: Type.String({ description: 'ok, denied or failed.' }),
+  outcome: Type.String({ description: 'ok, denied or failed (an agent may send another).' }),
   detail: Type.Record(Type.String(), Type.Unknown()),
 });
 
@@ -35,6 +36,9 @@ export function registerAuditRoutes(app: Api, deps: ApiDeps): void {
             to: Type.Optional(Type.String({ format: 'date-time', description: 'Before this time.' })),
             actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            outcome: Type.Optional(
+              Enum(AUDIT_OUTCOMES, { type: 'string', description: 'ok, denied or failed: e.g. action=login&outcome=failed lists the wrong passwords.' }),
+            ),
             site: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
             camera: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
@@ -54,6 +58,7 @@ export function registerAuditRoutes(app: Api, deps: ApiDeps): void {
             to: q.to !== undefined ? Date.parse(q.to) : undefined,
             actor: q.actor,
             action: q.action,
+            outcome: q.outcome,
             site: q.site,
             camera: q.camera,
             limit: q.limit,

@@ -3,7 +3,7 @@
 // (central/auth/throttle.ts) and every try is audited. GET /api/me says who the caller is.
 import { Type } from '@sinclair/typebox';
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import { getUser } from '../../auth/users';
+import { getUser, recordLogin } from '../../auth/users';
 import { verifyNothing, verifyPassword } from '../../auth/password';
 import { SESSION_COOKIE } from '../../auth/sessions';
 import { CSRF_COOKIE, csrfToken } from '../../auth/csrf';
@@ -92,6 +92,7 @@ export function registerSessionRoutes(app: Api, deps: AccessDeps): void {
         return reply.code(401).send({ error: 'unauthorized', message: 'wrong user name or password' });
       }
       deps.throttle.succeeded(username, address);
+      await recordLogin(deps.db, user.username, deps.clock.now());
       const sessionId = await deps.sessions.create(user.username, address);
       startSessionCookies(reply, deps, request.protocol, sessionId);
       await deps.audit.record({ actor: user.username, action: 'login', outcome: 'ok', address, scope: user.scope });

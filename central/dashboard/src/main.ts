@@ -27,6 +27,8 @@ const router = createRouter({
     { path: '/cameras/:site/:camera', component: () => import('./pages/CameraPage.vue') },
     // Hidden from others as the header hides its link; the API refuses them the log itself (403).
     { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { admin: true } },
+    { path: '/reports', component: () => import('./pages/ReportsPage.vue') },
+    { path: '/users', component: () => import('./pages/UsersPage.vue'), meta: { admin: true } },
     { path: '/:rest(.*)', redirect: '/overview' },
   ],
 });

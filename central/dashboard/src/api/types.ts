@@ -199,3 +199,103 @@ export interface CommandAnswer {
   observedAt: string;
   result: unknown;
 }
+
+// Reports (GET /api/reports/:kind, docs/reports.md) and users (GET /api/users).
+
+export type ReportKind = 'daily' | 'weekly' | 'monthly';
+
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+export interface ReportClassTarget {
+  class: 1 | 2 | 3;
+  /** Percent. */
+  target: number;
+  rate: number | null;
+  met: boolean | null;
+}
+
+export interface ReportRateLine {
+  key: string;
+  name: Bilingual;
+  value: number | null;
+  previous: number | null;
+  deltaPoints: number | null;
+  targets: ReportClassTarget[];
+  met: boolean | null;
+}
+
+export interface ReportCountLine {
+  key: string;
+  name: Bilingual;
+  value: number;
+  previous: number | null;
+  delta: number | null;
+}
+
+export interface ReportRankingRow {
+  rank: number;
+  key: string;
+  name: string;
+  figure: Figure & { assessedOnlineRate: number | null };
+  delta: { onlineRate: number | null; intactRate: number | null };
+  belowTarget: Array<'online' | 'intact' | 'geoLabelled'>;
+}
+
+interface ReportCameraRef {
+  site: string;
+  siteName: string | null;
+  camera: string;
+  name: string | null;
+  region: string | null;
+}
+
+export interface ReportCameraBelowTarget extends ReportCameraRef {
+  class: 1 | 2 | 3;
+  onlineRate: number | null;
+  intactRate: number | null;
+  targets: { online: number | null; intact: number | null };
+  misses: Array<'online' | 'intact'>;
+  countedSeconds: number;
+  unknownSeconds: number;
+  offlineSeconds: number;
+  faultSeconds: number;
+  causes: Record<string, number>;
+  cause: string | null;
+}
+
+export interface ReportCameraWithoutCoordinates extends ReportCameraRef {
+  class: number | null;
+  againstTarget: boolean;
+}
+
+export interface Report {
+  kind: ReportKind;
+  title: Bilingual;
+  region: { path: string; name: Bilingual };
+  period: { from: string; to: string; timezone: string; start: string; end: string; label: Bilingual; partial: boolean; through: string };
+  previousPeriod: { from: string; to: string; label: Bilingual; hasFigures: boolean };
+  generatedAt: string;
+  computedAt: string | null;
+  computedThrough: string | null;
+  daysMissing: string[];
+  coverage: number | null;
+  notes: Bilingual[];
+  summary: { figure: Figure; previous: Figure | null; rates: ReportRateLine[]; counts: ReportCountLine[] };
+  ranking: { by: 'region' | 'site'; within: string; rows: ReportRankingRow[] };
+  belowTarget: ReportCameraBelowTarget[];
+  withoutCoordinates: ReportCameraWithoutCoordinates[];
+}
+
+export interface User {
+  username: string;
+  role: Role;
+  scope: string;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  passwordChangedAt: string;
+  lastLoginAt: string | null;
+}
