@@ -1,0 +1,234 @@
+// The live view in the dashboard's camera panel, in Debian's Chromium against real peers: a
+// simulated H.264 camera (ONVIF + GStreamer RTSP) at a site whose real agent relays with ffmpeg, a
+// real Mosquitto, the central, and Debian's nginx with libnginx-mod-rtmp as the media server (RTMP
+// in, HLS out, CORS open as docs/live-view.md configures it). A click on the camera's point, then
+// Live: the <video> really plays (a picture, time moving) through hls.js from the media server's
+// origin under the page's CSP; the lease is renewed while it plays; closing the panel, opening
+// another camera and closing the tab each end the lease (DELETE with the CSRF header, the tab's
+// with keepalive) — the audit says "requested", not "lease-expired", and the relay stops at the
+// agent. A camera that no media server takes shows the API's 503 in the panel. Loopback subnet
+// 127.176.0.0/16 belongs to this file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { applyLabelUpdates } from '../../agent/inventory/cameras';
+import { startMosquitto } from '../../scripts/peers/mosquitto';
+import { startRtmpServer } from '../../scripts/peers/media-server';
+import { SimulatedSite } from '../../scripts/sim/telemetry';
+import { startSite } from '../kit/site';
+import { centralTestConfig, publisher, startTestCentral, type TestCentral } from '../kit/central';
+import { launchChromium, logIn, newPage, shot } from '../kit/browser';
+import { waitFor } from '../kit/wait';
+
+// Browser-side code below runs in the page (page.$eval); this project compiles without the DOM lib.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const SITE = 'live-176';
+const HOST = '127.176.0.10';
+const NAME = '西湖文化广场东';
+/** A site the media servers do not take (telemetry only: the 503 comes before any command). */
+const OTHER_SITE = 'nb-haishu';
+const OTHER = { camera: 'cam-01', name: '海曙鼓楼', latitude: 29.873, longitude: 121.549 };
+
+interface AuditItem {
+  action: string;
+  actor: string;
+  site: string | null;
+  camera: string | null;
+  detail: Record<string, unknown>;
+}
+
+async function liveAudit(central: TestCentral, action: 'live-view-start' | 'live-view-end'): Promise<AuditItem[]> {
+  const res = await central.get<{ items: AuditItem[] }>(`/api/audit?site=${SITE}&action=${action}&limit=100`);
+  assert.equal(res.status, 200);
+  return res.body.items;
+}
+
+/** What the <video> shows now: its picture size and its time. */
+function videoNow(page: Page): Promise<{ width: number; height: number; time: number; paused: boolean }> {
+  return page.$eval('[data-test=live-video]', (v: any) => ({ width: v.videoWidth, height: v.videoHeight, time: v.currentTime, paused: v.paused }));
+}
+
+async function openCamera(page: Page, name: string): Promise<void> {
+  await page.click(`[data-test=point][title="${name}"]`);
+  await page.waitForSelector(`[data-test=panel-name]:has-text("${name}")`);
+}
+
+/** Live clicked; resolves when the video plays (HLS starts after a few 1 s fragments: 3–6 s). */
+async function playLive(page: Page): Promise<void> {
+  await page.click('[data-test=live-start]');
+  await page.waitForSelector('[data-test=live][data-state=playing]', { timeout: 60_000 }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; the panel says: ${await page.textContent('[data-test=camera-panel]')}`);
+  });
+}
+
+test(
+  'live view in the camera panel: hls.js plays the relay from nginx-rtmp under the CSP; every way of closing ends the lease; 503 shown',
+  { timeout: 300_000 },
+  async (t) => {
+    const broker = await startMosquitto();
+    t.after(() => broker.stop());
+    const media = await startRtmpServer({ hls: true });
+    t.after(() => media.stop());
+
+    const options = { brokerUrl: broker.url };
+    const base = centralTestConfig(options, t);
+    const config = {
+      ...base,
+      media: {
+        ...base.media,
+        // Short leases: renewals happen while the test watches, and a DELETE that never came would
+        // show as lease-expired within seconds.
+        leaseSec: 6,
+        servers: [
+          {
+            name: 'nginx-rtmp',
+            sites: [SITE],
+            push: `rtmp://127.0.0.1:${media.port}/live/{key}`,
+            play: { hls: `http://127.0.0.1:${media.httpPort}/hls/{key}.m3u8`, rtmp: `rtmp://127.0.0.1:${media.port}/live/{key}` },
+          },
+        ],
+      },
+    };
+    const central = await startTestCentral(t, options, config);
+    const rig = await startSite(t, {
+      site: SITE,
+      sharedBroker: broker,
+      cameras: [{ host: HOST, codec: 'H264' }],
+      env: { CAMGATE_UPLINK_METRICS_INTERVAL_SEC: '0', CAMGATE_WEB_ENABLED: 'false' },
+      startAgent: false,
+    });
+    const camera = rig.ids[HOST];
+    applyLabelUpdates(
+      rig.db,
+      [{ id: camera, patch: { name: NAME, class: 1, latitude: 30.275, longitude: 120.165, region: '浙江省/杭州市/西湖区' } }],
+      new Date(),
+    );
+    rig.startAgent();
+    const other = new SimulatedSite(OTHER_SITE, [{ ...OTHER, class: 2, region: '浙江省/宁波市/海曙区' }]);
+    const pub = await publisher(t, broker.url);
+    await pub.send(other.connect(Date.now(), { [OTHER.camera]: { state: 'online', picture: { ok: true } } }));
+    await waitFor(async () => (await central.get(`/api/cameras/${SITE}/${camera}`)).status === 200, 'the camera in the central', 30_000);
+    await waitFor(async () => (await central.get(`/api/cameras/${OTHER_SITE}/${OTHER.camera}`)).status === 200, 'the other camera in the central');
+    await waitFor(
+      async () => (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.filter((s) => s.connection === 'online').length === 2,
+      'both sites online in the central',
+    );
+
+    const csp = (await fetch(`${central.url}/`)).headers.get('content-security-policy') ?? '';
+    const mediaOrigin = `http://127.0.0.1:${media.httpPort}`;
+    assert.ok(csp.includes(`connect-src 'self' ${mediaOrigin};`), csp);
+    assert.ok(csp.includes(`media-src 'self' blob: ${mediaOrigin};`), csp);
+
+    const admin = central.admin!;
+    const browser = await launchChromium(t);
+    const { page, complaints } = await newPage(browser);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname.includes('/live')) asked.push(`${r.method()} ${url.pathname.replace(/\/live\/[^/]+/, '/live/:lease')}`);
+    });
+    let libraries: string[] = [];
+    page.on('response', (r) => {
+      const name = /\/assets\/(hls|mpegts)[^/]*\.js$/.exec(new URL(r.url()).pathname)?.[1];
+      if (name) libraries.push(name);
+    });
+    await logIn(page, central.url, admin.username, admin.password);
+
+    await t.test('Live plays the camera: a picture with time moving, renewals while it plays, the audit has the start', async () => {
+      await page.goto(`${central.url}/#/map`);
+      await page.waitForSelector('[data-test=point]');
+      libraries = [];
+      await openCamera(page, NAME);
+      assert.equal(await page.textContent('[data-test=live-start]'), '▶ 实时视频');
+      assert.deepEqual(libraries, [], 'the players are not loaded before Live is clicked');
+      await playLive(page);
+      assert.deepEqual(libraries, ['hls'], 'hls.js, loaded on demand; mpegts.js not at all');
+      const first = await videoNow(page);
+      assert.ok(first.width > 0 && first.height > 0, `a decoded picture: ${JSON.stringify(first)}`);
+      await page.waitForTimeout(4000);
+      const later = await videoNow(page);
+      assert.ok(later.time > first.time + 2, `the video's time moves: ${first.time} → ${later.time}`);
+      assert.equal(later.paused, false);
+      assert.match(String(await page.textContent('[data-test=live-status]')), /正在播放（1 人在看 · nginx-rtmp）/);
+      assert.ok(asked.filter((a) => a.endsWith('/renew')).length >= 1, `renewed every leaseSec/3 (2 s): ${JSON.stringify(asked)}`);
+      const starts = await liveAudit(central, 'live-view-start');
+      assert.deepEqual(
+        starts.map((a) => [a.actor, a.camera, a.detail.server]),
+        [[admin.username, camera, 'nginx-rtmp']],
+      );
+      await shot(page, 'live');
+      await page.click('[data-test=language]');
+      await page.waitForSelector('[data-test=live-status]:has-text("Playing")');
+      await shot(page, 'live-en');
+      await page.click('[data-test=language]');
+    });
+
+    /** The lease ends as asked (DELETE), and the relay stops at the agent: the nth end of this test. */
+    const endedAsRequested = async (n: number, what: string) => {
+      const ends = await waitFor(
+        async () => {
+          const items = await liveAudit(central, 'live-view-end');
+          return items.length >= n ? items : false;
+        },
+        `${what}: the lease ended`,
+        15_000,
+      );
+      assert.equal(ends.length, n, `${what}: one end`);
+      assert.equal(ends[0].detail.reason, 'requested', `${what}: ended by the dashboard, not run out (${JSON.stringify(ends[0].detail)})`);
+      assert.equal(ends[0].detail.relayStopped, true);
+      await waitFor(
+        () => rig.events('stream-stopped', camera).filter((e) => (e.json.detail as { reason?: string }).reason === 'requested').length >= n,
+        `${what}: the relay stopped at the agent`,
+      );
+    };
+
+    await t.test('closing the panel ends the lease and stops the relay', async () => {
+      await page.click('[data-test=panel-close]');
+      assert.equal(await page.$('[data-test=camera-panel]'), null);
+      await endedAsRequested(1, 'panel closed');
+      assert.ok(asked.includes(`DELETE /api/cameras/${SITE}/${camera}/live/:lease`), JSON.stringify(asked));
+    });
+
+    await t.test("opening another camera ends the first one's lease; a camera no media server takes shows the API's 503", async () => {
+      await openCamera(page, NAME);
+      await playLive(page);
+      await openCamera(page, OTHER.name);
+      await endedAsRequested(2, 'another camera opened');
+      assert.equal(await page.$('[data-test=live-video]:visible'), null, 'no video of the first camera left');
+      await page.click('[data-test=live-start]');
+      await page.waitForSelector('[data-test=live][data-state=refused]', { timeout: 20_000 });
+      const api = await central.request<{ error: string; message: string }>('POST', `/api/cameras/${OTHER_SITE}/${OTHER.camera}/live`, {});
+      assert.equal(api.status, 503);
+      assert.equal(api.body.error, 'no-media-server');
+      assert.equal(await page.textContent('[data-test=live-headline]'), '没有为这路摄像机配置流媒体服务器，请联系管理员。');
+      assert.equal(String(await page.textContent('[data-test=live-detail]')).trim(), `服务端说明：${api.body.message}`);
+      assert.ok(await page.isVisible('[data-test=live-retry]'));
+      await shot(page, 'live-refused');
+      await page.click('[data-test=live-retry]');
+      await page.waitForSelector('[data-test=live][data-state=refused]');
+      assert.equal(asked.filter((a) => a === `POST /api/cameras/${OTHER_SITE}/${OTHER.camera}/live`).length, 2, 'retry asks again');
+    });
+
+    await t.test('leaving the page ends the lease', async () => {
+      await openCamera(page, NAME);
+      await playLive(page);
+      await page.click('[data-test=nav-overview]');
+      await endedAsRequested(3, 'page left');
+    });
+
+    await t.test('closing the tab ends the lease (keepalive DELETE on pagehide)', async () => {
+      const { page: tab, complaints: tabComplaints } = await newPage(browser);
+      await logIn(tab, central.url, admin.username, admin.password);
+      await tab.goto(`${central.url}/#/map`);
+      await tab.waitForSelector('[data-test=point]');
+      await openCamera(tab, NAME);
+      await playLive(tab);
+      assert.deepEqual(tabComplaints, []);
+      await tab.close();
+      await endedAsRequested(4, 'tab closed');
+    });
+
+    assert.deepEqual(complaints, [], 'no CSP refusal or script error');
+  },
+);
