@@ -116,6 +116,7 @@ function rig(options: { start?: () => Promise<LiveLease>; openFails?: Error } = 
     onState: (s) => states.push(s.kind),
     startupGraceMs: 10_000,
     reopenAfterMs: 1000,
+    stallAfterMs: 15_000,
   });
   return { clock, calls, states, players, view };
 }
@@ -208,6 +209,28 @@ test('live view: after it played, a network failure is the stream ending; a deco
   decode.players[0].events({ kind: 'failed', reason: 'decode', detail: 'bufferIncompatibleCodecsError' });
   assert.equal(decode.players.length, 1, 'not opened again');
   assert.deepEqual(decode.view.state(), { kind: 'failed', reason: 'decode', detail: 'bufferIncompatibleCodecsError' });
+});
+
+test('live view: buffering long after it played is the stream having ended; a short wait is not', async () => {
+  const { clock, calls, players, view } = rig();
+  await view.start();
+  await clock.advance(30_000);
+  assert.equal(view.state().kind, 'buffering', 'the first frame may take its time (the startup grace is for failures)');
+  players[0].events({ kind: 'playing' });
+  players[0].events({ kind: 'buffering' });
+  await clock.advance(10_000);
+  players[0].events({ kind: 'playing' });
+  await clock.advance(20_000);
+  assert.equal(view.state().kind, 'playing', 'a 10 s wait, then playing again: no failure');
+  players[0].events({ kind: 'buffering' });
+  await clock.advance(14_000);
+  players[0].events({ kind: 'buffering' });
+  await clock.advance(1000);
+  assert.deepEqual(view.state(), { kind: 'failed', reason: 'ended', detail: 'no new video for 15 s' });
+  assert.equal(players[0].destroyed, true);
+  await flush();
+  assert.equal(calls.at(-1), 'DELETE L1');
+  assert.equal(clock.count, 0);
 });
 
 test('live view: no way to play the answer is "unsupported" with the reason, and the lease ends', async () => {

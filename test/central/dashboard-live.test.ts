@@ -6,7 +6,8 @@
 // origin under the page's CSP; the lease is renewed while it plays; closing the panel, opening
 // another camera and closing the tab each end the lease (DELETE with the CSRF header, the tab's
 // with keepalive) — the audit says "requested", not "lease-expired", and the relay stops at the
-// agent. A camera that no media server takes shows the API's 503 in the panel. Loopback subnet
+// agent. A camera that no media server takes shows the API's 503 in the panel; a relay stopped at
+// the site shows as the stream having stopped, and retry plays it again. Loopback subnet
 // 127.176.0.0/16 belongs to this file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -227,6 +228,25 @@ test(
       assert.deepEqual(tabComplaints, []);
       await tab.close();
       await endedAsRequested(4, 'tab closed');
+    });
+
+    await t.test('the relay stopped at the site: the panel says the stream stopped, and retry plays it again', async () => {
+      await page.goto(`${central.url}/#/map`);
+      await page.waitForSelector('[data-test=point]');
+      await openCamera(page, NAME);
+      await playLive(page);
+      const stopped = await central.request<{ ok: boolean }>('POST', `/api/sites/${SITE}/commands/stream-stop`, { args: { camera } });
+      assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      await page.waitForSelector('[data-test=live][data-state=failed]', { timeout: 60_000 });
+      assert.equal(await page.textContent('[data-test=live-headline]'), '视频流已中断。');
+      assert.match(String(await page.textContent('[data-test=live-detail]')), /^\s*播放器报告：/);
+      await shot(page, 'live-ended');
+      await page.click('[data-test=live-retry]');
+      await page.waitForSelector('[data-test=live][data-state=playing]', { timeout: 60_000 });
+      const first = await videoNow(page);
+      await page.waitForTimeout(3000);
+      assert.ok((await videoNow(page)).time > first.time + 1, 'playing again');
+      await page.click('[data-test=panel-close]');
     });
 
     assert.deepEqual(complaints, [], 'no CSP refusal or script error');

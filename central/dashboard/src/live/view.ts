@@ -55,6 +55,9 @@ export interface LiveViewDeps {
   startupGraceMs?: number;
   /** The pause before opening the player again within the grace. */
   reopenAfterMs?: number;
+  /** Buffering this long after it played is the stream having ended: a live HLS playlist that
+   * stops growing (the relay stopped at the site) makes a player wait, not fail. */
+  stallAfterMs?: number;
 }
 
 export interface LiveView {
@@ -79,6 +82,7 @@ export function createLiveView(deps: LiveViewDeps): LiveView {
   const { api, timers } = deps;
   const grace = deps.startupGraceMs ?? 20_000;
   const reopenAfter = deps.reopenAfterMs ?? 1500;
+  const stallAfter = deps.stallAfterMs ?? 15_000;
   let state: LiveState = { kind: 'idle' };
   /** Which start the running work belongs to: answers and events of an earlier one are dropped. */
   let run = 0;
@@ -86,6 +90,7 @@ export function createLiveView(deps: LiveViewDeps): LiveView {
   let keeper: LeaseKeeper | undefined;
   let player: Player | undefined;
   let reopenTimer: unknown;
+  let stallTimer: unknown;
 
   const set = (next: LiveState) => {
     state = next;
@@ -98,6 +103,7 @@ export function createLiveView(deps: LiveViewDeps): LiveView {
     keeper?.stop();
     keeper = undefined;
     timers.clearTimeout(reopenTimer);
+    timers.clearTimeout(stallTimer);
     player?.destroy();
     player = undefined;
     const held = lease;
@@ -128,9 +134,16 @@ export function createLiveView(deps: LiveViewDeps): LiveView {
       if (!current()) return;
       if (event.kind === 'playing') {
         played.ever = true;
+        timers.clearTimeout(stallTimer);
         set({ kind: 'playing', lease: leased });
-      } else if (event.kind === 'buffering') set({ kind: 'buffering', lease: leased });
-      else if (!played.ever && event.reason === 'network' && timers.now() - leasedAt < grace) {
+      } else if (event.kind === 'buffering') {
+        if (played.ever && state.kind !== 'buffering') {
+          stallTimer = timers.setTimeout(() => {
+            if (current()) fail('ended', `no new video for ${Math.round(stallAfter / 1000)} s`);
+          }, stallAfter);
+        }
+        set({ kind: 'buffering', lease: leased });
+      } else if (!played.ever && event.reason === 'network' && timers.now() - leasedAt < grace) {
         opening++;
         player?.destroy();
         player = undefined;
