@@ -11,12 +11,16 @@
 // 127.176.0.0/16 belongs to this file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { applyLabelUpdates } from '../../agent/inventory/cameras';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { startRtmpServer } from '../../scripts/peers/media-server';
 import { SimulatedSite } from '../../scripts/sim/telemetry';
 import { startSite } from '../kit/site';
+import type { CentralConfig } from '../../central/config/schema';
 import { centralTestConfig, publisher, startTestCentral, type TestCentral } from '../kit/central';
 import { launchChromium, logIn, newPage, shot } from '../kit/browser';
 import { waitFor } from '../kit/wait';
@@ -27,6 +31,10 @@ import { waitFor } from '../kit/wait';
 const SITE = 'live-176';
 const HOST = '127.176.0.10';
 const NAME = '西湖文化广场东';
+/** A site whose media server offers HTTP-FLV only (the player is then mpegts.js). */
+const FLV_SITE = 'live-176-flv';
+const FLV_HOST = '127.176.0.11';
+const FLV_NAME = '柯桥古纤道';
 /** A site the media servers do not take (telemetry only: the 503 comes before any command). */
 const OTHER_SITE = 'nb-haishu';
 const OTHER = { camera: 'cam-01', name: '海曙鼓楼', latitude: 29.873, longitude: 121.549 };
@@ -63,6 +71,58 @@ async function playLive(page: Page): Promise<void> {
   });
 }
 
+/** A live HTTP-FLV source open to any origin, as an HTTP-FLV media server is: each request gets
+ * ffmpeg's H.264 test picture encoded as it is sent, at its own pace (-re), until the viewer goes.
+ * Debian has no HTTP-FLV server (nginx-rtmp serves RTMP and HLS), so the flv play URL of the
+ * test's second server is this: it exercises mpegts.js in the page, not the relay. */
+async function serveLiveFlv(t: { after(fn: () => unknown): void }): Promise<string> {
+  const encoders = new Set<ChildProcess>();
+  const server = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    if (!req.url?.startsWith('/flv/live.flv')) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'video/x-flv' });
+    const ffmpeg = spawn(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=640x360:rate=25',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '25',
+        '-f',
+        'flv',
+        'pipe:1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    encoders.add(ffmpeg);
+    ffmpeg.on('exit', () => encoders.delete(ffmpeg));
+    ffmpeg.stdout.pipe(res);
+    res.on('close', () => ffmpeg.kill('SIGKILL'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    for (const encoder of encoders) encoder.kill('SIGKILL');
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 test(
   'live view in the camera panel: hls.js plays the relay from nginx-rtmp under the CSP; every way of closing ends the lease; 503 shown',
   { timeout: 300_000 },
@@ -72,6 +132,7 @@ test(
     const media = await startRtmpServer({ hls: true });
     t.after(() => media.stop());
 
+    const flvOrigin = await serveLiveFlv(t);
     const options = { brokerUrl: broker.url };
     const base = centralTestConfig(options, t);
     const config = {
@@ -81,13 +142,14 @@ test(
         // Short leases: renewals happen while the test watches, and a DELETE that never came would
         // show as lease-expired within seconds.
         leaseSec: 6,
-        servers: [
+        servers: <CentralConfig['media']['servers']>[
           {
             name: 'nginx-rtmp',
             sites: [SITE],
             push: `rtmp://127.0.0.1:${media.port}/live/{key}`,
             play: { hls: `http://127.0.0.1:${media.httpPort}/hls/{key}.m3u8`, rtmp: `rtmp://127.0.0.1:${media.port}/live/{key}` },
           },
+          { name: 'flv', sites: [FLV_SITE], push: `rtmp://127.0.0.1:${media.port}/live/{key}`, play: { flv: `${flvOrigin}/flv/live.flv?relay={key}` } },
         ],
       },
     };
@@ -106,20 +168,32 @@ test(
       new Date(),
     );
     rig.startAgent();
+    const flvRig = await startSite(t, {
+      site: FLV_SITE,
+      sharedBroker: broker,
+      cameras: [{ host: FLV_HOST, codec: 'H264' }],
+      env: { CAMGATE_UPLINK_METRICS_INTERVAL_SEC: '0', CAMGATE_WEB_ENABLED: 'false' },
+      startAgent: false,
+    });
+    const flvCamera = flvRig.ids[FLV_HOST];
+    const flvLabels = { name: FLV_NAME, class: 2 as const, latitude: 30.012, longitude: 120.481, region: '浙江省/绍兴市/柯桥区' };
+    applyLabelUpdates(flvRig.db, [{ id: flvCamera, patch: flvLabels }], new Date());
+    flvRig.startAgent();
     const other = new SimulatedSite(OTHER_SITE, [{ ...OTHER, class: 2, region: '浙江省/宁波市/海曙区' }]);
     const pub = await publisher(t, broker.url);
     await pub.send(other.connect(Date.now(), { [OTHER.camera]: { state: 'online', picture: { ok: true } } }));
     await waitFor(async () => (await central.get(`/api/cameras/${SITE}/${camera}`)).status === 200, 'the camera in the central', 30_000);
+    await waitFor(async () => (await central.get(`/api/cameras/${FLV_SITE}/${flvCamera}`)).status === 200, 'the flv camera in the central', 30_000);
     await waitFor(async () => (await central.get(`/api/cameras/${OTHER_SITE}/${OTHER.camera}`)).status === 200, 'the other camera in the central');
     await waitFor(
-      async () => (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.filter((s) => s.connection === 'online').length === 2,
-      'both sites online in the central',
+      async () => (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.filter((s) => s.connection === 'online').length === 3,
+      'the three sites online in the central',
     );
 
     const csp = (await fetch(`${central.url}/`)).headers.get('content-security-policy') ?? '';
     const mediaOrigin = `http://127.0.0.1:${media.httpPort}`;
-    assert.ok(csp.includes(`connect-src 'self' ${mediaOrigin};`), csp);
-    assert.ok(csp.includes(`media-src 'self' blob: ${mediaOrigin};`), csp);
+    assert.ok(csp.includes(`connect-src 'self' ${mediaOrigin} ${flvOrigin};`), csp);
+    assert.ok(csp.includes(`media-src 'self' blob: ${mediaOrigin} ${flvOrigin};`), csp);
 
     const admin = central.admin!;
     const browser = await launchChromium(t);
@@ -247,6 +321,23 @@ test(
       await page.waitForTimeout(3000);
       assert.ok((await videoNow(page)).time > first.time + 1, 'playing again');
       await page.click('[data-test=panel-close]');
+    });
+
+    await t.test('a media server with HTTP-FLV only: mpegts.js plays it', async () => {
+      libraries = [];
+      await openCamera(page, FLV_NAME);
+      await playLive(page);
+      assert.deepEqual(libraries, ['mpegts'], 'mpegts.js, loaded on demand');
+      const first = await videoNow(page);
+      assert.deepEqual([first.width, first.height], [640, 360], 'the live FLV decoded');
+      await page.waitForTimeout(3000);
+      const later = await videoNow(page);
+      assert.ok(later.time > first.time + 1, `the time moves: ${first.time} → ${later.time}`);
+      await page.click('[data-test=panel-close]');
+      await waitFor(async () => {
+        const ends = await central.get<{ items: AuditItem[] }>(`/api/audit?site=${FLV_SITE}&action=live-view-end`);
+        return ends.body.items.some((a) => a.detail.reason === 'requested');
+      }, 'the flv lease ended');
     });
 
     assert.deepEqual(complaints, [], 'no CSP refusal or script error');

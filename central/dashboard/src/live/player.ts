@@ -104,7 +104,8 @@ async function playMpegts(video: HTMLVideoElement, url: string, events: (e: Play
   player.on(mpegts.Events.ERROR, (type: string, detail: string) => {
     events({ kind: 'failed', reason: type === mpegts.ErrorTypes.MEDIA_ERROR ? 'decode' : 'network', detail: `${type}: ${detail}` });
   });
-  player.on(mpegts.Events.LOADING_COMPLETE, () => events({ kind: 'failed', reason: 'ended', detail: 'the media server ended the stream' }));
+  // The server closing the stream (LOADING_COMPLETE) is not the end of the picture yet: mpegts.js
+  // ends the MediaSource, the video plays what it holds, then fires 'ended' (watchVideo).
   const unwatch = watchVideo(video, events, undefined);
   player.attachMediaElement(video);
   player.load();
