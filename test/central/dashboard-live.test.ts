@@ -38,6 +38,9 @@ const FLV_NAME = '柯桥古纤道';
 /** A site the media servers do not take (telemetry only: the 503 comes before any command). */
 const OTHER_SITE = 'nb-haishu';
 const OTHER = { camera: 'cam-01', name: '海曙鼓楼', latitude: 29.873, longitude: 121.549 };
+/** A site taken by a media server whose box never answers (telemetry only): the start times out. */
+const MUTE_SITE = 'live-176-mute';
+const MUTE = { camera: 'cam-01', name: '南浔古镇', latitude: 30.877, longitude: 120.425 };
 
 interface AuditItem {
   action: string;
@@ -133,7 +136,8 @@ test(
     t.after(() => media.stop());
 
     const flvOrigin = await serveLiveFlv(t);
-    const options = { brokerUrl: broker.url };
+    // A stream-start nobody answers is a 504 after this; the real sites answer within a second.
+    const options = { brokerUrl: broker.url, env: { CAMGATE_CENTRAL_COMMANDS_TIMEOUT_MS: '8000' } };
     const base = centralTestConfig(options, t);
     const config = {
       ...base,
@@ -150,6 +154,12 @@ test(
             play: { hls: `http://127.0.0.1:${media.httpPort}/hls/{key}.m3u8`, rtmp: `rtmp://127.0.0.1:${media.port}/live/{key}` },
           },
           { name: 'flv', sites: [FLV_SITE], push: `rtmp://127.0.0.1:${media.port}/live/{key}`, play: { flv: `${flvOrigin}/flv/live.flv?relay={key}` } },
+          {
+            name: 'mute',
+            sites: [MUTE_SITE],
+            push: `rtmp://127.0.0.1:${media.port}/live/{key}`,
+            play: { hls: `http://127.0.0.1:${media.httpPort}/hls/{key}.m3u8` },
+          },
         ],
       },
     };
@@ -181,13 +191,17 @@ test(
     flvRig.startAgent();
     const other = new SimulatedSite(OTHER_SITE, [{ ...OTHER, class: 2, region: '浙江省/宁波市/海曙区' }]);
     const pub = await publisher(t, broker.url);
-    await pub.send(other.connect(Date.now(), { [OTHER.camera]: { state: 'online', picture: { ok: true } } }));
+    const otherConnectedAt = Date.now();
+    await pub.send(other.connect(otherConnectedAt, { [OTHER.camera]: { state: 'online', picture: { ok: true } } }));
+    const mute = new SimulatedSite(MUTE_SITE, [{ ...MUTE, class: 3, region: '浙江省/湖州市/南浔区' }]);
+    await pub.send(mute.connect(Date.now(), { [MUTE.camera]: { state: 'online', picture: { ok: true } } }));
     await waitFor(async () => (await central.get(`/api/cameras/${SITE}/${camera}`)).status === 200, 'the camera in the central', 30_000);
     await waitFor(async () => (await central.get(`/api/cameras/${FLV_SITE}/${flvCamera}`)).status === 200, 'the flv camera in the central', 30_000);
     await waitFor(async () => (await central.get(`/api/cameras/${OTHER_SITE}/${OTHER.camera}`)).status === 200, 'the other camera in the central');
+    await waitFor(async () => (await central.get(`/api/cameras/${MUTE_SITE}/${MUTE.camera}`)).status === 200, 'the mute camera in the central');
     await waitFor(
-      async () => (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.filter((s) => s.connection === 'online').length === 3,
-      'the three sites online in the central',
+      async () => (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.filter((s) => s.connection === 'online').length === 4,
+      'the four sites online in the central',
     );
 
     const csp = (await fetch(`${central.url}/`)).headers.get('content-security-policy') ?? '';
@@ -338,6 +352,32 @@ test(
         const ends = await central.get<{ items: AuditItem[] }>(`/api/audit?site=${FLV_SITE}&action=live-view-end`);
         return ends.body.items.some((a) => a.detail.reason === 'requested');
       }, 'the flv lease ended');
+    });
+
+    await t.test("a site that does not answer (504) and a site gone offline (409) are told in words, with the API's message", async () => {
+      await openCamera(page, MUTE.name);
+      await page.click('[data-test=live-start]');
+      assert.equal(String(await page.textContent('[data-test=live-status]')).trim(), '正在请求视频…');
+      await page.waitForSelector('[data-test=live][data-state=refused]', { timeout: 30_000 });
+      assert.equal(await page.textContent('[data-test=live-headline]'), '站点没有应答，请稍后重试。');
+      assert.match(String(await page.textContent('[data-test=live-detail]')), /服务端说明：site live-176-mute did not answer stream-start within 8000 ms/);
+
+      await pub.send(other.will(otherConnectedAt));
+      await waitFor(
+        async () =>
+          (await central.get<Array<{ site: string; connection: string }>>('/api/sites')).body.some((s) => s.site === OTHER_SITE && s.connection === 'offline'),
+        'the other site offline (its Will)',
+      );
+      await openCamera(page, OTHER.name);
+      await page.click('[data-test=live-start]');
+      await page.waitForSelector('[data-test=live][data-state=refused]', { timeout: 20_000 });
+      assert.equal(await page.textContent('[data-test=live-headline]'), '站点未连接，暂时无法调取视频。');
+      assert.match(String(await page.textContent('[data-test=live-detail]')), /服务端说明：site nb-haishu is offline: its agent would not receive the command/);
+      await page.click('[data-test=language]');
+      assert.equal(await page.textContent('[data-test=live-headline]'), 'The site is not connected: the video cannot be fetched now.');
+      await shot(page, 'live-refused-en');
+      await page.click('[data-test=language]');
+      await page.click('[data-test=panel-close]');
     });
 
     assert.deepEqual(complaints, [], 'no CSP refusal or script error');
