@@ -27,6 +27,7 @@ import { waitFor } from '../kit/wait';
 
 // Browser-side code below runs in the page (page.$eval); this project compiles without the DOM lib.
 /* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
 
 const SITE = 'live-176';
 const HOST = '127.176.0.10';
@@ -247,6 +248,10 @@ test(
         [[admin.username, camera, 'nginx-rtmp']],
       );
       await shot(page, 'live');
+      await page.click('[data-test=live-fullscreen]');
+      await page.waitForFunction(() => document.fullscreenElement?.dataset.test === 'live-video');
+      await page.evaluate(() => document.exitFullscreen());
+      await page.waitForFunction(() => document.fullscreenElement === null);
       await page.click('[data-test=language]');
       await page.waitForSelector('[data-test=live-status]:has-text("Playing")');
       await shot(page, 'live-en');

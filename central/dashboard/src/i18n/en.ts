@@ -128,6 +128,7 @@ export const en: Record<MessageKey, string> = {
   // Live view in the map's camera panel.
   'live.title': 'Live video',
   'live.start': 'Live',
+  'live.fullscreen': 'Full screen',
   'live.stop': 'Stop',
   'live.retry': 'Retry',
   'live.requesting': 'Requesting the video…',

@@ -126,6 +126,7 @@ export const zh = {
   // Live view in the map's camera panel.
   'live.title': '实时视频',
   'live.start': '实时视频',
+  'live.fullscreen': '全屏',
   'live.stop': '停止',
   'live.retry': '重试',
   'live.requesting': '正在请求视频…',
