@@ -56,6 +56,10 @@ function templateProblem(template: string, kind: 'push' | 'play'): string | unde
   } catch {
     return `does not give a URL (rendered: ${url})`;
   }
+  // The dashboard's Content-Security-Policy names each media server's origin (central/web/headers.ts):
+  // a host that changes per camera could not be named, and the browser would refuse the video.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(template)?.[1] ?? '';
+  if (authority.includes('{')) return `has a placeholder in its host (${authority}): write the media server's host and port out; placeholders go in the path`;
   return undefined;
 }
 

@@ -17,7 +17,7 @@ const NOT_BUILT = 'the dashboard is not built: run npm run build (it builds cent
 
 export function registerDashboard(app: Api, options: { config: CentralConfig; root?: string }): void {
   const root = options.root ?? DEFAULT_DASHBOARD_ROOT;
-  const csp = dashboardCsp(options.config.map.tileUrl);
+  const csp = dashboardCsp(options.config.map.tileUrl, options.config.media.servers);
   const page = { 'content-security-policy': csp, 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' };
   const route = { config: { role: 'public' as const }, schema: { hide: true } };
 

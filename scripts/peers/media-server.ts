@@ -3,7 +3,8 @@
 //    config, pid, logs and temp paths in a temp dir, one process (master_process off) under
 //    `setpriv --pdeathsig KILL` so a crashed test never leaves it behind; stopped by PID.
 //    Pull a pushed stream with rtmp://HOST:PORT/live/KEY and `-rtmp_live live`. With `hls: true`
-//    it also writes HLS (1 s fragments) and serves it over HTTP: http://HOST:HTTPPORT/hls/KEY.m3u8.
+//    it also writes HLS (1 s fragments) and serves it over HTTP: http://HOST:HTTPPORT/hls/KEY.m3u8,
+//    to any origin (CORS), as docs/live-view.md configures it: the dashboard plays it from its own.
 //  - an SRT listener: `ffmpeg -i 'srt://HOST:PORT?mode=listener' -c copy -f mpegts FILE`; the relay
 //    pushes MPEG-TS to srt://HOST:PORT?mode=caller (any codec, H.265 too).
 // probeStream() (ffprobe) tells what arrived: codec, size, and how many frames with moving
@@ -101,7 +102,7 @@ export async function startRtmpServer(options: { host?: string; port?: number; s
         ? [
             `http { access_log off; client_body_temp_path ${temp('body')}; proxy_temp_path ${temp('proxy')}; fastcgi_temp_path ${temp('fastcgi')}; uwsgi_temp_path ${temp('uwsgi')}; scgi_temp_path ${temp('scgi')};`,
             `  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }`,
-            `  server { listen ${host}:${httpPort}; location /hls/ { root ${dir}; add_header Cache-Control no-cache; } } }`,
+            `  server { listen ${host}:${httpPort}; location /hls/ { root ${dir}; add_header Cache-Control no-cache; add_header Access-Control-Allow-Origin * always; } } }`,
           ]
         : []),
       '',

@@ -126,6 +126,7 @@ test('templates: placeholders percent-encoded; every template must hold {key} an
       server('b', { push: 'http://m.example/{key}' }),
       server('c', { play: { hls: 'http://m.example/{key}/{name}.m3u8' } }),
       server('c', { push: 'rtmp://m.example/live/{key' }),
+      server('d', { play: { hls: 'http://{site}.m.example:8080/hls/{key}.m3u8' } }),
     ],
   };
   assert.deepEqual(mediaProblems(media), [
@@ -134,6 +135,7 @@ test('templates: placeholders percent-encoded; every template must hold {key} an
     'media.servers[2].play.hls unknown placeholder {name}; known: {site} {camera} {stream} {key}',
     'media.servers[3].name "c" is used twice; give each server its own name',
     "media.servers[3].push has an unmatched '{'",
+    "media.servers[4].play.hls has a placeholder in its host ({site}.m.example:8080): write the media server's host and port out; placeholders go in the path",
   ]);
   assert.deepEqual(mediaProblems({ ...media, servers: [server('ok')] }), []);
 });

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { Workbook } from 'exceljs';
 import { createUser } from '../../central/auth/users';
@@ -27,6 +27,7 @@ import { startMosquitto } from '../../scripts/peers/mosquitto';
 import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../../scripts/sim/telemetry';
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import type { ApiClient } from '../kit/api';
+import { launchChromium, logIn, newPage, shot } from '../kit/browser';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
@@ -35,15 +36,6 @@ import { waitFor } from '../kit/wait';
 declare const document: any;
 declare function getComputedStyle(el: any): any;
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const CITY = '浙江省/杭州市';
@@ -218,37 +210,6 @@ async function answerCameraCommands(t: { after(fn: () => unknown): void }, broke
   });
 }
 
-async function launch(t: { after(fn: () => unknown): void }): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
-  t.after(() => browser.close());
-  return browser;
-}
-
-/** A page that records what the browser complains about (CSP refusals are console errors). */
-async function newPage(browser: Browser, options: { timezoneId?: string } = {}): Promise<{ page: Page; complaints: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', ...options });
-  const page = await context.newPage();
-  const complaints: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) complaints.push(m.text());
-  });
-  page.on('pageerror', (e) => complaints.push(e.message));
-  return { page, complaints };
-}
-
-async function logIn(page: Page, url: string, username: string, password: string): Promise<void> {
-  await page.goto(`${url}/#/login`);
-  await page.fill('[data-test=username]', username);
-  await page.fill('[data-test=password]', password);
-  await page.click('[data-test=login-submit]');
-  await page.waitForSelector('[data-test=whoami]');
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.CAMGATE_DASHBOARD_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: join(dir, `dashboard-${name}.png`) });
-}
-
 /** What the map draws now: clusters with their counts, single points with their states, and the colour of each. */
 function drawn(page: Page) {
   return page.evaluate(() => {
@@ -324,7 +285,7 @@ test(
     await answerThumbnails(t, broker.url, readFileSync(jpeg));
 
     const admin = central.admin!;
-    const browser = await launch(t);
+    const browser = await launchChromium(t);
     const { page, complaints } = await newPage(browser);
 
     await t.test('login: refusals show the API message; success shows who; the language switch holds across a reload', async () => {

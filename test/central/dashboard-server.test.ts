@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { startTestCentral } from '../kit/central';
 import { cookieFrom } from '../kit/api';
 import { tempDir } from '../kit/temp';
-import { dashboardCsp, tileOrigin } from '../../central/web/headers';
+import { dashboardCsp, mediaOrigins, tileOrigin } from '../../central/web/headers';
 
 const NO_BROKER = 'mqtt://127.0.0.1:9';
 
@@ -214,4 +214,22 @@ test('the tile server in the CSP: its origin only, {s} as a wildcard label, noth
   assert.equal(tileOrigin(''), undefined);
   assert.match(dashboardCsp(''), /img-src 'self' data: blob:;/);
   assert.match(dashboardCsp('http://tiles.county.lan/{z}/{x}/{y}.png'), /img-src 'self' data: blob: http:\/\/tiles\.county\.lan;/);
+});
+
+test('the media servers in the CSP: the origins of their play URLs in connect-src and media-src, nothing else, never *', () => {
+  const servers: Array<{ play: Record<string, string> }> = [
+    { play: { hls: 'http://media.county:8080/hls/{key}.m3u8', rtmp: 'rtmp://media.county:1935/live/{key}' } },
+    { play: { flv: 'HTTP://10.20.0.9:8080/live/{key}.flv', hls: 'http://media.county:8080/x/{key}.m3u8', 'ws-flv': 'wss://zlm.lan/live/{key}.live.flv' } },
+    { play: { webrtc: 'webrtc://srs.lan/live/{key}' } },
+  ];
+  assert.deepEqual(mediaOrigins(servers), {
+    fetch: ['http://media.county:8080', 'http://10.20.0.9:8080', 'wss://zlm.lan'],
+    media: ['http://media.county:8080', 'http://10.20.0.9:8080'],
+  });
+  const csp = dashboardCsp('', servers);
+  assert.match(csp, /connect-src 'self' http:\/\/media\.county:8080 http:\/\/10\.20\.0\.9:8080 wss:\/\/zlm\.lan;/);
+  assert.match(csp, /media-src 'self' blob: http:\/\/media\.county:8080 http:\/\/10\.20\.0\.9:8080;/);
+  assert.doesNotMatch(csp, /\*|rtmp|webrtc/);
+  assert.match(dashboardCsp(''), /connect-src 'self'; media-src 'self' blob:;/, 'no media server: the page origin only');
+  assert.deepEqual(mediaOrigins([{ play: { hls: "http://m.lan;script-src 'unsafe-inline'/{key}" } }]), { fetch: [], media: [] }, 'no directive smuggled in');
 });

@@ -30,7 +30,13 @@ export interface ApiClient {
   get<T>(path: string): Promise<T>;
   /** A binary answer (a JPEG); errors as for get. */
   blob(path: string): Promise<Blob>;
-  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, options?: SendOptions): Promise<T>;
+}
+
+export interface SendOptions {
+  /** Outlives the page (fetch keepalive): a change sent as the tab closes, where sendBeacon cannot
+   * carry the method or the CSRF header. */
+  keepalive?: boolean;
 }
 
 export interface ClientOptions {
@@ -68,12 +74,18 @@ export function createClient(options: ClientOptions): ApiClient {
       if (!res.ok) return answer<never>(res, path, options);
       return res.blob();
     },
-    async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) {
+    async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, sendOptions: SendOptions = {}) {
       const headers: Record<string, string> = { accept: 'application/json' };
       const token = cookieValue(options.cookies(), CSRF_COOKIE);
       if (token) headers[CSRF_HEADER] = token;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(path, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(path, {
+        method,
+        credentials: 'same-origin',
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        keepalive: sendOptions.keepalive === true,
+      });
       return answer<T>(res, path, options);
     },
   };
