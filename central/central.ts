@@ -25,6 +25,7 @@ import { IngestWriter } from './ingest/writer';
 import { openCentralDb, type CentralDb } from './store/open';
 import { loadOutlines } from './map/outlines';
 import { FiguresCache } from './figures/cache';
+import { warmOverview } from './figures/warm';
 
 export interface CentralDeps {
   config: CentralConfig;
@@ -95,8 +96,9 @@ function startSilenceCheck(deps: CentralDeps, db: CentralDb, clock: Clock, alarm
   return check;
 }
 
-function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock): FiguresRefresher {
+function startFigures(deps: CentralDeps, db: CentralDb, clock: Clock, cache: FiguresCache): FiguresRefresher {
   const refresher = new FiguresRefresher({
+    measured: () => warmOverview(db.db, deps.config, cache, clock.now()),
     db: db.db,
     dialect: db.dialect,
     clock,
@@ -140,6 +142,7 @@ async function startApi(
   ingest: Ingest | undefined,
   messaging: Messaging | undefined,
   figures: FiguresRefresher,
+  figuresCache: FiguresCache,
   clock: Clock,
   audit: AuditLog,
   mapOutlines: string | undefined,
@@ -153,7 +156,7 @@ async function startApi(
     log: deps.logger.child({ part: 'api' }),
     ingestStats: () => ingest?.stats() ?? idle,
     refreshFigures: () => figures.refresh(),
-    figuresCache: new FiguresCache(),
+    figuresCache,
     mapOutlines,
     ...(messaging ? { commands: messaging.commands, live: messaging.live } : {}),
     audit,
@@ -181,8 +184,9 @@ export async function startCentral(deps: CentralDeps): Promise<RunningCentral> {
     ingest = startIngest(deps, db, clock, alarms);
     messaging = ingest ? startMessaging(deps, ingest, clock, audit) : undefined;
     silence = startSilenceCheck(deps, db, clock, alarms, ingest);
-    figures = startFigures(deps, db, clock);
-    const { api, url } = await startApi(deps, db, ingest, messaging, figures, clock, audit, mapOutlines);
+    const figuresCache = new FiguresCache();
+    figures = startFigures(deps, db, clock, figuresCache);
+    const { api, url } = await startApi(deps, db, ingest, messaging, figures, figuresCache, clock, audit, mapOutlines);
     // Measuring starts once the API listens: a first round over a month of history without
     // figures takes a while, and the API must not wait for it to start.
     figures.start();

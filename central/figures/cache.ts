@@ -9,6 +9,8 @@
 /** Least recently used entries go first once there are `capacity`. */
 export class FiguresCache {
   private readonly entries = new Map<string, { revisions: string; value: unknown }>();
+  /** Answers pooled through the cache since it was made (not found, or found stale). */
+  pooled = 0;
 
   constructor(private readonly capacity = 2000) {}
 
@@ -33,6 +35,7 @@ export class FiguresCache {
     const kept = this.get<T>(key, revisions);
     if (kept !== undefined) return kept;
     const value = await make();
+    this.pooled++;
     this.set(key, revisions, value);
     return value;
   }

@@ -28,6 +28,8 @@ export interface RefresherOptions {
   todayEveryMs: number;
   /** Days before today measured at most, when the database has a longer history without figures. */
   maxBackfillDays?: number;
+  /** Told after a scheduled round that measured something (a failure is logged, not thrown). */
+  measured?(result: RoundResult): Promise<void>;
 }
 
 export interface RoundResult {
@@ -72,6 +74,13 @@ export class FiguresRefresher {
     this.timer = this.o.clock.setTimeout(
       () => {
         this.refresh()
+          .then(async (result) => {
+            if (this.o.measured && (result.days.length > 0 || result.siteDays > 0)) {
+              await this.o
+                .measured(result)
+                .catch((err: unknown) => this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'figures: after the round'));
+            }
+          })
           .catch((err: unknown) => this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'figures: refresh failed; retried next round'))
           .finally(() => this.schedule(this.o.everyMs));
       },

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { classify, type Accepted } from '../../central/ingest/classify';
 import { IngestWriter, type Received } from '../../central/ingest/writer';
 import { openCentralDb, type CentralDb } from '../../central/store/open';
-import { dayOf } from '../../central/figures/days';
+import { addDays, dayOf } from '../../central/figures/days';
 import { FiguresRefresher } from '../../central/figures/refresher';
 import { figuresFor, regionTree } from '../../central/figures/query';
 import { FiguresCache } from '../../central/figures/cache';
+import { warmOverview } from '../../central/figures/warm';
+import { TREND_DAYS } from '../../central/figures/trend';
 import { SimulatedSite, type TelemetryMessage } from '../../scripts/sim/telemetry';
 import { at, D, EXPECTED_DAY, LINPING, M, S, scenario, TARGETS, YUHANG, ZONE } from '../kit/figures-day';
 import { clockReading } from '../kit/clock';
@@ -95,6 +97,17 @@ async function checkFigures(t: TestContext, db: CentralDb): Promise<void> {
   assert.notDeepEqual(keptAfter.city.total, keptBefore.city.total, 'the backlog changed the day (so the kept answer had to go)');
   assert.notDeepEqual(keptAfter.month.groups, keptBefore.month.groups);
   assert.notDeepEqual(keptAfter.tree, keptBefore.tree);
+
+  // After a round, the overview's figures of a user without scope are pooled ahead: its requests,
+  // shaped as the API passes them on, pool nothing more.
+  await warmOverview(db.db, CONFIG, cache, now);
+  const pooled = cache.pooled;
+  const today = dayOf(now, ZONE);
+  const asRoute = { region: undefined, site: undefined, owner: undefined, class: undefined, scope: '' };
+  await figuresFor(db.db, { from: today, to: today, groupBy: 'none', ...asRoute }, CONFIG, cache);
+  await regionTree(db.db, { from: today, to: today, region: undefined, scope: '' }, CONFIG, cache);
+  await figuresFor(db.db, { from: addDays(today, -(TREND_DAYS - 1)), to: today, groupBy: 'day', ...asRoute }, CONFIG, cache);
+  assert.equal(cache.pooled, pooled, "the overview's requests find what the warm-up pooled");
   const byCamera = await cameras();
   c1 = byCamera.get('north/c1')?.figure;
   assert.equal(c1?.knownSeconds, 86400);
