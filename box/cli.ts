@@ -25,7 +25,7 @@ import { terminalSafe } from '../lib/text';
 import { CAMGATE_VERSION } from '../lib/version';
 import { startBox, type BoxSite, type RunningBox } from './box';
 import { DEMO_SITES, startDemo, type RunningDemo } from './demo';
-import { DEMO_DAYS_MAX, demoHistory } from './demo-history';
+import { DEMO_DAYS_MAX, demoHistories } from './demo-history';
 import { lastMessageId, sendHistory } from './history-sender';
 
 export interface BoxCliIo extends UserCliIo {
@@ -114,13 +114,14 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Has the central taken in the demo's history? Its last message written, and nothing queued: one
- * connection delivers in order, so the rest is in too.
+ * Has the central taken in the demo's history? Each site's last message written, and nothing
+ * queued: a site's history comes on one connection, in order, so the rest is in too.
  */
-async function historyTakenIn(box: RunningBox, messageId: string, until: number): Promise<boolean> {
+async function historyTakenIn(box: RunningBox, lastMessageIds: readonly string[], until: number): Promise<boolean> {
+  if (lastMessageIds.length === 0) return true;
   while (Date.now() < until) {
-    const seen = await box.central.db.db.selectFrom('messages_seen').select('message_id').where('message_id', '=', messageId).executeTakeFirst();
-    if (seen && (box.central.ingest?.stats().queued ?? 0) === 0) return true;
+    const seen = await box.central.db.db.selectFrom('messages_seen').select('message_id').where('message_id', 'in', lastMessageIds).execute();
+    if (seen.length === lastMessageIds.length && (box.central.ingest?.stats().queued ?? 0) === 0) return true;
     await sleep(250);
   }
   return false;
@@ -243,14 +244,20 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
         const until = started + (withHistory ? 180_000 : 30_000);
         let ready = true;
         if (withHistory && box.broker) {
-          const history = demoHistory(
+          const histories = demoHistories(
             demo.sites.map((site, index) => ({ site: DEMO_SITES[index], index, cameras: listCameras(site.db) })),
             { days: historyDays, to: historyEnd, timezone: central.config.timezone, staleAfterSec: central.config.staleAfterSec },
           );
-          logger.info({ days: historyDays, messages: history.length }, 'demo: sending the sites’ history');
-          await sendHistory(box.broker.url, history);
-          const last = lastMessageId(history);
-          ready = last === undefined || (await historyTakenIn(box, last, until));
+          const lasts: string[] = [];
+          let sent = 0;
+          for (const history of histories) {
+            await sendHistory(box.broker.url, history);
+            const last = lastMessageId(history);
+            if (last !== undefined) lasts.push(last);
+            sent += history.length;
+          }
+          logger.info({ days: historyDays, messages: sent }, 'demo: the sites’ history sent');
+          ready = await historyTakenIn(box, lasts, until);
         }
         ready = ready && (await firstFigures(box, central.config, { yesterdayToo: withHistory, until }));
         if (ready) logger.info({ ms: Date.now() - started, history: withHistory ? historyDays : 0 }, 'demo: first figures measured');

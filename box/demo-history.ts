@@ -50,14 +50,15 @@ export function historyStart(span: Pick<DemoHistorySpan, 'days' | 'to' | 'timezo
   return dayBounds(addDays(dayOf(span.to, span.timezone), -span.days), span.timezone).start;
 }
 
-/** The messages of every site's history, each site's oldest first. */
-export function demoHistory(inventories: readonly DemoSiteInventory[], span: DemoHistorySpan): TelemetryMessage[] {
-  if (span.days === 0) return [];
+/** Each site's history, oldest first, one site at a time: a month of a site is ~18,000 messages, and
+ * the box need not hold the three at once. */
+export function* demoHistories(inventories: readonly DemoSiteInventory[], span: DemoHistorySpan): Generator<TelemetryMessage[]> {
+  if (span.days === 0) return;
   const from = historyStart(span);
   // The agents send metrics every minute; a sample every 4/5 of staleAfterSec is evidence enough
   // and less than half the messages to take in at start.
   const metricsEveryMs = Math.max(1000, Math.floor(span.staleAfterSec * 800));
-  return inventories.flatMap(({ site, index, cameras }) => {
+  for (const { site, index, cameras } of inventories) {
     const labels = [];
     const ends: Record<string, CameraEnd> = {};
     for (const [i, planned] of site.cameras.entries()) {
@@ -66,6 +67,6 @@ export function demoHistory(inventories: readonly DemoSiteInventory[], span: Dem
       labels.push({ camera: record.id, meta: cameraMetaRecord(record) });
       ends[record.id] = endOf(planned);
     }
-    return siteHistory(new SimulatedSite(site.id, labels), { from, to: span.to, seed: DEMO_HISTORY_SEED, metricsEveryMs, ends });
-  });
+    yield siteHistory(new SimulatedSite(site.id, labels), { from, to: span.to, seed: DEMO_HISTORY_SEED, metricsEveryMs, ends });
+  }
 }

@@ -26,7 +26,7 @@ export interface HistoryPlan {
   seed: number;
   /** Between two metrics samples: under the central's staleAfterSec, or stretches of the history are unknown. */
   metricsEveryMs: number;
-  /** Each camera's end (by camera id); a camera not here has no history (it never reported). */
+  /** Each camera's end (by camera id); a camera not here is in the ledger from the start but never reported a state. */
   ends: Readonly<Record<string, CameraEnd>>;
 }
 
@@ -96,7 +96,7 @@ function endStartOf(plan: HistoryPlan, site: number, camera: number, end: Camera
   return Math.max(plan.from, plan.to - ago);
 }
 
-/** The history of one site's cameras (those in plan.ends), oldest first. */
+/** The history of one site's cameras, oldest first. */
 export function siteHistory(sim: SimulatedSite, plan: HistoryPlan): TelemetryMessage[] {
   if (!(plan.to > plan.from)) return [];
   if (!(plan.metricsEveryMs > 0)) throw new RangeError(`history: metricsEveryMs must be positive (got ${plan.metricsEveryMs})`);
@@ -104,11 +104,11 @@ export function siteHistory(sim: SimulatedSite, plan: HistoryPlan): TelemetryMes
   const timed: Array<{ at: number; message: TelemetryMessage }> = [];
   const ok: SimPicture = { ok: true };
   sim.cameras.forEach((label, i) => {
+    timed.push({ at: plan.from, message: sim.meta(label, plan.from, { historical: true }) });
     const end = plan.ends[label.camera];
     if (!end) return;
     const camera = textHash(label.camera) ^ i;
     const endStart = endStartOf(plan, site, camera, end);
-    timed.push({ at: plan.from, message: sim.meta(label, plan.from, { historical: true }) });
     if (endStart > plan.from) timed.push({ at: plan.from, message: sim.status(label.camera, 'online', plan.from, ok, { historical: true }) });
     for (const incident of incidents(plan, site, camera, endStart)) {
       const during =

@@ -30,7 +30,7 @@ const ENDS: Record<string, CameraEnd> = {
   'cam-5': { state: 'online' },
   'cam-6': { state: 'online', picture: { ok: true } },
   'cam-7': { state: 'online', picture: { ok: false, faults: ['frozen'] } },
-  // cam-8 never reported: no history.
+  // cam-8 never reported a state: in the ledger only.
 };
 
 function plan(overrides: Partial<HistoryPlan> = {}): HistoryPlan {
@@ -81,14 +81,15 @@ test('history: the same plan gives the same facts; another seed, other ones', ()
   assert.notDeepEqual(a, c);
 });
 
-test('history: metas of the reporting cameras at the start; metrics with no gap longer than asked', () => {
+test('history: every camera in the ledger from the start; metrics with no gap longer than asked', () => {
   const all = payloads(siteHistory(new SimulatedSite('guali', LABELS), plan()));
   const metas = all.filter((p) => p.kind === 'meta');
-  assert.deepEqual(metas.map((p) => p.camera).sort(), Object.keys(ENDS).sort(), 'a camera that never reported has no history');
+  assert.deepEqual(metas.map((p) => p.camera).sort(), LABELS.map((l) => l.camera).sort());
   for (const m of metas) assert.equal(Date.parse(m.observedAt), FROM);
   assert.equal(
-    all.some((p) => p.camera === 'cam-8'),
+    all.some((p) => p.kind === 'status' && p.camera === 'cam-8'),
     false,
+    'a camera that never reported a state has none in its history',
   );
   const metrics = all.filter((p) => p.kind === 'metrics').map((p) => Date.parse(p.observedAt));
   assert.equal(metrics[0], FROM);
