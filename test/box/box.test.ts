@@ -50,7 +50,16 @@ function captureIo(): BoxCliIo & { out: () => string; err: () => string; stop():
 
 interface CameraList {
   total: number;
-  items: Array<{ site: string; name: string; state: string; statusAt: string | null; picture: string | null; faults: string[]; latitude: number | null }>;
+  items: Array<{
+    site: string;
+    camera: string;
+    name: string;
+    state: string;
+    statusAt: string | null;
+    picture: string | null;
+    faults: string[];
+    latitude: number | null;
+  }>;
 }
 
 /** Yesterday's hourly metrics of a site: how many samples each hour. */
@@ -151,6 +160,26 @@ test(
       if (!camera.offline) assert.equal(seen.picture === 'fault', camera.picture !== undefined, `${camera.name}: picture ${JSON.stringify(seen.faults)}`);
       assert.equal(seen.latitude === null, camera.at === null, `${camera.name}: coordinates`);
     }
+    // Each camera's page: a known state through every minute of yesterday, and over the month an outage or a fault somewhere.
+    const states = new Set<string>();
+    for (const camera of list.items) {
+      const yesterday = (
+        await admin.get<{ bands: Array<{ state: string }> }>(
+          `/api/cameras/${camera.site}/${camera.camera}/timeline?from=${shanghaiDay(1)}&to=${shanghaiDay(1)}`,
+        )
+      ).body;
+      assert.ok(
+        yesterday.bands.length > 0 && yesterday.bands.every((b) => ['online', 'fault', 'offline'].includes(b.state)),
+        `${camera.name} yesterday: ${yesterday.bands.map((b) => b.state).join(' ')}`,
+      );
+      const month = (
+        await admin.get<{ bands: Array<{ state: string }> }>(
+          `/api/cameras/${camera.site}/${camera.camera}/timeline?from=${shanghaiDay(30)}&to=${shanghaiDay(1)}`,
+        )
+      ).body;
+      for (const b of month.bands) states.add(b.state);
+    }
+    assert.deepEqual([...states].sort(), ['fault', 'offline', 'online'], 'the month: online, outages and picture faults, never unknown');
     const sites = (await admin.get<Array<{ site: string; connection: string }>>('/api/sites')).body;
     assert.deepEqual(
       sites.map((s) => `${s.site} ${s.connection}`),
