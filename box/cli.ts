@@ -221,8 +221,7 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       let sites: BoxSite[];
       // Only a demo's first start is given a past: on a restart the central has it (and its own since).
       const withHistory = historyDays > 0 && isNewDatabase(central.config.db);
-      if (historyDays > 0 && !withHistory)
-        logger.info({ db: central.config.db }, 'demo: no history sent (only a fresh data dir, without a central.db yet, is given one)');
+      if (historyDays > 0 && !withHistory) logger.info('demo: no history sent (only a fresh data dir, without a central.db yet, is given one)');
       let historyEnd: number;
       try {
         const prepared = await prepareSites({ ...o, dataDir }, io, logger, scrubber);
