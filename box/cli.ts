@@ -1,19 +1,20 @@
 // camgate start: the all-in-one box (an embedded broker, the central, the site agent) from one
 // command; `--demo` runs three simulated township sites instead of this box's own cameras.
 // main(argv) returns the exit code and never calls process.exit, so tests run it in-process.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { agentConfig } from '../agent/config/spec';
 import { siteIdFromHostname } from '../agent/cli/context';
+import { listCameras } from '../agent/inventory/cameras';
 import { openDatabase } from '../agent/inventory/open';
 import { ensureFirstAdmin } from '../central/auth/users';
 import { promptHidden } from '../central/cli/prompt';
 import { firstAdminAtStart, type UserCliIo } from '../central/cli/users';
 import { centralConfig } from '../central/config/spec';
 import type { CentralConfig } from '../central/config/schema';
-import { dayOf } from '../central/figures/days';
+import { addDays, dayOf } from '../central/figures/days';
 import { figuresFor } from '../central/figures/query';
 import { systemClock } from '../lib/clock';
 import { CamgateError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../lib/errors';
@@ -23,7 +24,9 @@ import { waitForStopSignal } from '../lib/signals';
 import { terminalSafe } from '../lib/text';
 import { CAMGATE_VERSION } from '../lib/version';
 import { startBox, type BoxSite, type RunningBox } from './box';
-import { startDemo, type RunningDemo } from './demo';
+import { DEMO_SITES, startDemo, type RunningDemo } from './demo';
+import { DEMO_DAYS_MAX, demoHistories } from './demo-history';
+import { lastMessageId, sendHistory } from './history-sender';
 
 export interface BoxCliIo extends UserCliIo {
   env: Record<string, string | undefined>;
@@ -48,6 +51,7 @@ export function processIo(): BoxCliIo {
 
 interface BoxOptions {
   demo?: boolean;
+  demoDays?: string;
   dataDir: string;
   site?: string;
   brokerHost: string;
@@ -63,12 +67,31 @@ function port(value: string, flag: string): number {
   return n;
 }
 
+/** Days of history a fresh demo is given unless --demo-days says otherwise: the overview's trend. */
+const DEMO_DAYS_DEFAULT = 30;
+
+function demoDays(o: BoxOptions): number {
+  if (o.demoDays === undefined) return o.demo ? DEMO_DAYS_DEFAULT : 0;
+  if (!o.demo) throw new UsageError(`--demo-days ${JSON.stringify(o.demoDays)}: only the demo has a made-up history; add --demo, or leave --demo-days out`);
+  const n = Number(o.demoDays);
+  if (!/^\d+$/.test(o.demoDays) || !Number.isInteger(n) || n > DEMO_DAYS_MAX) {
+    throw new UsageError(`--demo-days ${JSON.stringify(o.demoDays)}: expected a whole number of days, 0 to ${DEMO_DAYS_MAX} (0 = no history)`);
+  }
+  return n;
+}
+
+/** A new SQLite file has no history yet; a database elsewhere (a postgres:// URL) is not the demo's to fill. */
+function isNewDatabase(db: string): boolean {
+  return !db.includes('://') && !existsSync(db);
+}
+
 const HELP_FOOTER = `
 The agent reads its usual configuration (--config FILE or CAMGATE_CONFIG, CAMGATE_* variables),
 the central its own (CAMGATE_CENTRAL_* variables); the box points both at its embedded broker
 (MQTT 3.1.1, loopback only by default) and keeps the central's database in <data-dir>/central.db.
 
-  camgate start --demo      three simulated sites, figures and alarms at once
+  camgate start --demo      three simulated sites, figures and alarms at once, with 30 days of history
+  camgate start --demo --demo-days 0    the same without the history (starts faster)
   camgate start             this box's own cameras (run \`camgate discover\` first)`;
 
 async function prepareSites(o: BoxOptions, io: BoxCliIo, logger: Logger, scrubber: SecretScrubber): Promise<{ sites: BoxSite[]; demo?: RunningDemo }> {
@@ -86,20 +109,40 @@ async function prepareSites(o: BoxOptions, io: BoxCliIo, logger: Logger, scrubbe
   return { sites: [{ config, db: openDatabase(config.dataDir) }] };
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
 /**
- * The demo's first figures: measured as soon as the simulated cameras' first statuses are in, so
- * the dashboard the summary names shows figures at its first look. Gives up quietly after
- * `timeoutMs` (the refresher's rounds measure them anyway).
+ * Has the central taken in the demo's history? Each site's last message written, and nothing
+ * queued: a site's history comes on one connection, in order, so the rest is in too.
  */
-async function firstFigures(box: RunningBox, config: CentralConfig, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
+async function historyTakenIn(box: RunningBox, lastMessageIds: readonly string[], until: number): Promise<boolean> {
+  if (lastMessageIds.length === 0) return true;
   while (Date.now() < until) {
+    const seen = await box.central.db.db.selectFrom('messages_seen').select('message_id').where('message_id', 'in', lastMessageIds).execute();
+    if (seen.length === lastMessageIds.length && (box.central.ingest?.stats().queued ?? 0) === 0) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+/**
+ * The demo's first figures: measured as soon as the simulated cameras' first statuses are in (and,
+ * with a history, once yesterday's are measured), so the dashboard the summary names shows today's
+ * figures and the trend at its first look. Answers false after the deadline (the refresher's
+ * rounds measure them anyway).
+ */
+async function firstFigures(box: RunningBox, config: CentralConfig, options: { yesterdayToo: boolean; until: number }): Promise<boolean> {
+  while (Date.now() < options.until) {
     await box.central.figures.refresh();
     const today = dayOf(Date.now(), config.timezone);
-    const figures = await figuresFor(box.central.db.db, { from: today, to: today, groupBy: 'none' }, config);
-    if (figures.total.cameras > 0) return;
-    await new Promise((done) => setTimeout(done, 500));
+    const from = options.yesterdayToo ? addDays(today, -1) : today;
+    const figures = await figuresFor(box.central.db.db, { from, to: today, groupBy: 'day' }, config);
+    if (figures.groups.length === (options.yesterdayToo ? 2 : 1) && figures.groups.every((g) => g.figure.cameras > 0)) return true;
+    await sleep(500);
   }
+  return false;
 }
 
 /** The demo's first admin: made with a generated password on a fresh data dir, shown once. */
@@ -130,6 +173,7 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
     .description('the all-in-one box: an embedded MQTT broker, the central service and the site agent in one process')
     .version(CAMGATE_VERSION, '-V, --version')
     .option('--demo', 'run three simulated township sites (cameras with faults, offline, without coordinates)')
+    .option('--demo-days <n>', `days of made-up history a fresh demo data dir is given (0 to ${DEMO_DAYS_MAX}, 0 = none; default ${DEMO_DAYS_DEFAULT})`)
     .option('--data-dir <dir>', "the agent's inventory and outbox, and the central's database", './data')
     .option('--site <id>', 'site id of this box (default: site.id, else the host name)')
     .option('--broker-host <address>', 'where the embedded broker listens (0.0.0.0 lets other sites in: then set up logins and TLS)', '127.0.0.1')
@@ -148,6 +192,7 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
     .action(async (o: BoxOptions) => {
       const dataDir = resolve(o.dataDir);
       const brokerPort = o.brokerPort !== undefined ? port(o.brokerPort, '--broker-port') : o.demo ? 0 : 1883;
+      const historyDays = demoDays(o);
       const central = centralConfig.load({
         env: {
           CAMGATE_CENTRAL_DB: join(dataDir, 'central.db'),
@@ -174,10 +219,16 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       let demo: RunningDemo | undefined;
       let box: RunningBox;
       let sites: BoxSite[];
+      // Only a demo's first start is given a past: on a restart the central has it (and its own since).
+      const withHistory = historyDays > 0 && isNewDatabase(central.config.db);
+      if (historyDays > 0 && !withHistory) logger.info('demo: no history sent (only a fresh data dir, without a central.db yet, is given one)');
+      let historyEnd: number;
       try {
         const prepared = await prepareSites({ ...o, dataDir }, io, logger, scrubber);
         demo = prepared.demo;
         sites = prepared.sites;
+        // The live agents take over from here: their first observations come after it.
+        historyEnd = Date.now();
         box = await startBox({ broker: { host: o.brokerHost, port: brokerPort }, central: central.config, sites, logger });
       } catch (err) {
         giveUp.abort();
@@ -189,7 +240,29 @@ export async function main(argv: string[], io: BoxCliIo = processIo()): Promise<
       let login: string;
       if (demo) {
         login = loginLine(await ensureFirstAdmin(box.central.db.db, systemClock), dataDir);
-        await firstFigures(box, central.config, 30_000);
+        const started = Date.now();
+        // Bounded: a slow machine still gets its summary (the refresher's rounds finish the figures).
+        const until = started + (withHistory ? 180_000 : 30_000);
+        let ready = true;
+        if (withHistory && box.broker) {
+          const histories = demoHistories(
+            demo.sites.map((site, index) => ({ site: DEMO_SITES[index], index, cameras: listCameras(site.db) })),
+            { days: historyDays, to: historyEnd, timezone: central.config.timezone, staleAfterSec: central.config.staleAfterSec },
+          );
+          const lasts: string[] = [];
+          let sent = 0;
+          for (const history of histories) {
+            await sendHistory(box.broker.url, history);
+            const last = lastMessageId(history);
+            if (last !== undefined) lasts.push(last);
+            sent += history.length;
+          }
+          logger.info({ days: historyDays, messages: sent }, 'demo: the sites’ history sent');
+          ready = await historyTakenIn(box, lasts, until);
+        }
+        ready = ready && (await firstFigures(box, central.config, { yesterdayToo: withHistory, until }));
+        if (ready) logger.info({ ms: Date.now() - started, history: withHistory ? historyDays : 0 }, 'demo: first figures measured');
+        else logger.warn('demo: the first figures are not measured yet; the dashboard shows them within a minute');
       } else {
         await firstAdminAtStart(box.central.db, {
           io,

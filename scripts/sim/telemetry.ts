@@ -32,6 +32,8 @@ export interface SimCameraLabel {
   longitude?: number | null;
   /** Lines of the main stream (1080 = HD). */
   mainHeight?: number;
+  /** A real inventory's ledger record of this camera, sent as is instead of one made up from these labels. */
+  meta?: CameraMeta;
 }
 
 export interface SimPicture {
@@ -51,6 +53,7 @@ function message(topic: string, payload: object, retain: boolean): TelemetryMess
 }
 
 export function cameraMeta(label: SimCameraLabel): CameraMeta {
+  if (label.meta) return label.meta;
   const height = label.mainHeight ?? 1080;
   return {
     camera: label.camera,
@@ -126,8 +129,11 @@ export class SimulatedSite {
     return out;
   }
 
-  meta(label: SimCameraLabel, at: number): TelemetryMessage {
-    return message(this.topics.cameraMeta(label.camera), { ...metaPayload(this.site, cameraMeta(label), at), seq: null }, true);
+  /** Direct and retained, as at a connect; historical: replayed from the outbox, neither. */
+  meta(label: SimCameraLabel, at: number, options: { historical?: boolean } = {}): TelemetryMessage {
+    const body = metaPayload(this.site, cameraMeta(label), at);
+    if (options.historical) return message(this.topics.cameraMeta(label.camera), withSeq(body, true), false);
+    return message(this.topics.cameraMeta(label.camera), { ...body, seq: null }, true);
   }
 
   /** A removed camera: its retained meta cleared. */
@@ -165,15 +171,18 @@ export class SimulatedSite {
   }
 
   /** A metrics sample, as the agent sends every minute: the steady evidence that the site lives. */
-  metrics(at: number, options: { historical?: boolean; diskFreePercent?: number; outboxDropped?: number } = {}): TelemetryMessage {
+  metrics(
+    at: number,
+    options: { historical?: boolean; diskFreePercent?: number; outboxDropped?: number; loadAvg1?: number; uptimeSec?: number } = {},
+  ): TelemetryMessage {
     const body = metricsPayload(
       this.site,
       {
         host: {
-          loadAvg1: 0.3,
+          loadAvg1: options.loadAvg1 ?? 0.3,
           memTotalBytes: 2 ** 31,
           memFreeBytes: 2 ** 30,
-          uptimeSec: 3600,
+          uptimeSec: options.uptimeSec ?? 3600,
           cpus: 2,
           ...(options.diskFreePercent !== undefined
             ? {
@@ -187,7 +196,7 @@ export class SimulatedSite {
               }
             : {}),
         },
-        agent: { rssBytes: 90 * 2 ** 20, heapUsedBytes: 30 * 2 ** 20, uptimeSec: 3600, cameras: this.cameras.length },
+        agent: { rssBytes: 90 * 2 ** 20, heapUsedBytes: 30 * 2 ** 20, uptimeSec: options.uptimeSec ?? 3600, cameras: this.cameras.length },
         outbox: { depth: 0, bytes: 0, oldestSeq: null, newestSeq: null, droppedTotal: options.outboxDropped ?? 0 },
         uplink: { connected: true, bdSeq: this.bdSeq, connects: 1, url: null },
       },

@@ -24,6 +24,7 @@ import { CAMERA_HEADINGS } from '../../central/ledger/camera-export';
 import { systemClock } from '../../lib/clock';
 import { replyPayload } from '../../contract/payloads/reply';
 import { startMosquitto } from '../../scripts/peers/mosquitto';
+import { siteHistory, type CameraEnd } from '../../scripts/sim/history';
 import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../../scripts/sim/telemetry';
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import type { ApiClient } from '../kit/api';
@@ -93,30 +94,15 @@ function current(s: number, i: number, count: number): Now {
   return { state: 'online', picture: { ok: true } };
 }
 
-/** Thirty days of one site: connected at the start, metrics twice a day (staleAfterSec is a day),
- * some cameras down or faulty for hours on some days, then connected again now. */
+/** Thirty days of one site (scripts/sim/history.ts): its cameras counted from the start, some down
+ * or faulty for hours on some days, each ending as it is now; metrics twice a day (staleAfterSec is a day). */
 function history(sim: SimulatedSite, s: number, now: number): TelemetryMessage[] {
-  const start = now - 29 * DAY - 6 * HOUR;
-  const reporting = sim.cameras.filter((_, i) => current(s, i, sim.cameras.length) !== undefined);
-  const out = [...sim.connect(start, Object.fromEntries(reporting.map((c) => [c.camera, { state: 'online' as const, picture: { ok: true } }])))];
-  for (let at = start; at < now; at += 12 * HOUR) out.push(sim.metrics(at));
-  for (let d = 0; d < 29; d++) {
-    const morning = start + d * DAY + 2 * HOUR;
-    sim.cameras.forEach((c, i) => {
-      if (current(s, i, sim.cameras.length) === undefined) return;
-      const r = noise(s, i, d);
-      // Bad days for everyone now and then, so the trend has a shape.
-      const badDay = d % 9 === 4 ? 0.25 : 0;
-      if (r < 0.06 + badDay) {
-        out.push(sim.status(c.camera, 'offline', morning));
-        out.push(sim.status(c.camera, 'online', morning + 5 * HOUR, { ok: true }));
-      } else if (r < 0.12 + badDay) {
-        out.push(sim.status(c.camera, 'online', morning, { ok: false, faults: ['frozen'] }));
-        out.push(sim.status(c.camera, 'online', morning + 7 * HOUR, { ok: true }));
-      }
-    });
-  }
-  return out;
+  const ends: Record<string, CameraEnd> = {};
+  sim.cameras.forEach((c, i) => {
+    const st = current(s, i, sim.cameras.length);
+    if (st) ends[c.camera] = st;
+  });
+  return siteHistory(sim, { from: now - 29 * DAY - 6 * HOUR, to: now - 60_000, seed: 1, metricsEveryMs: 12 * HOUR, ends });
 }
 
 interface Camera {
