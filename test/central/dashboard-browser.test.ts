@@ -28,13 +28,13 @@ import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../..
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import type { ApiClient } from '../kit/api';
 import { launchChromium, logIn, newPage, shot } from '../kit/browser';
+import { clickDrawn, drawnOnMap, mapDrawn } from '../kit/map-canvas';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
 // Browser-side code below runs in the page (page.evaluate); this project compiles without the DOM lib.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
-declare function getComputedStyle(el: any): any;
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -207,26 +207,6 @@ async function answerCameraCommands(t: { after(fn: () => unknown): void }, broke
       Date.now(),
     );
     void client.publishAsync(req.replyTo ?? `camgate/v1/${site}/reply`, JSON.stringify(reply), { qos: 1 });
-  });
-}
-
-/** What the map draws now: clusters with their counts, single points with their states, and the colour of each. */
-function drawn(page: Page) {
-  return page.evaluate(() => {
-    const colour = (el: any) => getComputedStyle(el).backgroundColor as string;
-    return {
-      clusters: [...document.querySelectorAll('[data-test=cluster]')].map((el: any) => ({
-        count: Number(el.dataset.count),
-        worst: el.dataset.worst as string,
-        counts: Object.fromEntries(
-          String(el.dataset.counts)
-            .split(',')
-            .map((kv: string) => [kv.split(':')[0], Number(kv.split(':')[1])]),
-        ),
-        colour: colour(el),
-      })),
-      points: [...document.querySelectorAll('[data-test=point]')].map((el: any) => ({ state: el.dataset.state as string, colour: colour(el) })),
-    };
   });
 }
 
@@ -425,7 +405,7 @@ test(
       assert.equal(await page.getAttribute('[data-test=map-summary]', 'data-points'), String(geo.length));
       assert.equal(await page.getAttribute('[data-test=map-summary]', 'data-total'), String(cameras.length));
       assert.ok(await page.isVisible('[data-test=no-tiles]'), 'no tile URL configured: the grid');
-      await page.waitForSelector('[data-test=cluster], [data-test=point]');
+      await mapDrawn(page);
 
       const colours = new Map<string, string>();
       const sameColour = (state: string, colour: string) => {
@@ -433,7 +413,7 @@ test(
         if (known) assert.equal(colour, known, `every ${state} marker has one colour`);
         else colours.set(state, colour);
       };
-      const seen = await drawn(page);
+      const seen = await drawnOnMap(page);
       const got: Record<string, number> = { offline: 0, fault: 0, unknown: 0, online: 0 };
       for (const c of seen.clusters) {
         assert.equal(
@@ -458,15 +438,15 @@ test(
       for (const state of ['offline', 'unknown', 'online', 'fault']) {
         await page.goto(`${central.url}/#/overview`);
         await page.goto(`${central.url}/#/map`);
-        await page.waitForSelector('[data-test=cluster], [data-test=point]');
+        await mapDrawn(page);
         for (let i = 0; ; i++) {
-          const now = await drawn(page);
+          const now = await drawnOnMap(page);
           for (const p of now.points) sameColour(p.state, p.colour);
           for (const c of now.clusters) sameColour(c.worst, c.colour);
           if (now.points.some((p) => p.state === state)) break;
           const into = now.clusters.findIndex((c) => c.counts[state] > 0);
           assert.ok(into >= 0 && i < 20, `a ${state} camera comes out of its cluster when zoomed in`);
-          await page.click(`[data-test=cluster] >> nth=${into}`);
+          await clickDrawn(page, '[data-test=cluster]', into);
           await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
           await page.waitForTimeout(500);
         }
@@ -476,10 +456,11 @@ test(
       assert.equal(colours.get('online'), 'rgb(46, 157, 91)');
 
       // A camera of a connected site (the gone site's cameras answer 409: it cannot be asked).
-      const point = await page.$(`[data-test=point][data-state=fault]:not([title^="${SITES.find((x) => x.site === GONE)!.name}"])`);
+      const faultPoint = `[data-test=point][data-state=fault]:not([title^="${SITES.find((x) => x.site === GONE)!.name}"])`;
+      const point = await page.$(`[data-test=map-drawn] ${faultPoint}`);
       assert.ok(point, 'a faulty camera is drawn on its own once zoomed in');
       const title = await point.getAttribute('title');
-      await point.click();
+      await clickDrawn(page, faultPoint);
       await page.waitForSelector('[data-test=camera-panel]');
       const cam = geo.find((c) => c.name === title && c.condition === 'fault')!;
       assert.ok(cam, `the clicked point is a camera of the API: ${title}`);
@@ -1081,16 +1062,16 @@ test(
       await page.waitForSelector('[data-test=ledger]');
       assert.equal(`#${new URL(page.url()).hash.slice(1)}`, href);
       await page.goto(`${central.url}/#/map`);
-      await page.waitForSelector('[data-test=cluster], [data-test=point]');
-      for (let i = 0; i < 20 && !(await page.$('[data-test=point]')); i++) {
-        await page.click('[data-test=cluster] >> nth=0');
+      await mapDrawn(page);
+      for (let i = 0; i < 20 && !(await page.$('[data-test=map-drawn] [data-test=point]')); i++) {
+        await clickDrawn(page, '[data-test=cluster]');
         await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
         await page.waitForTimeout(500);
       }
-      const point = await page.$('[data-test=point]');
+      const point = await page.$('[data-test=map-drawn] [data-test=point]');
       assert.ok(point);
       const title = await point.getAttribute('title');
-      await point.click();
+      await clickDrawn(page, '[data-test=point]');
       await page.waitForSelector('[data-test=camera-panel]');
       await page.click('[data-test=panel-name]');
       await page.waitForSelector('[data-test=ledger]');
