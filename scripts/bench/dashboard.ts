@@ -10,9 +10,9 @@
 //     frame's interval is recorded in the page: the frames over 100 ms, the longest, and the long
 //     tasks (PerformanceObserver) are reported.
 // Each page load is repeated (--runs, fresh navigation each time); median and worst are printed.
-// --profile records the pan and zoom a second time with Chromium's trace and a JS CPU profile and
-// prints where the long tasks went (trace-summary.ts); the first, unprofiled figures stay the ones
-// to compare, as tracing slows the page down.
+// --profile records the pan and zoom and a map load a second time with Chromium's trace and a JS
+// CPU profile and prints where the long tasks went (trace-summary.ts); the first, unprofiled
+// figures stay the ones to compare, as tracing slows the page down.
 //
 // --db keeps the city's database in that file, and a later run with the same file starts from it
 // (the set-up takes minutes; --cameras and --sites are then the file's).
@@ -153,24 +153,25 @@ const TRACE_CATEGORIES = [
   'blink.user_timing',
 ];
 
-/** The pan and zoom again under Chromium's trace and a JS CPU profile: where the long tasks went. */
-async function profiledPanAndZoom(browser: Browser, page: Page, traceFile: string): Promise<void> {
+/** Runs `what` under Chromium's trace and a JS CPU profile and prints where its long tasks went. */
+async function profiled(browser: Browser, page: Page, traceFile: string, label: string, what: () => Promise<string>): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
   await browser.startTracing(page, { path: traceFile, categories: TRACE_CATEGORIES });
   await cdp.send('Profiler.start');
-  const motion = await panAndZoom(page);
+  const outcome = await what();
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: CpuProfileNode[]; samples?: number[] } };
   await browser.stopTracing();
+  await cdp.detach();
   const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as { traceEvents: TraceEvent[] };
   const breakdown = longTaskBreakdown(trace.traceEvents, 50);
   console.log(
-    `profiled pan and zoom: ${motion.frames} frames, ${motion.over100} over 100 ms, longest ${motion.longestMs} ms; main-thread tasks over 50 ms: ${breakdown.tasks}, ${breakdown.totalMs} ms in all, longest ${breakdown.longestMs} ms`,
+    `profiled ${label}: ${outcome}; main-thread tasks over 50 ms: ${breakdown.tasks}, ${breakdown.totalMs} ms in all, longest ${breakdown.longestMs} ms`,
   );
   console.log('  their self time by kind:');
   for (const k of breakdown.byKind.slice(0, 15)) console.log(`    ${k.ms.toFixed(1).padStart(8)} ms  ${k.name}`);
-  console.log('  JS self time, hottest functions (share of all samples during pan and zoom):');
+  console.log(`  JS self time, hottest functions (share of all samples during ${label}):`);
   for (const f of hotFunctions(profile, 20)) console.log(`    ${f.share.toFixed(1).padStart(5)} %  ${f.fn}`);
 }
 
@@ -246,7 +247,16 @@ async function main(): Promise<void> {
           `pan and zoom: ${motion.frames} frames, ${motion.over100} over 100 ms, longest ${motion.longestMs} ms; ${motion.longTasks} long tasks, longest ${motion.longestTaskMs} ms`,
         );
         if (args.json) console.log(JSON.stringify(results));
-        if (args.profile) await profiledPanAndZoom(browser, page, args.trace ?? join(dir, 'trace.json'));
+        if (args.profile) {
+          const traceFile = args.trace ?? join(dir, 'trace.json');
+          await profiled(browser, page, traceFile, 'pan and zoom', async () => {
+            const m = await panAndZoom(page);
+            return `${m.frames} frames, ${m.over100} over 100 ms, longest ${m.longestMs} ms`;
+          });
+          await profiled(browser, page, traceFile.replace(/(\.json)?$/, '-map-load.json'), 'map load', async () => {
+            return `first clusters in ${await timed(page, `${central.url}/#/map`, '[data-test=cluster]', 'canvas')} ms`;
+          });
+        }
       } finally {
         await browser.close();
       }
