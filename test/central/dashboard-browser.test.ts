@@ -28,7 +28,7 @@ import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../..
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import type { ApiClient } from '../kit/api';
 import { launchChromium, logIn, newPage, shot } from '../kit/browser';
-import { clickDrawn, drawnOnMap, mapDrawn } from '../kit/map-canvas';
+import { clickDrawn, drawnOnMap, hoverDrawn, mapDrawn } from '../kit/map-canvas';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
@@ -432,6 +432,19 @@ test(
         got[p.state]++;
       }
       assert.deepEqual(got, want, 'the whole view holds every geo-labelled camera once, per state as the API says');
+      // A cluster's tooltip gives its count per state, by the legend's names.
+      assert.ok(seen.clusters.length > 0, 'the first view has clusters');
+      const stateName = async (s: string) =>
+        String(await page.textContent(`.legend-item[data-state=${s}]`))
+          .replace(/\s*\d+\s*$/, '')
+          .trim();
+      const tipped = seen.clusters[0];
+      const expectedTip: string[] = [];
+      for (const s of WORST_FIRST) if (tipped.counts[s] > 0) expectedTip.push(`${await stateName(s)} ${tipped.counts[s]}`);
+      await hoverDrawn(page, '[data-test=cluster]', 0);
+      await page.waitForSelector('.leaflet-tooltip');
+      assert.equal(await page.textContent('.leaflet-tooltip'), expectedTip.join(' · '));
+      await page.mouse.move(0, 0);
       // Into the clusters holding a state until a camera of it stands alone, for each state: every
       // single point has its state's colour, the same as the clusters whose worst it is.
       // Fault last: the view it leaves is where a faulty camera is clicked.

@@ -69,7 +69,19 @@ export function drawnOnMap(page: Page): Promise<{ clusters: DrawnCluster[]; poin
 
 /** Clicks the map where the record's nth marker matching the selector is drawn (the record's order is drawnOnMap's). */
 export async function clickDrawn(page: Page, selector: string, nth = 0): Promise<void> {
-  const at = await page.$$eval(
+  const at = await drawnAt(page, selector, nth);
+  await page.mouse.click(at.x, at.y);
+}
+
+/** Moves the pointer onto the record's nth marker matching the selector (its tooltip opens). */
+export async function hoverDrawn(page: Page, selector: string, nth = 0): Promise<void> {
+  const at = await drawnAt(page, selector, nth);
+  await page.mouse.move(at.x, at.y);
+}
+
+/** Where on the page the record's nth marker matching the selector is drawn. */
+function drawnAt(page: Page, selector: string, nth: number): Promise<{ x: number; y: number }> {
+  return page.$$eval(
     `[data-test=map-drawn] ${selector}`,
     (els: any[], n: number) => {
       const el = els[n];
@@ -80,7 +92,6 @@ export async function clickDrawn(page: Page, selector: string, nth = 0): Promise
     },
     nth,
   );
-  await page.mouse.click(at.x, at.y);
 }
 
 /** Waits until the map has drawn something (the record is hidden, so it is waited for attached). */
