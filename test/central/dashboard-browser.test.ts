@@ -29,13 +29,13 @@ import { SimulatedSite, type SimCameraLabel, type TelemetryMessage } from '../..
 import { publisher, startTestCentral, type TestCentral } from '../kit/central';
 import type { ApiClient } from '../kit/api';
 import { launchChromium, logIn, newPage, shot } from '../kit/browser';
+import { clickDrawn, drawnOnMap, hoverDrawn, mapDrawn } from '../kit/map-canvas';
 import { tempDir } from '../kit/temp';
 import { waitFor } from '../kit/wait';
 
 // Browser-side code below runs in the page (page.evaluate); this project compiles without the DOM lib.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
-declare function getComputedStyle(el: any): any;
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -193,26 +193,6 @@ async function answerCameraCommands(t: { after(fn: () => unknown): void }, broke
       Date.now(),
     );
     void client.publishAsync(req.replyTo ?? `camgate/v1/${site}/reply`, JSON.stringify(reply), { qos: 1 });
-  });
-}
-
-/** What the map draws now: clusters with their counts, single points with their states, and the colour of each. */
-function drawn(page: Page) {
-  return page.evaluate(() => {
-    const colour = (el: any) => getComputedStyle(el).backgroundColor as string;
-    return {
-      clusters: [...document.querySelectorAll('[data-test=cluster]')].map((el: any) => ({
-        count: Number(el.dataset.count),
-        worst: el.dataset.worst as string,
-        counts: Object.fromEntries(
-          String(el.dataset.counts)
-            .split(',')
-            .map((kv: string) => [kv.split(':')[0], Number(kv.split(':')[1])]),
-        ),
-        colour: colour(el),
-      })),
-      points: [...document.querySelectorAll('[data-test=point]')].map((el: any) => ({ state: el.dataset.state as string, colour: colour(el) })),
-    };
   });
 }
 
@@ -411,7 +391,7 @@ test(
       assert.equal(await page.getAttribute('[data-test=map-summary]', 'data-points'), String(geo.length));
       assert.equal(await page.getAttribute('[data-test=map-summary]', 'data-total'), String(cameras.length));
       assert.ok(await page.isVisible('[data-test=no-tiles]'), 'no tile URL configured: the grid');
-      await page.waitForSelector('[data-test=cluster], [data-test=point]');
+      await mapDrawn(page);
 
       const colours = new Map<string, string>();
       const sameColour = (state: string, colour: string) => {
@@ -419,7 +399,7 @@ test(
         if (known) assert.equal(colour, known, `every ${state} marker has one colour`);
         else colours.set(state, colour);
       };
-      const seen = await drawn(page);
+      const seen = await drawnOnMap(page);
       const got: Record<string, number> = { offline: 0, fault: 0, unknown: 0, online: 0 };
       for (const c of seen.clusters) {
         assert.equal(
@@ -438,21 +418,34 @@ test(
         got[p.state]++;
       }
       assert.deepEqual(got, want, 'the whole view holds every geo-labelled camera once, per state as the API says');
+      // A cluster's tooltip gives its count per state, by the legend's names.
+      assert.ok(seen.clusters.length > 0, 'the first view has clusters');
+      const stateName = async (s: string) =>
+        String(await page.textContent(`.legend-item[data-state=${s}]`))
+          .replace(/\s*\d+\s*$/, '')
+          .trim();
+      const tipped = seen.clusters[0];
+      const expectedTip: string[] = [];
+      for (const s of WORST_FIRST) if (tipped.counts[s] > 0) expectedTip.push(`${await stateName(s)} ${tipped.counts[s]}`);
+      await hoverDrawn(page, '[data-test=cluster]', 0);
+      await page.waitForSelector('.leaflet-tooltip');
+      assert.equal(await page.textContent('.leaflet-tooltip'), expectedTip.join(' · '));
+      await page.mouse.move(0, 0);
       // Into the clusters holding a state until a camera of it stands alone, for each state: every
       // single point has its state's colour, the same as the clusters whose worst it is.
       // Fault last: the view it leaves is where a faulty camera is clicked.
       for (const state of ['offline', 'unknown', 'online', 'fault']) {
         await page.goto(`${central.url}/#/overview`);
         await page.goto(`${central.url}/#/map`);
-        await page.waitForSelector('[data-test=cluster], [data-test=point]');
+        await mapDrawn(page);
         for (let i = 0; ; i++) {
-          const now = await drawn(page);
+          const now = await drawnOnMap(page);
           for (const p of now.points) sameColour(p.state, p.colour);
           for (const c of now.clusters) sameColour(c.worst, c.colour);
           if (now.points.some((p) => p.state === state)) break;
           const into = now.clusters.findIndex((c) => c.counts[state] > 0);
           assert.ok(into >= 0 && i < 20, `a ${state} camera comes out of its cluster when zoomed in`);
-          await page.click(`[data-test=cluster] >> nth=${into}`);
+          await clickDrawn(page, '[data-test=cluster]', into);
           await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
           await page.waitForTimeout(500);
         }
@@ -462,10 +455,11 @@ test(
       assert.equal(colours.get('online'), 'rgb(46, 157, 91)');
 
       // A camera of a connected site (the gone site's cameras answer 409: it cannot be asked).
-      const point = await page.$(`[data-test=point][data-state=fault]:not([title^="${SITES.find((x) => x.site === GONE)!.name}"])`);
+      const faultPoint = `[data-test=point][data-state=fault]:not([title^="${SITES.find((x) => x.site === GONE)!.name}"])`;
+      const point = await page.$(`[data-test=map-drawn] ${faultPoint}`);
       assert.ok(point, 'a faulty camera is drawn on its own once zoomed in');
       const title = await point.getAttribute('title');
-      await point.click();
+      await clickDrawn(page, faultPoint);
       await page.waitForSelector('[data-test=camera-panel]');
       const cam = geo.find((c) => c.name === title && c.condition === 'fault')!;
       assert.ok(cam, `the clicked point is a camera of the API: ${title}`);
@@ -1067,16 +1061,16 @@ test(
       await page.waitForSelector('[data-test=ledger]');
       assert.equal(`#${new URL(page.url()).hash.slice(1)}`, href);
       await page.goto(`${central.url}/#/map`);
-      await page.waitForSelector('[data-test=cluster], [data-test=point]');
-      for (let i = 0; i < 20 && !(await page.$('[data-test=point]')); i++) {
-        await page.click('[data-test=cluster] >> nth=0');
+      await mapDrawn(page);
+      for (let i = 0; i < 20 && !(await page.$('[data-test=map-drawn] [data-test=point]')); i++) {
+        await clickDrawn(page, '[data-test=cluster]');
         await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
         await page.waitForTimeout(500);
       }
-      const point = await page.$('[data-test=point]');
+      const point = await page.$('[data-test=map-drawn] [data-test=point]');
       assert.ok(point);
       const title = await point.getAttribute('title');
-      await point.click();
+      await clickDrawn(page, '[data-test=point]');
       await page.waitForSelector('[data-test=camera-panel]');
       await page.click('[data-test=panel-name]');
       await page.waitForSelector('[data-test=ledger]');

@@ -23,6 +23,7 @@ import { startSite } from '../kit/site';
 import type { CentralConfig } from '../../central/config/schema';
 import { centralTestConfig, publisher, startTestCentral, type TestCentral } from '../kit/central';
 import { launchChromium, logIn, newPage, shot } from '../kit/browser';
+import { clickDrawn, mapDrawn } from '../kit/map-canvas';
 import { waitFor } from '../kit/wait';
 
 // Browser-side code below runs in the page (page.$eval); this project compiles without the DOM lib.
@@ -63,7 +64,7 @@ function videoNow(page: Page): Promise<{ width: number; height: number; time: nu
 }
 
 async function openCamera(page: Page, name: string): Promise<void> {
-  await page.click(`[data-test=point][title="${name}"]`);
+  await clickDrawn(page, `[data-test=point][title="${name}"]`);
   await page.waitForSelector(`[data-test=panel-name]:has-text("${name}")`);
 }
 
@@ -227,7 +228,7 @@ test(
 
     await t.test('Live plays the camera: a picture with time moving, renewals while it plays, the audit has the start', async () => {
       await page.goto(`${central.url}/#/map`);
-      await page.waitForSelector('[data-test=point]');
+      await mapDrawn(page, '[data-test=point]');
       libraries = [];
       await openCamera(page, NAME);
       assert.equal(await page.textContent('[data-test=live-start]'), '▶ 实时视频');
@@ -315,7 +316,7 @@ test(
       const { page: tab, complaints: tabComplaints } = await newPage(browser);
       await logIn(tab, central.url, admin.username, admin.password);
       await tab.goto(`${central.url}/#/map`);
-      await tab.waitForSelector('[data-test=point]');
+      await mapDrawn(tab, '[data-test=point]');
       await openCamera(tab, NAME);
       await playLive(tab);
       assert.deepEqual(tabComplaints, []);
@@ -325,7 +326,7 @@ test(
 
     await t.test('the relay stopped at the site: the panel says the stream stopped, and retry plays it again', async () => {
       await page.goto(`${central.url}/#/map`);
-      await page.waitForSelector('[data-test=point]');
+      await mapDrawn(page, '[data-test=point]');
       await openCamera(page, NAME);
       await playLive(page);
       const stopped = await central.request<{ ok: boolean }>('POST', `/api/sites/${SITE}/commands/stream-stop`, { args: { camera } });
