@@ -23,7 +23,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startChromium } from '../peers/chromium';
 import { centralConfig } from '../../central/config/spec';
 import { startCentral } from '../../central/central';
 import { createUser, ensureFirstAdmin } from '../../central/auth/users';
@@ -40,16 +41,6 @@ import { hotFunctions, longTaskBreakdown, type CpuProfileNode, type TraceEvent }
 declare const window: any;
 declare const PerformanceObserver: any;
 declare function requestAnimationFrame(cb: (t: number) => void): number;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function readArgs() {
   const { values } = parseArgs({
@@ -208,7 +199,7 @@ async function main(): Promise<void> {
       await central.figures.refresh();
       console.log(`figures of the month measured in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+      const browser = await startChromium();
       try {
         const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
         const page = await context.newPage();

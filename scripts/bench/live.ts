@@ -37,7 +37,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startChromium } from '../peers/chromium';
 import { openDatabase } from '../../agent/inventory/open';
 import {
   backgroundClient,
@@ -64,16 +65,8 @@ declare const window: any;
 declare const performance: any;
 declare function requestAnimationFrame(cb: () => void): number;
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+/** Beyond the usual switches (scripts/peers/chromium.ts): the player starts without a click. */
+const AUTOPLAY = ['--autoplay-policy=no-user-gesture-required'];
 
 function readArgs() {
   const { values } = parseArgs({
@@ -366,7 +359,7 @@ async function main(): Promise<void> {
   };
   try {
     agent = await startAgentChild({ dataDir, brokerUrl: broker.url, webHost: '127.83.1.1', site: 'bench-live' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await startChromium({ args: AUTOPLAY });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const h264 = ids['127.83.1.2'];
     const url = `${agent.webUrl}?camera=${encodeURIComponent(h264)}&stream=${args.stream}`;

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startChromium } from '../../scripts/peers/chromium';
 import { makePki } from '../../scripts/peers/mosquitto';
 import { liveRig } from '../web/helpers';
 import { tempDir } from '../kit/temp';
@@ -24,16 +24,6 @@ declare const window: any;
 
 const PASSWORD = 'tls-Pa55-91';
 const CA_NAME = 'camgate relays-web test CA';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 function getTls(
@@ -92,7 +82,7 @@ test('the page over TLS: https and wss only, the cookie Secure; Chromium trustin
   mkdirSync(nssdb, { recursive: true });
   execFileSync('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password'], { stdio: 'pipe' });
   execFileSync('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', CA_NAME, '-t', 'C,,', '-i', pki.caFile], { stdio: 'pipe' });
-  const trusting = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, env: { ...process.env, HOME: home }, timeout: 60_000 });
+  const trusting = await startChromium({ env: { ...process.env, HOME: home } });
   t.after(() => trusting.close());
   const context = await trusting.newContext({ httpCredentials: { username: 'admin', password: PASSWORD } });
   const tab = await context.newPage();
@@ -119,12 +109,7 @@ test('the page over TLS: https and wss only, the cookie Secure; Chromium trustin
   await context.close();
 
   // The same browser without the test CA: the certificate is not trusted, nothing is shown.
-  const stranger = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: tempDir(t, 'camgate-chromium-empty-') },
-    timeout: 60_000,
-  });
+  const stranger = await startChromium({ env: { ...process.env, HOME: tempDir(t, 'camgate-chromium-empty-') } });
   t.after(() => stranger.close());
   const other = await (await stranger.newContext({ httpCredentials: { username: 'admin', password: PASSWORD } })).newPage();
   await assert.rejects(other.goto(url), /ERR_CERT_AUTHORITY_INVALID/);

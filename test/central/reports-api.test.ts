@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { Workbook } from 'exceljs';
-import { chromium } from 'playwright-core';
+import { startChromium } from '../../scripts/peers/chromium';
 import { systemClock } from '../../lib/clock';
 import { createUser } from '../../central/auth/users';
 import type { Report } from '../../central/reports/assemble';
@@ -24,8 +24,6 @@ import { at, CANGQIAN, D1, D2, D3, EXPECTED, filledCentral, LIANGZHU, LINPING, N
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const window: any;
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
 
 function near(actual: number | null | undefined, expected: number, what: string): void {
   assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
@@ -197,7 +195,7 @@ async function checkFormats(t: TestContext, central: TestCentral, engine: string
   assert.match(csp, /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
   assert.doesNotMatch(html.body.toString(), /<script|src=|href=/i, 'nothing external, no script');
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await startChromium();
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1123, height: 794 } });
   const [name, value] = (central.as?.options.cookie ?? '').split('=');

@@ -2,20 +2,11 @@
 // and closed after the test, pages that collect what the browser complains about (a CSP refusal
 // is a console error), the login, and screenshots when CAMGATE_DASHBOARD_SCREENSHOTS=<dir>.
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import type { Browser, Page } from 'playwright-core';
+import { startChromium } from '../../scripts/peers/chromium';
 
 export async function launchChromium(t: { after(fn: () => unknown): void }): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await startChromium();
   t.after(() => browser.close());
   return browser;
 }

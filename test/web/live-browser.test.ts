@@ -5,7 +5,8 @@
 // Content-Security-Policy and logs no error on the way (JSMpeg included). Loopback 127.82.0.0/16.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startChromium } from '../../scripts/peers/chromium';
 import { liveRig } from './helpers';
 import { waitFor } from '../kit/wait';
 
@@ -14,21 +15,11 @@ import { waitFor } from '../kit/wait';
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'sécurité-82';
 
 async function launch(t: { after(fn: () => unknown): void }): Promise<Browser> {
   // playwright-core gives every launch a fresh, empty profile (--user-data-dir in a temp dir).
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await startChromium();
   t.after(() => browser.close());
   return browser;
 }
